@@ -1,0 +1,73 @@
+"""Settings: frozen dataclasses built once from flags, env and the config file (spec §4.2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class BuilderSettings:
+    """What the pure DAG builder needs to know about the controller's configuration."""
+
+    root_namespaces: frozenset[str] = frozenset()
+    """--ingressroute-root-namespaces; empty means roots may live anywhere."""
+    ingress_class: str = "contour"
+    """--ingress-class-name; objects annotated with another class are not stored."""
+    disable_permit_insecure: bool = False
+    """Config file `disablePermitInsecure`: ignore routes[].permitInsecure."""
+
+
+@dataclass(frozen=True, slots=True)
+class ListenerSettings:
+    """What the listener translator needs: Envoy's public listeners and their options."""
+
+    http_address: str = "0.0.0.0"
+    http_port: int = 8080
+    https_address: str = "0.0.0.0"
+    https_port: int = 8443
+    http_access_log: str = "/dev/stdout"
+    https_access_log: str = "/dev/stdout"
+    use_proxy_protocol: bool = False
+    stats_address: str = "0.0.0.0"
+    stats_port: int = 8002
+    min_tls_version: str = "1.1"
+    """Config file `tls.minimum-protocol-version`: a floor for every TLS vhost."""
+    xds_cluster: str = "contour"
+    """Name of the bootstrap cluster that points back at this controller."""
+
+
+@dataclass(frozen=True, slots=True)
+class TLSFiles:
+    cafile: str = ""
+    certfile: str = ""
+    keyfile: str = ""
+
+    def given(self) -> int:
+        return sum(1 for f in (self.cafile, self.certfile, self.keyfile) if f)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything `contour serve` runs with."""
+
+    builder: BuilderSettings = field(default_factory=BuilderSettings)
+    listeners: ListenerSettings = field(default_factory=ListenerSettings)
+    xds_address: str = "127.0.0.1"
+    xds_port: int = 8001
+    insecure: bool = False
+    tls: TLSFiles = field(default_factory=TLSFiles)
+    debug_address: str = "127.0.0.1"
+    debug_port: int = 6060
+    metrics_address: str = "0.0.0.0"
+    metrics_port: int = 8000
+    source_dir: str = ""
+    kubeconfig: str = ""
+    incluster: bool = False
+    enable_leader_election: bool = False
+    namespace: str = "heptio-contour"
+
+
+def parse_tls_version(value: object) -> str:
+    """"1.3" and "1.2" are honoured; anything else means 1.1 (spec §1.1)."""
+    text = str(value).strip() if value is not None else ""
+    return text if text in ("1.2", "1.3") else "1.1"
