@@ -1,0 +1,167 @@
+"""Composition root: builds the source, store, builder, translators, snapshot cache, xDS
+server, web servers and status sink, and runs them in one TaskGroup."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from controller.config import Settings
+from controller.dag.builder import build
+from controller.dag.model import DAG, Status
+from controller.dag.store import ObjectStore
+from controller.events import UPSERT, BuildStats, ObjectEvent, Pipeline
+from controller.k8s.endpoints import EndpointsIndex, ServiceKey
+from controller.xdscache import endpoints as eds
+from controller.xds.registry import NodeRegistry
+from controller.xdscache.snapshot import SnapshotCache
+from controller.xdscache.translator import Translator
+from controller.envoy import pb
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Controller:
+    """The controller's state; every part is built here and passed down."""
+
+    settings: Settings
+    store: ObjectStore = field(init=False)
+    endpoints: EndpointsIndex = field(default_factory=EndpointsIndex)
+    cache: SnapshotCache = field(default_factory=SnapshotCache)
+    translator: Translator = field(init=False)
+    dag: DAG = field(default_factory=DAG)
+    statuses: tuple[Status, ...] = ()
+    registry: NodeRegistry = field(default_factory=NodeRegistry)
+    source_errors: dict[str, str] = field(default_factory=dict)
+    build_stats: BuildStats = field(default_factory=BuildStats)
+    _dirty_services: set[ServiceKey] = field(default_factory=set)
+    _eds_names: dict[ServiceKey, frozenset[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.store = ObjectStore(self.settings.builder)
+        self.translator = Translator(self.settings.listeners)
+
+    # -- events ----------------------------------------------------------------------------
+    def apply_object(self, event: ObjectEvent) -> bool:
+        if event.op == UPSERT and event.obj is not None:
+            return self.store.upsert(event.obj)
+        return self.store.remove(event.kind, event.namespace, event.name)
+
+    def apply_endpoints(self, event: ObjectEvent) -> bool:
+        if event.op == UPSERT and event.obj is not None:
+            svc = self.endpoints.upsert(event.obj)
+        else:
+            svc = self.endpoints.remove(event.kind, event.namespace, event.name)
+        if svc is not None:
+            self._dirty_services.add(svc)
+        return svc is not None
+
+    # -- publishing ------------------------------------------------------------------------
+    def rebuild(self) -> DAG:
+        dag = build(self.store, self.settings.builder)
+        resources = self.translator.translate(dag)
+        self.cache.publish(resources)
+        self.dag, self.statuses = dag, dag.statuses
+        return dag
+
+    def publish_endpoints(self) -> None:
+        """Translate only the Services whose endpoints changed (all of them the first time)."""
+        if not self.cache.ready:
+            self._dirty_services = set(self.endpoints.services()) | set(self._eds_names)
+        changed: dict[str, bytes] = {}
+        removed: set[str] = set()
+        for svc in sorted(self._dirty_services):
+            assignments = self._assignments(svc)
+            old = self._eds_names.get(svc, frozenset())
+            removed |= old - assignments.keys()
+            changed.update(assignments)
+            self._eds_names[svc] = frozenset(assignments)
+            if not assignments:
+                self._eds_names.pop(svc, None)
+        self._dirty_services.clear()
+        self.cache.update(pb.ENDPOINT_TYPE, changed, removed)
+
+    def _assignments(self, svc: ServiceKey) -> dict[str, bytes]:
+        kind, objects = self.endpoints.source_of(svc)
+        if kind == "slices":
+            loads = eds.endpoints_from_endpointslices(objects)
+        elif kind == "endpoints":
+            loads = eds.endpoints_from_endpoints(objects[0])
+        else:
+            loads = {}
+        return {name: cla.SerializeToString(deterministic=True) for name, cla in loads.items()}
+
+    def pipeline(self, *, expected_sources: int = 1) -> Pipeline:
+        return Pipeline(
+            apply_object=self.apply_object,
+            apply_endpoints=self.apply_endpoints,
+            rebuild=self.rebuild,
+            publish_endpoints=self.publish_endpoints,
+            on_ready=self.cache.mark_ready,
+            expected_sources=expected_sources,
+        )
+
+    def status_rows(self) -> list[dict[str, Any]]:
+        return [
+            {"kind": s.kind, "namespace": s.namespace, "name": s.name,
+             "currentStatus": s.current, "description": s.description}
+            for s in self.statuses
+        ]
+
+
+async def serve(settings: Settings) -> None:
+    """Run `contour serve` until SIGINT/SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await run(Controller(settings), stop)
+
+
+async def run(controller: Controller, stop: asyncio.Event) -> None:
+    """Start every part, run until `stop` is set (or a part fails), then stop them all."""
+    from controller.sources.folder import FolderSource
+    from controller.webapp import start_web_servers
+    from controller.xds.server import XdsServer
+
+    settings = controller.settings
+    if not settings.source_dir:
+        raise SystemExit("no source: give --source-dir DIR (the cluster source is not built yet)")
+    source = FolderSource(Path(settings.source_dir))
+    controller.source_errors = source.errors
+    pipeline = controller.pipeline(expected_sources=1)
+    controller.build_stats = pipeline.stats
+    server = XdsServer(controller.cache, controller.registry)
+    port = await server.start(settings.xds_address, settings.xds_port,
+                              credentials=server_credentials(settings))
+    log.info("xDS server listening on %s:%d", settings.xds_address, port)
+    web = start_web_servers(controller)
+    try:
+        async with asyncio.TaskGroup() as tg:
+            tasks = [tg.create_task(pipeline.run()),
+                     tg.create_task(source.run(pipeline.queue.put_nowait))]
+            await stop.wait()
+            for t in tasks:
+                t.cancel()
+    finally:
+        for w in web:
+            w.stop()
+        await server.stop(1.0)
+
+
+def server_credentials(settings: Settings) -> Any:
+    """gRPC server credentials: mutual TLS from the trio, or None for --insecure."""
+    if settings.insecure:
+        return None
+    import grpc
+
+    tls = settings.tls
+    read = lambda p: Path(p).read_bytes()  # noqa: E731
+    return grpc.ssl_server_credentials(
+        [(read(tls.keyfile), read(tls.certfile))],
+        root_certificates=read(tls.cafile), require_client_auth=True)

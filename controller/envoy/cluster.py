@@ -1,0 +1,131 @@
+"""Cluster constructors: cluster(), upstream_tls_context(), health_check() (spec §3.4, §2.4)."""
+
+from __future__ import annotations
+
+from controller.dag import model
+from controller.envoy import pb
+from controller.envoy.core import (
+    config_source,
+    duration,
+    http2_protocol_options,
+    socket_address,
+    transport_socket,
+)
+from controller.envoy.endpoint import cluster_load_assignment
+from controller.envoy.names import cluster_name
+
+CONNECT_TIMEOUT = 0.25
+HEALTH_CHECK_HOST = "contour-envoy-healthcheck"
+HEALTH_CHECK_TIMEOUT = 2
+HEALTH_CHECK_INTERVAL = 10
+HEALTH_CHECK_UNHEALTHY = 3
+HEALTH_CHECK_HEALTHY = 2
+
+_LB_POLICY = {
+    "WeightedLeastRequest": pb.Cluster.LEAST_REQUEST,
+    "Random": pb.Cluster.RANDOM,
+    "Cookie": pb.Cluster.RING_HASH,
+}
+
+
+def lb_policy(strategy: str) -> pb.Cluster.LbPolicy.ValueType:
+    """Anything unknown, including "RoundRobin" and "", is ROUND_ROBIN."""
+    return _LB_POLICY.get(strategy, pb.Cluster.ROUND_ROBIN)
+
+
+def cluster(c: model.Cluster, *, xds_cluster: str = "") -> pb.Cluster:
+    """The Envoy cluster for one upstream use of a service port. EDS clusters subscribe over
+    ADS unless `xds_cluster` names a per-type gRPC source."""
+    svc = c.service
+    out = pb.Cluster(
+        name=cluster_name(c),
+        alt_stat_name=f"{svc.namespace}_{svc.name}_{svc.port}",
+        connect_timeout=duration(CONNECT_TIMEOUT),
+        lb_policy=lb_policy(c.strategy),
+    )
+    out.common_lb_config.healthy_panic_threshold.value = 0  # panic mode off: 503, not spray
+    _set_discovery(out, svc, xds_cluster)
+    _set_health_check(out, c.health_check)
+    if svc.max_connections or svc.max_pending_requests or svc.max_requests or svc.max_retries:
+        out.circuit_breakers.CopyFrom(circuit_breakers(svc))
+    _set_protocol(out, svc.protocol, c.validation)
+    return out
+
+
+def _set_discovery(out: pb.Cluster, svc: model.ServicePort, xds_cluster: str) -> None:
+    if svc.external_name:
+        # The trailing "/" of an unnamed port is kept, as upstream does (spec §3.4).
+        name = f"{svc.namespace}/{svc.name}/{svc.port_name}"
+        out.type = pb.Cluster.STRICT_DNS
+        out.load_assignment.CopyFrom(
+            cluster_load_assignment(name, [socket_address(svc.external_name, svc.port)])
+        )
+        return
+    out.type = pb.Cluster.EDS
+    out.eds_cluster_config.eds_config.CopyFrom(config_source(xds_cluster))
+    out.eds_cluster_config.service_name = svc.eds_name
+
+
+def _set_health_check(out: pb.Cluster, hc: model.HealthCheck | None) -> None:
+    if hc is None:
+        return
+    out.health_checks.append(health_check(hc))
+    # v2's drain_connections_on_host_removal is v3's ignore_health_on_host_removal.
+    out.ignore_health_on_host_removal = True
+
+
+def _set_protocol(
+    out: pb.Cluster, protocol: model.Protocol, validation: model.UpstreamValidation | None
+) -> None:
+    if protocol is model.Protocol.H2:
+        out.transport_socket.CopyFrom(transport_socket(upstream_tls_context(alpn=("h2",))))
+    elif protocol is model.Protocol.TLS:
+        out.transport_socket.CopyFrom(transport_socket(upstream_tls_context(validation)))
+    if protocol in (model.Protocol.H2, model.Protocol.H2C):
+        for key, value in http2_protocol_options().items():
+            out.typed_extension_protocol_options[key].CopyFrom(value)
+
+
+def health_check(hc: model.HealthCheck) -> pb.HealthCheck:
+    """An active HTTP health check; zero values take Contour's defaults (spec §1.1)."""
+    return pb.HealthCheck(
+        timeout=duration(hc.timeout_seconds or HEALTH_CHECK_TIMEOUT),
+        interval=duration(hc.interval_seconds or HEALTH_CHECK_INTERVAL),
+        unhealthy_threshold=pb.UInt32Value(value=hc.unhealthy_threshold or HEALTH_CHECK_UNHEALTHY),
+        healthy_threshold=pb.UInt32Value(value=hc.healthy_threshold or HEALTH_CHECK_HEALTHY),
+        http_health_check=pb.HealthCheck.HttpHealthCheck(
+            path=hc.path, host=hc.host or HEALTH_CHECK_HOST
+        ),
+    )
+
+
+def circuit_breakers(svc: model.ServicePort) -> pb.CircuitBreakers:
+    """One default-priority threshold holding only the non-zero annotation values."""
+    threshold = pb.CircuitBreakers.Thresholds()
+    for field in ("max_connections", "max_pending_requests", "max_requests", "max_retries"):
+        value = getattr(svc, field)
+        if value > 0:
+            getattr(threshold, field).value = value
+    return pb.CircuitBreakers(thresholds=[threshold])
+
+
+def upstream_tls_context(
+    validation: model.UpstreamValidation | None = None, *, alpn: tuple[str, ...] = ()
+) -> pb.UpstreamTlsContext:
+    """TLS to the upstream. Without `validation` the certificate is not verified (upstream
+    behavior); with it, the CA is inlined and the DNS SAN must equal the subject name."""
+    common = pb.CommonTlsContext(alpn_protocols=alpn)
+    if validation is not None:
+        common.validation_context.CopyFrom(validation_context(validation))
+    return pb.UpstreamTlsContext(common_tls_context=common)
+
+
+def validation_context(validation: model.UpstreamValidation) -> pb.CertificateValidationContext:
+    san = pb.SubjectAltNameMatcher(
+        san_type=pb.SubjectAltNameMatcher.DNS,
+        matcher=pb.StringMatcher(exact=validation.subject_name),
+    )
+    return pb.CertificateValidationContext(
+        trusted_ca=pb.DataSource(inline_bytes=validation.ca_cert),
+        match_typed_subject_alt_names=[san],
+    )

@@ -1,0 +1,186 @@
+"""Listener constructors: listener(), http_connection_manager(), tcp_proxy(),
+downstream_tls_context() and the stats-health listener (spec §3.1), Envoy v3 names."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from controller.dag import model
+from controller.envoy import pb
+from controller.envoy.core import any_of, config_source, duration, file_access_log, socket_address
+from controller.envoy.core import transport_socket as tls_transport_socket
+from controller.envoy.names import cluster_name
+
+HTTP_CONNECTION_MANAGER = "envoy.filters.network.http_connection_manager"
+TCP_PROXY = "envoy.filters.network.tcp_proxy"
+ROUTER = "envoy.filters.http.router"
+GRPC_WEB = "envoy.filters.http.grpc_web"
+HEALTH_CHECK = "envoy.filters.http.health_check"
+TLS_INSPECTOR = "envoy.filters.listener.tls_inspector"
+PROXY_PROTOCOL = "envoy.filters.listener.proxy_protocol"
+
+STATS_LISTENER = "stats-health"
+STATS_CLUSTER = "service-stats"
+TCP_PROXY_IDLE_TIMEOUT = 9001
+HTTP_IDLE_TIMEOUT = 60
+
+# Contour's list (upstream internal/envoy/auth.go). The CBC-SHA suites are what TLS 1.1
+# clients need: Envoy's default list only works from TLS 1.2 (notes, gotcha 9).
+CIPHER_SUITES = (
+    "[ECDHE-ECDSA-AES128-GCM-SHA256|ECDHE-ECDSA-CHACHA20-POLY1305]",
+    "[ECDHE-RSA-AES128-GCM-SHA256|ECDHE-RSA-CHACHA20-POLY1305]",
+    "ECDHE-ECDSA-AES128-SHA",
+    "ECDHE-RSA-AES128-SHA",
+    "ECDHE-ECDSA-AES256-GCM-SHA384",
+    "ECDHE-RSA-AES256-GCM-SHA384",
+    "ECDHE-ECDSA-AES256-SHA",
+    "ECDHE-RSA-AES256-SHA",
+)
+TLS_VERSIONS = {
+    "1.1": pb.TlsParameters.TLSv1_1,
+    "1.2": pb.TlsParameters.TLSv1_2,
+    "1.3": pb.TlsParameters.TLSv1_3,
+}
+HTTP_ALPN = ("h2", "http/1.1")
+
+
+def listener(
+    name: str,
+    address: str,
+    port: int,
+    *,
+    filter_chains: Iterable[pb.FilterChain] = (),
+    listener_filters: Iterable[pb.ListenerFilter] = (),
+) -> pb.Listener:
+    return pb.Listener(
+        name=name,
+        address=socket_address(address, port),
+        filter_chains=filter_chains,
+        listener_filters=listener_filters,
+    )
+
+
+def listener_filters(*, proxy_protocol: bool, tls_inspector: bool) -> list[pb.ListenerFilter]:
+    """[proxy_protocol (optional), tls_inspector (optional)], in that order."""
+    out = []
+    if proxy_protocol:
+        out.append(pb.ListenerFilter(name=PROXY_PROTOCOL, typed_config=any_of(pb.ProxyProtocol())))
+    if tls_inspector:
+        out.append(pb.ListenerFilter(name=TLS_INSPECTOR, typed_config=any_of(pb.TlsInspector())))
+    return out
+
+
+def http_filter(name: str, config: pb.Any) -> pb.HttpFilter:
+    return pb.HttpFilter(name=name, typed_config=config)
+
+
+def http_connection_manager(
+    route_config_name: str, access_log: str, *, xds_cluster: str = ""
+) -> pb.Filter:
+    """The HCM of ingress_http/ingress_https: routes by RDS (ADS unless `xds_cluster`).
+    gzip (`envoy.gzip`) is deprecated in v3 (compressor replaces it) and is omitted."""
+    hcm = pb.HttpConnectionManager(
+        stat_prefix=route_config_name,
+        rds=pb.Rds(route_config_name=route_config_name, config_source=config_source(xds_cluster)),
+        http_filters=[
+            http_filter(GRPC_WEB, any_of(pb.GrpcWeb())),
+            http_filter(ROUTER, any_of(pb.Router())),
+        ],
+        http_protocol_options=pb.Http1ProtocolOptions(accept_http_10=True),
+        access_log=[file_access_log(access_log)],
+        use_remote_address=pb.BoolValue(value=True),
+        normalize_path=pb.BoolValue(value=True),
+        common_http_protocol_options=pb.CoreHttpProtocolOptions(
+            idle_timeout=duration(HTTP_IDLE_TIMEOUT)
+        ),
+        preserve_external_request_id=True,
+    )
+    return pb.Filter(name=HTTP_CONNECTION_MANAGER, typed_config=any_of(hcm))
+
+
+def tcp_proxy(proxy: model.TCPProxy, access_log: str) -> pb.Filter:
+    """One cluster, or weighted_clusters of weight 1 each sorted by name (spec §3.5)."""
+    config = pb.TcpProxy(
+        stat_prefix="ingress_https",
+        access_log=[file_access_log(access_log)],
+        idle_timeout=duration(TCP_PROXY_IDLE_TIMEOUT),
+    )
+    names = sorted(cluster_name(c) for c in proxy.clusters)
+    if len(names) == 1:
+        config.cluster = names[0]
+    else:
+        config.weighted_clusters.clusters.extend(
+            pb.TcpProxy.WeightedCluster.ClusterWeight(name=n, weight=1) for n in names
+        )
+    return pb.Filter(name=TCP_PROXY, typed_config=any_of(config))
+
+
+def tls_version(version: str) -> pb.TlsParameters.TlsProtocol.ValueType:
+    return TLS_VERSIONS.get(version, pb.TlsParameters.TLSv1_1)
+
+
+def downstream_tls_context(
+    secret_name: str,
+    min_version: str,
+    *,
+    alpn: Sequence[str] = (),
+    xds_cluster: str = "",
+) -> pb.DownstreamTlsContext:
+    """TLS termination with the certificate fetched by SDS name (over ADS by default)."""
+    common = pb.CommonTlsContext(
+        tls_params=pb.TlsParameters(
+            tls_minimum_protocol_version=tls_version(min_version),
+            tls_maximum_protocol_version=pb.TlsParameters.TLSv1_3,
+            cipher_suites=CIPHER_SUITES,
+        ),
+        tls_certificate_sds_secret_configs=[
+            pb.SdsSecretConfig(name=secret_name, sds_config=config_source(xds_cluster))
+        ],
+        alpn_protocols=alpn,
+    )
+    return pb.DownstreamTlsContext(common_tls_context=common)
+
+
+def filter_chain(
+    server_name: str, network_filter: pb.Filter, tls: pb.DownstreamTlsContext | None = None
+) -> pb.FilterChain:
+    """A chain selected by SNI; no transport socket means TLS passthrough."""
+    chain = pb.FilterChain(
+        filter_chain_match=pb.FilterChainMatch(server_names=[server_name]),
+        filters=[network_filter],
+    )
+    if tls is not None:
+        chain.transport_socket.CopyFrom(tls_transport_socket(tls))
+    return chain
+
+
+def stats_listener(address: str, port: int) -> pb.Listener:
+    """`stats-health`: /healthz answered by Envoy itself, /stats proxied to the admin API."""
+    return listener(
+        STATS_LISTENER,
+        address,
+        port,
+        filter_chains=[pb.FilterChain(filters=[_stats_connection_manager()])],
+    )
+
+
+def _stats_connection_manager() -> pb.Filter:
+    stats_route = pb.Route(
+        match=pb.RouteMatch(prefix="/stats"), route=pb.RouteAction(cluster=STATS_CLUSTER)
+    )
+    health = pb.HealthCheckFilter(
+        pass_through_mode=pb.BoolValue(value=False),
+        headers=[pb.HeaderMatcher(name=":path", string_match=pb.StringMatcher(exact="/healthz"))],
+    )
+    hcm = pb.HttpConnectionManager(
+        stat_prefix="stats",
+        route_config=pb.RouteConfiguration(
+            virtual_hosts=[pb.VirtualHost(name="backend", domains=["*"], routes=[stats_route])]
+        ),
+        http_filters=[
+            http_filter(HEALTH_CHECK, any_of(health)),
+            http_filter(ROUTER, any_of(pb.Router())),
+        ],
+        normalize_path=pb.BoolValue(value=True),
+    )
+    return pb.Filter(name=HTTP_CONNECTION_MANAGER, typed_config=any_of(hcm))

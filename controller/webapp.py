@@ -1,0 +1,106 @@
+"""The pages of the metrics and debug servers, read from the running Controller."""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from controller.dag.dot import dag_dot
+from controller.web import HttpServer, Response, as_json, text
+
+if TYPE_CHECKING:
+    from controller.app import Controller
+
+
+class ControllerCollector(Collector):
+    """Prometheus metrics computed at scrape time from the controller's current state."""
+
+    def __init__(self, controller: Controller) -> None:
+        self.c = controller
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self._build_metrics()
+        yield from self._object_metrics()
+        yield from self._status_metrics()
+        yield from self._xds_metrics()
+
+    def _build_metrics(self) -> Iterator[Metric]:
+        stats = self.c.build_stats
+        yield _gauge("contour_dag_rebuild_duration_seconds",
+                     "Duration of the last DAG rebuild and translation.", stats.last_build_seconds)
+        yield _counter("contour_dag_rebuilds", "DAG rebuilds.", stats.builds)
+        yield _counter("contour_events", "Object events applied.", stats.events)
+        yield _gauge("contour_source_errors", "Source files that fail to parse.",
+                     len(self.c.source_errors))
+
+    def _object_metrics(self) -> Iterator[Metric]:
+        g = GaugeMetricFamily("contour_objects", "Objects in the store by kind.", labels=["kind"])
+        for kind, count in sorted(self.c.store.counts().items()):
+            g.add_metric([kind], count)
+        yield g
+
+    def _status_metrics(self) -> Iterator[Metric]:
+        g = GaugeMetricFamily("contour_ingressroute_status", "IngressRoutes by status.",
+                              labels=["status"])
+        counts = collections.Counter(s.current for s in self.c.statuses)
+        for status in ("invalid", "orphaned", "valid"):
+            g.add_metric([status], counts.get(status, 0))
+        yield g
+
+    def _xds_metrics(self) -> Iterator[Metric]:
+        reg = self.c.registry
+        yield _gauge("contour_xds_connected_envoys", "Connected Envoy nodes.",
+                     len(reg.connected_nodes()))
+        pushes = CounterMetricFamily("contour_xds_pushes", "xDS responses sent.",
+                                     labels=["type"])
+        for type_url, n in sorted(reg.pushes_by_type().items()):
+            pushes.add_metric([type_url.rsplit(".", 1)[-1]], n)
+        yield pushes
+        yield _counter("contour_xds_nacks", "xDS NACKs received.", reg.nack_count())
+
+
+def _gauge(name: str, doc: str, value: float) -> Metric:
+    return GaugeMetricFamily(name, doc, value=value)
+
+
+def _counter(name: str, doc: str, value: float) -> Metric:
+    return CounterMetricFamily(name, doc, value=value)
+
+
+def metrics_routes(controller: Controller) -> dict[str, Any]:
+    registry = CollectorRegistry()
+    registry.register(ControllerCollector(controller))
+
+    def metrics() -> Response:
+        return 200, "text/plain; version=0.0.4", generate_latest(registry)
+
+    def healthz() -> Response:
+        return text("OK\n") if controller.cache.ready else text("not synced\n", 503)
+
+    return {"/metrics": metrics, "/healthz": healthz, "/health": healthz}
+
+
+def debug_routes(controller: Controller) -> dict[str, Any]:
+    return {
+        "/debug/status": lambda: as_json(controller.status_rows()),
+        "/debug/dag": lambda: text(dag_dot(controller.dag)),
+        "/debug/xds": lambda: as_json(controller.registry.describe(controller.cache.versions())),
+        "/debug/sources": lambda: as_json({"errors": dict(sorted(
+            controller.source_errors.items()))}),
+    }
+
+
+def start_web_servers(controller: Controller) -> list[HttpServer]:
+    s = controller.settings
+    servers = [
+        HttpServer("metrics", s.metrics_address, s.metrics_port, metrics_routes(controller)),
+        HttpServer("debug", s.debug_address, s.debug_port, debug_routes(controller)),
+    ]
+    for server in servers:
+        server.start()
+    return servers

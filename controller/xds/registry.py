@@ -1,0 +1,137 @@
+"""What the xDS server knows about the Envoys talking to it.
+
+Per node id: open streams, the version last sent and last ACKed per type, and the
+NACKs (spec §0 item 2: a NACK is recorded per node and the last good config stays).
+The counters and the ``on_event`` callbacks are the metrics hooks; prometheus wiring
+lives elsewhere.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+MAX_NACKS_PER_NODE = 20
+MAX_DISCONNECTED_NODES = 1000
+
+EventKind = Literal["connect", "disconnect", "push", "ack", "nack"]
+
+
+@dataclass(frozen=True, slots=True)
+class Nack:
+    node_id: str
+    type_url: str
+    version: str  # the version we sent and the node rejected
+    nonce: str
+    code: int
+    message: str
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryEvent:
+    kind: EventKind
+    node_id: str
+    type_url: str = ""
+    version: str = ""
+    nack: Nack | None = None
+
+
+@dataclass(slots=True)
+class NodeStatus:
+    node_id: str
+    cluster: str = ""
+    streams: int = 0
+    first_seen: float = field(default_factory=time.time)
+    last_seen: float = field(default_factory=time.time)
+    sent: dict[str, str] = field(default_factory=dict)  # type_url -> version
+    acked: dict[str, str] = field(default_factory=dict)  # type_url -> version
+    nacks: deque[Nack] = field(default_factory=lambda: deque(maxlen=MAX_NACKS_PER_NODE))
+
+    @property
+    def connected(self) -> bool:
+        return self.streams > 0
+
+    def copy(self) -> NodeStatus:
+        return NodeStatus(
+            self.node_id, self.cluster, self.streams, self.first_seen, self.last_seen,
+            dict(self.sent), dict(self.acked), deque(self.nacks, maxlen=MAX_NACKS_PER_NODE),
+        )
+
+
+class NodeRegistry:
+    def __init__(self) -> None:
+        self._nodes: dict[str, NodeStatus] = {}
+        self.pushes: Counter[str] = Counter()  # responses sent, by type_url
+        self.nacks: Counter[str] = Counter()  # NACKs received, by type_url
+        self.on_event: list[Callable[[RegistryEvent], None]] = []
+
+    # --- queries -----------------------------------------------------------------
+    def nodes(self) -> list[NodeStatus]:
+        """Copies, sorted by node id (safe to hand to a debug endpoint)."""
+        return [self._nodes[k].copy() for k in sorted(self._nodes)]
+
+    def node(self, node_id: str) -> NodeStatus | None:
+        found = self._nodes.get(node_id)
+        return found.copy() if found else None
+
+    @property
+    def connected_nodes(self) -> int:
+        return sum(1 for n in self._nodes.values() if n.connected)
+
+    def nack_log(self) -> list[Nack]:
+        return sorted((n for s in self._nodes.values() for n in s.nacks), key=lambda n: n.time)
+
+    # --- recording (called by the streams) -----------------------------------------
+    def connect(self, node_id: str, cluster: str = "") -> None:
+        node = self._nodes.get(node_id) or NodeStatus(node_id)
+        self._nodes[node_id] = node
+        node.cluster = cluster or node.cluster
+        node.streams += 1
+        self._touch(node, RegistryEvent("connect", node_id))
+
+    def disconnect(self, node_id: str) -> None:
+        node = self._nodes.get(node_id)
+        if node is None:
+            return
+        node.streams = max(0, node.streams - 1)
+        self._touch(node, RegistryEvent("disconnect", node_id))
+        self._forget_old_disconnected()
+
+    def record_sent(self, node_id: str, type_url: str, version: str) -> None:
+        self.pushes[type_url] += 1
+        node = self._nodes.get(node_id)
+        if node is not None:
+            node.sent[type_url] = version
+            self._touch(node, RegistryEvent("push", node_id, type_url, version))
+
+    def record_ack(self, node_id: str, type_url: str, version: str) -> None:
+        node = self._nodes.get(node_id)
+        if node is not None:
+            node.acked[type_url] = version
+            self._touch(node, RegistryEvent("ack", node_id, type_url, version))
+
+    def record_nack(
+        self, node_id: str, type_url: str, version: str, *, nonce: str, code: int, message: str
+    ) -> Nack:
+        nack = Nack(node_id, type_url, version, nonce, code, message, time.time())
+        self.nacks[type_url] += 1
+        node = self._nodes.get(node_id)
+        if node is not None:
+            node.nacks.append(nack)
+            self._touch(node, RegistryEvent("nack", node_id, type_url, version, nack))
+        return nack
+
+    def _touch(self, node: NodeStatus, event: RegistryEvent) -> None:
+        node.last_seen = time.time()
+        for callback in list(self.on_event):
+            callback(event)
+
+    def _forget_old_disconnected(self) -> None:
+        # Keep disconnected nodes (their NACKs stay visible) but bound the memory.
+        gone = [n for n in self._nodes.values() if not n.connected]
+        for node in sorted(gone, key=lambda n: n.last_seen)[:-MAX_DISCONNECTED_NODES]:
+            del self._nodes[node.node_id]

@@ -1,0 +1,26 @@
+"""CDS: every cluster reachable from a surviving vhost, de-duplicated by name (the first
+visited wins) and sorted by name (spec §3.4)."""
+
+from __future__ import annotations
+
+from controller.dag import model
+from controller.envoy import cluster as envoy_cluster
+from controller.envoy import pb
+from controller.envoy.names import cluster_name
+
+
+def unique_clusters(dag: model.DAG) -> dict[str, model.Cluster]:
+    """DAG clusters by Envoy cluster name, first visited wins, sorted by name."""
+    seen: dict[str, model.Cluster] = {}
+    for c in dag.clusters():
+        seen.setdefault(cluster_name(c), c)
+    return dict(sorted(seen.items()))
+
+
+def clusters(dag: model.DAG) -> dict[str, pb.Cluster]:
+    return {name: envoy_cluster.cluster(c) for name, c in unique_clusters(dag).items()}
+
+
+def cluster_key(c: model.Cluster) -> tuple[object, ...]:
+    """What an Envoy cluster depends on: everything but the route weight."""
+    return (c.service, c.strategy, c.health_check, c.validation)

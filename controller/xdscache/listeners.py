@@ -1,0 +1,116 @@
+"""LDS: `ingress_http`, `ingress_https` (one SNI filter chain per secure vhost) and the static
+`stats-health` listener, sorted by name (spec §3.1)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from controller.config import ListenerSettings
+from controller.dag import model
+from controller.envoy import listener as envoy_listener
+from controller.envoy import pb
+from controller.envoy.core import length_delimited
+from controller.envoy.names import secret_name
+
+HTTP_LISTENER = "ingress_http"
+HTTPS_LISTENER = "ingress_https"
+STATS_LISTENER = envoy_listener.STATS_LISTENER
+_CHAINS_FIELD = pb.Listener.DESCRIPTOR.fields_by_name["filter_chains"].number
+
+
+def http_listener(settings: ListenerSettings) -> pb.Listener:
+    return envoy_listener.listener(
+        HTTP_LISTENER,
+        settings.http_address,
+        settings.http_port,
+        filter_chains=[
+            pb.FilterChain(
+                filters=[
+                    envoy_listener.http_connection_manager(HTTP_LISTENER, settings.http_access_log)
+                ]
+            )
+        ],
+        listener_filters=envoy_listener.listener_filters(
+            proxy_protocol=settings.use_proxy_protocol, tls_inspector=False
+        ),
+    )
+
+
+def https_listener(
+    settings: ListenerSettings, filter_chains: Iterable[pb.FilterChain] = ()
+) -> pb.Listener:
+    return envoy_listener.listener(
+        HTTPS_LISTENER,
+        settings.https_address,
+        settings.https_port,
+        filter_chains=filter_chains,
+        listener_filters=envoy_listener.listener_filters(
+            proxy_protocol=settings.use_proxy_protocol, tls_inspector=True
+        ),
+    )
+
+
+def stats_listener(settings: ListenerSettings) -> pb.Listener:
+    return envoy_listener.stats_listener(settings.stats_address, settings.stats_port)
+
+
+def min_tls_version(svh: model.SecureVirtualHost, settings: ListenerSettings) -> str:
+    """The stricter of the global floor and the vhost's own minimum ("1.1" < "1.2" < "1.3")."""
+    return max(settings.min_tls_version, svh.min_tls_version)
+
+
+def https_filter_chain(
+    svh: model.SecureVirtualHost, settings: ListenerSettings
+) -> pb.FilterChain | None:
+    """The SNI chain of one secure vhost: a TCP proxy (passthrough when there is no secret),
+    or TLS-terminated HTTP; None for a vhost that serves nothing."""
+    log = settings.https_access_log
+    tls = None
+    if svh.secret is not None:
+        alpn = () if svh.tcp_proxy is not None else envoy_listener.HTTP_ALPN
+        tls = envoy_listener.downstream_tls_context(
+            secret_name(svh.secret), min_tls_version(svh, settings), alpn=alpn
+        )
+    if svh.tcp_proxy is not None:
+        return envoy_listener.filter_chain(
+            svh.host, envoy_listener.tcp_proxy(svh.tcp_proxy, log), tls
+        )
+    if tls is None:
+        return None
+    hcm = envoy_listener.http_connection_manager(HTTPS_LISTENER, log)
+    return envoy_listener.filter_chain(svh.host, hcm, tls)
+
+
+def https_filter_chains(dag: model.DAG, settings: ListenerSettings) -> list[pb.FilterChain]:
+    """One chain per secure vhost, sorted by server name."""
+    chains = (https_filter_chain(svh, settings) for svh in sorted(dag.https, key=_host))
+    return [c for c in chains if c is not None]
+
+
+def _host(svh: model.SecureVirtualHost) -> str:
+    return svh.host
+
+
+def listeners(dag: model.DAG, settings: ListenerSettings) -> dict[str, pb.Listener]:
+    """ingress_http when any insecure vhost survived, ingress_https when it has a chain, and
+    stats-health always; sorted by name."""
+    out: dict[str, pb.Listener] = {}
+    if dag.http:
+        out[HTTP_LISTENER] = http_listener(settings)
+    chains = https_filter_chains(dag, settings)
+    if chains:
+        out[HTTPS_LISTENER] = https_listener(settings, chains)
+    out[STATS_LISTENER] = stats_listener(settings)
+    return out
+
+
+def listener_bytes(listener: pb.Listener, chains: Iterable[bytes]) -> bytes:
+    """`listener` (without filter chains) serialized with these serialized chains spliced in
+    at their field position: byte-identical to serializing the whole message."""
+    head = pb.Listener(name=listener.name, address=listener.address)
+    tail = pb.Listener()
+    tail.CopyFrom(listener)
+    tail.ClearField("name")
+    tail.ClearField("address")
+    middle = b"".join(length_delimited(_CHAINS_FIELD, c) for c in chains)
+    return head.SerializeToString() + middle + tail.SerializeToString()

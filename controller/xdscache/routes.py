@@ -1,0 +1,64 @@
+"""RDS: the DAG's vhosts → exactly two RouteConfigurations, `ingress_http` and `ingress_https`
+(spec §3.2). Also the wire-level assembly of a RouteConfiguration from cached vhost bytes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from controller.dag import model
+from controller.envoy import pb
+from controller.envoy import route as envoy_route
+from controller.envoy.core import length_delimited
+
+HTTP_ROUTES = "ingress_http"
+HTTPS_ROUTES = "ingress_https"
+_NAME_FIELD = pb.RouteConfiguration.DESCRIPTOR.fields_by_name["name"].number
+_VHOSTS_FIELD = pb.RouteConfiguration.DESCRIPTOR.fields_by_name["virtual_hosts"].number
+
+
+def envoy_routes(routes: Sequence[model.Route], *, secure: bool) -> list[pb.Route]:
+    """Regex routes first, then prefixes, each in reverse order of the match. The HTTPS
+    redirect applies on port 80 only; a forwarding route without clusters is dropped."""
+    out = []
+    for r in sorted(routes, key=model.route_order_key, reverse=True):
+        if r.https_redirect and not secure:
+            out.append(envoy_route.redirect_route(r))
+        elif r.clusters:
+            out.append(envoy_route.route(r))
+    return out
+
+
+def http_virtual_host(vh: model.VirtualHost) -> pb.VirtualHost | None:
+    """The port-80 vhost, or None when no route survives."""
+    routes = envoy_routes(vh.routes, secure=False)
+    return envoy_route.virtual_host(vh.host, routes) if routes else None
+
+
+def https_virtual_host(svh: model.SecureVirtualHost) -> pb.VirtualHost | None:
+    """The port-443 vhost, or None for a TCP proxy or a vhost without routes."""
+    if svh.tcp_proxy is not None:
+        return None
+    routes = envoy_routes(svh.routes, secure=True)
+    return envoy_route.virtual_host(svh.host, routes) if routes else None
+
+
+def routes(dag: model.DAG) -> dict[str, pb.RouteConfiguration]:
+    """Both route tables (even when empty), vhosts sorted by name."""
+    http = (http_virtual_host(vh) for vh in dag.http)
+    https = (https_virtual_host(svh) for svh in dag.https)
+    return {
+        HTTP_ROUTES: envoy_route.route_configuration(HTTP_ROUTES, _sorted_vhosts(http)),
+        HTTPS_ROUTES: envoy_route.route_configuration(HTTPS_ROUTES, _sorted_vhosts(https)),
+    }
+
+
+def _sorted_vhosts(vhosts: Iterable[pb.VirtualHost | None]) -> list[pb.VirtualHost]:
+    return sorted((v for v in vhosts if v is not None), key=lambda v: v.name)
+
+
+def route_configuration_bytes(name: str, vhosts: Iterable[bytes]) -> bytes:
+    """The serialized RouteConfiguration `name` holding these serialized vhosts, in order:
+    byte-identical to building and serializing the whole message."""
+    parts = [length_delimited(_NAME_FIELD, name.encode())]
+    parts.extend(length_delimited(_VHOSTS_FIELD, v) for v in vhosts)
+    return b"".join(parts)

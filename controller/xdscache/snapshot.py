@@ -1,0 +1,230 @@
+"""The snapshot cache: the only thing the xDS server ever reads.
+
+Translators hand in serialized resources, ``{type_url: {name: bytes}}``; the cache
+keeps an immutable :class:`Snapshot` of them and tells waiting streams when it moves.
+
+Versions are content hashes, not counters:
+
+* a resource's version is a short hash of its bytes (delta xDS sends it, and a
+  reconnecting Envoy sends it back in ``initial_resource_versions``);
+* a type's version is the XOR of the hashes of its (name, version) pairs, so it
+  changes only when the type's content changes (upstream bumped every type on every
+  rebuild, spec §5), it is updated in O(changed) on the EDS fast path, and it is the
+  same after a controller restart for the same content.
+
+Nothing is served before :meth:`SnapshotCache.mark_ready`: after a controller restart
+an Envoy must not be handed an empty configuration while the first build runs.
+
+This class is not thread-safe: call it from the event loop's thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+_PREFIX = "type.googleapis.com/"
+LISTENER = _PREFIX + "envoy.config.listener.v3.Listener"
+ROUTE = _PREFIX + "envoy.config.route.v3.RouteConfiguration"
+CLUSTER = _PREFIX + "envoy.config.cluster.v3.Cluster"
+ENDPOINT = _PREFIX + "envoy.config.endpoint.v3.ClusterLoadAssignment"
+SECRET = _PREFIX + "envoy.extensions.transport_sockets.tls.v3.Secret"
+
+# Make-before-break (xDS protocol, "eventual consistency considerations"): clusters
+# first, then their endpoints, then the secrets listeners will reference, then the
+# listeners, then the route tables the listeners' RDS subscriptions ask for. A
+# listener or route never arrives before the cluster/secret it names.
+PUSH_ORDER: tuple[str, ...] = (CLUSTER, ENDPOINT, SECRET, LISTENER, ROUTE)
+TYPE_URLS = frozenset(PUSH_ORDER)
+
+_EMPTY_DIGEST = 0
+
+
+def resource_version(body: bytes) -> str:
+    """A short content hash: equal bytes, equal version, across restarts too."""
+    return hashlib.blake2b(body, digest_size=8).hexdigest()
+
+
+def _entry_digest(name: str, version: str) -> int:
+    h = hashlib.blake2b(f"{name}\0{version}".encode(), digest_size=16)
+    return int.from_bytes(h.digest(), "big")
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    name: str
+    body: bytes
+    version: str
+
+    @classmethod
+    def of(cls, name: str, body: bytes) -> Resource:
+        return cls(name, body, resource_version(body))
+
+
+@dataclass(frozen=True, slots=True)
+class TypeSnapshot:
+    """All resources of one type, and the version naming exactly that content."""
+
+    type_url: str
+    resources: Mapping[str, Resource] = field(default_factory=lambda: MappingProxyType({}))
+    digest: int = _EMPTY_DIGEST
+
+    @property
+    def version(self) -> str:
+        return f"{self.digest:032x}"[:16]
+
+    def sorted_names(self) -> list[str]:
+        return sorted(self.resources)
+
+    def replaced(self, bodies: Mapping[str, bytes]) -> TypeSnapshot:
+        old = self.resources
+        new = {n: _reuse(old.get(n), n, b) for n, b in bodies.items()}
+        digest = _EMPTY_DIGEST
+        for r in new.values():
+            digest ^= _entry_digest(r.name, r.version)
+        return TypeSnapshot(self.type_url, MappingProxyType(new), digest)
+
+    def patched(self, changed: Mapping[str, bytes], removed: Iterable[str]) -> TypeSnapshot:
+        new = dict(self.resources)
+        digest = self.digest
+        for name in set(removed) - set(changed):
+            if (gone := new.pop(name, None)) is not None:
+                digest ^= _entry_digest(name, gone.version)
+        for name, body in changed.items():
+            r = _reuse(new.get(name), name, body)
+            if (prev := new.get(name)) is not None:
+                digest ^= _entry_digest(name, prev.version)
+            digest ^= _entry_digest(name, r.version)
+            new[name] = r
+        return TypeSnapshot(self.type_url, MappingProxyType(new), digest)
+
+
+def _reuse(prev: Resource | None, name: str, body: bytes) -> Resource:
+    if prev is not None and prev.body == body:
+        return prev
+    return Resource.of(name, body)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """One consistent view of every type; ``generation`` grows with every change."""
+
+    types: Mapping[str, TypeSnapshot]
+    generation: int = 0
+
+    def get(self, type_url: str) -> TypeSnapshot:
+        found = self.types.get(type_url)
+        return found if found is not None else TypeSnapshot(type_url)
+
+    def versions(self) -> dict[str, str]:
+        return {t: s.version for t, s in self.types.items()}
+
+
+def _empty_snapshot() -> Snapshot:
+    return Snapshot(MappingProxyType({t: TypeSnapshot(t) for t in PUSH_ORDER}))
+
+
+class SnapshotCache:
+    def __init__(self) -> None:
+        self._snapshot = _empty_snapshot()
+        self._ready = asyncio.Event()
+        self._changed = asyncio.Event()
+        self._listeners: set[Callable[[], None]] = set()
+
+    # --- reading -----------------------------------------------------------------
+    @property
+    def snapshot(self) -> Snapshot:
+        return self._snapshot
+
+    @property
+    def generation(self) -> int:
+        return self._snapshot.generation
+
+    def version(self, type_url: str) -> str:
+        return self._snapshot.get(type_url).version
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
+    async def wait_ready(self) -> None:
+        await self._ready.wait()
+
+    async def wait_for_generation(self, after: int) -> Snapshot:
+        """Return the first snapshot whose generation is greater than ``after``."""
+        while self._snapshot.generation <= after:
+            await self._changed.wait()
+        return self._snapshot
+
+    async def wait_for_change(self, type_url: str, version: str) -> str:
+        """Wait until ``type_url``'s version differs from ``version``; return the new one."""
+        while (current := self.version(type_url)) == version:
+            await self.wait_for_generation(self._snapshot.generation)
+        return current
+
+    def add_listener(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call ``callback`` (synchronously) after every change; returns the remover."""
+        self._listeners.add(callback)
+        return lambda: self._listeners.discard(callback)
+
+    # --- writing -----------------------------------------------------------------
+    def mark_ready(self) -> None:
+        """The first full snapshot is in: streams may now be answered."""
+        if not self._ready.is_set():
+            self._ready.set()
+            self._notify()
+
+    def set(self, type_url: str, resources: Mapping[str, bytes]) -> bool:
+        """Replace all resources of one type; True when its content changed."""
+        return bool(self.publish({type_url: resources}))
+
+    def update(
+        self, type_url: str, changed: Mapping[str, bytes], removed: Iterable[str] = ()
+    ) -> bool:
+        """Upsert ``changed`` and drop ``removed`` (a name in both is kept)."""
+        return bool(self.publish({type_url: changed}, partial=True, removed={type_url: removed}))
+
+    def publish(
+        self,
+        changes: Mapping[str, Mapping[str, bytes]],
+        *,
+        partial: bool = False,
+        removed: Mapping[str, Iterable[str]] | None = None,
+    ) -> set[str]:
+        """Apply several types at once, with one notification; return the changed types.
+
+        ``partial=False``: each type in ``changes`` is replaced whole (types not named
+        are untouched). ``partial=True``: upserts, plus the names in ``removed``.
+        """
+        removed = removed or {}
+        current = self._snapshot
+        types = dict(current.types)
+        for type_url in set(changes) | set(removed):
+            _check_type(type_url)
+            old = current.get(type_url)
+            bodies = changes.get(type_url, {})
+            if partial:
+                types[type_url] = old.patched(bodies, removed.get(type_url, ()))
+            else:
+                types[type_url] = old.replaced(bodies)
+        changed = {t for t, s in types.items() if s.digest != current.get(t).digest}
+        if changed:
+            self._snapshot = Snapshot(MappingProxyType(types), current.generation + 1)
+            self._notify()
+        return changed
+
+    def _notify(self) -> None:
+        # Swap the event before setting it: waiters woken now re-check the snapshot,
+        # later waiters block on the fresh event.
+        fired, self._changed = self._changed, asyncio.Event()
+        fired.set()
+        for callback in list(self._listeners):
+            callback()
+
+
+def _check_type(type_url: str) -> None:
+    if type_url not in TYPE_URLS:
+        raise ValueError(f"no resource registered for typeURL {type_url!r}")

@@ -1,0 +1,266 @@
+"""Cluster access on raw JSON through the kubernetes client, plus the one write (switch) and
+port-forwarding to a pod. Nothing here builds a DAG: cluster mode and `--from-dir` share
+everything after `list_all()`.
+
+The client's model classes are skipped (`_preload_content=False` + json.loads): they cost
+milliseconds per object and we only read a few fields.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from kubectl_contour.errors import CheckFailed, NotFound, PluginError, Unreachable
+from kubectl_contour.objects import (
+    API_VERSIONS,
+    DELEGATION,
+    ENDPOINTS,
+    ENDPOINTSLICE,
+    INGRESS,
+    INGRESSROUTE,
+    SECRET,
+    SERVICE,
+    Obj,
+)
+
+GROUP, VERSION = "contour.heptio.com", "v1beta1"
+PLURALS = {INGRESSROUTE: "ingressroutes", DELEGATION: "tlscertificatedelegations"}
+REQUEST_TIMEOUT = (5.0, 30.0)
+FORWARD_LINE = re.compile(r"Forwarding from 127\.0\.0\.1:(\d+)")
+
+
+@dataclass(frozen=True, slots=True)
+class KubeTarget:
+    """kubectl's connection flags, passed through unchanged to kubectl when we shell out."""
+
+    kubeconfig: str = ""
+    context: str = ""
+
+    def kubectl_flags(self) -> list[str]:
+        flags = [f"--kubeconfig={self.kubeconfig}"] if self.kubeconfig else []
+        return flags + ([f"--context={self.context}"] if self.context else [])
+
+
+def api_error(exc: Exception, *, what: str) -> PluginError:
+    """Map a client exception to our error family (403/401 and connection errors → 4)."""
+    status = getattr(exc, "status", None)
+    if status == 404:
+        return NotFound(f"{what}: not found")
+    if status in (401, 403):
+        return Unreachable(f"{what}: forbidden ({status})", hint="check your RBAC permissions")
+    if status in (409, 422):
+        return CheckFailed(f"{what}: rejected by the API server ({status}): {reason_of(exc)}")
+    if status is not None:
+        return Unreachable(f"{what}: API server answered {status}: {reason_of(exc)}")
+    return Unreachable(f"{what}: cannot reach the API server: {exc}")
+
+
+def reason_of(exc: Exception) -> str:
+    body = getattr(exc, "body", None)
+    try:
+        return str(json.loads(body).get("message")) if body else str(exc)
+    except (ValueError, AttributeError):
+        return str(body)
+
+
+class Kube:
+    """A lazily connected API client. Build once per Session; pass it down."""
+
+    def __init__(self, target: KubeTarget) -> None:
+        self.target = target
+        self._client: Any = None
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = self._connect()
+        return self._client
+
+    def _connect(self) -> Any:
+        from kubernetes import config
+        from kubernetes.config.config_exception import ConfigException
+
+        try:
+            client = config.new_client_from_config(
+                config_file=self.target.kubeconfig or None, context=self.target.context or None
+            )
+        except (ConfigException, OSError, TypeError) as exc:
+            raise Unreachable(f"cannot load kubeconfig: {exc}") from exc
+        client.configuration.retries = 1
+        return client
+
+    def default_namespace(self) -> str:
+        from kubernetes import config
+        from kubernetes.config.config_exception import ConfigException
+
+        try:
+            contexts, active = config.list_kube_config_contexts(
+                config_file=self.target.kubeconfig or None
+            )
+        except (ConfigException, OSError, TypeError) as exc:
+            raise Unreachable(f"cannot load kubeconfig: {exc}") from exc
+        chosen = next((c for c in contexts if c["name"] == self.target.context), active)
+        return str(((chosen or {}).get("context") or {}).get("namespace") or "default")
+
+    def _raw(self, call: Callable[..., Any], *args: Any, what: str, **kwargs: Any) -> Any:
+        try:
+            resp = call(*args, _preload_content=False, _request_timeout=REQUEST_TIMEOUT, **kwargs)
+            return json.loads(resp.data)
+        except PluginError:
+            raise
+        except Exception as exc:  # the client raises ApiException, urllib3 and socket errors
+            raise api_error(exc, what=what) from exc
+
+    def _list(self, kind: str, call: Callable[..., Any], *args: Any, optional: bool) -> list[Obj]:
+        try:
+            items = self._raw(call, *args, what=f"list {kind}").get("items") or []
+        except NotFound:
+            if optional:  # CRD or API group not installed: nothing of that kind
+                return []
+            raise
+        for item in items:  # list items come without kind/apiVersion
+            item["kind"], item["apiVersion"] = kind, API_VERSIONS[kind]
+        return list(items)
+
+    def list_all(self) -> list[Obj]:
+        """Every object the builder and the plugin read, in all namespaces."""
+        from kubernetes import client as k
+
+        core, custom = k.CoreV1Api(self.client), k.CustomObjectsApi(self.client)
+        objects: list[Obj] = []
+        for kind, call, args, optional in (
+            (SERVICE, core.list_service_for_all_namespaces, (), False),
+            (SECRET, core.list_secret_for_all_namespaces, (), False),
+            (ENDPOINTS, core.list_endpoints_for_all_namespaces, (), False),
+            (INGRESS, k.NetworkingV1Api(self.client).list_ingress_for_all_namespaces, (), True),
+            (ENDPOINTSLICE, k.DiscoveryV1Api(self.client).list_endpoint_slice_for_all_namespaces,
+             (), True),
+            (INGRESSROUTE, custom.list_cluster_custom_object,
+             (GROUP, VERSION, PLURALS[INGRESSROUTE]), True),
+            (DELEGATION, custom.list_cluster_custom_object,
+             (GROUP, VERSION, PLURALS[DELEGATION]), True),
+        ):
+            objects.extend(self._list(kind, call, *args, optional=optional))
+        return objects
+
+    def patch_ingressroute(self, *, namespace: str, name: str, ops: list[dict[str, Any]]) -> Obj:
+        """The plugin's one write: an RFC 6902 JSON patch; its `test` ops make it atomic."""
+        from kubernetes import client as k
+
+        custom = k.CustomObjectsApi(self.client)
+        result = self._raw(
+            custom.patch_namespaced_custom_object,
+            GROUP, VERSION, namespace, PLURALS[INGRESSROUTE], name, ops,
+            what=f"patch IngressRoute {namespace}/{name}",
+        )
+        return dict(result)
+
+    def list_pods(self, *, namespace: str, selector: str) -> list[Obj]:
+        from kubernetes import client as k
+
+        core = k.CoreV1Api(self.client)
+        data = self._raw(
+            core.list_namespaced_pod, namespace, label_selector=selector,
+            what=f"list pods in {namespace} ({selector})",
+        )
+        return sorted(data.get("items") or [], key=lambda p: p["metadata"]["name"])
+
+    def pod_http_get(self, *, namespace: str, pod: str, port: int, path: str,
+                     timeout: float) -> bytes:
+        """GET `path` on a pod's port through a port-forward, under a deadline."""
+        try:
+            return deadline(lambda: self._forward_get(namespace, pod, port, path, timeout),
+                            timeout=timeout, what=f"port-forward to {namespace}/{pod}:{port}")
+        except Unreachable:
+            with kubectl_port_forward(self.target, namespace=namespace, pod=pod, port=port,
+                                      timeout=timeout) as local:
+                from kubectl_contour.admin import url_get
+
+                return url_get(f"http://127.0.0.1:{local}{path}", timeout=timeout)
+
+    def _forward_get(self, namespace: str, pod: str, port: int, path: str,
+                     timeout: float) -> bytes:
+        import http.client
+
+        from kubernetes import client as k
+        from kubernetes.stream import portforward
+
+        core = k.CoreV1Api(self.client)
+        forward = portforward(core.connect_get_namespaced_pod_portforward, pod, namespace,
+                              ports=str(port))
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+            sock = forward.socket(port)
+            sock.settimeout(timeout)
+            conn.sock = sock
+            conn.request("GET", path, headers={"Connection": "close"})
+            resp = conn.getresponse()
+            body = resp.read()
+            if resp.status >= 400:
+                raise Unreachable(f"{pod}:{port}{path} answered {resp.status}")
+            return body
+        finally:
+            forward.close()
+
+
+def deadline(fn: Callable[[], bytes], *, timeout: float, what: str) -> bytes:
+    """Run `fn` in a thread; give up after `timeout` (the websocket dial has no timeout)."""
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["value"] = fn()
+        except Exception as exc:  # re-raised in the caller's thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise Unreachable(f"{what}: no answer within {timeout:g}s")
+    error = box.get("error")
+    if isinstance(error, PluginError) and not isinstance(error, Unreachable):
+        raise error
+    if error is not None:
+        raise Unreachable(f"{what}: {error}") from error
+    return bytes(box["value"])
+
+
+@contextmanager
+def kubectl_port_forward(target: KubeTarget, *, namespace: str, pod: str, port: int,
+                         timeout: float) -> Iterator[int]:
+    """Fallback: `kubectl port-forward pod :PORT`; yields the local port."""
+    cmd = ["kubectl", *target.kubectl_flags(), "-n", namespace, "port-forward",
+           f"pod/{pod}", f":{port}"]
+    try:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    except OSError as exc:
+        raise Unreachable(f"cannot run kubectl port-forward: {exc}") from exc
+    try:
+        yield local_port(proc, timeout=timeout, what=f"kubectl port-forward {namespace}/{pod}")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def local_port(proc: subprocess.Popen[str], *, timeout: float, what: str) -> int:
+    def first_line() -> bytes:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            match = FORWARD_LINE.search(line)
+            if match:
+                return match.group(1).encode()
+        err = proc.stderr.read() if proc.stderr else ""
+        raise Unreachable(f"{what}: {err.strip() or 'exited'}")
+
+    return int(deadline(first_line, timeout=timeout, what=what))

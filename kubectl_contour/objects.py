@@ -1,0 +1,128 @@
+"""Raw Kubernetes objects (plain dicts) and the one snapshot every command reads.
+
+Cluster mode and `--from-dir` both end in a `Snapshot`; everything after loading is shared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+Obj = dict[str, Any]
+
+INGRESSROUTE = "IngressRoute"
+DELEGATION = "TLSCertificateDelegation"
+SERVICE = "Service"
+SECRET = "Secret"
+INGRESS = "Ingress"
+ENDPOINTS = "Endpoints"
+ENDPOINTSLICE = "EndpointSlice"
+
+BUILDER_KINDS = (SERVICE, SECRET, INGRESS, INGRESSROUTE, DELEGATION)
+"""Kinds the DAG builder's store takes; endpoints are read by the plugin itself."""
+
+API_VERSIONS = {
+    INGRESSROUTE: "contour.heptio.com/v1beta1",
+    DELEGATION: "contour.heptio.com/v1beta1",
+    SERVICE: "v1",
+    SECRET: "v1",
+    INGRESS: "networking.k8s.io/v1",
+    ENDPOINTS: "v1",
+    ENDPOINTSLICE: "discovery.k8s.io/v1",
+}
+
+Key = tuple[str, str]
+"""(namespace, name)."""
+
+
+def name_of(obj: Obj) -> str:
+    return str((obj.get("metadata") or {}).get("name") or "")
+
+
+def namespace_of(obj: Obj) -> str:
+    return str((obj.get("metadata") or {}).get("namespace") or "default")
+
+
+def key_of(obj: Obj) -> Key:
+    return (namespace_of(obj), name_of(obj))
+
+
+def ref(key: Key) -> str:
+    """`ns/name`, the way Contour prints object references."""
+    return f"{key[0]}/{key[1]}"
+
+
+def spec_of(obj: Obj) -> dict[str, Any]:
+    spec = obj.get("spec")
+    return spec if isinstance(spec, dict) else {}
+
+
+def routes_of(obj: Obj) -> list[dict[str, Any]]:
+    routes = spec_of(obj).get("routes")
+    return [r for r in routes if isinstance(r, dict)] if isinstance(routes, list) else []
+
+
+def fqdn_of(obj: Obj) -> str | None:
+    """The root's fqdn, or None for a delegate (no virtualhost)."""
+    vhost = spec_of(obj).get("virtualhost")
+    if not isinstance(vhost, dict):
+        return None
+    return str(vhost.get("fqdn") or "")
+
+
+def tls_secret_of(obj: Obj) -> str:
+    vhost = spec_of(obj).get("virtualhost")
+    tls = vhost.get("tls") if isinstance(vhost, dict) else None
+    return str(tls.get("secretName") or "") if isinstance(tls, dict) else ""
+
+
+def delegate_key(route: dict[str, Any], *, owner_namespace: str) -> Key | None:
+    """Where a route delegates to; the namespace defaults to the route owner's (spec §1.4)."""
+    delegate = route.get("delegate")
+    if not isinstance(delegate, dict):
+        return None
+    return (str(delegate.get("namespace") or owner_namespace), str(delegate.get("name") or ""))
+
+
+def stored_status(obj: Obj) -> tuple[str, str]:
+    status = obj.get("status") if isinstance(obj.get("status"), dict) else {}
+    assert isinstance(status, dict)
+    return (str(status.get("currentStatus") or ""), str(status.get("description") or ""))
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Every object the plugin read, from one cluster or one folder."""
+
+    objects: tuple[Obj, ...]
+    live: bool = False
+    """True when read from a cluster (stored statuses are meaningful, writes possible)."""
+    source: str = ""
+
+    def of_kind(self, kind: str) -> list[Obj]:
+        found = [o for o in self.objects if o.get("kind") == kind]
+        return sorted(found, key=key_of)
+
+    def index(self, kind: str) -> dict[Key, Obj]:
+        return {key_of(o): o for o in self.of_kind(kind)}
+
+    def get(self, kind: str, key: Key) -> Obj | None:
+        return self.index(kind).get(key)
+
+    def replaced(self, obj: Obj) -> Snapshot:
+        """A copy with `obj` replacing the object of the same kind and key."""
+        kind, key = obj.get("kind"), key_of(obj)
+        kept = [o for o in self.objects if not (o.get("kind") == kind and key_of(o) == key)]
+        return Snapshot(objects=(*kept, obj), live=self.live, source=self.source)
+
+
+def flatten(docs: Iterable[Any]) -> Iterator[Obj]:
+    """Objects from parsed documents, unpacking `kind: *List` wrappers and skipping blanks."""
+    for doc in docs:
+        if not isinstance(doc, dict):
+            continue
+        if str(doc.get("kind", "")).endswith("List") and isinstance(doc.get("items"), list):
+            yield from flatten(doc["items"])
+        elif doc.get("kind"):
+            yield doc

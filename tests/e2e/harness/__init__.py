@@ -1,0 +1,1 @@
+"""Black-box scenario harness: real controller process, real Envoy, real local backends."""
