@@ -5,22 +5,31 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import threading
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from controller.config import Settings
 from controller.dag.builder import build
 from controller.dag.model import DAG, Status
 from controller.dag.store import ObjectStore
+from controller.envoy import pb
 from controller.events import UPSERT, BuildStats, ObjectEvent, Pipeline
 from controller.k8s.endpoints import EndpointsIndex, ServiceKey
-from controller.xdscache import endpoints as eds
 from controller.xds.registry import NodeRegistry
+from controller.xdscache import endpoints as eds
 from controller.xdscache.snapshot import SnapshotCache
 from controller.xdscache.translator import Translator
-from controller.envoy import pb
+
+if TYPE_CHECKING:
+    from controller.k8s.leader import LeaderElector
+    from controller.k8s.status import StatusWriter
+    from controller.sources.cluster import WatchStats
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +48,9 @@ class Controller:
     registry: NodeRegistry = field(default_factory=NodeRegistry)
     source_errors: dict[str, str] = field(default_factory=dict)
     build_stats: BuildStats = field(default_factory=BuildStats)
+    status_writer: StatusWriter | None = None
+    leader: LeaderElector | None = None
+    watch_stats: WatchStats | None = None
     _dirty_services: set[ServiceKey] = field(default_factory=set)
     _eds_names: dict[ServiceKey, frozenset[str]] = field(default_factory=dict)
 
@@ -67,6 +79,8 @@ class Controller:
         resources = self.translator.translate(dag)
         self.cache.publish(resources)
         self.dag, self.statuses = dag, dag.statuses
+        if self.status_writer is not None:
+            self.status_writer.submit(dag.statuses)
         return dag
 
     def publish_endpoints(self) -> None:
@@ -125,22 +139,21 @@ async def serve(settings: Settings) -> None:
 
 async def run(controller: Controller, stop: asyncio.Event) -> None:
     """Start every part, run until `stop` is set (or a part fails), then stop them all."""
-    from controller.sources.folder import FolderSource
     from controller.webapp import start_web_servers
     from controller.xds.server import XdsServer
 
     settings = controller.settings
-    if not settings.source_dir:
-        raise SystemExit("no source: give --source-dir DIR (the cluster source is not built yet)")
-    source = FolderSource(Path(settings.source_dir))
-    controller.source_errors = source.errors
     pipeline = controller.pipeline(expected_sources=1)
     controller.build_stats = pipeline.stats
+    source, background = make_source(controller)
     server = XdsServer(controller.cache, controller.registry)
     port = await server.start(settings.xds_address, settings.xds_port,
                               credentials=server_credentials(settings))
     log.info("xDS server listening on %s:%d", settings.xds_address, port)
     web = start_web_servers(controller)
+    threads_stop = threading.Event()
+    for target in background:
+        threading.Thread(target=target, args=(threads_stop,), daemon=True).start()
     try:
         async with asyncio.TaskGroup() as tg:
             tasks = [tg.create_task(pipeline.run()),
@@ -149,9 +162,43 @@ async def run(controller: Controller, stop: asyncio.Event) -> None:
             for t in tasks:
                 t.cancel()
     finally:
+        threads_stop.set()
         for w in web:
             w.stop()
         await server.stop(1.0)
+
+
+def make_source(controller: Controller) -> tuple[Any, list[Callable[[threading.Event], None]]]:
+    """The folder source, or the cluster source with its status writer and leader election."""
+    settings = controller.settings
+    if settings.source_dir:
+        from controller.sources.folder import FolderSource
+
+        folder = FolderSource(Path(settings.source_dir))
+        controller.source_errors = folder.errors
+        return folder, []
+    from controller.k8s.client import KubeClient, load_api_client
+    from controller.k8s.leader import LeaderElector
+    from controller.k8s.status import StatusWriter
+    from controller.sources.cluster import ClusterSource, watched_kinds
+
+    client = KubeClient(load_api_client(kubeconfig=settings.kubeconfig,
+                                        incluster=settings.incluster))
+    cluster = ClusterSource(client, watched_kinds(settings.builder.root_namespaces))
+    controller.watch_stats = cluster.stats
+    background: list[Callable[[threading.Event], None]] = []
+    is_leader: Callable[[], bool] = lambda: True  # noqa: E731
+    if settings.enable_leader_election:
+        elector = LeaderElector(client, settings.namespace,
+                                identity=os.environ.get("POD_NAME") or str(uuid.uuid4()))
+        controller.leader = elector
+        is_leader = elector.is_leader
+        background.append(elector.run)
+    writer = StatusWriter(client, lambda ns, n: controller.store.get("IngressRoute", ns, n),
+                          is_leader)
+    controller.status_writer = writer
+    background.append(writer.run)
+    return cluster, background
 
 
 def server_credentials(settings: Settings) -> Any:

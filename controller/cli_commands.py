@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -47,7 +49,7 @@ def _credentials(tls: tuple[str, str, str] | None) -> object:
         return None
     import grpc
 
-    ca, cert, key = (open(p, "rb").read() for p in tls)
+    ca, cert, key = (Path(p).read_bytes() for p in tls)
     return grpc.ssl_channel_credentials(root_certificates=ca, private_key=key,
                                         certificate_chain=cert)
 
@@ -67,10 +69,8 @@ def _make(short: str) -> None:
     @cli_app.command(short, help=f"Print the {short.upper()} resources (optionally only NAMEs).")
     def command(ctx: typer.Context, names: Annotated[list[str] | None, typer.Argument()] = None,
                 ) -> None:
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(_print_stream(ctx.obj, TYPES[short], names or []))
-        except KeyboardInterrupt:
-            pass
 
 
 for _short in TYPES:

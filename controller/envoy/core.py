@@ -30,7 +30,9 @@ def config_source(cluster: str = "") -> pb.ConfigSource:
     """Where Envoy fetches a dynamic resource: ADS by default, so one stream carries
     everything; with `cluster`, a per-type gRPC subscription to that bootstrap cluster."""
     if not cluster:
-        return pb.ConfigSource(ads=pb.AggregatedConfigSource(), resource_api_version=pb.ApiVersion.V3)
+        return pb.ConfigSource(
+            ads=pb.AggregatedConfigSource(), resource_api_version=pb.ApiVersion.V3
+        )
     return pb.ConfigSource(
         api_config_source=api_config_source(cluster), resource_api_version=pb.ApiVersion.V3
     )
@@ -48,7 +50,9 @@ def api_config_source(cluster: str) -> pb.ApiConfigSource:
 def socket_address(address: str, port: int) -> pb.Address:
     """A TCP address; `::` also accepts IPv4 (ipv4_compat), as upstream does."""
     return pb.Address(
-        socket_address=pb.SocketAddress(address=address, port_value=port, ipv4_compat=address == "::")
+        socket_address=pb.SocketAddress(
+            address=address, port_value=port, ipv4_compat=address == "::"
+        )
     )
 
 

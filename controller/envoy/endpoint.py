@@ -12,7 +12,9 @@ def lb_endpoint(address: pb.Address) -> pb.LbEndpoint:
     return pb.LbEndpoint(endpoint=pb.Endpoint(address=address))
 
 
-def cluster_load_assignment(name: str, addresses: Iterable[pb.Address] = ()) -> pb.ClusterLoadAssignment:
+def cluster_load_assignment(
+    name: str, addresses: Iterable[pb.Address] = ()
+) -> pb.ClusterLoadAssignment:
     """A single locality with every address; an empty assignment when there are none."""
     out = pb.ClusterLoadAssignment(cluster_name=name)
     endpoints = [lb_endpoint(a) for a in addresses]

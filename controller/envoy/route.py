@@ -37,9 +37,7 @@ def route_match(route: model.Route) -> pb.RouteMatch:
 
 def redirect_route(route: model.Route) -> pb.Route:
     """HTTP → HTTPS 301 (Envoy's default redirect code); no request headers added."""
-    return pb.Route(
-        match=route_match(route), redirect=pb.RedirectAction(https_redirect=True)
-    )
+    return pb.Route(match=route_match(route), redirect=pb.RedirectAction(https_redirect=True))
 
 
 def route(route: model.Route) -> pb.Route:

@@ -21,6 +21,11 @@ def clusters(dag: model.DAG) -> dict[str, pb.Cluster]:
     return {name: envoy_cluster.cluster(c) for name, c in unique_clusters(dag).items()}
 
 
-def cluster_key(c: model.Cluster) -> tuple[object, ...]:
+ClusterKey = tuple[
+    model.ServicePort, str, model.HealthCheck | None, model.UpstreamValidation | None
+]
+
+
+def cluster_key(c: model.Cluster) -> ClusterKey:
     """What an Envoy cluster depends on: everything but the route weight."""
     return (c.service, c.strategy, c.health_check, c.validation)

@@ -112,5 +112,6 @@ def listener_bytes(listener: pb.Listener, chains: Iterable[bytes]) -> bytes:
     tail.CopyFrom(listener)
     tail.ClearField("name")
     tail.ClearField("address")
+    tail.ClearField("filter_chains")
     middle = b"".join(length_delimited(_CHAINS_FIELD, c) for c in chains)
     return head.SerializeToString() + middle + tail.SerializeToString()

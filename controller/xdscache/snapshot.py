@@ -193,7 +193,7 @@ class SnapshotCache:
         *,
         partial: bool = False,
         removed: Mapping[str, Iterable[str]] | None = None,
-    ) -> set[str]:
+    ) -> frozenset[str]:
         """Apply several types at once, with one notification; return the changed types.
 
         ``partial=False``: each type in ``changes`` is replaced whole (types not named
@@ -210,7 +210,7 @@ class SnapshotCache:
                 types[type_url] = old.patched(bodies, removed.get(type_url, ()))
             else:
                 types[type_url] = old.replaced(bodies)
-        changed = {t for t, s in types.items() if s.digest != current.get(t).digest}
+        changed = frozenset(t for t, s in types.items() if s.digest != current.get(t).digest)
         if changed:
             self._snapshot = Snapshot(MappingProxyType(types), current.generation + 1)
             self._notify()

@@ -1,0 +1,1 @@
+"""Renderers: plain text when piped (golden-testable), rich renderables on a terminal."""

@@ -1,0 +1,169 @@
+"""`contour bootstrap`: Envoy's v3 bootstrap pointing at this controller over ADS (spec §4.1,
+with §0's decisions: API v3, one ADS stream)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from google.protobuf.json_format import MessageToJson
+
+from controller.envoy import pb
+from controller.envoy.core import (
+    api_config_source,
+    config_source,
+    duration,
+    http2_protocol_options,
+    is_ip_literal,
+    socket_address,
+    transport_socket,
+)
+from controller.envoy.endpoint import cluster_load_assignment
+
+XDS_CLUSTER = "contour"
+STATS_CLUSTER = "service-stats"
+XDS_SERVER_NAME = "contour"  # the SAN Contour's serving certificate carries
+TLS_FILES_ERROR = (
+    "You must supply all three TLS parameters - --envoy-cafile, --envoy-cert-file, "
+    "--envoy-key-file, or none of them."
+)
+DEFAULTS = {
+    "admin_address": "127.0.0.1",
+    "admin_port": 9001,
+    "xds_address": "127.0.0.1",
+    "xds_port": 8001,
+    "namespace": "heptio-contour",
+}
+
+
+def bootstrap(
+    *,
+    admin_address: str = "127.0.0.1",
+    admin_port: int = 9001,
+    xds_address: str = "127.0.0.1",
+    xds_port: int = 8001,
+    namespace: str = "heptio-contour",
+    cafile: str = "",
+    certfile: str = "",
+    keyfile: str = "",
+    node_id: str = "",
+    node_cluster: str = "",
+    exclude_cluster_stats: bool = False,
+) -> pb.Bootstrap:
+    """Static clusters `contour` (xDS) and `service-stats` (admin), LDS and CDS over ADS, and
+    the admin listener. Empty or zero values take the defaults. The node id and cluster are
+    normally given on Envoy's command line (--service-node/--service-cluster), as upstream
+    does; set them here to make the file self-contained. `exclude_cluster_stats` drops the
+    `cluster.*` stats, which dominate Envoy's start-up time at tens of thousands of clusters.
+    Raises ValueError when only some of the three TLS files are given."""
+    files = (cafile, certfile, keyfile)
+    if any(files) and not all(files):
+        raise ValueError(TLS_FILES_ERROR)
+    admin_address = admin_address or str(DEFAULTS["admin_address"])
+    admin_port = admin_port or int(DEFAULTS["admin_port"])
+    xds_address = xds_address or str(DEFAULTS["xds_address"])
+    xds_port = xds_port or int(DEFAULTS["xds_port"])
+    namespace = namespace or str(DEFAULTS["namespace"])
+    out = pb.Bootstrap(
+        static_resources=pb.Bootstrap.StaticResources(
+            clusters=[
+                xds_cluster(xds_address, xds_port, namespace=namespace, tls_files=files),
+                stats_cluster(admin_address, admin_port, namespace=namespace),
+            ]
+        ),
+        dynamic_resources=dynamic_resources(),
+        admin=pb.Admin(address=socket_address(admin_address, admin_port)),
+    )
+    if node_id or node_cluster:
+        out.node.id, out.node.cluster = node_id, node_cluster
+    if exclude_cluster_stats:
+        out.stats_config.stats_matcher.exclusion_list.patterns.add(prefix="cluster.")
+    return out
+
+
+def dynamic_resources() -> pb.Bootstrap.DynamicResources:
+    """LDS and CDS over ADS; the resources they deliver use ADS for RDS, EDS and SDS."""
+    return pb.Bootstrap.DynamicResources(
+        ads_config=api_config_source(XDS_CLUSTER),
+        lds_config=config_source(),
+        cds_config=config_source(),
+    )
+
+
+def xds_cluster(
+    address: str, port: int, *, namespace: str, tls_files: tuple[str, str, str]
+) -> pb.Cluster:
+    """The cluster Envoy reaches Contour through. It must speak HTTP/2 (gRPC), else Envoy
+    fails silently; STATIC accepts only IP literals, so a host name needs STRICT_DNS."""
+    cluster = pb.Cluster(
+        name=XDS_CLUSTER,
+        alt_stat_name=f"{namespace}_{XDS_CLUSTER}_{port}",
+        type=pb.Cluster.STATIC if is_ip_literal(address) else pb.Cluster.STRICT_DNS,
+        connect_timeout=duration(5),
+        load_assignment=cluster_load_assignment(XDS_CLUSTER, [socket_address(address, port)]),
+        circuit_breakers=xds_circuit_breakers(),
+        typed_extension_protocol_options=http2_protocol_options(),
+    )
+    keepalive = cluster.upstream_connection_options.tcp_keepalive
+    keepalive.keepalive_probes.value = 3
+    keepalive.keepalive_time.value = 30
+    keepalive.keepalive_interval.value = 5
+    if all(tls_files):
+        cluster.transport_socket.CopyFrom(transport_socket(xds_tls_context(*tls_files)))
+    return cluster
+
+
+def xds_circuit_breakers() -> pb.CircuitBreakers:
+    """Generous limits at HIGH and DEFAULT priority: one gRPC stream carries everything."""
+    return pb.CircuitBreakers(
+        thresholds=[
+            pb.CircuitBreakers.Thresholds(
+                priority=priority,
+                max_connections=pb.UInt32Value(value=100000),
+                max_pending_requests=pb.UInt32Value(value=100000),
+                max_requests=pb.UInt32Value(value=60000000),
+                max_retries=pb.UInt32Value(value=50),
+            )
+            for priority in (pb.RoutingPriority.HIGH, pb.RoutingPriority.DEFAULT)
+        ]
+    )
+
+
+def xds_tls_context(cafile: str, certfile: str, keyfile: str) -> pb.UpstreamTlsContext:
+    """mTLS to Contour: present Envoy's certificate, verify Contour's (SAN `contour`).
+    ALPN h2, because gRPC servers insist on it."""
+    san = pb.SubjectAltNameMatcher(
+        san_type=pb.SubjectAltNameMatcher.DNS, matcher=pb.StringMatcher(exact=XDS_SERVER_NAME)
+    )
+    common = pb.CommonTlsContext(
+        tls_certificates=[
+            pb.TlsCertificate(
+                certificate_chain=pb.DataSource(filename=certfile),
+                private_key=pb.DataSource(filename=keyfile),
+            )
+        ],
+        validation_context=pb.CertificateValidationContext(
+            trusted_ca=pb.DataSource(filename=cafile), match_typed_subject_alt_names=[san]
+        ),
+        alpn_protocols=["h2"],
+    )
+    return pb.UpstreamTlsContext(common_tls_context=common)
+
+
+def stats_cluster(address: str, port: int, *, namespace: str) -> pb.Cluster:
+    """The admin API, target of the stats-health listener's /stats route."""
+    return pb.Cluster(
+        name=STATS_CLUSTER,
+        alt_stat_name=f"{namespace}_{STATS_CLUSTER}_{port}",
+        type=pb.Cluster.STATIC if is_ip_literal(address) else pb.Cluster.LOGICAL_DNS,
+        connect_timeout=duration(0.25),
+        load_assignment=cluster_load_assignment(STATS_CLUSTER, [socket_address(address, port)]),
+    )
+
+
+def bootstrap_json(**kwargs: Any) -> str:
+    """bootstrap(**kwargs) as JSON with the proto field names (snake_case)."""
+    return to_json(bootstrap(**kwargs))
+
+
+def to_json(message: pb.Bootstrap) -> str:
+    return MessageToJson(message, preserving_proto_field_name=True, indent=2) + "\n"

@@ -1,0 +1,3 @@
+from kubectl_contour.cli import main
+
+main()

@@ -1,0 +1,109 @@
+"""`tree [NAME]`: delegation chains from every root (or from one object)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from kubectl_contour.commands.common import emit, session_of, status_parts
+from kubectl_contour.flags import Output
+
+if TYPE_CHECKING:
+    from kubectl_contour.queries.tree import IRNode, RouteNode, ServiceLeaf, TreeView
+    from kubectl_contour.render.text import Node, Part
+
+HELP = """Show IngressRoute delegation trees: each root's fqdn and TLS secret, every route's
+match → services (port, weight, ready endpoints) or → delegate, and every object's status as
+the controller computes it (in cluster mode, also the stored status when it differs).
+Orphans are listed apart; cycles are marked. Works offline with --from-dir."""
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("tree", help=HELP)
+    def tree(
+        ctx: typer.Context,
+        name: Annotated[str, typer.Argument(help="An IngressRoute (NAME or NS/NAME).",
+                                            show_default=False)] = "",
+        output: Output = "",
+    ) -> None:
+        run(session_of(ctx), name=name, output=output)
+
+
+def run(session: Any, *, name: str, output: str) -> None:
+    from kubectl_contour.objects import INGRESSROUTE
+    from kubectl_contour.queries.statuses import resolve
+    from kubectl_contour.queries.tree import tree_view
+
+    session.output = output
+    snapshot = session.snapshot()
+    only = resolve(snapshot, INGRESSROUTE, name, namespace=session.options.namespace or None) \
+        if name else None
+    model = tree_view(snapshot, session.build(), scope=None if only else session.scope(),
+                      only=only)
+    emit(session, model, lambda rich: view(model, rich=rich))
+
+
+def view(model: TreeView, *, rich: bool) -> Any:
+    from kubectl_contour.render.text import Node, sections, tree
+
+    if not model.roots and not model.orphans:
+        return "No IngressRoutes found."
+    parts = [tree([root_node(n) for n in model.roots], rich=rich)] if model.roots else []
+    if model.orphans:
+        orphans = [Node([(f"{n.namespace}/{n.name} ", "bold"),
+                         *status_parts(n.status, n.reason), *stored_parts(n)], route_nodes(n))
+                   for n in model.orphans]
+        parts.append(tree([Node([("Not reached from any root", "bold yellow")], orphans)],
+                          rich=rich))
+    return sections(parts, rich=rich)
+
+
+def root_node(n: IRNode) -> Node:
+    from kubectl_contour.render.text import Node
+
+    head: list[Part] = [(n.fqdn or "<no fqdn>", "bold cyan"), (f" ({n.namespace}/{n.name}) ", ""),
+                        *status_parts(n.status, n.reason), *stored_parts(n)]
+    children = route_nodes(n)
+    if n.tls_secret:
+        served = "served" if n.tls_served else "not served"
+        children.insert(0, Node([(f"tls: secret {n.tls_secret} ({served})",
+                                  "" if n.tls_served else "yellow")]))
+    return Node(head, children)
+
+
+def stored_parts(n: IRNode) -> list[Part]:
+    if not (n.stored_status or n.stored_reason):
+        return []
+    text = n.stored_status + (f": {n.stored_reason}" if n.stored_reason else "")
+    return [(f" (stored: {text})", "magenta")]
+
+
+def route_nodes(n: IRNode) -> list[Node]:
+    return [route_node(r) for r in n.routes]
+
+
+def route_node(r: RouteNode) -> Node:
+    from kubectl_contour.render.text import Node
+
+    arrow: list[Part] = [(r.match or '""', "bold"), (" → ", "dim")]
+    if r.delegate:
+        head = [*arrow, (f"delegate {r.delegate}", "")]
+        if r.note:
+            return Node([*head, (f" ({r.note}: route skipped)", "bold red")])
+        assert r.child is not None
+        child = r.child
+        return Node([*head, (" ", ""), *status_parts(child.status, child.reason),
+                     *stored_parts(child)], route_nodes(child))
+    if len(r.services) == 1:
+        return Node([*arrow, *service_parts(r.services[0])])
+    if not r.services:
+        return Node([*arrow, ("no services", "yellow")])
+    return Node([*arrow, (f"{len(r.services)} services", "")],
+                [Node(service_parts(s)) for s in r.services])
+
+
+def service_parts(s: ServiceLeaf) -> list[Part]:
+    weight = "" if s.weight is None else f"weight {s.weight}, "
+    style = "green" if s.ready else "red"
+    return [(f"{s.name}:{s.port} ", ""), (f"({weight}{s.ready} ready)", style)]

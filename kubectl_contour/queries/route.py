@@ -1,0 +1,259 @@
+"""Dry-run of one request against the DAG the builder produces: which vhost and route Envoy
+would pick (regex routes first, then reverse-lexicographic prefixes, as model.route_order_key),
+where it goes, what Envoy answers, and the IngressRoute chain behind it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from kubectl_contour.objects import INGRESSROUTE, Snapshot, ref
+from kubectl_contour.queries.chain import (
+    ChainLink,
+    chain_links,
+    ingress_origin,
+    origin_of,
+    roots_for_host,
+    served_routes,
+)
+from kubectl_contour.queries.endpoints import service_rows
+from kubectl_contour.queries.statuses import Computed, computed_statuses
+
+ENVOY_DEFAULT_TIMEOUT = "15s (Envoy default)"
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    host: str
+    path: str = "/"
+    scheme: str = "http"
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    match: str
+    regex: bool
+    verdict: str
+    """`matched`, `no match`, or `shadowed` (matches, but an earlier route won)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Backend:
+    namespace: str
+    service: str
+    port: int
+    share: float
+    """Percent of requests (Envoy weights, spec §3.5)."""
+    ready: int
+    not_ready: int
+    external_name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    request: Request
+    status: int
+    """What Envoy answers: 200 (forwarded), 301, 404, 503; 0 = no HTTP (TLS fails, TCP proxy)."""
+    summary: str
+    vhost: str = ""
+    route: str = ""
+    candidates: tuple[Candidate, ...] = ()
+    backends: tuple[Backend, ...] = ()
+    chain: tuple[ChainLink, ...] = ()
+    policy: tuple[tuple[str, str], ...] = ()
+    problems: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+def parse_target(text: str) -> tuple[str, str]:
+    """`HOST[:PORT][/PATH]` → (host lower-cased without port, path)."""
+    text = re.sub(r"^[a-z]+://", "", text.strip())
+    host, slash, path = text.partition("/")
+    host = host.rsplit(":", 1)[0] if not host.startswith("[") else host
+    return host.lower(), "/" + path if slash else "/"
+
+
+def matches(route: Any, path: str) -> bool:
+    if route.regex:
+        try:
+            return re.fullmatch(route.match, path) is not None
+        except re.error:
+            return False
+    return path.startswith(route.match)
+
+
+def ordered_routes(vhost: Any) -> list[Any]:
+    from controller.dag.model import route_order_key
+
+    return sorted(vhost.routes, key=route_order_key, reverse=True)
+
+
+def find_vhost(vhosts: tuple[Any, ...], host: str) -> Any:
+    by_host = {v.host: v for v in vhosts}
+    return by_host.get(host) or by_host.get("*")
+
+
+def explain(snapshot: Snapshot, dag: Any, request: Request) -> Explanation:
+    statuses = computed_statuses(dag.statuses)
+    problems = tuple(host_problems(snapshot, statuses, request))
+    notes = tuple(header_notes(request))
+    vhosts = dag.https if request.scheme == "https" else dag.http
+    vhost = find_vhost(vhosts, request.host)
+    if vhost is None:
+        return no_vhost(snapshot, dag, request, problems=problems, notes=notes)
+    if getattr(vhost, "tcp_proxy", None) is not None:
+        return Explanation(request, 0, f"{request.host}:443 is a TCP proxy: no HTTP routing",
+                           vhost=vhost.host, problems=problems, notes=notes)
+    routes = ordered_routes(vhost)
+    chosen = next((r for r in routes if matches(r, request.path)), None)
+    candidates = tuple(candidate(r, chosen, request.path) for r in routes)
+    base = Explanation(request, 404, "", vhost=vhost.host, candidates=candidates,
+                       problems=problems + tuple(dropped_routes(snapshot, dag, statuses, request,
+                                                                vhost)), notes=notes)
+    if chosen is None:
+        return replace(base, summary=f"404: no route on {vhost.host} matches {request.path}")
+    return routed(snapshot, statuses, base, chosen)
+
+
+def replace(expl: Explanation, **changes: Any) -> Explanation:
+    import dataclasses
+
+    return dataclasses.replace(expl, **changes)
+
+
+def candidate(route: Any, chosen: Any, path: str) -> Candidate:
+    if route is chosen:
+        verdict = "matched"
+    else:
+        verdict = "shadowed" if matches(route, path) else "no match"
+    return Candidate(route.match, route.regex, verdict)
+
+
+def routed(snapshot: Snapshot, statuses: dict[tuple[str, str, str], Computed],
+           base: Explanation, route: Any) -> Explanation:
+    req = base.request
+    chain = tuple(route_chain(snapshot, statuses, req.host, route))
+    policy = tuple(policy_rows(route))
+    if route.https_redirect and req.scheme == "http":
+        return replace(base, status=301, route=route.match, chain=chain, policy=policy,
+                       summary=f"301: redirect to https://{req.host}{req.path}")
+    backends = tuple(backends_of(snapshot, route))
+    serving = [b for b in backends if b.share > 0]
+    if not serving:
+        summary = "503: the route has no upstream with traffic"
+        status = 503
+    elif all(b.ready == 0 and not b.external_name for b in serving):
+        summary, status = "503: no ready endpoints (no healthy upstream)", 503
+    else:
+        dark = sum(b.share for b in serving if b.ready == 0 and not b.external_name)
+        summary = "200: forwarded" + (f" ({dark:g}% of requests get 503: no ready endpoints)"
+                                      if dark else "")
+        status = 200
+    return replace(base, status=status, summary=summary, route=route.match, chain=chain,
+                   policy=policy, backends=backends)
+
+
+def shares(clusters: tuple[Any, ...]) -> list[float]:
+    """Envoy's split (spec §3.5): one cluster gets all; all-zero weights split evenly."""
+    if len(clusters) == 1:
+        return [100.0]
+    total = sum(c.weight for c in clusters)
+    if total == 0:
+        return [round(100.0 / len(clusters), 2)] * len(clusters)
+    return [round(100.0 * c.weight / total, 2) for c in clusters]
+
+
+def backends_of(snapshot: Snapshot, route: Any) -> list[Backend]:
+    out = []
+    for cluster, share in zip(route.clusters, shares(route.clusters), strict=True):
+        svc = cluster.service
+        rows = service_rows(snapshot, (svc.namespace, svc.name), port=svc.port)
+        ready = sum(1 for r in rows if r.ready)
+        out.append(Backend(svc.namespace, svc.name, svc.port, share, ready, len(rows) - ready,
+                           svc.external_name))
+    return out
+
+
+def policy_rows(route: Any) -> list[tuple[str, str]]:
+    from controller.dag.model import Timeout
+
+    if route.timeout is None:
+        timeout = ENVOY_DEFAULT_TIMEOUT
+    else:
+        timeout = "infinite" if route.timeout == Timeout.INFINITE else f"{route.timeout:g}s"
+    retry = "none"
+    if route.retry is not None:
+        r = route.retry
+        retry = f"on {r.retry_on}, {r.num_retries or 'Envoy default'} retries" + (
+            f", {r.per_try_timeout:g}s per try" if r.per_try_timeout else "")
+    return [("timeout", timeout), ("retry", retry),
+            ("prefix rewrite", route.prefix_rewrite or "none"),
+            ("websocket", "yes" if route.websocket else "no"),
+            ("http→https redirect", "yes" if route.https_redirect else "no")]
+
+
+def route_chain(snapshot: Snapshot, statuses: dict[tuple[str, str, str], Computed], host: str,
+                route: Any) -> list[ChainLink]:
+    backends = {(c.service.namespace, c.service.name, c.service.port) for c in route.clusters}
+    served = origin_of(snapshot, host=host, match=route.match, backends=backends)
+    if served is not None:
+        return chain_links(served, statuses)
+    ing = ingress_origin(snapshot, host=host, match=route.match)
+    if ing is None and route.match:
+        ing = ingress_origin(snapshot, host="*", match=route.match)
+    return [ChainLink("Ingress", ing[0], ing[1], route.match)] if ing else []
+
+
+def no_vhost(snapshot: Snapshot, dag: Any, request: Request, *, problems: tuple[str, ...],
+             notes: tuple[str, ...]) -> Explanation:
+    if request.scheme == "https":
+        plain = find_vhost(dag.http, request.host)
+        why = ("no TLS certificate for this host: the TLS handshake fails (no filter chain "
+               "for this SNI)") if plain is not None else "no virtual host for this host"
+        return Explanation(request, 0 if plain else 404, f"{'TLS' if plain else '404'}: {why}",
+                           problems=problems, notes=notes)
+    return Explanation(request, 404, f"404: no virtual host for {request.host}",
+                       problems=problems, notes=notes)
+
+
+def host_problems(snapshot: Snapshot, statuses: dict[tuple[str, str, str], Computed],
+                  request: Request) -> list[str]:
+    """Roots for this host, and objects on their chains, that are not valid."""
+    out = []
+    seen = set()
+    for root in roots_for_host(snapshot, request.host):
+        keys = [root, *(k for s in served_routes(snapshot, root) for k in s.chain)]
+        for key in keys:
+            st = statuses.get((INGRESSROUTE, *key))
+            if key in seen or (st is not None and st.current == "valid"):
+                continue
+            seen.add(key)
+            out.append(f"IngressRoute {ref(key)}: " + (
+                f"{st.current}: {st.description}" if st else "no status (not processed)"))
+    return out
+
+
+def dropped_routes(snapshot: Snapshot, dag: Any,
+                   statuses: dict[tuple[str, str, str], Computed],
+                   request: Request, vhost: Any) -> list[str]:
+    """Routes declared for this path in the chain that the builder did not serve."""
+    served = {r.match for r in vhost.routes}
+    out = []
+    for root in roots_for_host(snapshot, request.host):
+        for s in served_routes(snapshot, root):
+            if request.path.startswith(s.match) and s.match not in served:
+                owner = s.chain[-1]
+                st = statuses.get((INGRESSROUTE, *owner))
+                why = f"{st.current}: {st.description}" if st else "not served"
+                out.append(f"route {s.match} in {ref(owner)} is not served ({why})")
+    return sorted(set(out))
+
+
+def header_notes(request: Request) -> list[str]:
+    names = sorted({k.lower() for k, _ in request.headers} - {"host"})
+    if not names:
+        return []
+    return [f"headers {', '.join(names)} do not affect routing: IngressRoute v1beta1 routes "
+            "match on the path only (a Cookie strategy hashes X-Contour-Session-Affinity)"]

@@ -1,0 +1,141 @@
+"""Status rows: every IngressRoute (as the builder computes it, plus the stored status when it
+differs) and every Ingress (served, partly served, not served, or filtered by class)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from kubectl_contour.objects import (
+    INGRESS,
+    INGRESSROUTE,
+    SERVICE,
+    Obj,
+    Snapshot,
+    fqdn_of,
+    key_of,
+    spec_of,
+)
+from kubectl_contour.queries.endpoints import service_ports
+from kubectl_contour.queries.statuses import computed_statuses, stored_if_different
+
+CLASS_ANNOTATIONS = ("contour.heptio.com/ingress.class", "kubernetes.io/ingress.class")
+
+
+@dataclass(frozen=True, slots=True)
+class StatusRow:
+    kind: str
+    namespace: str
+    name: str
+    hosts: str
+    status: str
+    reason: str
+    stored_status: str = ""
+    stored_reason: str = ""
+
+
+def status_rows(snapshot: Snapshot, dag: Any, *, scope: str | None,
+                ingress_class: str) -> list[StatusRow]:
+    rows = ingressroute_rows(snapshot, dag) + ingress_rows(snapshot, dag,
+                                                          ingress_class=ingress_class)
+    return sorted((r for r in rows if scope is None or r.namespace == scope),
+                  key=lambda r: (r.namespace, r.name, r.kind))
+
+
+def ingressroute_rows(snapshot: Snapshot, dag: Any) -> list[StatusRow]:
+    statuses = computed_statuses(dag.statuses)
+    rows = []
+    for obj in snapshot.of_kind(INGRESSROUTE):
+        ns, name = key_of(obj)
+        st = statuses.get((INGRESSROUTE, ns, name))
+        stored = stored_if_different(obj, st, live=snapshot.live)
+        fqdn = fqdn_of(obj)
+        rows.append(StatusRow(INGRESSROUTE, ns, name, fqdn if fqdn is not None else "(delegate)",
+                              st.current if st else "", st.description if st else
+                              "no status computed (not processed)", *stored))
+    return rows
+
+
+def ingress_class_of(obj: Obj) -> str:
+    annotations = (obj.get("metadata") or {}).get("annotations") or {}
+    for key in CLASS_ANNOTATIONS:
+        if key in annotations:
+            return str(annotations[key] or "")
+    return str(spec_of(obj).get("ingressClassName") or "")
+
+
+def backend_of(backend: Any) -> tuple[str, str]:
+    """(service name, port as text) from a v1 or v1beta1 backend."""
+    if not isinstance(backend, dict):
+        return ("", "")
+    svc = backend.get("service")
+    if isinstance(svc, dict):
+        port = svc.get("port") or {}
+        return (str(svc.get("name") or ""), str(port.get("number") or port.get("name") or ""))
+    return (str(backend.get("serviceName") or ""), str(backend.get("servicePort") or ""))
+
+
+def ingress_backends(obj: Obj) -> list[tuple[str, str, str, str]]:
+    """(host, path, service, port) for every path, default backend as (`*`, `/`)."""
+    spec = spec_of(obj)
+    out = []
+    default = spec.get("defaultBackend") or spec.get("backend")
+    if default:
+        out.append(("*", "/", *backend_of(default)))
+    for rule in spec.get("rules") or []:
+        host = str(rule.get("host") or "*").lower()
+        for path in (rule.get("http") or {}).get("paths") or []:
+            out.append((host, str(path.get("path") or "/"), *backend_of(path.get("backend"))))
+    return out
+
+
+def port_number(snapshot: Snapshot, namespace: str, service: str, port: str) -> int | None:
+    svc = snapshot.get(SERVICE, (namespace, service))
+    for p in service_ports(svc) if svc else []:
+        if port in (str(p.get("port")), str(p.get("name") or "")):
+            return int(p.get("port") or 0)
+    return None
+
+
+def path_served(dag: Any, *, host: str, namespace: str, service: str, port: int) -> bool:
+    for vhost in (*dag.http, *dag.https):
+        if vhost.host != host:
+            continue
+        for route in vhost.routes:
+            if any((c.service.namespace, c.service.name, c.service.port) ==
+                   (namespace, service, port) for c in route.clusters) or route.https_redirect:
+                return True
+    return False
+
+
+def ingress_rows(snapshot: Snapshot, dag: Any, *, ingress_class: str) -> list[StatusRow]:
+    rows = []
+    for obj in snapshot.of_kind(INGRESS):
+        ns, name = key_of(obj)
+        paths = ingress_backends(obj)
+        hosts = ",".join(sorted({h for h, *_ in paths})) or "-"
+        cls = ingress_class_of(obj)
+        if cls and cls != ingress_class:
+            rows.append(StatusRow(INGRESS, ns, name, hosts, "ignored",
+                                  f"ingress class {cls!r} is not {ingress_class!r}"))
+            continue
+        rows.append(StatusRow(INGRESS, ns, name, hosts, *ingress_verdict(snapshot, dag, obj)))
+    return rows
+
+
+def ingress_verdict(snapshot: Snapshot, dag: Any, obj: Obj) -> tuple[str, str]:
+    ns = key_of(obj)[0]
+    missing, unserved, served = [], [], 0
+    for host, path, service, port in ingress_backends(obj):
+        number = port_number(snapshot, ns, service, port)
+        if number is None:
+            missing.append(f"Service {service}:{port} missing ({host}{path} skipped)")
+        elif path_served(dag, host=host, namespace=ns, service=service, port=number):
+            served += 1
+        else:
+            unserved.append(f"{host}{path} not served (overridden or http not allowed)")
+    problems = missing + unserved
+    if not problems:
+        return ("served", f"{served} path(s) served" if served else "no paths")
+    status = "partly served" if served else "not served"
+    return (status, "; ".join(problems))

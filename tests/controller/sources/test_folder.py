@@ -1,0 +1,94 @@
+"""The folder source: files in, object events out; bad files keep their last good objects."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from controller.events import DELETE, UPSERT
+from controller.sources.folder import FolderSource, ParseError, parse_documents
+
+SVC = """apiVersion: v1
+kind: Service
+metadata: {name: %s, namespace: default}
+spec: {ports: [{port: 80}]}
+"""
+
+
+def ops(events):
+    return [(e.op, e.kind, e.namespace, e.name) for e in events]
+
+
+def write(path: Path, text: str) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        pytest.param(SVC % "a" + "---\n" + SVC % "b", ["a", "b"], id="multi-document"),
+        pytest.param("---\n" + SVC % "a" + "---\n", ["a"], id="empty-documents-ignored"),
+        pytest.param("apiVersion: v1\nkind: List\nitems:\n- " + (SVC % "a").replace("\n", "\n  "),
+                     ["a"], id="list-flattened"),
+    ],
+)
+def test_parse_documents(text, names):
+    assert [o["metadata"]["name"] for o in parse_documents(text, json_file=False)] == names
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("kind: [unclosed", id="yaml-syntax"),
+        pytest.param("- just\n- a list\n", id="not-an-object"),
+        pytest.param("kind: Service\nmetadata: {}\n", id="no-name"),
+    ],
+)
+def test_parse_documents_rejects(text):
+    with pytest.raises(ParseError):
+        parse_documents(text, json_file=False)
+
+
+def test_scan_add_change_remove(tmp_path: Path):
+    src = FolderSource(tmp_path)
+    write(tmp_path / "a.yaml", SVC % "a")
+    assert ops(src.scan()) == [(UPSERT, "Service", "default", "a")]
+    assert src.scan() == []
+    write(tmp_path / "a.yaml", (SVC % "a").replace("80", "81"))
+    assert ops(src.scan()) == [(UPSERT, "Service", "default", "a")]
+    (tmp_path / "a.yaml").unlink()
+    assert ops(src.scan()) == [(DELETE, "Service", "default", "a")]
+
+
+def test_parse_error_keeps_last_good_objects(tmp_path: Path):
+    src = FolderSource(tmp_path)
+    write(tmp_path / "a.yaml", SVC % "a")
+    write(tmp_path / "b.yaml", SVC % "b")
+    src.scan()
+    write(tmp_path / "a.yaml", "kind: [broken")
+    assert src.scan() == []
+    assert "a.yaml" in next(iter(src.errors))
+    write(tmp_path / "a.yaml", SVC % "c")
+    assert ops(src.scan()) == [(DELETE, "Service", "default", "a"),
+                               (UPSERT, "Service", "default", "c")]
+    assert src.errors == {}
+
+
+def test_rename_moves_objects_without_churn(tmp_path: Path):
+    src = FolderSource(tmp_path)
+    write(tmp_path / "a.yaml", SVC % "a")
+    src.scan()
+    os.rename(tmp_path / "a.yaml", tmp_path / "b.yml")
+    assert src.scan() == []
+
+
+def test_json_and_hidden_files(tmp_path: Path):
+    src = FolderSource(tmp_path)
+    (tmp_path / "x.json").write_text('{"kind": "Service", "metadata": {"name": "j"}}')
+    (tmp_path / ".hidden.yaml").write_text(SVC % "h")
+    (tmp_path / "notes.txt").write_text(SVC % "t")
+    assert ops(src.scan()) == [(UPSERT, "Service", "default", "j")]

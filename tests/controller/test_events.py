@@ -1,0 +1,74 @@
+"""The pipeline: one rebuild per batch, nothing published before every source synced."""
+
+from __future__ import annotations
+
+from controller.dag.model import DAG
+from controller.events import ObjectEvent, Pipeline, Synced
+
+
+class Recorder:
+    def __init__(self, *, routing=True, endpoints=True, fail=False):
+        self.calls: list[str] = []
+        self.routing, self.endpoints, self.fail = routing, endpoints, fail
+
+    def pipeline(self, sources=1) -> Pipeline:
+        return Pipeline(apply_object=self.obj, apply_endpoints=self.eps, rebuild=self.rebuild,
+                        publish_endpoints=lambda: self.calls.append("eds"),
+                        on_ready=lambda: self.calls.append("ready"), expected_sources=sources)
+
+    def obj(self, e):
+        if e.name == "boom":
+            raise ValueError("malformed")
+        self.calls.append(f"obj:{e.name}")
+        return self.routing
+
+    def eps(self, e):
+        self.calls.append(f"eps:{e.name}")
+        return self.endpoints
+
+    def rebuild(self):
+        self.calls.append("build")
+        if self.fail:
+            raise RuntimeError("bug")
+        return DAG()
+
+
+SVC = {"kind": "Service", "metadata": {"name": "a", "namespace": "default"}}
+EPS = {"kind": "Endpoints", "metadata": {"name": "a", "namespace": "default"}}
+
+
+def test_nothing_published_until_all_sources_synced():
+    r = Recorder()
+    p = r.pipeline(sources=2)
+    p.process([ObjectEvent.upsert(SVC), Synced("folder")])
+    assert r.calls == ["obj:a"]
+    p.process([Synced("cluster")])
+    assert r.calls == ["obj:a", "eds", "build", "ready"]
+    assert p.ready.is_set()
+
+
+def test_a_batch_rebuilds_once():
+    r = Recorder()
+    p = r.pipeline()
+    p.process([Synced("folder")])
+    r.calls.clear()
+    p.process([ObjectEvent.upsert(SVC), ObjectEvent.upsert(SVC), ObjectEvent.upsert(EPS)])
+    assert r.calls == ["obj:a", "obj:a", "eps:a", "eds", "build"]
+
+
+def test_unchanged_objects_do_not_rebuild():
+    r = Recorder(routing=False, endpoints=False)
+    p = r.pipeline()
+    p.process([Synced("folder")])
+    r.calls.clear()
+    p.process([ObjectEvent.upsert(SVC)])
+    assert r.calls == ["obj:a"]
+
+
+def test_a_broken_object_or_build_is_not_fatal():
+    r = Recorder(fail=True)
+    p = r.pipeline()
+    bad = {"kind": "Service", "metadata": {"name": "boom"}}
+    p.process([ObjectEvent.upsert(bad), Synced("folder")])
+    assert r.calls == ["eds", "build", "ready"]
+    assert p.stats.builds == 1
