@@ -7,6 +7,7 @@ that port answering with its own name, so traffic through Envoy shows which Serv
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import tempfile
@@ -78,6 +79,7 @@ def envoy_binary() -> str:
 def run_demo(*, examples: str, http_port: int, https_port: int, admin_port: int,
              xds_port: int) -> int:
     folder = Path(examples) if examples else default_examples()
+    signal.signal(signal.SIGTERM, _interrupt)  # stop the children on SIGTERM too
     backends = [start_backend(ip, port, ident)
                 for (ip, port), ident in sorted(backend_addresses(folder).items())]
     work = Path(tempfile.mkdtemp(prefix="contour-demo-"))
@@ -106,8 +108,17 @@ def run_demo(*, examples: str, http_port: int, https_port: int, admin_port: int,
     finally:
         for p in procs:
             p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                p.kill()
         for b in backends:
             b.shutdown()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _wait_ready(http_port: int, timeout: float = 30.0) -> None:

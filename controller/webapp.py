@@ -12,6 +12,7 @@ from prometheus_client.registry import Collector
 
 from controller.dag.dot import dag_dot
 from controller.web import HttpServer, Response, as_json, text
+from controller.xdscache.snapshot import TYPE_URLS
 
 if TYPE_CHECKING:
     from controller.app import Controller
@@ -55,13 +56,13 @@ class ControllerCollector(Collector):
     def _xds_metrics(self) -> Iterator[Metric]:
         reg = self.c.registry
         yield _gauge("contour_xds_connected_envoys", "Connected Envoy nodes.",
-                     len(reg.connected_nodes()))
-        pushes = CounterMetricFamily("contour_xds_pushes", "xDS responses sent.",
-                                     labels=["type"])
-        for type_url, n in sorted(reg.pushes_by_type().items()):
-            pushes.add_metric([type_url.rsplit(".", 1)[-1]], n)
-        yield pushes
-        yield _counter("contour_xds_nacks", "xDS NACKs received.", reg.nack_count())
+                     reg.connected_nodes)
+        for name, doc, counts in (("contour_xds_pushes", "xDS responses sent.", reg.pushes),
+                                  ("contour_xds_nacks", "xDS NACKs received.", reg.nacks)):
+            family = CounterMetricFamily(name, doc, labels=["type"])
+            for type_url, n in sorted(dict(counts).items()):
+                family.add_metric([type_url.rsplit(".", 1)[-1]], n)
+            yield family
 
 
 def _gauge(name: str, doc: str, value: float) -> Metric:
@@ -89,10 +90,28 @@ def debug_routes(controller: Controller) -> dict[str, Any]:
     return {
         "/debug/status": lambda: as_json(controller.status_rows()),
         "/debug/dag": lambda: text(dag_dot(controller.dag)),
-        "/debug/xds": lambda: as_json(controller.registry.describe(controller.cache.versions())),
+        "/debug/xds": lambda: as_json(xds_status(controller)),
         "/debug/sources": lambda: as_json({"errors": dict(sorted(
             controller.source_errors.items()))}),
     }
+
+
+def xds_status(controller: Controller) -> dict[str, Any]:
+    """Per connected node: what was sent and acknowledged per type, and the last NACK."""
+    nodes = []
+    for n in controller.registry.nodes():
+        types = {}
+        for type_url in sorted(set(n.sent) | set(n.acked)):
+            last = next((k for k in reversed(n.nacks) if k.type_url == type_url), None)
+            types[type_url] = {
+                "sent": n.sent.get(type_url), "acked": n.acked.get(type_url),
+                "nack": None if last is None else {
+                    "version": last.version, "error": last.message, "time": last.time},
+            }
+        nodes.append({"node": n.node_id, "cluster": n.cluster, "connected": n.connected,
+                      "types": types})
+    versions = {t: controller.cache.version(t) for t in TYPE_URLS}
+    return {"nodes": nodes, "versions": versions}
 
 
 def start_web_servers(controller: Controller) -> list[HttpServer]:

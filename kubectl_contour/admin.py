@@ -20,7 +20,8 @@ DEFAULT_TIMEOUT = 10.0
 class Fetcher(Protocol):
     """Something that can GET a path and return the body."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def get(self, path: str) -> bytes: ...
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import sys
 from typing import Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -26,26 +25,26 @@ endpoints, Envoy config and controller/Envoy drift.
 class RootGroup(TyperGroup):
     """Hoists kubectl's global flags and is the single error boundary."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         return super().parse_args(ctx, hoist_global_flags(list(args)))
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except PluginError as exc:
             report(exc)
-            raise click.exceptions.Exit(exc.exit_code) from None
+            raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
-            raise click.exceptions.Exit(130) from None
+            raise typer.Exit(130) from None
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    def list_commands(self, ctx: Any) -> list[str]:
         return sorted(super().list_commands(ctx))
 
 
 def report(exc: PluginError) -> None:
-    click.echo(f"error: {exc.message}", err=True)
+    typer.echo(f"error: {exc.message}", err=True)
     if exc.hint:
-        click.echo(f"hint: {exc.hint}", err=True)
+        typer.echo(f"hint: {exc.hint}", err=True)
 
 
 app = typer.Typer(
@@ -58,22 +57,26 @@ app = typer.Typer(
 @app.callback()
 def root(
     ctx: typer.Context,
-    kubeconfig: Annotated[str, typer.Option(help="Path to the kubeconfig file.",
-                                            envvar="KUBECONFIG")] = "",
-    context: Annotated[str, typer.Option(help="The kubeconfig context to use.")] = "",
-    namespace: Annotated[str, typer.Option("--namespace", "-n",
-                                           help="Namespace to show (default: context's).")] = "",
+    kubeconfig: Annotated[str, typer.Option(
+        help="Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config).",
+        metavar="PATH")] = "",
+    context: Annotated[str, typer.Option(help="The kubeconfig context to use.",
+                                         metavar="NAME")] = "",
+    namespace: Annotated[str, typer.Option(
+        "--namespace", "-n", help="Namespace to show (default: the context's; all namespaces "
+        "with --from-dir).", metavar="NS")] = "",
     all_namespaces: Annotated[bool, typer.Option("--all-namespaces", "-A",
                                                  help="Show every namespace.")] = False,
     from_dir: Annotated[str, typer.Option(
         help="Read manifests from this folder instead of a cluster (offline).",
         metavar="DIR")] = "",
     ingress_class: Annotated[str, typer.Option(
-        help="The controller's --ingress-class-name.")] = "contour",
+        help="The controller's --ingress-class-name.", metavar="CLASS")] = "contour",
     root_namespaces: Annotated[str, typer.Option(
-        help="The controller's --ingressroute-root-namespaces (comma list).")] = "",
+        help="The controller's --ingressroute-root-namespaces.", metavar="NS,NS")] = "",
     disable_permit_insecure: Annotated[bool, typer.Option(
-        help="The controller's disablePermitInsecure setting.")] = False,
+        "--disable-permit-insecure",
+        help="The controller runs with disablePermitInsecure.")] = False,
     color: Annotated[bool | None, typer.Option(
         "--color/--no-color", help="Force colour on or off (default: on a terminal).")] = None,
 ) -> None:

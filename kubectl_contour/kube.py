@@ -151,13 +151,15 @@ class Kube:
         return objects
 
     def patch_ingressroute(self, *, namespace: str, name: str, ops: list[dict[str, Any]]) -> Obj:
-        """The plugin's one write: an RFC 6902 JSON patch; its `test` ops make it atomic."""
+        """The plugin's one write: an RFC 6902 JSON patch; its `test` ops make it atomic.
+        The content type is explicit: the 37.x client would send merge-patch by default."""
         from kubernetes import client as k
 
         custom = k.CustomObjectsApi(self.client)
         result = self._raw(
             custom.patch_namespaced_custom_object,
             GROUP, VERSION, namespace, PLURALS[INGRESSROUTE], name, ops,
+            _content_type="application/json-patch+json",
             what=f"patch IngressRoute {namespace}/{name}",
         )
         return dict(result)

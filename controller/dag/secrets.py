@@ -26,9 +26,7 @@ SERVICE_ACCOUNT_TOKEN_TYPE = "kubernetes.io/service-account-token"
 CERT_KEY, KEY_KEY, CA_KEY = "tls.crt", "tls.key", "ca.crt"
 
 _KEY_BLOCKS = frozenset({"PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"})
-_PEM_BLOCK = re.compile(
-    rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n(.*?)-----END \1-----", re.DOTALL
-)
+_PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n(.*?)-----END \1-----", re.DOTALL)
 # What Envoy's BoringSSL server side accepts (it refuses smaller RSA keys and other curves).
 _EC_CURVES = (ec.SECP256R1, ec.SECP384R1, ec.SECP521R1)
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
@@ -172,7 +170,4 @@ def delegation_permitted(
     delegation for that secret name must list the namespace, or be exactly ["*"]."""
     if secret[0] == namespace:
         return True
-    for d in delegations.get(secret, ()):
-        if d.targets == ("*",) or namespace in d.targets:
-            return True
-    return False
+    return any(d.targets == ("*",) or namespace in d.targets for d in delegations.get(secret, ()))

@@ -88,7 +88,9 @@ _GO_ESCAPES = {
 
 ROOT_NAMESPACE = "root IngressRoute cannot be defined in this namespace"
 FQDN_MISSING = "Spec.VirtualHost.Fqdn must be specified"
-TCPPROXY_SERVICES_AND_DELEGATE = "tcpproxy: cannot specify services and delegate in the same tcpproxy"
+TCPPROXY_SERVICES_AND_DELEGATE = (
+    "tcpproxy: cannot specify services and delegate in the same tcpproxy"
+)
 
 
 def duplicate_fqdn(fqdn: str, keys: Iterable[Key]) -> str:
@@ -128,7 +130,9 @@ def prefix_mismatch(match: str, parent: str) -> str:
 
 
 def port_range(match: str, service: str) -> str:
-    return f"route {go_quote(match)}: service {go_quote(service)}: port must be in the range 1-65535"
+    return (
+        f"route {go_quote(match)}: service {go_quote(service)}: port must be in the range 1-65535"
+    )
 
 
 def negative_weight(match: str, service: str) -> str:
@@ -195,7 +199,7 @@ MAX_WEIGHT = 2**32 - 1
 
 def bad_match(match: str) -> str:
     return (
-        f"route {go_quote(match)}: match must start with \"/\" and contain no whitespace "
+        f'route {go_quote(match)}: match must start with "/" and contain no whitespace '
         "or control characters"
     )
 
@@ -207,7 +211,7 @@ def bad_prefix_rewrite(match: str) -> str:
 def bad_health_check(match: str, service: str) -> str:
     return (
         f"route {go_quote(match)}: service {go_quote(service)}: healthCheck path must start "
-        "with \"/\", and path and host must contain no whitespace or control characters"
+        'with "/", and path and host must contain no whitespace or control characters'
     )
 
 

@@ -26,22 +26,20 @@ TLS_FILES_ERROR = (
     "You must supply all three TLS parameters - --envoy-cafile, --envoy-cert-file, "
     "--envoy-key-file, or none of them."
 )
-DEFAULTS = {
-    "admin_address": "127.0.0.1",
-    "admin_port": 9001,
-    "xds_address": "127.0.0.1",
-    "xds_port": 8001,
-    "namespace": "heptio-contour",
-}
+DEFAULT_ADMIN_ADDRESS = "127.0.0.1"
+DEFAULT_ADMIN_PORT = 9001
+DEFAULT_XDS_ADDRESS = "127.0.0.1"
+DEFAULT_XDS_PORT = 8001
+DEFAULT_NAMESPACE = "heptio-contour"
 
 
 def bootstrap(
     *,
-    admin_address: str = "127.0.0.1",
-    admin_port: int = 9001,
-    xds_address: str = "127.0.0.1",
-    xds_port: int = 8001,
-    namespace: str = "heptio-contour",
+    admin_address: str = DEFAULT_ADMIN_ADDRESS,
+    admin_port: int = DEFAULT_ADMIN_PORT,
+    xds_address: str = DEFAULT_XDS_ADDRESS,
+    xds_port: int = DEFAULT_XDS_PORT,
+    namespace: str = DEFAULT_NAMESPACE,
     cafile: str = "",
     certfile: str = "",
     keyfile: str = "",
@@ -58,11 +56,11 @@ def bootstrap(
     files = (cafile, certfile, keyfile)
     if any(files) and not all(files):
         raise ValueError(TLS_FILES_ERROR)
-    admin_address = admin_address or str(DEFAULTS["admin_address"])
-    admin_port = admin_port or int(DEFAULTS["admin_port"])
-    xds_address = xds_address or str(DEFAULTS["xds_address"])
-    xds_port = xds_port or int(DEFAULTS["xds_port"])
-    namespace = namespace or str(DEFAULTS["namespace"])
+    admin_address = admin_address or DEFAULT_ADMIN_ADDRESS
+    admin_port = admin_port or DEFAULT_ADMIN_PORT
+    xds_address = xds_address or DEFAULT_XDS_ADDRESS
+    xds_port = xds_port or DEFAULT_XDS_PORT
+    namespace = namespace or DEFAULT_NAMESPACE
     out = pb.Bootstrap(
         static_resources=pb.Bootstrap.StaticResources(
             clusters=[

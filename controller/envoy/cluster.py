@@ -33,18 +33,39 @@ def lb_policy(strategy: str) -> pb.Cluster.LbPolicy.ValueType:
     return _LB_POLICY.get(strategy, pb.Cluster.ROUND_ROBIN)
 
 
-def cluster(c: model.Cluster, *, xds_cluster: str = "") -> pb.Cluster:
-    """The Envoy cluster for one upstream use of a service port. EDS clusters subscribe over
-    ADS unless `xds_cluster` names a per-type gRPC source."""
-    svc = c.service
-    out = pb.Cluster(
-        name=cluster_name(c),
-        alt_stat_name=f"{svc.namespace}_{svc.name}_{svc.port}",
-        connect_timeout=duration(CONNECT_TIMEOUT),
-        lb_policy=lb_policy(c.strategy),
-    )
+def _defaults() -> pb.Cluster:
+    out = pb.Cluster(connect_timeout=duration(CONNECT_TIMEOUT))
     out.common_lb_config.healthy_panic_threshold.value = 0  # panic mode off: 503, not spray
-    _set_discovery(out, svc, xds_cluster)
+    return out
+
+
+def _eds_defaults() -> pb.Cluster:
+    out = _defaults()
+    out.type = pb.Cluster.EDS
+    out.eds_cluster_config.eds_config.CopyFrom(config_source())
+    return out
+
+
+# Read-only templates: copying one is several times faster than building the same fields.
+_DEFAULTS = _defaults()
+_EDS_DEFAULTS = _eds_defaults()
+
+
+def cluster(c: model.Cluster) -> pb.Cluster:
+    """The Envoy cluster for one upstream use of a service port: EDS over ADS, or STRICT_DNS
+    for an ExternalName service."""
+    svc = c.service
+    out = pb.Cluster()
+    if svc.external_name:
+        out.CopyFrom(_DEFAULTS)
+        out.type = pb.Cluster.STRICT_DNS
+        out.load_assignment.CopyFrom(external_name_assignment(svc))
+    else:
+        out.CopyFrom(_EDS_DEFAULTS)
+        out.eds_cluster_config.service_name = svc.eds_name
+    out.name = cluster_name(c)
+    out.alt_stat_name = f"{svc.namespace}_{svc.name}_{svc.port}"
+    out.lb_policy = lb_policy(c.strategy)
     _set_health_check(out, c.health_check)
     if svc.max_connections or svc.max_pending_requests or svc.max_requests or svc.max_retries:
         out.circuit_breakers.CopyFrom(circuit_breakers(svc))
@@ -52,18 +73,11 @@ def cluster(c: model.Cluster, *, xds_cluster: str = "") -> pb.Cluster:
     return out
 
 
-def _set_discovery(out: pb.Cluster, svc: model.ServicePort, xds_cluster: str) -> None:
-    if svc.external_name:
-        # The trailing "/" of an unnamed port is kept, as upstream does (spec §3.4).
-        name = f"{svc.namespace}/{svc.name}/{svc.port_name}"
-        out.type = pb.Cluster.STRICT_DNS
-        out.load_assignment.CopyFrom(
-            cluster_load_assignment(name, [socket_address(svc.external_name, svc.port)])
-        )
-        return
-    out.type = pb.Cluster.EDS
-    out.eds_cluster_config.eds_config.CopyFrom(config_source(xds_cluster))
-    out.eds_cluster_config.service_name = svc.eds_name
+def external_name_assignment(svc: model.ServicePort) -> pb.ClusterLoadAssignment:
+    """The DNS name and port of an ExternalName service. The trailing "/" of an unnamed
+    port is kept in the name, as upstream does (spec §3.4)."""
+    name = f"{svc.namespace}/{svc.name}/{svc.port_name}"
+    return cluster_load_assignment(name, [socket_address(svc.external_name, svc.port)])
 
 
 def _set_health_check(out: pb.Cluster, hc: model.HealthCheck | None) -> None:

@@ -15,7 +15,7 @@ def hashname(limit: int, *parts: str) -> str:
     from last to first (each to limit // len(parts), ending in "-" + a short sha256) until it
     fits, else return the hash itself cut to `limit` (upstream Contour's hashname)."""
     joined = "/".join(parts)
-    if len(joined) < limit:
+    if len(joined) < limit or not parts:
         return joined
     digest = hashlib.sha256(joined.encode()).hexdigest()
     out = list(parts)

@@ -82,8 +82,8 @@ def weighted_clusters(clusters: Sequence[model.Cluster]) -> pb.WeightedCluster:
 
 
 def timeout(seconds: float) -> pb.Duration:
-    """Spec §3.6: Timeout.INFINITE is Envoy's 0s (never time out)."""
-    return duration(0 if seconds == model.Timeout.INFINITE else seconds)
+    """Spec §3.6: Timeout.INFINITE (any negative value) is Envoy's 0s: never time out."""
+    return duration(max(seconds, 0))
 
 
 def retry_policy(retry: model.RetryPolicy) -> pb.RetryPolicy:

@@ -64,7 +64,7 @@ def http_allowed(annotations: Mapping[str, str]) -> bool:
 
 
 def tls_version(value: str) -> str:
-    """"1.3" and "1.2" are honoured exactly; any other value (also "", "1.1") means 1.1."""
+    """ "1.3" and "1.2" are honoured exactly; any other value (also "", "1.1") means 1.1."""
     return value if value in ("1.2", "1.3") else "1.1"
 
 

@@ -9,6 +9,7 @@ parse never raises.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
@@ -450,3 +451,17 @@ def delegation_views(obj: object) -> tuple[DelegationView, ...]:
         targets = tuple(t for t in as_list(d.get("targetNamespaces")) if isinstance(t, str))
         out.append(DelegationView(namespace, as_str(d.get("secretName")), targets))
     return tuple(out)
+
+
+# -- host names -------------------------------------------------------------------------------
+
+_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
+_HOSTNAME = re.compile(rf"(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*")
+
+
+def valid_hostname(host: str, *, allow_wildcard: bool = False) -> bool:
+    """A lower-case DNS name Envoy accepts as a domain or SNI name and can match. With
+    `allow_wildcard`, a leading `*.` label is allowed too (Ingress v1 wildcard hosts)."""
+    if allow_wildcard and host.startswith("*."):
+        host = host[2:]
+    return _HOSTNAME.fullmatch(host) is not None

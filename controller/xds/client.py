@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import importlib
 import json
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncGenerator, Iterable, Sequence
 from typing import Literal
 
 import grpc
@@ -77,7 +77,7 @@ async def watch(
     credentials: grpc.ChannelCredentials | None = None,
     server_name: str = "contour",
     node_id: str = "contour-cli",
-) -> AsyncIterator[discovery_pb2.DiscoveryResponse]:
+) -> AsyncGenerator[discovery_pb2.DiscoveryResponse, None]:
     """Yield every response for ``type_url`` (a full URL or lds/rds/cds/eds/sds)."""
     type_url = SHORT_NAMES.get(type_url, type_url)
     request = discovery_pb2.DiscoveryRequest(
@@ -111,10 +111,13 @@ def decode(response: discovery_pb2.DiscoveryResponse) -> list[Message]:
 def render(messages: Sequence[Message], fmt: Literal["yaml", "json"] = "yaml") -> str:
     _load_nested_config_types()
     dicts = [json_format.MessageToDict(m, preserving_proto_field_name=True) for m in messages]
+    text = json.dumps(dicts, indent=2)
     if fmt == "json":
-        return json.dumps(dicts, indent=2) + "\n"
+        return text + "\n"
     if fmt == "yaml":
-        return str(yaml.safe_dump(dicts, sort_keys=False, default_flow_style=False))
+        # Through JSON: expanded Any values come back as OrderedDict, which
+        # yaml.safe_dump refuses.
+        return str(yaml.safe_dump(json.loads(text), sort_keys=False, default_flow_style=False))
     raise ValueError(f"unknown output format {fmt!r}")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from controller.xds import wire
@@ -11,38 +10,30 @@ from controller.xds.subscription import sorted_resources
 from controller.xdscache.snapshot import Resource, TypeSnapshot
 
 
-@dataclass(slots=True)
-class DeltaState(TypeState):
-    client: dict[str, str] = field(default_factory=dict)  # what the client has: name -> version
-
-
-class DeltaStream(XdsStream[DeltaState]):
+class DeltaStream(XdsStream):
     kind = "delta"
 
-    def new_state(self) -> DeltaState:
-        return DeltaState()
-
-    def on_request(self, type_url: str, state: DeltaState, request: Any) -> None:
+    def on_request(self, type_url: str, state: TypeState, request: Any) -> None:
         if not state.sub.started:
             # A reconnecting client tells us what it already has; only the
             # difference is sent.
-            state.client.update(request.initial_resource_versions)
+            state.known.update(request.initial_resource_versions)
         dropped = state.sub.change(
             request.resource_names_subscribe, request.resource_names_unsubscribe
         )
         for name in dropped:
-            state.client.pop(name, None)  # the client forgets these itself
+            state.known.pop(name, None)  # the client forgets these itself
 
-    def acked_version(self, state: DeltaState, request: Any) -> str:
+    def acked_version(self, state: TypeState, request: Any) -> str:
         # Delta requests carry no version: the ACKed one is the one sent with the nonce.
         return state.version
 
     def response(
-        self, type_url: str, state: DeltaState, resources: TypeSnapshot
+        self, type_url: str, state: TypeState, resources: TypeSnapshot
     ) -> Outgoing | None:
         wanted = state.sub.resolve(resources)
-        changed = [r for r in sorted_resources(wanted) if state.client.get(r.name) != r.version]
-        removed = sorted(name for name in state.client if name not in wanted)
+        changed = [r for r in sorted_resources(wanted) if state.known.get(r.name) != r.version]
+        removed = sorted(name for name in state.known if name not in wanted)
         # The first request is always answered, even with nothing: Envoy would
         # otherwise wait out its initial fetch timeout before finishing init.
         if state.answered and not changed and not removed:
@@ -58,8 +49,8 @@ class DeltaStream(XdsStream[DeltaState]):
         return Outgoing(payload, resources.version)
 
 
-def _remember(state: DeltaState, changed: list[Resource], removed: list[str]) -> None:
+def _remember(state: TypeState, changed: list[Resource], removed: list[str]) -> None:
     for r in changed:
-        state.client[r.name] = r.version
+        state.known[r.name] = r.version
     for name in removed:
-        del state.client[name]
+        del state.known[name]

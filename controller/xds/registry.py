@@ -8,11 +8,14 @@ lives elsewhere.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
+
+log = logging.getLogger(__name__)
 
 MAX_NACKS_PER_NODE = 20
 MAX_DISCONNECTED_NODES = 1000
@@ -128,7 +131,10 @@ class NodeRegistry:
     def _touch(self, node: NodeStatus, event: RegistryEvent) -> None:
         node.last_seen = time.time()
         for callback in list(self.on_event):
-            callback(event)
+            try:
+                callback(event)
+            except Exception:  # a metrics hook must never break a stream
+                log.exception("registry hook %r failed", callback)
 
     def _forget_old_disconnected(self) -> None:
         # Keep disconnected nodes (their NACKs stay visible) but bound the memory.

@@ -123,7 +123,7 @@ class XdsServer:
         return tuple(handlers)
 
     def _stream_handler(
-        self, stream_class: type[XdsStream[Any]], default_type: str | None
+        self, stream_class: type[XdsStream], default_type: str | None
     ) -> grpc.RpcMethodHandler:
         request_class = (
             discovery_pb2.DeltaDiscoveryRequest
@@ -144,7 +144,7 @@ class XdsServer:
         _requests: Any,
         context: grpc.aio.ServicerContext,
         *,
-        stream_class: type[XdsStream[Any]],
+        stream_class: type[XdsStream],
         default_type: str | None,
     ) -> None:
         stream = stream_class(self.cache, self.registry, context, default_type=default_type)

@@ -8,7 +8,6 @@ for this client, which is what makes the EDS fast path cheap.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from controller.xds import wire
@@ -19,34 +18,26 @@ from controller.xdscache.snapshot import CLUSTER, LISTENER, Resource, TypeSnapsh
 FULL_STATE_TYPES = frozenset({LISTENER, CLUSTER})
 
 
-@dataclass(slots=True)
-class SotwState(TypeState):
-    sent: dict[str, str] = field(default_factory=dict)  # name -> version the client was sent
-
-
-class SotwStream(XdsStream[SotwState]):
+class SotwStream(XdsStream):
     kind = "sotw"
 
-    def new_state(self) -> SotwState:
-        return SotwState()
-
-    def on_request(self, type_url: str, state: SotwState, request: Any) -> None:
+    def on_request(self, type_url: str, state: TypeState, request: Any) -> None:
         # The names are the client's whole interest; a changed list is answered at
         # once by the writer (upstream waited for the next change: #426).
         state.sub.replace(request.resource_names)
 
-    def acked_version(self, state: SotwState, request: Any) -> str:
+    def acked_version(self, state: TypeState, request: Any) -> str:
         return str(request.version_info)
 
     def response(
-        self, type_url: str, state: SotwState, resources: TypeSnapshot
+        self, type_url: str, state: TypeState, resources: TypeSnapshot
     ) -> Outgoing | None:
         wanted = state.sub.resolve(resources)
         versions = {name: r.version for name, r in wanted.items()}
-        due = _due(type_url, wanted, versions, state.sent)
+        due = _due(type_url, wanted, versions, state.known)
         # Forget unsubscribed names, so a later re-subscription is answered in full.
         # A NACKed response stays "sent": it is not pushed again until content moves.
-        state.sent = versions
+        state.known = versions
         if state.answered and due is None:
             return None
         payload = wire.sotw_response(

@@ -4,10 +4,10 @@ One reader task turns requests into subscription state and ACK/NACK records; one
 writer task pushes whatever the current snapshot owes the client. The writer wakes
 on a request or on any cache change, and never before the cache is ready.
 
-Flow control and make-before-break: per type at most one response is unacknowledged,
-and types are pushed in ``PUSH_ORDER`` with a later type held back while an earlier
-one waits for its ACK. So when clusters and listeners change together, Envoy has
-processed the clusters (and asked for their endpoints) before it sees the listeners.
+Flow control and make-before-break: per type at most one response is unacknowledged;
+types are pushed in ``PUSH_ORDER`` (clusters, endpoints, secrets, listeners, routes),
+and listeners and routes are held back while a cluster response is unacknowledged
+(see ``WAITS_FOR``).
 """
 
 from __future__ import annotations
@@ -16,16 +16,53 @@ import asyncio
 import itertools
 import logging
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import grpc
+from envoy.config.cluster.v3 import cluster_pb2
+from google.protobuf.message import DecodeError
 
 from controller.xds.registry import NodeRegistry
 from controller.xds.subscription import Subscription
-from controller.xdscache.snapshot import PUSH_ORDER, TYPE_URLS, SnapshotCache, TypeSnapshot
+from controller.xdscache.snapshot import (
+    CLUSTER,
+    ENDPOINT,
+    LISTENER,
+    PUSH_ORDER,
+    ROUTE,
+    TYPE_URLS,
+    SnapshotCache,
+    TypeSnapshot,
+)
 
 log = logging.getLogger(__name__)
+
+# Listeners and routes name clusters, so they wait until the clusters sent before
+# them are ACKed. Envoy ACKs CDS only once the new clusters have warmed (their
+# endpoints arrived), so this is make-before-break, not just wire order. Endpoints
+# and secrets must not wait for the CDS ACK: warming needs them, it would deadlock
+# until Envoy's initial fetch timeout (15 s).
+WAITS_FOR: dict[str, tuple[str, ...]] = {LISTENER: (CLUSTER,), ROUTE: (CLUSTER,)}
+
+
+def _changed(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    """Names present in both whose version moved (new ones warm with a fresh request)."""
+    return [n for n, v in after.items() if n in before and before[n] != v]
+
+
+def eds_names(cluster_bodies: Iterable[bytes]) -> set[str]:
+    """The ClusterLoadAssignment names the given serialized clusters ask for."""
+    names = set()
+    for body in cluster_bodies:
+        try:
+            cluster = cluster_pb2.Cluster.FromString(body)
+        except DecodeError:
+            continue  # Envoy will NACK it; nothing to re-send for it
+        if cluster.type == cluster_pb2.Cluster.EDS:
+            names.add(cluster.eds_cluster_config.service_name or cluster.name)
+    return names
 
 
 class StreamError(Exception):
@@ -44,9 +81,7 @@ class TypeState:
     nonce: str = ""  # of the last response sent
     version: str = ""  # system version of the last response sent
     awaiting_ack: bool = False
-
-
-S = TypeVar("S", bound=TypeState)
+    known: dict[str, str] = field(default_factory=dict)  # what the client was sent: name -> version
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +90,7 @@ class Outgoing:
     version: str
 
 
-class XdsStream(ABC, Generic[S]):
+class XdsStream(ABC):
     kind = "xds"
 
     def __init__(
@@ -72,7 +107,7 @@ class XdsStream(ABC, Generic[S]):
         self._default_type = default_type
         self._wake = asyncio.Event()
         self._nonces = itertools.count(1)
-        self._states: dict[str, S] = {}
+        self._states: dict[str, TypeState] = {}
         self.node_id: str | None = None
 
     async def run(self) -> None:
@@ -108,7 +143,7 @@ class XdsStream(ABC, Generic[S]):
             self._see_node(request.node)
             state = self._states.get(type_url)
             if state is None:
-                state = self._states[type_url] = self.new_state()
+                state = self._states[type_url] = TypeState()
             self._take_response_nonce(type_url, state, request)
             self.on_request(type_url, state, request)
             self._wake.set()
@@ -119,7 +154,7 @@ class XdsStream(ABC, Generic[S]):
             self.node_id = node.id or f"unknown@{self._context.peer()}"
             self._registry.connect(self.node_id, node.cluster)
 
-    def _take_response_nonce(self, type_url: str, state: S, request: Any) -> None:
+    def _take_response_nonce(self, type_url: str, state: TypeState, request: Any) -> None:
         # A nonce other than the last one sent answers an older response that was
         # already settled: it carries no ACK/NACK information (xDS protocol).
         if not request.response_nonce or request.response_nonce != state.nonce:
@@ -151,11 +186,14 @@ class XdsStream(ABC, Generic[S]):
         snapshot = self._cache.snapshot
         for type_url in self._types_in_order():
             state = self._states[type_url]
-            if state.awaiting_ack:
-                return  # make-before-break: later types wait for this one's ACK
+            if state.awaiting_ack or self._held_back(type_url):
+                continue
+            before = dict(state.known) if type_url == CLUSTER else None
             outgoing = self.response(type_url, state, snapshot.get(type_url))
             if outgoing is None:
                 continue
+            if before:
+                self._forget_endpoints_of(_changed(before, state.known), snapshot.get(CLUSTER))
             # Record before awaiting the write: the ACK can arrive before write()
             # returns (grpc.aio), and must find the nonce it answers.
             state.answered, state.awaiting_ack = True, True
@@ -163,26 +201,41 @@ class XdsStream(ABC, Generic[S]):
             self._registry.record_sent(self.node_id or "", type_url, outgoing.version)
             await self._context.write(outgoing.payload)
 
+    def _forget_endpoints_of(self, clusters: list[str], resources: TypeSnapshot) -> None:
+        # Envoy replaces a changed cluster with a new one that warms until it gets its
+        # ClusterLoadAssignment, even if that did not change and the EDS names did not
+        # move (measured: it waits out the 15 s initial fetch timeout). So the
+        # assignments of changed clusters count as not sent and go out again; the
+        # rest do not (gotcha 8).
+        endpoints = self._states.get(ENDPOINT)
+        if endpoints is None:
+            return
+        for name in eds_names(resources.resources[n].body for n in clusters):
+            endpoints.known.pop(name, None)
+
+    def _held_back(self, type_url: str) -> bool:
+        return any(
+            (dep := self._states.get(t)) is not None and dep.awaiting_ack
+            for t in WAITS_FOR.get(type_url, ())
+        )
+
     def _types_in_order(self) -> list[str]:
         return [t for t in PUSH_ORDER if t in self._states]
 
-    def next_nonce(self, state: S) -> str:
+    def next_nonce(self, state: TypeState) -> str:
         state.nonce = str(next(self._nonces))
         return state.nonce
 
     # --- per protocol ------------------------------------------------------------
     @abstractmethod
-    def new_state(self) -> S: ...
-
-    @abstractmethod
-    def on_request(self, type_url: str, state: S, request: Any) -> None:
+    def on_request(self, type_url: str, state: TypeState, request: Any) -> None:
         """Apply the request's subscription change."""
 
     @abstractmethod
-    def acked_version(self, state: S, request: Any) -> str: ...
+    def acked_version(self, state: TypeState, request: Any) -> str: ...
 
     @abstractmethod
-    def response(self, type_url: str, state: S, resources: TypeSnapshot) -> Outgoing | None:
+    def response(self, type_url: str, state: TypeState, resources: TypeSnapshot) -> Outgoing | None:
         """The response owed for this type, or None when the client is up to date.
 
         Must set the state's bookkeeping (nonce, what was sent) as a side effect.

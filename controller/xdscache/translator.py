@@ -10,8 +10,9 @@ The big RouteConfigurations and the HTTPS listener are spliced from those cached
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from google.protobuf.message import Message
 
@@ -29,6 +30,7 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 Named = tuple[str, bytes]
 Resources = dict[str, dict[str, bytes]]
+_MISSING: Any = object()
 
 TYPE_MESSAGES: dict[str, type[Message]] = {
     pb.LISTENER_TYPE: pb.Listener,
@@ -50,14 +52,14 @@ class Memo(Generic[K, V]):
         self.misses = 0
 
     def __call__(self, key: K) -> V:
-        if key in self._new:
-            return self._new[key]
-        if key in self._old:
-            value = self._old.pop(key)
-        else:
-            value = self._build(key)
-            self.misses += 1
-        self._new[key] = value
+        # One dict probe per generation: hashing a frozen dataclass is not cached.
+        value = self._new.get(key, _MISSING)
+        if value is _MISSING:
+            value = self._old.pop(key, _MISSING)
+            if value is _MISSING:
+                value = self._build(key)
+                self.misses += 1
+            self._new[key] = value
         return value
 
     def rotate(self) -> None:
@@ -67,37 +69,47 @@ class Memo(Generic[K, V]):
         return len(self._old) + len(self._new)
 
 
-def _named(message: Message | None, name: str) -> Named | None:
-    return None if message is None else (name, message.SerializeToString(deterministic=True))
+def _named(message: Message, name: str) -> Named:
+    return name, message.SerializeToString(deterministic=True)
+
+
+@dataclass(frozen=True, slots=True)
+class VhostParts:
+    """Everything one vhost contributes, serialized: its RDS VirtualHost, its HTTPS filter
+    chain, the clusters it references (in visit order) and its SDS secret."""
+
+    vhost: Named | None = None
+    chain: bytes | None = None
+    clusters: tuple[Named, ...] = ()
+    secret: Named | None = None
 
 
 class Translator:
-    """DAG → `{type_url: {name: bytes}}` for LDS, RDS, CDS and SDS (EDS: see endpoints.py)."""
+    """DAG → `{type_url: {name: bytes}}` for LDS, RDS, CDS and SDS (EDS: see endpoints.py).
+
+    Each vhost value is looked up once per build (hashing a frozen dataclass is not free);
+    clusters and secrets have their own memos so vhosts that share them share the work."""
 
     def __init__(self, settings: ListenerSettings) -> None:
         self.settings = settings
-        self._http_vhost: Memo[model.VirtualHost, Named | None] = Memo(self._build_http_vhost)
-        self._https_vhost: Memo[model.SecureVirtualHost, Named | None] = Memo(
-            self._build_https_vhost
-        )
-        self._chain: Memo[model.SecureVirtualHost, bytes | None] = Memo(self._build_chain)
+        self._http: Memo[model.VirtualHost, VhostParts] = Memo(self._http_parts)
+        self._https: Memo[model.SecureVirtualHost, VhostParts] = Memo(self._https_parts)
         self._cluster: Memo[ClusterKey, Named] = Memo(self._build_cluster)
         self._secret: Memo[model.Secret, Named] = Memo(self._build_secret)
-        self._memos = (
-            self._http_vhost,
-            self._https_vhost,
-            self._chain,
-            self._cluster,
-            self._secret,
-        )
-        self._static_listeners = self._build_static_listeners()
+        self._memos = (self._http, self._https, self._cluster, self._secret)
+        self._https_base = lds.https_listener(settings)
+        self._http_listener = lds.http_listener(settings).SerializeToString()
+        self._stats_listener = lds.stats_listener(settings).SerializeToString()
 
     def translate(self, dag: model.DAG) -> Resources:
+        http = [self._http(vh) for vh in dag.http]
+        https = [self._https(svh) for svh in dag.https]  # DAG order: first cluster visit wins
+        by_server_name = [p for _, p in sorted(zip(dag.https, https, strict=True), key=_host)]
         out = {
-            pb.LISTENER_TYPE: self.listeners(dag),
-            pb.ROUTE_TYPE: self.routes(dag),
-            pb.CLUSTER_TYPE: self.clusters(dag),
-            pb.SECRET_TYPE: self.secrets(dag),
+            pb.LISTENER_TYPE: self._listeners(http, by_server_name),
+            pb.ROUTE_TYPE: self._routes(http, https),
+            pb.CLUSTER_TYPE: _clusters(http + https),
+            pb.SECRET_TYPE: dict(sorted(p.secret for p in https if p.secret is not None)),
         }
         for memo in self._memos:
             memo.rotate()
@@ -107,71 +119,73 @@ class Translator:
         """How many values were translated (not reused) since this translator was made."""
         return sum(m.misses for m in self._memos)
 
-    # -- RDS ---------------------------------------------------------------------------
-    def routes(self, dag: model.DAG) -> dict[str, bytes]:
-        http = [self._http_vhost(vh) for vh in dag.http]
-        https = [self._https_vhost(svh) for svh in dag.https]
-        return {
-            rds.HTTP_ROUTES: rds.route_configuration_bytes(rds.HTTP_ROUTES, _by_name(http)),
-            rds.HTTPS_ROUTES: rds.route_configuration_bytes(rds.HTTPS_ROUTES, _by_name(https)),
-        }
-
-    def _build_http_vhost(self, vh: model.VirtualHost) -> Named | None:
-        vhost = rds.http_virtual_host(vh)
-        return None if vhost is None else _named(vhost, vhost.name)
-
-    def _build_https_vhost(self, svh: model.SecureVirtualHost) -> Named | None:
-        vhost = rds.https_virtual_host(svh)
-        return None if vhost is None else _named(vhost, vhost.name)
-
-    # -- LDS ---------------------------------------------------------------------------
-    def listeners(self, dag: model.DAG) -> dict[str, bytes]:
+    def _listeners(self, http: list[VhostParts], https: list[VhostParts]) -> dict[str, bytes]:
         out: dict[str, bytes] = {}
-        if dag.http:
-            out[lds.HTTP_LISTENER] = self._static_listeners[lds.HTTP_LISTENER]
-        chains = [self._chain(svh) for svh in sorted(dag.https, key=lambda s: s.host)]
-        present = [c for c in chains if c is not None]
-        if present:
-            out[lds.HTTPS_LISTENER] = lds.listener_bytes(self._https_base, present)
-        out[lds.STATS_LISTENER] = self._static_listeners[lds.STATS_LISTENER]
+        if http:
+            out[lds.HTTP_LISTENER] = self._http_listener
+        chains = [p.chain for p in https if p.chain is not None]
+        if chains:
+            out[lds.HTTPS_LISTENER] = lds.listener_bytes(self._https_base, chains)
+        out[lds.STATS_LISTENER] = self._stats_listener
         return out
 
-    def _build_chain(self, svh: model.SecureVirtualHost) -> bytes | None:
-        chain = lds.https_filter_chain(svh, self.settings)
-        return None if chain is None else chain.SerializeToString(deterministic=True)
-
-    def _build_static_listeners(self) -> dict[str, bytes]:
-        self._https_base = lds.https_listener(self.settings)
+    @staticmethod
+    def _routes(http: list[VhostParts], https: list[VhostParts]) -> dict[str, bytes]:
         return {
-            lds.HTTP_LISTENER: lds.http_listener(self.settings).SerializeToString(),
-            lds.STATS_LISTENER: lds.stats_listener(self.settings).SerializeToString(),
+            rds.HTTP_ROUTES: rds.route_configuration_bytes(rds.HTTP_ROUTES, _vhosts(http)),
+            rds.HTTPS_ROUTES: rds.route_configuration_bytes(rds.HTTPS_ROUTES, _vhosts(https)),
         }
 
-    # -- CDS and SDS -------------------------------------------------------------------
-    def clusters(self, dag: model.DAG) -> dict[str, bytes]:
-        """First visited wins for a name, as upstream; sorted by name."""
-        out: dict[str, bytes] = {}
-        for c in dag.clusters():
-            name, data = self._cluster(cluster_key(c))
-            out.setdefault(name, data)
-        return dict(sorted(out.items()))
+    def _http_parts(self, vh: model.VirtualHost) -> VhostParts:
+        vhost = rds.http_virtual_host(vh)
+        return VhostParts(
+            vhost=None if vhost is None else _named(vhost, vhost.name),
+            clusters=self._clusters_of(c for r in vh.routes for c in r.clusters),
+        )
 
-    def _build_cluster(self, key: ClusterKey) -> Named:
+    def _https_parts(self, svh: model.SecureVirtualHost) -> VhostParts:
+        vhost = rds.https_virtual_host(svh)
+        chain = lds.https_filter_chain(svh, self.settings)
+        refs = [c for r in svh.routes for c in r.clusters]
+        if svh.tcp_proxy is not None:
+            refs.extend(svh.tcp_proxy.clusters)
+        return VhostParts(
+            vhost=None if vhost is None else _named(vhost, vhost.name),
+            chain=None if chain is None else chain.SerializeToString(deterministic=True),
+            clusters=self._clusters_of(refs),
+            secret=None if svh.secret is None else self._secret(svh.secret),
+        )
+
+    def _clusters_of(self, refs: Iterable[model.Cluster]) -> tuple[Named, ...]:
+        return tuple(self._cluster(cluster_key(c)) for c in refs)
+
+    @staticmethod
+    def _build_cluster(key: ClusterKey) -> Named:
         service, strategy, health_check, validation = key
-        c = model.Cluster(service, 0, strategy, health_check, validation)
-        built = envoy_cluster.cluster(c)
-        return built.name, built.SerializeToString(deterministic=True)
+        built = envoy_cluster.cluster(model.Cluster(service, 0, strategy, health_check, validation))
+        return _named(built, built.name)
 
-    def secrets(self, dag: model.DAG) -> dict[str, bytes]:
-        found = (self._secret(svh.secret) for svh in dag.https if svh.secret is not None)
-        return dict(sorted(found))
-
-    def _build_secret(self, secret: model.Secret) -> Named:
-        return secret_name(secret), tls_secret(secret).SerializeToString()
+    @staticmethod
+    def _build_secret(secret: model.Secret) -> Named:
+        return _named(tls_secret(secret), secret_name(secret))
 
 
-def _by_name(vhosts: list[Named | None]) -> list[bytes]:
-    return [data for _, data in sorted(v for v in vhosts if v is not None)]
+def _host(pair: tuple[model.SecureVirtualHost, VhostParts]) -> str:
+    return pair[0].host
+
+
+def _clusters(parts: list[VhostParts]) -> dict[str, bytes]:
+    """De-duplicated by name, the first visited wins (as upstream), sorted by name."""
+    out: dict[str, bytes] = {}
+    for p in parts:
+        for name, data in p.clusters:
+            out.setdefault(name, data)
+    return dict(sorted(out.items()))
+
+
+def _vhosts(parts: list[VhostParts]) -> list[bytes]:
+    """Serialized vhosts sorted by name."""
+    return [data for _, data in sorted(p.vhost for p in parts if p.vhost is not None)]
 
 
 def decode(resources: Resources) -> dict[str, dict[str, Message]]:

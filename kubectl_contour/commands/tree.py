@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from kubectl_contour.commands.common import emit, session_of, status_parts
+from kubectl_contour.completion import COMMANDS
 from kubectl_contour.flags import Output
 
 if TYPE_CHECKING:
@@ -20,7 +21,7 @@ Orphans are listed apart; cycles are marked. Works offline with --from-dir."""
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("tree", help=HELP)
+    @app.command("tree", help=HELP, short_help=COMMANDS["tree"])
     def tree(
         ctx: typer.Context,
         name: Annotated[str, typer.Argument(help="An IngressRoute (NAME or NS/NAME).",
@@ -104,6 +105,8 @@ def route_node(r: RouteNode) -> Node:
 
 
 def service_parts(s: ServiceLeaf) -> list[Part]:
+    if not s.exists:
+        return [(f"{s.name}:{s.port} ", ""), ("(service not found)", "bold red")]
     weight = "" if s.weight is None else f"weight {s.weight}, "
-    style = "green" if s.ready else "red"
-    return [(f"{s.name}:{s.port} ", ""), (f"({weight}{s.ready} ready)", style)]
+    style = "green" if s.ready else "bold red"
+    return [(f"{s.name}:{s.port} ", ""), (f"({weight}{s.ready}/{s.total} ready)", style)]

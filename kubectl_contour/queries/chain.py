@@ -87,20 +87,27 @@ def origin_of(snapshot: Snapshot, *, host: str, match: str,
 
 
 def ingress_origin(snapshot: Snapshot, *, host: str, match: str) -> Key | None:
+    """The last Ingress (in (namespace, name) order, later overwrites) with this host and
+    Envoy match (paths turned into matches by the builder's own `path_match`)."""
+    from controller.dag.ingress import path_match
+
+    found = None
     for ing in snapshot.of_kind(INGRESS):
-        if any(r_host == host and path == match for r_host, path in ingress_paths(ing)):
-            return key_of(ing)
-    return None
+        for r_host, path, path_type in ingress_paths(ing):
+            served = path_match(path, path_type)
+            if r_host == host and served is not None and served[0] == match:
+                found = key_of(ing)
+    return found
 
 
-def ingress_paths(ing: Obj) -> list[tuple[str, str]]:
-    """(host, path) pairs an Ingress declares, with the defaults `*` and `/`."""
+def ingress_paths(ing: Obj) -> list[tuple[str, str, str]]:
+    """(host, path, pathType) an Ingress declares, with the defaults `*` and `/`."""
     spec: dict[str, Any] = spec_of(ing)
     out = []
     if spec.get("defaultBackend") or spec.get("backend"):
-        out.append(("*", "/"))
+        out.append(("*", "/", ""))
     for rule in spec.get("rules") or []:
         host = str(rule.get("host") or "*").lower()
         for path in ((rule.get("http") or {}).get("paths") or []):
-            out.append((host, str(path.get("path") or "/")))
+            out.append((host, str(path.get("path") or "/"), str(path.get("pathType") or "")))
     return out

@@ -125,9 +125,8 @@ def replace(expl: Explanation, **changes: Any) -> Explanation:
 
 def candidate(route: Any, chosen: Any, path: str) -> Candidate:
     if route is chosen:
-        verdict = "matched"
-    else:
-        verdict = "shadowed" if matches(route, path) else "no match"
+        return Candidate(route.match, route.regex, "matched")
+    verdict = "shadowed" if matches(route, path) else "no match"
     return Candidate(route.match, route.regex, verdict)
 
 
@@ -220,12 +219,17 @@ def no_vhost(snapshot: Snapshot, dag: Any, request: Request, *, problems: tuple[
 
 def host_problems(snapshot: Snapshot, statuses: dict[tuple[str, str, str], Computed],
                   request: Request) -> list[str]:
-    """Roots for this host, and objects on their chains, that are not valid."""
+    """Objects on the way to this request that are not valid: the roots for the host, and
+    every object whose delegating routes all prefix the path."""
     out = []
     seen = set()
     for root in roots_for_host(snapshot, request.host):
-        keys = [root, *(k for s in served_routes(snapshot, root) for k in s.chain)]
-        for key in keys:
+        on_the_way = [root]
+        for s in served_routes(snapshot, root):
+            for i, key in enumerate(s.chain):
+                if all(request.path.startswith(m) for _, m in s.links[:i]):
+                    on_the_way.append(key)
+        for key in on_the_way:
             st = statuses.get((INGRESSROUTE, *key))
             if key in seen or (st is not None and st.current == "valid"):
                 continue

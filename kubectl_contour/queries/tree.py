@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from kubectl_contour.objects import (
     INGRESSROUTE,
+    SERVICE,
     Key,
     Obj,
     Snapshot,
@@ -17,7 +18,7 @@ from kubectl_contour.objects import (
     spec_of,
     tls_secret_of,
 )
-from kubectl_contour.queries.endpoints import ready_count
+from kubectl_contour.queries.endpoints import service_rows
 from kubectl_contour.queries.statuses import Computed, computed_statuses, stored_if_different
 
 if TYPE_CHECKING:
@@ -30,6 +31,8 @@ class ServiceLeaf:
     port: int
     weight: int | None
     ready: int
+    total: int
+    exists: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,11 +72,13 @@ class Context:
     dag: Any
     statuses: dict[tuple[str, str, str], Computed] = field(default_factory=dict)
     routes: dict[Key, Obj] = field(default_factory=dict)
+    services: dict[Key, Obj] = field(default_factory=dict)
 
 
 def tree_view(snapshot: Snapshot, dag: DAG, *, scope: str | None,
               only: Key | None = None) -> TreeView:
-    ctx = Context(snapshot, dag, computed_statuses(dag.statuses), snapshot.index(INGRESSROUTE))
+    ctx = Context(snapshot, dag, computed_statuses(dag.statuses), snapshot.index(INGRESSROUTE),
+                  snapshot.index(SERVICE))
     if only is not None:
         return TreeView(roots=(ir_node(ctx, only, path=()),))
     roots = [k for k, o in ctx.routes.items() if fqdn_of(o) is not None and in_scope(k, scope)]
@@ -118,9 +123,9 @@ def ir_node(ctx: Context, key: Key, *, path: tuple[Key, ...]) -> IRNode:
     stored = stored_if_different(obj, computed, live=ctx.snapshot.live)
     fqdn = fqdn_of(obj) if not path else None
     secret = tls_secret_of(obj) if fqdn is not None else ""
+    status = (computed.current, computed.description) if computed else ("", "")
     return IRNode(
-        namespace=key[0], name=key[1],
-        status=computed.current if computed else "", reason=computed.description if computed else "",
+        namespace=key[0], name=key[1], status=status[0], reason=status[1],
         fqdn=fqdn, tls_secret=secret, tls_served=bool(secret) and tls_served(ctx.dag, fqdn or ""),
         stored_status=stored[0], stored_reason=stored[1],
         routes=tuple(route_node(ctx, key, r, path=(*path, key)) for r in route_dicts(obj)),
@@ -150,6 +155,8 @@ def service_leaves(ctx: Context, owner: Key, route: dict[str, Any]) -> tuple[Ser
     for svc in route.get("services") or []:
         name, port = str(svc.get("name") or ""), int(svc.get("port") or 0)
         weight = svc.get("weight")
+        rows = service_rows(ctx.snapshot, (owner[0], name), port=port)
+        exists = (owner[0], name) in ctx.services
         leaves.append(ServiceLeaf(name, port, int(weight) if weight is not None else None,
-                                  ready_count(ctx.snapshot, (owner[0], name), port=port)))
+                                  sum(1 for r in rows if r.ready), len(rows), exists))
     return tuple(leaves)

@@ -116,6 +116,8 @@ class AdsClient:
         self.call = stub.DeltaAggregatedResources() if delta else stub.StreamAggregatedResources()
         self.node = base_pb2.Node(id=node_id, cluster="test")
         self.first = True
+        self._queue: asyncio.Queue = asyncio.Queue()
+        self._reader: asyncio.Task | None = None
 
     async def request(self, type_url: str, names=(), *, version="", nonce="", error=None):
         req = discovery_pb2.DiscoveryRequest(
@@ -142,16 +144,33 @@ class AdsClient:
         await self.call.write(req)
 
     async def recv(self, timeout: float = TIMEOUT):
-        response = await asyncio.wait_for(self.call.read(), timeout)
-        assert response is not grpc.aio.EOF
-        return response
+        item = await asyncio.wait_for(self._incoming().get(), timeout)
+        if isinstance(item, BaseException):
+            raise item
+        assert item is not grpc.aio.EOF
+        return item
 
     async def expect_silence(self, seconds: float = 0.3) -> None:
         try:
-            response = await asyncio.wait_for(self.call.read(), seconds)
+            item = await asyncio.wait_for(self._incoming().get(), seconds)
         except TimeoutError:
             return
-        raise AssertionError(f"unexpected response: {response}")
+        raise AssertionError(f"unexpected response: {item}")
+
+    def _incoming(self) -> asyncio.Queue:
+        # Cancelling a pending call.read() cancels the whole RPC, so one task reads
+        # and tests wait on a queue instead.
+        if self._reader is None:
+            self._reader = asyncio.create_task(self._read_all())
+        return self._queue
+
+    async def _read_all(self) -> None:
+        try:
+            while (item := await self.call.read()) is not grpc.aio.EOF:
+                self._queue.put_nowait(item)
+            self._queue.put_nowait(grpc.aio.EOF)
+        except (grpc.aio.AioRpcError, asyncio.CancelledError) as err:
+            self._queue.put_nowait(err)
 
     async def ack(self, response, names=()):
         if self.delta:

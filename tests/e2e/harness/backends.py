@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import json
 import re
@@ -115,16 +116,12 @@ class Backend:
         if self._server is not None:
             self._server.close()
         for tr in list(self._transports):
-            try:
+            with contextlib.suppress(Exception):
                 tr.abort()
-            except Exception:
-                pass
         self._transports.clear()
         if self._server is not None:
-            try:
+            with contextlib.suppress(TimeoutError, Exception):
                 await asyncio.wait_for(self._server.wait_closed(), 2)
-            except (asyncio.TimeoutError, Exception):
-                pass
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         tr = writer.transport
@@ -139,12 +136,11 @@ class Backend:
             pass
         finally:
             self._transports.discard(tr)
-            try:
+            with contextlib.suppress(Exception):
                 writer.close()
-            except Exception:
-                pass
 
-    async def _one_request(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+    async def _one_request(self, reader: asyncio.StreamReader,
+                           writer: asyncio.StreamWriter) -> bool:
         try:
             head = await reader.readuntil(b"\r\n\r\n")
         except asyncio.IncompleteReadError:
@@ -182,10 +178,7 @@ class Backend:
                                         version, dict(headers)))
 
         conn_tokens = {t.strip().lower() for t in headers.get("connection", "").split(",")}
-        if version == "HTTP/1.0":
-            close = "keep-alive" not in conn_tokens
-        else:
-            close = "close" in conn_tokens
+        close = "keep-alive" not in conn_tokens if version == "HTTP/1.0" else "close" in conn_tokens
 
         info = {
             "backend": self.identity,
@@ -283,7 +276,8 @@ async def read_ws_frame(reader: asyncio.StreamReader) -> tuple[int, bytes]:
     return opcode, data
 
 
-def encode_ws_frame(opcode: int, payload: bytes, mask: bool, mask_key: bytes = b"\x1f\x2e\x3d\x4c") -> bytes:
+def encode_ws_frame(opcode: int, payload: bytes, mask: bool,
+                    mask_key: bytes = b"\x1f\x2e\x3d\x4c") -> bytes:
     out = bytearray([0x80 | opcode])
     n = len(payload)
     mbit = 0x80 if mask else 0

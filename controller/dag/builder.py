@@ -1,0 +1,132 @@
+"""The DAG builder: `build(store, settings) -> DAG`. Pure: no I/O, no globals.
+
+Steps, in upstream order (spec §1.2): (a) secure vhosts from Ingress TLS, (b) Ingress routes,
+(c) IngressRoutes — duplicate fqdns, then roots in (namespace, name) order (§0.3), (d) orphan
+statuses and pruning. Routes are keyed per vhost by (is_regex, match): a later writer
+overwrites an earlier one, which is the Ingress/IngressRoute overlay rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from controller.config import BuilderSettings
+from controller.dag import ingress, ingressroute
+from controller.dag import status as st
+from controller.dag.ingressroute import RootResult
+from controller.dag.model import (
+    DAG,
+    Route,
+    Secret,
+    SecureVirtualHost,
+    TCPProxy,
+    VirtualHost,
+    route_order_key,
+)
+from controller.dag.store import ObjectStore
+from controller.k8s.objects import Key
+
+RouteKey = tuple[bool, str]
+
+
+@dataclass(slots=True)
+class _Secure:
+    routes: dict[RouteKey, Route] = field(default_factory=dict)
+    secret: Secret | None = None
+    min_tls_version: str = "1.1"
+    tcp_proxy: TCPProxy | None = None
+
+
+class _VirtualHosts:
+    """Mutable vhost tables of one build; `freeze` prunes and sorts them (spec §3)."""
+
+    def __init__(self) -> None:
+        self.http: dict[str, dict[RouteKey, Route]] = {}
+        self.https: dict[str, _Secure] = {}
+
+    def add_http(self, host: str, route: Route) -> None:
+        self.http.setdefault(host, {})[(route.regex, route.match)] = route
+
+    def secure(self, host: str) -> _Secure:
+        svh = self.https.get(host)
+        if svh is None:
+            svh = self.https[host] = _Secure()
+        return svh
+
+    def add_root(self, result: RootResult) -> None:
+        if not result.host:
+            return
+        if result.secret is not None:
+            svh = self.secure(result.host)
+            svh.secret, svh.min_tls_version = result.secret, result.min_tls_version
+        for http_route, https_route in result.routes:
+            self.add_http(result.host, http_route)
+            self.secure(result.host).routes[(https_route.regex, https_route.match)] = https_route
+        if result.tcp_proxy is not None:
+            self.secure(result.host).tcp_proxy = result.tcp_proxy
+
+    def freeze(self) -> tuple[tuple[VirtualHost, ...], tuple[SecureVirtualHost, ...]]:
+        """Insecure vhosts survive with a route; secure ones with a secret or a TCP proxy."""
+        http = tuple(
+            VirtualHost(host, _ordered(self.http[host]))
+            for host in sorted(self.http)
+            if self.http[host]
+        )
+        https = tuple(
+            SecureVirtualHost(host, _ordered(s.routes), s.secret, s.min_tls_version, s.tcp_proxy)
+            for host, s in sorted(self.https.items())
+            if s.secret is not None or s.tcp_proxy is not None
+        )
+        return http, https
+
+
+def _ordered(routes: dict[RouteKey, Route]) -> tuple[Route, ...]:
+    return tuple(sorted(routes.values(), key=route_order_key, reverse=True))
+
+
+def build(store: ObjectStore, settings: BuilderSettings) -> DAG:
+    vhosts = _VirtualHosts()
+    _add_ingresses(store, vhosts)
+    statuses = st.StatusCollector()
+    reached = _add_ingressroutes(store, settings, vhosts, statuses)
+    for key in sorted(store.ingressroutes):
+        view = store.ingressroutes[key]
+        if not view.is_root and key not in reached:
+            statuses.set(st.orphaned(key))
+    http, https = vhosts.freeze()
+    return DAG(http=http, https=https, statuses=statuses.result())
+
+
+def _add_ingresses(store: ObjectStore, vhosts: _VirtualHosts) -> None:
+    """Steps (a) and (b): TLS first, so that step (b) sees every Ingress secure vhost."""
+    secure = ingress.secure_vhosts(store)
+    for host, (secret, version) in secure.items():
+        svh = vhosts.secure(host)
+        svh.secret, svh.min_tls_version = secret, version
+    for host, http_route, https_route in ingress.routes(store, secure):
+        if http_route is not None:
+            vhosts.add_http(host, http_route)
+        if https_route is not None:
+            vhosts.secure(host).routes[(https_route.regex, https_route.match)] = https_route
+
+
+def _add_ingressroutes(
+    store: ObjectStore,
+    settings: BuilderSettings,
+    vhosts: _VirtualHosts,
+    statuses: st.StatusCollector,
+) -> set[Key]:
+    """Step (c); returns the IngressRoutes reached by delegation from a processed root."""
+    duplicates = ingressroute.duplicate_fqdns(store.ingressroutes.values())
+    statuses.extend(duplicates)
+    skipped = {(s.namespace, s.name) for s in duplicates}
+    reached: set[Key] = set()
+    for key in sorted(store.ingressroutes):
+        root = store.ingressroutes[key]
+        if not root.is_root or key in skipped:
+            continue
+        result = ingressroute.process_root(root, store, settings)
+        vhosts.add_root(result)
+        statuses.extend(result.statuses.values())
+        reached |= result.reached
+    return reached

@@ -1,0 +1,321 @@
+"""The object store: the builder's only input. One dict per kind keyed by (namespace, name).
+
+`upsert` and `remove` answer "does this change matter for routing?" (spec §2.5) so the event
+loop can skip rebuilds:
+- Ingress / IngressRoute for another ingress class are not stored at all (an update that moves
+  a stored object to another class removes it);
+- an update that changes nothing but status, resourceVersion, generation or managedFields is
+  not a change;
+- a Service or Secret matters only while an Ingress or IngressRoute references it by name.
+  The reference index is an over-approximation (orphans and unpermitted delegations count
+  too), which can cost a rebuild but never miss one;
+- Endpoints, EndpointSlices and kinds the builder does not read are ignored (EDS has its own
+  path).
+
+Objects are parsed once, on upsert, into the typed views of controller.k8s.objects; the
+builder never touches raw dicts. Nothing here raises on malformed input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+
+from controller.config import BuilderSettings
+from controller.dag.model import Protocol, Secret, ServicePort
+from controller.dag.secrets import (
+    SecretRejected,
+    StoredSecret,
+    accept_secret,
+    delegation_permitted,
+    split_secret,
+)
+from controller.k8s import annotations as ann
+from controller.k8s.objects import (
+    INGRESS,
+    INGRESSROUTE,
+    SECRET,
+    SERVICE,
+    TLS_CERTIFICATE_DELEGATION,
+    DelegationView,
+    IngressRouteView,
+    IngressView,
+    Key,
+    Obj,
+    ServiceView,
+    annotations_of,
+    as_dict,
+    delegation_views,
+    ingress_class_name,
+    ingress_view,
+    ingressroute_view,
+    key_of,
+    kind_of,
+    service_view,
+    valid_hostname,
+)
+
+_VOLATILE_METADATA = ("resourceVersion", "managedFields", "generation")
+
+
+@dataclass(frozen=True, slots=True)
+class StoredService:
+    """A Service's ports, ready to drop into clusters: HTTP flavour (upstream protocol and
+    ExternalName honoured) by number and by name, and TCP flavour (neither honoured, §1.6)."""
+
+    by_number: dict[int, ServicePort] = field(default_factory=dict)
+    by_name: dict[str, ServicePort] = field(default_factory=dict)
+    tcp_by_number: dict[int, ServicePort] = field(default_factory=dict)
+
+
+def stored_service(view: ServiceView) -> StoredService:
+    a = view.annotations
+    protocols = ann.upstream_protocols(a)
+    limits = ServicePort(
+        view.namespace,
+        view.name,
+        0,
+        max_connections=ann.circuit_breaker(a, ann.MAX_CONNECTIONS),
+        max_pending_requests=ann.circuit_breaker(a, ann.MAX_PENDING_REQUESTS),
+        max_requests=ann.circuit_breaker(a, ann.MAX_REQUESTS),
+        max_retries=ann.circuit_breaker(a, ann.MAX_RETRIES),
+    )
+    external = view.external_name.lower() if view.type == "ExternalName" else ""
+    # An ExternalName Service without a usable DNS name would give Envoy an invalid
+    # STRICT_DNS cluster: treat its ports as missing for HTTP routes.
+    http_ok = view.type != "ExternalName" or valid_hostname(external)
+    out = StoredService()
+    for p in view.ports:
+        tcp = replace(limits, port=p.port, port_name=p.name)
+        out.tcp_by_number.setdefault(p.port, tcp)
+        if not http_ok:
+            continue
+        protocol = protocols.get(p.name) or protocols.get(str(p.port), "")
+        http = replace(tcp, protocol=Protocol(protocol), external_name=external)
+        out.by_number.setdefault(p.port, http)
+        if p.name:
+            out.by_name.setdefault(p.name, http)
+    return out
+
+
+def _stripped(obj: Obj) -> Obj:
+    """The object without the parts that change on every write but never affect routing."""
+    out = {k: v for k, v in obj.items() if k != "status"}
+    meta = as_dict(obj.get("metadata"))
+    out["metadata"] = {k: v for k, v in meta.items() if k not in _VOLATILE_METADATA}
+    return out
+
+
+class ObjectStore:
+    """Kubernetes objects the builder reads, parsed, plus the indexes it needs."""
+
+    def __init__(self, settings: BuilderSettings) -> None:
+        self.settings = settings
+        self.ingressroutes: dict[Key, IngressRouteView] = {}
+        self.ingresses: dict[Key, IngressView] = {}
+        self.services: dict[Key, StoredService] = {}
+        self.secrets: dict[Key, StoredSecret] = {}
+        self.delegations: dict[Key, tuple[DelegationView, ...]] = {}
+        self.rejected_secrets: dict[Key, str] = {}
+        """Secrets refused at insert (spec §2.6): key → reason, for logs and debug output."""
+        self._raw: dict[str, dict[Key, Obj]] = {
+            k: {} for k in (INGRESS, INGRESSROUTE, SERVICE, SECRET, TLS_CERTIFICATE_DELEGATION)
+        }
+        self._service_refs: dict[Key, int] = {}
+        self._secret_refs: dict[Key, int] = {}
+        self._refs_of: dict[tuple[str, Key], tuple[tuple[Key, ...], tuple[Key, ...]]] = {}
+        self._granted: dict[Key, list[DelegationView]] = {}  # secret key → delegations
+        self._upserts: dict[str, Callable[[Obj, Key], bool]] = {
+            INGRESS: self._upsert_ingress,
+            INGRESSROUTE: self._upsert_ingressroute,
+            SERVICE: self._upsert_service,
+            SECRET: self._upsert_secret,
+            TLS_CERTIFICATE_DELEGATION: self._upsert_delegation,
+        }
+
+    # -- events ------------------------------------------------------------------------------
+
+    def upsert(self, obj: object) -> bool:
+        """Insert or replace; True when the change may alter the DAG."""
+        handler = self._upserts.get(kind_of(obj))
+        key = key_of(obj)
+        if handler is None or not key[1] or not isinstance(obj, dict):
+            return False
+        return handler(obj, key)
+
+    def remove(self, kind: str, namespace: str, name: str) -> bool:
+        """Delete; True when the object was stored and the removal may alter the DAG."""
+        key = (namespace, name)
+        raw = self._raw.get(kind)
+        if raw is None or raw.pop(key, None) is None:
+            return False
+        if kind == SERVICE:
+            self.services.pop(key, None)
+            return self._service_refs.get(key, 0) > 0
+        if kind == SECRET:
+            self.rejected_secrets.pop(key, None)
+            return self.secrets.pop(key, None) is not None and self._secret_referenced(key)
+        if kind == TLS_CERTIFICATE_DELEGATION:
+            self._set_delegations(key, ())
+            return True
+        if kind == INGRESS:
+            self.ingresses.pop(key, None)
+        else:
+            self.ingressroutes.pop(key, None)
+        self._set_refs(kind, key, (), ())
+        return True
+
+    def counts(self) -> dict[str, int]:
+        """Stored objects per kind (metrics)."""
+        return {kind: len(objs) for kind, objs in self._raw.items()}
+
+    # -- lookups for the builder ---------------------------------------------------------------
+
+    def service_port(self, key: Key, port: int) -> ServicePort | None:
+        svc = self.services.get(key)
+        return svc.by_number.get(port) if svc is not None else None
+
+    def service_port_named(self, key: Key, name: str) -> ServicePort | None:
+        svc = self.services.get(key)
+        return svc.by_name.get(name) if svc is not None else None
+
+    def tcp_service_port(self, key: Key, port: int) -> ServicePort | None:
+        svc = self.services.get(key)
+        return svc.tcp_by_number.get(port) if svc is not None else None
+
+    def tls_secret(self, key: Key, namespace: str) -> tuple[Secret | None, bool]:
+        """(the usable TLS secret or None, whether `namespace` may use it)."""
+        stored = self.secrets.get(key)
+        if stored is None or stored.tls is None:
+            return None, False
+        return stored.tls, delegation_permitted(self._granted, key, namespace)
+
+    def ca_certificate(self, key: Key) -> bytes:
+        stored = self.secrets.get(key)
+        return stored.ca if stored is not None else b""
+
+    # -- per kind ------------------------------------------------------------------------------
+
+    def _changed(self, kind: str, key: Key, obj: Obj) -> bool:
+        stripped = _stripped(obj)
+        if self._raw[kind].get(key) == stripped:
+            return False
+        self._raw[kind][key] = stripped
+        return True
+
+    def _upsert_ingress(self, obj: Obj, key: Key) -> bool:
+        wanted = self.settings.ingress_class
+        if not ann.class_matches(annotations_of(obj), wanted, ingress_class_name(obj)):
+            return self.remove(INGRESS, *key)
+        if not self._changed(INGRESS, key, obj):
+            return False
+        view = self.ingresses[key] = ingress_view(obj)
+        self._set_refs(INGRESS, key, _ingress_services(view), _ingress_secrets(view))
+        return True
+
+    def _upsert_ingressroute(self, obj: Obj, key: Key) -> bool:
+        if not ann.class_matches(annotations_of(obj), self.settings.ingress_class):
+            return self.remove(INGRESSROUTE, *key)
+        if not self._changed(INGRESSROUTE, key, obj):
+            return False
+        view = self.ingressroutes[key] = ingressroute_view(obj)
+        self._set_refs(INGRESSROUTE, key, _ir_services(view), _ir_secrets(view))
+        return True
+
+    def _upsert_service(self, obj: Obj, key: Key) -> bool:
+        if not self._changed(SERVICE, key, obj):
+            return False
+        self.services[key] = stored_service(service_view(obj))
+        return self._service_refs.get(key, 0) > 0
+
+    def _upsert_secret(self, obj: Obj, key: Key) -> bool:
+        if not self._changed(SECRET, key, obj):
+            return False
+        try:
+            stored = accept_secret(obj)
+            self.rejected_secrets.pop(key, None)
+        except SecretRejected as e:
+            stored, self.rejected_secrets[key] = None, str(e)
+        if stored is None:
+            return self.secrets.pop(key, None) is not None and self._secret_referenced(key)
+        self.secrets[key] = stored
+        return self._secret_referenced(key)
+
+    def _upsert_delegation(self, obj: Obj, key: Key) -> bool:
+        if not self._changed(TLS_CERTIFICATE_DELEGATION, key, obj):
+            return False
+        self._set_delegations(key, delegation_views(obj))
+        return True
+
+    # -- indexes -------------------------------------------------------------------------------
+
+    def _secret_referenced(self, key: Key) -> bool:
+        return self._secret_refs.get(key, 0) > 0
+
+    def _set_refs(
+        self, kind: str, key: Key, services: tuple[Key, ...], secrets: tuple[Key, ...]
+    ) -> None:
+        old_services, old_secrets = self._refs_of.pop((kind, key), ((), ()))
+        _count(self._service_refs, old_services, -1)
+        _count(self._secret_refs, old_secrets, -1)
+        _count(self._service_refs, services, +1)
+        _count(self._secret_refs, secrets, +1)
+        if services or secrets:
+            self._refs_of[(kind, key)] = (services, secrets)
+
+    def _set_delegations(self, key: Key, views: tuple[DelegationView, ...]) -> None:
+        """Re-index every delegation of the object's namespace (few objects, cheap)."""
+        if views:
+            self.delegations[key] = views
+        else:
+            self.delegations.pop(key, None)
+        namespace = key[0]
+        for secret in [k for k in self._granted if k[0] == namespace]:
+            del self._granted[secret]
+        for obj_key in sorted(self.delegations):
+            if obj_key[0] != namespace:
+                continue
+            for d in self.delegations[obj_key]:
+                self._granted.setdefault((namespace, d.secret_name), []).append(d)
+
+
+def _count(counter: dict[Key, int], keys: Iterable[Key], delta: int) -> None:
+    for key in keys:
+        n = counter.get(key, 0) + delta
+        if n > 0:
+            counter[key] = n
+        else:
+            counter.pop(key, None)
+
+
+def _ingress_services(view: IngressView) -> tuple[Key, ...]:
+    return tuple(
+        {
+            (view.namespace, p.backend.service)
+            for rule in view.rules
+            for p in rule.paths
+            if p.backend is not None
+        }
+    )
+
+
+def _ingress_secrets(view: IngressView) -> tuple[Key, ...]:
+    return tuple({split_secret(t.secret_name, view.namespace) for t in view.tls})
+
+
+def _ir_services(view: IngressRouteView) -> tuple[Key, ...]:
+    names = {s.name for r in view.routes or () for s in r.services}
+    names.update(s.name for s in (view.tcpproxy.services if view.tcpproxy else ()))
+    return tuple((view.namespace, n) for n in names)
+
+
+def _ir_secrets(view: IngressRouteView) -> tuple[Key, ...]:
+    refs = {
+        (view.namespace, s.validation.ca_secret)
+        for r in view.routes or ()
+        for s in r.services
+        if s.validation is not None
+    }
+    if view.tls is not None:
+        refs.add(split_secret(view.tls.secret_name, view.namespace))
+    return tuple(refs)

@@ -1,0 +1,91 @@
+"""`diff`: what the controller serves versus what each Envoy holds."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from kubectl_contour.commands.common import emit, session_of
+from kubectl_contour.commands.envoy_flags import (
+    DEFAULT_NAMESPACE,
+    DEFAULT_SELECTOR,
+    AdminUrl,
+    EnvoyNamespace,
+    Selector,
+)
+from kubectl_contour.completion import COMMANDS
+from kubectl_contour.flags import Output
+
+if TYPE_CHECKING:
+    from kubectl_contour.queries.diff import DiffRow
+
+HELP = """Compare what the controller serves (its /debug/xds: versions sent, acked and the last
+NACK per Envoy node; --contour-url or a port-forward to the contour pod's port 6060) with what
+each Envoy holds (admin /config_dump versions). Reports stale, NACKed and drifted versions and
+Envoys not connected. Exits 1 when anything is not in sync."""
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("diff", help=HELP, short_help=COMMANDS["diff"])
+    def diff(
+        ctx: typer.Context,
+        contour_url: Annotated[str, typer.Option(
+            help="Controller debug base URL (e.g. http://127.0.0.1:6060); default: "
+                 "port-forward to a contour pod.", metavar="URL")] = "",
+        admin_url: AdminUrl = "",
+        envoy_namespace: EnvoyNamespace = DEFAULT_NAMESPACE,
+        selector: Selector = DEFAULT_SELECTOR,
+        contour_selector: Annotated[str, typer.Option(
+            help="Label selector of the contour pods.")] = DEFAULT_SELECTOR,
+        output: Output = "",
+    ) -> None:
+        session = session_of(ctx)
+        session.output = output
+        rows = collect(session, contour_url=contour_url, admin_url=admin_url,
+                       namespace=envoy_namespace, selector=selector,
+                       contour_selector=contour_selector)
+        emit(session, rows, lambda rich: view(rows, rich=rich))
+        from kubectl_contour.queries.diff import drifted
+
+        if drifted(rows):
+            from kubectl_contour.errors import CheckFailed
+
+            raise CheckFailed("Envoy configuration differs from what the controller serves")
+
+
+def collect(session: Any, *, contour_url: str, admin_url: str, namespace: str, selector: str,
+            contour_selector: str) -> list[DiffRow]:
+    from kubectl_contour.admin import (
+        CONTOUR_DEBUG_PORT,
+        Fetcher,
+        PodChoice,
+        UrlFetcher,
+        get_json,
+        pod_fetchers,
+    )
+    from kubectl_contour.commands.envoy_flags import envoy_fetchers
+    from kubectl_contour.queries.diff import EnvoyView, diff_rows
+
+    contour: Fetcher = UrlFetcher(contour_url) if contour_url else pod_fetchers(
+        session.kube, PodChoice(namespace, contour_selector), port=CONTOUR_DEBUG_PORT)[0]
+    debug = get_json(contour, "/debug/xds")
+    envoys = []
+    for fetcher in envoy_fetchers(session, admin_url=admin_url, namespace=namespace,
+                                  selector=selector):
+        info = get_json(fetcher, "/server_info")
+        node = str((info.get("node") or {}).get("id") or
+                   (info.get("command_line_options") or {}).get("service_node") or fetcher.name)
+        envoys.append(EnvoyView(node, fetcher.name, get_json(fetcher, "/config_dump")))
+    return diff_rows(debug, envoys)
+
+
+def view(rows: list[DiffRow], *, rich: bool) -> Any:
+    from kubectl_contour.render.text import status_style, table
+
+    if not rows:
+        return "No Envoy found."
+    return table(["node", "type", "serving", "sent", "acked", "envoy", "state", "detail"],
+                 [[r.node, r.type, r.serving or "-", r.sent or "-", r.acked or "-",
+                   r.envoy or "-", [(r.state, status_style(r.state) or "bold red")],
+                   r.detail] for r in rows], rich=rich)

@@ -1,0 +1,26 @@
+"""Flags and helpers shared by the commands that talk to Envoy's admin interface."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+AdminUrl = Annotated[str, typer.Option(
+    help="Envoy admin base URL (e.g. http://127.0.0.1:9001); default: port-forward to the "
+         "Envoy pod(s).", metavar="URL")]
+EnvoyNamespace = Annotated[str, typer.Option(help="Namespace of the Envoy pods.")]
+Selector = Annotated[str, typer.Option("--selector", "-l", help="Label selector of the Envoy "
+                                       "pods.")]
+
+DEFAULT_NAMESPACE = "heptio-contour"
+DEFAULT_SELECTOR = "app=contour"
+
+
+def envoy_fetchers(session: Any, *, admin_url: str, namespace: str, selector: str,
+                   pod: str = "") -> list[Any]:
+    from kubectl_contour.admin import ENVOY_ADMIN_PORT, PodChoice, UrlFetcher, pod_fetchers
+
+    if admin_url:
+        return [UrlFetcher(admin_url)]
+    return pod_fetchers(session.kube, PodChoice(namespace, selector, pod), port=ENVOY_ADMIN_PORT)

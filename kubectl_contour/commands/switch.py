@@ -1,0 +1,181 @@
+"""`switch FROM TO`: repoint every root route that delegates to FROM so it delegates to TO."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from kubectl_contour.commands.common import emit, session_of
+from kubectl_contour.commands.envoy_flags import (
+    DEFAULT_NAMESPACE,
+    DEFAULT_SELECTOR,
+    AdminUrl,
+    EnvoyNamespace,
+    Selector,
+)
+from kubectl_contour.completion import COMMANDS
+from kubectl_contour.flags import Output
+
+if TYPE_CHECKING:
+    from kubectl_contour.queries.switch import SwitchPlan
+
+HELP = """Blue/green switch: repoint every root route that delegates to FROM so that it
+delegates to TO (NAME or NS/NAME; a name found in several namespaces needs -n). Before
+writing, checks that TO exists, is valid once switched (the controller's own builder runs on
+the switched objects) and has ready endpoints; shows the change and asks (--yes skips,
+--dry-run only shows). Each root is patched atomically (JSON patch with `test` ops on the
+exact route). --wait polls Envoy's admin config until it routes to TO (exit 5 on
+--timeout). `switch TO FROM` rolls back."""
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("switch", help=HELP, short_help=COMMANDS["switch"])
+    def switch(
+        ctx: typer.Context,
+        source: Annotated[str, typer.Argument(metavar="FROM")],
+        target: Annotated[str, typer.Argument(metavar="TO")],
+        root: Annotated[str, typer.Option(help="Only this root IngressRoute.",
+                                          metavar="ROOT")] = "",
+        yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+        dry_run: Annotated[bool, typer.Option(help="Only show the change.")] = False,
+        wait: Annotated[bool, typer.Option(help="Wait until Envoy serves TO.")] = False,
+        timeout: Annotated[float, typer.Option(help="Seconds --wait waits.")] = 60.0,
+        admin_url: AdminUrl = "",
+        envoy_namespace: EnvoyNamespace = DEFAULT_NAMESPACE,
+        selector: Selector = DEFAULT_SELECTOR,
+        output: Output = "",
+    ) -> None:
+        session = session_of(ctx)
+        session.output = output
+        if session.offline and not dry_run:
+            raise_usage("--from-dir is read-only: add --dry-run, or drop --from-dir")
+        plan, after = prepare(session, source=source, target=target, root=root)
+        emit(session, plan, lambda rich: view(plan, rich=rich))
+        if not plan.ok:
+            failed = "; ".join(f"{c.name}: {c.detail}" for c in plan.checks if not c.ok)
+            raise_refused(f"refusing to switch: {failed}")
+        if dry_run:
+            return
+        confirm(session, yes=yes)
+        apply(session, plan)
+        if wait:
+            wait_for_envoy(session, after, plan, timeout=timeout, admin_url=admin_url,
+                           namespace=envoy_namespace, selector=selector)
+
+
+def raise_usage(message: str) -> None:
+    from kubectl_contour.errors import UsageError
+
+    raise UsageError(message)
+
+
+def raise_refused(message: str) -> None:
+    from kubectl_contour.errors import CheckFailed
+
+    raise CheckFailed(message)
+
+
+def prepare(session: Any, *, source: str, target: str, root: str) -> tuple[SwitchPlan, Any]:
+    import dataclasses
+
+    from kubectl_contour.objects import INGRESSROUTE
+    from kubectl_contour.queries.statuses import resolve
+    from kubectl_contour.queries.switch import checks, plan_switch, switched
+
+    snapshot = session.snapshot()
+    ns = session.options.namespace or None
+    keys = [resolve(snapshot, INGRESSROUTE, t, namespace=ns) for t in (source, target)]
+    root_key = resolve(snapshot, INGRESSROUTE, root, namespace=ns) if root else None
+    plan = plan_switch(snapshot, source=keys[0], target=keys[1], root=root_key)
+    after = switched(snapshot, plan)
+    plan = dataclasses.replace(plan, checks=tuple(checks(after, session.build(after), plan)))
+    return plan, after
+
+
+def confirm(session: Any, *, yes: bool) -> None:
+    import sys
+
+    from kubectl_contour.errors import CheckFailed, UsageError
+
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError("no terminal to confirm on: pass --yes (or --dry-run)")
+    if not typer.confirm("Apply this switch?", default=False, err=True):
+        raise CheckFailed("switch cancelled")
+
+
+def apply(session: Any, plan: SwitchPlan) -> None:
+    from kubectl_contour.queries.switch import patch_ops
+
+    for root in plan.roots():
+        session.kube.patch_ingressroute(namespace=root[0], name=root[1],
+                                        ops=patch_ops(plan, root))
+        session.note(f"ingressroute {root[0]}/{root[1]} patched")
+
+
+def wait_for_envoy(session: Any, after: Any, plan: SwitchPlan, *, timeout: float,
+                   admin_url: str, namespace: str, selector: str) -> None:
+    import time
+
+    from kubectl_contour.commands.envoy_flags import envoy_fetchers
+    from kubectl_contour.errors import PluginError, Timeout
+
+    fetchers = envoy_fetchers(session, admin_url=admin_url, namespace=namespace,
+                              selector=selector)
+    deadline = time.monotonic() + timeout
+    pending = {f.name for f in fetchers}
+    last = ""
+    while pending:
+        for fetcher in fetchers:
+            if fetcher.name not in pending:
+                continue
+            try:
+                missing = envoy_missing(fetcher, after, plan)
+            except PluginError as exc:
+                missing = [exc.message]
+            if not missing:
+                pending.discard(fetcher.name)
+                session.note(f"envoy {fetcher.name} serves {plan.target[0]}/{plan.target[1]}")
+            last = "; ".join(missing)
+        if pending and time.monotonic() >= deadline:
+            raise Timeout(f"Envoy {', '.join(sorted(pending))} does not serve "
+                          f"{plan.target[0]}/{plan.target[1]} after {timeout:g}s: {last}")
+        if pending:
+            time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
+
+
+def envoy_missing(fetcher: Any, after: Any, plan: SwitchPlan) -> list[str]:
+    """What Envoy does not route as expected yet (empty: it serves TO everywhere)."""
+    from kubectl_contour.admin import get_json
+    from kubectl_contour.queries.envoy import cluster_services, route_clusters, vhost_routes
+    from kubectl_contour.queries.switch import expected_backends
+
+    dump = get_json(fetcher, "/config_dump?resource=dynamic_route_configs")
+    clusters = cluster_services(get_json(fetcher, "/config_dump?resource=dynamic_active_clusters"))
+    expected = expected_backends(after, plan.target)
+    missing = []
+    for fqdn in sorted({c.fqdn.lower() for c in plan.changes}):
+        routes = vhost_routes(dump, fqdn)
+        for match, want in sorted(expected.items()):
+            got = [{clusters.get(n, n) for n, _ in route_clusters(r)} for r in routes
+                   if (r.get("match") or {}).get("prefix") == match and "route" in r]
+            if want not in got:
+                missing.append(f"{fqdn}{match} not yet routed to {', '.join(sorted(want))}")
+    return missing
+
+
+def view(plan: SwitchPlan, *, rich: bool) -> Any:
+    from kubectl_contour.render.text import sections, table
+
+    def delegate(d: dict[str, Any]) -> str:
+        return f"{d['namespace']}/{d['name']}" if d.get("namespace") else str(d.get("name"))
+
+    changes = table(["root", "fqdn", "route", "from", "to"],
+                    [[f"{c.root[0]}/{c.root[1]}", c.fqdn, c.match, delegate(c.old),
+                      delegate(c.new)] for c in plan.changes], rich=rich, title="Change:")
+    checks = table(["check", "result", "detail"],
+                   [[c.name, [("ok", "green")] if c.ok else [("FAILED", "bold red")], c.detail]
+                    for c in plan.checks], rich=rich, title="Checks:")
+    return sections([changes, checks], rich=rich)

@@ -1,0 +1,176 @@
+"""Shell completion in cobra's `__complete` protocol (what kubectl ≥ 1.26 asks a plugin's
+`kubectl_complete-<name>` for, and what completions/*.{bash,zsh,fish} call).
+
+`kubectl-contour __complete ARGS... CURRENT` prints one candidate per line (`value<TAB>help`)
+then `:<directive>`. This module imports nothing heavy: commands and flags are listed here
+(tests/kubectl_contour/test_completion.py checks them against the typer app) and resource
+names come from `kubectl get` (or from --from-dir).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Sequence
+
+ERROR, NO_SPACE, NO_FILES, FILTER_EXT, DIRS_ONLY = 1, 2, 4, 8, 16
+
+COMMANDS = {
+    "diff": "Controller versus Envoy: stale, NACKed and drifted versions",
+    "endpoints": "Pod addresses behind a Service or a route",
+    "envoy-dump": "Envoy's configuration from its admin interface",
+    "route": "Dry-run one request through the routing graph",
+    "status": "Every IngressRoute and Ingress with its status",
+    "switch": "Repoint root routes from one IngressRoute to another",
+    "tree": "IngressRoute delegation trees",
+}
+GLOBAL_FLAGS = {
+    "--kubeconfig": "path", "--context": "context", "--namespace": "namespace",
+    "-n": "namespace", "--all-namespaces": "", "-A": "", "--from-dir": "dir",
+    "--ingress-class": "text", "--root-namespaces": "text", "--disable-permit-insecure": "",
+    "--color": "", "--no-color": "", "--help": "", "-h": "",
+}
+ENVOY_FLAGS = {"--admin-url": "text", "--envoy-namespace": "namespace", "--selector": "text",
+               "-l": "text"}
+COMMAND_FLAGS: dict[str, dict[str, str]] = {
+    "tree": {"--output": "output", "-o": "output"},
+    "status": {"--output": "output", "-o": "output"},
+    "route": {"--output": "output", "-o": "output", "--header": "text", "-H": "text",
+              "--scheme": "scheme"},
+    "endpoints": {"--output": "output", "-o": "output", "--scheme": "scheme"},
+    "switch": {"--output": "output", "-o": "output", "--root": "ingressroute", "--yes": "",
+               "-y": "", "--dry-run": "", "--wait": "", "--timeout": "text", **ENVOY_FLAGS},
+    "envoy-dump": {"--output": "output", "-o": "output", "--type": "type", "-t": "type",
+                   **ENVOY_FLAGS},
+    "diff": {"--output": "output", "-o": "output", "--contour-url": "text",
+             "--contour-selector": "text", **ENVOY_FLAGS},
+}
+ARGUMENTS = {"tree": "ingressroute", "switch": "ingressroute", "endpoints": "service",
+             "envoy-dump": "pod"}
+CHOICES = {"output": ["json", "yaml"], "scheme": ["http", "https"],
+           "type": ["all", "clusters", "endpoints", "listeners", "routes", "secrets"]}
+RESOURCES = {"ingressroute": "ingressroutes.contour.heptio.com", "service": "services",
+             "namespace": "namespaces", "pod": "pods"}
+
+
+def complete(args: Sequence[str], *, describe: bool = True) -> int:
+    words, current = list(args[:-1]), (args[-1] if args else "")
+    candidates, directive = candidates_for(words, current)
+    out = sys.stdout
+    for value, help_text in candidates:
+        if value.startswith(current):
+            out.write(f"{value}\t{help_text}\n" if describe and help_text else f"{value}\n")
+    out.write(f":{directive}\n")
+    return 0
+
+
+def command_of(words: list[str]) -> str:
+    skip = False
+    for word in words:
+        if skip:
+            skip = False
+            continue
+        if word in GLOBAL_FLAGS:
+            skip = GLOBAL_FLAGS[word] != ""
+        elif not word.startswith("-"):
+            return word
+    return ""
+
+
+def candidates_for(words: list[str], current: str) -> tuple[list[tuple[str, str]], int]:
+    command = command_of(words)
+    flags = {**GLOBAL_FLAGS, **COMMAND_FLAGS.get(command, {})}
+    if words and words[-1] in flags and flags[words[-1]]:
+        return value_candidates(flags[words[-1]], words)
+    if current.startswith("-"):
+        return [(f, "") for f in sorted(flags)], NO_FILES
+    if not command:
+        return sorted(COMMANDS.items()), NO_FILES
+    kind = ARGUMENTS.get(command)
+    if kind is None or positionals(words, command, flags) >= (2 if command == "switch" else 1):
+        return [], NO_FILES
+    return [(n, "") for n in resource_names(kind, words)], NO_FILES
+
+
+def positionals(words: list[str], command: str, flags: dict[str, str]) -> int:
+    """Arguments already given after the command."""
+    after = words[words.index(command) + 1:]
+    count, skip = 0, False
+    for word in after:
+        if skip:
+            skip = False
+        elif word in flags:
+            skip = flags[word] != ""
+        elif not word.startswith("-"):
+            count += 1
+    return count
+
+
+def value_candidates(kind: str, words: list[str]) -> tuple[list[tuple[str, str]], int]:
+    if kind in CHOICES:
+        return [(c, "") for c in CHOICES[kind]], NO_FILES
+    if kind == "dir":
+        return [], DIRS_ONLY
+    if kind == "path":
+        return [], 0
+    if kind == "context":
+        return [(c, "") for c in kubectl_lines(["config", "get-contexts", "-o", "name"],
+                                                words)], NO_FILES
+    if kind in RESOURCES:
+        return [(n, "") for n in resource_names(kind, words)], NO_FILES
+    return [], NO_FILES
+
+
+def flag_value(words: list[str], *names: str) -> str:
+    for i, word in enumerate(words):
+        for name in names:
+            if word == name and i + 1 < len(words):
+                return words[i + 1]
+            if word.startswith(name + "="):
+                return word.split("=", 1)[1]
+    return ""
+
+
+def resource_names(kind: str, words: list[str]) -> list[str]:
+    from_dir = flag_value(words, "--from-dir")
+    if from_dir:
+        return names_from_dir(kind, from_dir)
+    args = ["get", RESOURCES[kind], "-o", "jsonpath={.items[*].metadata.name}"]
+    if kind == "pod":
+        namespace = flag_value(words, "--envoy-namespace") or "heptio-contour"
+        args += ["-n", namespace, "-l", flag_value(words, "--selector", "-l") or "app=contour"]
+    elif kind != "namespace":
+        namespace = flag_value(words, "--namespace", "-n")
+        all_ns = "-A" in words or "--all-namespaces" in words
+        args += ["-n", namespace] if namespace else (["-A"] if all_ns else [])
+    return sorted({n for line in kubectl_lines(args, words) for n in line.split()})
+
+
+def kubectl_lines(args: list[str], words: list[str]) -> list[str]:
+    """`kubectl ARGS` with the user's --kubeconfig/--context; quiet and quick on failure."""
+    target = [f"{flag}={value}" for flag in ("--kubeconfig", "--context")
+              if (value := flag_value(words, flag))]
+    try:
+        done = subprocess.run(["kubectl", *target, *args, "--request-timeout=3s"],
+                              capture_output=True, text=True, timeout=4, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    return done.stdout.splitlines() if done.returncode == 0 else []
+
+
+def names_from_dir(kind: str, directory: str) -> list[str]:
+    from pathlib import Path
+
+    from kubectl_contour.errors import PluginError
+    from kubectl_contour.sources import load_dir
+
+    wanted = {"ingressroute": "IngressRoute", "service": "Service", "namespace": "Namespace"}
+    try:
+        snapshot = load_dir(Path(directory))
+    except PluginError:
+        return []
+    names = {str((o.get("metadata") or {}).get("name") or "") for o in snapshot.objects
+             if o.get("kind") == wanted.get(kind)}
+    if kind == "namespace":
+        names |= {str((o.get("metadata") or {}).get("namespace") or "") for o in snapshot.objects}
+    return sorted(n for n in names if n)

@@ -1,0 +1,86 @@
+"""Controller (`/debug/xds`) versus Envoy (`/config_dump`): per node and xDS type, is Envoy
+holding what the controller serves? States: ok, stale (a newer version is not acked yet),
+nacked (Envoy rejected the last version), drift (Envoy holds a version the controller never
+recorded as acked), missing (the Envoy is not connected to the controller)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from kubectl_contour.queries.envoy import TYPE_URLS, TYPES, type_versions
+
+
+@dataclass(frozen=True, slots=True)
+class DiffRow:
+    node: str
+    type: str
+    serving: str
+    """The controller's current version of the type."""
+    sent: str
+    acked: str
+    envoy: str
+    state: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class EnvoyView:
+    node: str
+    """Node id from /server_info."""
+    source: str
+    """Pod name or admin URL."""
+    dump: dict[str, Any]
+
+
+def node_types(debug: dict[str, Any], node: str) -> dict[str, Any] | None:
+    for entry in debug.get("nodes") or []:
+        if entry.get("node") == node:
+            return dict(entry.get("types") or {})
+    return None
+
+
+def diff_rows(debug: dict[str, Any], envoys: list[EnvoyView]) -> list[DiffRow]:
+    versions = debug.get("versions") or {}
+    rows = []
+    for envoy in sorted(envoys, key=lambda e: e.node):
+        types = node_types(debug, envoy.node)
+        for kind in TYPES:
+            url = TYPE_URLS[kind]
+            held = type_versions(envoy.dump, kind)
+            serving = str(versions.get(url) or "")
+            if types is None:
+                rows.append(DiffRow(envoy.node, kind, serving, "", "", ",".join(held), "missing",
+                                    f"{envoy.source} is not connected to the controller"))
+                continue
+            rows.append(diff_row(envoy.node, kind, serving, types.get(url) or {}, held))
+    return rows
+
+
+def diff_row(node: str, kind: str, serving: str, state: dict[str, Any],
+             held: tuple[str, ...]) -> DiffRow:
+    """Listeners and clusters carry one version; routes, secrets and endpoints carry one per
+    resource (an unchanged resource keeps an older one), so the acked version must be among
+    them."""
+    sent, acked = str(state.get("sent") or ""), str(state.get("acked") or "")
+    nack = state.get("nack")
+    row = DiffRow(node, kind, serving, sent, acked, ",".join(held), "ok")
+    if nack:
+        detail = f"version {nack.get('version', '?')} rejected: {nack.get('error', '')}"
+        return replace(row, state="nacked", detail=detail)
+    if held and acked not in held:
+        return replace(row, state="drift",
+                       detail=f"Envoy holds {row.envoy}, the controller saw {acked!r} acked")
+    if serving and acked != serving:
+        return replace(row, state="stale", detail=f"serving {serving}, Envoy acked {acked!r}")
+    return row
+
+
+def replace(row: DiffRow, **changes: Any) -> DiffRow:
+    import dataclasses
+
+    return dataclasses.replace(row, **changes)
+
+
+def drifted(rows: list[DiffRow]) -> bool:
+    return any(r.state != "ok" for r in rows)

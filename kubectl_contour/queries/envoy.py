@@ -1,0 +1,199 @@
+"""Envoy admin output (`/config_dump`, `/clusters?format=json`) → redacted documents and rows.
+
+Private keys never leave this module unredacted: `redact()` runs on every dump before it is
+shown or returned, whatever the output format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+REDACTED = "[redacted]"
+TYPES = ("listeners", "routes", "clusters", "endpoints", "secrets")
+DUMP_TYPES = {
+    "listeners": "ListenersConfigDump",
+    "routes": "RoutesConfigDump",
+    "clusters": "ClustersConfigDump",
+    "endpoints": "EndpointsConfigDump",
+    "secrets": "SecretsConfigDump",
+}
+TYPE_URLS = {
+    "listeners": "type.googleapis.com/envoy.config.listener.v3.Listener",
+    "routes": "type.googleapis.com/envoy.config.route.v3.RouteConfiguration",
+    "clusters": "type.googleapis.com/envoy.config.cluster.v3.Cluster",
+    "endpoints": "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment",
+    "secrets": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret",
+}
+SECRET_KEYS = ("private_key", "tls.key")
+
+
+def redact(value: Any) -> Any:
+    """A copy with every private key replaced (`private_key` and its inline data, `tls.key`)."""
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if key in SECRET_KEYS:
+            out[key] = redact_key(item)
+        else:
+            out[key] = redact(item)
+    return out
+
+
+def redact_key(item: Any) -> Any:
+    if isinstance(item, dict):
+        return {k: (REDACTED if k in ("inline_bytes", "inline_string") else redact(v))
+                for k, v in item.items()}
+    return REDACTED
+
+
+def section(dump: dict[str, Any], kind: str) -> dict[str, Any]:
+    """The `configs[]` entry of one type (matched by its @type suffix), or {}."""
+    suffix = DUMP_TYPES[kind]
+    for config in dump.get("configs") or []:
+        if str(config.get("@type", "")).endswith(suffix):
+            return dict(config)
+    return {}
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+def address(addr: Any) -> str:
+    sock = (addr or {}).get("socket_address") or {}
+    return f"{sock.get('address', '')}:{sock.get('port_value', '')}"
+
+
+def listener_rows(dump: dict[str, Any]) -> Rows:
+    sec = section(dump, "listeners")
+    rows = []
+    for item in sec.get("static_listeners") or []:
+        rows.append(listener_row(item.get("listener") or {}, "static"))
+    for item in sec.get("dynamic_listeners") or []:
+        state = item.get("active_state") or item.get("warming_state") or {}
+        rows.append(listener_row(state.get("listener") or {"name": item.get("name", "")},
+                                 str(state.get("version_info", ""))))
+    return Rows(("name", "address", "filter chains", "server names", "version"),
+                tuple(sorted(rows)))
+
+
+def listener_row(listener: dict[str, Any], version: str) -> tuple[str, ...]:
+    chains = listener.get("filter_chains") or []
+    names = sorted({n for c in chains
+                    for n in (c.get("filter_chain_match") or {}).get("server_names") or []})
+    return (str(listener.get("name", "")), address(listener.get("address")), str(len(chains)),
+            ",".join(names) or "-", version)
+
+
+def route_rows(dump: dict[str, Any]) -> Rows:
+    rows = []
+    for item in section(dump, "routes").get("dynamic_route_configs") or []:
+        config = item.get("route_config") or {}
+        for vhost in config.get("virtual_hosts") or []:
+            for route in vhost.get("routes") or []:
+                rows.append((str(config.get("name", "")), ",".join(vhost.get("domains") or []),
+                             route_match(route), route_action(route),
+                             str(item.get("version_info", ""))))
+    return Rows(("route config", "domains", "match", "action", "version"), tuple(rows))
+
+
+def route_match(route: dict[str, Any]) -> str:
+    match = route.get("match") or {}
+    if "prefix" in match:
+        return f"prefix {match['prefix']}"
+    if "path" in match:
+        return f"path {match['path']}"
+    if "safe_regex" in match:
+        return f"regex {(match['safe_regex'] or {}).get('regex', '')}"
+    return "?"
+
+
+def route_clusters(route: dict[str, Any]) -> list[tuple[str, int]]:
+    action = route.get("route") or {}
+    if "cluster" in action:
+        return [(str(action["cluster"]), 100)]
+    weighted = (action.get("weighted_clusters") or {}).get("clusters") or []
+    return [(str(c.get("name", "")), int(c.get("weight") or 0)) for c in weighted]
+
+
+def route_action(route: dict[str, Any]) -> str:
+    if "redirect" in route:
+        redirect = route["redirect"] or {}
+        return "redirect https" if redirect.get("https_redirect") else f"redirect {redirect}"
+    clusters = route_clusters(route)
+    if len(clusters) == 1:
+        return f"→ {clusters[0][0]}"
+    return "→ " + ", ".join(f"{n} ({w})" for n, w in clusters)
+
+
+def cluster_rows(dump: dict[str, Any]) -> Rows:
+    sec = section(dump, "clusters")
+    rows = []
+    for item in sec.get("dynamic_active_clusters") or []:
+        cluster = item.get("cluster") or {}
+        eds = (cluster.get("eds_cluster_config") or {}).get("service_name", "")
+        rows.append((str(cluster.get("name", "")), str(cluster.get("type", "STATIC")),
+                     str(cluster.get("lb_policy", "ROUND_ROBIN")), str(eds or "-"),
+                     str(item.get("version_info", ""))))
+    return Rows(("name", "type", "lb policy", "eds service", "version"), tuple(sorted(rows)))
+
+
+def endpoint_rows(clusters_json: dict[str, Any]) -> Rows:
+    """From `/clusters?format=json`: every host with its health flags."""
+    rows = []
+    for status in clusters_json.get("cluster_statuses") or []:
+        for host in status.get("host_statuses") or []:
+            health = host.get("health_status") or {}
+            flags = sorted(k for k, v in health.items() if v is True)
+            eds = health.get("eds_health_status", "")
+            rows.append((str(status.get("name", "")), address(host.get("address")),
+                         str(eds or "-"), ",".join(flags) or "-"))
+    return Rows(("cluster", "address", "eds health", "flags"), tuple(sorted(rows)))
+
+
+def secret_rows(dump: dict[str, Any]) -> Rows:
+    rows = []
+    for item in section(dump, "secrets").get("dynamic_active_secrets") or []:
+        secret = item.get("secret") or {}
+        kind = next(iter(k for k in secret if k not in ("name", "@type")), "-")
+        rows.append((str(item.get("name", "")), kind, REDACTED if "tls_certificate" in secret
+                     else "-", str(item.get("version_info", ""))))
+    return Rows(("name", "kind", "private key", "version"), tuple(sorted(rows)))
+
+
+def type_versions(dump: dict[str, Any], kind: str) -> tuple[str, ...]:
+    """The distinct versions Envoy holds for one xDS type (sorted)."""
+    sec = section(dump, kind)
+    if kind in ("listeners", "clusters"):
+        found = {str(sec.get("version_info") or "")}
+        items = sec.get("dynamic_listeners" if kind == "listeners" else "dynamic_active_clusters")
+        if not items and found == {""}:
+            return ()
+    else:
+        field = {"routes": "dynamic_route_configs", "secrets": "dynamic_active_secrets",
+                 "endpoints": "dynamic_endpoint_configs"}[kind]
+        found = {str(i.get("version_info") or "") for i in sec.get(field) or []}
+    return tuple(sorted(v for v in found if v))
+
+
+def vhost_routes(dump: dict[str, Any], fqdn: str) -> list[dict[str, Any]]:
+    """Every Envoy route of the virtual hosts that serve `fqdn`, across route configs."""
+    out: list[dict[str, Any]] = []
+    for item in section(dump, "routes").get("dynamic_route_configs") or []:
+        for vhost in (item.get("route_config") or {}).get("virtual_hosts") or []:
+            if fqdn in [d.lower() for d in vhost.get("domains") or []]:
+                out.extend(vhost.get("routes") or [])
+    return out
+
+
+def cluster_services(dump: dict[str, Any]) -> dict[str, str]:
+    """Cluster name → `ns_service_port` (the alt_stat_name Contour sets, spec §3.4)."""
+    return {str((i.get("cluster") or {}).get("name", "")):
+            str((i.get("cluster") or {}).get("alt_stat_name", ""))
+            for i in section(dump, "clusters").get("dynamic_active_clusters") or []}

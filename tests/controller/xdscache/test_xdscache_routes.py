@@ -1,0 +1,110 @@
+"""RDS: DAG vhosts → `ingress_http` and `ingress_https` (spec §3.2)."""
+
+from __future__ import annotations
+
+import hashlib
+
+from xdscache_samples import KUARD, SECRET, forward, redirect
+
+from controller.dag import model as m
+from controller.envoy import pb
+from controller.xdscache.routes import (
+    HTTP_ROUTES,
+    HTTPS_ROUTES,
+    envoy_routes,
+    route_configuration_bytes,
+    routes,
+)
+
+
+def _matches(vhost: pb.VirtualHost) -> list[str]:
+    return [r.match.prefix or r.match.safe_regex.regex for r in vhost.routes]
+
+
+def test_always_two_route_tables() -> None:
+    got = routes(m.DAG())
+    assert got == {
+        HTTP_ROUTES: pb.RouteConfiguration(name="ingress_http"),
+        HTTPS_ROUTES: pb.RouteConfiguration(name="ingress_https"),
+    }
+
+
+def test_route_order_regex_first_then_reverse_lexicographic() -> None:
+    given = (
+        forward("/"),
+        forward("/blog"),
+        forward("/blog/admin"),
+        forward("/insecure"),
+        forward("/secure"),
+        forward("/a.*", regex=True),
+        forward("/z.*", regex=True),
+    )
+    got = envoy_routes(given, secure=False)
+    assert [r.match.prefix or r.match.safe_regex.regex for r in got] == [
+        "/z.*",
+        "/a.*",
+        "/secure",
+        "/insecure",
+        "/blog/admin",
+        "/blog",
+        "/",
+    ]
+
+
+def test_redirects_on_port_80_forward_on_443() -> None:
+    vh = m.VirtualHost("example.com", (redirect("/"), forward("/open")))
+    svh = m.SecureVirtualHost("example.com", (redirect("/"), forward("/open")), secret=SECRET)
+    got = routes(m.DAG(http=(vh,), https=(svh,)))
+    http_routes = got[HTTP_ROUTES].virtual_hosts[0].routes
+    assert [r.WhichOneof("action") for r in http_routes] == ["route", "redirect"]
+    assert http_routes[1].redirect.https_redirect
+    assert not http_routes[1].request_headers_to_add
+    https_routes = got[HTTPS_ROUTES].virtual_hosts[0].routes
+    assert [r.WhichOneof("action") for r in https_routes] == ["route", "route"]
+
+
+def test_vhosts_sorted_by_name_with_domains() -> None:
+    long_host = "z" * 70 + ".example.com"  # its hashed name sorts first
+    dag = m.DAG(
+        http=(
+            m.VirtualHost("*", (forward("/"),)),
+            m.VirtualHost("a.io", (forward("/"),)),
+            m.VirtualHost(long_host, (forward("/"),)),
+        )
+    )
+    vhosts = routes(dag)[HTTP_ROUTES].virtual_hosts
+    hashed = hashlib.sha256(long_host.encode()).hexdigest()[:60]
+    assert [v.name for v in vhosts] == sorted(["*", "a.io", hashed])
+    assert {v.name: list(v.domains) for v in vhosts} == {
+        "*": ["*"],
+        "a.io": ["a.io", "a.io:*"],
+        hashed: [long_host, long_host + ":*"],
+    }
+
+
+def test_tcp_proxy_and_empty_vhosts_are_not_in_rds() -> None:
+    proxy = m.SecureVirtualHost(
+        "tcp.io", (forward("/"),), tcp_proxy=m.TCPProxy((m.Cluster(KUARD),))
+    )
+    bare = m.SecureVirtualHost("bare.io", secret=SECRET)
+    served = m.SecureVirtualHost("web.io", (forward("/"),), secret=SECRET)
+    got = routes(m.DAG(https=(proxy, bare, served)))
+    assert [v.name for v in got[HTTPS_ROUTES].virtual_hosts] == ["web.io"]
+
+
+def test_forwarding_route_without_clusters_is_dropped() -> None:
+    vh = m.VirtualHost("a.io", (m.Route("/gone"), forward("/")))
+    assert _matches(routes(m.DAG(http=(vh,)))[HTTP_ROUTES].virtual_hosts[0]) == ["/"]
+
+
+def test_route_configuration_bytes_equals_full_serialization() -> None:
+    dag = m.DAG(
+        http=tuple(m.VirtualHost(f"h{i}.io", (forward("/"), redirect("/r"))) for i in range(300))
+    )
+    full = routes(dag)[HTTP_ROUTES]
+    spliced = route_configuration_bytes(
+        HTTP_ROUTES, [v.SerializeToString() for v in full.virtual_hosts]
+    )
+    assert spliced == full.SerializeToString()
+    assert pb.RouteConfiguration.FromString(spliced) == full
+    assert route_configuration_bytes("x", []) == pb.RouteConfiguration(name="x").SerializeToString()

@@ -1,0 +1,162 @@
+"""Envoy admin output: redaction, tables, `envoy-dump` and `diff` against a local fake admin
+server (--admin-url / --contour-url), and the --wait check of `switch`."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import check_golden
+from typer.testing import CliRunner
+
+from kubectl_contour.cli import app
+from kubectl_contour.queries import envoy
+from kubectl_contour.queries.diff import EnvoyView, diff_rows
+
+T = "type.googleapis.com/envoy.admin.v3."
+KEY = "-----BEGIN PRIVATE KEY-----\nsecret\n-----END PRIVATE KEY-----"
+CONFIG_DUMP: dict[str, Any] = {"configs": [
+    {"@type": T + "ListenersConfigDump", "version_info": "3", "dynamic_listeners": [
+        {"name": "ingress_http", "active_state": {"version_info": "3", "listener": {
+            "name": "ingress_http", "address": {"socket_address": {"address": "0.0.0.0",
+                                                                    "port_value": 8080}},
+            "filter_chains": [{}]}}},
+        {"name": "ingress_https", "active_state": {"version_info": "3", "listener": {
+            "name": "ingress_https", "address": {"socket_address": {"address": "0.0.0.0",
+                                                                     "port_value": 8443}},
+            "filter_chains": [{"filter_chain_match": {"server_names": ["www.example.com"]}}]}}},
+    ]},
+    {"@type": T + "ClustersConfigDump", "version_info": "5", "dynamic_active_clusters": [
+        {"version_info": "5", "cluster": {"name": "default/green/80/da39a3ee5e", "type": "EDS",
+                                          "alt_stat_name": "default_green_80",
+                                          "eds_cluster_config": {
+                                              "service_name": "default/green/http"}}}]},
+    {"@type": T + "RoutesConfigDump", "dynamic_route_configs": [
+        {"version_info": "7", "route_config": {"name": "ingress_http", "virtual_hosts": [
+            {"name": "blue-green.example.com",
+             "domains": ["blue-green.example.com", "blue-green.example.com:*"],
+             "routes": [{"match": {"prefix": "/"},
+                         "route": {"cluster": "default/green/80/da39a3ee5e"}}]}]}}]},
+    {"@type": T + "SecretsConfigDump", "dynamic_active_secrets": [
+        {"name": "roots/www-tls/0123456789", "version_info": "2", "secret": {
+            "name": "roots/www-tls/0123456789", "tls_certificate": {
+                "certificate_chain": {"inline_bytes": "Y2VydA=="},
+                "private_key": {"inline_bytes": "c2VjcmV0"}}}}]},
+]}
+CLUSTERS = {"cluster_statuses": [{"name": "default/green/80/da39a3ee5e", "host_statuses": [
+    {"address": {"socket_address": {"address": "10.0.0.21", "port_value": 8080}},
+     "health_status": {"eds_health_status": "HEALTHY"}}]}]}
+TYPE = "type.googleapis.com/envoy.config."
+DEBUG = {"versions": {envoy.TYPE_URLS[k]: v for k, v in
+                      [("listeners", "3"), ("clusters", "6"), ("routes", "7"),
+                       ("secrets", "2"), ("endpoints", "4")]},
+         "nodes": [{"node": "envoy-0", "types": {
+             envoy.TYPE_URLS["listeners"]: {"sent": "3", "acked": "3", "nack": None},
+             envoy.TYPE_URLS["clusters"]: {"sent": "6", "acked": "5", "nack": None},
+             envoy.TYPE_URLS["routes"]: {"sent": "7", "acked": "7", "nack": None},
+             envoy.TYPE_URLS["secrets"]: {"sent": "2", "acked": "2", "nack": {
+                 "version": "2", "error": "bad key", "time": "t"}},
+             envoy.TYPE_URLS["endpoints"]: {"sent": "4", "acked": "4", "nack": None}}}]}
+
+
+def test_redact_removes_every_private_key() -> None:
+    doc = {"a": [{"private_key": {"inline_bytes": KEY}}, {"private_key": KEY}],
+           "data": {"tls.key": KEY, "tls.crt": "cert"},
+           "p": {"private_key": {"inline_string": KEY, "filename": "/k.pem"}}}
+    text = json.dumps(envoy.redact(doc))
+    assert KEY.split("\n")[1] not in text
+    assert envoy.redact(doc)["p"]["private_key"] == {"inline_string": envoy.REDACTED,
+                                                     "filename": "/k.pem"}
+    assert envoy.redact(doc)["data"]["tls.crt"] == "cert"
+
+
+def test_rows_and_versions() -> None:
+    assert envoy.listener_rows(CONFIG_DUMP).rows[1] == (
+        "ingress_https", "0.0.0.0:8443", "1", "www.example.com", "3")
+    assert envoy.route_rows(CONFIG_DUMP).rows[0][2:4] == ("prefix /",
+                                                          "→ default/green/80/da39a3ee5e")
+    assert envoy.type_versions(CONFIG_DUMP, "clusters") == ("5",)
+    assert envoy.type_versions(CONFIG_DUMP, "endpoints") == ()
+
+
+def test_diff_states() -> None:
+    rows = {r.type: r for r in diff_rows(DEBUG, [EnvoyView("envoy-0", "pod", CONFIG_DUMP)])}
+    assert rows["listeners"].state == "ok"
+    assert rows["clusters"].state == "stale"
+    assert rows["secrets"].state == "nacked" and "bad key" in rows["secrets"].detail
+    missing = diff_rows(DEBUG, [EnvoyView("envoy-9", "pod", CONFIG_DUMP)])
+    assert {r.state for r in missing} == {"missing"}
+
+
+class Admin(BaseHTTPRequestHandler):
+    routes: dict[str, Any] = {}
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server API)
+        body = self.routes.get(self.path)
+        self.send_response(200 if body is not None else 404)
+        self.end_headers()
+        self.wfile.write(json.dumps(body).encode() if body is not None else b"no")
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def admin_url() -> Iterator[str]:
+    Admin.routes = {
+        "/config_dump": CONFIG_DUMP, "/config_dump?include_eds": CONFIG_DUMP,
+        "/clusters?format=json": CLUSTERS, "/server_info": {"node": {"id": "envoy-0"}},
+        "/debug/xds": DEBUG,
+        "/config_dump?resource=dynamic_route_configs": {"configs": [CONFIG_DUMP["configs"][2]]},
+        "/config_dump?resource=dynamic_active_clusters": {"configs": [CONFIG_DUMP["configs"][1]]},
+    }
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Admin)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_envoy_dump_tables(admin_url: str) -> None:
+    result = CliRunner().invoke(app, ["envoy-dump", "--admin-url", admin_url])
+    assert result.exit_code == 0, result.stderr
+    check_golden("envoy-dump.txt", result.stdout.replace(admin_url, "ADMIN"))
+
+
+def test_envoy_dump_raw_is_redacted(admin_url: str) -> None:
+    result = CliRunner().invoke(app, ["envoy-dump", "--admin-url", admin_url, "-o", "json"])
+    assert result.exit_code == 0
+    assert "c2VjcmV0" not in result.stdout and envoy.REDACTED in result.stdout
+
+
+def test_diff_command_exits_1_on_drift(admin_url: str) -> None:
+    result = CliRunner().invoke(app, ["diff", "--admin-url", admin_url, "--contour-url",
+                                      admin_url])
+    assert result.exit_code == 1
+    check_golden("diff.txt", result.stdout)
+
+
+def test_unreachable_admin_exits_4() -> None:
+    result = CliRunner().invoke(app, ["envoy-dump", "--admin-url", "http://127.0.0.1:9"])
+    assert result.exit_code == 4
+    assert "error: GET http://127.0.0.1:9/config_dump" in result.stderr
+
+
+def test_switch_wait_check_sees_green(admin_url: str, fixtures_dir: Path) -> None:
+    from kubectl_contour.admin import UrlFetcher
+    from kubectl_contour.commands.switch import envoy_missing
+    from kubectl_contour.queries.switch import plan_switch, switched
+    from kubectl_contour.sources import load_dir
+
+    snapshot = load_dir(fixtures_dir)
+    plan = plan_switch(snapshot, source=("default", "blue"), target=("default", "green"))
+    assert envoy_missing(UrlFetcher(admin_url), switched(snapshot, plan), plan) == []
+    back = plan_switch(switched(snapshot, plan), source=("default", "green"),
+                       target=("default", "blue"))
+    assert envoy_missing(UrlFetcher(admin_url), switched(snapshot, back), back) == [
+        "blue-green.example.com/ not yet routed to default_blue_80"]
