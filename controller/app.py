@@ -21,6 +21,7 @@ from controller.dag.store import ObjectStore
 from controller.envoy import pb
 from controller.events import UPSERT, BuildStats, ObjectEvent, Pipeline
 from controller.k8s.endpoints import EndpointsIndex, ServiceKey
+from controller.k8s.status import stored_status
 from controller.xds.registry import NodeRegistry
 from controller.xdscache import endpoints as eds
 from controller.xdscache.snapshot import SnapshotCache
@@ -47,6 +48,8 @@ class Controller:
     statuses: tuple[Status, ...] = ()
     registry: NodeRegistry = field(default_factory=NodeRegistry)
     source_errors: dict[str, str] = field(default_factory=dict)
+    stored_statuses: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    """IngressRoute statuses as the source last showed them: the writer skips equal ones."""
     build_stats: BuildStats = field(default_factory=BuildStats)
     status_writer: StatusWriter | None = None
     leader: LeaderElector | None = None
@@ -60,8 +63,13 @@ class Controller:
 
     # -- events ----------------------------------------------------------------------------
     def apply_object(self, event: ObjectEvent) -> bool:
+        key = (event.namespace, event.name)
         if event.op == UPSERT and event.obj is not None:
+            if event.kind == "IngressRoute":
+                self.stored_statuses[key] = stored_status(event.obj)
             return self.store.upsert(event.obj)
+        if event.kind == "IngressRoute":
+            self.stored_statuses.pop(key, None)
         return self.store.remove(event.kind, event.namespace, event.name)
 
     def apply_endpoints(self, event: ObjectEvent) -> bool:
@@ -194,7 +202,7 @@ def make_source(controller: Controller) -> tuple[Any, list[Callable[[threading.E
         controller.leader = elector
         is_leader = elector.is_leader
         background.append(elector.run)
-    writer = StatusWriter(client, lambda ns, n: controller.store.get("IngressRoute", ns, n),
+    writer = StatusWriter(client, lambda ns, n: controller.stored_statuses.get((ns, n)),
                           is_leader)
     controller.status_writer = writer
     background.append(writer.run)

@@ -15,7 +15,7 @@ INVALID = "invalid"
 ORPHANED = "orphaned"
 
 
-class Protocol(str, Enum):  # noqa: UP042 (str() must stay "Protocol.H2" for callers)
+class Protocol(str, Enum):  # noqa: UP042 (StrEnum would change str())
     """Upstream protocol of a Service port (contour.heptio.com/upstream-protocol.*)."""
 
     HTTP1 = ""

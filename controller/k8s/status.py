@@ -33,13 +33,13 @@ def stored_status(obj: dict[str, Any] | None) -> tuple[str, str]:
 class StatusWriter:
     """Queues the statuses of each build and writes them on a thread of its own.
 
-    `current` returns the IngressRoute as last seen from the API server (with its status), so
-    a status already in place is not written again. `is_leader` is read before every write,
-    so losing the lease stops writes at once.
+    `current` returns the status of the IngressRoute as last seen from the API server (None
+    when the object is gone), so a status already in place is not written again.
+    `is_leader` is read before every write, so losing the lease stops writes at once.
     """
 
     client: KubeClient
-    current: Callable[[str, str], dict[str, Any] | None]
+    current: Callable[[str, str], tuple[str, str] | None]
     is_leader: Callable[[], bool]
     _pending: dict[Key, Status] = field(default_factory=dict)
     _written: dict[Key, tuple[str, str]] = field(default_factory=dict)
@@ -63,8 +63,8 @@ class StatusWriter:
 
     def _write(self, status: Status) -> None:
         want = (status.current, status.description)
-        obj = self.current(status.namespace, status.name)
-        if obj is None or stored_status(obj) == want or not self.is_leader():
+        seen = self.current(status.namespace, status.name)
+        if seen is None or seen == want or not self.is_leader():
             return
         body = {"status": {"currentStatus": want[0], "description": want[1]}}
         try:

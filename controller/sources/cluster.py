@@ -77,7 +77,7 @@ class Watcher:
     client: KubeClient
     kind: Kind
     path: str
-    emit: Callable[[Event | ObjectEvent], None]
+    emit: Callable[[Event], object]
     stats: WatchStats
     stop: threading.Event
     known: dict[tuple[str, str], str] = field(default_factory=dict)  # key → resourceVersion

@@ -248,6 +248,10 @@ def test_generate_and_placeholders(harness_ca):
     assert objs[0]["data"]["tls.crt"] == "GENERATE"  # input untouched
     with pytest.raises(ScenarioError):
         generate_secrets(objs, {}, harness_ca)
+    key_only = [{**objs[0], "data": {"tls.crt": "d3Jvbmc=", "tls.key": "GENERATE"}}]
+    out2 = generate_secrets(key_only, {}, harness_ca)
+    assert out2[0]["data"]["tls.crt"] == "d3Jvbmc="
+    assert b"PRIVATE KEY" in base64.b64decode(out2[0]["data"]["tls.key"])
     res = resolve_placeholders(out, {"d/e:80": ("127.0.0.1", 4242)})
     assert res[1]["subsets"][0] == {"addresses": [{"ip": "127.0.0.1"}], "ports": [{"port": 4242}]}
     with pytest.raises(ScenarioError):

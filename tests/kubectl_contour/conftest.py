@@ -3,14 +3,12 @@ terminal (COLUMNS=100, no colour), and golden-file comparison (UPDATE_GOLDEN=1 r
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 HERE = Path(__file__).parent
 FIXTURES = HERE / "fixtures" / "cluster"
-GOLDEN = HERE / "golden"
 
 
 @pytest.fixture
@@ -23,11 +21,3 @@ def _fixed_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "100")
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("TERM", "dumb")
-
-
-def check_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert text == path.read_text(encoding="utf-8"), f"golden {name} differs (UPDATE_GOLDEN=1)"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import check_golden
+from goldens import check_golden
 from typer.testing import CliRunner
 
 from kubectl_contour.cli import app

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import check_golden
+from goldens import check_golden
 from typer.testing import CliRunner
 
 from kubectl_contour.cli import app

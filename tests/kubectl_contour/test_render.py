@@ -7,7 +7,7 @@ import io
 from pathlib import Path
 from typing import Any
 
-from conftest import check_golden
+from goldens import check_golden
 
 from kubectl_contour.commands import route as route_cmd
 from kubectl_contour.commands import status as status_cmd

@@ -145,6 +145,7 @@ async def test_make_before_break_order_on_ads(ready, channel) -> None:
     for _ in range(4):
         response = await ads.recv()
         await ads.ack(response, subscriptions[response.type_url])
+    await ads.expect_silence(0.2)  # let the server take the last ACK before the change
     ready.publish({
         ROUTE: {"ingress_http": ser(route_config("ingress_http", {"/": "default/a/81"}))},
         LISTENER: {"ingress_http": ser(listener("ingress_http", 10082, "ingress_http"))},
