@@ -143,6 +143,8 @@ def bootstrap(
     envoy_cert_file: Annotated[str, Opt(envvar="ENVOY_CERT_FILE")] = "",
     envoy_key_file: Annotated[str, Opt(envvar="ENVOY_KEY_FILE")] = "",
     namespace: Annotated[str, Opt(envvar="CONTOUR_NAMESPACE")] = "heptio-contour",
+    exclude_cluster_stats: Annotated[bool, Opt(
+        help="Drop Envoy's per-cluster stats (much faster start at 10k+ clusters).")] = False,
 ) -> None:
     """Write an Envoy v3 bootstrap (ADS to this controller) to PATH."""
     tls = TLSFiles(envoy_cafile, envoy_cert_file, envoy_key_file)
@@ -155,7 +157,7 @@ def bootstrap(
         admin_address=admin_address or "127.0.0.1", admin_port=admin_port or 9001,
         xds_address=xds_address or "127.0.0.1", xds_port=xds_port or 8001,
         namespace=namespace or "heptio-contour", cafile=tls.cafile, certfile=tls.certfile,
-        keyfile=tls.keyfile)
+        keyfile=tls.keyfile, exclude_cluster_stats=exclude_cluster_stats)
     Path(path).write_text(text)
 
 

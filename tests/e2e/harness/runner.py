@@ -60,6 +60,7 @@ from .scenario import (
 DEFAULT_DEADLINE = float(os.environ.get("CONTOUR_E2E_DEADLINE", "60"))
 RETRY_INTERVAL = 0.05
 REQUEST_TIMEOUT = 10.0
+SLOW_REQUEST_TIMEOUT = 65.0
 
 
 class ScenarioFailure(AssertionError):
@@ -407,7 +408,8 @@ class ScenarioRun:
         assert self.ports is not None
         scheme = spec.get("scheme", "http")
         headers = [(ATTEMPT_HEADER, uuid.uuid4().hex)]
-        timeout = REQUEST_TIMEOUT
+        # `slow` scenarios may legitimately wait longer than ~15 s for one response
+        timeout = SLOW_REQUEST_TIMEOUT if "slow" in self.sc.requires else REQUEST_TIMEOUT
         if "backend_delay" in spec:
             d = parse_duration(spec["backend_delay"])
             headers.append((DELAY_HEADER, f"{d:.3f}"))

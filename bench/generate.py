@@ -1,0 +1,114 @@
+"""Benchmark objects: N root IngressRoutes, each with its own Service and Endpoints.
+
+IngressRoute i (`bench/ir-i`) is the root of `app-i.bench.example.com` and routes `/` to
+Service `svc-i` port 80, whose Endpoints point at one loopback backend (`--backend-port`),
+so every one of the N virtual hosts, N clusters and N endpoint sets is real and reachable.
+
+Two outputs:
+- `objects(n)`: the list of raw objects, for in-process benchmarks;
+- `write_folder(dir, n)`: a few large JSON `List` files for `contour serve --source-dir`.
+  The first `mutable` IngressRoutes go to a small file of their own (`changing.json`), so
+  a benchmark can rewrite one object without making the folder source re-read the big ones.
+
+    python -m bench.generate DIR --n 10000 [--backend-port 9900]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+NAMESPACE = "bench"
+DOMAIN = "bench.example.com"
+DEFAULT_BACKEND_PORT = 9900
+CHANGING_FILE = "changing.json"
+
+Obj = dict[str, Any]
+
+
+def host(i: int) -> str:
+    return f"app-{i}.{DOMAIN}"
+
+
+def ingressroute(i: int, *, prefix_rewrite: str = "", service: str = "") -> Obj:
+    route: Obj = {"match": "/", "services": [{"name": service or f"svc-{i}", "port": 80}]}
+    if prefix_rewrite:
+        route["prefixRewrite"] = prefix_rewrite
+    return {
+        "apiVersion": "contour.heptio.com/v1beta1",
+        "kind": "IngressRoute",
+        "metadata": {"name": f"ir-{i}", "namespace": NAMESPACE},
+        "spec": {"virtualhost": {"fqdn": host(i)}, "routes": [route]},
+    }
+
+
+def service(i: int) -> Obj:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": f"svc-{i}", "namespace": NAMESPACE},
+        "spec": {"ports": [{"name": "http", "port": 80, "targetPort": 8080}]},
+    }
+
+
+def endpoints(i: int, *, backend_port: int = DEFAULT_BACKEND_PORT) -> Obj:
+    return {
+        "apiVersion": "v1",
+        "kind": "Endpoints",
+        "metadata": {"name": f"svc-{i}", "namespace": NAMESPACE},
+        "subsets": [{
+            "addresses": [{"ip": "127.0.0.1"}],
+            "ports": [{"name": "http", "port": backend_port}],
+        }],
+    }
+
+
+def objects(n: int, *, backend_port: int = DEFAULT_BACKEND_PORT) -> list[Obj]:
+    """Services, then Endpoints, then IngressRoutes (the order a cluster lists them)."""
+    out = [service(i) for i in range(n)]
+    out += [endpoints(i, backend_port=backend_port) for i in range(n)]
+    out += [ingressroute(i) for i in range(n)]
+    return out
+
+
+def _write_list(path: Path, items: list[Obj]) -> None:
+    path.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
+
+
+def write_changing(folder: Path, mutable: list[Obj]) -> None:
+    """Rewrite the small file of mutable IngressRoutes (atomically: the folder source
+    must never read it half written)."""
+    tmp = folder / f".{CHANGING_FILE}.tmp"
+    _write_list(tmp, mutable)
+    tmp.replace(folder / CHANGING_FILE)
+
+
+def write_folder(
+    folder: Path, n: int, *, backend_port: int = DEFAULT_BACKEND_PORT, mutable: int = 20
+) -> list[Obj]:
+    """Write the objects for the folder source; returns the mutable IngressRoutes."""
+    folder.mkdir(parents=True, exist_ok=True)
+    mutable = min(mutable, n)
+    _write_list(folder / "services.json", [service(i) for i in range(n)])
+    _write_list(folder / "endpoints.json",
+                [endpoints(i, backend_port=backend_port) for i in range(n)])
+    _write_list(folder / "ingressroutes.json", [ingressroute(i) for i in range(mutable, n)])
+    changing = [ingressroute(i) for i in range(mutable)]
+    write_changing(folder, changing)
+    return changing
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--backend-port", type=int, default=DEFAULT_BACKEND_PORT)
+    parser.add_argument("--mutable", type=int, default=20)
+    args = parser.parse_args(argv)
+    write_folder(args.folder, args.n, backend_port=args.backend_port, mutable=args.mutable)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,225 @@
+"""The incremental translator: re-encode only the hosts a build changed.
+
+`Translator.translate(dag)` walks every vhost of the DAG on every build (a memo lookup per
+vhost hashes a frozen dataclass: ~100 ms at 10k vhosts). This one keeps, per host, the
+serialized parts it produced and updates them for the hosts `IncrementalBuilder` reports
+as changed; the route tables and the HTTPS listener are re-joined from cached bytes only
+when one of their elements moved. It returns only what changed, as upserts and removals
+per type, for `SnapshotCache.publish(..., partial=True)`.
+
+Its accumulated `resources()` equal `Translator.translate(dag)` for the same DAG (tests):
+clusters keep "first visited wins" (port-80 vhosts in host order, then port-443 ones) and
+secrets "last in name, bytes order wins", as the full translator does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from controller.config import ListenerSettings
+from controller.dag import model
+from controller.envoy import pb
+from controller.envoy.core import length_delimited
+from controller.xdscache import listeners as lds
+from controller.xdscache import routes as rds
+from controller.xdscache.translator import Resources, Translator, VhostParts
+
+_VHOSTS_FIELD = pb.RouteConfiguration.DESCRIPTOR.fields_by_name["virtual_hosts"].number
+_NAME_FIELD = pb.RouteConfiguration.DESCRIPTOR.fields_by_name["name"].number
+_HTTP, _HTTPS = 0, 1
+
+
+@dataclass(slots=True)
+class Update:
+    """Per type: upserted resources and removed names."""
+
+    changed: dict[str, dict[str, bytes]] = field(default_factory=dict)
+    removed: dict[str, set[str]] = field(default_factory=dict)
+
+    def put(self, type_url: str, name: str, body: bytes) -> None:
+        self.changed.setdefault(type_url, {})[name] = body
+        self.removed.get(type_url, set()).discard(name)
+
+    def drop(self, type_url: str, name: str) -> None:
+        self.removed.setdefault(type_url, set()).add(name)
+        self.changed.get(type_url, {}).pop(name, None)
+
+    def __bool__(self) -> bool:
+        return any(self.changed.values()) or any(self.removed.values())
+
+
+class _RouteTable:
+    """One RouteConfiguration: framed vhost bytes by vhost name, joined in name order."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._head = length_delimited(_NAME_FIELD, name.encode())
+        self._framed: dict[str, bytes] = {}
+        self._order: list[str] | None = []
+        self.dirty = True
+
+    def set(self, vhost: tuple[str, bytes] | None, old: tuple[str, bytes] | None) -> None:
+        if old is not None and (vhost is None or vhost[0] != old[0]):
+            del self._framed[old[0]]
+            self._order = None
+        if vhost is not None:
+            if vhost[0] not in self._framed:
+                self._order = None
+            self._framed[vhost[0]] = length_delimited(_VHOSTS_FIELD, vhost[1])
+        self.dirty = True
+
+    def body(self) -> bytes:
+        if self._order is None:
+            self._order = sorted(self._framed)
+        framed = self._framed
+        return self._head + b"".join([framed[n] for n in self._order])
+
+
+class _Refs:
+    """Resources named by several hosts: name → {referrer: bytes}; one variant wins."""
+
+    def __init__(self, pick_min: bool) -> None:
+        self._by_name: dict[str, dict[tuple[int, str], bytes]] = {}
+        self._pick_min = pick_min
+        self.current: dict[str, bytes] = {}
+
+    def add(self, referrer: tuple[int, str], named: Iterable[tuple[str, bytes]],
+            touched: set[str]) -> None:
+        for name, body in named:
+            variants = self._by_name.setdefault(name, {})
+            variants.setdefault(referrer, body)  # first occurrence within a vhost wins
+            touched.add(name)
+
+    def discard(self, referrer: tuple[int, str], named: Iterable[tuple[str, bytes]],
+                touched: set[str]) -> None:
+        for name, _ in named:
+            variants = self._by_name.get(name)
+            if variants is not None:
+                variants.pop(referrer, None)
+                if not variants:
+                    del self._by_name[name]
+            touched.add(name)
+
+    def settle(self, names: Iterable[str], type_url: str, out: Update) -> None:
+        for name in names:
+            variants = self._by_name.get(name)
+            if not variants:
+                if self.current.pop(name, None) is not None:
+                    out.drop(type_url, name)
+                continue
+            if len(variants) == 1:
+                body = next(iter(variants.values()))
+            elif self._pick_min:
+                body = variants[min(variants)]
+            else:
+                body = max(variants.values())
+            if self.current.get(name) != body:
+                self.current[name] = body
+                out.put(type_url, name, body)
+
+
+class IncrementalTranslator:
+    def __init__(self, settings: ListenerSettings) -> None:
+        self._translator = Translator(settings)
+        self._https_base = lds.https_listener(settings)
+        self._http_listener = lds.http_listener(settings).SerializeToString()
+        self._stats_listener = lds.stats_listener(settings).SerializeToString()
+        self._values: dict[tuple[int, str], object] = {}
+        self._parts: dict[tuple[int, str], VhostParts] = {}
+        self._tables = (_RouteTable(rds.HTTP_ROUTES), _RouteTable(rds.HTTPS_ROUTES))
+        self._chains: dict[str, bytes] = {}
+        self._chains_dirty = True
+        self._clusters = _Refs(pick_min=True)
+        self._secrets = _Refs(pick_min=False)
+        self._listeners: dict[str, bytes] = {}
+
+    def update(self, dag: model.DAG, hosts: Iterable[str] | None = None) -> Update:
+        """Apply the DAG's vhosts for `hosts` (None: all hosts) and return what changed."""
+        http = {vh.host: vh for vh in dag.http}
+        https = {svh.host: svh for svh in dag.https}
+        if hosts is None:
+            hosts = {h for _, h in self._values} | http.keys() | https.keys()
+        out = Update()
+        clusters: set[str] = set()
+        secrets: set[str] = set()
+        try:
+            for host in hosts:
+                self._apply((_HTTP, host), http.get(host), clusters, secrets)
+                self._apply((_HTTPS, host), https.get(host), clusters, secrets)
+        finally:
+            for memo in self._translator._memos:  # per-call memos: shared clusters, secrets
+                memo.rotate()
+        self._clusters.settle(sorted(clusters), pb.CLUSTER_TYPE, out)
+        self._secrets.settle(sorted(secrets), pb.SECRET_TYPE, out)
+        for table in self._tables:
+            if table.dirty:
+                table.dirty = False
+                out.put(pb.ROUTE_TYPE, table.name, table.body())
+        self._update_listeners(bool(dag.http), out)
+        return out
+
+    def resources(self) -> Resources:
+        """Everything currently translated (for tests and debugging)."""
+        return {
+            pb.LISTENER_TYPE: dict(sorted(self._listeners.items())),
+            pb.ROUTE_TYPE: {t.name: t.body() for t in self._tables},
+            pb.CLUSTER_TYPE: dict(sorted(self._clusters.current.items())),
+            pb.SECRET_TYPE: dict(sorted(self._secrets.current.items())),
+        }
+
+    def _apply(self, slot: tuple[int, str], value: object | None,
+               clusters: set[str], secrets: set[str]) -> None:
+        old_value = self._values.get(slot)
+        if old_value is value or (value is not None and old_value == value):
+            return
+        old = self._parts.pop(slot, None)
+        if old is not None:
+            self._clusters.discard(slot, old.clusters, clusters)
+            if old.secret is not None:
+                self._secrets.discard(slot, (old.secret,), secrets)
+        new: VhostParts | None = None
+        if value is None:
+            self._values.pop(slot, None)
+        else:
+            self._values[slot] = value
+            new = self._parts[slot] = self._build(value)
+            self._clusters.add(slot, new.clusters, clusters)
+            if new.secret is not None:
+                self._secrets.add(slot, (new.secret,), secrets)
+        self._tables[slot[0]].set(new.vhost if new else None, old.vhost if old else None)
+        if slot[0] == _HTTPS:
+            chain = new.chain if new else None
+            if self._chains.get(slot[1]) != chain:
+                self._chains_dirty = True
+                if chain is None:
+                    self._chains.pop(slot[1], None)
+                else:
+                    self._chains[slot[1]] = chain
+
+    def _build(self, value: object) -> VhostParts:
+        if isinstance(value, model.SecureVirtualHost):
+            return self._translator._https_parts(value)
+        assert isinstance(value, model.VirtualHost)
+        return self._translator._http_parts(value)
+
+    def _update_listeners(self, any_http: bool, out: Update) -> None:
+        wanted = dict(self._listeners)
+        if any_http:
+            wanted[lds.HTTP_LISTENER] = self._http_listener
+        else:
+            wanted.pop(lds.HTTP_LISTENER, None)
+        if self._chains_dirty:
+            self._chains_dirty = False
+            if self._chains:
+                chains = [self._chains[h] for h in sorted(self._chains)]
+                wanted[lds.HTTPS_LISTENER] = lds.listener_bytes(self._https_base, chains)
+            else:
+                wanted.pop(lds.HTTPS_LISTENER, None)
+        wanted[lds.STATS_LISTENER] = self._stats_listener
+        for name in self._listeners.keys() - wanted.keys():
+            out.drop(pb.LISTENER_TYPE, name)
+        for name, body in wanted.items():
+            if self._listeners.get(name) != body:
+                out.put(pb.LISTENER_TYPE, name, body)
+        self._listeners = wanted
