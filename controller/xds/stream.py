@@ -82,6 +82,9 @@ class TypeState:
     version: str = ""  # system version of the last response sent
     awaiting_ack: bool = False
     known: dict[str, str] = field(default_factory=dict)  # what the client was sent: name -> version
+    # perf: the TypeSnapshot last answered (or found up to date) with this state; while it
+    # is still current and no request came in, the type needs no O(resources) re-check.
+    evaluated: TypeSnapshot | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +149,7 @@ class XdsStream(ABC):
                 state = self._states[type_url] = TypeState()
             self._take_response_nonce(type_url, state, request)
             self.on_request(type_url, state, request)
+            state.evaluated = None
             self._wake.set()
 
     def _see_node(self, node: Any) -> None:
@@ -188,8 +192,12 @@ class XdsStream(ABC):
             state = self._states[type_url]
             if state.awaiting_ack or self._held_back(type_url):
                 continue
+            resources = snapshot.get(type_url)
+            if state.evaluated is resources:
+                continue  # perf: nothing moved for this type since it was last settled
             before = dict(state.known) if type_url == CLUSTER else None
-            outgoing = self.response(type_url, state, snapshot.get(type_url))
+            outgoing = self.response(type_url, state, resources)
+            state.evaluated = resources
             if outgoing is None:
                 continue
             if before:
@@ -212,6 +220,7 @@ class XdsStream(ABC):
             return
         for name in eds_names(resources.resources[n].body for n in clusters):
             endpoints.known.pop(name, None)
+            endpoints.evaluated = None
 
     def _held_back(self, type_url: str) -> bool:
         return any(

