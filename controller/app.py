@@ -91,7 +91,9 @@ class Controller:
         # perf (bench/): re-process only the roots and re-encode only the hosts the
         # events touched; publish only what changed.
         dag, changes = self.builder.build()
-        update = self.translator.update(dag, None if changes.full else changes.hosts)
+        update = self.translator.update(dag, None if changes.full else changes.hosts,
+                                        http=self.builder.http_vhosts,
+                                        https=self.builder.https_vhosts)
         self.cache.publish(update.changed, partial=True, removed=update.removed)
         self.dag, self.statuses = dag, dag.statuses
         if self.status_writer is not None:

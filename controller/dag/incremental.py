@@ -25,7 +25,7 @@ can re-encode only those.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -220,6 +220,15 @@ class IncrementalBuilder:
         self._reached_by: dict[Key, int] = {}
         self._statuses = _SortedTable()
 
+    @property
+    def http_vhosts(self) -> Mapping[str, VirtualHost]:
+        """The last build's port-80 vhosts by host."""
+        return cast(Mapping[str, VirtualHost], self._http.values)
+
+    @property
+    def https_vhosts(self) -> Mapping[str, SecureVirtualHost]:
+        return cast(Mapping[str, SecureVirtualHost], self._https.values)
+
     def touch(self, kind: str, namespace: str, name: str) -> None:
         self._touched.add((kind, (namespace, name)))
 
@@ -283,6 +292,7 @@ class IncrementalBuilder:
     def _regroup(self, key: Key, groups: set[str]) -> None:
         """Move `key` to the group of its current fqdn; both groups are re-checked."""
         old = self._fqdn_of.pop(key, None)
+        self._duplicates.pop(key, None)
         if old is not None:
             groups.add(old)
             members = self._groups[old]

@@ -14,6 +14,9 @@ from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 
 
+POOL_SIZE = 32
+
+
 class ApiError(Exception):
     def __init__(self, status: int, body: bytes, what: str) -> None:
         self.status = status
@@ -34,6 +37,9 @@ def load_api_client(*, kubeconfig: str = "", incluster: bool = False,
     else:
         k8s_config.load_kube_config(config_file=kubeconfig or None, context=context or None,
                                     client_configuration=cfg)
+    # one long-lived connection per watch (8+ paths) plus status writes and the lease:
+    # the default pool (5 x CPUs) would open and discard extra connections on every call
+    cfg.connection_pool_maxsize = max(cfg.connection_pool_maxsize or 0, POOL_SIZE)
     return k8s.ApiClient(configuration=cfg)
 
 

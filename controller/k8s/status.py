@@ -7,7 +7,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from controller.dag.model import Status
 from controller.k8s.client import ApiError, KubeClient
@@ -15,6 +15,14 @@ from controller.k8s.client import ApiError, KubeClient
 log = logging.getLogger(__name__)
 
 Key = tuple[str, str]
+
+
+class Observed(NamedTuple):
+    """An IngressRoute's status as the watch last showed it, and the object's version."""
+
+    current: str
+    description: str
+    resource_version: str = ""
 
 
 def ingressroute_status_path(namespace: str, name: str) -> str:
@@ -29,52 +37,78 @@ def stored_status(obj: dict[str, Any] | None) -> tuple[str, str]:
     return str(st.get("currentStatus") or ""), str(st.get("description") or "")
 
 
+def observed_status(obj: dict[str, Any] | None) -> Observed:
+    rv = ((obj or {}).get("metadata") or {}).get("resourceVersion") or ""
+    return Observed(*stored_status(obj), str(rv))
+
+
 @dataclass
 class StatusWriter:
     """Queues the statuses of each build and writes them on a thread of its own.
 
-    `current` returns the status of the IngressRoute as last seen from the API server (None
-    when the object is gone), so a status already in place is not written again.
-    `is_leader` is read before every write, so losing the lease stops writes at once.
+    `current` returns the IngressRoute as last seen from the API server (None when the
+    object is gone), so a status already in place is not written again. `is_leader` is read
+    before every write, so losing the lease stops writes at once; on gaining it, the
+    statuses of the latest build are written (a follower skipped them).
     """
 
     client: KubeClient
-    current: Callable[[str, str], tuple[str, str] | None]
+    current: Callable[[str, str], Observed | None]
     is_leader: Callable[[], bool]
     _pending: dict[Key, Status] = field(default_factory=dict)
-    _written: dict[Key, tuple[str, str]] = field(default_factory=dict)
+    _latest: dict[Key, Status] = field(default_factory=dict)
+    _sent: dict[Key, tuple[tuple[str, str], str]] = field(default_factory=dict)
+    """Per object: the status we last patched and the resourceVersion it was patched over,
+    so a rebuild before the watch shows our own write does not patch it again."""
     _wake: threading.Condition = field(default_factory=threading.Condition)
+    _leading: bool = False
     writes: int = 0
 
     def submit(self, statuses: tuple[Status, ...]) -> None:
+        latest = {(s.namespace, s.name): s for s in statuses if s.kind == "IngressRoute"}
         with self._wake:
-            for s in statuses:
-                if s.kind == "IngressRoute":
-                    self._pending[(s.namespace, s.name)] = s
+            self._latest = latest
+            self._pending.update(latest)
             self._wake.notify()
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
             with self._wake:
+                # the timeout bounds how late a newly won lease is noticed
                 self._wake.wait_for(lambda: bool(self._pending) or stop.is_set(), timeout=1.0)
-                batch, self._pending = self._pending, {}
+                batch = self._take()
             for key in sorted(batch):
                 self._write(batch[key])
 
+    def _take(self) -> dict[Key, Status]:
+        """The statuses to write now (caller holds the lock)."""
+        leading, was = self.is_leader(), self._leading
+        self._leading = leading
+        if not leading:
+            self._pending = {}  # the leader writes them; on takeover we start from _latest
+            return {}
+        batch = dict(self._latest) if not was else self._pending
+        self._pending = {}
+        return batch
+
     def _write(self, status: Status) -> None:
+        key = (status.namespace, status.name)
         want = (status.current, status.description)
-        seen = self.current(status.namespace, status.name)
-        if seen is None or seen == want or not self.is_leader():
+        seen = self.current(*key)
+        if seen is None or (seen.current, seen.description) == want:
+            return
+        if self._sent.get(key) == (want, seen.resource_version):
+            return  # already patched; the watch has not shown it yet
+        if not self.is_leader():
             return
         body = {"status": {"currentStatus": want[0], "description": want[1]}}
         try:
-            self.client.request("PATCH", ingressroute_status_path(status.namespace, status.name),
-                                body=body, content_type="application/merge-patch+json",
-                                timeout=10.0)
+            self.client.request("PATCH", ingressroute_status_path(*key), body=body,
+                                content_type="application/merge-patch+json", timeout=10.0)
             self.writes += 1
-            self._written[(status.namespace, status.name)] = want
+            self._sent[key] = (want, seen.resource_version)
         except ApiError as err:
             if err.status != 404:  # deleted meanwhile: nothing to report on
-                log.warning("status of %s/%s: %s", status.namespace, status.name, err)
+                log.warning("status of %s/%s: %s", *key, err)
         except Exception as err:  # noqa: BLE001 - the next build retries
-            log.warning("status of %s/%s: %s", status.namespace, status.name, err)
+            log.warning("status of %s/%s: %s", *key, err)

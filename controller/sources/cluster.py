@@ -1,10 +1,11 @@
 """Cluster source: list + watch every kind the controller reads, on raw JSON.
 
-One thread per kind (the transport is blocking); events cross into the event loop with
-`call_soon_threadsafe`. Per kind: list (paged), then watch from the list's resourceVersion
-with bookmarks and a client-side read timeout so a silent stall is noticed; a 410 Gone
-relists and emits deletes for what vanished meanwhile; errors back off exponentially. While
-a watch reconnects, the pipeline keeps serving the last good configuration.
+One thread per kind and namespace path (the transport is blocking); events cross into the
+event loop with `call_soon_threadsafe`. Per path: list (paged), then watch from the list's
+resourceVersion with bookmarks and a client-side read timeout so a silent stall is noticed;
+a 410 Gone relists and emits deletes for what vanished meanwhile; errors back off
+exponentially. While a watch reconnects, the pipeline keeps serving the last good
+configuration (no event means no rebuild).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,8 +25,16 @@ from controller.k8s.client import ApiError, KubeClient
 
 log = logging.getLogger(__name__)
 
-READ_TIMEOUT = 75.0  # a watch with no byte (not even a bookmark) for this long is dead
-WATCH_SECONDS = 290  # the server ends each watch before our read timeout fires
+READ_TIMEOUT = 75.0
+"""A watch that delivers no byte (not even a bookmark) for this long is dead: reconnect."""
+WATCH_SECONDS = (45, 60)
+"""The server ends each watch after a jittered 45-60 s, before READ_TIMEOUT: a healthy but
+idle watch never looks stalled, with or without bookmarks; re-watching from the last
+resourceVersion is cheap (no relist)."""
+BACKOFF_MIN, BACKOFF_MAX = 0.5, 10.0
+"""Error backoff (doubling, jittered); capped low so a restarted API server is seen soon."""
+NOT_SERVED_RETRY = 10.0
+"""A kind the API server does not serve (404: CRD missing) is retried this often."""
 
 
 @dataclass(frozen=True)
@@ -59,11 +69,26 @@ def watched_kinds(root_namespaces: frozenset[str]) -> list[Kind]:
 
 @dataclass
 class WatchStats:
-    """Per kind: watch restarts and the last successful sync (monotonic), for /metrics."""
+    """What /healthz and /metrics report about the watches (written by the watch threads;
+    single dict/set operations are atomic under the GIL)."""
 
     restarts: dict[str, int] = field(default_factory=dict)
+    """Per kind: relists after a 410 and reconnects after an error."""
     last_sync: dict[str, float] = field(default_factory=dict)
-    api_reachable: bool = False
+    """Per kind: wall-clock time the kind was last known complete (list, bookmark, clean
+    end of a watch)."""
+    failing: set[str] = field(default_factory=set)
+    """Paths whose last request failed; empty when the API server is reachable."""
+
+    @property
+    def api_reachable(self) -> bool:
+        return not self.failing
+
+    def restarted(self, kind: str) -> None:
+        self.restarts[kind] = self.restarts.get(kind, 0) + 1
+
+    def in_sync(self, kind: str) -> None:
+        self.last_sync[kind] = time.time()
 
 
 class Gone(Exception):
@@ -83,50 +108,58 @@ class Watcher:
     known: dict[tuple[str, str], str] = field(default_factory=dict)  # key → resourceVersion
 
     def run(self, on_synced: Callable[[], None]) -> None:
-        backoff, synced = 0.5, False
+        backoff, synced = BACKOFF_MIN, False
         while not self.stop.is_set():
             try:
                 rv = self.relist()
                 if not synced:
                     synced = True
                     on_synced()
-                backoff = 0.5
+                backoff = BACKOFF_MIN
                 while not self.stop.is_set():
                     rv = self.watch(rv)
             except Gone:
                 log.info("%s: resourceVersion expired (410), relisting", self.path)
             except ApiError as err:
-                if err.status != 404:
-                    self._failed(err, backoff)
-                    backoff = min(backoff * 2, 30.0)
-                else:  # the kind is not served (CRD missing): empty until it appears
+                if err.status == 404:  # the kind is not served (CRD missing): empty for now
+                    self.stats.failing.discard(self.path)
                     log.warning("%s: not served by the API server (404); retrying", self.path)
                     if not synced:
                         synced = True
                         on_synced()
-                    self.stop.wait(10.0)
+                    self.stop.wait(NOT_SERVED_RETRY)
+                    continue
+                backoff = self._failed(err, backoff)
             except Exception as err:  # noqa: BLE001 - reconnect, never die
-                self._failed(err, backoff)
-                backoff = min(backoff * 2, 30.0)
-            self.stats.restarts[self.kind.kind] = self.stats.restarts.get(self.kind.kind, 0) + 1
+                backoff = self._failed(err, backoff)
+            if not self.stop.is_set():
+                self.stats.restarted(self.kind.kind)
 
-    def _failed(self, err: Exception, backoff: float) -> None:
-        self.stats.api_reachable = False
-        log.warning("%s: %s; retrying in %.1fs", self.path, err, backoff)
-        self.stop.wait(backoff)
+    def _failed(self, err: Exception, backoff: float) -> float:
+        """Mark the path failing, wait, and return the next backoff."""
+        self.stats.failing.add(self.path)
+        delay = backoff * random.uniform(0.8, 1.2)
+        log.warning("%s: %s; retrying in %.1fs", self.path, err, delay)
+        self.stop.wait(delay)
+        return min(backoff * 2, BACKOFF_MAX)
 
     def relist(self) -> str:
         items, rv = self._list_all()
         current = {_key(o): o for o in items}
+        # deletes first: an object that vanished during a gap must not outlive it
         for key in sorted(set(self.known) - set(current)):
-            self.emit(ObjectEvent.delete(self.kind.kind, *key))
+            self._emit(ObjectEvent.delete(self.kind.kind, *key))
         for key, obj in sorted(current.items()):
             if self.known.get(key) != _rv(obj):
-                self.emit(ObjectEvent.upsert(obj))
+                self._emit(ObjectEvent.upsert(obj))
         self.known = {k: _rv(o) for k, o in current.items()}
-        self.stats.api_reachable = True
-        self.stats.last_sync[self.kind.kind] = time.time()
+        self.stats.failing.discard(self.path)
+        self.stats.in_sync(self.kind.kind)
         return rv
+
+    def _emit(self, event: Event) -> None:
+        if not self.stop.is_set():
+            self.emit(event)
 
     def _list_all(self) -> tuple[list[dict[str, Any]], str]:
         items: list[dict[str, Any]] = []
@@ -136,7 +169,7 @@ class Watcher:
             try:
                 page = self.client.get_json(self.path, query=query, timeout=(5.0, 60.0))
             except ApiError as err:
-                if err.status == 410:
+                if err.status == 410:  # the continue token expired: start over
                     raise Gone() from err
                 raise
             items.extend(self._typed(o) for o in page.get("items") or [])
@@ -151,20 +184,30 @@ class Watcher:
         return obj
 
     def watch(self, rv: str) -> str:
+        """One watch request from `rv`; returns the last resourceVersion seen when the
+        server ends it."""
         query = [("watch", "1"), ("resourceVersion", rv), ("allowWatchBookmarks", "true"),
-                 ("timeoutSeconds", WATCH_SECONDS)]
+                 ("timeoutSeconds", random.randint(*WATCH_SECONDS))]
         resp = self.client.open("GET", self.path, query=query, timeout=(5.0, READ_TIMEOUT))
+        finished = False
         try:
             if resp.status == 410:
                 raise Gone()
             if resp.status != 200:
                 raise ApiError(resp.status, resp.read(), f"watch {self.path}")
+            self.stats.failing.discard(self.path)
             for event in _lines(resp):
                 if self.stop.is_set():
-                    break
+                    return rv
                 rv = self._handle(event, rv)
+            finished = True
         finally:
+            if not finished:
+                # a half-read stream must not go back to the pool: the next request on
+                # that connection would read the rest of this watch
+                resp.close()
             resp.release_conn()
+        self.stats.in_sync(self.kind.kind)
         return rv
 
     def _handle(self, event: dict[str, Any], rv: str) -> str:
@@ -175,14 +218,15 @@ class Watcher:
             raise ApiError(int(obj.get("code") or 500), json.dumps(obj).encode(), "watch")
         new_rv = str((obj.get("metadata") or {}).get("resourceVersion") or rv)
         if etype == "BOOKMARK":
+            self.stats.in_sync(self.kind.kind)
             return new_rv
         obj = self._typed(obj)
         if etype == "DELETED":
             self.known.pop(_key(obj), None)
-            self.emit(ObjectEvent.delete(self.kind.kind, *_key(obj)))
+            self._emit(ObjectEvent.delete(self.kind.kind, *_key(obj)))
         else:
             self.known[_key(obj)] = _rv(obj)
-            self.emit(ObjectEvent.upsert(obj))
+            self._emit(ObjectEvent.upsert(obj))
         return new_rv
 
 
@@ -212,24 +256,33 @@ class ClusterSource:
     stats: WatchStats = field(default_factory=WatchStats)
     stop: threading.Event = field(default_factory=threading.Event)
 
+    def __post_init__(self) -> None:
+        for k in self.kinds:  # every kind shows in /metrics from the start
+            self.stats.restarts.setdefault(k.kind, 0)
+
     async def run(self, emit: Callable[[Event], None]) -> None:
         loop = asyncio.get_running_loop()
-        watchers = [Watcher(self.client, k, p, lambda e: loop.call_soon_threadsafe(emit, e),
-                            self.stats, self.stop) for k in self.kinds for p in k.paths()]
+
+        def threadsafe_emit(event: Event) -> None:
+            loop.call_soon_threadsafe(emit, event)
+
+        watchers = [Watcher(self.client, k, p, threadsafe_emit, self.stats, self.stop)
+                    for k in self.kinds for p in k.paths()]
         pending = len(watchers)
         lock = threading.Lock()
 
         def synced() -> None:
+            # called by each watcher after its first list, whose events are already
+            # queued ahead of this: Synced means every kind is complete
             nonlocal pending
             with lock:
                 pending -= 1
                 if pending == 0:
-                    loop.call_soon_threadsafe(emit, Synced("cluster"))
+                    threadsafe_emit(Synced("cluster"))
 
-        threads = [threading.Thread(target=w.run, args=(synced,), daemon=True,
-                                    name=f"watch-{w.path}") for w in watchers]
-        for t in threads:
-            t.start()
+        for w in watchers:
+            threading.Thread(target=w.run, args=(synced,), daemon=True,
+                             name=f"watch-{w.path}").start()
         try:
             await asyncio.Event().wait()
         finally:

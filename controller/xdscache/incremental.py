@@ -14,8 +14,9 @@ secrets "last in name, bytes order wins", as the full translator does.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import cast
 
 from controller.config import ListenerSettings
 from controller.dag import model
@@ -50,13 +51,19 @@ class Update:
 
 
 class _RouteTable:
-    """One RouteConfiguration: framed vhost bytes by vhost name, joined in name order."""
+    """One RouteConfiguration: framed vhost bytes by vhost name, joined in name order.
+    The joined bytes are cached per block of names, so one changed vhost re-joins one
+    block, not the whole table (perf: a 10k-vhost table is 2.5 MB)."""
+
+    BLOCK = 128
 
     def __init__(self, name: str) -> None:
         self.name = name
         self._head = length_delimited(_NAME_FIELD, name.encode())
         self._framed: dict[str, bytes] = {}
         self._order: list[str] | None = []
+        self._block_of: dict[str, int] = {}
+        self._blocks: list[bytes | None] = []
         self.dirty = True
 
     def set(self, vhost: tuple[str, bytes] | None, old: tuple[str, bytes] | None) -> None:
@@ -67,13 +74,21 @@ class _RouteTable:
             if vhost[0] not in self._framed:
                 self._order = None
             self._framed[vhost[0]] = length_delimited(_VHOSTS_FIELD, vhost[1])
+            if self._order is not None:
+                self._blocks[self._block_of[vhost[0]]] = None
         self.dirty = True
 
     def body(self) -> bytes:
-        if self._order is None:
-            self._order = sorted(self._framed)
         framed = self._framed
-        return self._head + b"".join([framed[n] for n in self._order])
+        if self._order is None:
+            self._order = sorted(framed)
+            self._block_of = {n: i // self.BLOCK for i, n in enumerate(self._order)}
+            self._blocks = [None] * ((len(self._order) + self.BLOCK - 1) // self.BLOCK)
+        for i, block in enumerate(self._blocks):
+            if block is None:
+                names = self._order[i * self.BLOCK:(i + 1) * self.BLOCK]
+                self._blocks[i] = b"".join([framed[n] for n in names])
+        return b"".join([self._head, *cast(list[bytes], self._blocks)])
 
 
 class _Refs:
@@ -134,10 +149,20 @@ class IncrementalTranslator:
         self._secrets = _Refs(pick_min=False)
         self._listeners: dict[str, bytes] = {}
 
-    def update(self, dag: model.DAG, hosts: Iterable[str] | None = None) -> Update:
-        """Apply the DAG's vhosts for `hosts` (None: all hosts) and return what changed."""
-        http = {vh.host: vh for vh in dag.http}
-        https = {svh.host: svh for svh in dag.https}
+    def update(
+        self,
+        dag: model.DAG,
+        hosts: Iterable[str] | None = None,
+        *,
+        http: Mapping[str, model.VirtualHost] | None = None,
+        https: Mapping[str, model.SecureVirtualHost] | None = None,
+    ) -> Update:
+        """Apply the DAG's vhosts for `hosts` (None: all hosts) and return what changed.
+        `http`/`https` are the DAG's vhosts by host, when the caller already has them."""
+        if http is None:
+            http = {vh.host: vh for vh in dag.http}
+        if https is None:
+            https = {svh.host: svh for svh in dag.https}
         if hosts is None:
             hosts = {h for _, h in self._values} | http.keys() | https.keys()
         out = Update()

