@@ -22,7 +22,7 @@ from controller.dag.store import ObjectStore
 from controller.envoy import pb
 from controller.events import UPSERT, BuildStats, ObjectEvent, Pipeline
 from controller.k8s.endpoints import EndpointsIndex, ServiceKey
-from controller.k8s.status import stored_status
+from controller.k8s.status import Observed, observed_status
 from controller.xds.registry import NodeRegistry
 from controller.xdscache import endpoints as eds
 from controller.xdscache.incremental import IncrementalTranslator
@@ -50,7 +50,7 @@ class Controller:
     statuses: tuple[Status, ...] = ()
     registry: NodeRegistry = field(default_factory=NodeRegistry)
     source_errors: dict[str, str] = field(default_factory=dict)
-    stored_statuses: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    stored_statuses: dict[tuple[str, str], Observed] = field(default_factory=dict)
     """IngressRoute statuses as the source last showed them: the writer skips equal ones."""
     build_stats: BuildStats = field(default_factory=BuildStats)
     status_writer: StatusWriter | None = None
@@ -71,7 +71,7 @@ class Controller:
         self.builder.touch(event.kind, event.namespace, event.name)  # perf: what to rebuild
         if event.op == UPSERT and event.obj is not None:
             if event.kind == "IngressRoute":
-                self.stored_statuses[key] = stored_status(event.obj)
+                self.stored_statuses[key] = observed_status(event.obj)
             return self.store.upsert(event.obj)
         if event.kind == "IngressRoute":
             self.stored_statuses.pop(key, None)
@@ -195,6 +195,10 @@ async def run(controller: Controller, stop: asyncio.Event) -> None:
                 t.cancel()
     finally:
         threads_stop.set()
+        if controller.leader is not None:
+            # before exiting (daemon threads die with the process): stop writing and hand
+            # the lease over now, so a peer takes over in one retry period
+            await asyncio.to_thread(controller.leader.release)
         for w in web:
             w.stop()
         await server.stop(1.0)

@@ -29,6 +29,7 @@ class ControllerCollector(Collector):
         yield from self._object_metrics()
         yield from self._status_metrics()
         yield from self._xds_metrics()
+        yield from self._cluster_metrics()
 
     def _build_metrics(self) -> Iterator[Metric]:
         stats = self.c.build_stats
@@ -65,6 +66,32 @@ class ControllerCollector(Collector):
             yield family
 
 
+    def _cluster_metrics(self) -> Iterator[Metric]:
+        """Watches, leadership and status writes; cluster mode only."""
+        stats = self.c.watch_stats
+        if stats is None:
+            return
+        restarts = CounterMetricFamily("contour_watch_restarts",
+                                       "Watch relists and reconnects by kind.", labels=["kind"])
+        for kind, n in sorted(dict(stats.restarts).items()):
+            restarts.add_metric([kind], n)
+        yield restarts
+        synced = GaugeMetricFamily("contour_watch_last_sync_timestamp_seconds",
+                                   "When each kind was last known complete (list, bookmark or "
+                                   "clean end of a watch).", labels=["kind"])
+        for kind, t in sorted(dict(stats.last_sync).items()):
+            synced.add_metric([kind], t)
+        yield synced
+        yield _gauge("contour_api_reachable", "1 while every watch reaches the API server.",
+                     1 if stats.api_reachable else 0)
+        leader = self.c.leader
+        yield _gauge("contour_leader", "1 while this replica may write status.",
+                     1 if leader is None or leader.is_leader() else 0)
+        writer = self.c.status_writer
+        yield _counter("contour_status_writes", "IngressRoute status patches sent.",
+                       writer.writes if writer is not None else 0)
+
+
 def _gauge(name: str, doc: str, value: float) -> Metric:
     return GaugeMetricFamily(name, doc, value=value)
 
@@ -81,7 +108,13 @@ def metrics_routes(controller: Controller) -> dict[str, Any]:
         return 200, "text/plain; version=0.0.4", generate_latest(registry)
 
     def healthz() -> Response:
-        return text("OK\n") if controller.cache.ready else text("not synced\n", 503)
+        if not controller.cache.ready:
+            return text("not synced\n", 503)
+        stats = controller.watch_stats
+        if stats is not None and not stats.api_reachable:
+            return text("API server unreachable: " + ", ".join(sorted(stats.failing)) + "\n",
+                        503)
+        return text("OK\n")
 
     return {"/metrics": metrics, "/healthz": healthz, "/health": healthz}
 

@@ -13,7 +13,6 @@ from typing import Any
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 
-
 POOL_SIZE = 32
 
 

@@ -1,8 +1,11 @@
 """Lease-based leader election (coordination.k8s.io/v1), as client-go's leaderelection does.
 
-Every replica serves xDS; only the leader writes status. `is_leader()` turns false as soon
-as the lease can no longer be renewed within its duration, so a deposed leader stops writing
-before another replica may take over.
+Every replica serves xDS; only the leader writes status. A follower judges a lease expired
+by its own clock: the lease must not have changed for `leaseDurationSeconds` since this
+replica last saw it change (never by comparing `renewTime` with its wall clock, which may
+be skewed). The leader's `is_leader()` turns false once it has not renewed for
+`renew_deadline` (< the lease duration), so a deposed leader has stopped writing before
+anyone else can take over.
 """
 
 from __future__ import annotations
@@ -28,16 +31,6 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _parse(ts: str | None) -> float:
-    if not ts:
-        return 0.0
-    text = ts.replace("Z", "+00:00")
-    try:
-        return dt.datetime.fromisoformat(text).timestamp()
-    except ValueError:
-        return 0.0
-
-
 @dataclass
 class LeaderElector:
     client: KubeClient
@@ -45,19 +38,34 @@ class LeaderElector:
     name: str = "contour"
     identity: str = field(default_factory=lambda: str(uuid.uuid4()))
     lease_seconds: int = LEASE_SECONDS
+    renew_deadline: float = RENEW_DEADLINE
     retry_period: float = RETRY_PERIOD
-    _renewed_at: float = 0.0  # monotonic time of our last successful acquire/renew
     transitions: int = 0
+    _renewed_at: float | None = None  # monotonic time of our last successful acquire/renew
+    _observed: tuple[str, str, int] = ("", "", 0)  # holder, renewTime, duration last read
+    _observed_at: float = 0.0  # monotonic time `_observed` last changed
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _released: bool = False
 
     @property
     def path(self) -> str:
         return f"/apis/coordination.k8s.io/v1/namespaces/{self.namespace}/leases/{self.name}"
 
     def is_leader(self) -> bool:
-        return time.monotonic() - self._renewed_at < min(RENEW_DEADLINE, self.lease_seconds)
+        at = self._renewed_at
+        return at is not None and time.monotonic() - at < self.renew_deadline
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
+            self.round()
+            stop.wait(self.retry_period)
+        self.release()
+
+    def round(self) -> None:
+        """One acquire-or-renew attempt."""
+        with self._lock:
+            if self._released:
+                return
             was = self.is_leader()
             try:
                 if self._try_acquire_or_renew():
@@ -66,9 +74,7 @@ class LeaderElector:
                 log.warning("leader election: %s", err)
             if self.is_leader() != was:
                 self.transitions += 1
-                log.info("leadership %s (%s)", "acquired" if not was else "lost", self.identity)
-            stop.wait(self.retry_period)
-        self.release()
+                log.info("leadership %s (%s)", "lost" if was else "acquired", self.identity)
 
     def _try_acquire_or_renew(self) -> bool:
         try:
@@ -78,10 +84,14 @@ class LeaderElector:
                 raise
             return self._create()
         spec = lease.get("spec") or {}
-        holder = spec.get("holderIdentity") or ""
-        expired = time.time() > _parse(spec.get("renewTime")) + int(
-            spec.get("leaseDurationSeconds") or self.lease_seconds)
-        if holder and holder != self.identity and not expired:
+        holder = str(spec.get("holderIdentity") or "")
+        duration = int(spec.get("leaseDurationSeconds") or self.lease_seconds)
+        observed = (holder, str(spec.get("renewTime") or ""), duration)
+        now = time.monotonic()
+        if observed != self._observed:
+            self._observed, self._observed_at = observed, now
+        if holder and holder != self.identity and now - self._observed_at < duration:
+            self._renewed_at = None  # someone else holds it: not us, whatever we thought
             return False
         return self._update(lease, holder)
 
@@ -99,7 +109,7 @@ class LeaderElector:
         try:
             self.client.request("POST", self.path.rsplit("/", 1)[0], body=body, timeout=5.0)
         except ApiError as err:
-            if err.status == 409:
+            if err.status == 409:  # another replica created it first
                 return False
             raise
         return True
@@ -113,21 +123,28 @@ class LeaderElector:
         try:
             self.client.request("PUT", self.path, body=lease, timeout=5.0)
         except ApiError as err:
-            if err.status == 409:
+            if err.status == 409:  # changed under us (another replica won): not ours
+                self._renewed_at = None
                 return False
             raise
         return True
 
     def release(self) -> None:
-        """On a clean stop, give the lease up so another replica takes over at once."""
-        if not self.is_leader():
-            return
-        self._renewed_at = 0.0
-        try:
-            lease = self.client.get_json(self.path, timeout=5.0)
-            if (lease.get("spec") or {}).get("holderIdentity") == self.identity:
-                lease["spec"]["holderIdentity"] = ""
-                lease["spec"]["leaseDurationSeconds"] = 1
-                self.client.request("PUT", self.path, body=lease, timeout=5.0)
-        except Exception as err:  # noqa: BLE001 - best effort on the way out
-            log.info("releasing the lease: %s", err)
+        """On a clean stop: stop leading at once and give the lease up, so another replica
+        takes over within one retry period instead of a lease duration."""
+        with self._lock:
+            self._released = True
+            if self._renewed_at is None:
+                return
+            self._renewed_at = None
+            try:
+                lease = self.client.get_json(self.path, timeout=5.0)
+                spec = lease.get("spec") or {}
+                if spec.get("holderIdentity") == self.identity:
+                    spec.update({"holderIdentity": "", "leaseDurationSeconds": 1,
+                                 "renewTime": _now()})
+                    lease["spec"] = spec
+                    self.client.request("PUT", self.path, body=lease, timeout=5.0)
+                    log.info("released the lease (%s)", self.identity)
+            except Exception as err:  # noqa: BLE001 - best effort on the way out
+                log.info("releasing the lease: %s", err)

@@ -15,6 +15,7 @@ from controller.k8s.client import ApiError, KubeClient
 log = logging.getLogger(__name__)
 
 Key = tuple[str, str]
+RETRY_SECONDS = 1.0
 
 
 class Observed(NamedTuple):
@@ -77,8 +78,11 @@ class StatusWriter:
                 # the timeout bounds how late a newly won lease is noticed
                 self._wake.wait_for(lambda: bool(self._pending) or stop.is_set(), timeout=1.0)
                 batch = self._take()
-            for key in sorted(batch):
-                self._write(batch[key])
+            failed = {k: s for k, s in sorted(batch.items()) if not self._write(s)}
+            if failed:  # API trouble: retry soon, unless a newer build superseded them
+                with self._wake:
+                    self._pending = {**failed, **self._pending}
+                stop.wait(RETRY_SECONDS)
 
     def _take(self) -> dict[Key, Status]:
         """The statuses to write now (caller holds the lock)."""
@@ -89,18 +93,20 @@ class StatusWriter:
             return {}
         batch = dict(self._latest) if not was else self._pending
         self._pending = {}
+        self._sent = {k: v for k, v in self._sent.items() if k in self._latest}
         return batch
 
-    def _write(self, status: Status) -> None:
+    def _write(self, status: Status) -> bool:
+        """Patch one status if needed; False when the API server could not be reached."""
         key = (status.namespace, status.name)
         want = (status.current, status.description)
         seen = self.current(*key)
         if seen is None or (seen.current, seen.description) == want:
-            return
+            return True
         if self._sent.get(key) == (want, seen.resource_version):
-            return  # already patched; the watch has not shown it yet
+            return True  # already patched; the watch has not shown it yet
         if not self.is_leader():
-            return
+            return True
         body = {"status": {"currentStatus": want[0], "description": want[1]}}
         try:
             self.client.request("PATCH", ingressroute_status_path(*key), body=body,
@@ -110,5 +116,8 @@ class StatusWriter:
         except ApiError as err:
             if err.status != 404:  # deleted meanwhile: nothing to report on
                 log.warning("status of %s/%s: %s", *key, err)
-        except Exception as err:  # noqa: BLE001 - the next build retries
+            return err.status < 500
+        except Exception as err:  # noqa: BLE001 - retried by run()
             log.warning("status of %s/%s: %s", *key, err)
+            return False
+        return True

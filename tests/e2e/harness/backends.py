@@ -300,7 +300,8 @@ def encode_ws_frame(opcode: int, payload: bytes, mask: bool,
 class BackendPool:
     """All backends of one scenario, served from one event loop thread."""
 
-    def __init__(self) -> None:
+    def __init__(self, ip: str = "127.0.0.1") -> None:
+        self.ip = ip  # cluster mode: a non-loopback address (the API server refuses 127/8)
         self._loop = asyncio.new_event_loop()
         self._loop.set_exception_handler(lambda loop, ctx: None)  # TLS/conn noise
         self._thread = threading.Thread(target=self._run, name="e2e-backends", daemon=True)
@@ -317,7 +318,7 @@ class BackendPool:
 
     def start(self, specs: Iterable[tuple[str, Leaf | None]]) -> list[Backend]:
         """Start backends concurrently; specs are (identity, tls leaf or None)."""
-        new = [Backend(identity=i, tls=leaf) for i, leaf in specs]
+        new = [Backend(identity=i, ip=self.ip, tls=leaf) for i, leaf in specs]
         for b in new:
             if b.identity in self.live:
                 raise ValueError(f"backend {b.identity} already running")

@@ -87,10 +87,12 @@ def finish_bootstrap(proc: ManagedProcess, path: Path, timeout: float = 60) -> N
 
 
 def serve_argv(source_dir: Path, ports: Ports, settings: dict[str, Any],
-               config_path: Path | None) -> list[str]:
+               config_path: Path | None, source_args: list[str] | None = None) -> list[str]:
+    """`contour serve` for the harness; `source_args` replaces `--source-dir DIR` (cluster
+    mode: `--kubeconfig PATH`)."""
     argv = [
         sys.executable, "-m", "controller", "serve", "--insecure",
-        "--source-dir", str(source_dir),
+        *(source_args if source_args is not None else ["--source-dir", str(source_dir)]),
         "--xds-address", "127.0.0.1", "--xds-port", str(ports.xds),
         "--envoy-service-http-address", "127.0.0.1", "--envoy-service-http-port", str(ports.http),
         "--envoy-service-https-address", "127.0.0.1",
@@ -122,7 +124,7 @@ def config_document(settings: dict[str, Any]) -> dict[str, Any] | None:
 
 class Controller:
     def __init__(self, workdir: Path, source_dir: Path, ports: Ports,
-                 settings: dict[str, Any]) -> None:
+                 settings: dict[str, Any], source_args: list[str] | None = None) -> None:
         self.ports = ports
         self.source_dir = source_dir
         config_path = None
@@ -130,7 +132,7 @@ class Controller:
         if doc is not None:
             config_path = workdir / "contour.yaml"  # outside source_dir on purpose
             config_path.write_text(yaml.safe_dump(doc))
-        self.argv = serve_argv(source_dir, ports, settings, config_path)
+        self.argv = serve_argv(source_dir, ports, settings, config_path, source_args)
         self.proc = ManagedProcess("controller", self.argv, workdir / "controller.log",
                                    cwd=REPO_ROOT, env=_env())
 

@@ -20,7 +20,6 @@ listeners, the backends, and the tails of the controller and Envoy logs.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -31,8 +30,6 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from . import client
 from .backends import (
@@ -56,6 +53,7 @@ from .scenario import (
     parse_objects,
     resolve_placeholders,
 )
+from .sinks import FolderSink, ObjectSink, file_name_for
 
 DEFAULT_DEADLINE = float(os.environ.get("CONTOUR_E2E_DEADLINE", "60"))
 RETRY_INTERVAL = 0.05
@@ -100,25 +98,22 @@ class Check:
     last_at: float = 0.0
 
 
-def file_name_for(key: tuple[str, str, str]) -> str:
-    kind, ns, name = key
-    prefix = "00-" if kind == "Namespace" else ""
-    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{kind}--{ns or '_'}--{name}")
-    return f"{prefix}{safe.lower()}.yaml"
+__all__ = ["ScenarioFailure", "ScenarioRun", "file_name_for", "run_scenario"]
 
 
 class ScenarioRun:
-    """One scenario's world: files, backends, controller, Envoy.  A context manager."""
+    """One scenario's world: objects (in a folder or an API server, see sinks.py),
+    backends, controller, Envoy.  A context manager."""
 
     def __init__(self, scenario: Scenario, ca: HarnessCA, workdir: Path | None = None,
-                 deadline: float = DEFAULT_DEADLINE) -> None:
+                 deadline: float = DEFAULT_DEADLINE, sink: ObjectSink | None = None) -> None:
         self.sc = scenario
         self.ca = ca
         self.deadline = deadline
         self._own_workdir = workdir is None
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix=f"e2e-{scenario.name}-"))
         self.src = self.workdir / "source"
-        self.src.mkdir(parents=True, exist_ok=True)
+        self.sink: ObjectSink = sink or FolderSink(self.src)
         self.pool: BackendPool | None = None
         self.controller: Controller | None = None
         self.envoy: Envoy | None = None
@@ -153,6 +148,10 @@ class ScenarioRun:
                 self.pool.close()
             except Exception as e:  # pragma: no cover
                 errors.append(repr(e))
+        try:
+            self.sink.close()  # cluster mode: the scenario's objects are deleted
+        except Exception as e:  # pragma: no cover
+            errors.append(repr(e))
         if self._own_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
@@ -193,7 +192,7 @@ class ScenarioRun:
         boot = self.workdir / "bootstrap.json"
         boot_proc = start_bootstrap(boot, self.ports, self.workdir / "bootstrap.log")
         # backends (concurrently, in the pool's loop)
-        self.pool = BackendPool()
+        self.pool = BackendPool(ip=self.sink.backend_ip)
         specs = []
         for ident in list(dict.fromkeys(sc.endpoints + sc.external_backends)):
             tls = sc.backends_tls.get(ident)
@@ -214,7 +213,8 @@ class ScenarioRun:
         self._mark("objects+backends", t0)
         # controller + bootstrap (in parallel), then Envoy
         t1 = time.monotonic()
-        self.controller = Controller(self.workdir, self.src, self.ports, sc.controller)
+        self.controller = Controller(self.workdir, self.src, self.ports, sc.controller,
+                                     source_args=self.sink.source_args())
         finish_bootstrap(boot_proc, boot)
         self._mark("bootstrap", t1)
         self.controller.wait_healthy()
@@ -226,15 +226,10 @@ class ScenarioRun:
 
     # ------------------------------------------------------------ objects
     def _write(self, key: tuple[str, str, str], obj: dict[str, Any]) -> None:
-        path = self.src / file_name_for(key)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".partial", dir=self.src)
-        with os.fdopen(fd, "w") as f:
-            yaml.safe_dump(obj, f, sort_keys=False)
-        os.replace(tmp, path)
+        self.sink.put(key, obj)
 
     def _remove(self, key: tuple[str, str, str]) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.src / file_name_for(key))
+        self.sink.remove(key)
 
     def _user_endpoints(self, ns: str, name: str) -> bool:
         ep = self.objects.get(("Endpoints", ns, name))
@@ -460,15 +455,16 @@ class ScenarioRun:
     # status
     def _attempt_status(self, spec: dict[str, Any]) -> tuple[str, list[str]]:
         assert self.controller is not None
-        data, err = self.controller.debug_status()
+        data, err = self.sink.statuses(self.controller)
         if err:
             return err, [err]
         assert data is not None
         match = [e for e in data if isinstance(e, dict) and e.get("kind") == spec["kind"]
                  and e.get("namespace") == spec["namespace"] and e.get("name") == spec["name"]]
         if not match:
+            where = "/debug/status" if self.sink.mode == "folder" else "the API server"
             return (f"no entry for {spec['kind']} {spec['namespace']}/{spec['name']} "
-                    f"in /debug/status ({len(data)} entries)"), ["missing status entry"]
+                    f"in {where} ({len(data)} entries)"), ["missing status entry"]
         e = match[0]
         seen = f"currentStatus={e.get('currentStatus')!r} description={e.get('description')!r}"
         mism = []
@@ -522,6 +518,10 @@ class ScenarioRun:
             data, err = self.controller.debug_status()
             out.append("--- controller /debug/status ---")
             out.append(err if err else json.dumps(data, indent=1, sort_keys=True)[:6000])
+            if self.sink.mode != "folder":
+                data, err = self.sink.statuses(self.controller)
+                out.append(f"--- statuses in the {self.sink.mode} ---")
+                out.append(err if err else json.dumps(data, indent=1, sort_keys=True)[:6000])
         if self.envoy is not None:
             out.append("--- envoy admin /listeners ---")
             out.append(self.envoy.admin("/listeners"))

@@ -1,0 +1,141 @@
+"""A tiny raw-JSON Kubernetes API client for the harness (admin side of cluster mode).
+
+Deliberately independent of the controller's own client: the harness writes objects and
+reads statuses the way any other API client would, with a bearer token over one kept-alive
+HTTPS connection (a request costs ~ms, unlike a `kubectl` process).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import ssl
+import urllib.parse
+from dataclasses import dataclass, field
+from typing import Any
+
+# kind -> (plural, namespaced); the API group/version comes from the object's apiVersion
+RESOURCES: dict[str, tuple[str, bool]] = {
+    "Namespace": ("namespaces", False),
+    "Service": ("services", True),
+    "Endpoints": ("endpoints", True),
+    "Secret": ("secrets", True),
+    "IngressRoute": ("ingressroutes", True),
+    "TLSCertificateDelegation": ("tlscertificatedelegations", True),
+    "Ingress": ("ingresses", True),
+    "IngressClass": ("ingressclasses", False),
+    "EndpointSlice": ("endpointslices", True),
+}
+DEFAULT_API_VERSION = {
+    "Namespace": "v1", "Service": "v1", "Endpoints": "v1", "Secret": "v1",
+    "IngressRoute": "contour.heptio.com/v1beta1",
+    "TLSCertificateDelegation": "contour.heptio.com/v1beta1",
+    "Ingress": "networking.k8s.io/v1", "IngressClass": "networking.k8s.io/v1",
+    "EndpointSlice": "discovery.k8s.io/v1",
+}
+FIELD_MANAGER = "e2e-harness"
+
+
+class KubeApiError(RuntimeError):
+    def __init__(self, status: int, method: str, path: str, body: bytes) -> None:
+        self.status = status
+        super().__init__(f"{method} {path}: HTTP {status}: {body[:500].decode(errors='replace')}")
+
+
+def collection_path(kind: str, namespace: str = "", api_version: str = "") -> str:
+    """The URL path of a kind's collection (all namespaces when `namespace` is empty)."""
+    if kind not in RESOURCES:
+        raise KeyError(f"the harness cannot store kind {kind!r} in a cluster")
+    plural, namespaced = RESOURCES[kind]
+    av = api_version or DEFAULT_API_VERSION[kind]
+    prefix = "/api/v1" if av == "v1" else f"/apis/{av}"
+    if namespaced and namespace:
+        return f"{prefix}/namespaces/{namespace}/{plural}"
+    return f"{prefix}/{plural}"
+
+
+def object_path(kind: str, namespace: str, name: str, api_version: str = "") -> str:
+    namespaced = RESOURCES.get(kind, ("", True))[1]
+    return f"{collection_path(kind, namespace if namespaced else '', api_version)}/{name}"
+
+
+@dataclass
+class KubeApi:
+    server: str  # https://127.0.0.1:PORT
+    token: str
+    ca_file: str
+    timeout: float = 30.0
+    _conn: http.client.HTTPSConnection | None = field(default=None, repr=False)
+
+    def _connection(self) -> http.client.HTTPSConnection:
+        if self._conn is None:
+            url = urllib.parse.urlsplit(self.server)
+            ctx = ssl.create_default_context(cafile=self.ca_file)
+            self._conn = http.client.HTTPSConnection(url.hostname or "127.0.0.1", url.port,
+                                                     context=ctx, timeout=self.timeout)
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def call(self, method: str, path: str, body: Any = None, *,
+             content_type: str = "application/json",
+             query: dict[str, str] | None = None) -> tuple[int, bytes]:
+        """(status, body); one reconnect when a kept-alive connection went stale."""
+        if query:
+            path = f"{path}?{urllib.parse.urlencode(query)}"
+        data = None if body is None else json.dumps(body).encode()
+        headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
+        if data is not None:
+            headers["Content-Type"] = content_type
+        for attempt in (1, 2):
+            conn = self._connection()
+            try:
+                conn.request(method, path, body=data, headers=headers)
+                resp = conn.getresponse()
+                return resp.status, resp.read()
+            except (OSError, http.client.HTTPException):
+                self.close()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def json(self, method: str, path: str, body: Any = None, *, ok: tuple[int, ...] = (),
+             **kwargs: Any) -> dict[str, Any]:
+        """The decoded answer of a 2xx (or an `ok` status); anything else raises."""
+        status, data = self.call(method, path, body, **kwargs)
+        if not (200 <= status < 300 or status in ok):
+            raise KubeApiError(status, method, path, data)
+        try:
+            return dict(json.loads(data)) if data else {}
+        except ValueError:
+            return {}
+
+    # -- objects ---------------------------------------------------------------------------
+    def apply(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """Server-side apply: create or replace what this harness owns of the object."""
+        kind, meta = obj["kind"], obj.get("metadata") or {}
+        path = object_path(kind, meta.get("namespace") or "default", meta["name"],
+                           obj.get("apiVersion", ""))
+        return self.json("PATCH", path, obj, content_type="application/apply-patch+yaml",
+                         query={"fieldManager": FIELD_MANAGER, "force": "true"})
+
+    def get(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
+        status, data = self.call("GET", object_path(kind, namespace, name))
+        if status == 404:
+            return None
+        if status != 200:
+            raise KubeApiError(status, "GET", object_path(kind, namespace, name), data)
+        return dict(json.loads(data))
+
+    def delete(self, kind: str, namespace: str, name: str) -> None:
+        """Delete and return once the object is gone (404 counts as gone)."""
+        self.json("DELETE", object_path(kind, namespace, name), ok=(404,))
+
+    def list(self, kind: str, namespace: str = "", label_selector: str = "",
+             ) -> list[dict[str, Any]]:
+        query = {"labelSelector": label_selector} if label_selector else None
+        items = self.json("GET", collection_path(kind, namespace), query=query).get("items")
+        return list(items or [])

@@ -1,0 +1,191 @@
+"""Where a scenario's objects go, and where its statuses come from.
+
+The runner is the same in both modes; only the sink differs:
+
+* FolderSink: one YAML file per object in the folder `contour serve --source-dir` reads;
+  statuses from the controller's /debug/status.
+* ClusterSink: objects server-side-applied to a real API server (Namespaces first; the
+  Endpoints the harness writes, too); the controller runs with `--kubeconfig` (the token
+  of the manifests' ServiceAccount); statuses read back from the IngressRoutes' `status`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import os
+import re
+import socket
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Protocol
+
+import yaml
+
+from .kubeapi import RESOURCES, KubeApi
+
+ObjKey = tuple[str, str, str]  # (Kind, namespace ('' for cluster scoped), name)
+StatusRows = tuple[list[dict[str, Any]] | None, str | None]  # (rows, error)
+
+
+class StatusSource(Protocol):
+    def debug_status(self) -> StatusRows: ...
+
+
+class ObjectSink(Protocol):
+    mode: str
+    backend_ip: str
+
+    def put(self, key: ObjKey, obj: dict[str, Any]) -> None: ...
+
+    def remove(self, key: ObjKey) -> None: ...
+
+    def source_args(self) -> list[str]: ...
+
+    def statuses(self, controller: StatusSource) -> StatusRows: ...
+
+    def close(self) -> None: ...
+
+
+def file_name_for(key: ObjKey) -> str:
+    kind, ns, name = key
+    prefix = "00-" if kind == "Namespace" else ""
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{kind}--{ns or '_'}--{name}")
+    return f"{prefix}{safe.lower()}.yaml"
+
+
+class FolderSink:
+    """One file per object; written atomically (the controller never sees half a file)."""
+
+    mode = "folder"
+    backend_ip = "127.0.0.1"
+
+    def __init__(self, src: Path) -> None:
+        self.src = src
+        self.src.mkdir(parents=True, exist_ok=True)
+
+    def put(self, key: ObjKey, obj: dict[str, Any]) -> None:
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".partial", dir=self.src)
+        with os.fdopen(fd, "w") as f:
+            yaml.safe_dump(obj, f, sort_keys=False)
+        os.replace(tmp, self.src / file_name_for(key))
+
+    def remove(self, key: ObjKey) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.src / file_name_for(key))
+
+    def source_args(self) -> list[str]:
+        return ["--source-dir", str(self.src)]
+
+    def statuses(self, controller: StatusSource) -> StatusRows:
+        return controller.debug_status()
+
+    def close(self) -> None:
+        pass
+
+
+OWNED_LABEL = "e2e.contour.heptio.com/owned"
+WATCHED_KINDS = ("IngressRoute", "TLSCertificateDelegation", "Ingress", "IngressClass",
+                 "Service", "Endpoints", "EndpointSlice", "Secret")
+"""What the controller watches: everything of these kinds the harness made is deleted
+between scenarios. Namespaces stay: without a controller-manager nobody would finalize
+their deletion, and the controller does not watch them."""
+
+
+class ClusterSink:
+    """Objects in a real API server. Every object carries OWNED_LABEL, so what a scenario
+    (or an interrupted earlier run) left behind is found and deleted by label."""
+
+    mode = "cluster"
+
+    def __init__(self, api: KubeApi, controller_kubeconfig: Path, backend_ip: str) -> None:
+        self.api = api
+        self.backend_ip = backend_ip  # non-loopback: see host_ip()
+        self.kubeconfig = controller_kubeconfig
+        self._namespaces: set[str] = {"default"}
+
+    def put(self, key: ObjKey, obj: dict[str, Any]) -> None:
+        kind, ns, _ = key
+        if kind not in RESOURCES:
+            raise ValueError(f"cluster mode cannot store kind {kind!r}")
+        if RESOURCES[kind][1]:
+            self._ensure_namespace(ns)
+        self.api.apply(self._owned(obj))
+        if kind == "Namespace":
+            self._namespaces.add(key[2])
+
+    def _owned(self, obj: dict[str, Any]) -> dict[str, Any]:
+        out = copy.deepcopy(obj)
+        meta = out.setdefault("metadata", {})
+        meta["labels"] = {**(meta.get("labels") or {}), OWNED_LABEL: "true"}
+        return out
+
+    def _ensure_namespace(self, ns: str) -> None:
+        # scenarios list their Namespaces first; this only covers one that does not
+        if ns not in self._namespaces:
+            self.api.apply({"apiVersion": "v1", "kind": "Namespace",
+                            "metadata": {"name": ns, "labels": {OWNED_LABEL: "true"}}})
+            self._namespaces.add(ns)
+
+    def remove(self, key: ObjKey) -> None:
+        kind, ns, name = key
+        if kind == "Namespace":
+            return  # see WATCHED_KINDS: emptied of our objects at close(), never deleted
+        self.api.delete(kind, ns, name)
+
+    def source_args(self) -> list[str]:
+        return ["--kubeconfig", str(self.kubeconfig)]
+
+    def statuses(self, controller: StatusSource) -> StatusRows:
+        """Every IngressRoute's status as stored in the API server, in /debug/status's
+        row shape; objects without a status are left out (as the controller omits them)."""
+        try:
+            items = self.api.list("IngressRoute")
+        except Exception as e:  # noqa: BLE001 - reported as what the check saw
+            return None, f"list IngressRoutes: {e.__class__.__name__}: {e}"
+        rows = []
+        for o in items:
+            st, meta = o.get("status") or {}, o.get("metadata") or {}
+            if st.get("currentStatus") or st.get("description"):
+                rows.append({"kind": "IngressRoute", "namespace": meta.get("namespace"),
+                             "name": meta.get("name"), "currentStatus": st.get("currentStatus"),
+                             "description": st.get("description")})
+        return rows, None
+
+    def close(self) -> None:
+        delete_owned(self.api)
+
+
+def host_ip() -> str:
+    """This machine's first non-loopback IPv4 address: the API server refuses Endpoints
+    in 127.0.0.0/8, so cluster-mode backends listen here (Envoy reaches them all the same)."""
+    candidates: list[str] = []
+    with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.connect(("192.0.2.123", 9))  # sends nothing: only picks the outgoing address
+        candidates.append(s.getsockname()[0])
+    with contextlib.suppress(OSError):
+        candidates += socket.gethostbyname_ex(socket.gethostname())[2]
+    for ip in candidates:
+        if not ip.startswith(("127.", "169.254.")):
+            return ip
+    raise RuntimeError("no non-loopback IPv4 address: cluster-mode scenarios need one for "
+                       f"their Endpoints (candidates: {candidates or 'none'})")
+
+
+def delete_owned(api: KubeApi, timeout: float = 30.0) -> None:
+    """Delete every object of a watched kind carrying OWNED_LABEL; return once none is
+    left (these kinds have no finalizers here, so this is quick)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = [(k, o) for k in WATCHED_KINDS
+                for o in api.list(k, label_selector=f"{OWNED_LABEL}=true")]
+        if not left:
+            return
+        if time.monotonic() > deadline:
+            names = [f"{k}/{o['metadata'].get('namespace', '')}/{o['metadata']['name']}"
+                     for k, o in left]
+            raise RuntimeError(f"objects not deleted within {timeout}s: {names}")
+        for kind, o in left:
+            meta = o["metadata"]
+            api.delete(kind, meta.get("namespace", ""), meta["name"])
