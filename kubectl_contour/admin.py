@@ -59,14 +59,22 @@ class PodFetcher:
     pod: str
     port: int
     timeout: float = DEFAULT_TIMEOUT
+    node: str = ""
 
     @property
     def name(self) -> str:
         return self.pod
 
     def get(self, path: str) -> bytes:
-        return self.kube.pod_http_get(namespace=self.namespace, pod=self.pod, port=self.port,
-                                      path=path, timeout=self.timeout)
+        try:
+            return self.kube.pod_http_get(namespace=self.namespace, pod=self.pod,
+                                          port=self.port, path=path, timeout=self.timeout)
+        except Unreachable as exc:
+            # the API server words a missing node as `pods "NODE" not found`
+            if self.node and f'"{self.node}" not found' in exc.message:
+                raise Unreachable(f"{exc.message} (the pod's node {self.node} does not exist)",
+                                  hint=exc.hint) from None
+            raise
 
 
 def get_json(fetcher: Fetcher, path: str) -> Any:
@@ -86,17 +94,38 @@ class PodChoice:
 
 
 def pod_fetchers(kube: Kube, choice: PodChoice, *, port: int) -> list[Fetcher]:
-    """Fetchers for the chosen pod(s); NotFound when none matches."""
+    """Fetchers for the chosen pod(s): NotFound (3) when no pod matches; Unreachable (4)
+    when pods match but none can be port-forwarded to (not running, or on no node)."""
     pods = kube.list_pods(namespace=choice.namespace, selector=choice.selector)
-    names = [p["metadata"]["name"] for p in pods if running(p)]
     if choice.pod:
-        if choice.pod not in [p["metadata"]["name"] for p in pods]:
-            raise NotFound(f"pod {choice.namespace}/{choice.pod} not found with {choice.selector}")
-        names = [choice.pod]
+        pods = [p for p in pods if p["metadata"]["name"] == choice.pod]
+        if not pods:
+            raise NotFound(f"pod {choice.namespace}/{choice.pod} not found with "
+                           f"{choice.selector}")
+    names = [p["metadata"]["name"] for p in pods if running(p)]
+    if not pods:
+        raise NotFound(f"no pod in {choice.namespace} matches {choice.selector}",
+                       hint="--envoy-namespace and --selector choose the pods; or pass the "
+                            "admin URL (--admin-url / --contour-url)")
     if not names:
-        raise NotFound(f"no running pod in {choice.namespace} matches {choice.selector}")
-    return [PodFetcher(kube, choice.namespace, n, port) for n in names]
+        hint = "a pod must be running on a node to be port-forwarded to"
+        if choice.pod:
+            raise Unreachable(f"cannot port-forward to pod {choice.namespace}/{choice.pod}: "
+                              f"it is {not_running(pods[0])}", hint=hint)
+        why = "; ".join(f"{p['metadata']['name']} is {not_running(p)}" for p in pods)
+        raise Unreachable(f"no running pod in {choice.namespace} matches {choice.selector} "
+                          f"({why})", hint=hint)
+    nodes = {p["metadata"]["name"]: str((p.get("spec") or {}).get("nodeName") or "")
+             for p in pods}
+    return [PodFetcher(kube, choice.namespace, n, port, node=nodes[n]) for n in names]
 
 
 def running(pod: dict[str, Any]) -> bool:
     return bool((pod.get("status") or {}).get("phase") == "Running")
+
+
+def not_running(pod: dict[str, Any]) -> str:
+    """Why a pod cannot be port-forwarded to, for the error message."""
+    phase = (pod.get("status") or {}).get("phase") or "no phase"
+    node = (pod.get("spec") or {}).get("nodeName")
+    return f"{phase}, " + (f"on node {node}" if node else "no node assigned")

@@ -38,6 +38,11 @@ class CheckFailed(PluginError):
     exit_code = CHECK_FAILED
 
 
+class Conflict(CheckFailed):
+    """A write was refused because the object changed since it was read (a failed JSON-patch
+    `test` op, or a resourceVersion conflict)."""
+
+
 class UsageError(PluginError):
     """Bad arguments: ambiguous names, conflicting flags, unreadable input."""
 

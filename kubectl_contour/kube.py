@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from kubectl_contour.errors import CheckFailed, NotFound, PluginError, Unreachable
+from kubectl_contour.errors import CheckFailed, Conflict, NotFound, PluginError, Unreachable
 from kubectl_contour.objects import (
     API_VERSIONS,
     DELEGATION,
@@ -55,7 +55,12 @@ def api_error(exc: Exception, *, what: str) -> PluginError:
         return NotFound(f"{what}: not found")
     if status in (401, 403):
         return Unreachable(f"{what}: forbidden ({status})", hint="check your RBAC permissions")
-    if status in (409, 422):
+    if status == 409 or (status == 422 and not causes_of(exc)):
+        # a JSON patch whose `test` op fails is answered with a bare 422 ("the server
+        # rejected our request due to an error in our request"), without causes
+        return Conflict(f"{what}: the object changed since it was read ({status}: "
+                        f"{reason_of(exc)})")
+    if status == 422:
         return CheckFailed(f"{what}: rejected by the API server ({status}): {reason_of(exc)}")
     if status is not None:
         return Unreachable(f"{what}: API server answered {status}: {reason_of(exc)}")
@@ -68,6 +73,32 @@ def reason_of(exc: Exception) -> str:
         return str(json.loads(body).get("message")) if body else str(exc)
     except (ValueError, AttributeError):
         return str(body)
+
+
+def causes_of(exc: Exception) -> list[Any]:
+    """The `details.causes` of an API Status (field-level validation errors), if any."""
+    try:
+        body = json.loads(getattr(exc, "body", None) or "{}")
+        return list(((body.get("details") or {}).get("causes")) or [])
+    except (ValueError, AttributeError, TypeError):
+        return []
+
+
+def upgrade_error(exc: Exception) -> str:
+    """The API server's message from a failed websocket upgrade (port-forward).
+
+    The client raises ApiException(status=0) whose reason is
+    `Handshake status 400 Bad Request -+-+- {headers} -+-+- {Status JSON}`."""
+    reason = str(getattr(exc, "reason", "") or exc)
+    parts = [p.strip() for p in reason.split("-+-+-")]
+    try:
+        status = json.loads(parts[-1]) if len(parts) > 1 else {}
+    except ValueError:
+        status = {}
+    if isinstance(status, dict) and status.get("message"):
+        code = f" (HTTP {status['code']})" if status.get("code") else ""
+        return f"{status['message']}{code}"
+    return parts[0].splitlines()[0] if parts[0] else type(exc).__name__
 
 
 class Kube:
@@ -164,6 +195,14 @@ class Kube:
         )
         return dict(result)
 
+    def get_ingressroute(self, *, namespace: str, name: str) -> Obj:
+        from kubernetes import client as k
+
+        custom = k.CustomObjectsApi(self.client)
+        return dict(self._raw(custom.get_namespaced_custom_object, GROUP, VERSION, namespace,
+                              PLURALS[INGRESSROUTE], name,
+                              what=f"get IngressRoute {namespace}/{name}"))
+
     def list_pods(self, *, namespace: str, selector: str) -> list[Obj]:
         from kubernetes import client as k
 
@@ -176,16 +215,28 @@ class Kube:
 
     def pod_http_get(self, *, namespace: str, pod: str, port: int, path: str,
                      timeout: float) -> bytes:
-        """GET `path` on a pod's port through a port-forward, under a deadline."""
+        """GET `path` on a pod's port through a port-forward, under a deadline; when the
+        client's port-forward fails, `kubectl port-forward` is tried. Both errors are
+        reported when both fail."""
+        target = f"{namespace}/{pod}:{port}"
         try:
             return deadline(lambda: self._forward_get(namespace, pod, port, path, timeout),
-                            timeout=timeout, what=f"port-forward to {namespace}/{pod}:{port}")
-        except Unreachable:
-            with kubectl_port_forward(self.target, namespace=namespace, pod=pod, port=port,
-                                      timeout=timeout) as local:
-                from kubectl_contour.admin import url_get
+                            timeout=timeout, what="port-forward")
+        except Unreachable as first:
+            if first.message.startswith("HTTP "):  # forwarded fine; the pod answered so
+                raise Unreachable(f"{target}{path}: {first.message}") from None
+            try:
+                with kubectl_port_forward(self.target, namespace=namespace, pod=pod, port=port,
+                                          timeout=timeout) as local:
+                    from kubectl_contour.admin import url_get
 
-                return url_get(f"http://127.0.0.1:{local}{path}", timeout=timeout)
+                    return url_get(f"http://127.0.0.1:{local}{path}", timeout=timeout)
+            except Unreachable as second:
+                raise Unreachable(
+                    f"cannot port-forward to {target}: {first.message}; "
+                    f"kubectl fallback: {second.message}",
+                    hint="or reach the admin port yourself and pass its URL "
+                         "(--admin-url / --contour-url)") from None
 
     def _forward_get(self, namespace: str, pod: str, port: int, path: str,
                      timeout: float) -> bytes:
@@ -195,8 +246,11 @@ class Kube:
         from kubernetes.stream import portforward
 
         core = k.CoreV1Api(self.client)
-        forward = portforward(core.connect_get_namespaced_pod_portforward, pod, namespace,
-                              ports=str(port))
+        try:
+            forward = portforward(core.connect_get_namespaced_pod_portforward, pod, namespace,
+                                  ports=str(port))
+        except Exception as exc:  # ApiException(status=0) for a refused upgrade
+            raise Unreachable(upgrade_error(exc)) from exc
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
             sock = forward.socket(port)
@@ -206,7 +260,7 @@ class Kube:
             resp = conn.getresponse()
             body = resp.read()
             if resp.status >= 400:
-                raise Unreachable(f"{pod}:{port}{path} answered {resp.status}")
+                raise Unreachable(f"HTTP {resp.status}")
             return body
         finally:
             forward.close()
@@ -228,7 +282,7 @@ def deadline(fn: Callable[[], bytes], *, timeout: float, what: str) -> bytes:
     if worker.is_alive():
         raise Unreachable(f"{what}: no answer within {timeout:g}s")
     error = box.get("error")
-    if isinstance(error, PluginError) and not isinstance(error, Unreachable):
+    if isinstance(error, PluginError):
         raise error
     if error is not None:
         raise Unreachable(f"{what}: {error}") from error
@@ -263,6 +317,7 @@ def local_port(proc: subprocess.Popen[str], *, timeout: float, what: str) -> int
             if match:
                 return match.group(1).encode()
         err = proc.stderr.read() if proc.stderr else ""
-        raise Unreachable(f"{what}: {err.strip() or 'exited'}")
+        lines = [line.removeprefix("error: ") for line in err.strip().splitlines()]
+        raise Unreachable("; ".join(lines) or f"exited with {proc.wait()}")
 
     return int(deadline(first_line, timeout=timeout, what=what))

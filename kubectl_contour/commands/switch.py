@@ -109,10 +109,41 @@ def confirm(session: Any, *, yes: bool) -> None:
 def apply(session: Any, plan: SwitchPlan) -> None:
     from kubectl_contour.queries.switch import patch_ops
 
+    from kubectl_contour.errors import Conflict
+
+    done: list[str] = []
     for root in plan.roots():
-        session.kube.patch_ingressroute(namespace=root[0], name=root[1],
-                                        ops=patch_ops(plan, root))
+        try:
+            session.kube.patch_ingressroute(namespace=root[0], name=root[1],
+                                            ops=patch_ops(plan, root))
+        except Conflict as exc:
+            raise conflict_error(session, plan, root, done) from exc
+        done.append(f"{root[0]}/{root[1]}")
         session.note(f"ingressroute {root[0]}/{root[1]} patched")
+
+
+def conflict_error(session: Any, plan: SwitchPlan, root: Any, done: list[str]) -> Exception:
+    """The root changed between our read and the patch: its `test` ops failed, so nothing
+    was written to it. Say what we expected and what is there now."""
+    from kubectl_contour.errors import Conflict, PluginError
+    from kubectl_contour.objects import routes_of
+
+    expected = [c for c in plan.changes if c.root == root]
+    try:
+        now = routes_of(session.kube.get_ingressroute(namespace=root[0], name=root[1]))
+    except PluginError:
+        now = []
+    found = []
+    for c in expected:
+        route = now[c.index] if c.index < len(now) else None
+        have = ("no such route" if route is None else
+                f"match {route.get('match')!r}, delegate {route.get('delegate') or 'none'}")
+        found.append(f"route {c.index}: expected match {c.match!r}, delegate {c.old}; "
+                     f"now {have}")
+    patched = f"; already patched: {', '.join(done)}" if done else ""
+    return Conflict(f"IngressRoute {root[0]}/{root[1]} changed since it was read, so it was "
+                    f"not patched ({'; '.join(found)}){patched}",
+                    hint="run the switch again to plan it against the current objects")
 
 
 def wait_for_envoy(session: Any, after: Any, plan: SwitchPlan, *, timeout: float,

@@ -34,8 +34,10 @@ class EnvoyView:
 
 
 def node_types(debug: dict[str, Any], node: str) -> dict[str, Any] | None:
+    """The node's per-type state, or None when it is not connected to the controller (the
+    controller keeps disconnected nodes for a while, with `connected: false`)."""
     for entry in debug.get("nodes") or []:
-        if entry.get("node") == node:
+        if entry.get("node") == node and entry.get("connected", True) is not False:
             return dict(entry.get("types") or {})
     return None
 
@@ -73,6 +75,8 @@ def diff_row(node: str, kind: str, serving: str, state: dict[str, Any],
                        detail=f"Envoy holds {row.envoy}, the controller saw {acked!r} acked")
     if serving and acked != serving:
         return replace(row, state="stale", detail=f"serving {serving}, Envoy acked {acked!r}")
+    if not held and kind == "endpoints" and acked:
+        return replace(row, detail="Envoy's dump has no EDS versions: acked version checked")
     return row
 
 

@@ -50,13 +50,42 @@ def redact_key(item: Any) -> Any:
     return REDACTED
 
 
+def dump_type(config: dict[str, Any]) -> str:
+    """`envoy.admin.v3.RoutesConfigDump` → `RoutesConfigDump`; a per-resource entry
+    (`...RoutesConfigDump.DynamicRouteConfig`) → `RoutesConfigDump.DynamicRouteConfig`."""
+    name = str(config.get("@type", "")).rsplit("/", 1)[-1]
+    return name.removeprefix("envoy.admin.v3.")
+
+
 def section(dump: dict[str, Any], kind: str) -> dict[str, Any]:
-    """The `configs[]` entry of one type (matched by its @type suffix), or {}."""
-    suffix = DUMP_TYPES[kind]
+    """The `configs[]` entry of one type, or {}. The type must match exactly: a real Envoy
+    also dumps `ScopedRoutesConfigDump`, which merely ends like `RoutesConfigDump`.
+
+    `/config_dump?resource=FIELD` answers one `configs[]` entry per resource instead (typed
+    `<Dump>.<Resource>`); those are gathered back under FIELD, so callers read both shapes
+    the same way."""
+    wanted = DUMP_TYPES[kind]
+    gathered: dict[str, list[dict[str, Any]]] = {}
     for config in dump.get("configs") or []:
-        if str(config.get("@type", "")).endswith(suffix):
+        found = dump_type(config)
+        if found == wanted:
             return dict(config)
-    return {}
+        if found in RESOURCE_FIELDS and found.startswith(wanted + "."):
+            gathered.setdefault(RESOURCE_FIELDS[found], []).append(config)
+    return dict(gathered)
+
+
+RESOURCE_FIELDS = {
+    "ListenersConfigDump.DynamicListener": "dynamic_listeners",
+    "ClustersConfigDump.DynamicCluster": "dynamic_active_clusters",
+    "ClustersConfigDump.StaticCluster": "static_clusters",
+    "RoutesConfigDump.DynamicRouteConfig": "dynamic_route_configs",
+    "RoutesConfigDump.StaticRouteConfig": "static_route_configs",
+    "SecretsConfigDump.DynamicSecret": "dynamic_active_secrets",
+    "EndpointsConfigDump.DynamicEndpointConfig": "dynamic_endpoint_configs",
+    "EndpointsConfigDump.StaticEndpointConfig": "static_endpoint_configs",
+}
+"""`?resource=` entry type → the field of the full dump it comes from."""
 
 
 @dataclass(frozen=True, slots=True)

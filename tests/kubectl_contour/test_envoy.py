@@ -36,6 +36,7 @@ CONFIG_DUMP: dict[str, Any] = {"configs": [
                                           "alt_stat_name": "default_green_80",
                                           "eds_cluster_config": {
                                               "service_name": "default/green/http"}}}]},
+    {"@type": T + "ScopedRoutesConfigDump"},  # a real Envoy dumps it before RoutesConfigDump
     {"@type": T + "RoutesConfigDump", "dynamic_route_configs": [
         {"version_info": "7", "route_config": {"name": "ingress_http", "virtual_hosts": [
             {"name": "blue-green.example.com",
@@ -112,8 +113,13 @@ def admin_url() -> Iterator[str]:
         "/config_dump": CONFIG_DUMP, "/config_dump?include_eds": CONFIG_DUMP,
         "/clusters?format=json": CLUSTERS, "/server_info": {"node": {"id": "envoy-0"}},
         "/debug/xds": DEBUG,
-        "/config_dump?resource=dynamic_route_configs": {"configs": [CONFIG_DUMP["configs"][2]]},
-        "/config_dump?resource=dynamic_active_clusters": {"configs": [CONFIG_DUMP["configs"][1]]},
+        # a real Envoy answers ?resource= with one entry per resource, typed <Dump>.<Resource>
+        "/config_dump?resource=dynamic_route_configs": {"configs": [
+            {"@type": T + "RoutesConfigDump.DynamicRouteConfig", **item}
+            for item in CONFIG_DUMP["configs"][3]["dynamic_route_configs"]]},
+        "/config_dump?resource=dynamic_active_clusters": {"configs": [
+            {"@type": T + "ClustersConfigDump.DynamicCluster", **item}
+            for item in CONFIG_DUMP["configs"][1]["dynamic_active_clusters"]]},
     }
     server = ThreadingHTTPServer(("127.0.0.1", 0), Admin)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

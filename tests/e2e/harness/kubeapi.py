@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import json
 import ssl
+import time
 import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
@@ -90,6 +91,16 @@ class KubeApi:
         headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
         if data is not None:
             headers["Content-Type"] = content_type
+        deadline = time.monotonic() + self.timeout
+        while True:
+            status, answer = self._send(method, path, data, headers)
+            # 429: a new CRD's storage is still initializing; the server says when to retry
+            if status != 429 or time.monotonic() > deadline:
+                return status, answer
+            time.sleep(0.2)
+
+    def _send(self, method: str, path: str, data: bytes | None,
+              headers: dict[str, str]) -> tuple[int, bytes]:
         for attempt in (1, 2):
             conn = self._connection()
             try:

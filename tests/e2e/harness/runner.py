@@ -113,6 +113,7 @@ class ScenarioRun:
         self._own_workdir = workdir is None
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix=f"e2e-{scenario.name}-"))
         self.src = self.workdir / "source"
+        self.workdir.mkdir(parents=True, exist_ok=True)
         self.sink: ObjectSink = sink or FolderSink(self.src)
         self.pool: BackendPool | None = None
         self.controller: Controller | None = None
