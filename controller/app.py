@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from controller.config import Settings
+from controller.config import ConfigError, Settings
 from controller.dag.incremental import IncrementalBuilder
 from controller.dag.model import DAG, Status
 from controller.dag.store import ObjectStore
@@ -222,8 +222,12 @@ def make_source(controller: Controller) -> tuple[Any, list[Callable[[threading.E
     from controller.k8s.status import StatusWriter
     from controller.sources.cluster import ClusterSource, watched_kinds
 
-    client = KubeClient(load_api_client(kubeconfig=settings.kubeconfig,
-                                        incluster=settings.incluster))
+    try:
+        api = load_api_client(kubeconfig=settings.kubeconfig, incluster=settings.incluster)
+    except Exception as err:  # kubernetes raises ConfigException and plain OSErrors here
+        raise ConfigError(f"no cluster to watch ({err}); give --kubeconfig, --incluster, "
+                          "or --source-dir DIR") from err
+    client = KubeClient(api)
     cluster = ClusterSource(client, watched_kinds(settings.builder.root_namespaces))
     controller.watch_stats = cluster.stats
     background: list[Callable[[threading.Event], None]] = []

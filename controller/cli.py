@@ -13,19 +13,20 @@ import typer
 
 from controller.config import (
     BuilderSettings,
+    ConfigError,
     ListenerSettings,
     Settings,
     TLSFiles,
     parse_tls_version,
 )
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Contour: an Envoy xDS controller for IngressRoute and Ingress.")
 
 Opt = typer.Option
 
 
-class UsageError(Exception):
+class UsageError(ConfigError):
     """A flag combination Contour refuses (exit 2 with the message)."""
 
 
@@ -102,6 +103,8 @@ def serve(
 ) -> None:
     """Serve xDS to Envoy from a folder of objects (--source-dir) or a cluster."""
     _setup_logging(debug)
+    if source_dir and not Path(source_dir).is_dir():
+        raise UsageError(f"--source-dir {source_dir}: not a directory")
     cfg = load_config_file(config_path)
     tls_cfg = cfg.get("tls") if isinstance(cfg.get("tls"), dict) else {}
     settings = Settings(
@@ -166,6 +169,6 @@ def main() -> None:
 
     try:
         app()
-    except UsageError as err:
+    except ConfigError as err:
         print(f"contour: {err}", file=sys.stderr)
         raise SystemExit(2) from err

@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+class ConfigError(Exception):
+    """The controller cannot start with what it was given (exit 2 with this message)."""
+
+
 @dataclass(frozen=True, slots=True)
 class BuilderSettings:
     """What the pure DAG builder needs to know about the controller's configuration."""

@@ -71,3 +71,25 @@ def test_bootstrap_partial_tls_is_refused(tmp_path: Path):
 def test_cli_rejects_unknown_output():
     with pytest.raises(UsageError, match="expected yaml or json"):
         runner.invoke(app, ["cli", "-o", "xml", "lds"], catch_exceptions=False)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--source-dir", "/nonexistent"], "--source-dir /nonexistent: not a directory"),
+        (["--kubeconfig", "/nonexistent/kubeconfig"], "no cluster to watch"),
+        ([], "no TLS parameters and --insecure not supplied"),
+    ],
+    ids=["missing-folder", "missing-kubeconfig", "no-tls"],
+)
+def test_serve_startup_errors_are_clear(args, message):
+    import subprocess
+    import sys
+
+    insecure = [] if not args else ["--insecure"]
+    proc = subprocess.run([sys.executable, "-m", "controller", "serve", *insecure, *args,
+                           "--xds-port", "0", "--http-port", "0", "--debug-http-port", "0"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2, proc.stderr
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
