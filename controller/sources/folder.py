@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import os
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,7 +78,9 @@ class FolderSource:
     """Scans `root` and emits events for what changed since the previous scan."""
 
     root: Path
-    interval: float = 0.2
+    interval: float = 0.05
+    """Seconds between scans; stretched to 10x a scan's own cost so a huge folder never
+    takes more than ~10% of a core, while a small one sees a change within ~50 ms."""
     files: dict[Path, FileState] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)  # file → reason, for /debug
     _current: dict[Key, dict[str, Any]] = field(default_factory=dict)
@@ -89,9 +92,12 @@ class FolderSource:
             emit(event)
         emit(Synced("folder"))
         while True:
-            await asyncio.sleep(self.interval)
-            for event in self.scan():
+            started = time.perf_counter()
+            events = self.scan()
+            cost = time.perf_counter() - started
+            for event in events:
                 emit(event)
+            await asyncio.sleep(max(self.interval, 10 * cost))
 
     def scan(self) -> list[ObjectEvent]:
         """Re-read changed files and return the object-level difference."""

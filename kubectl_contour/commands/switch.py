@@ -107,9 +107,8 @@ def confirm(session: Any, *, yes: bool) -> None:
 
 
 def apply(session: Any, plan: SwitchPlan) -> None:
-    from kubectl_contour.queries.switch import patch_ops
-
     from kubectl_contour.errors import Conflict
+    from kubectl_contour.queries.switch import patch_ops
 
     done: list[str] = []
     for root in plan.roots():

@@ -121,10 +121,14 @@ def listener_row(listener: dict[str, Any], version: str) -> tuple[str, ...]:
 
 
 def route_rows(dump: dict[str, Any]) -> Rows:
+    """Route configs and virtual hosts sorted by name (Envoy's dump order is not stable);
+    routes in Envoy's order within a virtual host (the first match wins)."""
     rows = []
-    for item in section(dump, "routes").get("dynamic_route_configs") or []:
+    items = section(dump, "routes").get("dynamic_route_configs") or []
+    for item in sorted(items, key=lambda i: str((i.get("route_config") or {}).get("name", ""))):
         config = item.get("route_config") or {}
-        for vhost in config.get("virtual_hosts") or []:
+        for vhost in sorted(config.get("virtual_hosts") or [],
+                            key=lambda v: str(v.get("name", ""))):
             for route in vhost.get("routes") or []:
                 rows.append((str(config.get("name", "")), ",".join(vhost.get("domains") or []),
                              route_match(route), route_action(route),

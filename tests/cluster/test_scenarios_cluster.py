@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from clusterkit import Identity, contour_identity  # noqa: F401 - fixture
 from harness.certs import HarnessCA
-from harness.kubeapi import KubeApi
+from harness.kubeapi import EtcdKV, KubeApi
 from harness.runner import ScenarioFailure, ScenarioRun
 from harness.scenario import ScenarioError, load, scenario_files, scenarios_dir
 from harness.sinks import WATCHED_KINDS, ClusterSink, delete_owned, host_ip
@@ -68,7 +68,7 @@ def timings() -> Iterator[dict[str, float]]:
 @pytest.mark.parametrize("scenario_file", _PARAMS)
 def test_scenario_in_cluster(scenario_file: Path | None, harness_ca: HarnessCA,
                              cluster_api: KubeApi, contour_identity: Identity,  # noqa: F811
-                             tmp_path: Path, timings: dict[str, float],
+                             control_plane: Any, tmp_path: Path, timings: dict[str, float],
                              request: pytest.FixtureRequest) -> None:
     if scenario_file is None:
         pytest.fail(f"no NNN-*.yaml scenario files in {SCENARIOS_DIR}", pytrace=False)
@@ -78,7 +78,8 @@ def test_scenario_in_cluster(scenario_file: Path | None, harness_ca: HarnessCA,
     except ScenarioError as e:
         pytest.fail(f"scenario cannot be executed by the harness: {e}", pytrace=False)
     delete_owned(cluster_api)  # whatever an interrupted scenario may have left
-    sink = ClusterSink(cluster_api, contour_identity.kubeconfig, host_ip())
+    sink = ClusterSink(cluster_api, contour_identity.kubeconfig, host_ip(),
+                       EtcdKV(f"http://127.0.0.1:{control_plane.etcd_port}"))
     run = ScenarioRun(scenario, harness_ca, tmp_path / "run", sink=sink)
     request.addfinalizer(run.close)
     failure = None
@@ -93,4 +94,5 @@ def test_scenario_in_cluster(scenario_file: Path | None, harness_ca: HarnessCA,
     timings[scenario_file.name] = time.monotonic() - t0
     if failure:
         pytest.fail(failure, pytrace=False)
-    print(f"{scenario_file.name}: {run.timings} | {'; '.join(run.log)}")
+    notes = "".join(f" | NOTE: {n}" for n in sink.notes)
+    print(f"{scenario_file.name}: {run.timings} | {'; '.join(run.log)}{notes}")

@@ -92,6 +92,22 @@ def test_diff_states() -> None:
     assert rows["secrets"].state == "nacked" and "bad key" in rows["secrets"].detail
     missing = diff_rows(DEBUG, [EnvoyView("envoy-9", "pod", CONFIG_DUMP)])
     assert {r.state for r in missing} == {"missing"}
+    gone = {**DEBUG, "nodes": [{**DEBUG["nodes"][0], "connected": False}]}
+    assert {r.state for r in diff_rows(gone, [EnvoyView("envoy-0", "pod", CONFIG_DUMP)])} == {
+        "missing"}
+
+
+def test_sections_as_a_real_envoy_dumps_them() -> None:
+    """ScopedRoutesConfigDump is not RoutesConfigDump; `?resource=` answers per resource."""
+    scoped_first = {"configs": [{"@type": T + "ScopedRoutesConfigDump"},
+                                CONFIG_DUMP["configs"][3]]}
+    assert envoy.section(scoped_first, "routes") == CONFIG_DUMP["configs"][3]
+    per_resource = {"configs": [
+        {"@type": T + "RoutesConfigDump.DynamicRouteConfig", "version_info": "7",
+         "route_config": {"name": "ingress_http"}}]}
+    assert envoy.section(per_resource, "routes") == {
+        "dynamic_route_configs": per_resource["configs"]}
+    assert envoy.section(per_resource, "clusters") == {}
 
 
 class Admin(BaseHTTPRequestHandler):

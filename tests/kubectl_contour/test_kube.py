@@ -1,6 +1,6 @@
 """Cluster mode against a fake API server (plain HTTP, serving the fixture objects): the raw
 list calls, the stored-status column, and `switch --yes` sending one JSON patch with `test`
-ops. The real control-plane tests will be added with the shared `control_plane` fixture."""
+ops. The same commands against a real API server are in test_real_*.py."""
 
 from __future__ import annotations
 
@@ -105,3 +105,33 @@ def test_switch_without_yes_and_no_terminal_is_refused(kubeconfig: str) -> None:
     result = CliRunner().invoke(app, ["--kubeconfig", kubeconfig, "switch", "blue", "green"])
     assert result.exit_code == 2 and "--yes" in result.stderr
     assert FakeAPI.patches == []
+
+
+class ApiException(Exception):
+    def __init__(self, status: int, body: str = "", reason: str = "") -> None:
+        super().__init__(reason)
+        self.status, self.body, self.reason = status, body, reason
+
+
+def test_api_errors_as_a_real_api_server_words_them() -> None:
+    from kubectl_contour.errors import CheckFailed, Conflict, NotFound, Unreachable
+    from kubectl_contour.kube import api_error, upgrade_error
+
+    bare = json.dumps({"kind": "Status", "code": 422, "reason": "Invalid", "details": {},
+                       "message": "the server rejected our request due to an error in our "
+                                  "request"})
+    assert isinstance(api_error(ApiException(422, bare), what="patch"), Conflict)
+    invalid = json.dumps({"kind": "Status", "code": 422, "message": "spec.routes: Invalid",
+                          "details": {"causes": [{"field": "spec.routes"}]}})
+    err = api_error(ApiException(422, invalid), what="patch")
+    assert type(err) is CheckFailed and "spec.routes: Invalid" in err.message
+    assert isinstance(api_error(ApiException(409, "{}"), what="patch"), Conflict)
+    assert isinstance(api_error(ApiException(404), what="get"), NotFound)
+    assert isinstance(api_error(ApiException(403), what="get"), Unreachable)
+    handshake = ApiException(0, reason=(
+        "Handshake status 400 Bad Request -+-+- {'audit-id': 'x'} -+-+- "
+        '{"kind":"Status","status":"Failure","message":"pod p does not have a host assigned",'
+        '"reason":"BadRequest","code":400}\n'))
+    assert upgrade_error(handshake) == "pod p does not have a host assigned (HTTP 400)"
+    assert upgrade_error(ApiException(0, reason="Handshake status 500 -+-+- x")) == \
+        "Handshake status 500"

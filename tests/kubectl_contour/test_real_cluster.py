@@ -28,8 +28,9 @@ VERSION = re.compile(r"\b[0-9a-f]{16}\b")
 
 
 def versions_out(text: str) -> str:
-    """Content-hash versions (16 hex digits) vary with ports and keys: mask them."""
-    return VERSION.sub("<version>" + " " * 7, text)
+    """Content-hash versions (16 hex digits) vary with ports and keys: mask them (same
+    width, so the columns stay where they are)."""
+    return VERSION.sub("<hash-16-digits>", text)
 
 
 def ok(done: Any, code: int = 0) -> Any:

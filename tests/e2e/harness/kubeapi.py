@@ -7,11 +7,15 @@ HTTPS connection (a request costs ~ms, unlike a `kubectl` process).
 
 from __future__ import annotations
 
+import base64
+import datetime
 import http.client
 import json
 import ssl
 import time
 import urllib.parse
+import urllib.request
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -150,3 +154,50 @@ class KubeApi:
         query = {"labelSelector": label_selector} if label_selector else None
         items = self.json("GET", collection_path(kind, namespace), query=query).get("items")
         return list(items or [])
+
+
+@dataclass
+class EtcdKV:
+    """etcd's v3 HTTP/JSON gateway (no etcdctl here): raw puts and compaction, for what the
+    API server cannot be asked to do."""
+
+    url: str  # http://127.0.0.1:PORT
+
+    def call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        req = urllib.request.Request(f"{self.url}{path}", json.dumps(body).encode(),
+                                     {"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return dict(json.loads(r.read()))
+
+    def put(self, key: str, value: bytes) -> int:
+        """Store `value` under `key`; returns the new revision."""
+        out = self.call("/v3/kv/put", {"key": _b64(key.encode()), "value": _b64(value)})
+        return int(out["header"]["revision"])
+
+    def revision(self) -> int:
+        out = self.call("/v3/kv/range", {"key": _b64(b"/"), "limit": 1})
+        return int(out["header"]["revision"])
+
+    def compact(self, revision: int | None = None) -> int:
+        """Compact the history up to `revision` (default: now); returns it."""
+        rev = revision or self.revision()
+        self.call("/v3/kv/compaction", {"revision": str(rev), "physical": True})
+        return rev
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def legacy_ingress_in_etcd(etcd: EtcdKV, obj: dict[str, Any]) -> None:
+    """Store an Ingress the v1 API refuses (a `namespace/name` tls secretName, which
+    Contour of this era accepts) straight into etcd, as a cluster upgraded from
+    extensions/v1beta1 (which did not validate it) still holds it. The API server reads
+    JSON from etcd and its watch shows the object like any other."""
+    meta = obj.setdefault("metadata", {})
+    meta.setdefault("namespace", "default")
+    meta.setdefault("uid", str(uuid.uuid4()))
+    meta.setdefault("creationTimestamp",
+                    datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    obj = {**obj, "apiVersion": "networking.k8s.io/v1", "kind": "Ingress"}
+    etcd.put(f"/registry/ingress/{meta['namespace']}/{meta['name']}", json.dumps(obj).encode())

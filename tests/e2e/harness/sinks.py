@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 import yaml
 
-from .kubeapi import RESOURCES, KubeApi
+from .kubeapi import RESOURCES, EtcdKV, KubeApi, KubeApiError, legacy_ingress_in_etcd
 
 ObjKey = tuple[str, str, str]  # (Kind, namespace ('' for cluster scoped), name)
 StatusRows = tuple[list[dict[str, Any]] | None, str | None]  # (rows, error)
@@ -99,9 +99,12 @@ class ClusterSink:
 
     mode = "cluster"
 
-    def __init__(self, api: KubeApi, controller_kubeconfig: Path, backend_ip: str) -> None:
+    def __init__(self, api: KubeApi, controller_kubeconfig: Path, backend_ip: str,
+                 etcd: EtcdKV | None = None) -> None:
         self.api = api
         self.backend_ip = backend_ip  # non-loopback: see host_ip()
+        self.etcd = etcd
+        self.notes: list[str] = []
         self.kubeconfig = controller_kubeconfig
         self._namespaces: set[str] = {"default"}
 
@@ -111,9 +114,27 @@ class ClusterSink:
             raise ValueError(f"cluster mode cannot store kind {kind!r}")
         if RESOURCES[kind][1]:
             self._ensure_namespace(ns)
-        self.api.apply(self._owned(obj))
+        owned = self._owned(obj)
+        try:
+            self.api.apply(owned)
+        except KubeApiError as e:
+            if not self._legacy_ingress(kind, owned, e):
+                raise
         if kind == "Namespace":
             self._namespaces.add(key[2])
+
+    def _legacy_ingress(self, kind: str, obj: dict[str, Any], err: KubeApiError) -> bool:
+        """networking.k8s.io/v1 refuses a `ns/name` tls secretName; such Ingresses exist
+        in clusters upgraded from extensions/v1beta1: store it the way they got there."""
+        secrets = [t.get("secretName", "") for t in (obj.get("spec") or {}).get("tls") or []]
+        if kind != "Ingress" or err.status != 422 or self.etcd is None \
+                or not any("/" in s for s in secrets) or "secretName" not in str(err):
+            return False
+        legacy_ingress_in_etcd(self.etcd, obj)
+        self.notes.append(f"Ingress {obj['metadata'].get('namespace')}/"
+                          f"{obj['metadata']['name']} stored through etcd (v1 refuses "
+                          f"tls secretName {secrets})")
+        return True
 
     def _owned(self, obj: dict[str, Any]) -> dict[str, Any]:
         out = copy.deepcopy(obj)
