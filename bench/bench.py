@@ -101,6 +101,12 @@ def start_backend(port: int) -> ThreadingHTTPServer:
     """Answers every request with the path it received (prefixRewrite shows there)."""
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # One segment per response, sent at once: unbuffered, the header and body writes
+        # are two segments and Nagle holds the body until Envoy's delayed ACK (~40 ms).
+        # Measured: while Envoy's main thread applies a 10k route table, every poll took
+        # ~45 ms, which hid when the change became visible by up to two polls.
+        wbufsize = -1
+        disable_nagle_algorithm = True
 
         def do_GET(self) -> None:  # noqa: N802
             body = json.dumps({"path": self.path}).encode()

@@ -9,9 +9,11 @@ while a build runs are drained together by the next round.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,6 +66,22 @@ class BuildStats:
     events: int = 0
 
 
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """perf (bench/): what a batch allocates (views, DAG, encoded resources) is live data,
+    not cyclic garbage: during a 10k-object cold start the collector ran 12 times, freed
+    nothing and took ~15% of the time. It resumes after the batch (which the first full
+    build has gc.freeze()d, app.py)."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 class Pipeline:
     """Applies events to the store and the endpoint index, and publishes snapshots.
 
@@ -101,6 +119,10 @@ class Pipeline:
     def process(self, batch: list[Event]) -> None:
         """Apply one batch; rebuild at most once. Never raises: a bad object must not stop
         the controller."""
+        with _gc_paused():
+            self._process(batch)
+
+    def _process(self, batch: list[Event]) -> None:
         routing_changed = endpoints_changed = False
         for event in batch:
             if isinstance(event, Synced):

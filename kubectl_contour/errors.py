@@ -16,7 +16,7 @@ TIMEOUT = 5
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 ok; 1 a check failed, drift found or the change was refused; "
-    "2 usage error; 3 not found; 4 cluster/API unreachable or forbidden; "
+    "2 usage error; 3 not found; 4 cluster, Envoy or controller unreachable, or forbidden; "
     "5 timeout (switch --wait)."
 )
 

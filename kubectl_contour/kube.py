@@ -12,6 +12,7 @@ import json
 import re
 import subprocess
 import threading
+import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,9 +32,23 @@ from kubectl_contour.objects import (
 )
 
 GROUP, VERSION = "contour.heptio.com", "v1beta1"
+CONTOUR_API = f"/apis/{GROUP}/{VERSION}"
 PLURALS = {INGRESSROUTE: "ingressroutes", DELEGATION: "tlscertificatedelegations"}
 REQUEST_TIMEOUT = (5.0, 30.0)
+quote = urllib.parse.quote
 FORWARD_LINE = re.compile(r"Forwarding from 127\.0\.0\.1:(\d+)")
+
+
+class HttpError(Exception):
+    """An API answer with an error status (mapped by api_error like ApiException)."""
+
+    def __init__(self, status: int, body: bytes) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status, self.body = status, body
+
+
+def ingressroute_path(namespace: str, name: str) -> str:
+    return f"{CONTOUR_API}/namespaces/{quote(namespace)}/{PLURALS[INGRESSROUTE]}/{quote(name)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,18 +155,34 @@ class Kube:
         chosen = next((c for c in contexts if c["name"] == self.target.context), active)
         return str(((chosen or {}).get("context") or {}).get("namespace") or "default")
 
-    def _raw(self, call: Callable[..., Any], *args: Any, what: str, **kwargs: Any) -> Any:
+    def request(self, method: str, path: str, *, what: str, query: dict[str, str] | None = None,
+                body: Any = None, content_type: str = "") -> Any:
+        """One API call on raw JSON. The client's generated API classes are not used: they
+        cost ~0.5s to import (pydantic models), more than every call of a command together."""
+        client = self.client
+        headers = {"Accept": "application/json"}
+        if content_type:
+            headers["Content-Type"] = content_type
         try:
-            resp = call(*args, _preload_content=False, _request_timeout=REQUEST_TIMEOUT, **kwargs)
-            return json.loads(resp.data)
+            params = client.param_serialize(method, path, query_params=list((query or {}).items()),
+                                            header_params=headers, body=body,
+                                            auth_settings=["BearerToken"])
+            resp = client.call_api(*params, _request_timeout=REQUEST_TIMEOUT)
+            data = resp.read()
         except PluginError:
             raise
-        except Exception as exc:  # the client raises ApiException, urllib3 and socket errors
+        except Exception as exc:  # urllib3, socket and TLS errors, ApiException
             raise api_error(exc, what=what) from exc
-
-    def _list(self, kind: str, call: Callable[..., Any], *args: Any, optional: bool) -> list[Obj]:
+        if resp.status >= 400:
+            raise api_error(HttpError(resp.status, data), what=what)
         try:
-            items = self._raw(call, *args, what=f"list {kind}").get("items") or []
+            return json.loads(data)
+        except ValueError as exc:
+            raise Unreachable(f"{what}: the API server answered no JSON: {data[:80]!r}") from exc
+
+    def _list(self, kind: str, path: str, *, optional: bool) -> list[Obj]:
+        try:
+            items = self.request("GET", path, what=f"list {kind}").get("items") or []
         except NotFound:
             if optional:  # CRD or API group not installed: nothing of that kind
                 return []
@@ -161,56 +192,36 @@ class Kube:
         return list(items)
 
     def list_all(self) -> list[Obj]:
-        """Every object the builder and the plugin read, in all namespaces."""
-        from kubernetes import client as k
+        """Every object the builder and the plugin read, in all namespaces (listed
+        concurrently: one round trip of latency instead of seven)."""
+        from concurrent.futures import ThreadPoolExecutor
 
-        core, custom = k.CoreV1Api(self.client), k.CustomObjectsApi(self.client)
-        objects: list[Obj] = []
-        for kind, call, args, optional in (
-            (SERVICE, core.list_service_for_all_namespaces, (), False),
-            (SECRET, core.list_secret_for_all_namespaces, (), False),
-            (ENDPOINTS, core.list_endpoints_for_all_namespaces, (), False),
-            (INGRESS, k.NetworkingV1Api(self.client).list_ingress_for_all_namespaces, (), True),
-            (ENDPOINTSLICE, k.DiscoveryV1Api(self.client).list_endpoint_slice_for_all_namespaces,
-             (), True),
-            (INGRESSROUTE, custom.list_cluster_custom_object,
-             (GROUP, VERSION, PLURALS[INGRESSROUTE]), True),
-            (DELEGATION, custom.list_cluster_custom_object,
-             (GROUP, VERSION, PLURALS[DELEGATION]), True),
-        ):
-            objects.extend(self._list(kind, call, *args, optional=optional))
-        return objects
+        lists = [(SERVICE, "/api/v1/services", False), (SECRET, "/api/v1/secrets", False),
+                 (ENDPOINTS, "/api/v1/endpoints", False),
+                 (INGRESS, "/apis/networking.k8s.io/v1/ingresses", True),
+                 (ENDPOINTSLICE, "/apis/discovery.k8s.io/v1/endpointslices", True),
+                 (INGRESSROUTE, f"{CONTOUR_API}/{PLURALS[INGRESSROUTE]}", True),
+                 (DELEGATION, f"{CONTOUR_API}/{PLURALS[DELEGATION]}", True)]
+        self.client  # noqa: B018 - connect (load the kubeconfig) once, before the threads
+        with ThreadPoolExecutor(max_workers=len(lists)) as pool:
+            futures = [pool.submit(self._list, kind, path, optional=optional)
+                       for kind, path, optional in lists]
+            return [obj for f in futures for obj in f.result()]
 
     def patch_ingressroute(self, *, namespace: str, name: str, ops: list[dict[str, Any]]) -> Obj:
-        """The plugin's one write: an RFC 6902 JSON patch; its `test` ops make it atomic.
-        The content type is explicit: the 37.x client would send merge-patch by default."""
-        from kubernetes import client as k
-
-        custom = k.CustomObjectsApi(self.client)
-        result = self._raw(
-            custom.patch_namespaced_custom_object,
-            GROUP, VERSION, namespace, PLURALS[INGRESSROUTE], name, ops,
-            _content_type="application/json-patch+json",
-            what=f"patch IngressRoute {namespace}/{name}",
-        )
-        return dict(result)
+        """The plugin's one write: an RFC 6902 JSON patch; its `test` ops make it atomic."""
+        return dict(self.request("PATCH", ingressroute_path(namespace, name), body=ops,
+                                 content_type="application/json-patch+json",
+                                 what=f"patch IngressRoute {namespace}/{name}"))
 
     def get_ingressroute(self, *, namespace: str, name: str) -> Obj:
-        from kubernetes import client as k
-
-        custom = k.CustomObjectsApi(self.client)
-        return dict(self._raw(custom.get_namespaced_custom_object, GROUP, VERSION, namespace,
-                              PLURALS[INGRESSROUTE], name,
-                              what=f"get IngressRoute {namespace}/{name}"))
+        return dict(self.request("GET", ingressroute_path(namespace, name),
+                                 what=f"get IngressRoute {namespace}/{name}"))
 
     def list_pods(self, *, namespace: str, selector: str) -> list[Obj]:
-        from kubernetes import client as k
-
-        core = k.CoreV1Api(self.client)
-        data = self._raw(
-            core.list_namespaced_pod, namespace, label_selector=selector,
-            what=f"list pods in {namespace} ({selector})",
-        )
+        data = self.request("GET", f"/api/v1/namespaces/{quote(namespace)}/pods",
+                            query={"labelSelector": selector},
+                            what=f"list pods in {namespace} ({selector})")
         return sorted(data.get("items") or [], key=lambda p: p["metadata"]["name"])
 
     def pod_http_get(self, *, namespace: str, pod: str, port: int, path: str,

@@ -19,7 +19,7 @@ builder never touches raw dicts. Nothing here raises on malformed input.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from controller.config import BuilderSettings
 from controller.dag.model import Protocol, Secret, ServicePort
@@ -71,27 +71,27 @@ class StoredService:
 def stored_service(view: ServiceView) -> StoredService:
     a = view.annotations
     protocols = ann.upstream_protocols(a)
-    limits = ServicePort(
-        view.namespace,
-        view.name,
-        0,
-        max_connections=ann.circuit_breaker(a, ann.MAX_CONNECTIONS),
-        max_pending_requests=ann.circuit_breaker(a, ann.MAX_PENDING_REQUESTS),
-        max_requests=ann.circuit_breaker(a, ann.MAX_REQUESTS),
-        max_retries=ann.circuit_breaker(a, ann.MAX_RETRIES),
+    limits = (
+        ann.circuit_breaker(a, ann.MAX_CONNECTIONS),
+        ann.circuit_breaker(a, ann.MAX_PENDING_REQUESTS),
+        ann.circuit_breaker(a, ann.MAX_REQUESTS),
+        ann.circuit_breaker(a, ann.MAX_RETRIES),
     )
     external = view.external_name.lower() if view.type == "ExternalName" else ""
     # An ExternalName Service without a usable DNS name would give Envoy an invalid
     # STRICT_DNS cluster: treat its ports as missing for HTTP routes.
     http_ok = view.type != "ExternalName" or valid_hostname(external)
+    ns, name = view.namespace, view.name
     out = StoredService()
     for p in view.ports:
-        tcp = replace(limits, port=p.port, port_name=p.name)
+        # perf: ServicePort(...) directly, not dataclasses.replace(): a third of a cold
+        # start's Service handling at 10k was replace()'s field introspection.
+        tcp = ServicePort(ns, name, p.port, p.name, Protocol.HTTP1, "", *limits)
         out.tcp_by_number.setdefault(p.port, tcp)
         if not http_ok:
             continue
-        protocol = protocols.get(p.name) or protocols.get(str(p.port), "")
-        http = replace(tcp, protocol=Protocol(protocol), external_name=external)
+        protocol = Protocol(protocols.get(p.name) or protocols.get(str(p.port), ""))
+        http = ServicePort(ns, name, p.port, p.name, protocol, external, *limits)
         out.by_number.setdefault(p.port, http)
         if p.name:
             out.by_name.setdefault(p.name, http)

@@ -231,8 +231,11 @@ class Watcher:
 
 
 def _lines(resp: Any) -> Iterator[dict[str, Any]]:
+    """Watch events as they arrive. read1 returns whatever is there (a chunk of a chunked
+    body, or the bytes a non-chunked stream has sent so far); `stream()` would wait for a
+    full buffer on a response without chunked encoding."""
     buf = b""
-    for chunk in resp.stream(64 * 1024, decode_content=True):
+    while chunk := resp.read1(64 * 1024):
         buf += chunk
         while b"\n" in buf:
             line, buf = buf.split(b"\n", 1)

@@ -84,6 +84,7 @@ class FolderSource:
     files: dict[Path, FileState] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)  # file → reason, for /debug
     _current: dict[Key, dict[str, Any]] = field(default_factory=dict)
+    _holders: dict[Key, set[Path]] = field(default_factory=dict)  # the files defining a key
 
     async def run(self, emit: Callable[[Event], None]) -> None:
         if not self.root.is_dir():
@@ -102,19 +103,19 @@ class FolderSource:
     def scan(self) -> list[ObjectEvent]:
         """Re-read changed files and return the object-level difference."""
         seen = {p: _stamp(p) for p in _walk(self.root)}
-        changed = False
+        touched: set[Key] = set()
         for path in [p for p in self.files if p not in seen]:
-            del self.files[path]
+            touched |= self._forget(path)
             self.errors.pop(str(path), None)
-            changed = True
         for path, stamp in sorted(seen.items()):
             state = self.files.get(path)
             if stamp is None or (state is not None and state.stamp == stamp):
                 continue
-            changed |= self._reload(path, stamp)
-        return self._diff() if changed else []
+            touched |= self._reload(path, stamp)
+        return self._diff(touched)
 
-    def _reload(self, path: Path, stamp: Stamp) -> bool:
+    def _reload(self, path: Path, stamp: Stamp) -> set[Key]:
+        """Read one file; the keys it defined before or defines now (none on an error)."""
         try:
             text = path.read_text(encoding="utf-8")
             objects = parse_documents(text, json_file=path.suffix == ".json")
@@ -126,20 +127,41 @@ class FolderSource:
                 self.files[path].stamp = stamp  # don't re-read until it changes again
             else:
                 self.files[path] = FileState(stamp)
-            return False
+            return set()
         self.errors.pop(str(path), None)
-        self.files[path] = FileState(stamp, {key_of(o): o for o in objects})
-        return True
+        touched = self._forget(path)
+        state = self.files[path] = FileState(stamp, {key_of(o): o for o in objects})
+        for key in state.objects:
+            self._holders.setdefault(key, set()).add(path)
+        return touched | state.objects.keys()
 
-    def _diff(self) -> list[ObjectEvent]:
-        merged: dict[Key, dict[str, Any]] = {}
-        for path in sorted(self.files):  # a later file (by path) wins a duplicated key
-            merged.update(self.files[path].objects)
-        events = [ObjectEvent.delete(*k) for k in sorted(self._current) if k not in merged]
-        events += [ObjectEvent.upsert(o) for k, o in sorted(merged.items())
-                   if self._current.get(k) != o]
-        self._current = merged
-        return events
+    def _forget(self, path: Path) -> set[Key]:
+        state = self.files.pop(path, None)
+        if state is None:
+            return set()
+        for key in state.objects:
+            holders = self._holders[key]
+            holders.discard(path)
+            if not holders:
+                del self._holders[key]
+        return set(state.objects)
+
+    def _diff(self, keys: set[Key]) -> list[ObjectEvent]:
+        """Events for the touched keys only (perf: comparing all 30k objects of the 10k
+        benchmark after a one-line change took ~45 ms). A later file (by path) wins a
+        duplicated key."""
+        deletes, upserts = [], []
+        for key in sorted(keys):
+            holders = self._holders.get(key)
+            if not holders:
+                if self._current.pop(key, None) is not None:
+                    deletes.append(ObjectEvent.delete(*key))
+                continue
+            obj = self.files[max(holders)].objects[key]
+            if self._current.get(key) != obj:
+                self._current[key] = obj
+                upserts.append(ObjectEvent.upsert(obj))
+        return deletes + upserts
 
 
 def _walk(root: Path) -> Iterator[Path]:

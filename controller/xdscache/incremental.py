@@ -88,7 +88,7 @@ class _RouteTable:
             if block is None:
                 names = self._order[i * self.BLOCK:(i + 1) * self.BLOCK]
                 self._blocks[i] = b"".join([framed[n] for n in names])
-        return b"".join([self._head, *cast(list[bytes], self._blocks)])
+        return b"".join([self._head, *cast(list[bytes], self._blocks), rds.TABLE_SETTINGS])
 
 
 class _Refs:

@@ -14,6 +14,9 @@ HTTP_ROUTES = "ingress_http"
 HTTPS_ROUTES = "ingress_https"
 _NAME_FIELD = pb.RouteConfiguration.DESCRIPTOR.fields_by_name["name"].number
 _VHOSTS_FIELD = pb.RouteConfiguration.DESCRIPTOR.fields_by_name["virtual_hosts"].number
+# The table-wide fields (numbers above name's and virtual_hosts'), serialized once: fields
+# go out in number order, so they follow the vhosts.
+TABLE_SETTINGS = envoy_route.route_configuration("").SerializeToString()
 
 
 def envoy_routes(routes: Sequence[model.Route], *, secure: bool) -> list[pb.Route]:
@@ -61,4 +64,5 @@ def route_configuration_bytes(name: str, vhosts: Iterable[bytes]) -> bytes:
     byte-identical to building and serializing the whole message."""
     parts = [length_delimited(_NAME_FIELD, name.encode())]
     parts.extend(length_delimited(_VHOSTS_FIELD, v) for v in vhosts)
+    parts.append(TABLE_SETTINGS)
     return b"".join(parts)

@@ -177,6 +177,7 @@ class World:
         self.api = api
         self.pool = BackendPool(ip=host_ip())
         self.envoy: Envoy | None = None
+        self.ports: Ports | None = None  # the controller Envoy is bootstrapped to
 
     def backend(self, ns: str, svc: str, port: int = 80) -> tuple[str, int]:
         ident = f"{ns}/{svc}:{port}"
@@ -207,6 +208,7 @@ class World:
         return self.envoy
 
     def get(self, host: str, path: str = "/") -> client.Response:
+        assert self.ports is not None, "start_envoy() first"
         opts = client.RequestOptions(host=host, path=path, timeout=5.0)
         return client.request(self.ports.http, opts)
 

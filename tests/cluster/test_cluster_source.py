@@ -17,8 +17,8 @@ the failure modes a real server will not produce on demand, against a scripted o
 
 from __future__ import annotations
 
+import base64
 import json
-import queue
 import threading
 import time
 from collections.abc import Iterator
@@ -213,8 +213,9 @@ def admin_client(control_plane: Any) -> KubeClient:
     return KubeClient(load_api_client(kubeconfig=str(control_plane.kubeconfig)))
 
 
-def test_real_410_relists_and_loses_no_update(control_plane: Any, admin_api: KubeApi,  # noqa: F811
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_real_410_relists_and_loses_no_update(
+        control_plane: Any, admin_api: KubeApi, contour_identity: Identity,  # noqa: F811
+        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cluster, "WATCH_SECONDS", (2, 2))  # a watch that is not refused ends soon
     ns = "gone-test"
     ensure_namespace(admin_api, ns)
@@ -243,6 +244,7 @@ def test_real_410_relists_and_loses_no_update(control_plane: Any, admin_api: Kub
     w.relist()
     assert ev(events) == [(DELETE, "a"), (UPSERT, "b"), (UPSERT, "c")]
     assert events[1].obj["metadata"]["labels"] == {"changed": "yes"}
+    delete_namespace_objects(admin_api, ns)
 
 
 @pytest.fixture
@@ -315,8 +317,6 @@ def test_apiserver_outage_keeps_serving_and_loses_no_update(
 
 
 def _b64(text: str) -> str:
-    import base64
-
     return base64.b64encode(text.encode()).decode()
 
 

@@ -323,6 +323,8 @@ class World:
                 part.stop()
         with contextlib.suppress(Exception):
             self.pool.close()
+        if not os.environ.get("KUBECTL_CONTOUR_KEEP_WORLD"):
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 def write_plugin_wrapper(directory: Path) -> Path:
@@ -382,6 +384,7 @@ def start_world(cp: Any) -> World:
                 part.stop()
         boot_proc.stop()
         pool.close()
+        shutil.rmtree(workdir, ignore_errors=True)
         raise
     try:
         world.wait_for("Envoy routes blue-green.example.com to blue",

@@ -18,8 +18,6 @@ from controller.envoy.core import config_source, duration, socket_address
 KUARD = m.ServicePort("default", "kuard", 80)
 NAMED = m.ServicePort("default", "kuard", 443, port_name="https")
 PLAIN = "default/kuard/80/da39a3ee5e"
-REQUEST_START = """request_headers_to_add {
-  header { key: "x-request-start" value: "t=%START_TIME(%s.%3f)%" } }"""
 
 
 def parse(text: str, message: Message) -> Message:
@@ -39,18 +37,18 @@ def unpack(any_message: pb.Any, message: Message) -> Message:
     [
         pytest.param(
             m.Route("/", clusters=(m.Cluster(KUARD, weight=50),)),
-            f'match {{ prefix: "/" }} route {{ cluster: "{PLAIN}" }} {REQUEST_START}',
+            f'match {{ prefix: "/" }} route {{ cluster: "{PLAIN}" }}',
             id="one cluster, weight ignored",
         ),
         pytest.param(
             m.Route("/[^/]+/invoices(/.*|/?)", clusters=(m.Cluster(KUARD),), regex=True),
             f'match {{ safe_regex {{ regex: "/[^/]+/invoices(/.*|/?)" }} }} '
-            f'route {{ cluster: "{PLAIN}" }} {REQUEST_START}',
+            f'route {{ cluster: "{PLAIN}" }}',
             id="regex is RE2 safe_regex",
         ),
         pytest.param(
             m.Route("/", clusters=(m.Cluster(KUARD),), timeout=m.Timeout.INFINITE),
-            f'match {{ prefix: "/" }} route {{ cluster: "{PLAIN}" timeout {{}} }} {REQUEST_START}',
+            f'match {{ prefix: "/" }} route {{ cluster: "{PLAIN}" timeout {{}} }}',
             id="infinite timeout is 0s",
         ),
         pytest.param(
@@ -62,8 +60,7 @@ def unpack(any_message: pb.Any, message: Message) -> Message:
                 websocket=True,
             ),
             f'match {{ prefix: "/" }} route {{ cluster: "{PLAIN}" timeout {{ seconds: 90 }} '
-            f'prefix_rewrite: "/app" upgrade_configs {{ upgrade_type: "websocket" }} }} '
-            f"{REQUEST_START}",
+            f'prefix_rewrite: "/app" upgrade_configs {{ upgrade_type: "websocket" }} }}',
             id="timeout, rewrite, websocket",
         ),
         pytest.param(
@@ -74,20 +71,19 @@ def unpack(any_message: pb.Any, message: Message) -> Message:
             ),
             f'match {{ prefix: "/" }} route {{ cluster: "{PLAIN}" retry_policy {{ '
             f'retry_on: "5xx" num_retries {{ value: 3 }} per_try_timeout {{ nanos: 500000000 }} '
-            f"}} }} {REQUEST_START}",
+            "} }",
             id="retries",
         ),
         pytest.param(
             m.Route("/", clusters=(m.Cluster(KUARD),), retry=m.RetryPolicy("gateway-error")),
             f'match {{ prefix: "/" }} route {{ cluster: "{PLAIN}" retry_policy {{ '
-            f'retry_on: "gateway-error" }} }} {REQUEST_START}',
+            f'retry_on: "gateway-error" }} }}',
             id="retry without count or per-try timeout",
         ),
         pytest.param(
             m.Route("/", clusters=(m.Cluster(KUARD, strategy="Cookie"),)),
             'match { prefix: "/" } route { cluster: "default/kuard/80/e4f81994fe" hash_policy { '
-            'cookie { name: "X-Contour-Session-Affinity" ttl {} path: "/" } } } '
-            f"{REQUEST_START}",
+            'cookie { name: "X-Contour-Session-Affinity" ttl {} path: "/" } } }',
             id="cookie session affinity",
         ),
     ],
@@ -133,11 +129,20 @@ def test_cookie_hash_policy_when_any_cluster_uses_cookie() -> None:
 
 
 @pytest.mark.parametrize(
-    ("host", "domains"), [("example.com", ["example.com", "example.com:*"]), ("*", ["*"])]
+    ("host", "domains"), [("example.com", ["example.com"]), ("*", ["*"])]
 )
 def test_virtual_host_domains(host: str, domains: list[str]) -> None:
     vhost = er.virtual_host(host, [])
     assert (vhost.name, list(vhost.domains)) == (host, domains)
+
+
+def test_route_configuration_sets_request_start_and_ignores_ports() -> None:
+    # Once per table instead of per route / per vhost: see route_configuration's docstring.
+    want = """name: "ingress_http"
+        request_headers_to_add { header { key: "x-request-start" value: "t=%START_TIME(%s.%3f)%" }
+                                 append_action: APPEND_IF_EXISTS_OR_ADD }
+        ignore_port_in_host_matching: true"""
+    assert er.route_configuration("ingress_http") == parse(want, pb.RouteConfiguration())
 
 
 # -- clusters ----------------------------------------------------------------------------

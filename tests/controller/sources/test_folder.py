@@ -92,3 +92,25 @@ def test_json_and_hidden_files(tmp_path: Path):
     (tmp_path / ".hidden.yaml").write_text(SVC % "h")
     (tmp_path / "notes.txt").write_text(SVC % "t")
     assert ops(src.scan()) == [(UPSERT, "Service", "default", "j")]
+
+
+def test_duplicated_key_later_file_wins_and_earlier_returns(tmp_path: Path):
+    # scan() diffs only the keys of files that changed: a key defined by two files must
+    # still follow the later file (by path), and fall back to the earlier one when the
+    # later one goes away.
+    src = FolderSource(tmp_path)
+    write(tmp_path / "a.yaml", SVC % "s")
+    write(tmp_path / "b.yaml", (SVC % "s").replace("port: 80", "port: 81"))
+    write(tmp_path / "c.yaml", SVC % "other")
+    first = src.scan()
+    assert ops(first) == [(UPSERT, "Service", "default", "other"),
+                          (UPSERT, "Service", "default", "s")]
+    assert first[1].obj["spec"]["ports"] == [{"port": 81}]
+    write(tmp_path / "a.yaml", (SVC % "s").replace("port: 80", "port: 82"))
+    assert src.scan() == []  # the earlier file changed, the later one still wins
+    (tmp_path / "b.yaml").unlink()
+    back = src.scan()
+    assert ops(back) == [(UPSERT, "Service", "default", "s")]
+    assert back[0].obj["spec"]["ports"] == [{"port": 82}]
+    (tmp_path / "a.yaml").unlink()
+    assert ops(src.scan()) == [(DELETE, "Service", "default", "s")]
