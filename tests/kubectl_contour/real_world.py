@@ -5,7 +5,7 @@ subresource), a real Envoy bootstrapped by ``contour bootstrap``, and local HTTP
 (tests/e2e/harness) behind the Services.
 
 The API server refuses loopback addresses in Endpoints and EndpointSlices, so the backends
-listen on this machine's first non-loopback IPv4 address (Envoy reaches them there).
+listen on a test host of our own, a network namespace (tests/e2e/harness/netns.py).
 
 Every `kubectl contour ...` runs through the real kubectl binary, which finds the
 `kubectl-contour` wrapper on PATH (as a user's install would).
@@ -18,12 +18,11 @@ import contextlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +34,7 @@ _E2E = str(ROOT / "tests" / "e2e")
 if _E2E not in sys.path:
     sys.path.insert(0, _E2E)
 
-from harness.backends import Backend, BackendPool  # noqa: E402
+from harness.backends import BackendPool  # noqa: E402
 from harness.certs import HarnessCA  # noqa: E402
 from harness.client import RequestOptions, Response, request  # noqa: E402
 from harness.controller import (  # noqa: E402
@@ -49,6 +48,7 @@ from harness.controller import (  # noqa: E402
 )
 from harness.envoy import Envoy  # noqa: E402
 from harness.procs import ManagedProcess  # noqa: E402
+from harness.sinks import host_ip  # noqa: E402
 
 CRDS = ROOT / "manifests" / "01-crds.yaml"
 NODE = "kubectl-contour-real"
@@ -60,42 +60,6 @@ BACKENDS = ("default/blue:80", "default/green:80", "roots/www:80", "marketing/bl
 
 class WorldError(RuntimeError):
     """A real part of the world could not be started; the message says which and why."""
-
-
-def host_ip() -> str:
-    """This machine's first non-loopback IPv4 address (the API server refuses 127/8)."""
-    candidates: list[str] = []
-    with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.connect(("192.0.2.123", 9))  # no packet is sent: this only picks a route
-        candidates.append(s.getsockname()[0])
-    with contextlib.suppress(OSError):
-        candidates += socket.gethostbyname_ex(socket.gethostname())[2]
-    for ip in candidates:
-        if not ip.startswith("127.") and not ip.startswith("169.254."):
-            return ip
-    raise WorldError("no non-loopback IPv4 address on this machine: the API server refuses "
-                     f"loopback endpoints (candidates: {candidates or 'none'})")
-
-
-class HostBackendPool(BackendPool):
-    """The harness's backends, bound to `ip` instead of 127.0.0.1."""
-
-    def __init__(self, ip: str) -> None:
-        super().__init__()
-        self.ip = ip
-
-    def start(self, specs: Iterable[tuple[str, Any]]) -> list[Backend]:
-        new = [Backend(identity=i, ip=self.ip, tls=leaf) for i, leaf in specs]
-
-        async def go() -> None:
-            for b in new:
-                await b._start()
-
-        self._call(go())
-        for b in new:
-            self.live[b.identity] = b
-            self.all.append(b)
-        return new
 
 
 class ClusterController(Controller):
@@ -164,7 +128,7 @@ def world_objects(ip: str, ports: dict[str, int], tls_crt: bytes,
              addressType="IPv4",
              endpoints=[{"addresses": [ip], "conditions": {"ready": True},
                          "targetRef": {"kind": "Pod", "name": "green-0"}},
-                        {"addresses": ["192.0.2.250"], "conditions": {"ready": False},
+                        {"addresses": ["198.19.255.250"], "conditions": {"ready": False},
                          "targetRef": {"kind": "Pod", "name": "green-1"}}],
              ports=[{"name": "http", "port": ports["default/green:80"]}]),
         _doc("Endpoints", "v1", "roots", "www", subsets=[{
@@ -243,7 +207,7 @@ class World:
     workdir: Path
     ip: str
     ports: Ports
-    pool: HostBackendPool
+    pool: BackendPool
     controller: ClusterController
     envoy: Envoy
     plugin_dir: Path
@@ -354,7 +318,7 @@ def start_world(cp: Any) -> World:
     ports = Ports.allocate()
     boot = workdir / "bootstrap.json"
     boot_proc = start_bootstrap(boot, ports, workdir / "bootstrap.log")
-    pool = HostBackendPool(ip)
+    pool = BackendPool(ip)
     controller: ClusterController | None = None
     envoy: Envoy | None = None
     try:

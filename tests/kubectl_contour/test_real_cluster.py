@@ -131,7 +131,7 @@ def test_endpoints_of_a_service(world: World) -> None:
     rows = json.loads(ok(world.contour("endpoints", "green", "-o", "json")).out)
     port = world.backend_port("default/green:80")
     assert [(r["address"], r["target_port"], r["ready"], r["target"]) for r in rows] == [
-        (world.ip, port, True, "green-0"), ("192.0.2.250", port, False, "green-1")]
+        (world.ip, port, True, "green-0"), ("198.19.255.250", port, False, "green-1")]
     text = ok(world.contour("endpoints", "default/blue")).out.splitlines()
     assert text[0].split() == ["NAMESPACE", "SERVICE", "PORT", "ADDRESS", "TARGET", "PORT",
                                "READY", "TARGET"]

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .certs import Leaf, server_context
+from .netns import NetworkError, backend_network
 
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 ATTEMPT_HEADER = "x-harness-attempt-id"
@@ -301,7 +302,9 @@ class BackendPool:
     """All backends of one scenario, served from one event loop thread."""
 
     def __init__(self, ip: str = "127.0.0.1") -> None:
-        self.ip = ip  # cluster mode: a non-loopback address (the API server refuses 127/8)
+        # cluster mode: the test host's address (netns.py), since the API server refuses
+        # Endpoints in 127/8; the loop thread then lives in that network namespace
+        self.ip = ip
         self._loop = asyncio.new_event_loop()
         self._loop.set_exception_handler(lambda loop, ctx: None)  # TLS/conn noise
         self._thread = threading.Thread(target=self._run, name="e2e-backends", daemon=True)
@@ -310,6 +313,12 @@ class BackendPool:
         self.live: dict[str, Backend] = {}  # identity -> running backend
 
     def _run(self) -> None:
+        if not self.ip.startswith("127."):
+            network = backend_network()
+            if self.ip != network.backend_ip:
+                raise NetworkError(f"backends may listen on loopback or on the test host "
+                                   f"{network.backend_ip}, not {self.ip}")
+            network.enter_in_this_thread()  # before any listening socket exists
         asyncio.set_event_loop(self._loop)
         self._loop.run_forever()
 

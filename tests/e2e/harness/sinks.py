@@ -15,7 +15,6 @@ import contextlib
 import copy
 import os
 import re
-import socket
 import tempfile
 import time
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import Any, Protocol
 import yaml
 
 from .kubeapi import RESOURCES, EtcdKV, KubeApi, KubeApiError, legacy_ingress_in_etcd
+from .netns import backend_network
 
 ObjKey = tuple[str, str, str]  # (Kind, namespace ('' for cluster scoped), name)
 StatusRows = tuple[list[dict[str, Any]] | None, str | None]  # (rows, error)
@@ -102,7 +102,7 @@ class ClusterSink:
     def __init__(self, api: KubeApi, controller_kubeconfig: Path, backend_ip: str,
                  etcd: EtcdKV | None = None) -> None:
         self.api = api
-        self.backend_ip = backend_ip  # non-loopback: see host_ip()
+        self.backend_ip = backend_ip  # the test host: see host_ip()
         self.etcd = etcd
         self.notes: list[str] = []
         self.kubeconfig = controller_kubeconfig
@@ -179,19 +179,9 @@ class ClusterSink:
 
 
 def host_ip() -> str:
-    """This machine's first non-loopback IPv4 address: the API server refuses Endpoints
-    in 127.0.0.0/8, so cluster-mode backends listen here (Envoy reaches them all the same)."""
-    candidates: list[str] = []
-    with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.connect(("192.0.2.123", 9))  # sends nothing: only picks the outgoing address
-        candidates.append(s.getsockname()[0])
-    with contextlib.suppress(OSError):
-        candidates += socket.gethostbyname_ex(socket.gethostname())[2]
-    for ip in candidates:
-        if not ip.startswith(("127.", "169.254.")):
-            return ip
-    raise RuntimeError("no non-loopback IPv4 address: cluster-mode scenarios need one for "
-                       f"their Endpoints (candidates: {candidates or 'none'})")
+    """Where cluster-mode backends listen: the API server refuses Endpoints in 127.0.0.0/8,
+    so they live on a test host of our own (a network namespace, see netns.py)."""
+    return backend_network().backend_ip
 
 
 def delete_owned(api: KubeApi, timeout: float = 30.0) -> None:
