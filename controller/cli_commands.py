@@ -11,17 +11,13 @@ from typing import Annotated
 import typer
 
 from controller.cli import UsageError, app
+from controller.envoy import type_urls as t
 
 cli_app = typer.Typer(help="Print what a running contour serves over xDS.", no_args_is_help=True)
 app.add_typer(cli_app, name="cli")
 
-TYPES = {
-    "lds": "type.googleapis.com/envoy.config.listener.v3.Listener",
-    "rds": "type.googleapis.com/envoy.config.route.v3.RouteConfiguration",
-    "cds": "type.googleapis.com/envoy.config.cluster.v3.Cluster",
-    "eds": "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment",
-    "sds": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret",
-}
+TYPES = {"lds": t.LISTENER_TYPE, "rds": t.ROUTE_TYPE, "cds": t.CLUSTER_TYPE,
+         "eds": t.ENDPOINT_TYPE, "sds": t.SECRET_TYPE}
 
 
 @cli_app.callback()

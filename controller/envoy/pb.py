@@ -93,12 +93,14 @@ from google.protobuf.any_pb2 import Any
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.wrappers_pb2 import BoolValue, UInt32Value
 
-TYPE_PREFIX = "type.googleapis.com/"
-LISTENER_TYPE = TYPE_PREFIX + "envoy.config.listener.v3.Listener"
-ROUTE_TYPE = TYPE_PREFIX + "envoy.config.route.v3.RouteConfiguration"
-CLUSTER_TYPE = TYPE_PREFIX + "envoy.config.cluster.v3.Cluster"
-ENDPOINT_TYPE = TYPE_PREFIX + "envoy.config.endpoint.v3.ClusterLoadAssignment"
-SECRET_TYPE = TYPE_PREFIX + "envoy.extensions.transport_sockets.tls.v3.Secret"
+from controller.envoy.type_urls import (  # noqa: E402, F401 - re-exported
+    CLUSTER_TYPE,
+    ENDPOINT_TYPE,
+    LISTENER_TYPE,
+    ROUTE_TYPE,
+    SECRET_TYPE,
+    TYPE_PREFIX,
+)
 
 __all__ = [
     "CLUSTER_TYPE",

@@ -26,12 +26,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-_PREFIX = "type.googleapis.com/"
-LISTENER = _PREFIX + "envoy.config.listener.v3.Listener"
-ROUTE = _PREFIX + "envoy.config.route.v3.RouteConfiguration"
-CLUSTER = _PREFIX + "envoy.config.cluster.v3.Cluster"
-ENDPOINT = _PREFIX + "envoy.config.endpoint.v3.ClusterLoadAssignment"
-SECRET = _PREFIX + "envoy.extensions.transport_sockets.tls.v3.Secret"
+from controller.envoy.type_urls import CLUSTER_TYPE as CLUSTER
+from controller.envoy.type_urls import ENDPOINT_TYPE as ENDPOINT
+from controller.envoy.type_urls import LISTENER_TYPE as LISTENER
+from controller.envoy.type_urls import ROUTE_TYPE as ROUTE
+from controller.envoy.type_urls import SECRET_TYPE as SECRET
 
 # Make-before-break (xDS protocol, "eventual consistency considerations"): clusters
 # first, then their endpoints, then the secrets listeners will reference, then the

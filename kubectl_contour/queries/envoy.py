@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from controller.envoy import type_urls as t
+
 REDACTED = "[redacted]"
 TYPES = ("listeners", "routes", "clusters", "endpoints", "secrets")
 DUMP_TYPES = {
@@ -18,13 +20,8 @@ DUMP_TYPES = {
     "endpoints": "EndpointsConfigDump",
     "secrets": "SecretsConfigDump",
 }
-TYPE_URLS = {
-    "listeners": "type.googleapis.com/envoy.config.listener.v3.Listener",
-    "routes": "type.googleapis.com/envoy.config.route.v3.RouteConfiguration",
-    "clusters": "type.googleapis.com/envoy.config.cluster.v3.Cluster",
-    "endpoints": "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment",
-    "secrets": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret",
-}
+TYPE_URLS = {"listeners": t.LISTENER_TYPE, "routes": t.ROUTE_TYPE, "clusters": t.CLUSTER_TYPE,
+             "endpoints": t.ENDPOINT_TYPE, "secrets": t.SECRET_TYPE}
 SECRET_KEYS = ("private_key", "tls.key")
 
 
