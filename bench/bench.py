@@ -2,7 +2,7 @@
 
     python -m bench.bench inproc --n 10000 [--changes 20] [--protocol delta|sotw] [--envoy]
     python -m bench.bench folder --n 10000 [--changes 20]
-    python -m bench.bench cluster --n 10000 [--changes 20]       # needs the envtest binaries
+    python -m bench.bench cluster --n 10000 [--changes 20] [--fresh-status]  # envtest, root
 
 inproc: the Controller and its Pipeline driven directly in this process, with the real xDS
   server and a real gRPC ADS client subscribed like Envoy (CDS/EDS/LDS wildcard, RDS by
@@ -15,7 +15,13 @@ folder: `contour serve --source-dir` and a real Envoy as separate processes.
   (a) process start → /healthz ready; (c) file written → first request through Envoy that
   shows the change; (d) Envoy start → first request served (for the last host);
   (e) controller VmRSS and VmHWM.
-cluster: the same against a real kube-apiserver (tests/cluster/controlplane.py).
+cluster: the same as folder against a real kube-apiserver + etcd
+  (tests/cluster/controlplane.py) holding N IngressRoutes, Services and EndpointSlices
+  (loaded before the measurement; the backend listens on a network namespace of the run's
+  own, tests/e2e/harness/netns.py). (a) process start → /healthz 200, i.e. the first
+  snapshot, which the pipeline publishes only after every kind's list (checked: built from
+  N IngressRoutes and N Services, N valid); (c) PATCH of the IngressRoute sent → first
+  request through Envoy that shows the change.
 
 Every measurement prints one JSON line; `--json FILE` appends them there too.
 """
@@ -44,6 +50,8 @@ from pathlib import Path
 from typing import Any
 
 from bench import generate
+
+Obj = dict[str, Any]
 
 # -- small helpers -------------------------------------------------------------------------
 
@@ -99,6 +107,13 @@ def report(result: dict[str, Any], path: str | None) -> None:
 
 def start_backend(port: int) -> ThreadingHTTPServer:
     """Answers every request with the path it received (prefixRewrite shows there)."""
+    server = backend_server("127.0.0.1", port)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def backend_server(ip: str, port: int) -> ThreadingHTTPServer:
+    """The backend's server, bound but not yet serving."""
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         # One segment per response, sent at once: unbuffered, the header and body writes
@@ -118,9 +133,8 @@ def start_backend(port: int) -> ThreadingHTTPServer:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    server = ThreadingHTTPServer((ip, port), Handler)
     server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
 
@@ -330,7 +344,10 @@ async def run_inproc(n: int, changes: int, *, protocol: str = "delta",
             marker = prefix.encode()
             t = time.perf_counter()
             pipeline.queue.put_nowait(event)
-            await client.wait(lambda m=marker: any(m in b for b in client.routes.values()))
+            def carried(m: bytes = marker) -> bool:
+                return any(m in b for b in client.routes.values())
+
+            await client.wait(carried)
             xds_lat.append(time.perf_counter() - t)
             build_lat.append(pipeline.stats.last_build_seconds)
             if envoy is not None:
@@ -399,15 +416,32 @@ def contour_serve(
                 proc.kill()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return round((int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), 2)
+
+
 def measure_serving(proc: subprocess.Popen[bytes], ports: dict[str, int], n: int,
                     started: float, work: Path, change: Callable[[int, str], None],
-                    changes: int, out: dict[str, Any], backend_port: int) -> None:
-    """(a) ready, (d) Envoy first request, (c) changes through Envoy, (e) memory."""
-    ready = wait_until(lambda: http_ok(f"http://127.0.0.1:{ports['metrics']}/healthz"),
-                       timeout=600)
+                    changes: int, out: dict[str, Any],
+                    backend: Callable[[], ThreadingHTTPServer],
+                    on_ready: Callable[[], None] | None = None) -> None:
+    """(a) ready, (d) Envoy first request, (c) changes through Envoy, (e) memory.
+
+    `backend` starts the backend every Service's endpoints point at."""
+    def healthy() -> bool:
+        if proc.poll() is not None:
+            raise RuntimeError(f"contour serve exited ({proc.returncode}); see {work}")
+        return http_ok(f"http://127.0.0.1:{ports['metrics']}/healthz")
+
+    ready = wait_until(healthy, timeout=600)
     out["a_start_to_ready_s"] = round(ready - started, 3)
+    out["a_cpu_s"] = cpu_seconds(proc.pid)
     out["memory_after_ready"] = proc_memory(proc.pid)
-    backend = start_backend(backend_port)
+    if on_ready is not None:
+        on_ready()
+    server = backend()
     envoy = Envoy(ports["xds"], work)
     envoy.http_port = ports["http"]
     try:
@@ -431,7 +465,7 @@ def measure_serving(proc: subprocess.Popen[bytes], ports: dict[str, int], n: int
             out["envoy_memory"] = proc_memory(envoy.proc.pid)
     finally:
         envoy.stop()
-        backend.shutdown()
+        server.shutdown()
 
 
 def run_folder(n: int, changes: int) -> dict[str, Any]:
@@ -448,16 +482,211 @@ def run_folder(n: int, changes: int) -> dict[str, Any]:
 
     started = time.perf_counter()
     with contour_serve(["--source-dir", str(folder)], work) as (proc, ports):
-        measure_serving(proc, ports, n, started, work, change, changes, out, backend_port)
+        measure_serving(proc, ports, n, started, work, change, changes, out,
+                        lambda: start_backend(backend_port))
     return out
 
 
-def run_cluster(n: int, changes: int) -> dict[str, Any]:
-    """Hook for the cluster benchmark (10k IngressRoutes + Services + EndpointSlices through
-    a real kube-apiserver, `contour serve --kubeconfig`): not implemented yet. It would
-    start tests/cluster/controlplane.py's ControlPlane, create the objects, then reuse
-    `contour_serve` and `measure_serving` with a `change` that patches the IngressRoute."""
-    raise SystemExit("bench cluster: not implemented yet (see run_cluster's docstring)")
+# -- cluster: a real kube-apiserver ---------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+IR_API = f"/apis/contour.heptio.com/v1beta1/namespaces/{generate.NAMESPACE}/ingressroutes"
+VALID_STATUS = {"status": {"currentStatus": "valid", "description": "valid IngressRoute"}}
+
+
+def cluster_helpers() -> tuple[Any, Any]:
+    """tests/cluster/controlplane.py and tests/e2e/harness/netns.py, imported under the
+    names the tests use (one `backend_network()` per process, whoever asks first)."""
+    for sub in ("tests/cluster", "tests/e2e"):
+        if str(ROOT / sub) not in sys.path:
+            sys.path.insert(0, str(ROOT / sub))
+    import controlplane  # type: ignore[import-not-found]
+    from harness import netns  # type: ignore[import-not-found]
+
+    return controlplane, netns
+
+
+class AdminApi:
+    """Raw admin requests to the API server, one keep-alive connection per thread."""
+
+    def __init__(self, server: str, token: str, ca_file: Path) -> None:
+        import ssl
+        import urllib.parse
+
+        url = urllib.parse.urlsplit(server)
+        self.host, self.port = url.hostname or "127.0.0.1", url.port or 443
+        self.ctx = ssl.create_default_context(cafile=str(ca_file))
+        self.token = token
+        self.local = threading.local()
+
+    def request(self, method: str, path: str, body: Any = None,
+                content_type: str = "application/json") -> tuple[int, bytes]:
+        data = None if body is None else json.dumps(body).encode()
+        headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json",
+                   "Content-Type": content_type}
+        for attempt in range(8):
+            conn = getattr(self.local, "conn", None)
+            if conn is None:
+                conn = self.local.conn = http.client.HTTPSConnection(
+                    self.host, self.port, context=self.ctx, timeout=60)
+            try:
+                conn.request(method, path, body=data, headers=headers)
+                resp = conn.getresponse()
+                payload = resp.read()
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                self.local.conn = None
+                time.sleep(0.1 * (attempt + 1))
+                continue
+            if resp.status == 429 or resp.status >= 500:  # busy: back off and retry
+                time.sleep(0.2 * (attempt + 1))
+                continue
+            return resp.status, payload
+        raise RuntimeError(f"{method} {path}: API server kept failing")
+
+    def must(self, method: str, path: str, body: Any = None,
+             content_type: str = "application/json") -> None:
+        status, payload = self.request(method, path, body, content_type)
+        if status >= 300 and not (method == "POST" and status == 409):  # 409: exists
+            raise RuntimeError(f"{method} {path}: {status} {payload[:300]!r}")
+
+    def bulk(self, what: str, calls: list[tuple[str, str, Any, str]], workers: int = 8) -> float:
+        """Run the requests on a thread pool; returns the seconds it took."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        t = time.perf_counter()
+        with ThreadPoolExecutor(workers) as pool:
+            for _ in pool.map(lambda c: self.must(*c), calls, chunksize=64):
+                pass
+        took = time.perf_counter() - t
+        print(f"bench cluster: {len(calls)} {what} in {took:.1f} s "
+              f"({len(calls) / max(took, 1e-9):.0f}/s)", file=sys.stderr, flush=True)
+        return took
+
+
+def headless(svc: Obj) -> Obj:
+    """`clusterIP: None`: the controller never reads the cluster IP, and allocating 10k of
+    them is most of the setup (75 Services/s against 1 400 EndpointSlices/s, measured)."""
+    svc["spec"]["clusterIP"] = "None"
+    return svc
+
+
+def load_cluster(api: AdminApi, n: int, ip: str, port: int, *, statuses: bool) -> dict[str, float]:
+    """N Services, N EndpointSlices, N IngressRoutes in namespace `bench` (setup, not
+    measured). With `statuses`, each IngressRoute already carries the status the controller
+    would write, as after an earlier run: the controller then has nothing to write."""
+    ns = generate.NAMESPACE
+    json_ct = "application/json"
+    api.must("POST", "/api/v1/namespaces",
+             {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+    took = {
+        "services": api.bulk("Services", [
+            ("POST", f"/api/v1/namespaces/{ns}/services", headless(generate.service(i)),
+             json_ct) for i in range(n)]),
+        "endpointslices": api.bulk("EndpointSlices", [
+            ("POST", f"/apis/discovery.k8s.io/v1/namespaces/{ns}/endpointslices",
+             generate.endpointslice(i, ip=ip, backend_port=port), json_ct)
+            for i in range(n)]),
+        "ingressroutes": api.bulk("IngressRoutes", [
+            ("POST", IR_API, generate.ingressroute(i), json_ct) for i in range(n)]),
+    }
+    if statuses:
+        took["statuses"] = api.bulk("IngressRoute statuses", [
+            ("PATCH", f"{IR_API}/ir-{i}/status", VALID_STATUS, "application/merge-patch+json")
+            for i in range(n)])
+    return {k: round(v, 1) for k, v in took.items()}
+
+
+def start_netns_backend(network: Any) -> ThreadingHTTPServer:
+    """The backend on the run's own test host: its thread enters the network namespace
+    before binding the namespace's address (netns.py); Envoy reaches it over the veth."""
+    import queue
+
+    made: queue.Queue[ThreadingHTTPServer | BaseException] = queue.Queue()
+
+    def serve() -> None:
+        try:
+            network.enter_in_this_thread()
+            server = backend_server(network.backend_ip, 0)
+        except BaseException as err:  # noqa: BLE001 - handed to the caller
+            made.put(err)
+            return
+        made.put(server)
+        server.serve_forever()
+
+    threading.Thread(target=serve, daemon=True, name="bench-backend").start()
+    got = made.get(timeout=30)
+    if isinstance(got, BaseException):
+        raise got
+    return got
+
+
+def scrape(port: int) -> dict[str, float]:
+    """The controller's /metrics, flattened: {'name{labels}': value}."""
+    import urllib.request
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
+        text = resp.read().decode()
+    out = {}
+    for fam in text_string_to_metric_families(text):
+        for sample in fam.samples:
+            labels = ",".join(f"{k}={v}" for k, v in sorted(sample.labels.items()))
+            out[f"{sample.name}{{{labels}}}" if labels else sample.name] = sample.value
+    return out
+
+
+def run_cluster(n: int, changes: int, *, statuses: bool = True) -> dict[str, Any]:
+    """`contour serve --kubeconfig` against a real kube-apiserver + etcd
+    (tests/cluster/controlplane.py) holding N IngressRoutes, Services and EndpointSlices;
+    the same measurements as `folder`, with a change = a PATCH of the IngressRoute."""
+    controlplane, netns = cluster_helpers()
+    work = Path(tempfile.mkdtemp(prefix="contour-bench-"))
+    out: dict[str, Any] = {"bench": "cluster", "n": n, "statuses_preset": statuses}
+    network = netns.backend_network()
+    backend = start_netns_backend(network)
+    cp = controlplane.ControlPlane()
+    try:
+        cp.start()
+        cp.kubectl("apply", "-f", str(ROOT / "manifests" / "01-crds.yaml"))
+        cp.kubectl("wait", "--for=condition=Established", "--timeout=60s",
+                   "crd/ingressroutes.contour.heptio.com",
+                   "crd/tlscertificatedelegations.contour.heptio.com")
+        api = AdminApi(cp.server, cp.admin_token, cp.ca_file)
+        port = int(backend.server_address[1])
+        out["setup_s"] = load_cluster(api, n, network.backend_ip, port, statuses=statuses)
+
+        def change(i: int, prefix: str) -> None:
+            spec = generate.ingressroute(i, prefix_rewrite=prefix)["spec"]
+            api.must("PATCH", f"{IR_API}/ir-{i}", {"spec": spec},
+                     "application/merge-patch+json")
+
+        def check_complete() -> None:
+            """What the first published snapshot was built from (read right after
+            /healthz turned 200): every object listed, every IngressRoute valid (plus
+            the `default/kubernetes` Service)."""
+            m = scrape(ports["metrics"])
+            got = {"ingressroutes": m.get("contour_objects{kind=IngressRoute}"),
+                   "services": (m.get("contour_objects{kind=Service}") or 0) - 1,
+                   "valid": m.get("contour_ingressroute_status{status=valid}")}
+            out["a_snapshot_built_from"] = got
+            if any(v != n for v in got.values()):
+                raise RuntimeError(f"first snapshot incomplete: {got} (n={n})")
+
+        gc.collect()
+        started = time.perf_counter()
+        with contour_serve(["--kubeconfig", str(cp.kubeconfig)], work) as (proc, ports):
+            measure_serving(proc, ports, n, started, work, change, changes, out,
+                            lambda: backend, on_ready=check_complete)
+            m = scrape(ports["metrics"])
+            out["status_writes"] = int(m.get("contour_status_writes_total", 0))
+            out["watch_restarts"] = int(sum(v for k, v in m.items()
+                                            if k.startswith("contour_watch_restarts_total")))
+    finally:
+        backend.shutdown()
+        cp.stop()
+    return out
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -467,6 +696,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--changes", type=int, default=20)
     parser.add_argument("--protocol", choices=("delta", "sotw"), default="delta")
     parser.add_argument("--envoy", action="store_true", help="inproc: also through Envoy")
+    parser.add_argument("--fresh-status", action="store_true",
+                        help="cluster: IngressRoutes without a status (the controller "
+                             "writes N statuses after its first build)")
     parser.add_argument("--json", help="append the result line to this file")
     args = parser.parse_args(argv)
     if args.mode == "machine":
@@ -477,7 +709,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.mode == "folder":
         result = run_folder(args.n, args.changes)
     else:
-        result = run_cluster(args.n, args.changes)
+        result = run_cluster(args.n, args.changes, statuses=not args.fresh_status)
     report(result, args.json)
 
 

@@ -4,11 +4,13 @@ IngressRoute i (`bench/ir-i`) is the root of `app-i.bench.example.com` and route
 Service `svc-i` port 80, whose Endpoints point at one loopback backend (`--backend-port`),
 so every one of the N virtual hosts, N clusters and N endpoint sets is real and reachable.
 
-Two outputs:
+Outputs:
 - `objects(n)`: the list of raw objects, for in-process benchmarks;
 - `write_folder(dir, n)`: a few large JSON `List` files for `contour serve --source-dir`.
   The first `mutable` IngressRoutes go to a small file of their own (`changing.json`), so
-  a benchmark can rewrite one object without making the folder source re-read the big ones.
+  a benchmark can rewrite one object without making the folder source re-read the big ones;
+- `endpointslice(i, ip=...)`: for a real API server (`bench.bench cluster`), which refuses
+  loopback endpoints, so the backend lives on a test host of the run's own (a netns).
 
     python -m bench.generate DIR --n 10000 [--backend-port 9900]
 """
@@ -62,6 +64,19 @@ def endpoints(i: int, *, backend_port: int = DEFAULT_BACKEND_PORT) -> Obj:
             "addresses": [{"ip": "127.0.0.1"}],
             "ports": [{"name": "http", "port": backend_port}],
         }],
+    }
+
+
+def endpointslice(i: int, *, ip: str, backend_port: int = DEFAULT_BACKEND_PORT) -> Obj:
+    """The cluster form of `endpoints(i)`: one discovery.k8s.io/v1 slice of `svc-i`."""
+    return {
+        "apiVersion": "discovery.k8s.io/v1",
+        "kind": "EndpointSlice",
+        "metadata": {"name": f"svc-{i}-bench", "namespace": NAMESPACE,
+                     "labels": {"kubernetes.io/service-name": f"svc-{i}"}},
+        "addressType": "IPv4",
+        "endpoints": [{"addresses": [ip], "conditions": {"ready": True}}],
+        "ports": [{"name": "http", "port": backend_port, "protocol": "TCP"}],
     }
 
 

@@ -9,6 +9,7 @@ import logging
 import os
 import signal
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -58,6 +59,7 @@ class Controller:
     leader: LeaderElector | None = None
     watch_stats: WatchStats | None = None
     retirer: Retirer = field(init=False)
+    heartbeat: float = field(default_factory=time.monotonic)
     _dirty_services: set[ServiceKey] = field(default_factory=set)
     _eds_names: dict[ServiceKey, frozenset[str]] = field(default_factory=dict)
 
@@ -193,7 +195,8 @@ async def run(controller: Controller, stop: asyncio.Event) -> None:
     try:
         async with asyncio.TaskGroup() as tg:
             tasks = [tg.create_task(pipeline.run()),
-                     tg.create_task(source.run(pipeline.queue.put_nowait))]
+                     tg.create_task(source.run(pipeline.queue.put_nowait)),
+                     tg.create_task(beat(controller))]
             await stop.wait()
             for t in tasks:
                 t.cancel()
@@ -206,6 +209,13 @@ async def run(controller: Controller, stop: asyncio.Event) -> None:
         for w in web:
             w.stop()
         await server.stop(1.0)
+
+
+async def beat(controller: Controller) -> None:
+    """Proves the event loop turns (/livez): a wedged loop stops beating."""
+    while True:
+        controller.heartbeat = time.monotonic()
+        await asyncio.sleep(1.0)
 
 
 def make_source(controller: Controller) -> tuple[Any, list[Callable[[threading.Event], None]]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,9 @@ from controller.xdscache.snapshot import TYPE_URLS
 
 if TYPE_CHECKING:
     from controller.app import Controller
+
+
+LOOP_STALL_SECONDS = 30.0
 
 
 class ControllerCollector(Collector):
@@ -116,7 +120,15 @@ def metrics_routes(controller: Controller) -> dict[str, Any]:
                         503)
         return text("OK\n")
 
-    return {"/metrics": metrics, "/healthz": healthz, "/health": healthz}
+    def livez() -> Response:
+        # liveness, unlike /healthz, ignores the API server: an outage must not get the
+        # controller restarted (it keeps serving the last good configuration meanwhile)
+        stalled = time.monotonic() - controller.heartbeat
+        if stalled > LOOP_STALL_SECONDS:
+            return text(f"event loop stalled for {stalled:.0f}s\n", 503)
+        return text("OK\n")
+
+    return {"/metrics": metrics, "/healthz": healthz, "/health": healthz, "/livez": livez}
 
 
 def debug_routes(controller: Controller) -> dict[str, Any]:

@@ -25,3 +25,13 @@ def test_inproc_bench_runs() -> None:
     json.dumps(result)
     assert result["n"] == 50
     assert result["b_event_to_xds_ms"]["n"] == 3
+
+
+def test_cluster_bench_runs() -> None:
+    """`bench.bench cluster --n 20 --changes 2`: its own control plane (~10-20 s), the
+    backend on the run's network namespace, a real Envoy; no timing assertions."""
+    result = bench.run_cluster(20, 2)
+    json.dumps(result)
+    assert result["a_snapshot_built_from"] == {"ingressroutes": 20, "services": 20, "valid": 20}
+    assert result["c_change_to_envoy_ms"]["n"] == 2
+    assert result["status_writes"] == 0  # statuses preset: nothing to write

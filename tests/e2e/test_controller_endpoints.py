@@ -65,6 +65,7 @@ def test_debug_dag_is_dot(served: Controller):
 
 def test_metrics_and_health(served: Controller):
     assert http_get(served.ports.metrics, "/healthz") == (200, b"OK\n")
+    assert http_get(served.ports.metrics, "/livez") == (200, b"OK\n")
     _, body = http_get(served.ports.metrics, "/metrics")
     text = body.decode()
     assert 'contour_ingressroute_status{status="orphaned"} 1.0' in text
