@@ -17,9 +17,6 @@ if TYPE_CHECKING:
     from kubectl_contour.kube import Kube
     from kubectl_contour.objects import Snapshot
 
-OUTPUTS = ("", "json", "yaml")
-
-
 @dataclass(frozen=True, slots=True)
 class Options:
     """The global flags, as given."""

@@ -37,33 +37,40 @@ class _Secure:
     tcp_proxy: TCPProxy | None = None
 
 
-class _VirtualHosts:
-    """Mutable vhost tables of one build; `freeze` prunes and sorts them (spec §3)."""
+class VirtualHostTables:
+    """Mutable vhost tables of one build (or, incrementally, of one host); `freeze` prunes
+    and sorts them (spec §3)."""
 
     def __init__(self) -> None:
         self.http: dict[str, dict[RouteKey, Route]] = {}
         self.https: dict[str, _Secure] = {}
 
-    def add_http(self, host: str, route: Route) -> None:
-        self.http.setdefault(host, {})[(route.regex, route.match)] = route
-
-    def secure(self, host: str) -> _Secure:
+    def _secure(self, host: str) -> _Secure:
         svh = self.https.get(host)
         if svh is None:
             svh = self.https[host] = _Secure()
         return svh
 
+    def set_tls(self, host: str, secret: Secret, min_tls_version: str) -> None:
+        svh = self._secure(host)
+        svh.secret, svh.min_tls_version = secret, min_tls_version
+
+    def add_routes(self, host: str, http_route: Route | None, https_route: Route | None) -> None:
+        """A later route with the same (is_regex, match) overwrites an earlier one."""
+        if http_route is not None:
+            self.http.setdefault(host, {})[(http_route.regex, http_route.match)] = http_route
+        if https_route is not None:
+            self._secure(host).routes[(https_route.regex, https_route.match)] = https_route
+
     def add_root(self, result: RootResult) -> None:
         if not result.host:
             return
         if result.secret is not None:
-            svh = self.secure(result.host)
-            svh.secret, svh.min_tls_version = result.secret, result.min_tls_version
+            self.set_tls(result.host, result.secret, result.min_tls_version)
         for http_route, https_route in result.routes:
-            self.add_http(result.host, http_route)
-            self.secure(result.host).routes[(https_route.regex, https_route.match)] = https_route
+            self.add_routes(result.host, http_route, https_route)
         if result.tcp_proxy is not None:
-            self.secure(result.host).tcp_proxy = result.tcp_proxy
+            self._secure(result.host).tcp_proxy = result.tcp_proxy
 
     def freeze(self) -> tuple[tuple[VirtualHost, ...], tuple[SecureVirtualHost, ...]]:
         """Insecure vhosts survive with a route; secure ones with a secret or a TCP proxy."""
@@ -85,7 +92,7 @@ def _ordered(routes: dict[RouteKey, Route]) -> tuple[Route, ...]:
 
 
 def build(store: ObjectStore, settings: BuilderSettings) -> DAG:
-    vhosts = _VirtualHosts()
+    vhosts = VirtualHostTables()
     _add_ingresses(store, vhosts)
     statuses = st.StatusCollector()
     reached = _add_ingressroutes(store, settings, vhosts, statuses)
@@ -97,23 +104,19 @@ def build(store: ObjectStore, settings: BuilderSettings) -> DAG:
     return DAG(http=http, https=https, statuses=statuses.result())
 
 
-def _add_ingresses(store: ObjectStore, vhosts: _VirtualHosts) -> None:
+def _add_ingresses(store: ObjectStore, vhosts: VirtualHostTables) -> None:
     """Steps (a) and (b): TLS first, so that step (b) sees every Ingress secure vhost."""
     secure = ingress.secure_vhosts(store)
     for host, (secret, version) in secure.items():
-        svh = vhosts.secure(host)
-        svh.secret, svh.min_tls_version = secret, version
+        vhosts.set_tls(host, secret, version)
     for host, http_route, https_route in ingress.routes(store, secure):
-        if http_route is not None:
-            vhosts.add_http(host, http_route)
-        if https_route is not None:
-            vhosts.secure(host).routes[(https_route.regex, https_route.match)] = https_route
+        vhosts.add_routes(host, http_route, https_route)
 
 
 def _add_ingressroutes(
     store: ObjectStore,
     settings: BuilderSettings,
-    vhosts: _VirtualHosts,
+    vhosts: VirtualHostTables,
     statuses: st.StatusCollector,
 ) -> set[Key]:
     """Step (c); returns the IngressRoutes reached by delegation from a processed root."""

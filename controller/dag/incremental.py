@@ -2,13 +2,13 @@
 
 `build()` in builder.py re-processes every root on every event; at 10k IngressRoutes that
 is ~0.2–0.4 s. This builder keeps each root's `RootResult` together with exactly what its
-processing read from the store (recorded through `_Recorder`), and on the next build
+processing read from the store (recorded through `deps.Recorder`), and on the next build
 re-runs only the roots whose reads were touched. The output equals `build(store)` (the
 tests check it on randomized event sequences):
 
 - a root is processed by the same `ingressroute.process_root`; its dependencies are the
   IngressRoutes, Services and Secrets it looked up (found or not) and the namespaces of
-  the TLS secrets whose delegation it checked;
+  the TLS secrets whose delegation it checked (deps.py);
 - duplicate fqdns are tracked per lower-cased fqdn group: a change to a group re-runs
   its members;
 - the Ingress layer (few objects in practice) is recomputed whole when an Ingress, a
@@ -25,21 +25,21 @@ can re-encode only those.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import cast
 
 from controller.config import BuilderSettings
 from controller.dag import ingress, ingressroute
 from controller.dag import status as st
-from controller.dag.builder import _VirtualHosts
+from controller.dag.builder import VirtualHostTables
+from controller.dag.deps import Deps, ReadersIndex, Recorder
 from controller.dag.ingressroute import RootResult
 from controller.dag.model import (
     DAG,
     Route,
     Secret,
     SecureVirtualHost,
-    ServicePort,
     Status,
     VirtualHost,
 )
@@ -50,91 +50,13 @@ from controller.k8s.objects import (
     SECRET,
     SERVICE,
     TLS_CERTIFICATE_DELEGATION,
-    IngressRouteView,
     Key,
 )
 
 HostRoutes = list[tuple[Route | None, Route | None]]
 
-
-@dataclass(slots=True)
-class Deps:
-    """What one root's processing read from the store."""
-
-    ingressroutes: set[Key] = field(default_factory=set)
-    services: set[Key] = field(default_factory=set)
-    secrets: set[Key] = field(default_factory=set)
-    delegation_namespaces: set[str] = field(default_factory=set)
-
-
-class _RecordingRoutes:
-    __slots__ = ("_routes", "_seen")
-
-    def __init__(self, routes: dict[Key, IngressRouteView], seen: set[Key]) -> None:
-        self._routes, self._seen = routes, seen
-
-    def get(self, key: Key) -> IngressRouteView | None:
-        self._seen.add(key)
-        return self._routes.get(key)
-
-
-class _Recorder:
-    """The store's read API as `process_root` uses it, recording every key looked up."""
-
-    __slots__ = ("_store", "deps", "ingressroutes")
-
-    def __init__(self, store: ObjectStore, deps: Deps) -> None:
-        self._store, self.deps = store, deps
-        self.ingressroutes = _RecordingRoutes(store.ingressroutes, deps.ingressroutes)
-
-    def service_port(self, key: Key, port: int) -> ServicePort | None:
-        self.deps.services.add(key)
-        return self._store.service_port(key, port)
-
-    def service_port_named(self, key: Key, name: str) -> ServicePort | None:
-        self.deps.services.add(key)
-        return self._store.service_port_named(key, name)
-
-    def tcp_service_port(self, key: Key, port: int) -> ServicePort | None:
-        self.deps.services.add(key)
-        return self._store.tcp_service_port(key, port)
-
-    def tls_secret(self, key: Key, namespace: str) -> tuple[Secret | None, bool]:
-        self.deps.secrets.add(key)
-        self.deps.delegation_namespaces.add(key[0])
-        return self._store.tls_secret(key, namespace)
-
-    def ca_certificate(self, key: Key) -> bytes:
-        self.deps.secrets.add(key)
-        return self._store.ca_certificate(key)
-
-
-class _Index:
-    """dependency → the roots that read it."""
-
-    __slots__ = ("_by",)
-
-    def __init__(self) -> None:
-        self._by: dict[object, set[Key]] = {}
-
-    def add(self, deps: Iterable[object], root: Key) -> None:
-        for d in deps:
-            found = self._by.get(d)
-            if found is None:
-                self._by[d] = {root}
-            else:
-                found.add(root)
-
-    def discard(self, deps: Iterable[object], root: Key) -> None:
-        for d in deps:
-            found = self._by.get(d)
-            if found is not None:
-                found.discard(root)
-                if not found:
-                    del self._by[d]
-
-    def get(self, dep: object) -> set[Key]:
-        return self._by.get(dep, set())
+_INGRESS_INPUTS = frozenset({INGRESS, SERVICE, SECRET, TLS_CERTIFICATE_DELEGATION})
+"""Kinds the Ingress layer reads: a change to any of them recomputes it."""
 
 
 @dataclass(slots=True)
@@ -200,10 +122,7 @@ class IncrementalBuilder:
         self._first = True
         self._touched: set[tuple[str, Key]] = set()
         self._processed: dict[Key, _Processed] = {}
-        self._by_ingressroute = _Index()
-        self._by_service = _Index()
-        self._by_secret = _Index()
-        self._by_delegation_ns = _Index()
+        self._readers = ReadersIndex()
         # duplicate fqdns
         self._fqdn_of: dict[Key, str] = {}
         self._groups: dict[str, set[Key]] = {}
@@ -247,21 +166,12 @@ class IncrementalBuilder:
             for key in roots:
                 self._regroup(key, groups)
         for kind, key in () if self._first else self._touched:
+            roots |= self._readers.readers(kind, key)
             if kind == INGRESSROUTE:
                 roots.add(key)
-                roots |= self._by_ingressroute.get(key)
                 status_keys.add(key)
                 self._regroup(key, groups)
-            elif kind == SERVICE:
-                roots |= self._by_service.get(key)
-                ingress_dirty = True
-            elif kind == SECRET:
-                roots |= self._by_secret.get(key)
-                ingress_dirty = True
-            elif kind == TLS_CERTIFICATE_DELEGATION:
-                roots |= self._by_delegation_ns.get(key[0])
-                ingress_dirty = True
-            elif kind == INGRESS:
+            elif kind in _INGRESS_INPUTS:
                 ingress_dirty = True
         self._touched.clear()
         self._first = False
@@ -325,17 +235,12 @@ class IncrementalBuilder:
             return
         deps = Deps()
         deps.ingressroutes.add(key)
-        result = ingressroute.process_root(
-            view, cast(ObjectStore, _Recorder(self.store, deps)), self.settings
-        )
+        result = ingressroute.process_root(view, Recorder(self.store, deps), self.settings)
         new = self._processed[key] = _Processed(result, deps)
         self._index(key, new, hosts, status_keys)
 
     def _index(self, key: Key, p: _Processed, hosts: set[str], status_keys: set[Key]) -> None:
-        self._by_ingressroute.add(p.deps.ingressroutes, key)
-        self._by_service.add(p.deps.services, key)
-        self._by_secret.add(p.deps.secrets, key)
-        self._by_delegation_ns.add(p.deps.delegation_namespaces, key)
+        self._readers.add(p.deps, key)
         for k in p.result.reached:
             self._reached_by[k] = self._reached_by.get(k, 0) + 1
         for k in p.result.statuses:
@@ -347,10 +252,7 @@ class IncrementalBuilder:
         status_keys.update(p.result.statuses)
 
     def _unindex(self, key: Key, p: _Processed, hosts: set[str], status_keys: set[Key]) -> None:
-        self._by_ingressroute.discard(p.deps.ingressroutes, key)
-        self._by_service.discard(p.deps.services, key)
-        self._by_secret.discard(p.deps.secrets, key)
-        self._by_delegation_ns.discard(p.deps.delegation_namespaces, key)
+        self._readers.discard(p.deps, key)
         for k in p.result.reached:
             n = self._reached_by[k] - 1
             if n:
@@ -388,16 +290,12 @@ class IncrementalBuilder:
 
     def _replay(self, host: str) -> bool:
         """Rebuild one host's vhosts; True when either changed."""
-        vhosts = _VirtualHosts()
+        vhosts = VirtualHostTables()
         tls = self._ingress_secure.get(host)
         if tls is not None:
-            svh = vhosts.secure(host)
-            svh.secret, svh.min_tls_version = tls
+            vhosts.set_tls(host, *tls)
         for r80, r443 in self._ingress_routes.get(host, ()):
-            if r80 is not None:
-                vhosts.add_http(host, r80)
-            if r443 is not None:
-                vhosts.secure(host).routes[(r443.regex, r443.match)] = r443
+            vhosts.add_routes(host, r80, r443)
         root = self._host_root.get(host)
         if root is not None:
             vhosts.add_root(self._processed[root].result)

@@ -26,7 +26,8 @@ from controller.dag.model import Cluster, RetryPolicy, Route, Secret, ServicePor
 from controller.dag.secrets import split_secret
 from controller.dag.store import ObjectStore
 from controller.k8s import annotations as ann
-from controller.k8s.objects import BackendView, IngressView, valid_hostname
+from controller.k8s.objects import valid_hostname
+from controller.k8s.views import BackendView, IngressView
 
 REGEX_CHARS = frozenset("^+*[]%")
 RE2_MAX_PROGRAM_SIZE = 100

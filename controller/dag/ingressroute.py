@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from typing import Protocol as TypingProtocol
 
 from controller.config import BuilderSettings
 from controller.dag import status as st
@@ -22,21 +23,20 @@ from controller.dag.model import (
     RetryPolicy,
     Route,
     Secret,
+    ServicePort,
     Status,
     TCPProxy,
     UpstreamValidation,
 )
 from controller.dag.secrets import split_secret
-from controller.dag.store import ObjectStore
 from controller.k8s import annotations as ann
-from controller.k8s.objects import (
+from controller.k8s.objects import Key, valid_hostname
+from controller.k8s.views import (
     HealthCheckView,
     IngressRouteView,
     IRRouteView,
     IRServiceView,
-    Key,
     RetryView,
-    valid_hostname,
 )
 
 MAX_DEPTH = 64
@@ -47,6 +47,26 @@ lattice of them could otherwise take exponential time."""
 MAX_RETRIES = 2**32 - 1
 
 _CycleText = Callable[[Iterable[Key]], str]
+
+
+class IngressRouteLookup(TypingProtocol):
+    def get(self, key: Key, /) -> IngressRouteView | None: ...
+
+
+class RootReads(TypingProtocol):
+    """What `process_root` reads: the `ObjectStore`, or a recorder of its reads
+    (deps.Recorder) for the incremental builder."""
+
+    @property
+    def ingressroutes(self) -> IngressRouteLookup: ...
+
+    def service_port(self, key: Key, port: int) -> ServicePort | None: ...
+
+    def tcp_service_port(self, key: Key, port: int) -> ServicePort | None: ...
+
+    def tls_secret(self, key: Key, namespace: str) -> tuple[Secret | None, bool]: ...
+
+    def ca_certificate(self, key: Key) -> bytes: ...
 
 
 @dataclass(slots=True)
@@ -85,7 +105,7 @@ def duplicate_fqdns(views: Iterable[IngressRouteView]) -> list[Status]:
 
 
 def process_root(
-    root: IngressRouteView, store: ObjectStore, settings: BuilderSettings
+    root: IngressRouteView, store: RootReads, settings: BuilderSettings
 ) -> RootResult:
     """Root checks in upstream order (§1.2 step 3), then TLS, then tcpproxy or routes."""
     result = RootResult(root.key)
@@ -110,7 +130,7 @@ def process_root(
 
 
 def _attach_tls(
-    root: IngressRouteView, store: ObjectStore, result: RootResult
+    root: IngressRouteView, store: RootReads, result: RootResult
 ) -> tuple[bool, bool]:
     """(enforce TLS, passthrough) — §1.3. A TLS error is recorded but processing goes on."""
     tls = root.tls
@@ -146,7 +166,7 @@ class _Walk:
     __slots__ = ("store", "result", "host", "enforce_tls", "permit_insecure", "path", "visits")
 
     def __init__(
-        self, store: ObjectStore, settings: BuilderSettings, result: RootResult, enforce_tls: bool
+        self, store: RootReads, settings: BuilderSettings, result: RootResult, enforce_tls: bool
     ) -> None:
         self.store, self.result, self.host = store, result, result.host
         self.enforce_tls = enforce_tls

@@ -19,7 +19,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from controller.dag.model import Secret
-from controller.k8s.objects import DelegationView, Key, as_dict, as_str, key_of
+from controller.k8s.objects import Key, as_dict, as_str, key_of
+from controller.k8s.views import DelegationView
 
 TLS_TYPE = "kubernetes.io/tls"
 SERVICE_ACCOUNT_TOKEN_TYPE = "kubernetes.io/service-account-token"

@@ -129,17 +129,21 @@ def prefix_mismatch(match: str, parent: str) -> str:
     )
 
 
+def _route_service(match: str, service: str) -> str:
+    """The prefix of every problem with one service of one route."""
+    return f"route {go_quote(match)}: service {go_quote(service)}: "
+
+
+def _chain(path: Iterable[Key]) -> str:
+    return " -> ".join(f"{ns}/{name}" for ns, name in path)
+
+
 def port_range(match: str, service: str) -> str:
-    return (
-        f"route {go_quote(match)}: service {go_quote(service)}: port must be in the range 1-65535"
-    )
+    return _route_service(match, service) + "port must be in the range 1-65535"
 
 
 def negative_weight(match: str, service: str) -> str:
-    return (
-        f"route {go_quote(match)}: service {go_quote(service)}: "
-        "weight must be greater than or equal to zero"
-    )
+    return _route_service(match, service) + "weight must be greater than or equal to zero"
 
 
 def service_missing(service: str, port: int) -> str:
@@ -147,25 +151,23 @@ def service_missing(service: str, port: int) -> str:
 
 
 def ca_secret(match: str, service: str) -> str:
-    return (
-        f"route {go_quote(match)}: service {go_quote(service)}: "
+    return _route_service(match, service) + (
         "upstreamValidation requested but secret not found or misconfigured"
     )
 
 
 def subject_name(match: str, service: str) -> str:
-    return (
-        f"route {go_quote(match)}: service {go_quote(service)}: "
+    return _route_service(match, service) + (
         "upstreamValidation requested but subject alt name not found or misconfigured"
     )
 
 
 def route_cycle(path: Iterable[Key]) -> str:
-    return "route creates a delegation cycle: " + " -> ".join(f"{ns}/{n}" for ns, n in path)
+    return "route creates a delegation cycle: " + _chain(path)
 
 
 def tcpproxy_cycle(path: Iterable[Key]) -> str:
-    return "tcpproxy creates a delegation cycle: " + " -> ".join(f"{ns}/{n}" for ns, n in path)
+    return "tcpproxy creates a delegation cycle: " + _chain(path)
 
 
 def tcpproxy_service_missing(namespace: str, service: str, port: int) -> str:
@@ -183,10 +185,7 @@ TCPPROXY_EMPTY = "tcpproxy: must specify services or a delegate"
 
 
 def weight_too_large(match: str, service: str) -> str:
-    return (
-        f"route {go_quote(match)}: service {go_quote(service)}: "
-        f"weight must be less than or equal to {MAX_WEIGHT}"
-    )
+    return _route_service(match, service) + f"weight must be less than or equal to {MAX_WEIGHT}"
 
 
 def total_weight_too_large(match: str) -> str:
@@ -209,9 +208,9 @@ def bad_prefix_rewrite(match: str) -> str:
 
 
 def bad_health_check(match: str, service: str) -> str:
-    return (
-        f"route {go_quote(match)}: service {go_quote(service)}: healthCheck path must start "
-        'with "/", and path and host must contain no whitespace or control characters'
+    return _route_service(match, service) + (
+        'healthCheck path must start with "/", and path and host must contain no whitespace '
+        "or control characters"
     )
 
 

@@ -37,22 +37,24 @@ from controller.k8s.objects import (
     SECRET,
     SERVICE,
     TLS_CERTIFICATE_DELEGATION,
+    Key,
+    Obj,
+    annotations_of,
+    as_dict,
+    key_of,
+    kind_of,
+    valid_hostname,
+)
+from controller.k8s.views import (
     DelegationView,
     IngressRouteView,
     IngressView,
-    Key,
-    Obj,
     ServiceView,
-    annotations_of,
-    as_dict,
     delegation_views,
     ingress_class_name,
     ingress_view,
     ingressroute_view,
-    key_of,
-    kind_of,
     service_view,
-    valid_hostname,
 )
 
 _VOLATILE_METADATA = ("resourceVersion", "managedFields", "generation")

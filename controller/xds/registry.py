@@ -85,9 +85,6 @@ class NodeRegistry:
     def connected_nodes(self) -> int:
         return sum(1 for n in self._nodes.values() if n.connected)
 
-    def nack_log(self) -> list[Nack]:
-        return sorted((n for s in self._nodes.values() for n in s.nacks), key=lambda n: n.time)
-
     # --- recording (called by the streams) -----------------------------------------
     def connect(self, node_id: str, cluster: str = "") -> None:
         node = self._nodes.get(node_id) or NodeStatus(node_id)

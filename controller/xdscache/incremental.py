@@ -173,8 +173,7 @@ class IncrementalTranslator:
                 self._apply((_HTTP, host), http.get(host), clusters, secrets)
                 self._apply((_HTTPS, host), https.get(host), clusters, secrets)
         finally:
-            for memo in self._translator._memos:  # per-call memos: shared clusters, secrets
-                memo.rotate()
+            self._translator.end_build()  # the memos of shared clusters and secrets
         self._clusters.settle(sorted(clusters), pb.CLUSTER_TYPE, out)
         self._secrets.settle(sorted(secrets), pb.SECRET_TYPE, out)
         for table in self._tables:
@@ -224,9 +223,9 @@ class IncrementalTranslator:
 
     def _build(self, value: object) -> VhostParts:
         if isinstance(value, model.SecureVirtualHost):
-            return self._translator._https_parts(value)
+            return self._translator.https_parts(value)
         assert isinstance(value, model.VirtualHost)
-        return self._translator._http_parts(value)
+        return self._translator.http_parts(value)
 
     def _update_listeners(self, any_http: bool, out: Update) -> None:
         wanted = dict(self._listeners)

@@ -75,9 +75,6 @@ class TypeSnapshot:
     def version(self) -> str:
         return f"{self.digest:032x}"[:16]
 
-    def sorted_names(self) -> list[str]:
-        return sorted(self.resources)
-
     def replaced(self, bodies: Mapping[str, bytes]) -> TypeSnapshot:
         old = self.resources
         new = {n: _reuse(old.get(n), n, b) for n, b in bodies.items()}

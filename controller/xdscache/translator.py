@@ -92,8 +92,8 @@ class Translator:
 
     def __init__(self, settings: ListenerSettings) -> None:
         self.settings = settings
-        self._http: Memo[model.VirtualHost, VhostParts] = Memo(self._http_parts)
-        self._https: Memo[model.SecureVirtualHost, VhostParts] = Memo(self._https_parts)
+        self._http: Memo[model.VirtualHost, VhostParts] = Memo(self.http_parts)
+        self._https: Memo[model.SecureVirtualHost, VhostParts] = Memo(self.https_parts)
         self._cluster: Memo[ClusterKey, Named] = Memo(self._build_cluster)
         self._secret: Memo[model.Secret, Named] = Memo(self._build_secret)
         self._memos = (self._http, self._https, self._cluster, self._secret)
@@ -111,9 +111,13 @@ class Translator:
             pb.CLUSTER_TYPE: _clusters(http + https),
             pb.SECRET_TYPE: dict(sorted(p.secret for p in https if p.secret is not None)),
         }
+        self.end_build()
+        return out
+
+    def end_build(self) -> None:
+        """Forget the memoized values the build now ending did not use."""
         for memo in self._memos:
             memo.rotate()
-        return out
 
     def misses(self) -> int:
         """How many values were translated (not reused) since this translator was made."""
@@ -136,14 +140,15 @@ class Translator:
             rds.HTTPS_ROUTES: rds.route_configuration_bytes(rds.HTTPS_ROUTES, _vhosts(https)),
         }
 
-    def _http_parts(self, vh: model.VirtualHost) -> VhostParts:
+    def http_parts(self, vh: model.VirtualHost) -> VhostParts:
+        """One vhost's parts, not memoized (its clusters are)."""
         vhost = rds.http_virtual_host(vh)
         return VhostParts(
             vhost=None if vhost is None else _named(vhost, vhost.name),
             clusters=self._clusters_of(c for r in vh.routes for c in r.clusters),
         )
 
-    def _https_parts(self, svh: model.SecureVirtualHost) -> VhostParts:
+    def https_parts(self, svh: model.SecureVirtualHost) -> VhostParts:
         vhost = rds.https_virtual_host(svh)
         chain = lds.https_filter_chain(svh, self.settings)
         refs = [c for r in svh.routes for c in r.clusters]

@@ -85,7 +85,7 @@ def view(dumps: dict[str, dict[str, Any]], kinds: tuple[str, ...], *, rich: bool
         dump = data["config_dump"]
         for kind in kinds:
             rows = (envoy.endpoint_rows(data.get("clusters") or {}) if kind == "endpoints"
-                    else getattr(envoy, f"{kind[:-1]}_rows")(dump))
+                    else envoy.DUMP_ROWS[kind](dump))
             title = f"{name}: {kind}"
             parts.append(table(rows.headers, rows.rows, rich=rich, title=title)
                          if rows.rows else f"{title}: none")

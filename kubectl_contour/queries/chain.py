@@ -18,7 +18,7 @@ from kubectl_contour.objects import (
     routes_of,
     spec_of,
 )
-from kubectl_contour.queries.statuses import Computed
+from kubectl_contour.queries.statuses import Statuses, ingressroute_status
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,10 +68,10 @@ def served_routes(snapshot: Snapshot, root: Key) -> list[Served]:
     return out
 
 
-def chain_links(served: Served, statuses: dict[tuple[str, str, str], Computed]) -> list[ChainLink]:
+def chain_links(served: Served, statuses: Statuses) -> list[ChainLink]:
     links = []
     for key, match in served.links:
-        st = statuses.get((INGRESSROUTE, *key))
+        st = ingressroute_status(statuses, key)
         links.append(ChainLink(INGRESSROUTE, key[0], key[1], match,
                                st.current if st else "", st.description if st else ""))
     return links

@@ -5,7 +5,7 @@ recorded as acked), missing (the Envoy is not connected to the controller)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from kubectl_contour.queries.envoy import TYPE_URLS, TYPES, type_versions
@@ -78,12 +78,6 @@ def diff_row(node: str, kind: str, serving: str, state: dict[str, Any],
     if not held and kind == "endpoints" and acked:
         return replace(row, detail="Envoy's dump has no EDS versions: acked version checked")
     return row
-
-
-def replace(row: DiffRow, **changes: Any) -> DiffRow:
-    import dataclasses
-
-    return dataclasses.replace(row, **changes)
 
 
 def drifted(rows: list[DiffRow]) -> bool:

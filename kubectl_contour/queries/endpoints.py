@@ -13,7 +13,6 @@ from kubectl_contour.objects import (
     Key,
     Obj,
     Snapshot,
-    key_of,
     namespace_of,
     spec_of,
 )
@@ -121,10 +120,3 @@ def service_rows(snapshot: Snapshot, key: Key, *, port: int | None = None) -> li
 
 def ready_count(snapshot: Snapshot, key: Key, *, port: int) -> int:
     return sum(1 for r in service_rows(snapshot, key, port=port) if r.ready)
-
-
-def services_named(snapshot: Snapshot, name: str, *, namespace: str | None) -> list[Key]:
-    return [
-        key_of(s) for s in snapshot.of_kind(SERVICE)
-        if key_of(s)[1] == name and (namespace is None or key_of(s)[0] == namespace)
-    ]

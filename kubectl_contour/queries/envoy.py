@@ -6,6 +6,7 @@ shown or returned, whatever the output format.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -195,6 +196,15 @@ def secret_rows(dump: dict[str, Any]) -> Rows:
         rows.append((str(item.get("name", "")), kind, REDACTED if "tls_certificate" in secret
                      else "-", str(item.get("version_info", ""))))
     return Rows(("name", "kind", "private key", "version"), tuple(sorted(rows)))
+
+
+DUMP_ROWS: dict[str, Callable[[dict[str, Any]], Rows]] = {
+    "listeners": listener_rows,
+    "routes": route_rows,
+    "clusters": cluster_rows,
+    "secrets": secret_rows,
+}
+"""The tables read from /config_dump (endpoints come from /clusters: `endpoint_rows`)."""
 
 
 def type_versions(dump: dict[str, Any], kind: str) -> tuple[str, ...]:

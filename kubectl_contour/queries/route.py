@@ -5,10 +5,10 @@ where it goes, what Envoy answers, and the IngressRoute chain behind it."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from kubectl_contour.objects import INGRESSROUTE, Snapshot, ref
+from kubectl_contour.objects import Snapshot, ref
 from kubectl_contour.queries.chain import (
     ChainLink,
     chain_links,
@@ -18,7 +18,7 @@ from kubectl_contour.queries.chain import (
     served_routes,
 )
 from kubectl_contour.queries.endpoints import service_rows
-from kubectl_contour.queries.statuses import Computed, computed_statuses
+from kubectl_contour.queries.statuses import Statuses, computed_statuses, ingressroute_status
 
 ENVOY_DEFAULT_TIMEOUT = "15s (Envoy default)"
 
@@ -117,12 +117,6 @@ def explain(snapshot: Snapshot, dag: Any, request: Request) -> Explanation:
     return routed(snapshot, statuses, base, chosen)
 
 
-def replace(expl: Explanation, **changes: Any) -> Explanation:
-    import dataclasses
-
-    return dataclasses.replace(expl, **changes)
-
-
 def candidate(route: Any, chosen: Any, path: str) -> Candidate:
     if route is chosen:
         return Candidate(route.match, route.regex, "matched")
@@ -130,7 +124,7 @@ def candidate(route: Any, chosen: Any, path: str) -> Candidate:
     return Candidate(route.match, route.regex, verdict)
 
 
-def routed(snapshot: Snapshot, statuses: dict[tuple[str, str, str], Computed],
+def routed(snapshot: Snapshot, statuses: Statuses,
            base: Explanation, route: Any) -> Explanation:
     req = base.request
     chain = tuple(route_chain(snapshot, statuses, req.host, route))
@@ -193,7 +187,7 @@ def policy_rows(route: Any) -> list[tuple[str, str]]:
             ("http→https redirect", "yes" if route.https_redirect else "no")]
 
 
-def route_chain(snapshot: Snapshot, statuses: dict[tuple[str, str, str], Computed], host: str,
+def route_chain(snapshot: Snapshot, statuses: Statuses, host: str,
                 route: Any) -> list[ChainLink]:
     backends = {(c.service.namespace, c.service.name, c.service.port) for c in route.clusters}
     served = origin_of(snapshot, host=host, match=route.match, backends=backends)
@@ -217,7 +211,7 @@ def no_vhost(snapshot: Snapshot, dag: Any, request: Request, *, problems: tuple[
                        problems=problems, notes=notes)
 
 
-def host_problems(snapshot: Snapshot, statuses: dict[tuple[str, str, str], Computed],
+def host_problems(snapshot: Snapshot, statuses: Statuses,
                   request: Request) -> list[str]:
     """Objects on the way to this request that are not valid: the roots for the host, and
     every object whose delegating routes all prefix the path."""
@@ -230,17 +224,17 @@ def host_problems(snapshot: Snapshot, statuses: dict[tuple[str, str, str], Compu
                 if all(request.path.startswith(m) for _, m in s.links[:i]):
                     on_the_way.append(key)
         for key in on_the_way:
-            st = statuses.get((INGRESSROUTE, *key))
+            st = ingressroute_status(statuses, key)
             if key in seen or (st is not None and st.current == "valid"):
                 continue
             seen.add(key)
-            out.append(f"IngressRoute {ref(key)}: " + (
-                f"{st.current}: {st.description}" if st else "no status (not processed)"))
+            out.append(f"IngressRoute {ref(key)}: "
+                       + (st.summary() if st else "no status (not processed)"))
     return out
 
 
 def dropped_routes(snapshot: Snapshot, dag: Any,
-                   statuses: dict[tuple[str, str, str], Computed],
+                   statuses: Statuses,
                    request: Request, vhost: Any) -> list[str]:
     """Routes declared for this path in the chain that the builder did not serve."""
     served = {r.match for r in vhost.routes}
@@ -249,8 +243,8 @@ def dropped_routes(snapshot: Snapshot, dag: Any,
         for s in served_routes(snapshot, root):
             if request.path.startswith(s.match) and s.match not in served:
                 owner = s.chain[-1]
-                st = statuses.get((INGRESSROUTE, *owner))
-                why = f"{st.current}: {st.description}" if st else "not served"
+                st = ingressroute_status(statuses, owner)
+                why = st.summary() if st else "not served"
                 out.append(f"route {s.match} in {ref(owner)} is not served ({why})")
     return sorted(set(out))
 

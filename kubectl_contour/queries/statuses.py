@@ -15,10 +15,17 @@ class Computed:
     description: str
     vhost: str = ""
 
+    def summary(self) -> str:
+        return f"{self.current}: {self.description}"
 
-def computed_statuses(statuses: Iterable[object]) -> dict[tuple[str, str, str], Computed]:
+
+Statuses = dict[tuple[str, str, str], Computed]
+"""(kind, namespace, name) → the status the builder computed."""
+
+
+def computed_statuses(statuses: Iterable[object]) -> Statuses:
     """First status per object wins, as in the builder (spec §1.8)."""
-    out: dict[tuple[str, str, str], Computed] = {}
+    out: Statuses = {}
     for st in statuses:
         kind = str(getattr(st, "kind", INGRESSROUTE) or INGRESSROUTE)
         key = (kind, str(getattr(st, "namespace", "")), str(getattr(st, "name", "")))
@@ -26,6 +33,10 @@ def computed_statuses(statuses: Iterable[object]) -> dict[tuple[str, str, str], 
                                      str(getattr(st, "description", "")),
                                      str(getattr(st, "vhost", "") or "")))
     return out
+
+
+def ingressroute_status(statuses: Statuses, key: Key) -> Computed | None:
+    return statuses.get((INGRESSROUTE, *key))
 
 
 def stored_if_different(obj: Obj, computed: Computed | None, *, live: bool) -> tuple[str, str]:

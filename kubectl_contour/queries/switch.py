@@ -15,12 +15,13 @@ from kubectl_contour.objects import (
     Snapshot,
     delegate_key,
     fqdn_of,
+    key_of,
     ref,
     routes_of,
 )
 from kubectl_contour.queries.chain import served_routes
 from kubectl_contour.queries.endpoints import ready_count
-from kubectl_contour.queries.statuses import computed_statuses
+from kubectl_contour.queries.statuses import computed_statuses, ingressroute_status
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +63,7 @@ def plan_switch(snapshot: Snapshot, *, source: Key, target: Key,
         raise CheckFailed(f"FROM and TO are the same IngressRoute ({ref(source)})")
     changes = []
     for obj in snapshot.of_kind(INGRESSROUTE):
-        key = (obj["metadata"].get("namespace") or "default", obj["metadata"]["name"])
+        key = key_of(obj)
         if fqdn_of(obj) is None or (root is not None and key != root):
             continue
         changes.extend(root_changes(obj, key, source=source, target=target))
@@ -112,9 +113,9 @@ def checks(after: Snapshot, dag: Any, plan: SwitchPlan) -> list[Check]:
     statuses = computed_statuses(dag.statuses)
     out = []
     for key in (plan.target, *plan.roots()):
-        st = statuses.get((INGRESSROUTE, *key))
+        st = ingressroute_status(statuses, key)
         ok = st is not None and st.current == "valid"
-        detail = f"{st.current}: {st.description}" if st else "no status computed"
+        detail = st.summary() if st else "no status computed"
         out.append(Check(f"{ref(key)} valid after the switch", ok, detail))
     out.append(endpoints_check(after, plan.target))
     return out

@@ -19,7 +19,12 @@ from kubectl_contour.objects import (
     tls_secret_of,
 )
 from kubectl_contour.queries.endpoints import service_rows
-from kubectl_contour.queries.statuses import Computed, computed_statuses, stored_if_different
+from kubectl_contour.queries.statuses import (
+    Statuses,
+    computed_statuses,
+    ingressroute_status,
+    stored_if_different,
+)
 
 if TYPE_CHECKING:
     from controller.dag.model import DAG
@@ -70,7 +75,7 @@ class TreeView:
 class Context:
     snapshot: Snapshot
     dag: Any
-    statuses: dict[tuple[str, str, str], Computed] = field(default_factory=dict)
+    statuses: Statuses = field(default_factory=dict)
     routes: dict[Key, Obj] = field(default_factory=dict)
     services: dict[Key, Obj] = field(default_factory=dict)
 
@@ -119,7 +124,7 @@ def route_dicts(obj: Obj | None) -> list[dict[str, Any]]:
 
 def ir_node(ctx: Context, key: Key, *, path: tuple[Key, ...]) -> IRNode:
     obj = ctx.routes[key]
-    computed = ctx.statuses.get((INGRESSROUTE, *key))
+    computed = ingressroute_status(ctx.statuses, key)
     stored = stored_if_different(obj, computed, live=ctx.snapshot.live)
     fqdn = fqdn_of(obj) if not path else None
     secret = tls_secret_of(obj) if fqdn is not None else ""

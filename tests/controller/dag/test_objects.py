@@ -8,6 +8,7 @@ import pytest
 from dagkit import ir, route, svc
 
 from controller.k8s import objects as o
+from controller.k8s import views as v
 
 
 @pytest.mark.parametrize(
@@ -39,7 +40,7 @@ def test_key_of(obj: Any, key: o.Key) -> None:
 
 
 def test_ingressroute_view_defaults_delegate_namespace_to_the_holder() -> None:
-    view = o.ingressroute_view(
+    view = v.ingressroute_view(
         ir(
             "r",
             "apps",
@@ -52,7 +53,7 @@ def test_ingressroute_view_defaults_delegate_namespace_to_the_holder() -> None:
     )
     assert view.routes is not None and not view.is_root
     assert [r.delegate for r in view.routes] == [("apps", "child"), ("x", "c"), None]
-    assert view.routes[2].services[0] == o.IRServiceView("s", 80, 0, "")
+    assert view.routes[2].services[0] == v.IRServiceView("s", 80, 0, "")
 
 
 @pytest.mark.parametrize(
@@ -64,11 +65,11 @@ def test_routes_absent_is_not_empty(routes: Any, expected: tuple[()] | None) -> 
     obj = ir("r", fqdn="a.com")
     if routes is not None:
         obj["spec"]["routes"] = routes
-    assert o.ingressroute_view(obj).routes == expected
+    assert v.ingressroute_view(obj).routes == expected
 
 
 def test_ingress_view_accepts_v1beta1_backends() -> None:
-    view = o.ingress_view(
+    view = v.ingress_view(
         {
             "kind": "Ingress",
             "metadata": {"name": "i"},
@@ -88,8 +89,8 @@ def test_ingress_view_accepts_v1beta1_backends() -> None:
         }
     )
     assert [(r.host, [p.backend for p in r.paths]) for r in view.rules] == [
-        ("a.com", [o.BackendView("web", 80, "")]),
-        ("", [o.BackendView("web", None, "http")]),
+        ("a.com", [v.BackendView("web", 80, "")]),
+        ("", [v.BackendView("web", None, "http")]),
     ]
 
 

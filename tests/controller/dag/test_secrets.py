@@ -10,7 +10,7 @@ from dagkit import b64, certificate, delegation, ec_key, pem_key, rsa_key, secre
 
 from controller.dag import secrets
 from controller.dag.secrets import SecretRejected, accept_secret
-from controller.k8s.objects import delegation_views
+from controller.k8s.views import delegation_views
 
 CERT, KEY = tls_pair()
 OTHER_CERT, OTHER_KEY = tls_pair(1)

@@ -1,0 +1,134 @@
+"""What one root's processing read from the store, and which roots read a given object.
+
+`Recorder` stands in for the store while `ingressroute.process_root` runs and writes down
+every key looked up (found or not); `ReadersIndex` turns those records around so that an
+object event finds the roots to re-run (see incremental.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field
+
+from controller.dag.model import Secret, ServicePort
+from controller.dag.store import ObjectStore
+from controller.k8s.objects import INGRESSROUTE, SECRET, SERVICE, TLS_CERTIFICATE_DELEGATION, Key
+from controller.k8s.views import IngressRouteView
+
+
+@dataclass(slots=True)
+class Deps:
+    """What one root's processing read from the store."""
+
+    ingressroutes: set[Key] = field(default_factory=set)
+    services: set[Key] = field(default_factory=set)
+    secrets: set[Key] = field(default_factory=set)
+    delegation_namespaces: set[str] = field(default_factory=set)
+
+
+class _RecordingRoutes:
+    __slots__ = ("_routes", "_seen")
+
+    def __init__(self, routes: dict[Key, IngressRouteView], seen: set[Key]) -> None:
+        self._routes, self._seen = routes, seen
+
+    def get(self, key: Key) -> IngressRouteView | None:
+        self._seen.add(key)
+        return self._routes.get(key)
+
+
+class Recorder:
+    """The store's read API as `process_root` uses it (`ingressroute.RootReads`), recording
+    every key looked up."""
+
+    __slots__ = ("_store", "deps", "_ingressroutes")
+
+    def __init__(self, store: ObjectStore, deps: Deps) -> None:
+        self._store, self.deps = store, deps
+        self._ingressroutes = _RecordingRoutes(store.ingressroutes, deps.ingressroutes)
+
+    @property
+    def ingressroutes(self) -> _RecordingRoutes:
+        return self._ingressroutes
+
+    def service_port(self, key: Key, port: int) -> ServicePort | None:
+        self.deps.services.add(key)
+        return self._store.service_port(key, port)
+
+    def tcp_service_port(self, key: Key, port: int) -> ServicePort | None:
+        self.deps.services.add(key)
+        return self._store.tcp_service_port(key, port)
+
+    def tls_secret(self, key: Key, namespace: str) -> tuple[Secret | None, bool]:
+        self.deps.secrets.add(key)
+        self.deps.delegation_namespaces.add(key[0])
+        return self._store.tls_secret(key, namespace)
+
+    def ca_certificate(self, key: Key) -> bytes:
+        self.deps.secrets.add(key)
+        return self._store.ca_certificate(key)
+
+
+class _Index:
+    """dependency → the roots that read it."""
+
+    __slots__ = ("_by",)
+
+    def __init__(self) -> None:
+        self._by: dict[Hashable, set[Key]] = {}
+
+    def add(self, deps: Iterable[Hashable], root: Key) -> None:
+        for d in deps:
+            found = self._by.get(d)
+            if found is None:
+                self._by[d] = {root}
+            else:
+                found.add(root)
+
+    def discard(self, deps: Iterable[Hashable], root: Key) -> None:
+        for d in deps:
+            found = self._by.get(d)
+            if found is not None:
+                found.discard(root)
+                if not found:
+                    del self._by[d]
+
+    def get(self, dep: Hashable) -> set[Key]:
+        return self._by.get(dep, set())
+
+
+class ReadersIndex:
+    """Each root's last `Deps`, turned around: an object → the roots that read it."""
+
+    __slots__ = ("_ingressroutes", "_services", "_secrets", "_delegation_namespaces")
+
+    def __init__(self) -> None:
+        self._ingressroutes = _Index()
+        self._services = _Index()
+        self._secrets = _Index()
+        self._delegation_namespaces = _Index()
+
+    def add(self, deps: Deps, root: Key) -> None:
+        self._ingressroutes.add(deps.ingressroutes, root)
+        self._services.add(deps.services, root)
+        self._secrets.add(deps.secrets, root)
+        self._delegation_namespaces.add(deps.delegation_namespaces, root)
+
+    def discard(self, deps: Deps, root: Key) -> None:
+        self._ingressroutes.discard(deps.ingressroutes, root)
+        self._services.discard(deps.services, root)
+        self._secrets.discard(deps.secrets, root)
+        self._delegation_namespaces.discard(deps.delegation_namespaces, root)
+
+    def readers(self, kind: str, key: Key) -> set[Key]:
+        """The roots whose processing read the object (a delegation: any secret of its
+        namespace); empty for kinds no root reads."""
+        if kind == INGRESSROUTE:
+            return self._ingressroutes.get(key)
+        if kind == SERVICE:
+            return self._services.get(key)
+        if kind == SECRET:
+            return self._secrets.get(key)
+        if kind == TLS_CERTIFICATE_DELEGATION:
+            return self._delegation_namespaces.get(key[0])
+        return set()
