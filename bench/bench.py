@@ -673,6 +673,11 @@ def run_cluster(n: int, changes: int, *, statuses: bool = True) -> dict[str, Any
             out["a_snapshot_built_from"] = got
             if any(v != n for v in got.values()):
                 raise RuntimeError(f"first snapshot incomplete: {got} (n={n})")
+            if not statuses:  # a first install: N statuses to write (in the background)
+                writes = lambda: scrape(ports["metrics"]).get(  # noqa: E731
+                    "contour_status_writes_total", 0) >= n
+                done = wait_until(writes, timeout=1200, interval=0.1)
+                out["status_writes_done_s"] = round(done - started, 2)
 
         gc.collect()
         started = time.perf_counter()

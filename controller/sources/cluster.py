@@ -110,6 +110,8 @@ class Watcher:
     stats: WatchStats
     stop: threading.Event
     known: dict[tuple[str, str], str] = field(default_factory=dict)  # key → resourceVersion
+    listed: bool = False
+    """A list has completed once; the first list may come from the watch cache."""
     emit_many: Callable[[list[Event]], object] | None = None
     """perf (bench/): a list's events in one call (one wake-up of the event loop instead
     of one per object); without it, `emit` each."""
@@ -151,8 +153,6 @@ class Watcher:
         return min(backoff * 2, BACKOFF_MAX)
 
     def relist(self) -> str:
-        if not self.known:
-            return self._first_list()
         items, rv = self._list_all()
         current = {_key(o): o for o in items}
         # deletes first: an object that vanished during a gap must not outlive it
@@ -162,22 +162,7 @@ class Watcher:
                    if self.known.get(key) != _rv(obj)]
         self._emit_all(events)
         self.known = {k: _rv(o) for k, o in current.items()}
-        self.stats.failing.discard(self.path)
-        self.stats.in_sync(self.kind.kind)
-        return rv
-
-    def _first_list(self) -> str:
-        """perf (bench/): with nothing known there is nothing to delete, so each page's
-        objects are emitted as the page arrives and the pipeline applies them while the next
-        pages are fetched. `known` grows page by page: if the list fails half way, the next
-        attempt is an ordinary relist, deletes included."""
-        def page(items: list[dict[str, Any]]) -> None:
-            ordered = sorted(items, key=_key)
-            self._emit_all([ObjectEvent.upsert(obj) for obj in ordered])
-            for obj in ordered:
-                self.known[_key(obj)] = _rv(obj)
-
-        _, rv = self._list_all(page)
+        self.listed = True
         self.stats.failing.discard(self.path)
         self.stats.in_sync(self.kind.kind)
         return rv
@@ -195,24 +180,26 @@ class Watcher:
             for event in events:
                 self.emit(event)
 
-    def _list_all(self, on_page: Callable[[list[dict[str, Any]]], None] | None = None,
-                  ) -> tuple[list[dict[str, Any]], str]:
-        """Every page; with `on_page`, each page goes there as it arrives instead."""
+    def _list_all(self) -> tuple[list[dict[str, Any]], str]:
         items: list[dict[str, Any]] = []
         cont = ""
+        # perf (bench/): the first list asks for resourceVersion=0, as client-go's reflector
+        # does: the API server answers it from its watch cache in one piece (the limit is
+        # ignored there), where a paged consistent list of a custom resource may be read
+        # from etcd page by page (measured at 10k IngressRoutes: ~0.6 s against up to
+        # 1.7 s). It may be slightly stale; the watch from its resourceVersion catches up.
+        # Later relists (after a 410 or an error) are consistent reads, as in client-go.
+        first: list[tuple[str, Any]] = [] if self.listed else [("resourceVersion", "0")]
         while True:
-            query: list[tuple[str, Any]] = [("limit", 500)] + ([("continue", cont)] if cont else [])
+            query: list[tuple[str, Any]] = [("limit", 500)] + (
+                [("continue", cont)] if cont else first)
             try:
                 page = self.client.get_json(self.path, query=query, timeout=(5.0, 60.0))
             except ApiError as err:
                 if err.status == 410:  # the continue token expired: start over
                     raise Gone() from err
                 raise
-            typed = [self._typed(o) for o in page.get("items") or []]
-            if on_page is not None:
-                on_page(typed)
-            else:
-                items.extend(typed)
+            items.extend(self._typed(o) for o in page.get("items") or [])
             cont = (page.get("metadata") or {}).get("continue") or ""
             if not cont:
                 return items, str((page.get("metadata") or {}).get("resourceVersion", ""))
