@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -43,6 +44,10 @@ def observed_status(obj: dict[str, Any] | None) -> Observed:
     return Observed(*stored_status(obj), str(rv))
 
 
+WRITERS = 4
+WRITTEN, SKIPPED, FAILED = "written", "skipped", "failed"
+
+
 @dataclass
 class StatusWriter:
     """Queues the statuses of each build and writes them on a thread of its own.
@@ -63,6 +68,10 @@ class StatusWriter:
     so a rebuild before the watch shows our own write does not patch it again."""
     _wake: threading.Condition = field(default_factory=threading.Condition)
     _leading: bool = False
+    _pool: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(WRITERS, thread_name_prefix="status"))
+    """perf: a fresh install has one status per IngressRoute to write; one PATCH at a time
+    managed ~370/s at 10k, a few in flight keep the API server busy instead of waiting."""
     writes: int = 0
 
     def submit(self, statuses: tuple[Status, ...]) -> None:
@@ -78,7 +87,11 @@ class StatusWriter:
                 # the timeout bounds how late a newly won lease is noticed
                 self._wake.wait_for(lambda: bool(self._pending) or stop.is_set(), timeout=1.0)
                 batch = self._take()
-            failed = {k: s for k, s in sorted(batch.items()) if not self._write(s)}
+            ordered = [batch[k] for k in sorted(batch)]
+            results = list(self._pool.map(self._write, ordered)) if ordered else []
+            self.writes += results.count(WRITTEN)
+            failed = {(s.namespace, s.name): s for s, r in zip(ordered, results, strict=True)
+                      if r == FAILED}
             if failed:  # API trouble: retry soon, unless a newer build superseded them
                 with self._wake:
                     self._pending = {**failed, **self._pending}
@@ -96,28 +109,27 @@ class StatusWriter:
         self._sent = {k: v for k, v in self._sent.items() if k in self._latest}
         return batch
 
-    def _write(self, status: Status) -> bool:
-        """Patch one status if needed; False when the API server could not be reached."""
+    def _write(self, status: Status) -> str:
+        """Patch one status if needed: WRITTEN, SKIPPED, or FAILED (API unreachable)."""
         key = (status.namespace, status.name)
         want = (status.current, status.description)
         seen = self.current(*key)
         if seen is None or (seen.current, seen.description) == want:
-            return True
+            return SKIPPED
         if self._sent.get(key) == (want, seen.resource_version):
-            return True  # already patched; the watch has not shown it yet
+            return SKIPPED  # already patched; the watch has not shown it yet
         if not self.is_leader():
-            return True
+            return SKIPPED
         body = {"status": {"currentStatus": want[0], "description": want[1]}}
         try:
             self.client.request("PATCH", ingressroute_status_path(*key), body=body,
                                 content_type="application/merge-patch+json", timeout=10.0)
-            self.writes += 1
             self._sent[key] = (want, seen.resource_version)
         except ApiError as err:
             if err.status != 404:  # deleted meanwhile: nothing to report on
                 log.warning("status of %s/%s: %s", *key, err)
-            return err.status < 500
+            return SKIPPED if err.status < 500 else FAILED
         except Exception as err:  # noqa: BLE001 - retried by run()
             log.warning("status of %s/%s: %s", *key, err)
-            return False
-        return True
+            return FAILED
+        return WRITTEN
