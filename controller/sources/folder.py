@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 SUFFIXES = (".yaml", ".yml", ".json")
 # libyaml's loader is ~10x faster than the pure-Python one; same safe subset of YAML.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# A source file larger than this is refused (reported, its last good objects kept): a
+# runaway generator must not take the controller's memory with it.
+MAX_FILE_BYTES = 256 * 1024 * 1024
 Key = tuple[str, str, str]  # kind, namespace, name
 Stamp = tuple[int, int, int]  # mtime_ns, size, inode
 
@@ -117,6 +120,9 @@ class FolderSource:
     def _reload(self, path: Path, stamp: Stamp) -> set[Key]:
         """Read one file; the keys it defined before or defines now (none on an error)."""
         try:
+            if stamp[1] > MAX_FILE_BYTES:
+                raise ParseError(f"{stamp[1]} bytes is more than the {MAX_FILE_BYTES} a "
+                                 "source file may hold")
             text = path.read_text(encoding="utf-8")
             objects = parse_documents(text, json_file=path.suffix == ".json")
         except (OSError, UnicodeDecodeError, ParseError) as err:

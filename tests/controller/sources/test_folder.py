@@ -114,3 +114,14 @@ def test_duplicated_key_later_file_wins_and_earlier_returns(tmp_path: Path):
     assert back[0].obj["spec"]["ports"] == [{"port": 82}]
     (tmp_path / "a.yaml").unlink()
     assert ops(src.scan()) == [(DELETE, "Service", "default", "s")]
+
+
+def test_an_oversized_file_is_refused_and_reported(tmp_path: Path, monkeypatch):
+    import controller.sources.folder as folder
+
+    monkeypatch.setattr(folder, "MAX_FILE_BYTES", 100)
+    src = FolderSource(tmp_path)
+    write(tmp_path / "a.yaml", SVC % "a")
+    write(tmp_path / "big.yaml", SVC % "b" + "#" * 200 + "\n")
+    assert ops(src.scan()) == [(UPSERT, "Service", "default", "a")]
+    assert "more than the 100" in src.errors[str(tmp_path / "big.yaml")]
