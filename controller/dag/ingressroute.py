@@ -126,6 +126,11 @@ def process_root(
             walk.tcpproxy(root)
         elif root.routes is not None:
             walk.routes(root, "")
+        elif root.tcpproxy is not None:
+            # upstream writes no status here; every IngressRoute gets one (issue 2)
+            result.set_status(st.invalid(root.key, st.TCPPROXY_NEEDS_TLS, host))
+        else:  # nothing to serve yet, nothing wrong (upstream: no status at all)
+            result.set_status(st.valid(root.key, host))
     return result
 
 

@@ -182,6 +182,8 @@ def tcpproxy_delegate_without_tcpproxy(target: Key) -> str:
 
 
 TCPPROXY_EMPTY = "tcpproxy: must specify services or a delegate"
+TCPPROXY_NEEDS_TLS = ("tcpproxy: needs a usable tls.secretName or tls.passthrough: true "
+                      "(and no routes are given)")
 
 
 def weight_too_large(match: str, service: str) -> str:

@@ -353,10 +353,12 @@ CASES = [
     ),
     pytest.param(
         [ir("root", fqdn="a.com", tcpproxy={"services": [svc("kuard", 8080)]})],
-        {},
-        id="tcpproxy-without-tls-and-no-routes-no-status",
+        {"default/root": inv("tcpproxy: needs a usable tls.secretName or tls.passthrough: "
+                             "true (and no routes are given)")},
+        id="tcpproxy-without-tls-and-no-routes-is-invalid",
     ),
-    pytest.param([ir("root", fqdn="a.com")], {}, id="no-routes-key-no-status"),
+    pytest.param([ir("root", fqdn="a.com")], {"default/root": ("valid", "valid IngressRoute")},
+                 id="no-routes-key-is-valid"),
     pytest.param([ir("root", fqdn="a.com", routes=[])], {"default/root": V}, id="empty-routes"),
     pytest.param(
         [
