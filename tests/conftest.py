@@ -9,7 +9,6 @@ define the same fixture for its own folder; this one serves every other folder
 
 from __future__ import annotations
 
-import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,19 +19,9 @@ _CLUSTER = str(Path(__file__).resolve().parent / "cluster")
 if _CLUSTER not in sys.path:
     sys.path.insert(0, _CLUSTER)
 
-from controlplane import ControlPlane, ControlPlaneError, ensure_binaries  # noqa: E402
+from controlplane import ControlPlane, session_control_plane  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def control_plane() -> Iterator[ControlPlane]:
-    if shutil.which("kubectl") is None:
-        pytest.fail("kubectl is not on PATH; the cluster tests need it")
-    try:
-        bin_dir = ensure_binaries()
-        cp = ControlPlane(bin_dir=bin_dir).start()
-    except ControlPlaneError as e:
-        pytest.fail(f"control plane could not be started: {e}", pytrace=False)
-    try:
-        yield cp
-    finally:
-        cp.stop()
+    yield from session_control_plane()

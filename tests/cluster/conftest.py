@@ -7,7 +7,6 @@ or start failure fails the tests with the reason; they are never skipped.
 
 from __future__ import annotations
 
-import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,19 +15,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from controlplane import ControlPlane, ControlPlaneError, ensure_binaries  # noqa: E402
+from controlplane import ControlPlane, session_control_plane  # noqa: E402
 
 
+# this folder's own: its tests delete objects that other folders' worlds rely on
 @pytest.fixture(scope="session")
 def control_plane() -> Iterator[ControlPlane]:
-    if shutil.which("kubectl") is None:
-        pytest.fail("kubectl is not on PATH; the cluster tests need it")
-    try:
-        bin_dir = ensure_binaries()
-        cp = ControlPlane(bin_dir=bin_dir).start()
-    except ControlPlaneError as e:
-        pytest.fail(f"control plane could not be started: {e}", pytrace=False)
-    try:
-        yield cp
-    finally:
-        cp.stop()
+    yield from session_control_plane()

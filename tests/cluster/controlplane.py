@@ -31,6 +31,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import yaml
@@ -494,3 +495,22 @@ class ControlPlane:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(5)
+
+
+def session_control_plane() -> Iterator[ControlPlane]:
+    """The body of the session fixtures: build if needed, start, yield, stop. A missing
+    kubectl, a build failure or a start failure fails the tests with the reason."""
+    import shutil
+
+    import pytest
+
+    if shutil.which("kubectl") is None:
+        pytest.fail("kubectl is not on PATH; the cluster tests need it")
+    try:
+        cp = ControlPlane(bin_dir=ensure_binaries()).start()
+    except ControlPlaneError as e:
+        pytest.fail(f"control plane could not be started: {e}", pytrace=False)
+    try:
+        yield cp
+    finally:
+        cp.stop()
