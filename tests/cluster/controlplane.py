@@ -500,8 +500,6 @@ class ControlPlane:
 def session_control_plane() -> Iterator[ControlPlane]:
     """The body of the session fixtures: build if needed, start, yield, stop. A missing
     kubectl, a build failure or a start failure fails the tests with the reason."""
-    import shutil
-
     import pytest
 
     if shutil.which("kubectl") is None:
