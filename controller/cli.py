@@ -1,172 +1,49 @@
-"""`contour`: serve, bootstrap, cli, demo. Flags → config.Settings; logging; runs the app."""
+"""`contour`: builds the typer app from the command bodies of `controller.cli_commands` and
+runs it. The `contour` console script is `main`.
+
+All registration happens here, explicitly, when this module is imported: `app` is complete
+(serve, bootstrap, cli lds|rds|cds|eds|sds, demo) for whoever imports it, and the command
+module never imports this one back (tests/test_layering.py forbids the cycle).
+"""
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import os
 import sys
-from pathlib import Path
-from typing import Annotated, Any
 
 import typer
 
-from controller.config import (
-    BuilderSettings,
-    ConfigError,
-    ListenerSettings,
-    Settings,
-    TLSFiles,
-    parse_tls_version,
-)
-
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Contour: an Envoy xDS controller for IngressRoute and Ingress.")
-
-Opt = typer.Option
+from controller import cli_commands as cmd
+from controller.config import ConfigError
 
 
-class UsageError(ConfigError):
-    """A flag combination Contour refuses (exit 2 with the message)."""
+def build_app() -> typer.Typer:
+    """The `contour` command tree with every command and flag registered."""
+    root = typer.Typer(add_completion=False, no_args_is_help=True,
+                       pretty_exceptions_enable=False,
+                       help="Contour: an Envoy xDS controller for IngressRoute and Ingress.")
+    root.command()(cmd.serve)
+    root.command()(cmd.bootstrap)
+    root.add_typer(build_xds_app(), name="cli")
+    root.command()(cmd.demo)
+    return root
 
 
-def _setup_logging(debug: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if debug else logging.INFO, stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def build_xds_app() -> typer.Typer:
+    """`contour cli`: one sub-command per xDS type, sharing `cli_options`."""
+    xds = typer.Typer(help="Print what a running contour serves over xDS.",
+                      no_args_is_help=True)
+    xds.callback()(cmd.cli_options)
+    for short in cmd.TYPES:
+        xds.command(short, help=f"Print the {short.upper()} resources (optionally only NAMEs)."
+                    )(cmd.xds_command(short))
+    return xds
 
 
-def load_config_file(path: str | None) -> dict[str, Any]:
-    """The -c YAML file: `disablePermitInsecure`, `tls.minimum-protocol-version`, ..."""
-    if not path:
-        return {}
-    import yaml
-
-    p = Path(path)
-    if not p.is_file():
-        raise UsageError(f"-c/--config-path {path}: no such file")
-    try:
-        data = yaml.safe_load(p.read_text()) or {}
-    except yaml.YAMLError as err:
-        raise UsageError(f"-c/--config-path {path}: {err}") from err
-    if not isinstance(data, dict):
-        raise UsageError(f"-c/--config-path {path}: expected a mapping")
-    return data
-
-
-def root_namespaces(value: str) -> frozenset[str]:
-    return frozenset(p.strip() for p in value.split(",") if p.strip())
-
-
-def tls_files(insecure: bool, cafile: str, certfile: str, keyfile: str) -> TLSFiles:
-    tls = TLSFiles(cafile, certfile, keyfile)
-    if insecure:
-        return TLSFiles()
-    if tls.given() == 0:
-        raise UsageError("no TLS parameters and --insecure not supplied. "
-                         "You must supply one or the other")
-    if tls.given() != 3:
-        raise UsageError("you must supply all three TLS parameters - --contour-cafile, "
-                         "--contour-cert-file, --contour-key-file, or none of them")
-    return tls
-
-
-@app.command()
-def serve(
-    source_dir: Annotated[str, Opt(help="Read objects from YAML/JSON files under DIR.")] = "",
-    config_path: Annotated[str, Opt("-c", "--config-path", help="YAML config file.")] = "",
-    incluster: Annotated[bool, Opt(help="Use the in-cluster kube config.")] = False,
-    kubeconfig: Annotated[str, Opt(help="Kubeconfig path.")] = "",
-    xds_address: Annotated[str, Opt()] = "127.0.0.1",
-    xds_port: Annotated[int, Opt()] = 8001,
-    stats_address: Annotated[str, Opt()] = "0.0.0.0",
-    stats_port: Annotated[int, Opt()] = 8002,
-    debug_http_address: Annotated[str, Opt()] = "127.0.0.1",
-    debug_http_port: Annotated[int, Opt()] = 6060,
-    http_address: Annotated[str, Opt()] = "0.0.0.0",
-    http_port: Annotated[int, Opt()] = 8000,
-    contour_cafile: Annotated[str, Opt(envvar="CONTOUR_CAFILE")] = "",
-    contour_cert_file: Annotated[str, Opt(envvar="CONTOUR_CERT_FILE")] = "",
-    contour_key_file: Annotated[str, Opt(envvar="CONTOUR_KEY_FILE")] = "",
-    insecure: Annotated[bool, Opt(help="Serve gRPC in plaintext.")] = False,
-    ingressroute_root_namespaces: Annotated[str, Opt()] = "",
-    ingress_class_name: Annotated[str, Opt()] = "",
-    envoy_http_access_log: Annotated[str, Opt()] = "/dev/stdout",
-    envoy_https_access_log: Annotated[str, Opt()] = "/dev/stdout",
-    envoy_service_http_address: Annotated[str, Opt()] = "0.0.0.0",
-    envoy_service_http_port: Annotated[int, Opt()] = 8080,
-    envoy_service_https_address: Annotated[str, Opt()] = "0.0.0.0",
-    envoy_service_https_port: Annotated[int, Opt()] = 8443,
-    use_proxy_protocol: Annotated[bool, Opt()] = False,
-    enable_leader_election: Annotated[bool, Opt()] = False,
-    debug: Annotated[bool, Opt(help="Debug logging.")] = False,
-) -> None:
-    """Serve xDS to Envoy from a folder of objects (--source-dir) or a cluster."""
-    _setup_logging(debug)
-    if source_dir and not Path(source_dir).is_dir():
-        raise UsageError(f"--source-dir {source_dir}: not a directory")
-    cfg = load_config_file(config_path)
-    tls_cfg = cfg.get("tls") if isinstance(cfg.get("tls"), dict) else {}
-    settings = Settings(
-        builder=BuilderSettings(
-            root_namespaces=root_namespaces(ingressroute_root_namespaces),
-            ingress_class=ingress_class_name or "contour",
-            disable_permit_insecure=bool(cfg.get("disablePermitInsecure", False)),
-        ),
-        listeners=ListenerSettings(
-            http_address=envoy_service_http_address, http_port=envoy_service_http_port,
-            https_address=envoy_service_https_address, https_port=envoy_service_https_port,
-            http_access_log=envoy_http_access_log, https_access_log=envoy_https_access_log,
-            use_proxy_protocol=use_proxy_protocol, stats_address=stats_address,
-            stats_port=stats_port,
-            min_tls_version=parse_tls_version((tls_cfg or {}).get("minimum-protocol-version")),
-        ),
-        xds_address=xds_address, xds_port=xds_port, insecure=insecure,
-        tls=tls_files(insecure, contour_cafile, contour_cert_file, contour_key_file),
-        debug_address=debug_http_address, debug_port=debug_http_port,
-        metrics_address=http_address, metrics_port=http_port, source_dir=source_dir,
-        kubeconfig=kubeconfig or str(cfg.get("kubeconfig") or ""),
-        incluster=incluster or bool(cfg.get("incluster", False)),
-        enable_leader_election=enable_leader_election,
-        namespace=os.environ.get("CONTOUR_NAMESPACE", "heptio-contour"),
-    )
-    from controller.app import serve as run_serve
-
-    asyncio.run(run_serve(settings))
-
-
-@app.command()
-def bootstrap(
-    path: Annotated[str, typer.Argument(help="Where to write Envoy's bootstrap JSON.")],
-    admin_address: Annotated[str, Opt()] = "127.0.0.1",
-    admin_port: Annotated[int, Opt()] = 9001,
-    xds_address: Annotated[str, Opt()] = "127.0.0.1",
-    xds_port: Annotated[int, Opt()] = 8001,
-    envoy_cafile: Annotated[str, Opt(envvar="ENVOY_CAFILE")] = "",
-    envoy_cert_file: Annotated[str, Opt(envvar="ENVOY_CERT_FILE")] = "",
-    envoy_key_file: Annotated[str, Opt(envvar="ENVOY_KEY_FILE")] = "",
-    namespace: Annotated[str, Opt(envvar="CONTOUR_NAMESPACE")] = "heptio-contour",
-    exclude_cluster_stats: Annotated[bool, Opt(
-        help="Drop Envoy's per-cluster stats (much faster start at 10k+ clusters).")] = False,
-) -> None:
-    """Write an Envoy v3 bootstrap (ADS to this controller) to PATH."""
-    tls = TLSFiles(envoy_cafile, envoy_cert_file, envoy_key_file)
-    if tls.given() not in (0, 3):
-        raise UsageError("You must supply all three TLS parameters - --envoy-cafile, "
-                         "--envoy-cert-file, --envoy-key-file, or none of them.")
-    from controller.envoy.bootstrap import bootstrap_json
-
-    text = bootstrap_json(
-        admin_address=admin_address or "127.0.0.1", admin_port=admin_port or 9001,
-        xds_address=xds_address or "127.0.0.1", xds_port=xds_port or 8001,
-        namespace=namespace or "heptio-contour", cafile=tls.cafile, certfile=tls.certfile,
-        keyfile=tls.keyfile, exclude_cluster_stats=exclude_cluster_stats)
-    Path(path).write_text(text)
+app = build_app()
 
 
 def main() -> None:
-    from controller import cli_commands  # noqa: F401 - registers `cli` and `demo`
-
+    """Run `contour`; a refused flag combination exits 2 with Contour's message."""
     try:
         app()
     except ConfigError as err:

@@ -17,33 +17,60 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from controller import faults
 from controller.dag.model import DAG
+from controller.k8s.objects import CLUSTER_SCOPED
 
 log = logging.getLogger(__name__)
 
 UPSERT = "upsert"
 DELETE = "delete"
+REJECT = "reject"
 
 
 @dataclass(frozen=True, slots=True)
 class ObjectEvent:
-    """An object added or changed (`upsert`, with the whole object) or deleted."""
+    """What a source saw of one object, after the validation boundary (sources/intake.py):
+
+    - `upsert`: the object was added or changed and is valid (`obj` is what to store, unknown
+      fields already pruned; `warnings` says what was pruned);
+    - `reject`: the object is invalid; `reasons` say where and why. It must behave as if it
+      did not exist (an earlier valid version is dropped), and be reported;
+    - `delete`: the object is gone.
+
+    `source` names where it came from (a file path, or "cluster") for reports.
+    """
 
     op: str
     kind: str
     namespace: str
     name: str
     obj: dict[str, Any] | None = None
+    source: str = ""
+    reasons: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     @classmethod
-    def upsert(cls, obj: dict[str, Any]) -> ObjectEvent:
+    def upsert(cls, obj: dict[str, Any], *, source: str = "",
+               warnings: tuple[str, ...] = ()) -> ObjectEvent:
+        """An event for an object already known to be valid (its metadata are strings)."""
         meta = obj.get("metadata") or {}
-        return cls(UPSERT, str(obj.get("kind", "")), str(meta.get("namespace") or "default"),
-                   str(meta.get("name", "")), obj)
+        namespace = "" if obj.get("kind") in CLUSTER_SCOPED else meta.get("namespace") or "default"
+        return cls(UPSERT, obj.get("kind", ""), namespace, meta.get("name", ""), obj,
+                   source=source, warnings=warnings)
 
     @classmethod
-    def delete(cls, kind: str, namespace: str, name: str) -> ObjectEvent:
-        return cls(DELETE, kind, namespace, name)
+    def delete(cls, kind: str, namespace: str, name: str, *, source: str = "") -> ObjectEvent:
+        return cls(DELETE, kind, namespace, name, source=source)
+
+    @classmethod
+    def reject(cls, kind: str, namespace: str, name: str, *, source: str,
+               reasons: tuple[str, ...]) -> ObjectEvent:
+        return cls(REJECT, kind, namespace, name, source=source, reasons=reasons)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.kind, self.namespace, self.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +109,10 @@ def _gc_paused() -> Iterator[None]:
         gc.enable()
 
 
+ENDPOINT_KINDS = frozenset({"Endpoints", "EndpointSlice"})
+"""Kinds that take the EDS fast path instead of the store and the builder."""
+
+
 class Pipeline:
     """Applies events to the store and the endpoint index, and publishes snapshots.
 
@@ -94,6 +125,7 @@ class Pipeline:
         *,
         apply_object: Callable[[ObjectEvent], bool],
         apply_endpoints: Callable[[ObjectEvent], bool],
+        record: Callable[[ObjectEvent], bool],
         rebuild: Callable[[], DAG],
         publish_endpoints: Callable[[], None],
         on_ready: Callable[[], None],
@@ -102,6 +134,7 @@ class Pipeline:
         self.queue: asyncio.Queue[Event] = asyncio.Queue()
         self._apply_object = apply_object
         self._apply_endpoints = apply_endpoints
+        self._record = record
         self._rebuild = rebuild
         self._publish_endpoints = publish_endpoints
         self._on_ready = on_ready
@@ -138,13 +171,27 @@ class Pipeline:
         self._publish(routing_changed, endpoints_changed)
 
     def _apply(self, event: ObjectEvent) -> tuple[bool, bool]:
+        """(routing changed, endpoints changed). The store stage's error boundary: an
+        object whose event raises is quarantined (rejected, so it is reported and behaves
+        as absent) and the batch goes on."""
         try:
-            if event.kind in ("Endpoints", "EndpointSlice"):
-                return False, self._apply_endpoints(event)
-            return self._apply_object(event), False
-        except Exception:  # noqa: BLE001 - one broken object is logged, never fatal
-            log.exception("ignoring %s %s/%s", event.kind, event.namespace, event.name)
-            return False, False
+            return self._apply_unguarded(event)
+        except Exception as err:  # noqa: BLE001 - one broken object is reported, never fatal
+            what = f"{event.kind} {event.namespace}/{event.name}"
+            reason = faults.quarantine_reason("store", what, err)
+            quarantined = ObjectEvent.reject(event.kind, event.namespace, event.name,
+                                             source=event.source, reasons=(reason,))
+            try:
+                return self._apply_unguarded(quarantined)
+            except Exception as again:  # noqa: BLE001
+                faults.quarantine_reason("store", f"quarantining {what}", again)
+                return True, True
+
+    def _apply_unguarded(self, event: ObjectEvent) -> tuple[bool, bool]:
+        status_changed = self._record(event)
+        if event.kind in ENDPOINT_KINDS:
+            return status_changed, self._apply_endpoints(event)
+        return self._apply_object(event) or status_changed, False
 
     def _publish(self, routing_changed: bool, endpoints_changed: bool) -> None:
         first = not self.ready.is_set()
@@ -154,8 +201,9 @@ class Pipeline:
             start = time.perf_counter()
             try:
                 self._rebuild()
-            except Exception:  # noqa: BLE001 - keep serving the last good snapshot
-                log.exception("rebuild failed; the last good configuration stays in force")
+            except Exception as err:  # noqa: BLE001 - keep serving the last good snapshot
+                faults.quarantine_reason("build", "the configuration (the last good one stays "
+                                         "in force)", err)
             self.stats.builds += 1
             self.stats.last_build_seconds = time.perf_counter() - start
         self.stats.last_publish_monotonic = time.monotonic()

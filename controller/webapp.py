@@ -1,9 +1,8 @@
-"""The pages of the metrics and debug servers, read from the running Controller."""
+"""The pages of the metrics and debug servers, read from the running controller's StateView."""
 
 from __future__ import annotations
 
 import collections
-import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +15,7 @@ from controller.web import HttpServer, Response, as_json, text
 from controller.xdscache.snapshot import TYPE_URLS
 
 if TYPE_CHECKING:
-    from controller.app import Controller
+    from controller.state_view import StateView
 
 
 LOOP_STALL_SECONDS = 30.0
@@ -25,8 +24,8 @@ LOOP_STALL_SECONDS = 30.0
 class ControllerCollector(Collector):
     """Prometheus metrics computed at scrape time from the controller's current state."""
 
-    def __init__(self, controller: Controller) -> None:
-        self.c = controller
+    def __init__(self, state: StateView) -> None:
+        self.c = state
 
     def collect(self) -> Iterator[Metric]:
         yield from self._build_metrics()
@@ -43,10 +42,19 @@ class ControllerCollector(Collector):
         yield _counter("contour_events", "Object events applied.", stats.events)
         yield _gauge("contour_source_errors", "Source files that fail to parse.",
                      len(self.c.source_errors))
+        rejected = GaugeMetricFamily("contour_rejected_objects",
+                                     "Objects refused by the validation boundary, by kind.",
+                                     labels=["kind"])
+        for kind, count in self.c.rejections.counts().items():
+            rejected.add_metric([kind], count)
+        yield rejected
+        yield _gauge("contour_pruned_objects",
+                     "Objects admitted with unknown or null fields pruned.",
+                     len(self.c.rejections.warned))
 
     def _object_metrics(self) -> Iterator[Metric]:
         g = GaugeMetricFamily("contour_objects", "Objects in the store by kind.", labels=["kind"])
-        for kind, count in sorted(self.c.store.counts().items()):
+        for kind, count in sorted(self.c.object_counts().items()):
             g.add_metric([kind], count)
         yield g
 
@@ -91,7 +99,7 @@ class ControllerCollector(Collector):
         leader = self.c.leader
         yield _gauge("contour_leader", "1 while this replica may write status.",
                      1 if leader is None or leader.is_leader() else 0)
-        writer = self.c.status_writer
+        writer = self.c.status_writes
         yield _counter("contour_status_writes", "IngressRoute status patches sent.",
                        writer.writes if writer is not None else 0)
 
@@ -104,7 +112,7 @@ def _counter(name: str, doc: str, value: float) -> Metric:
     return CounterMetricFamily(name, doc, value=value)
 
 
-def metrics_routes(controller: Controller) -> dict[str, Any]:
+def metrics_routes(controller: StateView) -> dict[str, Any]:
     registry = CollectorRegistry()
     registry.register(ControllerCollector(controller))
 
@@ -123,7 +131,7 @@ def metrics_routes(controller: Controller) -> dict[str, Any]:
     def livez() -> Response:
         # liveness, unlike /healthz, ignores the API server: an outage must not get the
         # controller restarted (it keeps serving the last good configuration meanwhile)
-        stalled = time.monotonic() - controller.heartbeat
+        stalled = controller.heartbeat.stalled_for()
         if stalled > LOOP_STALL_SECONDS:
             return text(f"event loop stalled for {stalled:.0f}s\n", 503)
         return text("OK\n")
@@ -131,17 +139,16 @@ def metrics_routes(controller: Controller) -> dict[str, Any]:
     return {"/metrics": metrics, "/healthz": healthz, "/health": healthz, "/livez": livez}
 
 
-def debug_routes(controller: Controller) -> dict[str, Any]:
+def debug_routes(controller: StateView) -> dict[str, Any]:
     return {
         "/debug/status": lambda: as_json(controller.status_rows()),
         "/debug/dag": lambda: text(dag_dot(controller.dag)),
         "/debug/xds": lambda: as_json(xds_status(controller)),
-        "/debug/sources": lambda: as_json({"errors": dict(sorted(
-            controller.source_errors.items()))}),
+        "/debug/sources": lambda: as_json(controller.sources_report()),
     }
 
 
-def xds_status(controller: Controller) -> dict[str, Any]:
+def xds_status(controller: StateView) -> dict[str, Any]:
     """Per connected node: what was sent and acknowledged per type, and the last NACK."""
     nodes = []
     for n in controller.registry.nodes():
@@ -159,7 +166,7 @@ def xds_status(controller: Controller) -> dict[str, Any]:
     return {"nodes": nodes, "versions": versions}
 
 
-def start_web_servers(controller: Controller) -> list[HttpServer]:
+def start_web_servers(controller: StateView) -> list[HttpServer]:
     s = controller.settings
     servers = [
         HttpServer("metrics", s.metrics_address, s.metrics_port, metrics_routes(controller)),

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from kubectl_contour.errors import NotFound, Unreachable
-
-if TYPE_CHECKING:
-    from kubectl_contour.kube import Kube
 
 ENVOY_ADMIN_PORT = 9001
 CONTOUR_DEBUG_PORT = 6060
@@ -24,6 +21,16 @@ class Fetcher(Protocol):
     def name(self) -> str: ...
 
     def get(self, path: str) -> bytes: ...
+
+
+class PodAccess(Protocol):
+    """What reaching a pod needs of the cluster (`kubectl_contour.kube.Kube` is one; a
+    Protocol because kube.py imports `url_get` from here: no import cycle)."""
+
+    def list_pods(self, *, namespace: str, selector: str) -> list[dict[str, Any]]: ...
+
+    def pod_http_get(self, *, namespace: str, pod: str, port: int, path: str,
+                     timeout: float) -> bytes: ...
 
 
 def url_get(url: str, *, timeout: float) -> bytes:
@@ -54,7 +61,7 @@ class UrlFetcher:
 
 @dataclass(frozen=True, slots=True)
 class PodFetcher:
-    kube: Kube
+    kube: PodAccess
     namespace: str
     pod: str
     port: int
@@ -93,7 +100,7 @@ class PodChoice:
     """A pod name; empty means every Running pod matching the selector."""
 
 
-def pod_fetchers(kube: Kube, choice: PodChoice, *, port: int) -> list[Fetcher]:
+def pod_fetchers(kube: PodAccess, choice: PodChoice, *, port: int) -> list[Fetcher]:
     """Fetchers for the chosen pod(s): NotFound (3) when no pod matches; Unreachable (4)
     when pods match but none can be port-forwarded to (not running, or on no node)."""
     pods = kube.list_pods(namespace=choice.namespace, selector=choice.selector)

@@ -5,7 +5,6 @@ Cluster mode and `--from-dir` both end in a `Snapshot`; everything after loading
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,14 +90,27 @@ def stored_status(obj: Obj) -> tuple[str, str]:
     return (str(status.get("currentStatus") or ""), str(status.get("description") or ""))
 
 
+@dataclass(frozen=True, slots=True, order=True)
+class Rejected:
+    """An object the validation boundary refused: the controller treats it as absent."""
+
+    kind: str
+    namespace: str
+    name: str
+    source: str
+    reasons: tuple[str, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """Every object the plugin read, from one cluster or one folder."""
+    """Every valid object the plugin read, from one cluster or one folder, and the ones the
+    validation boundary refused."""
 
     objects: tuple[Obj, ...]
     live: bool = False
     """True when read from a cluster (stored statuses are meaningful, writes possible)."""
     source: str = ""
+    rejected: tuple[Rejected, ...] = ()
 
     def of_kind(self, kind: str) -> list[Obj]:
         found = [o for o in self.objects if o.get("kind") == kind]
@@ -114,15 +126,5 @@ class Snapshot:
         """A copy with `obj` replacing the object of the same kind and key."""
         kind, key = obj.get("kind"), key_of(obj)
         kept = [o for o in self.objects if not (o.get("kind") == kind and key_of(o) == key)]
-        return Snapshot(objects=(*kept, obj), live=self.live, source=self.source)
-
-
-def flatten(docs: Iterable[Any]) -> Iterator[Obj]:
-    """Objects from parsed documents, unpacking `kind: *List` wrappers and skipping blanks."""
-    for doc in docs:
-        if not isinstance(doc, dict):
-            continue
-        if str(doc.get("kind", "")).endswith("List") and isinstance(doc.get("items"), list):
-            yield from flatten(doc["items"])
-        elif doc.get("kind"):
-            yield doc
+        return Snapshot(objects=(*kept, obj), live=self.live, source=self.source,
+                        rejected=self.rejected)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kubectl_contour.errors import NotFound, UsageError
-from kubectl_contour.objects import Obj, Snapshot, flatten
+from kubectl_contour.objects import Obj, Rejected, Snapshot
 
 if TYPE_CHECKING:
     from kubectl_contour.kube import Kube
@@ -29,14 +29,13 @@ def manifest_files(directory: Path) -> list[Path]:
 
 
 def parse_file(path: Path) -> list[Any]:
-    import yaml
+    """The file's documents, bounded as the controller's folder source bounds them."""
+    from controller.k8s.documents import ParseError, parse_documents
 
-    text = path.read_text(encoding="utf-8")
     try:
-        if path.suffix == ".json":
-            return [json.loads(text)]
-        return list(yaml.safe_load_all(text))
-    except (ValueError, yaml.YAMLError) as exc:
+        return parse_documents(path.read_text(encoding="utf-8"),
+                               json_file=path.suffix == ".json")
+    except (OSError, UnicodeDecodeError, ParseError) as exc:
         raise UsageError(f"{path}: cannot parse: {exc}") from exc
 
 
@@ -48,12 +47,32 @@ def with_namespace(obj: Obj) -> Obj:
     return obj
 
 
-def load_dir(directory: Path) -> Snapshot:
+def admitted(raw: Iterable[tuple[Any, str]]) -> tuple[list[Obj], list[Rejected]]:
+    """(valid objects, rejections) through the controller's own validation boundary, so the
+    plugin sees exactly the objects the controller would store. `raw` pairs each document
+    with where it came from."""
+    from controller.validation import Admitted, admit
+
     objects: list[Obj] = []
-    for path in manifest_files(directory):
-        objects.extend(with_namespace(o) for o in flatten(parse_file(path)))
-    return Snapshot(objects=tuple(objects), live=False, source=str(directory))
+    rejected: list[Rejected] = []
+    for doc, source in raw:
+        verdict = admit(doc)
+        if isinstance(verdict, Admitted):
+            objects.append(with_namespace(verdict.obj))
+        else:
+            rejected.append(Rejected(verdict.kind, verdict.namespace, verdict.name or "?",
+                                     source, verdict.reasons))
+    return objects, rejected
+
+
+def load_dir(directory: Path) -> Snapshot:
+    docs = [(doc, str(path)) for path in manifest_files(directory) for doc in parse_file(path)]
+    objects, rejected = admitted(docs)
+    return Snapshot(objects=tuple(objects), live=False, source=str(directory),
+                    rejected=tuple(sorted(rejected)))
 
 
 def load_cluster(kube: Kube) -> Snapshot:
-    return Snapshot(objects=tuple(kube.list_all()), live=True, source="cluster")
+    objects, rejected = admitted((o, "cluster") for o in kube.list_all())
+    return Snapshot(objects=tuple(objects), live=True, source="cluster",
+                    rejected=tuple(sorted(rejected)))

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Protocol as TypingProtocol
 
+from controller import faults
 from controller.config import BuilderSettings
 from controller.dag import status as st
 from controller.dag.ingress import clean
@@ -105,6 +106,22 @@ def duplicate_fqdns(views: Iterable[IngressRouteView]) -> list[Status]:
 
 
 def process_root(
+    root: IngressRouteView, store: RootReads, settings: BuilderSettings
+) -> RootResult:
+    """One root's contribution. The build stage's error boundary for both builders: a root
+    whose processing raises contributes nothing and is `invalid` with the reason, and every
+    other root is built (faults.py: the exception is a bug, and reported as one)."""
+    try:
+        return _process_root(root, store, settings)
+    except Exception as err:  # noqa: BLE001
+        result = RootResult(root.key)
+        reason = faults.quarantine_reason("build", f"IngressRoute {root.namespace}/{root.name}",
+                                          err)
+        result.set_status(st.invalid(root.key, reason))
+        return result
+
+
+def _process_root(
     root: IngressRouteView, store: RootReads, settings: BuilderSettings
 ) -> RootResult:
     """Root checks in upstream order (§1.2 step 3), then TLS, then tcpproxy or routes."""

@@ -1,5 +1,10 @@
 """Writes IngressRoute statuses through the status subresource: only what changed, only
-while this replica leads."""
+while this replica leads.
+
+The statuses come from the builder (`controller.dag.model.Status`), but this package only
+talks to the API server and never imports the builder (tests/test_layering.py): what is
+written is described by `StatusRecord`, which the builder's statuses satisfy as they are.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +13,33 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
-from controller.dag.model import Status
 from controller.k8s.client import ApiError, KubeClient
 
 log = logging.getLogger(__name__)
 
 Key = tuple[str, str]
 RETRY_SECONDS = 1.0
+
+
+class StatusRecord(Protocol):
+    """One object's status as a build decided it (what `StatusWriter` writes)."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def namespace(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def current(self) -> str: ...
+
+    @property
+    def description(self) -> str: ...
 
 
 class Observed(NamedTuple):
@@ -61,8 +84,8 @@ class StatusWriter:
     client: KubeClient
     current: Callable[[str, str], Observed | None]
     is_leader: Callable[[], bool]
-    _pending: dict[Key, Status] = field(default_factory=dict)
-    _latest: dict[Key, Status] = field(default_factory=dict)
+    _pending: dict[Key, StatusRecord] = field(default_factory=dict)
+    _latest: dict[Key, StatusRecord] = field(default_factory=dict)
     _sent: dict[Key, tuple[tuple[str, str], str]] = field(default_factory=dict)
     """Per object: the status we last patched and the resourceVersion it was patched over,
     so a rebuild before the watch shows our own write does not patch it again."""
@@ -74,7 +97,7 @@ class StatusWriter:
     managed ~370/s at 10k, a few in flight keep the API server busy instead of waiting."""
     writes: int = 0
 
-    def submit(self, statuses: tuple[Status, ...]) -> None:
+    def submit(self, statuses: tuple[StatusRecord, ...]) -> None:
         latest = {(s.namespace, s.name): s for s in statuses if s.kind == "IngressRoute"}
         with self._wake:
             self._latest = latest
@@ -97,7 +120,7 @@ class StatusWriter:
                     self._pending = {**failed, **self._pending}
                 stop.wait(RETRY_SECONDS)
 
-    def _take(self) -> dict[Key, Status]:
+    def _take(self) -> dict[Key, StatusRecord]:
         """The statuses to write now (caller holds the lock)."""
         leading, was = self.is_leader(), self._leading
         self._leading = leading
@@ -109,7 +132,7 @@ class StatusWriter:
         self._sent = {k: v for k, v in self._sent.items() if k in self._latest}
         return batch
 
-    def _write(self, status: Status) -> str:
+    def _write(self, status: StatusRecord) -> str:
         """Patch one status if needed: WRITTEN, SKIPPED, or FAILED (API unreachable)."""
         key = (status.namespace, status.name)
         want = (status.current, status.description)

@@ -23,6 +23,7 @@ from typing import Any
 
 from controller.events import Event, ObjectEvent, Synced
 from controller.k8s.client import ApiError, KubeClient
+from controller.sources.intake import admit_event
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,8 @@ NOT_SERVED_RETRY = 10.0
 INITIAL_GC_PAUSE_MAX = 120.0
 """perf (bench/): the cyclic GC is off until the initial lists are queued, at most this
 long (a list that keeps failing must not leave it off for good)."""
+SOURCE = "cluster"
+"""What reports name as the source of a watched object."""
 
 
 @dataclass(frozen=True)
@@ -158,7 +161,7 @@ class Watcher:
         # deletes first: an object that vanished during a gap must not outlive it
         events: list[Event] = [ObjectEvent.delete(self.kind.kind, *key)
                                for key in sorted(set(self.known) - set(current))]
-        events += [ObjectEvent.upsert(obj) for key, obj in sorted(current.items())
+        events += [_admitted(obj) for key, obj in sorted(current.items())
                    if self.known.get(key) != _rv(obj)]
         self._emit_all(events)
         self.known = {k: _rv(o) for k, o in current.items()}
@@ -258,7 +261,7 @@ class Watcher:
             self._emit(ObjectEvent.delete(self.kind.kind, *_key(obj)))
         else:
             self.known[_key(obj)] = _rv(obj)
-            self._emit(ObjectEvent.upsert(obj))
+            self._emit(_admitted(obj))
         return new_rv
 
 
@@ -278,6 +281,12 @@ def _lines(resp: Any) -> Iterator[dict[str, Any]]:
 def _key(obj: dict[str, Any]) -> tuple[str, str]:
     meta = obj.get("metadata") or {}
     return str(meta.get("namespace") or ""), str(meta.get("name", ""))
+
+
+def _admitted(obj: dict[str, Any]) -> Event:
+    """The object through the validation boundary, as the folder source's objects go."""
+    namespace, name = _key(obj)
+    return admit_event(obj, source=SOURCE, fallback_name=f"{namespace}/{name}")
 
 
 def _rv(obj: dict[str, Any]) -> str:

@@ -2,30 +2,29 @@
 
 The folder is polled (no inotify dependency; a stat per file every `interval` seconds is
 cheap even for thousands of files). A file that fails to parse is reported with its reason
-and its last good objects stay in force; nothing else is affected.
+and its last good objects stay in force; nothing else is affected. Each document goes through
+the validation boundary (intake.py) as soon as it is parsed: an invalid one becomes a
+`reject` event for its key, and the file's other documents are unaffected.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import yaml
-
+from controller import faults
 from controller.events import Event, ObjectEvent, Synced
+from controller.k8s.documents import ParseError, parse_documents
+from controller.sources.intake import admit_event
 
 log = logging.getLogger(__name__)
 
 SUFFIXES = (".yaml", ".yml", ".json")
-# libyaml's loader is ~10x faster than the pure-Python one; same safe subset of YAML.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # A source file larger than this is refused (reported, its last good objects kept): a
 # runaway generator must not take the controller's memory with it.
 MAX_FILE_BYTES = 256 * 1024 * 1024
@@ -33,47 +32,20 @@ Key = tuple[str, str, str]  # kind, namespace, name
 Stamp = tuple[int, int, int]  # mtime_ns, size, inode
 
 
-class ParseError(Exception):
-    pass
-
-
-def key_of(obj: dict[str, Any]) -> Key:
-    meta = obj.get("metadata") or {}
-    return (str(obj.get("kind", "")), str(meta.get("namespace") or "default"),
-            str(meta.get("name", "")))
-
-
-def parse_documents(text: str, *, json_file: bool) -> list[dict[str, Any]]:
-    """Every object in a file; `List` kinds are flattened. Raises ParseError with a reason."""
-    try:
-        docs = [json.loads(text)] if json_file else list(yaml.load_all(text, Loader=_LOADER))
-    except (yaml.YAMLError, ValueError) as err:
-        raise ParseError(str(err).replace("\n", " ")) from err
-    objects: list[dict[str, Any]] = []
-    for doc in docs:
-        objects.extend(_flatten(doc))
-    return objects
-
-
-def _flatten(doc: Any) -> Iterator[dict[str, Any]]:
-    if doc is None:
-        return
-    if not isinstance(doc, dict):
-        raise ParseError(f"a document is a {type(doc).__name__}, not an object")
-    if str(doc.get("kind", "")).endswith("List") and isinstance(doc.get("items"), list):
-        for item in doc["items"]:
-            yield from _flatten(item)
-        return
-    if not doc.get("kind") or not isinstance(doc.get("metadata"), dict) \
-            or not doc["metadata"].get("name"):
-        raise ParseError("an object lacks kind or metadata.name")
-    yield doc
+def file_events(path: Path, text: str) -> dict[Key, ObjectEvent]:
+    """The events a file's documents stand for, through the validation boundary, keyed by
+    object. Raises ParseError when the file cannot be read as manifests at all."""
+    events: dict[Key, ObjectEvent] = {}
+    for i, doc in enumerate(parse_documents(text, json_file=path.suffix == ".json")):
+        event = admit_event(doc, source=str(path), fallback_name=f"{path}#{i}")
+        events[event.key] = event
+    return events
 
 
 @dataclass
 class FileState:
     stamp: Stamp
-    objects: dict[Key, dict[str, Any]] = field(default_factory=dict)
+    objects: dict[Key, ObjectEvent] = field(default_factory=dict)
 
 
 @dataclass
@@ -86,7 +58,7 @@ class FolderSource:
     takes more than ~10% of a core, while a small one sees a change within ~50 ms."""
     files: dict[Path, FileState] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)  # file → reason, for /debug
-    _current: dict[Key, dict[str, Any]] = field(default_factory=dict)
+    _current: dict[Key, ObjectEvent] = field(default_factory=dict)
     _holders: dict[Key, set[Path]] = field(default_factory=dict)  # the files defining a key
 
     async def run(self, emit: Callable[[Event], None]) -> None:
@@ -123,23 +95,28 @@ class FolderSource:
             if stamp[1] > MAX_FILE_BYTES:
                 raise ParseError(f"{stamp[1]} bytes is more than the {MAX_FILE_BYTES} a "
                                  "source file may hold")
-            text = path.read_text(encoding="utf-8")
-            objects = parse_documents(text, json_file=path.suffix == ".json")
+            objects = file_events(path, path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, ParseError) as err:
-            if self.errors.get(str(path)) != str(err):
-                log.error("source %s: %s (its last good objects stay in force)", path, err)
-            self.errors[str(path)] = str(err)
-            if path in self.files:
-                self.files[path].stamp = stamp  # don't re-read until it changes again
-            else:
-                self.files[path] = FileState(stamp)
-            return set()
+            return self._failed(path, stamp, str(err))
+        except Exception as err:  # noqa: BLE001 - the parse stage's error boundary
+            return self._failed(path, stamp, faults.quarantine_reason("parse", str(path), err))
         self.errors.pop(str(path), None)
         touched = self._forget(path)
-        state = self.files[path] = FileState(stamp, {key_of(o): o for o in objects})
+        state = self.files[path] = FileState(stamp, objects)
         for key in state.objects:
             self._holders.setdefault(key, set()).add(path)
         return touched | state.objects.keys()
+
+    def _failed(self, path: Path, stamp: Stamp, reason: str) -> set[Key]:
+        """Report a file that cannot be read; its last good objects stay in force."""
+        if self.errors.get(str(path)) != reason:
+            log.error("source %s: %s (its last good objects stay in force)", path, reason)
+        self.errors[str(path)] = reason
+        if path in self.files:
+            self.files[path].stamp = stamp  # don't re-read until it changes again
+        else:
+            self.files[path] = FileState(stamp)
+        return set()
 
     def _forget(self, path: Path) -> set[Key]:
         state = self.files.pop(path, None)
@@ -160,14 +137,21 @@ class FolderSource:
         for key in sorted(keys):
             holders = self._holders.get(key)
             if not holders:
-                if self._current.pop(key, None) is not None:
-                    deletes.append(ObjectEvent.delete(*key))
+                gone = self._current.pop(key, None)
+                if gone is not None:
+                    deletes.append(ObjectEvent.delete(*key, source=gone.source))
                 continue
-            obj = self.files[max(holders)].objects[key]
-            if self._current.get(key) != obj:
-                self._current[key] = obj
-                upserts.append(ObjectEvent.upsert(obj))
+            event = self.files[max(holders)].objects[key]
+            if not _same(self._current.get(key), event):
+                self._current[key] = event
+                upserts.append(event)
         return deletes + upserts
+
+
+def _same(old: ObjectEvent | None, new: ObjectEvent) -> bool:
+    """Equal but for the file it came from: a renamed file is not a change."""
+    return old is not None and (old.op, old.obj, old.reasons, old.warnings) == (
+        new.op, new.obj, new.reasons, new.warnings)
 
 
 def _walk(root: Path) -> Iterator[Path]:

@@ -58,6 +58,11 @@ class NodeStatus:
     def connected(self) -> bool:
         return self.streams > 0
 
+    def answered(self, type_url: str, version: str) -> bool:
+        """Whether this node ACKed or NACKed `version` of `type_url`."""
+        return self.acked.get(type_url) == version or any(
+            n.type_url == type_url and n.version == version for n in self.nacks)
+
     def copy(self) -> NodeStatus:
         return NodeStatus(
             self.node_id, self.cluster, self.streams, self.first_seen, self.last_seen,
@@ -84,6 +89,13 @@ class NodeRegistry:
     @property
     def connected_nodes(self) -> int:
         return sum(1 for n in self._nodes.values() if n.connected)
+
+    def all_answered(self, type_url: str, version: str) -> bool:
+        """True when every connected node has ACKed `version` of `type_url` or NACKed it
+        (a rejection is an answer too: that node keeps its last good config). With no
+        connected node, trivially True. Used by make-before-break (xdscache.retire)."""
+        return all(node.answered(type_url, version)
+                   for node in self._nodes.values() if node.connected)
 
     # --- recording (called by the streams) -----------------------------------------
     def connect(self, node_id: str, cluster: str = "") -> None:

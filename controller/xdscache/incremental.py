@@ -9,7 +9,9 @@ per type, for `SnapshotCache.publish(..., partial=True)`.
 
 Its accumulated `resources()` equal `Translator.translate(dag)` for the same DAG (tests):
 clusters keep "first visited wins" (port-80 vhosts in host order, then port-443 ones) and
-secrets "last in name, bytes order wins", as the full translator does.
+secrets "last in name, bytes order wins", as the full translator does. A host with a part
+Envoy would reject contributes nothing on either port; `Update.rejected` lists every such
+host of the current DAG, as `Translator.rejected` does.
 """
 
 from __future__ import annotations
@@ -33,10 +35,13 @@ _HTTP, _HTTPS = 0, 1
 
 @dataclass(slots=True)
 class Update:
-    """Per type: upserted resources and removed names."""
+    """Per type: upserted resources and removed names; and every host of the current DAG
+    left out because Envoy would reject it (host → `Envoy would reject ...: reason`), not
+    only this update's."""
 
     changed: dict[str, dict[str, bytes]] = field(default_factory=dict)
     removed: dict[str, set[str]] = field(default_factory=dict)
+    rejected: dict[str, str] = field(default_factory=dict)
 
     def put(self, type_url: str, name: str, body: bytes) -> None:
         self.changed.setdefault(type_url, {})[name] = body
@@ -141,7 +146,9 @@ class IncrementalTranslator:
         self._http_listener = lds.http_listener(settings).SerializeToString()
         self._stats_listener = lds.stats_listener(settings).SerializeToString()
         self._values: dict[tuple[int, str], object] = {}
-        self._parts: dict[tuple[int, str], VhostParts] = {}
+        self._built: dict[tuple[int, str], VhostParts] = {}  # what each DAG value encodes to
+        self._parts: dict[tuple[int, str], VhostParts] = {}  # what each slot contributes
+        self._rejected: dict[str, str] = {}
         self._tables = (_RouteTable(rds.HTTP_ROUTES), _RouteTable(rds.HTTPS_ROUTES))
         self._chains: dict[str, bytes] = {}
         self._chains_dirty = True
@@ -170,8 +177,7 @@ class IncrementalTranslator:
         secrets: set[str] = set()
         try:
             for host in hosts:
-                self._apply((_HTTP, host), http.get(host), clusters, secrets)
-                self._apply((_HTTPS, host), https.get(host), clusters, secrets)
+                self._apply_host(host, http.get(host), https.get(host), clusters, secrets)
         finally:
             self._translator.end_build()  # the memos of shared clusters and secrets
         self._clusters.settle(sorted(clusters), pb.CLUSTER_TYPE, out)
@@ -181,6 +187,7 @@ class IncrementalTranslator:
                 table.dirty = False
                 out.put(pb.ROUTE_TYPE, table.name, table.body())
         self._update_listeners(bool(dag.http), out)
+        out.rejected = dict(sorted(self._rejected.items()))
         return out
 
     def resources(self) -> Resources:
@@ -192,22 +199,46 @@ class IncrementalTranslator:
             pb.SECRET_TYPE: dict(sorted(self._secrets.current.items())),
         }
 
-    def _apply(self, slot: tuple[int, str], value: object | None,
-               clusters: set[str], secrets: set[str]) -> None:
+    def _apply_host(self, host: str, http: object | None, https: object | None,
+                    clusters: set[str], secrets: set[str]) -> None:
+        """Encode the host's changed values; contribute both ports' parts, or neither when
+        Envoy would reject a part of either."""
+        built = (self._encode((_HTTP, host), http), self._encode((_HTTPS, host), https))
+        reason = next((p.rejected for p in built if p is not None and p.rejected), None)
+        if reason is None:
+            self._rejected.pop(host, None)
+        else:
+            self._rejected[host] = reason
+            built = (None, None)
+        self._apply((_HTTP, host), built[0], clusters, secrets)
+        self._apply((_HTTPS, host), built[1], clusters, secrets)
+
+    def _encode(self, slot: tuple[int, str], value: object | None) -> VhostParts | None:
+        """The parts `value` encodes to, re-encoded only when the value changed."""
+        if value is None:
+            self._values.pop(slot, None)
+            self._built.pop(slot, None)
+            return None
         old_value = self._values.get(slot)
-        if old_value is value or (value is not None and old_value == value):
+        if old_value is value or old_value == value:
+            return self._built[slot]
+        self._values[slot] = value
+        parts = self._built[slot] = self._build(value)
+        return parts
+
+    def _apply(self, slot: tuple[int, str], new: VhostParts | None,
+               clusters: set[str], secrets: set[str]) -> None:
+        """Make the slot contribute `new` (None: nothing) instead of what it did."""
+        old = self._parts.get(slot)
+        if old is new:
             return
-        old = self._parts.pop(slot, None)
         if old is not None:
+            del self._parts[slot]
             self._clusters.discard(slot, old.clusters, clusters)
             if old.secret is not None:
                 self._secrets.discard(slot, (old.secret,), secrets)
-        new: VhostParts | None = None
-        if value is None:
-            self._values.pop(slot, None)
-        else:
-            self._values[slot] = value
-            new = self._parts[slot] = self._build(value)
+        if new is not None:
+            self._parts[slot] = new
             self._clusters.add(slot, new.clusters, clusters)
             if new.secret is not None:
                 self._secrets.add(slot, (new.secret,), secrets)

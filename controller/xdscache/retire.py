@@ -6,6 +6,10 @@ holds still names it, and requests would see 503 until the new routes land. So r
 clusters and secrets are kept for one more round: they are published alongside the new
 resources, and pruned only once every connected Envoy has acknowledged (or rejected) the
 listeners and routes that no longer use them, or after a deadline.
+
+Who acknowledged what is the xDS server's bookkeeping (`controller.xds.registry`), which
+imports this package; so the retirer asks through `Answers`, the one question it needs,
+and never imports the server (tests/test_layering.py).
 """
 
 from __future__ import annotations
@@ -16,8 +20,8 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from controller.xds.registry import NodeRegistry
 from controller.xdscache.snapshot import CLUSTER, LISTENER, ROUTE, SECRET, SnapshotCache
 
 log = logging.getLogger(__name__)
@@ -27,10 +31,18 @@ USERS = (LISTENER, ROUTE)  # the types whose ACK proves nothing names the retire
 DEADLINE = 10.0
 
 
+class Answers(Protocol):
+    """Which versions the connected Envoys have answered (`NodeRegistry` is one)."""
+
+    def all_answered(self, type_url: str, version: str) -> bool:
+        """True when every connected Envoy has ACKed or NACKed `version` of `type_url`."""
+        ...
+
+
 @dataclass
 class Retirer:
     cache: SnapshotCache
-    registry: NodeRegistry
+    registry: Answers
     deadline: float = DEADLINE
     retiring: dict[str, set[str]] = field(default_factory=dict)
     _task: asyncio.Task[None] | None = None
@@ -64,14 +76,7 @@ class Retirer:
         self.prune()
 
     def _users_acked(self) -> bool:
-        want = {t: self.cache.version(t) for t in USERS}
-        for node in self.registry.nodes():
-            if not node.connected:
-                continue
-            nacked = {n.type_url for n in node.nacks if n.version == want.get(n.type_url)}
-            if any(node.acked.get(t) != v and t not in nacked for t, v in want.items()):
-                return False
-        return True
+        return all(self.registry.all_answered(t, self.cache.version(t)) for t in USERS)
 
     def prune(self) -> None:
         removed = {t: names for t, names in self.retiring.items() if names}

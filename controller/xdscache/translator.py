@@ -6,6 +6,11 @@ hashable, so each vhost, filter chain, cluster and secret is translated once and
 reused while an equal value appears in later builds; entries unused by a build are dropped.
 The big RouteConfigurations and the HTTPS listener are spliced from those cached bytes
 (a repeated field on the wire is the concatenation of its elements).
+
+Every freshly encoded vhost, filter chain, cluster and secret is checked against Envoy's
+constraints (controller/envoy/constraints.py) before it is kept: a host with any part Envoy
+would reject contributes nothing, on either port, and is reported in `rejected` (host →
+reason), so one bad object never makes Envoy reject a whole table or listener.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from controller.config import ListenerSettings
 from controller.dag import model
 from controller.envoy import cluster as envoy_cluster
 from controller.envoy import pb
+from controller.envoy.constraints import rejection
 from controller.envoy.names import secret_name
 from controller.envoy.secret import tls_secret
 from controller.xdscache import listeners as lds
@@ -73,15 +79,23 @@ def _named(message: Message, name: str) -> Named:
     return name, message.SerializeToString(deterministic=True)
 
 
+Checked = tuple[Named, str | None]  # a resource and why Envoy would reject it (None: fine)
+
+
 @dataclass(frozen=True, slots=True)
 class VhostParts:
     """Everything one vhost contributes, serialized: its RDS VirtualHost, its HTTPS filter
-    chain, the clusters it references (in visit order) and its SDS secret."""
+    chain, the clusters it references (in visit order) and its SDS secret. A vhost Envoy
+    would reject carries only `rejected`, the reason."""
 
     vhost: Named | None = None
     chain: bytes | None = None
     clusters: tuple[Named, ...] = ()
     secret: Named | None = None
+    rejected: str | None = None
+
+
+NOTHING = VhostParts()
 
 
 class Translator:
@@ -94,8 +108,10 @@ class Translator:
         self.settings = settings
         self._http: Memo[model.VirtualHost, VhostParts] = Memo(self.http_parts)
         self._https: Memo[model.SecureVirtualHost, VhostParts] = Memo(self.https_parts)
-        self._cluster: Memo[ClusterKey, Named] = Memo(self._build_cluster)
-        self._secret: Memo[model.Secret, Named] = Memo(self._build_secret)
+        self._cluster: Memo[ClusterKey, Checked] = Memo(self._build_cluster)
+        self._secret: Memo[model.Secret, Checked] = Memo(self._build_secret)
+        self.rejected: dict[str, str] = {}
+        """After translate(): host → why Envoy would reject it (its parts were left out)."""
         self._memos = (self._http, self._https, self._cluster, self._secret)
         self._https_base = lds.https_listener(settings)
         self._http_listener = lds.http_listener(settings).SerializeToString()
@@ -104,6 +120,11 @@ class Translator:
     def translate(self, dag: model.DAG) -> Resources:
         http = [self._http(vh) for vh in dag.http]
         https = [self._https(svh) for svh in dag.https]  # DAG order: first cluster visit wins
+        self.rejected = rejected_hosts(zip(dag.http, http, strict=True),
+                                       zip(dag.https, https, strict=True))
+        if self.rejected:  # a host rejected on one port is left out on both
+            http = _left_out(dag.http, http, self.rejected)
+            https = _left_out(dag.https, https, self.rejected)
         by_server_name = [p for _, p in sorted(zip(dag.https, https, strict=True), key=_host)]
         out = {
             pb.LISTENER_TYPE: self._listeners(http, by_server_name),
@@ -141,12 +162,16 @@ class Translator:
         }
 
     def http_parts(self, vh: model.VirtualHost) -> VhostParts:
-        """One vhost's parts, not memoized (its clusters are)."""
+        """One vhost's parts, not memoized (its clusters are); only `rejected` when Envoy
+        would reject any of them."""
         vhost = rds.http_virtual_host(vh)
-        return VhostParts(
-            vhost=None if vhost is None else _named(vhost, vhost.name),
-            clusters=self._clusters_of(c for r in vh.routes for c in r.clusters),
-        )
+        clusters, reason = self._clusters_of(c for r in vh.routes for c in r.clusters)
+        if vhost is not None and reason is None:
+            reason = rejection(f"virtual host {vh.host!r}", vhost)
+        if reason is not None:
+            return VhostParts(rejected=reason)
+        return VhostParts(vhost=None if vhost is None else _named(vhost, vhost.name),
+                          clusters=clusters)
 
     def https_parts(self, svh: model.SecureVirtualHost) -> VhostParts:
         vhost = rds.https_virtual_host(svh)
@@ -154,29 +179,61 @@ class Translator:
         refs = [c for r in svh.routes for c in r.clusters]
         if svh.tcp_proxy is not None:
             refs.extend(svh.tcp_proxy.clusters)
+        clusters, reason = self._clusters_of(refs)
+        secret, secret_reason = (None, None) if svh.secret is None else self._secret(svh.secret)
+        reason = reason or secret_reason
+        if vhost is not None and reason is None:
+            reason = rejection(f"virtual host {svh.host!r}", vhost)
+        if chain is not None and reason is None:
+            reason = rejection(f"filter chain {svh.host!r}", chain)
+        if reason is not None:
+            return VhostParts(rejected=reason)
         return VhostParts(
             vhost=None if vhost is None else _named(vhost, vhost.name),
             chain=None if chain is None else chain.SerializeToString(deterministic=True),
-            clusters=self._clusters_of(refs),
-            secret=None if svh.secret is None else self._secret(svh.secret),
+            clusters=clusters,
+            secret=secret,
         )
 
-    def _clusters_of(self, refs: Iterable[model.Cluster]) -> tuple[Named, ...]:
-        return tuple(self._cluster(cluster_key(c)) for c in refs)
+    def _clusters_of(self, refs: Iterable[model.Cluster]) -> tuple[tuple[Named, ...], str | None]:
+        """The clusters, and why Envoy would reject the first bad one (None: all fine)."""
+        checked = [self._cluster(cluster_key(c)) for c in refs]
+        reason = next((why for _, why in checked if why is not None), None)
+        return tuple(named for named, _ in checked), reason
 
     @staticmethod
-    def _build_cluster(key: ClusterKey) -> Named:
+    def _build_cluster(key: ClusterKey) -> Checked:
         service, strategy, health_check, validation = key
         built = envoy_cluster.cluster(model.Cluster(service, 0, strategy, health_check, validation))
-        return _named(built, built.name)
+        return _named(built, built.name), rejection(f"cluster {built.name!r}", built)
 
     @staticmethod
-    def _build_secret(secret: model.Secret) -> Named:
-        return _named(tls_secret(secret), secret_name(secret))
+    def _build_secret(secret: model.Secret) -> Checked:
+        built = tls_secret(secret)
+        name = secret_name(secret)
+        return _named(built, name), rejection(f"secret {name!r}", built)
 
 
 def _host(pair: tuple[model.SecureVirtualHost, VhostParts]) -> str:
     return pair[0].host
+
+
+def _left_out(values: Iterable[model.VirtualHost | model.SecureVirtualHost],
+              parts: list[VhostParts], rejected: dict[str, str]) -> list[VhostParts]:
+    return [NOTHING if v.host in rejected else p for v, p in zip(values, parts, strict=True)]
+
+
+def rejected_hosts(
+    *built: Iterable[tuple[model.VirtualHost | model.SecureVirtualHost, VhostParts]],
+) -> dict[str, str]:
+    """Host → reason for every host with a rejected part on either port (port 80 first),
+    sorted by host."""
+    found: dict[str, str] = {}
+    for pairs in built:
+        for value, parts in pairs:
+            if parts.rejected is not None:
+                found.setdefault(value.host, parts.rejected)
+    return dict(sorted(found.items()))
 
 
 def _clusters(parts: list[VhostParts]) -> dict[str, bytes]:

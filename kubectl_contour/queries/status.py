@@ -38,6 +38,7 @@ def status_rows(snapshot: Snapshot, dag: Any, *, scope: str | None,
                 ingress_class: str) -> list[StatusRow]:
     rows = ingressroute_rows(snapshot, dag) + ingress_rows(snapshot, dag,
                                                           ingress_class=ingress_class)
+    rows += rejected_rows(snapshot)
     return sorted((r for r in rows if scope is None or r.namespace == scope),
                   key=lambda r: (r.namespace, r.name, r.kind))
 
@@ -54,6 +55,17 @@ def ingressroute_rows(snapshot: Snapshot, dag: Any) -> list[StatusRow]:
                               st.current if st else "", st.description if st else
                               "no status computed (not processed)", *stored))
     return rows
+
+
+def rejected_rows(snapshot: Snapshot) -> list[StatusRow]:
+    """Objects the validation boundary refused, of any kind: the controller treats them as
+    absent. An IngressRoute's status says `invalid`, as the controller writes it."""
+    return [
+        StatusRow(r.kind or "?", r.namespace, r.name, "",
+                  "invalid" if r.kind == INGRESSROUTE else "rejected",
+                  f"{'; '.join(r.reasons)} ({r.source})")
+        for r in snapshot.rejected
+    ]
 
 
 def ingress_class_of(obj: Obj) -> str:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import controller.cli_commands  # noqa: F401 - registers `cli` and `demo`
-from controller.cli import UsageError, app, load_config_file, root_namespaces, tls_files
+from controller.cli import app
+from controller.cli_commands import UsageError, load_config_file, root_namespaces, tls_files
 
 runner = CliRunner()
 

@@ -137,3 +137,21 @@ def test_help_documents_exit_codes() -> None:
     result = CliRunner().invoke(app, ["--help"], prog_name="kubectl contour")
     assert result.exit_code == 0
     assert "Exit codes: 0 ok; 1" in " ".join(result.stdout.split())
+
+
+def test_status_shows_what_the_validation_boundary_rejected(tmp_path: Path) -> None:
+    """The plugin reads files through the controller's own boundary: a rejected object is
+    absent for every command and listed by `status` with its path and reason (issue 7)."""
+    (tmp_path / "bad.yaml").write_text(
+        "apiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: default}\n"
+        "spec: {ports: [{port: 70000}]}\n---\n"
+        "apiVersion: contour.heptio.com/v1beta1\nkind: IngressRoute\n"
+        "metadata: {name: r, namespace: default}\n"
+        "spec: {virtualhost: {fqdn: a.example.com}, routes: 3}\n")
+    code, out, _ = invoke(tmp_path, "status", "-o", "json")
+    rows = {(r["kind"], r["name"]): r for r in json.loads(out)}
+    assert code == 0
+    assert rows[("Service", "s")]["status"] == "rejected"
+    assert "spec.ports[0].port" in rows[("Service", "s")]["reason"]
+    assert rows[("IngressRoute", "r")]["status"] == "invalid"
+    assert "spec.routes" in rows[("IngressRoute", "r")]["reason"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Callable
+from typing import Any
 
 from controller.config import ListenerSettings
 from controller.dag import model as m
@@ -103,16 +104,23 @@ def _endpoint_cluster() -> pb.Cluster:
     return pb.Cluster(name=cla.cluster_name, type=pb.Cluster.STATIC, load_assignment=cla)
 
 
+def static_bootstrap(out: dict[str, dict[str, Any]], admin_port: int) -> pb.Bootstrap:
+    """A bootstrap holding the translated listeners (route tables inlined) and clusters."""
+    config = bootstrap(admin_port=admin_port, node_id="validate", node_cluster="contour")
+    static = config.static_resources
+    for listener in out[pb.LISTENER_TYPE].values():
+        _inline_routes(listener, out[pb.ROUTE_TYPE])
+        static.listeners.append(listener)
+    static.clusters.extend(out[pb.CLUSTER_TYPE].values())
+    return config
+
+
 def test_envoy_accepts_translated_resources(
     envoy_validate: Validate, certificate: tuple[bytes, bytes]
 ) -> None:
     out = decode(Translator(SETTINGS).translate(_dag(*certificate)))
-    config = bootstrap(admin_port=19911, node_id="validate", node_cluster="contour")
+    config = static_bootstrap(out, admin_port=19911)
     static = config.static_resources
-    for listener in out[pb.LISTENER_TYPE].values():
-        _inline_routes(listener, out[pb.ROUTE_TYPE])  # type: ignore[arg-type]
-        static.listeners.append(listener)
-    static.clusters.extend(out[pb.CLUSTER_TYPE].values())
     static.clusters.append(_endpoint_cluster())
     static.secrets.extend(out[pb.SECRET_TYPE].values())
     assert [len(out[t]) for t in (pb.LISTENER_TYPE, pb.CLUSTER_TYPE, pb.SECRET_TYPE)] == [3, 9, 1]

@@ -5,10 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
-
-from controller.events import DELETE, UPSERT
-from controller.sources.folder import FolderSource, ParseError, parse_documents
+from controller.events import DELETE, REJECT, UPSERT
+from controller.sources.folder import FolderSource
 
 SVC = """apiVersion: v1
 kind: Service
@@ -27,30 +25,31 @@ def write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-@pytest.mark.parametrize(
-    ("text", "names"),
-    [
-        pytest.param(SVC % "a" + "---\n" + SVC % "b", ["a", "b"], id="multi-document"),
-        pytest.param("---\n" + SVC % "a" + "---\n", ["a"], id="empty-documents-ignored"),
-        pytest.param("apiVersion: v1\nkind: List\nitems:\n- " + (SVC % "a").replace("\n", "\n  "),
-                     ["a"], id="list-flattened"),
-    ],
-)
-def test_parse_documents(text, names):
-    assert [o["metadata"]["name"] for o in parse_documents(text, json_file=False)] == names
+def test_a_bad_document_is_rejected_alone(tmp_path: Path):
+    """A document the validation boundary refuses becomes a `reject` event for its own key;
+    the file's other documents are admitted (issue 7: nothing else is affected)."""
+    src = FolderSource(tmp_path)
+    bad = "apiVersion: v1\nkind: Service\nmetadata: {name: bad}\nspec: {ports: [{port: -1}]}\n"
+    write(tmp_path / "a.yaml", SVC % "a" + "---\n" + bad + "---\n- not an object\n")
+    events = src.scan()
+    assert ops(events) == [(REJECT, "", "", f"{tmp_path / 'a.yaml'}#2"),
+                           (UPSERT, "Service", "default", "a"),
+                           (REJECT, "Service", "default", "bad")]
+    assert all(e.source == str(tmp_path / "a.yaml") for e in events)
+    assert any("spec.ports[0].port" in r for r in events[2].reasons)
+    assert src.errors == {}
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        pytest.param("kind: [unclosed", id="yaml-syntax"),
-        pytest.param("- just\n- a list\n", id="not-an-object"),
-        pytest.param("kind: Service\nmetadata: {}\n", id="no-name"),
-    ],
-)
-def test_parse_documents_rejects(text):
-    with pytest.raises(ParseError):
-        parse_documents(text, json_file=False)
+def test_removal_is_exact_whatever_the_metadata_held(tmp_path: Path):
+    """An object whose metadata are unreadable is keyed by its place, so deleting the file
+    removes its report too (issue 7: a list namespace used to outlive its file)."""
+    src = FolderSource(tmp_path)
+    write(tmp_path / "a.yaml", "apiVersion: contour.heptio.com/v1beta1\nkind: IngressRoute\n"
+                               "metadata: {name: r, namespace: [x]}\n")
+    (rejected,) = src.scan()
+    assert rejected.op == REJECT
+    (tmp_path / "a.yaml").unlink()
+    assert [e.key for e in src.scan()] == [rejected.key]
 
 
 def test_scan_add_change_remove(tmp_path: Path):
@@ -88,7 +87,8 @@ def test_rename_moves_objects_without_churn(tmp_path: Path):
 
 def test_json_and_hidden_files(tmp_path: Path):
     src = FolderSource(tmp_path)
-    (tmp_path / "x.json").write_text('{"kind": "Service", "metadata": {"name": "j"}}')
+    (tmp_path / "x.json").write_text(
+        '{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "j"}}')
     (tmp_path / ".hidden.yaml").write_text(SVC % "h")
     (tmp_path / "notes.txt").write_text(SVC % "t")
     assert ops(src.scan()) == [(UPSERT, "Service", "default", "j")]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from xdscache_samples import KUARD, SECRET, forward, many_vhosts, redirect, service
 
 from controller.config import ListenerSettings
@@ -111,15 +109,11 @@ def test_cluster_weight_does_not_split_the_cache() -> None:
     assert list(out[pb.CLUSTER_TYPE]) == ["default/kuard/80/da39a3ee5e"]
 
 
-def test_ten_thousand_vhosts_translate_quickly() -> None:
-    """Budget: well under 1 s on a quiet machine; the bound is loose for shared CI cores."""
-    dag = many_vhosts(10_000)
+def test_ten_thousand_vhosts_translate_and_retranslate_the_same() -> None:
+    """Its speed is measured by bench/ (BENCHMARKS.md), not here: this checks that a warm
+    translator's output equals a cold one's after a few vhosts changed."""
     translator = Translator(SETTINGS)
-    start = time.perf_counter()
-    out = translator.translate(dag)
-    full = time.perf_counter() - start
-    start = time.perf_counter()
-    translator.translate(many_vhosts(10_000, changed=5))
-    incremental = time.perf_counter() - start
+    out = translator.translate(many_vhosts(10_000))
     assert len(out[pb.CLUSTER_TYPE]) == 20_000
-    assert full < 2.5 and incremental < 0.5, (full, incremental)
+    changed = many_vhosts(10_000, changed=5)
+    assert translator.translate(changed) == Translator(SETTINGS).translate(changed)

@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from controller.faults import BUG_MARKER
+
 from .ports import allocate_ports
 from .procs import ManagedProcess
 
@@ -171,5 +173,17 @@ class Controller:
             return None, f"GET /debug/status: not a JSON list: {body[:300]!r}"
         return data, None
 
+    def bug_lines(self) -> list[str]:
+        """Lines the controller's error boundaries logged as bugs (controller/faults.py)."""
+        try:
+            text = self.proc.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return []
+        return [line for line in text.splitlines() if BUG_MARKER in line]
+
     def stop(self) -> None:
+        """Stop the process; raise when it logged a bug (an exception escaped a stage)."""
         self.proc.stop()
+        bugs = self.bug_lines()
+        if bugs:
+            raise AssertionError("the controller caught escaped exceptions:\n" + "\n".join(bugs))

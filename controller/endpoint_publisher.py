@@ -1,0 +1,67 @@
+"""The EDS fast path: Endpoints and EndpointSlice events → ClusterLoadAssignments in the
+snapshot cache, without a DAG rebuild."""
+
+from __future__ import annotations
+
+from controller import faults
+from controller.envoy import pb
+from controller.events import UPSERT, ObjectEvent
+from controller.k8s.endpoints import EndpointsIndex, ServiceKey
+from controller.xdscache import endpoints as eds
+from controller.xdscache.snapshot import SnapshotCache
+
+
+class EndpointPublisher:
+    """Keeps the endpoints index and publishes the assignments of the Services that changed."""
+
+    def __init__(self, cache: SnapshotCache, index: EndpointsIndex | None = None) -> None:
+        self.cache = cache
+        self.index = index if index is not None else EndpointsIndex()
+        self._dirty: set[ServiceKey] = set()
+        self._names: dict[ServiceKey, frozenset[str]] = {}  # EDS names published per Service
+
+    def apply(self, event: ObjectEvent) -> bool:
+        """Index one event (a rejected object counts as deleted); True when a Service's
+        endpoints changed."""
+        if event.op == UPSERT and event.obj is not None:
+            svc = self.index.upsert(event.obj)
+        else:
+            svc = self.index.remove(event.kind, event.namespace, event.name)
+        if svc is not None:
+            self._dirty.add(svc)
+        return svc is not None
+
+    def publish(self) -> None:
+        """Translate only the Services whose endpoints changed (all of them the first time)."""
+        if not self.cache.ready:
+            self._dirty = set(self.index.services()) | set(self._names)
+        changed: dict[str, bytes] = {}
+        removed: set[str] = set()
+        for svc in sorted(self._dirty):
+            assignments = self._guarded_assignments(svc)
+            removed |= self._names.get(svc, frozenset()) - assignments.keys()
+            changed.update(assignments)
+            self._names[svc] = frozenset(assignments)
+            if not assignments:
+                self._names.pop(svc, None)
+        self._dirty.clear()
+        self.cache.update(pb.ENDPOINT_TYPE, changed, removed)
+
+    def _guarded_assignments(self, svc: ServiceKey) -> dict[str, bytes]:
+        """The translate stage's error boundary for one Service: on a bug, the Service has no
+        endpoints (reported), every other Service is published."""
+        try:
+            return self._assignments(svc)
+        except Exception as err:  # noqa: BLE001
+            faults.quarantine_reason("endpoints", f"Service {svc[0]}/{svc[1]}", err)
+            return {}
+
+    def _assignments(self, svc: ServiceKey) -> dict[str, bytes]:
+        kind, objects = self.index.source_of(svc)
+        if kind == "slices":
+            loads = eds.endpoints_from_endpointslices(objects)
+        elif kind == "endpoints":
+            loads = eds.endpoints_from_endpoints(objects[0])
+        else:
+            loads = eds.Assignments()
+        return {name: cla.SerializeToString(deterministic=True) for name, cla in loads.items()}

@@ -1,0 +1,44 @@
+"""The validation boundary both sources share: a raw object in, the event to emit out.
+
+Every object the folder source parses and every object the cluster source lists or watches
+goes through `admit_event` before anything else touches it (the folder's change detection
+included), so the pipeline, the store and the builder only ever see valid objects. What is
+valid is decided by `controller.validation.admit` (the CRD schemas of manifests/ and the API
+server's rules for the core kinds); this module only turns its verdict into an event with a
+key that is always a triple of strings, even for an object whose metadata are unreadable.
+An Ingress path the builder will skip (a regex RE2 refuses, a host Envoy cannot match) is
+valid input upstream, so it is admitted, with a warning that says why it is not served.
+"""
+
+from __future__ import annotations
+
+from controller import faults
+from controller.dag.ingress import skipped_paths
+from controller.events import ObjectEvent
+from controller.k8s.objects import INGRESS
+from controller.k8s.views import ingress_view
+from controller.validation import Admitted, admit
+
+
+def admit_event(raw: object, *, source: str, fallback_name: str) -> ObjectEvent:
+    """`upsert` for a valid object (pruned, with warnings), or `reject` with the reasons.
+
+    A rejected object whose kind or name cannot be read is keyed as (kind or "", "",
+    `fallback_name`): the caller picks a name unique to its place (e.g. `file#3`), so
+    removing the place removes the report too. Never raises.
+    """
+    try:
+        verdict = admit(raw)
+    except Exception as err:  # noqa: BLE001 - the boundary itself must never stop a source
+        reason = faults.quarantine_reason("validation", f"an object from {source}", err)
+        return ObjectEvent.reject("", "", fallback_name, source=source, reasons=(reason,))
+    if isinstance(verdict, Admitted):
+        warnings = verdict.warnings
+        if verdict.obj.get("kind") == INGRESS:
+            warnings += skipped_paths(ingress_view(verdict.obj))
+        return ObjectEvent.upsert(verdict.obj, source=source, warnings=warnings)
+    if not verdict.kind or not verdict.name:
+        return ObjectEvent.reject(verdict.kind, "", fallback_name, source=source,
+                                  reasons=verdict.reasons)
+    return ObjectEvent.reject(verdict.kind, verdict.namespace, verdict.name, source=source,
+                              reasons=verdict.reasons)

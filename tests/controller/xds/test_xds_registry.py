@@ -1,0 +1,48 @@
+"""`NodeRegistry.all_answered`: the question make-before-break (xdscache.retire) asks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from controller.xds.registry import NodeRegistry
+
+LDS, RDS = "lds-type", "rds-type"
+Step = Callable[[NodeRegistry], object]
+
+
+def connect(node: str) -> Step:
+    return lambda r: r.connect(node)
+
+
+def ack(node: str, type_url: str, version: str) -> Step:
+    return lambda r: r.record_ack(node, type_url, version)
+
+
+def nack(node: str, type_url: str, version: str) -> Step:
+    return lambda r: r.record_nack(node, type_url, version, nonce="n", code=3, message="no")
+
+
+@pytest.mark.parametrize(
+    ("steps", "answered"),
+    [
+        ([], True),  # nobody connected: nobody to wait for
+        ([connect("a")], False),
+        ([connect("a"), ack("a", RDS, "2")], True),
+        ([connect("a"), nack("a", RDS, "2")], True),  # a rejection is an answer
+        ([connect("a"), ack("a", RDS, "1")], False),  # an older version is not
+        ([connect("a"), nack("a", RDS, "1")], False),
+        ([connect("a"), ack("a", LDS, "2")], False),  # nor the same version of another type
+        ([connect("a"), connect("b"), ack("a", RDS, "2")], False),
+        ([connect("a"), connect("b"), ack("a", RDS, "2"), nack("b", RDS, "2")], True),
+        ([connect("a"), connect("b"), ack("a", RDS, "2"), lambda r: r.disconnect("b")], True),
+    ],
+    ids=["no-nodes", "silent", "acked", "nacked", "older-ack", "older-nack", "other-type",
+         "one-of-two", "ack-and-nack", "silent-one-left"],
+)
+def test_all_answered(steps: list[Step], answered: bool) -> None:
+    registry = NodeRegistry()
+    for step in steps:
+        step(registry)
+    assert registry.all_answered(RDS, "2") is answered
