@@ -82,9 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     if a.json:
         with a.json.open("a") as f:
             f.write(json.dumps(figures) + "\n")
-    shown = len(summary.failures)
-    print(f"{shown} invariant failure(s){'; bug lines at exit: ' + str(len(bugs)) if bugs else ''}"
-          f"; workdir {workdir}")
+    total = sum(summary.failure_counts.values())
+    print(f"{total} invariant failure(s) {summary.failure_counts}"
+          f"{'; bug lines at exit: ' + str(len(bugs)) if bugs else ''}; workdir {workdir}")
     return 1 if summary.failed or bugs else 0
 
 

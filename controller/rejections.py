@@ -13,7 +13,7 @@ from collections import Counter
 from typing import Any
 
 from controller.dag import status as st
-from controller.dag.model import Status
+from controller.dag.model import VALID, Status
 from controller.events import DELETE, REJECT, ObjectEvent
 from controller.k8s.objects import INGRESSROUTE
 
@@ -92,3 +92,17 @@ def merged_statuses(built: tuple[Status, ...], rejected: tuple[Status, ...]) -> 
     if not rejected:
         return built
     return tuple(sorted(built + rejected, key=lambda s: (s.namespace, s.name, s.kind)))
+
+
+def with_translation_rejections(statuses: tuple[Status, ...],
+                                rejected_hosts: dict[str, str]) -> tuple[Status, ...]:
+    """The statuses with every valid root whose virtual host the translators refused to send
+    (Envoy would reject it: controller/xdscache/verdicts.py) turned `invalid` with the
+    reason. Order is kept."""
+    if not rejected_hosts:
+        return statuses
+    return tuple(
+        st.invalid((s.namespace, s.name), rejected_hosts[s.vhost], s.vhost)
+        if s.current == VALID and s.vhost in rejected_hosts else s
+        for s in statuses
+    )

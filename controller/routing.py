@@ -16,7 +16,7 @@ from controller.dag.store import ObjectStore
 from controller.events import UPSERT, ObjectEvent
 from controller.k8s.objects import INGRESSROUTE
 from controller.k8s.status import Observed, observed_status
-from controller.rejections import Rejections, merged_statuses
+from controller.rejections import Rejections, merged_statuses, with_translation_rejections
 from controller.xdscache.incremental import IncrementalTranslator
 from controller.xdscache.retire import Retirer
 from controller.xdscache.snapshot import SnapshotCache
@@ -63,7 +63,8 @@ class RoutingPublisher:
         self.retirer.hold_back(update.changed, update.removed)  # make-before-break
         self.cache.publish(update.changed, partial=True, removed=update.removed)
         self.dag = dag
-        self.statuses = merged_statuses(dag.statuses, self.rejections.statuses())
+        built = with_translation_rejections(dag.statuses, update.rejected)
+        self.statuses = merged_statuses(built, self.rejections.statuses())
         if self.status_sink is not None:
             self.status_sink(self.statuses)
         if changes.full:

@@ -24,8 +24,9 @@ from typing import Any
 from google.protobuf.message import Message
 
 from controller.dag.ingress import RE2_MAX_PROGRAM_SIZE, re2_compatible
-from controller.envoy.constraint_plans import Loc, Out, Planner, Run, fail
+from controller.envoy.constraint_plans import Loc, Out, Planner, Run, fail, rules_of
 from controller.envoy.core import is_ip_literal
+from controller.envoy.pgv_rules import Check, value_check
 
 MAX_DURATION_SECONDS = 9_223_372_036
 """Exclusive: Envoy converts durations to int64 nanoseconds (9223372035s passes, 9223372036s
@@ -44,11 +45,24 @@ def violations(message: Message) -> tuple[str, ...]:
 
 def rejection(what: str, message: Message) -> str | None:
     """`Envoy would reject <what>: <violations>` (the first few), or None when it is fine."""
-    found = violations(message)
+    return describe(what, violations(message))
+
+
+def describe(what: str, found: tuple[str, ...]) -> str | None:
     if not found:
         return None
     more = f" (and {len(found) - MAX_REASONS} more)" if len(found) > MAX_REASONS else ""
     return f"Envoy would reject {what}: {'; '.join(found[:MAX_REASONS])}{more}"
+
+
+def field_check(message_type: type[Message], name: str) -> Check | None:
+    """The PGV check of one value of a scalar field (of one item, for a repeated field), for
+    callers that check a value they know goes there; None when no rule applies."""
+    fd = message_type.DESCRIPTOR.fields_by_name[name]
+    rules = rules_of(fd)
+    if rules is not None and fd.is_repeated:
+        rules = rules.repeated.items
+    return value_check(rules, fd.enum_type) if rules is not None else None
 
 
 # -- what Envoy checks beyond PGV ------------------------------------------------------------

@@ -31,6 +31,7 @@ from controller.envoy.secret import tls_secret
 from controller.xdscache import listeners as lds
 from controller.xdscache import routes as rds
 from controller.xdscache.clusters import ClusterKey, cluster_key
+from controller.xdscache.verdicts import Verdicts
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -96,6 +97,11 @@ class VhostParts:
 
 
 NOTHING = VhostParts()
+_UNENCODABLE = (ValueError, TypeError, OverflowError)  # e.g. 2**40 into a uint32 field
+
+
+def _unencodable(host: str, error: Exception) -> str:
+    return f"Envoy would reject virtual host {host!r}: cannot be encoded: {error}"
 
 
 class Translator:
@@ -110,6 +116,7 @@ class Translator:
         self._https: Memo[model.SecureVirtualHost, VhostParts] = Memo(self.https_parts)
         self._cluster: Memo[ClusterKey, Checked] = Memo(self._build_cluster)
         self._secret: Memo[model.Secret, Checked] = Memo(self._build_secret)
+        self._verdicts = Verdicts()  # perf: one constraints walk per shape, see verdicts.py
         self.rejected: dict[str, str] = {}
         """After translate(): host → why Envoy would reject it (its parts were left out)."""
         self._memos = (self._http, self._https, self._cluster, self._secret)
@@ -163,17 +170,29 @@ class Translator:
 
     def http_parts(self, vh: model.VirtualHost) -> VhostParts:
         """One vhost's parts, not memoized (its clusters are); only `rejected` when Envoy
-        would reject any of them."""
+        would reject any of them, or when a value does not even fit its proto field."""
+        try:
+            return self._http_parts(vh)
+        except _UNENCODABLE as error:
+            return VhostParts(rejected=_unencodable(vh.host, error))
+
+    def https_parts(self, svh: model.SecureVirtualHost) -> VhostParts:
+        try:
+            return self._https_parts(svh)
+        except _UNENCODABLE as error:
+            return VhostParts(rejected=_unencodable(svh.host, error))
+
+    def _http_parts(self, vh: model.VirtualHost) -> VhostParts:
         vhost = rds.http_virtual_host(vh)
         clusters, reason = self._clusters_of(c for r in vh.routes for c in r.clusters)
         if vhost is not None and reason is None:
-            reason = rejection(f"virtual host {vh.host!r}", vhost)
+            reason = self._verdicts.vhost(vh.host, vh.routes, False, vhost)
         if reason is not None:
             return VhostParts(rejected=reason)
         return VhostParts(vhost=None if vhost is None else _named(vhost, vhost.name),
                           clusters=clusters)
 
-    def https_parts(self, svh: model.SecureVirtualHost) -> VhostParts:
+    def _https_parts(self, svh: model.SecureVirtualHost) -> VhostParts:
         vhost = rds.https_virtual_host(svh)
         chain = lds.https_filter_chain(svh, self.settings)
         refs = [c for r in svh.routes for c in r.clusters]
@@ -183,7 +202,7 @@ class Translator:
         secret, secret_reason = (None, None) if svh.secret is None else self._secret(svh.secret)
         reason = reason or secret_reason
         if vhost is not None and reason is None:
-            reason = rejection(f"virtual host {svh.host!r}", vhost)
+            reason = self._verdicts.vhost(svh.host, svh.routes, True, vhost)
         if chain is not None and reason is None:
             reason = rejection(f"filter chain {svh.host!r}", chain)
         if reason is not None:
@@ -201,11 +220,10 @@ class Translator:
         reason = next((why for _, why in checked if why is not None), None)
         return tuple(named for named, _ in checked), reason
 
-    @staticmethod
-    def _build_cluster(key: ClusterKey) -> Checked:
+    def _build_cluster(self, key: ClusterKey) -> Checked:
         service, strategy, health_check, validation = key
         built = envoy_cluster.cluster(model.Cluster(service, 0, strategy, health_check, validation))
-        return _named(built, built.name), rejection(f"cluster {built.name!r}", built)
+        return _named(built, built.name), self._verdicts.cluster(key, built)
 
     @staticmethod
     def _build_secret(secret: model.Secret) -> Checked:

@@ -9,7 +9,7 @@ import pytest
 
 from controller.dag import status as st
 from controller.events import ObjectEvent
-from controller.rejections import Rejections, merged_statuses
+from controller.rejections import Rejections, merged_statuses, with_translation_rejections
 
 IR = {"apiVersion": "contour.heptio.com/v1beta1", "kind": "IngressRoute",
       "metadata": {"name": "r", "namespace": "default"}, "spec": {}}
@@ -71,3 +71,13 @@ def test_rejected_ingressroutes_get_an_invalid_status_merged_in_order():
         ("c", "valid", "valid IngressRoute"),
     ]
     assert merged_statuses(built, ()) is built
+
+
+def test_a_host_the_translators_refused_makes_its_root_invalid():
+    built = (st.valid(("default", "a"), "a.io"), st.valid(("default", "b"), "b.io"))
+    out = with_translation_rejections(built, {"b.io": "Envoy would reject virtual host 'b.io'"})
+    assert [(s.name, s.current, s.description) for s in out] == [
+        ("a", "valid", "valid IngressRoute"),
+        ("b", "invalid", "Envoy would reject virtual host 'b.io'"),
+    ]
+    assert with_translation_rejections(built, {}) is built

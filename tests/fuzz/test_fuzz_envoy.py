@@ -41,9 +41,9 @@ def test_fuzz_through_envoy(world: World) -> None:
     print(json.dumps(figures))
     assert summary.objects >= OBJECTS
     if summary.failed:
-        shown = "\n".join(f.render() for f in summary.failures[:40])
-        more = len(summary.failures) - 40
-        pytest.fail(f"{len(summary.failures)} invariant failure(s) "
+        shown = "\n".join(f.render() for f in summary.failures[:60])
+        more = sum(summary.failure_counts.values()) - min(60, len(summary.failures))
+        pytest.fail(f"invariant failures {figures['failures']} "
                     f"(crashes {figures['crashes']}, NACKs {figures['nacks']}, unreported "
                     f"{figures['unreported']}, isolation {figures['isolation_failures']}, "
                     f"latency {figures['latency_failures']}, leftovers {figures['leftovers']}):"

@@ -46,6 +46,10 @@ BAD_HOSTS: dict[str, tuple[m.VirtualHost | None, m.SecureVirtualHost | None, str
                                          regex=True),)), None,
         "Envoy would reject virtual host 'bad.io': routes[0].match.safe_regex.regex: must be "
         "RE2 syntax"),
+    "value-beyond-uint32": (
+        m.VirtualHost("bad.io", (m.Route("/", clusters=(m.Cluster(
+            m.ServicePort("default", "bad", 80, max_connections=2**40)),)),)), None,
+        "Envoy would reject virtual host 'bad.io': cannot be encoded: Value out of range"),
     "partial-wildcard-server-name": (
         None, m.SecureVirtualHost("b*d.io", (bad_route(),), secret=SECRET),
         "Envoy would reject filter chain 'b*d.io': filter_chain_match.server_names[0]: partial "

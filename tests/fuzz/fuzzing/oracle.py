@@ -223,6 +223,8 @@ def _scalar_problem(value: Any, schema: Schema) -> str | None:
             return f"{value} is out of range [{lo}, {hi}]"
     if isinstance(value, list) and len(value) < schema.get("minItems", 0):
         return f"needs at least {schema['minItems']} items"
+    if isinstance(value, list) and len(value) > schema.get("maxItems", 1 << 62):
+        return f"has more than {schema['maxItems']} items"
     return None
 
 

@@ -67,8 +67,13 @@ def obj(required: tuple[str, ...] = (), open_: bool = False, **props: Schema) ->
     return out
 
 
-def arr(items: Schema, min_items: int = 0) -> Schema:
-    return {"type": "array", "items": items, **({"minItems": min_items} if min_items else {})}
+def arr(items: Schema, min_items: int = 0, max_items: int = 0) -> Schema:
+    out: Schema = {"type": "array", "items": items}
+    if min_items:
+        out["minItems"] = min_items
+    if max_items:
+        out["maxItems"] = max_items
+    return out
 
 
 def string(**rules: Any) -> Schema:
@@ -98,10 +103,12 @@ def _endpoint_slice() -> Schema:
     boolean: Schema = {"type": "boolean"}
     conditions = obj(ready=boolean, serving=boolean, terminating=boolean)
     endpoint = obj(("addresses",), True, conditions=conditions,
-                   addresses=arr(string(**{"x-check": "ip"}), min_items=1))
+                   addresses=arr(string(**{"x-check": "ip"}), min_items=1, max_items=100))
     schema = _top(["discovery.k8s.io/v1", "discovery.k8s.io/v1beta1"],
                   _metadata(DNS1123_SUBDOMAIN, 253), addressType=string(enum=["IPv4", "IPv6"]),
-                  endpoints=arr(endpoint), ports=_ports(False))  # a slice's port may be absent
+                  endpoints=arr(endpoint, max_items=1000),
+                  ports=_ports(False))  # a slice's port may be absent
+    schema["properties"]["ports"]["maxItems"] = 100
     schema["required"].append("addressType")
     return schema
 
