@@ -38,7 +38,8 @@ def parse_documents(text: str, *, json_file: bool) -> list[Any]:
     """Every document of a file, `List` kinds flattened (`kubectl get -o yaml` output), empty
     documents dropped. Raises ParseError with a one-line reason."""
     try:
-        docs = [json.loads(text)] if json_file else _yaml_documents(text)
+        docs = [json.loads(text, parse_constant=_not_json)] if json_file \
+            else _yaml_documents(text)
     except RecursionError as err:
         raise ParseError("nested too deeply to parse") from err
     except (yaml.YAMLError, ValueError) as err:
@@ -47,6 +48,11 @@ def parse_documents(text: str, *, json_file: bool) -> list[Any]:
     if len(out) > MAX_DOCUMENTS:
         raise ParseError(f"{len(out)} documents is more than the {MAX_DOCUMENTS} a file may hold")
     return out
+
+
+def _not_json(constant: str) -> Any:
+    """Python's json reads NaN and Infinity; JSON (and the API server) does not."""
+    raise ValueError(f"{constant} is not a JSON value")
 
 
 def flatten(doc: Any) -> Iterator[Any]:

@@ -14,10 +14,48 @@ from __future__ import annotations
 
 from controller import faults
 from controller.dag.ingress import skipped_paths
+from controller.dag.secrets import (
+    CERT_KEY,
+    KEY_KEY,
+    TLS_TYPE,
+    SecretRejected,
+    accept_secret,
+    secret_data,
+)
 from controller.events import ObjectEvent
-from controller.k8s.objects import INGRESS
+from controller.k8s.objects import INGRESS, SECRET, key_of
 from controller.k8s.views import ingress_view
 from controller.validation import Admitted, admit
+
+
+def _admitted(verdict: Admitted, source: str) -> ObjectEvent:
+    """The upsert of a valid object, with the controller's own checks of what it will use:
+    a TLS Secret whose key does not match its certificate is rejected here (the API server
+    admits it; the controller could never serve it), an Ingress path the builder skips is
+    a warning."""
+    obj, warnings = verdict.obj, verdict.warnings
+    if obj.get("kind") == SECRET:
+        reason = _secret_problem(obj)
+        if reason:
+            ns, name = key_of(obj)
+            return ObjectEvent.reject(SECRET, ns, name, source=source, reasons=(reason,))
+    if obj.get("kind") == INGRESS:
+        warnings += skipped_paths(ingress_view(obj))
+    return ObjectEvent.upsert(obj, source=source, warnings=warnings)
+
+
+def _secret_problem(obj: dict[str, object]) -> str:
+    """Why a Secret cannot be used: the API server's rule that a kubernetes.io/tls Secret has
+    both keys, then the controller's certificate and key checks; "" when it is fine."""
+    if obj.get("type") == TLS_TYPE:
+        missing = [k for k in (CERT_KEY, KEY_KEY) if k not in secret_data(obj)]
+        if missing:
+            return f"data: a {TLS_TYPE} Secret must have {' and '.join(missing)}"
+    try:
+        accept_secret(obj)
+    except SecretRejected as err:
+        return str(err)
+    return ""
 
 
 def admit_event(raw: object, *, source: str, fallback_name: str) -> ObjectEvent:
@@ -33,10 +71,7 @@ def admit_event(raw: object, *, source: str, fallback_name: str) -> ObjectEvent:
         reason = faults.quarantine_reason("validation", f"an object from {source}", err)
         return ObjectEvent.reject("", "", fallback_name, source=source, reasons=(reason,))
     if isinstance(verdict, Admitted):
-        warnings = verdict.warnings
-        if verdict.obj.get("kind") == INGRESS:
-            warnings += skipped_paths(ingress_view(verdict.obj))
-        return ObjectEvent.upsert(verdict.obj, source=source, warnings=warnings)
+        return _admitted(verdict, source)
     if not verdict.kind or not verdict.name:
         return ObjectEvent.reject(verdict.kind, "", fallback_name, source=source,
                                   reasons=verdict.reasons)

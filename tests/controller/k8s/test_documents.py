@@ -40,6 +40,7 @@ def test_parse_documents(text: str, json_file: bool, names: list[str]) -> None:
         pytest.param("kind: [unclosed", False, "expected", id="yaml-syntax"),
         pytest.param("{", True, "Expecting", id="json-syntax"),
         pytest.param("[" * 100_000 + "]" * 100_000, True, "nested too deeply", id="json-deep"),
+        pytest.param('{"a": NaN}', True, "NaN is not a JSON value", id="json-nan"),
         pytest.param("[" * 100_000 + "]" * 100_000, False, "nesting depth", id="yaml-deep"),
         pytest.param(_laughs(9), False, "aliases expand", id="billion-laughs"),
         pytest.param("---\n".join(["a: 1\n"] * (MAX_DOCUMENTS + 1)), False, "documents",
