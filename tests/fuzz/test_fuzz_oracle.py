@@ -95,7 +95,7 @@ CASES = [
     ("a slice without addressType", lambda: valid.endpoint_slice("fz-a", "s-1", "s"),
      lambda o: o.pop("addressType"), BAD),
     ("a slice with 101 addresses", lambda: valid.endpoint_slice("fz-a", "s-1", "s"),
-     at(("endpoints", 0, "addresses"), ["192.0.2.1"] * 101), BAD),
+     at(("endpoints", 0, "addresses"), ["127.0.0.1"] * 101), BAD),
     ("a namespace's namespace: list", lambda: valid.namespace("n"),
      at(("metadata", "namespace"), ["x"]), BAD),
     ("ingress backend name {{x}}", ingress,

@@ -2,7 +2,10 @@
 
 Every builder takes a `random.Random` (or Hypothesis' `st.randoms()`), so the same code is
 seeded and reproducible in the fuzzer and shrinkable in the property tests. Endpoints point
-at TEST-NET-1 (192.0.2.0/24): the API server admits them and nothing answers there.
+at DEAD_IP:DEAD_PORT, a loopback port where nothing listens: Envoy's connections and health
+checks are refused at once, and never leave the machine (the workplace allows traffic only
+to loopback and to the run's own test hosts). The API server refuses loopback Endpoints, so
+the cluster fuzzer moves them to its own test host first (`moved_to`).
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ from fuzzing.secrets import b64, leaves
 Obj = dict[str, Any]
 IR_API = "contour.heptio.com/v1beta1"
 FUZZ_NAMESPACES = ("fz-a", "fz-b", "fz-c")
-DEAD_IP = "192.0.2.10"
+DEAD_IP = "127.0.0.1"
+DEAD_PORT = 9
+"""The discard port: nothing listens on it here, so a connection is refused at once."""
 STRATEGIES = ("RoundRobin", "WeightedLeastRequest", "Random", "Cookie")
 TIMEOUTS = ("1s", "30s", "1m30s", "infinity", "250ms")
 
@@ -37,13 +42,14 @@ def service(ns: str, name: str, port: int = 80) -> Obj:
                                 "targetPort": port}]}}
 
 
-def endpoints(ns: str, name: str, ip: str = DEAD_IP, port: int = 8080) -> Obj:
+def endpoints(ns: str, name: str, ip: str = DEAD_IP, port: int = DEAD_PORT) -> Obj:
     return {"apiVersion": "v1", "kind": "Endpoints", "metadata": meta(ns, name),
             "subsets": [{"addresses": [{"ip": ip}],
                          "ports": [{"name": "http", "port": port, "protocol": "TCP"}]}]}
 
 
-def endpoint_slice(ns: str, name: str, svc: str, ip: str = DEAD_IP, port: int = 8080) -> Obj:
+def endpoint_slice(ns: str, name: str, svc: str, ip: str = DEAD_IP,
+                   port: int = DEAD_PORT) -> Obj:
     return {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
             "metadata": meta(ns, name, labels={"kubernetes.io/service-name": svc}),
             "addressType": "IPv4",
@@ -133,3 +139,13 @@ def backing(rnd: random.Random, ns: str, svc: str) -> list[Obj]:
     if rnd.random() < 0.5:
         return [service(ns, svc), endpoints(ns, svc)]
     return [service(ns, svc), endpoint_slice(ns, f"{svc}-x1", svc)]
+
+
+def moved_to(obj: Any, ip: str) -> Any:
+    """A copy of `obj` with every DEAD_IP string replaced by `ip` (the cluster fuzzer's test
+    host: the API server refuses loopback Endpoints)."""
+    if isinstance(obj, dict):
+        return {k: moved_to(v, ip) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [moved_to(v, ip) for v in obj]
+    return ip if obj == DEAD_IP else obj
