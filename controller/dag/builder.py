@@ -17,16 +17,16 @@ from controller.dag.ingressroute import RootResult
 from controller.dag.model import (
     DAG,
     Route,
+    RouteKey,
     Secret,
     SecureVirtualHost,
     TCPProxy,
     VirtualHost,
+    route_key,
     route_order_key,
 )
 from controller.dag.store import ObjectStore
 from controller.k8s.objects import Key
-
-RouteKey = tuple[bool, str]
 
 
 @dataclass(slots=True)
@@ -58,9 +58,9 @@ class VirtualHostTables:
     def add_routes(self, host: str, http_route: Route | None, https_route: Route | None) -> None:
         """A later route with the same (is_regex, match) overwrites an earlier one."""
         if http_route is not None:
-            self.http.setdefault(host, {})[(http_route.regex, http_route.match)] = http_route
+            self.http.setdefault(host, {})[route_key(http_route)] = http_route
         if https_route is not None:
-            self._secure(host).routes[(https_route.regex, https_route.match)] = https_route
+            self._secure(host).routes[route_key(https_route)] = https_route
 
     def add_root(self, result: RootResult) -> None:
         if not result.host:

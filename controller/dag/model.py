@@ -66,6 +66,8 @@ class HealthCheck:
     timeout_seconds: int = 0
     unhealthy_threshold: int = 0
     healthy_threshold: int = 0
+    expected_statuses: tuple[tuple[int, int], ...] = ()
+    """HTTPProxy `expectedStatuses`: half-open [start, end) ranges; empty = only 200."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,13 +88,154 @@ class Cluster:
     strategy: str = ""
     health_check: HealthCheck | None = None
     validation: UpstreamValidation | None = None
+    slow_start: SlowStart | None = None
+    idle_connection_timeout: float | None = None
+    """HTTPProxy timeoutPolicy.idleConnection (seconds; Timeout.INFINITE); None = unset."""
+    request_headers: HeadersPolicy | None = None
+    """Per-service header policies: they shape the route's weighted-cluster entry, not the
+    Envoy cluster (cluster_name ignores them)."""
+    response_headers: HeadersPolicy | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SlowStart:
+    """HTTPProxy slowStartPolicy: ramp a new endpoint's weight over `window` seconds."""
+
+    window: float
+    aggression: float = 1.0
+    min_weight_percent: int = 10
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class HeadersPolicy:
+    """Header changes: `set` replaces (or adds) each header, `remove` drops them.
+    `host_rewrite` (request side only) rewrites the Host/:authority header."""
+
+    set: tuple[tuple[str, str], ...] = ()
+    remove: tuple[str, ...] = ()
+    host_rewrite: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
     retry_on: str = "5xx"
+    """Comma-joined Envoy retry_on conditions."""
     num_retries: int = 0  # 0: leave unset (Envoy default)
     per_try_timeout: float = 0.0  # seconds; 0: unset
+    retriable_status_codes: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class HeaderMatch:
+    """One HTTPProxy header condition. `op` is one of HEADER_OPS."""
+
+    name: str
+    op: str
+    value: str = ""
+    ignore_case: bool = False
+    treat_missing_as_empty: bool = False
+
+
+HEADER_OPS = ("present", "notpresent", "exact", "notexact", "contains", "notcontains",
+              "regex")
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class QueryMatch:
+    """One HTTPProxy queryParameter condition. `op` is one of QUERY_OPS."""
+
+    name: str
+    op: str
+    value: str = ""
+    ignore_case: bool = False
+
+
+QUERY_OPS = ("exact", "prefix", "suffix", "regex", "contains", "present")
+
+
+@dataclass(frozen=True, slots=True)
+class HashPolicy:
+    """RequestHash load balancing: hash on a `header` or `query` parameter named `name`, or
+    on the `source_ip`; `terminal` stops at the first policy that yields a hash."""
+
+    kind: str  # "header" | "query" | "source_ip"
+    name: str = ""
+    terminal: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DirectResponse:
+    """Envoy answers itself: `status` and `body` (may be empty)."""
+
+    status: int
+    body: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Redirect:
+    """HTTPProxy requestRedirectPolicy; empty fields keep the request's value."""
+
+    scheme: str = ""
+    hostname: str = ""
+    port: int = 0
+    path: str = ""
+    prefix: str = ""
+    status_code: int = 302
+
+
+@dataclass(frozen=True, slots=True)
+class CIDR:
+    address: str
+    prefix_len: int
+    remote: bool = False
+    """Match the client address from X-Forwarded-For (source Remote) instead of the peer."""
+
+
+@dataclass(frozen=True, slots=True)
+class IPFilter:
+    """ipAllowPolicy (`allow`) or ipDenyPolicy; a route-level filter replaces the vhost's."""
+
+    allow: bool
+    rules: tuple[CIDR, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LocalRateLimit:
+    """A token bucket of `max_tokens` refilled with `tokens_per_fill` every `fill_interval`
+    seconds; over the limit Envoy answers `status` with `headers` added."""
+
+    max_tokens: int
+    tokens_per_fill: int
+    fill_interval: float
+    status: int = 429
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CORSPolicy:
+    """A virtual host's corsPolicy. `allow_origin` pairs (value, is_regex); `max_age` is an
+    Envoy duration string in seconds ("600"), empty for unset."""
+
+    allow_origin: tuple[tuple[str, bool], ...]
+    allow_methods: tuple[str, ...] = ()
+    allow_headers: tuple[str, ...] = ()
+    expose_headers: tuple[str, ...] = ()
+    max_age: str = ""
+    allow_credentials: bool = False
+    allow_private_network: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """Where a route (or cluster, secret) came from: the object kind and the include or
+    delegation path from the root to the object that declared it, root first."""
+
+    kind: str
+    chain: tuple[tuple[str, str], ...]
+
+    @property
+    def owner(self) -> tuple[str, str]:
+        return self.chain[-1]
 
 
 class Timeout:
@@ -113,6 +256,30 @@ class Route:
     prefix_rewrite: str = ""
     timeout: float | None = None  # seconds; Timeout.INFINITE; None = unset
     retry: RetryPolicy | None = None
+    exact: bool = False
+    """HTTPProxy `exact` path condition (only with regex False)."""
+    headers: tuple[HeaderMatch, ...] = ()
+    query_params: tuple[QueryMatch, ...] = ()
+    idle_timeout: float | None = None
+    request_headers: HeadersPolicy | None = None
+    response_headers: HeadersPolicy | None = None
+    replace_prefix: tuple[tuple[str, str], ...] = ()
+    """HTTPProxy pathRewritePolicy.replacePrefix as (prefix, replacement) pairs, the route's
+    own match prefix first; `prefix_rewrite` stays the IngressRoute form."""
+    hash_policies: tuple[HashPolicy, ...] = ()
+    mirrors: tuple[Cluster, ...] = ()
+    direct_response: DirectResponse | None = None
+    redirect: Redirect | None = None
+    internal_redirect: bool = False
+    ip_filter: IPFilter | None = None
+    rate_limit: LocalRateLimit | None = None
+    provenance: Provenance | None = field(default=None, compare=False)
+    """Who produced this route; not part of its identity (equal routes translate alike)."""
+
+    @property
+    def forwards(self) -> bool:
+        """True when the route has an action Envoy can take (not a dropped empty route)."""
+        return bool(self.clusters) or self.direct_response is not None or self.redirect is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +293,9 @@ class VirtualHost:
 
     host: str
     routes: tuple[Route, ...] = ()
+    cors: CORSPolicy | None = None
+    ip_filter: IPFilter | None = None
+    rate_limit: LocalRateLimit | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +308,14 @@ class SecureVirtualHost:
     secret: Secret | None = None
     min_tls_version: str = "1.1"  # "1.1" | "1.2" | "1.3"
     tcp_proxy: TCPProxy | None = None
+    cors: CORSPolicy | None = None
+    ip_filter: IPFilter | None = None
+    rate_limit: LocalRateLimit | None = None
+    max_tls_version: str = ""
+    """"1.2" | "1.3"; empty = Envoy's default (1.3)."""
+    fallback_certificate: bool = False
+    """HTTPProxy enableFallbackCertificate: also reachable through the fallback-certificate
+    filter chain (SNI matching no vhost), routed by Host."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +328,30 @@ class Status:
     description: str
     vhost: str = ""
     kind: str = "IngressRoute"
+    conditions: tuple[Condition, ...] = ()
+    """HTTPProxy only: v1.33's `status.conditions` (the Valid condition)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SubCondition:
+    """One entry of a Valid condition's `errors` or `warnings` (v1.33 DetailedCondition)."""
+
+    type: str
+    reason: str
+    message: str
+    status: str = "True"
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """v1.33's DetailedCondition: `status` "True"/"False", errors and warnings."""
+
+    type: str
+    status: str
+    reason: str
+    message: str
+    errors: tuple[SubCondition, ...] = ()
+    warnings: tuple[SubCondition, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,8 +376,20 @@ class DAG:
         return tuple(out)
 
 
-def route_order_key(route: Route) -> tuple[int, str]:
-    """Envoy order within a vhost: regex routes first, then prefixes; each group in reverse
-    lexicographic order of the match, so a prefix sorts after every longer prefix it starts
-    (spec §3.2). Use with `sorted(..., key=route_order_key, reverse=True)`."""
-    return (1 if route.regex else 0, route.match)
+def route_order_key(route: Route) -> tuple[int, str, int, tuple[HeaderMatch, ...], int]:
+    """Envoy order within a vhost, most specific first (use with `reverse=True`): exact paths,
+    then regexes, then prefixes (v1.33's sorter; IngressRoute has no exact, spec §3.2); each
+    group in reverse lexicographic order of the match, so a prefix sorts after every longer
+    prefix it starts; for the same path, more header conditions first, then more query
+    conditions."""
+    group = 2 if route.exact else 1 if route.regex else 0
+    return (group, route.match, len(route.headers), route.headers, len(route.query_params))
+
+
+RouteKey = tuple[bool, bool, str, tuple[HeaderMatch, ...], tuple[QueryMatch, ...]]
+
+
+def route_key(route: Route) -> RouteKey:
+    """A route's identity on its vhost: a later route with the same key replaces an earlier
+    one (the Ingress/IngressRoute overlay rule)."""
+    return (route.regex, route.exact, route.match, route.headers, route.query_params)
