@@ -14,11 +14,15 @@ class BuilderSettings:
     """What the pure DAG builder needs to know about the controller's configuration."""
 
     root_namespaces: frozenset[str] = frozenset()
-    """--ingressroute-root-namespaces; empty means roots may live anywhere."""
+    """--root-namespaces (and the older --ingressroute-root-namespaces): namespaces where
+    IngressRoute and HTTPProxy roots may live; empty means anywhere."""
     ingress_class: str = "contour"
     """--ingress-class-name; objects annotated with another class are not stored."""
     disable_permit_insecure: bool = False
     """Config file `disablePermitInsecure`: ignore routes[].permitInsecure."""
+    fallback_certificate: tuple[str, str] | None = None
+    """Config file `tls.fallback-certificate` {name, namespace} as (namespace, name): the
+    certificate served to TLS clients whose SNI matches no HTTPProxy virtual host."""
 
 
 @dataclass(frozen=True, slots=True)

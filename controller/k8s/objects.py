@@ -14,6 +14,8 @@ import re
 from typing import Any, TypedDict
 
 INGRESSROUTE = "IngressRoute"
+HTTPPROXY = "HTTPProxy"
+EXTENSION_SERVICE = "ExtensionService"
 TLS_CERTIFICATE_DELEGATION = "TLSCertificateDelegation"
 INGRESS = "Ingress"
 SERVICE = "Service"
