@@ -361,6 +361,9 @@ class DAG:
     http: tuple[VirtualHost, ...] = ()
     https: tuple[SecureVirtualHost, ...] = ()
     statuses: tuple[Status, ...] = field(default=())
+    fallback_secret: Secret | None = None
+    """The controller's fallback certificate (BuilderSettings.fallback_certificate) when some
+    secure vhost enables it and the Secret exists: the translator adds its filter chain."""
 
     def clusters(self) -> tuple[Cluster, ...]:
         """Every cluster reachable from a surviving vhost, in visit order (may repeat)."""
