@@ -89,9 +89,18 @@ def root(
 
 
 def register_commands() -> None:
-    from kubectl_contour.commands import diff, endpoints, envoy_dump, route, status, switch, tree
+    from kubectl_contour.commands import (
+        convert,
+        diff,
+        endpoints,
+        envoy_dump,
+        route,
+        status,
+        switch,
+        tree,
+    )
 
-    for module in (tree, switch, route, endpoints, envoy_dump, status, diff):
+    for module in (tree, switch, route, endpoints, envoy_dump, status, diff, convert):
         module.register(app)
 
 

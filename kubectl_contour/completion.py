@@ -16,6 +16,7 @@ from collections.abc import Sequence
 ERROR, NO_SPACE, NO_FILES, FILTER_EXT, DIRS_ONLY = 1, 2, 4, 8, 16
 
 COMMANDS = {
+    "convert": "IngressRoutes as HTTPProxies (lossless)",
     "diff": "Controller versus Envoy: stale, NACKed and drifted versions",
     "endpoints": "Pod addresses behind a Service or a route",
     "envoy-dump": "Envoy's configuration from its admin interface",
