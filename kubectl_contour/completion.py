@@ -35,6 +35,7 @@ ENVOY_FLAGS = {"--admin-url": "text", "--envoy-namespace": "namespace", "--selec
                "-l": "text"}
 COMMAND_FLAGS: dict[str, dict[str, str]] = {
     "tree": {"--output": "output", "-o": "output"},
+    "convert": {"--output": "output", "-o": "output"},
     "status": {"--output": "output", "-o": "output"},
     "route": {"--output": "output", "-o": "output", "--header": "text", "-H": "text",
               "--scheme": "scheme"},
@@ -46,8 +47,8 @@ COMMAND_FLAGS: dict[str, dict[str, str]] = {
     "diff": {"--output": "output", "-o": "output", "--contour-url": "text",
              "--contour-selector": "text", **ENVOY_FLAGS},
 }
-ARGUMENTS = {"tree": "ingressroute", "switch": "ingressroute", "endpoints": "service",
-             "envoy-dump": "pod"}
+ARGUMENTS = {"tree": "ingressroute", "convert": "ingressroute", "switch": "ingressroute",
+             "endpoints": "service", "envoy-dump": "pod"}
 CHOICES = {"output": ["json", "yaml"], "scheme": ["http", "https"],
            "type": ["all", "clusters", "endpoints", "listeners", "routes", "secrets"]}
 RESOURCES = {"ingressroute": "ingressroutes.contour.heptio.com", "service": "services",

@@ -1,6 +1,7 @@
 """Dry-run of one request against the DAG the builder produces: which vhost and route Envoy
-would pick (regex routes first, then reverse-lexicographic prefixes, as model.route_order_key),
-where it goes, what Envoy answers, and the IngressRoute chain behind it."""
+would pick (most specific first, as model.route_order_key), why every other route did not
+match (matching.py: path, header and query conditions), where it goes, what Envoy answers,
+and the object chain behind it."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from kubectl_contour.queries.chain import (
     served_routes,
 )
 from kubectl_contour.queries.endpoints import service_rows
+from kubectl_contour.queries.matching import describe_match, host_matches, mismatch
 from kubectl_contour.queries.statuses import Statuses, computed_statuses, ingressroute_status
 
 ENVOY_DEFAULT_TIMEOUT = "15s (Envoy default)"
@@ -37,6 +39,10 @@ class Candidate:
     regex: bool
     verdict: str
     """`matched`, `no match`, or `shadowed` (matches, but an earlier route won)."""
+    conditions: str = ""
+    """Every condition of the route in words (`exact /a, header x present`)."""
+    reason: str = ""
+    """For `no match`: the first condition the request failed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,13 +81,8 @@ def parse_target(text: str) -> tuple[str, str]:
     return host.lower(), "/" + path if slash else "/"
 
 
-def matches(route: Any, path: str) -> bool:
-    if route.regex:
-        try:
-            return re.fullmatch(route.match, path) is not None
-        except re.error:
-            return False
-    return path.startswith(route.match)
+def matches(route: Any, path: str, headers: tuple[tuple[str, str], ...] = ()) -> bool:
+    return not mismatch(route, path, headers)
 
 
 def ordered_routes(vhost: Any) -> list[Any]:
@@ -91,8 +92,13 @@ def ordered_routes(vhost: Any) -> list[Any]:
 
 
 def find_vhost(vhosts: tuple[Any, ...], host: str) -> Any:
+    """Envoy's choice: the exact host, else the longest matching `*.suffix`, else `*`."""
     by_host = {v.host: v for v in vhosts}
-    return by_host.get(host) or by_host.get("*")
+    if host in by_host:
+        return by_host[host]
+    wild = sorted((v for v in vhosts if v.host.startswith("*.") and host_matches(v.host, host)),
+                  key=lambda v: -len(v.host))
+    return wild[0] if wild else by_host.get("*")
 
 
 def explain(snapshot: Snapshot, dag: Any, request: Request) -> Explanation:
@@ -107,8 +113,8 @@ def explain(snapshot: Snapshot, dag: Any, request: Request) -> Explanation:
         return Explanation(request, 0, f"{request.host}:443 is a TCP proxy: no HTTP routing",
                            vhost=vhost.host, problems=problems, notes=notes)
     routes = ordered_routes(vhost)
-    chosen = next((r for r in routes if matches(r, request.path)), None)
-    candidates = tuple(candidate(r, chosen, request.path) for r in routes)
+    chosen = next((r for r in routes if matches(r, request.path, request.headers)), None)
+    candidates = tuple(candidate(r, chosen, request) for r in routes)
     base = Explanation(request, 404, "", vhost=vhost.host, candidates=candidates,
                        problems=problems + tuple(dropped_routes(snapshot, dag, statuses, request,
                                                                 vhost)), notes=notes)
@@ -117,11 +123,13 @@ def explain(snapshot: Snapshot, dag: Any, request: Request) -> Explanation:
     return routed(snapshot, statuses, base, chosen)
 
 
-def candidate(route: Any, chosen: Any, path: str) -> Candidate:
+def candidate(route: Any, chosen: Any, request: Request) -> Candidate:
+    conditions = describe_match(route)
     if route is chosen:
-        return Candidate(route.match, route.regex, "matched")
-    verdict = "shadowed" if matches(route, path) else "no match"
-    return Candidate(route.match, route.regex, verdict)
+        return Candidate(route.match, route.regex, "matched", conditions)
+    why = mismatch(route, request.path, request.headers)
+    return Candidate(route.match, route.regex, "no match" if why else "shadowed", conditions,
+                     why)
 
 
 def routed(snapshot: Snapshot, statuses: Statuses,
@@ -132,6 +140,10 @@ def routed(snapshot: Snapshot, statuses: Statuses,
     if route.https_redirect and req.scheme == "http":
         return replace(base, status=301, route=route.match, chain=chain, policy=policy,
                        summary=f"301: redirect to https://{req.host}{req.path}")
+    answer = own_answer(route)
+    if answer is not None:
+        return replace(base, status=answer[0], summary=answer[1], route=route.match,
+                       chain=chain, policy=policy)
     backends = tuple(backends_of(snapshot, route))
     serving = [b for b in backends if b.share > 0]
     if not serving:
@@ -146,6 +158,22 @@ def routed(snapshot: Snapshot, statuses: Statuses,
         status = 200
     return replace(base, status=status, summary=summary, route=route.match, chain=chain,
                    policy=policy, backends=backends)
+
+
+def own_answer(route: Any) -> tuple[int, str] | None:
+    """(status, summary) when Envoy answers the request itself: a direct response (also
+    what a missing include or Service becomes) or a redirect."""
+    direct = getattr(route, "direct_response", None)
+    if direct is not None and not route.clusters:
+        body = f" with body {direct.body!r}" if direct.body else ""
+        return direct.status, f"{direct.status}: answered by Envoy itself{body}"
+    redirect = getattr(route, "redirect", None)
+    if redirect is not None:
+        target = "".join(filter(None, (redirect.scheme and f"{redirect.scheme}://",
+                                       redirect.hostname, redirect.port and f":{redirect.port}",
+                                       redirect.path or redirect.prefix)))
+        return redirect.status_code, f"{redirect.status_code}: redirect to {target or 'same URL'}"
+    return None
 
 
 def shares(clusters: tuple[Any, ...]) -> list[float]:
