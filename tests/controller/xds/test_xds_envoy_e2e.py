@@ -20,7 +20,10 @@ from pathlib import Path
 
 import pytest
 from envoy import _envoy
+from envoy.config.cluster.v3 import cluster_pb2
+from envoy.config.core.v3 import health_check_pb2
 from envoy.config.listener.v3 import listener_pb2
+from google.protobuf import duration_pb2, wrappers_pb2
 from xds_testkit import cluster, endpoints, listener, route_config, ser
 
 from controller.xds.registry import NodeRegistry
@@ -209,3 +212,68 @@ class _NoNode:
 
 
 _none = _NoNode()
+
+
+@pytest.fixture
+def tarpit() -> Iterator[int]:
+    """A port that accepts connections and never answers: a health check to it hangs until
+    its timeout."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield int(server.getsockname()[1])
+    stop.set()
+    thread.join()
+    for conn in held:
+        conn.close()
+    server.close()
+
+
+def hanging_health_checked_cluster(name: str) -> cluster_pb2.Cluster:
+    """A cluster whose first health-check round takes 30 s (its endpoint never answers)."""
+    c = cluster(name)
+    c.health_checks.add(
+        timeout=duration_pb2.Duration(seconds=30), interval=duration_pb2.Duration(seconds=60),
+        unhealthy_threshold=wrappers_pb2.UInt32Value(value=1),
+        healthy_threshold=wrappers_pb2.UInt32Value(value=1),
+        http_health_check=health_check_pb2.HealthCheck.HttpHealthCheck(path="/hc"))
+    return c
+
+
+async def test_a_cluster_whose_health_check_hangs_does_not_hold_back_other_routes(
+    cache: SnapshotCache, envoy: Envoy, backend_a: int, backend_b: int, tarpit: int
+) -> None:
+    """Issue 7: routes wait for the clusters they name (make-before-break), but a cluster
+    Envoy cannot warm until a 30 s health check times out must not hold every other route
+    back that long (stream.HEALTH_CHECK_WARM_WAIT)."""
+    cache.publish(first_snapshot(envoy, backend_a))
+    cache.mark_ready()
+    await eventually(lambda: envoy.get("/") == (200, "backend-a"), 20)
+    hung = "default/hung/80"
+    cache.publish({
+        CLUSTER: {A: ser(cluster(A)), B: ser(cluster(B)),
+                  hung: ser(hanging_health_checked_cluster(hung))},
+        ENDPOINT: {A: ser(endpoints(A, ("127.0.0.1", backend_a))),
+                   B: ser(endpoints(B, ("127.0.0.1", backend_b))),
+                   hung: ser(endpoints(hung, ("127.0.0.1", tarpit)))},
+        ROUTE: {"ingress_http": ser(route_config(
+            "ingress_http", {"/": A, "/hung": hung, "/unrelated": B}))},
+    })
+    started = time.monotonic()
+    await eventually(lambda: envoy.get("/unrelated") == (200, "backend-b"), 10)
+    assert time.monotonic() - started < 10  # 30 s without the bound
+    assert envoy.stat("cluster_manager.warming_clusters") == 1  # the hung one, still warming
+    assert envoy.get("/") == (200, "backend-a")
