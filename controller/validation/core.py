@@ -99,14 +99,15 @@ SECRET = obj(
 # networking.k8s.io/v1, and the v1beta1 shapes the views accept (serviceName/servicePort,
 # spec.backend) in any version
 _BACKEND = obj(
-    service=obj(("name",), name=STRING, port=obj(number=PORT, name=STRING)),
-    serviceName=STRING,
+    service=obj(("name",), name=formats.dns1035_label(), port=obj(number=PORT, name=STRING)),
+    serviceName=formats.dns1035_label(),
     servicePort={"type": ["integer", "string"], "minimum": 1, "maximum": 65535},
     resource={"type": "object"},
 )
 _HTTP_PATH = obj(
     ("backend",),
-    path=STRING,
+    path={"type": "string", "pattern": r"^(/[\s\S]*)?$",
+          formats.REASON: "must be an absolute path (start with '/')"},
     pathType=one_of("Exact", "Prefix", "ImplementationSpecific"),
     backend=_BACKEND,
 )
