@@ -154,6 +154,8 @@ class _Proxy:
     def _routes(self, spec: dict[str, Any]) -> None:
         routes, includes = [], []
         for route in _list(_spec(self.ir).get("routes")):
+            if not self._served(route):
+                break
             child = _delegate_key(route.get("delegate"), self.key[0])
             if child is not None:
                 includes.append(self._include(route, child))
@@ -163,6 +165,20 @@ class _Proxy:
             spec["routes"] = routes
         if includes:
             spec["includes"] = includes
+
+    def _served(self, route: dict[str, Any]) -> bool:
+        """False for a service route outside this object's delegation prefix: IngressRoute
+        marks the object invalid and serves neither it nor the routes after it, so the
+        conversion leaves them out too (HTTPProxy would serve them below its include)."""
+        from controller.dag.ingressroute import matches_path_prefix
+
+        match = str(route.get("match") or "/")
+        if route.get("delegate") or matches_path_prefix(match, self.prefix):
+            return True
+        self.warn(f"route {match} is outside its delegation prefix {self.prefix or '/'}: "
+                  "IngressRoute serves neither it nor the routes after it (the object is "
+                  "invalid), so they are not converted")
+        return False
 
     def _include(self, route: dict[str, Any], child: Key) -> dict[str, Any]:
         match = str(route.get("match") or "/")

@@ -167,3 +167,13 @@ def test_delegations_become_v1() -> None:
          "spec": {"delegations": [{"secretName": "s", "targetNamespaces": ["*"]}]}}
     (out,) = convert([d]).objects
     assert out["apiVersion"] == "projectcontour.io/v1" and out["spec"] == d["spec"]
+
+
+def test_routes_outside_the_delegation_prefix_are_left_out_as_ingressroute_does() -> None:
+    objects = [root([{"match": "/blog", "delegate": {"name": "blog"}}]),
+               ir("blog", {"routes": [{"match": "/blog/a", "services": [svc("a")]},
+                                      {"match": "/other", "services": [svc("o")]},
+                                      {"match": "/blog/b", "services": [svc("b")]}]})]
+    blog, warnings = proxy(objects, "blog")
+    assert [r["conditions"] for r in blog["routes"]] == [[{"prefix": "/a"}]]
+    assert len(warnings) == 1 and "outside its delegation prefix /blog" in warnings[0]
