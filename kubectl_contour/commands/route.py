@@ -74,10 +74,11 @@ def view(m: Explanation, *, rich: bool) -> Any:
                  (m.summary, style)], [Node([(f"vhost: {m.vhost}", "")])] if m.vhost else [])
     parts: list[Any] = [tree([head], rich=rich)]
     if m.candidates:
-        rows = [[c.match, "regex" if c.regex else "prefix",
-                 [(c.verdict, "green" if c.verdict == "matched" else "dim")]]
+        rows = [[c.conditions or c.match,
+                 [(c.verdict + (f": {c.reason}" if c.reason else ""),
+                   "green" if c.verdict == "matched" else "dim")]]
                 for c in m.candidates]
-        parts.append(table(["route", "type", "verdict"], rows, rich=rich,
+        parts.append(table(["conditions", "verdict"], rows, rich=rich,
                            title="Routes in Envoy order:"))
     if m.chain:
         parts.append(table(["kind", "object", "route", "status"],

@@ -210,9 +210,17 @@ def policy_rows(route: Any) -> list[tuple[str, str]]:
         retry = f"on {r.retry_on}, {r.num_retries or 'Envoy default'} retries" + (
             f", {r.per_try_timeout:g}s per try" if r.per_try_timeout else "")
     return [("timeout", timeout), ("retry", retry),
-            ("prefix rewrite", route.prefix_rewrite or "none"),
+            ("prefix rewrite", rewrite_text(route)),
             ("websocket", "yes" if route.websocket else "no"),
             ("http→https redirect", "yes" if route.https_redirect else "no")]
+
+
+def rewrite_text(route: Any) -> str:
+    """`/old → /new` for an IngressRoute prefixRewrite or each HTTPProxy replacePrefix."""
+    pairs = list(getattr(route, "replace_prefix", ()))
+    if route.prefix_rewrite:
+        pairs.insert(0, (route.match, route.prefix_rewrite))
+    return ", ".join(f"{old} → {new}" for old, new in pairs) or "none"
 
 
 def route_chain(snapshot: Snapshot, statuses: Statuses, host: str,
