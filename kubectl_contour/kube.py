@@ -24,6 +24,7 @@ from kubectl_contour.objects import (
     DELEGATION,
     ENDPOINTS,
     ENDPOINTSLICE,
+    HTTPPROXY,
     INGRESS,
     INGRESSROUTE,
     SECRET,
@@ -33,7 +34,9 @@ from kubectl_contour.objects import (
 
 GROUP, VERSION = "contour.heptio.com", "v1beta1"
 CONTOUR_API = f"/apis/{GROUP}/{VERSION}"
-PLURALS = {INGRESSROUTE: "ingressroutes", DELEGATION: "tlscertificatedelegations"}
+PROJECTCONTOUR_API = "/apis/projectcontour.io/v1"
+PLURALS = {INGRESSROUTE: "ingressroutes", DELEGATION: "tlscertificatedelegations",
+           HTTPPROXY: "httpproxies"}
 REQUEST_TIMEOUT = (5.0, 30.0)
 quote = urllib.parse.quote
 FORWARD_LINE = re.compile(r"Forwarding from 127\.0\.0\.1:(\d+)")
@@ -181,6 +184,10 @@ class Kube:
             raise Unreachable(f"{what}: the API server answered no JSON: {data[:80]!r}") from exc
 
     def _list(self, kind: str, path: str, *, optional: bool) -> list[Obj]:
+        """Every `kind` at `path` (all namespaces); items get the kind and the apiVersion
+        of the path they were listed from."""
+        api_version = path.split("/apis/", 1)[1].rsplit("/", 1)[0] if "/apis/" in path \
+            else API_VERSIONS[kind]
         try:
             items = self.request("GET", path, what=f"list {kind}").get("items") or []
         except NotFound:
@@ -188,7 +195,7 @@ class Kube:
                 return []
             raise
         for item in items:  # list items come without kind/apiVersion
-            item["kind"], item["apiVersion"] = kind, API_VERSIONS[kind]
+            item["kind"], item["apiVersion"] = kind, api_version
         return list(items)
 
     def list_all(self) -> list[Obj]:
@@ -201,7 +208,9 @@ class Kube:
                  (INGRESS, "/apis/networking.k8s.io/v1/ingresses", True),
                  (ENDPOINTSLICE, "/apis/discovery.k8s.io/v1/endpointslices", True),
                  (INGRESSROUTE, f"{CONTOUR_API}/{PLURALS[INGRESSROUTE]}", True),
-                 (DELEGATION, f"{CONTOUR_API}/{PLURALS[DELEGATION]}", True)]
+                 (DELEGATION, f"{CONTOUR_API}/{PLURALS[DELEGATION]}", True),
+                 (HTTPPROXY, f"{PROJECTCONTOUR_API}/{PLURALS[HTTPPROXY]}", True),
+                 (DELEGATION, f"{PROJECTCONTOUR_API}/{PLURALS[DELEGATION]}", True)]
         self.client  # noqa: B018 - connect (load the kubeconfig) once, before the threads
         with ThreadPoolExecutor(max_workers=len(lists)) as pool:
             futures = [pool.submit(self._list, kind, path, optional=optional)

@@ -11,6 +11,7 @@ from typing import Any
 Obj = dict[str, Any]
 
 INGRESSROUTE = "IngressRoute"
+HTTPPROXY = "HTTPProxy"
 DELEGATION = "TLSCertificateDelegation"
 SERVICE = "Service"
 SECRET = "Secret"
@@ -18,11 +19,12 @@ INGRESS = "Ingress"
 ENDPOINTS = "Endpoints"
 ENDPOINTSLICE = "EndpointSlice"
 
-BUILDER_KINDS = (SERVICE, SECRET, INGRESS, INGRESSROUTE, DELEGATION)
+BUILDER_KINDS = (SERVICE, SECRET, INGRESS, INGRESSROUTE, HTTPPROXY, DELEGATION)
 """Kinds the DAG builder's store takes; endpoints are read by the plugin itself."""
 
 API_VERSIONS = {
     INGRESSROUTE: "contour.heptio.com/v1beta1",
+    HTTPPROXY: "projectcontour.io/v1",
     DELEGATION: "contour.heptio.com/v1beta1",
     SERVICE: "v1",
     SECRET: "v1",
