@@ -18,7 +18,9 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 MANIFESTS = REPO / "manifests"
 SA = "system:serviceaccount:heptio-contour:contour"
-CRDS = ["ingressroutes.contour.heptio.com", "tlscertificatedelegations.contour.heptio.com"]
+CRDS = ["ingressroutes.contour.heptio.com", "tlscertificatedelegations.contour.heptio.com",
+        "httpproxies.projectcontour.io", "tlscertificatedelegations.projectcontour.io",
+        "extensionservices.projectcontour.io"]
 
 
 # ----------------------------------------------------------------------------- fixtures
