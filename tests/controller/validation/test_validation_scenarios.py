@@ -59,3 +59,32 @@ def test_every_scenario_object_is_admitted_unchanged(path: Path, ca: HarnessCA) 
         verdict = admit(obj)
         assert verdict == Admitted(obj, ()), (obj.get("kind"), obj.get("metadata"), verdict)
         assert verdict.obj is obj
+
+
+# -- the HTTPProxy scenarios ---------------------------------------------------------------
+
+from hp_scenarios import HP_SCENARIOS, REFUSED, refused_field  # noqa: E402
+from hp_scenarios import scenario_objects as hp_scenario_objects  # noqa: E402
+
+from controller.validation import Rejected  # noqa: E402
+
+
+def test_there_are_httpproxy_scenarios() -> None:
+    assert len(HP_SCENARIOS) > 40
+    assert {stem for stem, _ in REFUSED} <= {p.stem for p in HP_SCENARIOS}
+
+
+@pytest.mark.parametrize("path", HP_SCENARIOS, ids=lambda p: p.stem)
+def test_httpproxy_scenario_objects_are_admitted_or_refused_as_v1_33(path: Path,
+                                                                      ca: HarnessCA) -> None:
+    """Admitted unchanged, except what v1.33's CRD schema refuses: rejected, naming the field."""
+    objects = hp_scenario_objects(path, ca)
+    assert objects
+    for obj in objects:
+        verdict = admit(obj)
+        field = refused_field(path, obj)
+        if field is None:
+            assert verdict == Admitted(obj, ()), (obj.get("kind"), obj.get("metadata"), verdict)
+        else:
+            assert isinstance(verdict, Rejected), obj
+            assert any(r.startswith(f"{field}: ") for r in verdict.reasons), verdict.reasons
