@@ -16,6 +16,7 @@ from controller.validation.openapi import (
     Schema,
     array,
     empty_object,
+    fields,
     integer,
     obj,
     one_of,
@@ -122,12 +123,11 @@ DESCRIPTOR_ENTRY = obj(
                                 headers=array(HEADER_MATCH, minItems=1),
                                 value=string(minLength=1)),
 )  # fmt: skip
-# `global` is a Python keyword, hence the dict
-RATE_LIMIT = obj(local=LOCAL_RATE_LIMIT, **{"global": obj(
+RATE_LIMIT = fields({"global": obj(  # a Python keyword
     descriptors=array(obj(("entries",), entries=array(DESCRIPTOR_ENTRY, minItems=1)),
                       minItems=1),
     disabled=BOOLEAN,
-)})  # fmt: skip
+), "local": LOCAL_RATE_LIMIT})  # fmt: skip
 
 REDIRECT_CODES = [301, 302, 303, 307, 308]
 HTTP_HEALTH_CHECK = obj(

@@ -12,6 +12,7 @@ from controller.validation.openapi import (
     STRING,
     Schema,
     array,
+    fields,
     integer,
     obj,
     one_of,
@@ -84,7 +85,7 @@ TLS_CERTIFICATE_DELEGATION = CRD(
     status=obj(conditions=conditions()), required=("metadata", "spec"),
 )  # fmt: skip
 
-CIRCUIT_BREAKERS = obj(**{name: integer("int32") for name in (
+CIRCUIT_BREAKERS = fields({name: integer("int32") for name in (
     "maxConnections", "maxPendingRequests", "maxRequests", "maxRetries",
     "perHostMaxConnections")})  # fmt: skip
 EXTENSION_SERVICE = CRD(

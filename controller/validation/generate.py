@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from controller.validation.cel import UnknownRule, rules_in
 from controller.validation.structural import strict_schema
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -44,6 +45,10 @@ def crd_entries(crd: dict[str, Any]) -> list[dict[str, Any]]:
         if not isinstance(schema, dict):
             raise GenerateError(f"CRD {name} {version['name']}: no openAPIV3Schema")
         strict_schema(schema)  # fails here, not at import, on a pattern Python cannot read
+        try:
+            rules_in(schema)
+        except UnknownRule as err:
+            raise GenerateError(f"CRD {name} {version['name']}: {err}") from err
         entries.append({
             "apiVersion": f"{spec['group']}/{version['name']}",
             "kind": spec["names"]["kind"],

@@ -39,6 +39,11 @@ def one_of(*values: str, **extra: Any) -> Schema:
 
 def obj(required: tuple[str, ...] = (), **properties: Schema) -> Schema:
     """An object with `properties`; `required` names the ones that must be present."""
+    return fields(properties, required)
+
+
+def fields(properties: dict[str, Schema], required: tuple[str, ...] = ()) -> Schema:
+    """`obj` for property names that are not Python identifiers (`global`)."""
     out: Schema = {"type": "object", "properties": properties}
     if required:
         out["required"] = list(required)
