@@ -9,7 +9,13 @@ import pytest
 
 from controller.dag import status as st
 from controller.dag.model import Condition, Status, SubCondition
-from controller.k8s.status import Observed, StatusWriter, observed_status, wanted_status
+from controller.k8s.status import (
+    SKIPPED,
+    Observed,
+    StatusWriter,
+    observed_status,
+    wanted_status,
+)
 
 ERROR = "At least one error present, see Errors for details"
 PROXY = Status("apps", "p", "invalid", ERROR, kind="HTTPProxy", conditions=(
@@ -36,13 +42,12 @@ def writer(seen: dict[tuple[str, str, str], Observed], leader: bool = True,
     return w, client
 
 
-def run_once(w: StatusWriter, statuses: tuple[Status, ...]) -> None:
-    """One round of `run` on this thread."""
+def run_once(w: StatusWriter, statuses: tuple[Status, ...]) -> list[str]:
+    """One round of `run` on this thread: what each write did."""
     w.submit(statuses)
     with w._wake:
         batch = w._take()
-    for s in batch.values():
-        w._write(s)
+    return [w._write(s) for s in batch.values()]
 
 
 def test_an_httpproxy_status_is_patched_with_conditions_and_generation() -> None:
@@ -63,7 +68,7 @@ def test_an_unchanged_status_is_not_patched() -> None:
     stored["conditions"] = [{**c, "lastTransitionTime": "long ago"} for c in stored["conditions"]]
     obj = {"metadata": {"resourceVersion": "9", "generation": 4}, "status": stored}
     w, client = writer({("HTTPProxy", "apps", "p"): observed_status(obj)})
-    run_once(w, (PROXY,))
+    assert run_once(w, (PROXY,)) == [SKIPPED]
     assert client.patches == []
 
 

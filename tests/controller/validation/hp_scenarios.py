@@ -38,13 +38,14 @@ REFUSED = {
 """(scenario, HTTPProxy name) → the field v1.33's schema refuses."""
 
 
-def scenario_objects(path: Path, ca: HarnessCA) -> list[dict[str, Any]]:
-    """Every object the scenario writes, in order, with real TLS material and addresses."""
+def scenario_objects(path: Path, ca: HarnessCA, ip: str = "127.0.0.1") -> list[dict[str, Any]]:
+    """Every object the scenario writes, in order, with real TLS material and addresses
+    (external backends on `ip`: the API server refuses loopback Endpoints)."""
     data = yaml.safe_load(path.read_text())
     batches = [parse_objects(data.get("objects"))]
     batches += [parse_objects(s["apply"]) for s in data.get("steps") or [] if "apply" in s]
     external = data.get("external_backends") or []
-    addresses = {ident: ("127.0.0.1", 40000 + i) for i, ident in enumerate(external)}
+    addresses = {ident: (ip, 40000 + i) for i, ident in enumerate(external)}
     certs = data.get("certs") or {}
     out: list[dict[str, Any]] = []
     for batch in batches:
