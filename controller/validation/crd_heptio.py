@@ -10,7 +10,7 @@ same object behaves the same from a folder and from a cluster.
 
 from __future__ import annotations
 
-from controller.validation.crds import CRD, Column
+from controller.validation.crds import CRD, Column, proxy_columns
 from controller.validation.openapi import BOOLEAN, STRING, array, integer, obj, one_of, string
 
 GROUP = "contour.heptio.com"
@@ -62,13 +62,8 @@ INGRESSROUTE = CRD(
     spec=obj(virtualhost=VIRTUAL_HOST, routes=array(ROUTE),
              tcpproxy=obj(services=array(SERVICE), delegate=DELEGATE)),
     status=obj(currentStatus=STRING, description=STRING),
-    columns=(
-        Column("FQDN", ".spec.virtualhost.fqdn", "Fully qualified domain name"),
-        Column("TLS Secret", ".spec.virtualhost.tls.secretName", "Secret with TLS credentials"),
-        Column("First route", ".spec.routes[0].match", "First routes defined"),
-        Column("Status", ".status.currentStatus", "The current status of the IngressRoute"),
-        Column("Status Description", ".status.description", "Description of the current status"),
-    ),
+    columns=proxy_columns("IngressRoute",
+                          Column("First route", ".spec.routes[0].match", "First routes defined")),
 )  # fmt: skip
 
 TLS_CERTIFICATE_DELEGATION = CRD(

@@ -18,6 +18,7 @@ import yaml
 
 from controller.validation import crd_heptio, crd_projectcontour
 from controller.validation.crds import CRD, document
+from controller.validation.generate import write_or_check
 
 MANIFEST = Path(__file__).resolve().parent.parent.parent / "manifests" / "01-crds.yaml"
 
@@ -56,14 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
     args = parser.parse_args(argv)
-    text = render(all_crds())
-    if args.check:
-        stale = not MANIFEST.exists() or MANIFEST.read_text() != text
-        print(f"{MANIFEST}: {'stale' if stale else 'up to date'}")
-        return 1 if stale else 0
-    MANIFEST.write_text(text)
-    print(f"wrote {MANIFEST}")
-    return 0
+    return write_or_check(MANIFEST, render(all_crds()), check=args.check)
 
 
 if __name__ == "__main__":

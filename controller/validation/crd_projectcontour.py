@@ -7,7 +7,7 @@ TLSCertificateDelegation (v1) and ExtensionService (v1alpha1), with their status
 from __future__ import annotations
 
 from controller.validation import crd_httpproxy as hp
-from controller.validation.crds import CRD, Column
+from controller.validation.crds import CRD, proxy_columns
 from controller.validation.openapi import (
     STRING,
     Schema,
@@ -68,12 +68,7 @@ HTTPPROXY = CRD(
     group=GROUP, version="v1", kind="HTTPProxy", plural="httpproxies",
     short_names=("proxy", "proxies"),
     spec=hp.SPEC, status=HTTPPROXY_STATUS, required=("metadata", "spec"),
-    columns=(
-        Column("FQDN", ".spec.virtualhost.fqdn", "Fully qualified domain name"),
-        Column("TLS Secret", ".spec.virtualhost.tls.secretName", "Secret with TLS credentials"),
-        Column("Status", ".status.currentStatus", "The current status of the HTTPProxy"),
-        Column("Status Description", ".status.description", "Description of the current status"),
-    ),
+    columns=proxy_columns("HTTPProxy"),
 )  # fmt: skip
 
 TLS_CERTIFICATE_DELEGATION = CRD(

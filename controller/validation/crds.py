@@ -19,6 +19,18 @@ class Column:
     description: str
 
 
+def proxy_columns(kind: str, *middle: Column) -> tuple[Column, ...]:
+    """The printer columns IngressRoute and HTTPProxy share: FQDN, TLS Secret, `middle`,
+    Status and Status Description (of the `kind`)."""
+    return (
+        Column("FQDN", ".spec.virtualhost.fqdn", "Fully qualified domain name"),
+        Column("TLS Secret", ".spec.virtualhost.tls.secretName", "Secret with TLS credentials"),
+        *middle,
+        Column("Status", ".status.currentStatus", f"The current status of the {kind}"),
+        Column("Status Description", ".status.description", "Description of the current status"),
+    )
+
+
 @dataclass(frozen=True)
 class CRD:
     """One CustomResourceDefinition with one served and stored version."""

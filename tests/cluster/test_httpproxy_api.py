@@ -19,7 +19,7 @@ if _VALIDATION_TESTS not in sys.path:
     sys.path.insert(0, _VALIDATION_TESTS)
 
 from clusterkit import host_ip  # noqa: E402 (harness.sinks, through the kit that adds it)
-from hp_scenarios import HP_SCENARIOS, HarnessCA, refused_field, scenario_objects  # noqa: E402
+from scenariokit import HP_SCENARIOS, HarnessCA, refused_field, scenario_objects  # noqa: E402
 
 from controller.dag.model import Condition, Status, SubCondition  # noqa: E402
 from controller.k8s.client import KubeClient, load_api_client  # noqa: E402

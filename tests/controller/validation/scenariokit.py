@@ -1,7 +1,8 @@
-"""The objects of the HTTPProxy scenarios (../shared/scenarios-httpproxy): `objects` and each
-step's `apply`, with GENERATE secrets and external-backend placeholders substituted the way
-the e2e harness does it; and the objects Contour v1.33's CRD schema refuses (the scenarios
-say which: a root without fqdn, a port of -80, an upper-case fqdn).
+"""The objects of the shared scenarios (../shared/scenarios and scenarios-httpproxy):
+`objects` and each step's `apply`, with GENERATE secrets and external-backend placeholders
+substituted the way the e2e harness does it; and the HTTPProxy objects Contour v1.33's CRD
+schema refuses (the scenarios say which: a root without fqdn, a port of -80, an upper-case
+fqdn).
 
 Read from the raw YAML, not through the harness's scenario loader, so the objects can be
 checked without the harness knowing every HTTPProxy scenario key."""
@@ -18,7 +19,7 @@ _E2E = str(Path(__file__).resolve().parents[2] / "e2e")
 if _E2E not in sys.path:
     sys.path.insert(0, _E2E)
 
-from harness.certs import HarnessCA  # noqa: E402
+from harness.certs import HarnessCA  # noqa: E402, F401 (for the tests that use the kit)
 from harness.scenario import (  # noqa: E402
     generate_secrets,
     parse_objects,
@@ -27,8 +28,8 @@ from harness.scenario import (  # noqa: E402
     scenarios_dir,
 )
 
-HP_SCENARIOS_DIR = scenarios_dir().parent / "scenarios-httpproxy"
-HP_SCENARIOS = scenario_files(HP_SCENARIOS_DIR)
+SCENARIOS = scenario_files(scenarios_dir())
+HP_SCENARIOS = scenario_files(scenarios_dir().parent / "scenarios-httpproxy")
 
 REFUSED = {
     ("217-hp-orphaned", "parent-no-fqdn"): "spec.virtualhost.fqdn",
