@@ -138,7 +138,8 @@ def make_source(controller: Controller) -> tuple[Any, list[Callable[[threading.E
         raise ConfigError(f"no cluster to watch ({err}); give --kubeconfig, --incluster, "
                           "or --source-dir DIR") from err
     client = KubeClient(api)
-    cluster = ClusterSource(client, watched_kinds(settings.builder.root_namespaces))
+    cluster = ClusterSource(client, watched_kinds(settings.builder.root_namespaces,
+                                                  settings.builder.fallback_certificate))
     controller.view.watch_stats = cluster.stats
     background: list[Callable[[threading.Event], None]] = []
     is_leader: Callable[[], bool] = lambda: True  # noqa: E731
@@ -149,7 +150,7 @@ def make_source(controller: Controller) -> tuple[Any, list[Callable[[threading.E
         is_leader = elector.is_leader
         background.append(elector.run)
     stored = controller.routing.stored_statuses
-    writer = StatusWriter(client, lambda ns, n: stored.get((ns, n)), is_leader)
+    writer = StatusWriter(client, lambda kind, ns, n: stored.get((kind, ns, n)), is_leader)
     controller.routing.status_sink = writer.submit
     controller.view.status_writes = writer
     background.append(writer.run)

@@ -60,8 +60,30 @@ def load_config_file(path: str | None) -> dict[str, Any]:
 
 
 def root_namespaces(value: str) -> frozenset[str]:
-    """`--ingressroute-root-namespaces a,b` → {"a", "b"} (blanks dropped)."""
+    """`--root-namespaces a,b` → {"a", "b"} (blanks dropped)."""
     return frozenset(p.strip() for p in value.split(",") if p.strip())
+
+
+FALLBACK_CERTIFICATE = "tls.fallback-certificate"
+
+
+def fallback_certificate(tls_cfg: dict[str, Any]) -> tuple[str, str] | None:
+    """The config file's `tls.fallback-certificate: {name, namespace}` as (namespace, name),
+    None when absent; a ConfigError naming the key when it is not two non-empty strings."""
+    value = tls_cfg.get("fallback-certificate")
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) - {"name", "namespace"}:
+        raise ConfigError(f"-c/--config-path: {FALLBACK_CERTIFICATE} must be a mapping with "
+                          f"exactly `name` and `namespace`, got {value!r}")
+    parts = []
+    for key in ("namespace", "name"):
+        given = value.get(key)
+        if not isinstance(given, str) or not given.strip():
+            raise ConfigError(f"-c/--config-path: {FALLBACK_CERTIFICATE}.{key} must be a "
+                              f"non-empty string, got {given!r}")
+        parts.append(given.strip())
+    return (parts[0], parts[1])
 
 
 def tls_files(insecure: bool, cafile: str, certfile: str, keyfile: str) -> TLSFiles:
@@ -95,7 +117,9 @@ def serve(
     contour_cert_file: Annotated[str, Opt(envvar="CONTOUR_CERT_FILE")] = "",
     contour_key_file: Annotated[str, Opt(envvar="CONTOUR_KEY_FILE")] = "",
     insecure: Annotated[bool, Opt(help="Serve gRPC in plaintext.")] = False,
-    ingressroute_root_namespaces: Annotated[str, Opt()] = "",
+    roots: Annotated[str, Opt(
+        "--root-namespaces", "--ingressroute-root-namespaces", metavar="NS,NS",
+        help="Namespaces where root HTTPProxies and IngressRoutes may live.")] = "",
     ingress_class_name: Annotated[str, Opt()] = "",
     envoy_http_access_log: Annotated[str, Opt()] = "/dev/stdout",
     envoy_https_access_log: Annotated[str, Opt()] = "/dev/stdout",
@@ -115,9 +139,10 @@ def serve(
     tls_cfg = cfg.get("tls") if isinstance(cfg.get("tls"), dict) else {}
     settings = Settings(
         builder=BuilderSettings(
-            root_namespaces=root_namespaces(ingressroute_root_namespaces),
+            root_namespaces=root_namespaces(roots),
             ingress_class=ingress_class_name or "contour",
             disable_permit_insecure=bool(cfg.get("disablePermitInsecure", False)),
+            fallback_certificate=fallback_certificate(tls_cfg or {}),
         ),
         listeners=ListenerSettings(
             http_address=envoy_service_http_address, http_port=envoy_service_http_port,

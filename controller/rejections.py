@@ -10,17 +10,27 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 from controller.dag import status as st
-from controller.dag.model import VALID, Status
+from controller.dag.model import INVALID, VALID, Condition, Status, SubCondition
 from controller.events import DELETE, REJECT, ObjectEvent
-from controller.k8s.objects import INGRESSROUTE
+from controller.k8s.objects import HTTPPROXY, INGRESSROUTE
 
 log = logging.getLogger(__name__)
 
-STATUS_KINDS = frozenset({INGRESSROUTE})
+STATUS_KINDS = frozenset({INGRESSROUTE, HTTPPROXY})
 """Kinds whose rejection is also reported as an `invalid` status (they have one upstream)."""
+
+ERROR_PRESENT = "At least one error present, see Errors for details"
+"""v1.33's Valid condition message (and description) once any error was added."""
+SCHEMA_ERROR = ("SpecError", "Invalid")
+"""An HTTPProxy the boundary refused: v1.33 has no such status (its API server refuses the
+object), so the error is a SpecError with the API server's own reason for a refusal
+(StatusReasonInvalid), its message the boundary's `<path>: <reason>` list."""
+ENVOY_ERROR = ("VirtualHostError", "EnvoyConstraint")
+"""An HTTPProxy root whose virtual host the translators refused to send (project addition)."""
 
 ObjectKey = tuple[str, str, str]  # kind, namespace, name
 
@@ -63,10 +73,9 @@ class Rejections:
     def statuses(self) -> tuple[Status, ...]:
         """`invalid` statuses for the rejected objects of STATUS_KINDS, sorted."""
         return tuple(
-            st.invalid((e.namespace, e.name), "; ".join(e.reasons))
-            for key, e in sorted(self.rejected.items())
+            _rejected_status(e) for key, e in sorted(self.rejected.items())
             if e.kind in STATUS_KINDS
-        )
+        )  # fmt: skip
 
     def counts(self) -> dict[str, int]:
         """Rejected objects per kind (metrics)."""
@@ -79,6 +88,26 @@ class Rejections:
             "rejected": [_row(e, "reasons", e.reasons) for _, e in sorted(self.rejected.items())],
             "warnings": [_row(e, "warnings", e.warnings) for _, e in sorted(self.warned.items())],
         }
+
+
+def _rejected_status(event: ObjectEvent) -> Status:
+    reasons = "; ".join(event.reasons)
+    if event.kind == HTTPPROXY:
+        blank = Status(event.namespace, event.name, INVALID, "", kind=HTTPPROXY)
+        return with_httpproxy_error(blank, *SCHEMA_ERROR, reasons)
+    return st.invalid((event.namespace, event.name), reasons)
+
+
+def with_httpproxy_error(status: Status, error_type: str, reason: str, message: str) -> Status:
+    """An HTTPProxy status with one more error, as v1.33's DetailedCondition.AddError adds
+    it: the Valid condition turns False/ErrorPresent (warnings kept), the status invalid."""
+    valid = next((c for c in status.conditions if c.type == "Valid"), None)
+    errors = (valid.errors if valid else ()) + (SubCondition(error_type, reason, message),)
+    condition = Condition("Valid", "False", "ErrorPresent", ERROR_PRESENT, errors=errors,
+                          warnings=valid.warnings if valid else ())
+    others = tuple(c for c in status.conditions if c.type != "Valid")
+    return replace(status, current=INVALID, description=ERROR_PRESENT,
+                   conditions=(condition, *others))
 
 
 def _row(event: ObjectEvent, field: str, values: tuple[str, ...]) -> dict[str, Any]:
@@ -102,7 +131,13 @@ def with_translation_rejections(statuses: tuple[Status, ...],
     if not rejected_hosts:
         return statuses
     return tuple(
-        st.invalid((s.namespace, s.name), rejected_hosts[s.vhost], s.vhost)
+        _translation_rejected(s, rejected_hosts[s.vhost])
         if s.current == VALID and s.vhost in rejected_hosts else s
         for s in statuses
     )
+
+
+def _translation_rejected(status: Status, reason: str) -> Status:
+    if status.kind == HTTPPROXY:
+        return with_httpproxy_error(status, *ENVOY_ERROR, reason)
+    return st.invalid((status.namespace, status.name), reason, status.vhost)

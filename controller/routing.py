@@ -14,8 +14,7 @@ from controller.dag.incremental import IncrementalBuilder
 from controller.dag.model import DAG, Status
 from controller.dag.store import ObjectStore
 from controller.events import UPSERT, ObjectEvent
-from controller.k8s.objects import INGRESSROUTE
-from controller.k8s.status import Observed, observed_status
+from controller.k8s.status import STATUS_PATHS, Observed, observed_status
 from controller.rejections import Rejections, merged_statuses, with_translation_rejections
 from controller.xdscache.incremental import IncrementalTranslator
 from controller.xdscache.retire import Retirer
@@ -36,20 +35,21 @@ class RoutingPublisher:
         self.translator = IncrementalTranslator(settings.listeners)
         self.dag = DAG()
         self.statuses: tuple[Status, ...] = ()
-        self.stored_statuses: dict[tuple[str, str], Observed] = {}
-        """IngressRoute statuses as the source last showed them: the writer skips equal ones."""
+        self.stored_statuses: dict[tuple[str, str, str], Observed] = {}
+        """IngressRoute and HTTPProxy statuses as the source last showed them, by (kind,
+        namespace, name): the writer skips equal ones, /debug/status shows the generation."""
         self.status_sink: StatusSink | None = None
 
     def apply(self, event: ObjectEvent) -> bool:
         """Store one event (a rejected object counts as deleted); True when it may change
         the DAG."""
-        key = (event.namespace, event.name)
+        key = event.key
         self.builder.touch(event.kind, event.namespace, event.name)  # perf: what to rebuild
         if event.op == UPSERT and event.obj is not None:
-            if event.kind == INGRESSROUTE:
+            if event.kind in STATUS_PATHS:
                 self.stored_statuses[key] = observed_status(event.obj)
             return self.store.upsert(event.obj)
-        if event.kind == INGRESSROUTE:
+        if event.kind in STATUS_PATHS:
             self.stored_statuses.pop(key, None)
         return self.store.remove(event.kind, event.namespace, event.name)
 

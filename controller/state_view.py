@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 from controller.config import Settings
 from controller.dag.model import DAG, Status
 from controller.events import BuildStats
+from controller.k8s.conditions import condition_dict
+from controller.k8s.objects import HTTPPROXY
 from controller.rejections import Rejections
 from controller.xds.registry import NodeRegistry
 from controller.xdscache.snapshot import SnapshotCache
@@ -61,11 +63,18 @@ class StateView:
         return self.routing.store.counts()
 
     def status_rows(self) -> list[dict[str, Any]]:
-        return [
-            {"kind": s.kind, "namespace": s.namespace, "name": s.name,
-             "currentStatus": s.current, "description": s.description}
-            for s in self.statuses
-        ]
+        """/debug/status: one row per status; an HTTPProxy's carries its `conditions` as the
+        status subresource does, with observedGeneration when the object's is known."""
+        rows = []
+        for s in self.statuses:
+            row: dict[str, Any] = {"kind": s.kind, "namespace": s.namespace, "name": s.name,
+                                   "currentStatus": s.current, "description": s.description}
+            if s.kind == HTTPPROXY:
+                stored = self.routing.stored_statuses.get((s.kind, s.namespace, s.name))
+                generation = stored.generation if stored is not None else None
+                row["conditions"] = [condition_dict(c, generation) for c in s.conditions]
+            rows.append(row)
+        return rows
 
     def sources_report(self) -> dict[str, Any]:
         """/debug/sources: files that fail to parse, rejected objects, pruned fields."""

@@ -59,12 +59,14 @@ class ControllerCollector(Collector):
         yield g
 
     def _status_metrics(self) -> Iterator[Metric]:
-        g = GaugeMetricFamily("contour_ingressroute_status", "IngressRoutes by status.",
-                              labels=["status"])
-        counts = collections.Counter(s.current for s in self.c.statuses)
-        for status in ("invalid", "orphaned", "valid"):
-            g.add_metric([status], counts.get(status, 0))
-        yield g
+        """contour_ingressroute_status and contour_httpproxy_status, by status."""
+        for kind, name in (("IngressRoute", "contour_ingressroute_status"),
+                           ("HTTPProxy", "contour_httpproxy_status")):
+            g = GaugeMetricFamily(name, f"{kind}s by status.", labels=["status"])
+            counts = collections.Counter(s.current for s in self.c.statuses if s.kind == kind)
+            for status in ("invalid", "orphaned", "valid"):
+                g.add_metric([status], counts.get(status, 0))
+            yield g
 
     def _xds_metrics(self) -> Iterator[Metric]:
         reg = self.c.registry
@@ -100,7 +102,7 @@ class ControllerCollector(Collector):
         yield _gauge("contour_leader", "1 while this replica may write status.",
                      1 if leader is None or leader.is_leader() else 0)
         writer = self.c.status_writes
-        yield _counter("contour_status_writes", "IngressRoute status patches sent.",
+        yield _counter("contour_status_writes", "IngressRoute and HTTPProxy status patches sent.",
                        writer.writes if writer is not None else 0)
 
 

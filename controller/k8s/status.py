@@ -1,26 +1,42 @@
-"""Writes IngressRoute statuses through the status subresource: only what changed, only
-while this replica leads.
+"""Writes IngressRoute and HTTPProxy statuses through the status subresource: only what
+changed, only while this replica leads.
 
 The statuses come from the builder (`controller.dag.model.Status`), but this package only
 talks to the API server and never imports the builder (tests/test_layering.py): what is
 written is described by `StatusRecord`, which the builder's statuses satisfy as they are.
+An HTTPProxy's status is v1.33's: currentStatus, description and the conditions
+(conditions.py) with observedGeneration and lastTransitionTime; it counts as changed
+when anything but lastTransitionTime differs (upstream's isStatusEqual).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol
 
 from controller.k8s.client import ApiError, KubeClient
+from controller.k8s.conditions import (
+    ConditionRecord,
+    comparable,
+    condition_dict,
+    with_transition_times,
+)
 
 log = logging.getLogger(__name__)
 
-Key = tuple[str, str]
+Key = tuple[str, str, str]  # kind, namespace, name
 RETRY_SECONDS = 1.0
+STATUS_PATHS = {
+    "IngressRoute": "/apis/contour.heptio.com/v1beta1/namespaces/{}/ingressroutes/{}/status",
+    "HTTPProxy": "/apis/projectcontour.io/v1/namespaces/{}/httpproxies/{}/status",
+}
+"""The kinds whose status is written, and where."""
 
 
 class StatusRecord(Protocol):
@@ -41,30 +57,58 @@ class StatusRecord(Protocol):
     @property
     def description(self) -> str: ...
 
+    @property
+    def conditions(self) -> Sequence[ConditionRecord]: ...
+
 
 class Observed(NamedTuple):
-    """An IngressRoute's status as the watch last showed it, and the object's version."""
+    """An object's status as the watch last showed it, and the object's version."""
 
     current: str
     description: str
     resource_version: str = ""
+    conditions: tuple[dict[str, Any], ...] = ()
+    generation: int | None = None
 
 
-def ingressroute_status_path(namespace: str, name: str) -> str:
-    return (f"/apis/contour.heptio.com/v1beta1/namespaces/{namespace}/ingressroutes/"
-            f"{name}/status")
-
-
-def stored_status(obj: dict[str, Any] | None) -> tuple[str, str]:
-    st = (obj or {}).get("status") or {}
-    if not isinstance(st, dict):
-        return "", ""
-    return str(st.get("currentStatus") or ""), str(st.get("description") or "")
+def status_path(kind: str, namespace: str, name: str) -> str:
+    return STATUS_PATHS[kind].format(namespace, name)
 
 
 def observed_status(obj: dict[str, Any] | None) -> Observed:
-    rv = ((obj or {}).get("metadata") or {}).get("resourceVersion") or ""
-    return Observed(*stored_status(obj), str(rv))
+    """What the object's stored status says (tolerant: any shape reads as something)."""
+    meta = (obj or {}).get("metadata") or {}
+    st = (obj or {}).get("status") or {}
+    st = st if isinstance(st, dict) else {}
+    conditions = st.get("conditions")
+    generation = meta.get("generation")
+    return Observed(
+        str(st.get("currentStatus") or ""), str(st.get("description") or ""),
+        str(meta.get("resourceVersion") or ""),
+        tuple(c for c in conditions if isinstance(c, dict)) if isinstance(conditions, list)
+        else (),
+        generation if isinstance(generation, int) and not isinstance(generation, bool) else None,
+    )  # fmt: skip
+
+
+def wanted_status(status: StatusRecord, generation: int | None) -> dict[str, Any]:
+    """The `status` to write, without lastTransitionTime; conditions only for HTTPProxy."""
+    out: dict[str, Any] = {"currentStatus": status.current, "description": status.description}
+    if status.kind == "HTTPProxy":
+        out["conditions"] = [condition_dict(c, generation) for c in status.conditions]
+    return out
+
+
+def is_current(wanted: dict[str, Any], seen: Observed) -> bool:
+    """Whether the stored status already says what `wanted` says (lastTransitionTime aside)."""
+    if (seen.current, seen.description) != (wanted["currentStatus"], wanted["description"]):
+        return False
+    return "conditions" not in wanted or comparable(seen.conditions) == comparable(
+        wanted["conditions"])
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 WRITERS = 4
@@ -75,18 +119,19 @@ WRITTEN, SKIPPED, FAILED = "written", "skipped", "failed"
 class StatusWriter:
     """Queues the statuses of each build and writes them on a thread of its own.
 
-    `current` returns the IngressRoute as last seen from the API server (None when the
-    object is gone), so a status already in place is not written again. `is_leader` is read
-    before every write, so losing the lease stops writes at once; on gaining it, the
-    statuses of the latest build are written (a follower skipped them).
+    `current(kind, namespace, name)` returns the object's status as last seen from the API
+    server (None when the object is gone), so a status already in place is not written
+    again. `is_leader` is read before every write, so losing the lease stops writes at
+    once; on gaining it, the statuses of the latest build are written (a follower skipped
+    them).
     """
 
     client: KubeClient
-    current: Callable[[str, str], Observed | None]
+    current: Callable[[str, str, str], Observed | None]
     is_leader: Callable[[], bool]
     _pending: dict[Key, StatusRecord] = field(default_factory=dict)
     _latest: dict[Key, StatusRecord] = field(default_factory=dict)
-    _sent: dict[Key, tuple[tuple[str, str], str]] = field(default_factory=dict)
+    _sent: dict[Key, tuple[str, str]] = field(default_factory=dict)
     """Per object: the status we last patched and the resourceVersion it was patched over,
     so a rebuild before the watch shows our own write does not patch it again."""
     _wake: threading.Condition = field(default_factory=threading.Condition)
@@ -96,9 +141,11 @@ class StatusWriter:
     """perf: a fresh install has one status per IngressRoute to write; one PATCH at a time
     managed ~370/s at 10k, a few in flight keep the API server busy instead of waiting."""
     writes: int = 0
+    now: Callable[[], str] = _now
+    """The lastTransitionTime of a condition whose status changed (RFC 3339, UTC)."""
 
     def submit(self, statuses: tuple[StatusRecord, ...]) -> None:
-        latest = {(s.namespace, s.name): s for s in statuses if s.kind == "IngressRoute"}
+        latest = {(s.kind, s.namespace, s.name): s for s in statuses if s.kind in STATUS_PATHS}
         with self._wake:
             self._latest = latest
             self._pending.update(latest)
@@ -113,8 +160,8 @@ class StatusWriter:
             ordered = [batch[k] for k in sorted(batch)]
             results = list(self._pool.map(self._write, ordered)) if ordered else []
             self.writes += results.count(WRITTEN)
-            failed = {(s.namespace, s.name): s for s, r in zip(ordered, results, strict=True)
-                      if r == FAILED}
+            failed = {(s.kind, s.namespace, s.name): s
+                      for s, r in zip(ordered, results, strict=True) if r == FAILED}
             if failed:  # API trouble: retry soon, unless a newer build superseded them
                 with self._wake:
                     self._pending = {**failed, **self._pending}
@@ -134,25 +181,30 @@ class StatusWriter:
 
     def _write(self, status: StatusRecord) -> str:
         """Patch one status if needed: WRITTEN, SKIPPED, or FAILED (API unreachable)."""
-        key = (status.namespace, status.name)
-        want = (status.current, status.description)
+        key = (status.kind, status.namespace, status.name)
         seen = self.current(*key)
-        if seen is None or (seen.current, seen.description) == want:
+        if seen is None:
             return SKIPPED
-        if self._sent.get(key) == (want, seen.resource_version):
+        want = wanted_status(status, seen.generation)
+        if is_current(want, seen):
+            return SKIPPED
+        fingerprint = json.dumps(want, sort_keys=True)
+        if self._sent.get(key) == (fingerprint, seen.resource_version):
             return SKIPPED  # already patched; the watch has not shown it yet
         if not self.is_leader():
             return SKIPPED
-        body = {"status": {"currentStatus": want[0], "description": want[1]}}
+        if "conditions" in want:
+            want["conditions"] = with_transition_times(want["conditions"], seen.conditions,
+                                                       self.now())
         try:
-            self.client.request("PATCH", ingressroute_status_path(*key), body=body,
+            self.client.request("PATCH", status_path(*key), body={"status": want},
                                 content_type="application/merge-patch+json", timeout=10.0)
-            self._sent[key] = (want, seen.resource_version)
+            self._sent[key] = (fingerprint, seen.resource_version)
         except ApiError as err:
             if err.status != 404:  # deleted meanwhile: nothing to report on
-                log.warning("status of %s/%s: %s", *key, err)
+                log.warning("status of %s %s/%s: %s", *key, err)
             return SKIPPED if err.status < 500 else FAILED
         except Exception as err:  # noqa: BLE001 - retried by run()
-            log.warning("status of %s/%s: %s", *key, err)
+            log.warning("status of %s %s/%s: %s", *key, err)
             return FAILED
         return WRITTEN

@@ -58,19 +58,31 @@ class Kind:
         return [f"{prefix}/namespaces/{ns}/{self.plural}" for ns in self.namespaces]
 
 
-def watched_kinds(root_namespaces: frozenset[str]) -> list[Kind]:
-    """Secrets only in the root namespaces when those are set (spec §1.5)."""
-    secret_ns = tuple(sorted(root_namespaces))
+def watched_kinds(root_namespaces: frozenset[str],
+                  fallback_certificate: tuple[str, str] | None = None) -> list[Kind]:
+    """Every kind the builder reads. Secrets only in the root namespaces when those are set
+    (spec §1.5), plus the fallback certificate's namespace, as v1.33 does
+    (cmd/contour/serve.go: secretNamespaces).
+
+    Both TLSCertificateDelegation versions arrive under one kind name (the store reads
+    them alike): a v1beta1 and a v1 delegation of the same namespace and name are one
+    object here, the later event wins."""
+    secret_ns = set(root_namespaces)
+    if root_namespaces and fallback_certificate is not None:
+        secret_ns.add(fallback_certificate[0])
     return [
         Kind("IngressRoute", "contour.heptio.com/v1beta1", "ingressroutes"),
         Kind("TLSCertificateDelegation", "contour.heptio.com/v1beta1",
              "tlscertificatedelegations"),
+        Kind("HTTPProxy", "projectcontour.io/v1", "httpproxies"),
+        Kind("TLSCertificateDelegation", "projectcontour.io/v1", "tlscertificatedelegations"),
+        Kind("ExtensionService", "projectcontour.io/v1alpha1", "extensionservices"),
         Kind("Ingress", "networking.k8s.io/v1", "ingresses"),
         Kind("IngressClass", "networking.k8s.io/v1", "ingressclasses"),
         Kind("Service", "v1", "services"),
         Kind("Endpoints", "v1", "endpoints"),
         Kind("EndpointSlice", "discovery.k8s.io/v1", "endpointslices"),
-        Kind("Secret", "v1", "secrets", secret_ns),
+        Kind("Secret", "v1", "secrets", tuple(sorted(secret_ns))),
     ]
 
 

@@ -4,7 +4,8 @@ Fast path: the object passes its kind's strict schema (kinds.py) and is admitted
 is, no copy. Otherwise the slow path does what the API server does: prune (prune.py),
 then validate the pruned copy; the result is an `Admitted` copy with warnings naming
 every pruned field, or a `Rejected` with every reason. Measured at 10k clean objects:
-BENCHMARKS.md "Validation boundary".
+BENCHMARKS.md "Validation boundary". Either way an admitted object then passes its kind's
+CEL rules (cel.py).
 """
 
 from __future__ import annotations
@@ -42,13 +43,20 @@ def admit(obj: object) -> Admitted | Rejected:
         if rule.fast and isinstance(obj, dict):
             validator = rule.validator_for(obj) if rule.variant_field else rule.validator
             if validator.is_valid(obj):
-                return Admitted(obj, ())
-        return _slow_path(obj, rule)
+                return _with_cel(Admitted(obj, ()), rule)
+        verdict = _slow_path(obj, rule)
+        return _with_cel(verdict, rule) if isinstance(verdict, Admitted) else verdict
     except RecursionError:
         return _rejected(obj, ["(root): nested too deeply"])
     except Exception as e:  # the boundary must hold; tests fail on this reason
         log.exception("validation failed unexpectedly")
         return _rejected(obj, [f"(root): internal error in validation: {type(e).__name__}"])
+
+
+def _with_cel(verdict: Admitted, rule: Rule) -> Admitted | Rejected:
+    """The schema-valid object through its kind's CEL rules, as the API server runs them."""
+    problems = [p for cel in rule.cel for p in cel.problems(verdict.obj)]
+    return _rejected(verdict.obj, problems, namespaced=rule.namespaced) if problems else verdict
 
 
 def _slow_path(obj: object, rule: Rule) -> Admitted | Rejected:

@@ -10,38 +10,15 @@ value, omitted when the object is read back); a null inside a list is a type err
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from controller.validation import formats
+from controller.validation.openapi import BOOLEAN, STRING, Schema, array, obj, one_of
 
-Schema = dict[str, Any]
-
-STRING: Schema = {"type": "string"}
-BOOLEAN: Schema = {"type": "boolean"}
 PORT: Schema = {"type": "integer", "minimum": 1, "maximum": 65535}
 PORT_OR_NAME: Schema = {
     "anyOf": [PORT, formats.iana_svc_name()],
     formats.REASON: "must be a port number (1-65535) or an IANA service name",
 }
-
-
-def obj(required: tuple[str, ...] = (), **properties: Schema) -> Schema:
-    out: Schema = {"type": "object", "properties": properties}
-    if required:
-        out["required"] = list(required)
-    return out
-
-
-def array(items: Schema, **limits: int) -> Schema:
-    return {"type": "array", "items": items, **limits}
-
-
-def one_of(*values: str) -> Schema:
-    return {"type": "string", "enum": list(values)}
-
-
-def string_map(values: Schema) -> Schema:
-    return {"type": "object", "additionalProperties": values}
 
 
 PROTOCOL = one_of("TCP", "UDP", "SCTP")

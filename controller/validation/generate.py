@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from controller.validation.cel import UnknownRule, rules_in
 from controller.validation.structural import strict_schema
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -44,6 +45,10 @@ def crd_entries(crd: dict[str, Any]) -> list[dict[str, Any]]:
         if not isinstance(schema, dict):
             raise GenerateError(f"CRD {name} {version['name']}: no openAPIV3Schema")
         strict_schema(schema)  # fails here, not at import, on a pattern Python cannot read
+        try:
+            rules_in(schema)
+        except UnknownRule as err:
+            raise GenerateError(f"CRD {name} {version['name']}: {err}") from err
         entries.append({
             "apiVersion": f"{spec['group']}/{version['name']}",
             "kind": spec["names"]["kind"],
@@ -90,13 +95,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--manifests", type=Path, default=DEFAULT_MANIFESTS)
     parser.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
     args = parser.parse_args(argv)
-    text = render(collect(args.manifests))
-    if args.check:
-        stale = not SCHEMAS_FILE.exists() or SCHEMAS_FILE.read_text() != text
-        print(f"{SCHEMAS_FILE}: {'stale' if stale else 'up to date'}")
+    return write_or_check(SCHEMAS_FILE, render(collect(args.manifests)), check=args.check)
+
+
+def write_or_check(path: Path, text: str, *, check: bool) -> int:
+    """A generated file: written (0), or with `check` compared (0 current, 1 stale)."""
+    if check:
+        stale = not path.exists() or path.read_text() != text
+        print(f"{path}: {'stale' if stale else 'up to date'}")
         return 1 if stale else 0
-    SCHEMAS_FILE.write_text(text)
-    print(f"wrote {SCHEMAS_FILE}")
+    path.write_text(text)
+    print(f"wrote {path}")
     return 0
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from controller.validation import formats
+from controller.validation.cel import CelRule, rules_in
 from controller.validation.core import CORE_KINDS
 from controller.validation.engine import Validator
 from controller.validation.metadata import envelope
@@ -24,7 +25,8 @@ SCHEMAS_FILE = Path(__file__).resolve().parent / "crd_schemas.json"
 @dataclass(frozen=True)
 class Rule:
     """How one kind (at one apiVersion) is checked. `crd`: unknown fields are pruned;
-    `fast`: a clean object may be admitted by `is_valid` alone (no nullable field)."""
+    `fast`: a clean object may be admitted by `is_valid` alone (no nullable field);
+    `cel`: the CRD's CEL rules, checked after the schema (cel.py)."""
 
     validator: Validator
     namespaced: bool = True
@@ -32,6 +34,7 @@ class Rule:
     fast: bool = True
     variant_field: str = ""
     variants: dict[str, Validator] = field(default_factory=dict)
+    cel: tuple[CelRule, ...] = ()
 
     def validator_for(self, obj: dict[str, Any]) -> Validator:
         if self.variant_field:
@@ -54,7 +57,8 @@ def crd_rules(entries: list[dict[str, Any]]) -> dict[str, dict[str, Rule]]:
     for e in entries:
         schema = envelope(strict_schema(e["schema"]), formats.dns1123_subdomain(),
                           versions[e["kind"]])  # fmt: skip
-        rule = _rule(schema, namespaced=e["scope"] == "Namespaced", crd=True)
+        rule = _rule(schema, namespaced=e["scope"] == "Namespaced", crd=True,
+                     cel=tuple(rules_in(e["schema"])))
         rules.setdefault(e["kind"], {})[e["apiVersion"]] = rule
     return rules
 

@@ -19,7 +19,8 @@ What the API server does and the conversion keeps:
   end of the text and matching is a search, in both.
 - the root's `apiVersion`, `kind` and `metadata` are implicit; metadata's rules are the
   API server's own (metadata.py), not the CRD's.
-Not interpreted: `default` (no defaulting), `x-kubernetes-validations` (CEL), list types.
+Not interpreted: `default` (no defaulting), list types. `x-kubernetes-validations` (CEL) are
+not part of the draft-4 schema: cel.py checks them after it.
 """
 
 from __future__ import annotations

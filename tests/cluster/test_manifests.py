@@ -18,7 +18,9 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 MANIFESTS = REPO / "manifests"
 SA = "system:serviceaccount:heptio-contour:contour"
-CRDS = ["ingressroutes.contour.heptio.com", "tlscertificatedelegations.contour.heptio.com"]
+CRDS = ["ingressroutes.contour.heptio.com", "tlscertificatedelegations.contour.heptio.com",
+        "httpproxies.projectcontour.io", "tlscertificatedelegations.projectcontour.io",
+        "extensionservices.projectcontour.io"]
 
 
 # ----------------------------------------------------------------------------- fixtures
@@ -156,9 +158,12 @@ def test_crds_established_with_status_subresource(cp):
         assert conds.get("Established") == "True"
         assert conds.get("NonStructuralSchema", "False") == "False"
         (version,) = crd["spec"]["versions"]
-        assert (version["name"], version["served"], version["storage"]) == ("v1beta1", True, True)
-    ir = json.loads(cp.kubectl("get", "crd", CRDS[0], "-o", "json").stdout)
-    assert ir["spec"]["versions"][0]["subresources"] == {"status": {}}
+        expected = "v1alpha1" if name.startswith("extensionservices.") else (
+            "v1beta1" if name.endswith(".contour.heptio.com") else "v1")
+        assert (version["name"], version["served"], version["storage"]) == (expected, True, True)
+    for name in [CRDS[0], *CRDS[2:]]:
+        crd = json.loads(cp.kubectl("get", "crd", name, "-o", "json").stdout)
+        assert crd["spec"]["versions"][0]["subresources"] == {"status": {}}, name
     resources = cp.kubectl("api-resources", "--api-group=contour.heptio.com", "-o", "name").stdout
     assert "ingressroutes.contour.heptio.com" in resources
     assert "tlscertificatedelegations.contour.heptio.com" in resources
@@ -310,7 +315,8 @@ def test_tlscertificatedelegation_schema(cp):
     proc = apply(cp, ok)
     assert proc.returncode == 0, proc.stderr
     got = json.loads(cp.kubectl(
-        "get", "tlscertificatedelegation", "certs", "-n", "apps", "-o", "json").stdout)
+        "get", "tlscertificatedelegations.contour.heptio.com", "certs", "-n", "apps",
+        "-o", "json").stdout)
     assert got["spec"] == ok["spec"]
     bad = json.loads(json.dumps(ok))
     bad["metadata"]["name"] = "bad-certs"
@@ -385,10 +391,13 @@ ALLOWED = [
     (verb, res)
     for res in ["ingressroutes.contour.heptio.com", "tlscertificatedelegations.contour.heptio.com",
                 "ingresses.networking.k8s.io", "ingressclasses.networking.k8s.io",
-                "services", "endpoints", "endpointslices.discovery.k8s.io", "secrets"]
+                "services", "endpoints", "endpointslices.discovery.k8s.io", "secrets",
+                "httpproxies.projectcontour.io", "tlscertificatedelegations.projectcontour.io",
+                "extensionservices.projectcontour.io"]
     for verb in ["get", "list", "watch"]
-] + [("patch", "ingressroutes.contour.heptio.com/status"),
-     ("update", "ingressroutes.contour.heptio.com/status")]
+] + [(verb, f"{res}/status") for verb in ["patch", "update"]
+     for res in ["ingressroutes.contour.heptio.com", "httpproxies.projectcontour.io",
+                 "extensionservices.projectcontour.io"]]
 
 DENIED = [
     ("update", "ingressroutes.contour.heptio.com"),
@@ -396,6 +405,13 @@ DENIED = [
     ("create", "ingressroutes.contour.heptio.com"),
     ("delete", "ingressroutes.contour.heptio.com"),
     ("patch", "tlscertificatedelegations.contour.heptio.com"),
+    ("update", "httpproxies.projectcontour.io"),
+    ("patch", "httpproxies.projectcontour.io"),
+    ("create", "httpproxies.projectcontour.io"),
+    ("delete", "httpproxies.projectcontour.io"),
+    ("patch", "tlscertificatedelegations.projectcontour.io"),
+    ("update", "tlscertificatedelegations.projectcontour.io/status"),
+    ("patch", "extensionservices.projectcontour.io"),
     ("create", "services"),
     ("update", "services"),
     ("delete", "secrets"),
@@ -446,8 +462,9 @@ def test_rbac_with_real_serviceaccount_token(installed):
     who = json.loads(as_sa("auth", "whoami", "-o", "json", check=True).stdout)
     assert who["status"]["userInfo"]["username"] == SA
     # reads
-    for res in ["ingressroutes", "tlscertificatedelegations", "ingresses", "services",
-                "endpoints", "endpointslices", "secrets"]:
+    for res in ["ingressroutes", "tlscertificatedelegations.contour.heptio.com", "ingresses",
+                "services", "endpoints", "endpointslices", "secrets", "httpproxies",
+                "tlscertificatedelegations.projectcontour.io", "extensionservices"]:
         proc = as_sa("get", res, "--all-namespaces")
         assert proc.returncode == 0, proc.stderr
     assert as_sa("get", "ingressclasses").returncode == 0

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from controller.cli import app
-from controller.cli_commands import UsageError, load_config_file, root_namespaces, tls_files
+from controller.cli_commands import (
+    UsageError,
+    fallback_certificate,
+    load_config_file,
+    root_namespaces,
+    tls_files,
+)
+from controller.config import ConfigError
 
 runner = CliRunner()
 
@@ -93,3 +101,49 @@ def test_serve_startup_errors_are_clear(args, message):
     assert proc.returncode == 2, proc.stderr
     assert message in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+# -- v1.x settings: --root-namespaces, tls.fallback-certificate ------------------------------
+
+
+def serve_settings(monkeypatch: pytest.MonkeyPatch, *args: str):
+    """The Settings `contour serve ARGS` would run with (the server itself is not started)."""
+    import controller.app
+
+    seen = []
+
+    async def fake_serve(settings) -> None:
+        seen.append(settings)
+
+    monkeypatch.setattr(controller.app, "serve", fake_serve)
+    result = runner.invoke(app, ["serve", "--insecure", *args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    (settings,) = seen
+    return settings
+
+
+@pytest.mark.parametrize("flag", ["--root-namespaces", "--ingressroute-root-namespaces"])
+def test_root_namespaces_flag_and_its_alias(monkeypatch, flag):
+    settings = serve_settings(monkeypatch, flag, "roots, more,")
+    assert settings.builder.root_namespaces == frozenset({"roots", "more"})
+
+
+def test_fallback_certificate_from_the_config_file(monkeypatch, tmp_path: Path):
+    cfg = tmp_path / "contour.yaml"
+    cfg.write_text("tls:\n  fallback-certificate:\n    name: fallback-secret\n"
+                   "    namespace: default\n")
+    settings = serve_settings(monkeypatch, "-c", str(cfg))
+    assert settings.builder.fallback_certificate == ("default", "fallback-secret")
+    assert serve_settings(monkeypatch).builder.fallback_certificate is None
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ({"name": "x"}, "tls.fallback-certificate.namespace must be a non-empty string"),
+    ({"name": "", "namespace": "default"}, "tls.fallback-certificate.name must be a non-empty"),
+    ({"name": 5, "namespace": "default"}, "tls.fallback-certificate.name must be a non-empty"),
+    ("default/x", "tls.fallback-certificate must be a mapping with exactly `name` and"),
+    ({"name": "x", "namespace": "y", "kind": "Secret"}, "must be a mapping with exactly"),
+])
+def test_a_malformed_fallback_certificate_is_a_clear_config_error(value, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        fallback_certificate({"fallback-certificate": value})

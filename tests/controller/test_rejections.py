@@ -8,8 +8,14 @@ import logging
 import pytest
 
 from controller.dag import status as st
+from controller.dag.model import Condition, Status, SubCondition
 from controller.events import ObjectEvent
-from controller.rejections import Rejections, merged_statuses, with_translation_rejections
+from controller.rejections import (
+    Rejections,
+    merged_statuses,
+    with_httpproxy_error,
+    with_translation_rejections,
+)
 
 IR = {"apiVersion": "contour.heptio.com/v1beta1", "kind": "IngressRoute",
       "metadata": {"name": "r", "namespace": "default"}, "spec": {}}
@@ -81,3 +87,41 @@ def test_a_host_the_translators_refused_makes_its_root_invalid():
         ("b", "invalid", "Envoy would reject virtual host 'b.io'"),
     ]
     assert with_translation_rejections(built, {}) is built
+
+
+# -- HTTPProxy: v1.33-shaped statuses --------------------------------------------------------
+
+HP_VALID = Status("default", "p", "valid", "Valid HTTPProxy", "p.io", kind="HTTPProxy",
+                  conditions=(Condition("Valid", "True", "Valid", "Valid HTTPProxy", warnings=(
+                      SubCondition("SpecError", "IgnoredField", "ignored"),)),))
+
+
+def test_a_rejected_httpproxy_gets_a_v1_33_invalid_status():
+    r = Rejections()
+    assert r.record(reject("HTTPProxy", "p", "spec.virtualhost.fqdn: is required"))
+    r.record(ObjectEvent.reject("HTTPProxy", "default", "p", source="f.yaml",
+                                reasons=("a: bad", "b: worse")))
+    (status,) = r.statuses()
+    assert (status.kind, status.namespace, status.name, status.current, status.description) == (
+        "HTTPProxy", "default", "p", "invalid",
+        "At least one error present, see Errors for details")
+    assert status.conditions == (Condition(
+        "Valid", "False", "ErrorPresent", "At least one error present, see Errors for details",
+        errors=(SubCondition("SpecError", "Invalid", "a: bad; b: worse"),)),)
+
+
+def test_a_host_the_translators_refused_adds_an_error_to_its_httpproxy():
+    out = with_translation_rejections((HP_VALID,), {"p.io": "Envoy would reject it"})
+    (status,) = out
+    assert (status.current, status.vhost) == ("invalid", "p.io")
+    (valid,) = status.conditions
+    assert (valid.status, valid.reason) == ("False", "ErrorPresent")
+    assert valid.errors == (SubCondition("VirtualHostError", "EnvoyConstraint",
+                                         "Envoy would reject it"),)
+    assert valid.warnings == HP_VALID.conditions[0].warnings
+
+
+def test_errors_accumulate_as_add_error_does():
+    once = with_httpproxy_error(HP_VALID, "A", "B", "one")
+    twice = with_httpproxy_error(once, "C", "D", "two")
+    assert [e.message for e in twice.conditions[0].errors] == ["one", "two"]

@@ -137,7 +137,64 @@ def ingressclass() -> Obj:
     }
 
 
+HP_API = "projectcontour.io/v1"
+
+
+def httpproxy() -> Obj:
+    """A root HTTPProxy using much of v1.33's API (every value schema-valid)."""
+    service = {"name": "web", "port": 80, "weight": 10, "protocol": "tls",
+               "validation": {"caSecret": "ca", "subjectName": "web.team",
+                              "subjectNames": ["web.team", "web"]},
+               "requestHeadersPolicy": {"set": [{"name": "X-A", "value": "1"}]},
+               "slowStartPolicy": {"window": "5s", "aggression": "1.5"}}
+    return {
+        "apiVersion": HP_API,
+        "kind": "HTTPProxy",
+        "metadata": {"name": "root", "namespace": "team"},
+        "spec": {
+            "virtualhost": {"fqdn": "*.example.com",
+                            "tls": {"secretName": "cert", "minimumProtocolVersion": "1.2"},
+                            "corsPolicy": {"allowOrigin": ["*"], "allowMethods": ["GET"],
+                                           "maxAge": "10m"},
+                            "ipAllowPolicy": [{"source": "Peer", "cidr": "10.0.0.0/8"}]},
+            "routes": [{
+                "conditions": [{"prefix": "/"}, {"header": {"name": "x", "present": True}}],
+                "services": [service],
+                "timeoutPolicy": {"response": "1s", "idle": "infinity"},
+                "retryPolicy": {"count": 3, "perTryTimeout": "100ms", "retryOn": ["5xx"],
+                                "retriableStatusCodes": [503]},
+                "loadBalancerPolicy": {"strategy": "RequestHash", "requestHashPolicies": [
+                    {"headerHashOptions": {"headerName": "x-user"}, "terminal": True}]},
+                "healthCheckPolicy": {"path": "/healthz", "intervalSeconds": 5,
+                                      "expectedStatuses": [{"start": 200, "end": 300}]},
+                "rateLimitPolicy": {"local": {"requests": 10, "unit": "second"}},
+            }, {
+                "conditions": [{"exact": "/moved"}],
+                "requestRedirectPolicy": {"scheme": "https", "statusCode": 301},
+            }],
+            "includes": [{"name": "child", "namespace": "other",
+                          "conditions": [{"prefix": "/child"}]}],
+        },
+    }  # fmt: skip
+
+
+def delegation_v1() -> Obj:
+    return {**delegation(), "apiVersion": HP_API}
+
+
+def extensionservice() -> Obj:
+    return {
+        "apiVersion": "projectcontour.io/v1alpha1",
+        "kind": "ExtensionService",
+        "metadata": {"name": "authz", "namespace": "auth"},
+        "spec": {"protocol": "h2c", "services": [{"name": "authz", "port": 9000}],
+                 "timeoutPolicy": {"response": "1s"}},
+    }
+
+
 VALID = {
+    "HTTPProxy": httpproxy, "TLSCertificateDelegation-v1": delegation_v1,
+    "ExtensionService": extensionservice,
     "IngressRoute": ingressroute, "TLSCertificateDelegation": delegation,
     "Service": service, "Endpoints": endpoints, "EndpointSlice": endpointslice,
     "Secret": secret, "Ingress": ingress, "Ingress-v1beta1": ingress_v1beta1,
