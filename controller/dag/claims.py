@@ -21,14 +21,17 @@ from controller.k8s.views import IngressRouteView
 
 
 def httpproxy_fqdns(views: Iterable[HTTPProxyView]) -> dict[str, list[Key]]:
-    """Lower-cased fqdn → the HTTPProxy roots naming it (sorted); blank fqdns claim nothing."""
+    """Lower-cased fqdn → the HTTPProxy roots naming it (sorted)."""
     out: dict[str, list[Key]] = {}
     for view in views:
-        if view.is_root and view.fqdn.strip():
+        if view.is_root:
             out.setdefault(view.fqdn.lower(), []).append(view.key)
-    for keys in out.values():
-        keys.sort()
-    return out
+    return {fqdn: claimants(fqdn, keys) for fqdn, keys in out.items()}
+
+
+def claimants(fqdn: str, keys: Iterable[Key]) -> list[Key]:
+    """The HTTPProxy roots of one lower-cased fqdn that claim it: a blank one claims nothing."""
+    return sorted(keys) if fqdn.strip() else []
 
 
 def ingressroute_group(fqdn: str, members: list[IngressRouteView], claimants: list[Key]

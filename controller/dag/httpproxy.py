@@ -207,15 +207,14 @@ def _tcpproxy(proxy: HTTPProxyView, reads: ProxyReads, result: ProxyResult,
                            else ("RootIncludesRoot", ps.root_includes_root(tcp.include)))
         cond.error("TCPProxyIncludeError", reason, message)
         return False
-    result.reached.add(dest.key)
+    result.cond(dest.key)  # reached: not orphaned
     if dest.key in visited or len(visited) > MAX_DEPTH:
         message = (ps.tcp_include_cycle([*visited, dest.key]) if dest.key in visited
                    else ps.delegation_too_deep(MAX_DEPTH))
         cond.error("TCPProxyIncludeError", "IncludeCreatesCycle", message)
         return False
     if dest.tcpproxy is None:
-        result.cond(dest.key)  # visited, nothing to forward: v1.33 accepts it silently
-        return True
+        return True  # nothing to forward: v1.33 accepts it silently
     return _tcpproxy(dest, reads, result, visited)
 
 

@@ -64,7 +64,8 @@ class ProxyResult:
     """The port-443 vhost exists (TLS attached), whether or not routes reach it."""
     insecure_vhost: bool = False
     conditions: dict[Key, ProxyConditions] = field(default_factory=dict)
-    reached: set[Key] = field(default_factory=set)
+    """Every HTTPProxy this root visited (reached through an include), with its findings;
+    a non-root no root visited is orphaned."""
 
     def cond(self, key: Key) -> ProxyConditions:
         """The findings of `key` in this root's processing (created empty: a visit)."""

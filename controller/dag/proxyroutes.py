@@ -109,7 +109,6 @@ class RouteWalk:
                 continue
             if self._may_descend(cond):
                 routes.extend(self.walk(target, conds + inc.conditions))
-            self.result.reached.add(target.key)
         return routes
 
     def _include_invalid(self, inc: IncludeView, cond: ps.ProxyConditions,
