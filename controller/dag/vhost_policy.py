@@ -8,6 +8,7 @@ IP filter, which records its own sub-errors the way v1.33's toIPFilterRules does
 from __future__ import annotations
 
 import ipaddress
+import re
 from urllib.parse import urlsplit
 
 from controller.dag.ingress import re2_compatible
@@ -28,6 +29,7 @@ from controller.k8s.httpproxy_views import (
     LocalRateLimitView,
 )
 
+_HOST = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:\[\]%@]+")
 _FILL = {"second": 1.0, "minute": 60.0, "hour": 3600.0}
 
 
@@ -62,11 +64,13 @@ def _origin(origin: str) -> tuple[str, bool]:
 
 
 def _is_origin(text: str) -> bool:
+    """Go's url.Parse gives exactly scheme://host back (host characters as Go allows)."""
     try:
         parts = urlsplit(text)
     except ValueError:
         return False
-    return bool(parts.scheme and parts.netloc) and f"{parts.scheme}://{parts.netloc}" == text
+    return (bool(parts.scheme and parts.netloc) and _HOST.fullmatch(parts.netloc) is not None
+            and f"{parts.scheme}://{parts.netloc}" == text)
 
 
 def _max_age(text: str) -> str:

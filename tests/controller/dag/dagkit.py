@@ -14,6 +14,7 @@ from cryptography.x509.oid import NameOID
 
 from controller.config import BuilderSettings
 from controller.dag.builder import build
+from controller.dag.incremental import IncrementalBuilder
 from controller.dag.model import DAG, Route, SecureVirtualHost, VirtualHost
 from controller.dag.store import ObjectStore
 
@@ -340,3 +341,30 @@ def condition(dag: DAG, ns: str, name: str, kind: str = "HTTPProxy") -> Any:
         if (s.namespace, s.name, s.kind) == (ns, name, kind):
             return s.conditions[0]
     raise KeyError((ns, name, kind))
+
+
+def build_both(*objs: Obj, settings: BuilderSettings | None = None) -> DAG:
+    """The DAG of `objs` from the full builder, after checking that the incremental builder
+    gives the same one, both at once and object by object (every table test runs here)."""
+    settings = settings or BuilderSettings()
+    store = store_of(*objs, settings=settings)
+    full = build(store, settings)
+    assert IncrementalBuilder(store, settings).build()[0] == full
+    store = ObjectStore(settings)
+    incremental = IncrementalBuilder(store, settings)
+    for obj in objs:
+        store.upsert(obj)
+        meta_ = obj["metadata"]
+        incremental.touch(obj["kind"], meta_.get("namespace", "default"), meta_["name"])
+        incremental.build()
+    assert incremental.build()[0] == full
+    return full
+
+
+def hp_status(dag: DAG, ns: str, name: str) -> tuple[str, list[tuple[str, str, str]],
+                                                   list[tuple[str, str, str]]]:
+    """(currentStatus, [(type, reason, message)] errors, the same for warnings)."""
+    c = condition(dag, ns, name)
+    s = next(s for s in dag.statuses if (s.namespace, s.name, s.kind) == (ns, name, "HTTPProxy"))
+    return (s.current, [(e.type, e.reason, e.message) for e in c.errors],
+            [(w.type, w.reason, w.message) for w in c.warnings])
