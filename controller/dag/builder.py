@@ -97,8 +97,10 @@ class VirtualHostTables:
             self._secure(result.host).tcp_proxy = result.tcp_proxy
 
     def add_proxy(self, result: ProxyResult) -> None:
-        """An HTTPProxy root: its vhost policies, TLS, routes and tcp proxy."""
-        if result.secure_vhost:
+        """An HTTPProxy root: its vhost policies, TLS, routes and tcp proxy. Its secure vhost
+        needs a route or a tcp proxy to exist (v1.33 SecureVirtualHost.Valid)."""
+        secure_routes = any(r443 is not None for _, r443 in result.routes)
+        if result.secure_vhost and (secure_routes or result.tcp_proxy is not None):
             svh = self._secure(result.host)
             if result.secret is not None:
                 svh.secret, svh.min_tls_version = result.secret, result.min_tls_version

@@ -93,12 +93,12 @@ def escape_header_value(value: str, dynamic: Mapping[str, str]) -> str:
 def headers_policy(
     view: HeadersPolicyView | None, allow_host: bool, dynamic: Mapping[str, str]
 ) -> HeadersPolicy | None:
-    """v1.33 headersPolicyRoute. A Host set becomes `host_rewrite` (request side only); a
-    Host taken from another header (%REQ(x)%) has no model field and is dropped."""
+    """v1.33 headersPolicyRoute. A Host set becomes `host_rewrite` (request side only), or
+    `host_rewrite_header` when its value is %REQ(header)%."""
     if view is None:
         return None
     set_: dict[str, str] = {}
-    host = ""
+    host = host_header = ""
     for name, value in view.set:
         key = canonical_header(name)
         if key in set_:
@@ -106,12 +106,16 @@ def headers_policy(
         if key == "Host":
             if not allow_host:
                 raise PolicyError(f"rewriting {go_quote(key)} header is not supported")
-            host = host if _HOST_FROM_HEADER.search(value) else value
+            found = _HOST_FROM_HEADER.search(value)
+            if found and found.group(1).strip():
+                host_header = canonical_header(found.group(1).strip())
+            else:
+                host = value
             continue
         if header_name_error(key):
             raise PolicyError(f"invalid set header {go_quote(key)}: {header_name_error(key)}")
         set_[key] = escape_header_value(value, dynamic)
-    return HeadersPolicy(tuple(sorted(set_.items())), _removals(view.remove), host)
+    return HeadersPolicy(tuple(sorted(set_.items())), _removals(view.remove), host, host_header)
 
 
 def _removals(names: tuple[str, ...]) -> tuple[str, ...]:

@@ -41,6 +41,8 @@ def test_headers_policy() -> None:
     assert p.headers_policy(view, True, {}) == HeadersPolicy(
         (("X-A", "2"), ("X-B", "1")), ("X-C", "X-D"), "h.com")
     assert p.headers_policy(None, True, {}) is None
+    dynamic = HeadersPolicyView((("host", "%REQ(x-host)%"),))
+    assert p.headers_policy(dynamic, True, {}) == HeadersPolicy(host_rewrite_header="X-Host")
 
 
 @pytest.mark.parametrize(("view", "allow_host", "message"), [
