@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from controller.dag.ingress import re2_compatible
 from controller.dag.model import HeaderMatch, QueryMatch
-from controller.k8s.httpproxy_views import HeaderConditionView, MatchConditionView
+from controller.k8s.httpproxy_parts import HeaderConditionView, MatchConditionView
 
 PREFIX, EXACT, REGEX = "prefix", "exact", "regex"
 PathMatch = tuple[str, str]

@@ -23,7 +23,7 @@ from controller.dag.model import (
 from controller.dag.proxystatus import ProxyConditions
 from controller.dag.status import go_quote
 from controller.k8s import annotations as ann
-from controller.k8s.httpproxy_views import (
+from controller.k8s.httpproxy_parts import (
     HeadersPolicyView,
     HealthCheckPolicyView,
     LoadBalancerPolicyView,

@@ -29,13 +29,8 @@ from controller.dag.model import (
 from controller.dag.proxyreads import ProxyReads, ProxyResult
 from controller.dag.secrets import split_secret
 from controller.dag.vhost_policy import ip_filter, local_rate_limit
-from controller.k8s.httpproxy_views import (
-    HPRouteView,
-    HPServiceView,
-    HTTPProxyView,
-    IncludeView,
-    MatchConditionView,
-)
+from controller.k8s.httpproxy_parts import HPServiceView, MatchConditionView
+from controller.k8s.httpproxy_views import HPRouteView, HTTPProxyView, IncludeView
 from controller.k8s.objects import Key
 
 MAX_DEPTH = 64

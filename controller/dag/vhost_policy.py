@@ -22,7 +22,7 @@ from controller.dag.policy import (
 )
 from controller.dag.proxystatus import IP_BOTH, ProxyConditions
 from controller.dag.status import go_quote
-from controller.k8s.httpproxy_views import (
+from controller.k8s.httpproxy_parts import (
     CORSPolicyView,
     IPFilterRuleView,
     IPPolicies,

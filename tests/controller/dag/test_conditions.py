@@ -6,7 +6,7 @@ import pytest
 
 from controller.dag import conditions as c
 from controller.dag.model import HeaderMatch, QueryMatch
-from controller.k8s.httpproxy_views import (
+from controller.k8s.httpproxy_parts import (
     HeaderConditionView,
     MatchConditionView,
     QueryConditionView,

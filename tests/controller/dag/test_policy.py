@@ -7,7 +7,7 @@ import pytest
 from controller.dag import policy as p
 from controller.dag.model import HashPolicy, HeadersPolicy, Redirect, RetryPolicy, Timeout
 from controller.dag.proxystatus import ProxyConditions
-from controller.k8s.httpproxy_views import (
+from controller.k8s.httpproxy_parts import (
     HashPolicyView,
     HeadersPolicyView,
     LoadBalancerPolicyView,

@@ -8,7 +8,7 @@ from controller.dag import vhost_policy as v
 from controller.dag.model import CIDR, CORSPolicy, IPFilter, LocalRateLimit
 from controller.dag.policy import PolicyError
 from controller.dag.proxystatus import ProxyConditions
-from controller.k8s.httpproxy_views import (
+from controller.k8s.httpproxy_parts import (
     CORSPolicyView,
     IPFilterRuleView,
     IPPolicies,
