@@ -70,11 +70,10 @@ class ProxyRoots:
         return claimants(fqdn, self._groups.get(fqdn, ()))
 
     def rebuild(self, hosts: set[str]) -> int:
-        """Re-run the noted roots; adds the hosts they had or have. Returns how many."""
+        """Re-run the noted roots; adds the hosts they had or have. Returns how many roots
+        were processed."""
         roots, self._roots = self._roots, set()
-        for key in roots:
-            self._reprocess(key, hosts)
-        return len(roots)
+        return sum(self._reprocess(key, hosts) for key in roots)
 
     def host_result(self, host: str) -> ProxyResult | None:
         root = self._host_root.get(host)
@@ -114,13 +113,13 @@ class ProxyRoots:
 
     # -- roots -----------------------------------------------------------------------------
 
-    def _reprocess(self, key: Key, hosts: set[str]) -> None:
+    def _reprocess(self, key: Key, hosts: set[str]) -> bool:
         old = self._processed.pop(key, None)
         if old is not None:
             self._unindex(key, old[0], old[1], hosts)
         view = self.store.httpproxies.get(key)
         if view is None or not view.is_root or key in self._duplicates:
-            return
+            return False
         deps = Deps()
         deps.httpproxies.add(key)
         result = httpproxy.process_root(view, Recorder(self.store, deps), self.settings)
@@ -132,6 +131,7 @@ class ProxyRoots:
         if result.host:
             self._host_root[result.host] = key
             hosts.add(result.host)
+        return True
 
     def _unindex(self, key: Key, result: ProxyResult, deps: Deps, hosts: set[str]) -> None:
         self._readers.discard(deps, key)

@@ -187,3 +187,25 @@ def test_untouched_roots_are_not_reprocessed() -> None:
     dag, changes = builder.build()
     assert changes.roots_processed == 1 and changes.hosts == {"h7.com"}
     assert dag == build(store, settings)
+
+
+def test_untouched_httpproxy_roots_are_not_reprocessed() -> None:
+    settings = BuilderSettings()
+    store = ObjectStore(settings)
+    builder = IncrementalBuilder(store, settings)
+    for i in range(20):
+        store.upsert(k.service(f"s{i}", "a"))
+        store.upsert(k.hp(f"c{i}", "a", routes=[k.hp_route(k.hp_svc(f"s{i}"))]))
+        store.upsert(k.hp(f"p{i}", "a", fqdn=f"h{i}.com", includes=[k.include(f"c{i}")]))
+    _, changes = builder.build()
+    assert changes.full and changes.roots_processed == 20
+    store.upsert(k.hp("c7", "a", routes=[k.hp_route(k.hp_svc("s7", 8080))]))
+    builder.touch("HTTPProxy", "a", "c7")
+    dag, changes = builder.build()
+    assert changes.roots_processed == 1 and changes.hosts == {"h7.com"}
+    assert dag == build(store, settings)
+    store.upsert(k.ir("r", "a", fqdn="h3.com", routes=[k.route("/", k.svc("s3", 80))]))
+    builder.touch("IngressRoute", "a", "r")
+    dag, changes = builder.build()
+    assert changes.roots_processed == 1 and changes.hosts == set()
+    assert dag == build(store, settings)
