@@ -39,6 +39,7 @@ from controller.dag import status as st
 from controller.dag.builder import VirtualHostTables
 from controller.dag.claims import ingressroute_group
 from controller.dag.deps import Deps, ReadersIndex, Recorder
+from controller.dag.fqdn_groups import FqdnGroups
 from controller.dag.incremental_proxies import ProxyRoots
 from controller.dag.ingressroute import RootResult
 from controller.dag.model import (
@@ -131,8 +132,7 @@ class IncrementalBuilder:
         self._processed: dict[Key, _Processed] = {}
         self._readers = ReadersIndex()
         # duplicate fqdns
-        self._fqdn_of: dict[Key, str] = {}
-        self._groups: dict[str, set[Key]] = {}
+        self._groups = FqdnGroups()
         self._duplicates: dict[Key, Status] = {}
         # the Ingress layer, by host
         self._ingress_secure: dict[str, tuple[Secret, str]] = {}
@@ -186,7 +186,7 @@ class IncrementalBuilder:
         self._touched.clear()
         self._first = False
         for fqdn in groups:
-            members = self._groups.get(fqdn, set())
+            members = self._groups.members(fqdn)
             roots |= members
             status_keys |= members
             self._recheck_duplicates(fqdn, members)
@@ -214,20 +214,10 @@ class IncrementalBuilder:
 
     def _regroup(self, key: Key, groups: set[str]) -> None:
         """Move `key` to the group of its current fqdn; both groups are re-checked."""
-        old = self._fqdn_of.pop(key, None)
         self._duplicates.pop(key, None)
-        if old is not None:
-            groups.add(old)
-            members = self._groups[old]
-            members.discard(key)
-            if not members:
-                del self._groups[old]
         view = self.store.ingressroutes.get(key)
-        if view is not None and view.is_root:
-            fqdn = view.fqdn.lower()
-            self._fqdn_of[key] = fqdn
-            self._groups.setdefault(fqdn, set()).add(key)
-            groups.add(fqdn)
+        self._groups.move(key, view.fqdn.lower() if view is not None and view.is_root else None,
+                          groups)
 
     def _recheck_duplicates(self, fqdn: str, members: set[Key]) -> None:
         for key in members:

@@ -20,6 +20,7 @@ from controller.dag import httpproxy
 from controller.dag import proxystatus as ps
 from controller.dag.claims import claimants
 from controller.dag.deps import Deps, ReadersIndex, Recorder
+from controller.dag.fqdn_groups import FqdnGroups
 from controller.dag.model import Status
 from controller.dag.proxyreads import ProxyResult
 from controller.dag.store import ObjectStore
@@ -33,8 +34,7 @@ class ProxyRoots:
         self.store, self.settings = store, settings
         self._processed: dict[Key, tuple[ProxyResult, Deps]] = {}
         self._readers = ReadersIndex()
-        self._fqdn_of: dict[Key, str] = {}
-        self._groups: dict[str, set[Key]] = {}
+        self._groups = FqdnGroups()
         self._duplicates: dict[Key, ps.ProxyConditions] = {}
         self._recorded_by: dict[Key, set[Key]] = {}
         self._host_root: dict[str, Key] = {}
@@ -60,14 +60,14 @@ class ProxyRoots:
                 self.status_keys.add(key)
                 self._regroup(key, fqdns)
         for fqdn in fqdns:
-            members = self._groups.get(fqdn, set())
+            members = self._groups.members(fqdn)
             self._roots |= members
             self.status_keys |= members
             self._recheck_duplicates(fqdn, members)
         return fqdns
 
     def claimants(self, fqdn: str) -> list[Key]:
-        return claimants(fqdn, self._groups.get(fqdn, ()))
+        return claimants(fqdn, self._groups.members(fqdn))
 
     def rebuild(self, hosts: set[str]) -> int:
         """Re-run the noted roots; adds the hosts they had or have. Returns how many roots
@@ -89,20 +89,10 @@ class ProxyRoots:
     # -- duplicate fqdns -------------------------------------------------------------------
 
     def _regroup(self, key: Key, fqdns: set[str]) -> None:
-        old = self._fqdn_of.pop(key, None)
         self._duplicates.pop(key, None)
-        if old is not None:
-            fqdns.add(old)
-            members = self._groups[old]
-            members.discard(key)
-            if not members:
-                del self._groups[old]
         view = self.store.httpproxies.get(key)
-        if view is not None and view.is_root:
-            fqdn = view.fqdn.lower()
-            self._fqdn_of[key] = fqdn
-            self._groups.setdefault(fqdn, set()).add(key)
-            fqdns.add(fqdn)
+        self._groups.move(key, view.fqdn.lower() if view is not None and view.is_root else None,
+                          fqdns)
 
     def _recheck_duplicates(self, fqdn: str, members: set[Key]) -> None:
         for key in members:

@@ -237,3 +237,19 @@ def test_bad_gateway_route_has_the_include_conditions_only() -> None:
         k.include("c", conditions=[{"prefix": "/c"}])]),
         k.hp("c", includes=[k.include("x", conditions=[{"prefix": "/x"}])]))
     assert k.http_routes(dag, "a.com")["/x"].direct_response == DirectResponse(502)
+
+
+@pytest.mark.provokes_bug
+def test_a_root_whose_processing_raises_is_quarantined(monkeypatch: pytest.MonkeyPatch) -> None:
+    from controller.dag import httpproxy
+
+    def boom(*_: object) -> None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(httpproxy, "_process_root", boom)
+    dag = k.build_both(S1, k.hp("a", fqdn="a.com", routes=[HOME]),
+                       k.hp("b", fqdn="b.com", routes=[HOME]))
+    assert k.hp_status(dag, "default", "a")[:2] == ("invalid", [
+        ("BuildError", "Quarantined",
+         "internal error in build (RuntimeError); the object is quarantined")])
+    assert dag.http == ()
