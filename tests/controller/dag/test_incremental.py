@@ -111,6 +111,8 @@ def _httpproxy(rng: random.Random, name: str, ns: str) -> dict[str, Any]:
     if rng.random() < 0.3:
         secret = rng.choice(SECRETS)
         tls = {"secretName": secret if rng.random() < 0.6 else f"{rng.choice(NAMESPACES)}/{secret}"}
+        if rng.random() < 0.4:
+            tls["enableFallbackCertificate"] = True
     tcpproxy = None
     if tls is not None and rng.random() < 0.2:
         tcpproxy = ({"services": [k.hp_svc(rng.choice(SERVICES))]} if rng.random() < 0.5
@@ -147,10 +149,14 @@ def _random_event(rng: random.Random) -> tuple[str, str, str, dict[str, Any] | N
     return kind, ns, name, make()
 
 
+VARIANTS = (BuilderSettings(),
+            BuilderSettings(root_namespaces=frozenset({"a"}), fallback_certificate=("a", "tls0")))
+
+
 @pytest.mark.parametrize("seed", range(SEEDS))
 def test_incremental_equals_full_build(seed: int) -> None:
     rng = random.Random(seed)
-    settings = BuilderSettings()
+    settings = VARIANTS[seed % 2]
     store = ObjectStore(settings)
     builder = IncrementalBuilder(store, settings)
     translator = IncrementalTranslator(ListenerSettings())
