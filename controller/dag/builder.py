@@ -1,30 +1,40 @@
 """The DAG builder: `build(store, settings) -> DAG`. Pure: no I/O, no globals.
 
 Steps, in upstream order (spec §1.2): (a) secure vhosts from Ingress TLS, (b) Ingress routes,
-(c) IngressRoutes — duplicate fqdns, then roots in (namespace, name) order (§0.3), (d) orphan
-statuses and pruning. Routes are keyed per vhost by (is_regex, match): a later writer
-overwrites an earlier one, which is the Ingress/IngressRoute overlay rule.
+(c) IngressRoutes — duplicate fqdns and fqdns an HTTPProxy claims (claims.py), then roots in
+(namespace, name) order (§0.3), (d) HTTPProxy roots (httpproxy.py), (e) orphan statuses and
+pruning. Routes are keyed per vhost by `route_key`: a later writer overwrites an earlier
+one, which is the Ingress/IngressRoute/HTTPProxy overlay rule. Statuses are sorted by
+(namespace, name, kind).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from controller.config import BuilderSettings
-from controller.dag import ingress, ingressroute
+from controller.dag import httpproxy, ingress, ingressroute
 from controller.dag import status as st
+from controller.dag.claims import httpproxy_fqdns, ingressroute_blocked
 from controller.dag.ingressroute import RootResult
 from controller.dag.model import (
     DAG,
+    CORSPolicy,
+    IPFilter,
+    LocalRateLimit,
     Route,
     RouteKey,
     Secret,
     SecureVirtualHost,
+    Status,
     TCPProxy,
     VirtualHost,
     route_key,
     route_order_key,
 )
+from controller.dag.proxyreads import ProxyResult
+from controller.dag.proxystatus import ProxyConditions
 from controller.dag.store import ObjectStore
 from controller.k8s.objects import Key
 
@@ -35,6 +45,18 @@ class _Secure:
     secret: Secret | None = None
     min_tls_version: str = "1.1"
     tcp_proxy: TCPProxy | None = None
+    policies: _Policies | None = None
+    max_tls_version: str = ""
+    fallback: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Policies:
+    """An HTTPProxy root's vhost-level policies (both ports)."""
+
+    cors: CORSPolicy | None
+    ip_filter: IPFilter | None
+    rate_limit: LocalRateLimit | None
 
 
 class VirtualHostTables:
@@ -43,7 +65,9 @@ class VirtualHostTables:
 
     def __init__(self) -> None:
         self.http: dict[str, dict[RouteKey, Route]] = {}
+        self.http_policies: dict[str, _Policies] = {}
         self.https: dict[str, _Secure] = {}
+        self.fallback_secret: Secret | None = None
 
     def _secure(self, host: str) -> _Secure:
         svh = self.https.get(host)
@@ -72,19 +96,46 @@ class VirtualHostTables:
         if result.tcp_proxy is not None:
             self._secure(result.host).tcp_proxy = result.tcp_proxy
 
+    def add_proxy(self, result: ProxyResult) -> None:
+        """An HTTPProxy root: its vhost policies, TLS, routes and tcp proxy. Its secure vhost
+        needs a route or a tcp proxy to exist (v1.33 SecureVirtualHost.Valid)."""
+        secure_routes = any(r443 is not None for _, r443 in result.routes)
+        if result.secure_vhost and (secure_routes or result.tcp_proxy is not None):
+            svh = self._secure(result.host)
+            if result.secret is not None:
+                svh.secret, svh.min_tls_version = result.secret, result.min_tls_version
+                svh.max_tls_version = result.max_tls_version
+            svh.fallback = result.fallback_secret is not None
+            svh.tcp_proxy = result.tcp_proxy or svh.tcp_proxy
+            self.fallback_secret = self.fallback_secret or result.fallback_secret
+        if not result.insecure_vhost:
+            return
+        policies = _Policies(result.cors, result.ip_filter, result.rate_limit)
+        self.http_policies[result.host] = policies
+        if result.host in self.https:
+            self.https[result.host].policies = policies
+        for http_route, https_route in result.routes:
+            self.add_routes(result.host, http_route, https_route)
+
     def freeze(self) -> tuple[tuple[VirtualHost, ...], tuple[SecureVirtualHost, ...]]:
         """Insecure vhosts survive with a route; secure ones with a secret or a TCP proxy."""
         http = tuple(
-            VirtualHost(host, _ordered(self.http[host]))
+            VirtualHost(host, _ordered(self.http[host]), *_fields(self.http_policies.get(host)))
             for host in sorted(self.http)
             if self.http[host]
         )
         https = tuple(
-            SecureVirtualHost(host, _ordered(s.routes), s.secret, s.min_tls_version, s.tcp_proxy)
+            SecureVirtualHost(host, _ordered(s.routes), s.secret, s.min_tls_version, s.tcp_proxy,
+                              *_fields(s.policies), s.max_tls_version, s.fallback)
             for host, s in sorted(self.https.items())
             if s.secret is not None or s.tcp_proxy is not None
         )
         return http, https
+
+
+def _fields(p: _Policies | None) -> tuple[CORSPolicy | None, IPFilter | None,
+                                         LocalRateLimit | None]:
+    return (None, None, None) if p is None else (p.cors, p.ip_filter, p.rate_limit)
 
 
 def _ordered(routes: dict[RouteKey, Route]) -> tuple[Route, ...]:
@@ -100,8 +151,37 @@ def build(store: ObjectStore, settings: BuilderSettings) -> DAG:
         view = store.ingressroutes[key]
         if not view.is_root and key not in reached:
             statuses.set(st.orphaned(key))
+    proxy_statuses = _add_httpproxies(store, settings, vhosts)
     http, https = vhosts.freeze()
-    return DAG(http=http, https=https, statuses=statuses.result())
+    return DAG(http=http, https=https, statuses=sorted_statuses(statuses.result(), proxy_statuses),
+               fallback_secret=vhosts.fallback_secret)
+
+
+def sorted_statuses(*groups: Iterable[Status]) -> tuple[Status, ...]:
+    """Every status, by (namespace, name, kind)."""
+    return tuple(sorted((s for g in groups for s in g), key=status_order))
+
+
+def status_order(s: Status) -> tuple[str, str, str]:
+    return (s.namespace, s.name, s.kind)
+
+
+def _add_httpproxies(store: ObjectStore, settings: BuilderSettings,
+                     vhosts: VirtualHostTables) -> list[Status]:
+    """Step (d): duplicates, then every root; statuses merged over the roots."""
+    records: dict[Key, list[ProxyConditions]] = {}
+    duplicates = httpproxy.duplicate_fqdns(store.httpproxies.values())
+    for key, record in duplicates.items():
+        records[key] = [record]
+    for key in sorted(store.httpproxies):
+        root = store.httpproxies[key]
+        if not root.is_root or key in duplicates:
+            continue
+        result = httpproxy.process_root(root, store, settings)
+        vhosts.add_proxy(result)
+        for k, record in result.conditions.items():
+            records.setdefault(k, []).append(record)
+    return httpproxy.statuses(records, store.httpproxies)
 
 
 def _add_ingresses(store: ObjectStore, vhosts: VirtualHostTables) -> None:
@@ -120,7 +200,8 @@ def _add_ingressroutes(
     statuses: st.StatusCollector,
 ) -> set[Key]:
     """Step (c); returns the IngressRoutes reached by delegation from a processed root."""
-    duplicates = ingressroute.duplicate_fqdns(store.ingressroutes.values())
+    claims = httpproxy_fqdns(store.httpproxies.values())
+    duplicates = ingressroute_blocked(store.ingressroutes.values(), claims)
     statuses.extend(duplicates)
     skipped = {(s.namespace, s.name) for s in duplicates}
     reached: set[Key] = set()

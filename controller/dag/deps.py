@@ -1,18 +1,28 @@
 """What one root's processing read from the store, and which roots read a given object.
 
-`Recorder` stands in for the store while `ingressroute.process_root` runs and writes down
-every key looked up (found or not); `ReadersIndex` turns those records around so that an
-object event finds the roots to re-run (see incremental.py).
+`Recorder` stands in for the store while `ingressroute.process_root` or
+`httpproxy.process_root` runs and writes down every key looked up (found or not);
+`ReadersIndex` turns those records around so that an object event finds the roots to re-run
+(see incremental.py; one index per root kind, since keys of two kinds may be equal).
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from controller.dag.model import Secret, ServicePort
 from controller.dag.store import ObjectStore
-from controller.k8s.objects import INGRESSROUTE, SECRET, SERVICE, TLS_CERTIFICATE_DELEGATION, Key
+from controller.k8s.httpproxy_views import HTTPProxyView
+from controller.k8s.objects import (
+    HTTPPROXY,
+    INGRESSROUTE,
+    SECRET,
+    SERVICE,
+    TLS_CERTIFICATE_DELEGATION,
+    Key,
+)
 from controller.k8s.views import IngressRouteView
 
 
@@ -21,35 +31,52 @@ class Deps:
     """What one root's processing read from the store."""
 
     ingressroutes: set[Key] = field(default_factory=set)
+    httpproxies: set[Key] = field(default_factory=set)
     services: set[Key] = field(default_factory=set)
     secrets: set[Key] = field(default_factory=set)
     delegation_namespaces: set[str] = field(default_factory=set)
 
 
-class _RecordingRoutes:
-    __slots__ = ("_routes", "_seen")
+V = TypeVar("V")
 
-    def __init__(self, routes: dict[Key, IngressRouteView], seen: set[Key]) -> None:
-        self._routes, self._seen = routes, seen
 
-    def get(self, key: Key) -> IngressRouteView | None:
+class _RecordingLookup(Generic[V]):
+    __slots__ = ("_objects", "_seen")
+
+    def __init__(self, objects: dict[Key, V], seen: set[Key]) -> None:
+        self._objects, self._seen = objects, seen
+
+    def get(self, key: Key) -> V | None:
         self._seen.add(key)
-        return self._routes.get(key)
+        return self._objects.get(key)
 
 
 class Recorder:
-    """The store's read API as `process_root` uses it (`ingressroute.RootReads`), recording
-    every key looked up."""
+    """The store's read API as `process_root` uses it (`ingressroute.RootReads`,
+    `proxyreads.ProxyReads`), recording every key looked up."""
 
-    __slots__ = ("_store", "deps", "_ingressroutes")
+    __slots__ = ("_store", "deps", "_ingressroutes", "_httpproxies")
 
     def __init__(self, store: ObjectStore, deps: Deps) -> None:
         self._store, self.deps = store, deps
-        self._ingressroutes = _RecordingRoutes(store.ingressroutes, deps.ingressroutes)
+        self._ingressroutes = _RecordingLookup(store.ingressroutes, deps.ingressroutes)
+        self._httpproxies = _RecordingLookup(store.httpproxies, deps.httpproxies)
 
     @property
-    def ingressroutes(self) -> _RecordingRoutes:
+    def ingressroutes(self) -> _RecordingLookup[IngressRouteView]:
         return self._ingressroutes
+
+    @property
+    def httpproxies(self) -> _RecordingLookup[HTTPProxyView]:
+        return self._httpproxies
+
+    def service_exists(self, key: Key) -> bool:
+        self.deps.services.add(key)
+        return self._store.service_exists(key)
+
+    def secret_problem(self, key: Key) -> str:
+        self.deps.secrets.add(key)
+        return self._store.secret_problem(key)
 
     def service_port(self, key: Key, port: int) -> ServicePort | None:
         self.deps.services.add(key)
@@ -100,22 +127,26 @@ class _Index:
 class ReadersIndex:
     """Each root's last `Deps`, turned around: an object → the roots that read it."""
 
-    __slots__ = ("_ingressroutes", "_services", "_secrets", "_delegation_namespaces")
+    __slots__ = ("_ingressroutes", "_httpproxies", "_services", "_secrets",
+                 "_delegation_namespaces")
 
     def __init__(self) -> None:
         self._ingressroutes = _Index()
+        self._httpproxies = _Index()
         self._services = _Index()
         self._secrets = _Index()
         self._delegation_namespaces = _Index()
 
     def add(self, deps: Deps, root: Key) -> None:
         self._ingressroutes.add(deps.ingressroutes, root)
+        self._httpproxies.add(deps.httpproxies, root)
         self._services.add(deps.services, root)
         self._secrets.add(deps.secrets, root)
         self._delegation_namespaces.add(deps.delegation_namespaces, root)
 
     def discard(self, deps: Deps, root: Key) -> None:
         self._ingressroutes.discard(deps.ingressroutes, root)
+        self._httpproxies.discard(deps.httpproxies, root)
         self._services.discard(deps.services, root)
         self._secrets.discard(deps.secrets, root)
         self._delegation_namespaces.discard(deps.delegation_namespaces, root)
@@ -125,6 +156,8 @@ class ReadersIndex:
         namespace); empty for kinds no root reads."""
         if kind == INGRESSROUTE:
             return self._ingressroutes.get(key)
+        if kind == HTTPPROXY:
+            return self._httpproxies.get(key)
         if kind == SERVICE:
             return self._services.get(key)
         if kind == SECRET:

@@ -13,11 +13,15 @@ tests check it on randomized event sequences):
   its members;
 - the Ingress layer (few objects in practice) is recomputed whole when an Ingress, a
   Service, a Secret or a delegation changes, and compared host by host;
+- HTTPProxy roots are tracked the same way by incremental_proxies.ProxyRoots; an fqdn an
+  HTTPProxy root names blocks the IngressRoute roots of that fqdn (claims.py), so a change
+  to an HTTPProxy fqdn group re-checks the IngressRoute group of the same fqdn;
 - each host's vhosts are replayed from its Ingress contribution and its one processed
-  root (duplicate fqdns are skipped, so at most one root owns a host): Ingress first,
-  then the root, which is the builder's overlay order;
-- a status is the duplicate-fqdn one, else the one of the first root (in key order)
-  that recorded one for the object, else "orphaned" for an unreached non-root.
+  root (duplicate and claimed fqdns are skipped, so at most one root owns a host):
+  Ingress first, then the root, which is the builder's overlay order;
+- an IngressRoute status is the duplicate-fqdn (or claim) one, else the one of the first
+  root (in key order) that recorded one for the object, else "orphaned" for an unreached
+  non-root; statuses are kept by (namespace, name, kind).
 
 `build()` returns the DAG and the set of hosts whose vhosts changed, so the translator
 can re-encode only those.
@@ -33,7 +37,10 @@ from controller.config import BuilderSettings
 from controller.dag import ingress, ingressroute
 from controller.dag import status as st
 from controller.dag.builder import VirtualHostTables
+from controller.dag.claims import ingressroute_group
 from controller.dag.deps import Deps, ReadersIndex, Recorder
+from controller.dag.fqdn_groups import FqdnGroups
+from controller.dag.incremental_proxies import ProxyRoots
 from controller.dag.ingressroute import RootResult
 from controller.dag.model import (
     DAG,
@@ -45,6 +52,7 @@ from controller.dag.model import (
 )
 from controller.dag.store import ObjectStore
 from controller.k8s.objects import (
+    HTTPPROXY,
     INGRESS,
     INGRESSROUTE,
     SECRET,
@@ -124,8 +132,7 @@ class IncrementalBuilder:
         self._processed: dict[Key, _Processed] = {}
         self._readers = ReadersIndex()
         # duplicate fqdns
-        self._fqdn_of: dict[Key, str] = {}
-        self._groups: dict[str, set[Key]] = {}
+        self._groups = FqdnGroups()
         self._duplicates: dict[Key, Status] = {}
         # the Ingress layer, by host
         self._ingress_secure: dict[str, tuple[Secret, str]] = {}
@@ -138,6 +145,8 @@ class IncrementalBuilder:
         self._status_roots: dict[Key, set[Key]] = {}
         self._reached_by: dict[Key, int] = {}
         self._statuses = _SortedTable()
+        self._proxies = ProxyRoots(store, settings)
+        self._fallback: dict[str, Secret] = {}
 
     @property
     def http_vhosts(self) -> Mapping[str, VirtualHost]:
@@ -173,27 +182,31 @@ class IncrementalBuilder:
                 self._regroup(key, groups)
             elif kind in _INGRESS_INPUTS:
                 ingress_dirty = True
+        groups |= self._proxies.collect(self._first, self._touched)
         self._touched.clear()
         self._first = False
         for fqdn in groups:
-            members = self._groups.get(fqdn, set())
+            members = self._groups.members(fqdn)
             roots |= members
             status_keys |= members
             self._recheck_duplicates(fqdn, members)
         for key in roots:
             self._reprocess(key, hosts, status_keys)
-        changes.roots_processed = len(roots)
+        changes.roots_processed = len(roots) + self._proxies.rebuild(hosts)
         if ingress_dirty:
             self._recompute_ingress(hosts)
         for host in hosts:
             if self._replay(host):
                 changes.hosts.add(host)
         for key in status_keys:
-            self._statuses.set(key, self._status(key))
+            self._statuses.set((*key, INGRESSROUTE), self._status(key))
+        for key, status in self._proxies.statuses().items():
+            self._statuses.set((*key, HTTPPROXY), status)
         dag = DAG(
             http=cast(tuple[VirtualHost, ...], self._http.as_tuple()),
             https=cast(tuple[SecureVirtualHost, ...], self._https.as_tuple()),
             statuses=cast(tuple[Status, ...], self._statuses.as_tuple()),
+            fallback_secret=self._fallback[min(self._fallback)] if self._fallback else None,
         )
         return dag, changes
 
@@ -201,28 +214,17 @@ class IncrementalBuilder:
 
     def _regroup(self, key: Key, groups: set[str]) -> None:
         """Move `key` to the group of its current fqdn; both groups are re-checked."""
-        old = self._fqdn_of.pop(key, None)
         self._duplicates.pop(key, None)
-        if old is not None:
-            groups.add(old)
-            members = self._groups[old]
-            members.discard(key)
-            if not members:
-                del self._groups[old]
         view = self.store.ingressroutes.get(key)
-        if view is not None and view.is_root:
-            fqdn = view.fqdn.lower()
-            self._fqdn_of[key] = fqdn
-            self._groups.setdefault(fqdn, set()).add(key)
-            groups.add(fqdn)
+        self._groups.move(key, view.fqdn.lower() if view is not None and view.is_root else None,
+                          groups)
 
     def _recheck_duplicates(self, fqdn: str, members: set[Key]) -> None:
         for key in members:
             self._duplicates.pop(key, None)
-        if len(members) > 1:
-            views = [self.store.ingressroutes[k] for k in members]
-            for status in ingressroute.duplicate_fqdns(views):
-                self._duplicates[(status.namespace, status.name)] = status
+        views = [self.store.ingressroutes[k] for k in members]
+        for status in ingressroute_group(fqdn, views, self._proxies.claimants(fqdn)):
+            self._duplicates[(status.namespace, status.name)] = status
 
     # -- roots -----------------------------------------------------------------------------
 
@@ -299,6 +301,13 @@ class IncrementalBuilder:
         root = self._host_root.get(host)
         if root is not None:
             vhosts.add_root(self._processed[root].result)
+        proxy = self._proxies.host_result(host)
+        if proxy is not None:
+            vhosts.add_proxy(proxy)
+        if vhosts.fallback_secret is not None:
+            self._fallback[host] = vhosts.fallback_secret
+        else:
+            self._fallback.pop(host, None)
         http, https = vhosts.freeze()
         new_http = http[0] if http else None
         new_https = https[0] if https else None

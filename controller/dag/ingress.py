@@ -22,7 +22,7 @@ import warnings
 from collections.abc import Container, Iterator
 from dataclasses import replace
 
-from controller.dag.model import Cluster, RetryPolicy, Route, Secret, ServicePort
+from controller.dag.model import Cluster, Provenance, RetryPolicy, Route, Secret, ServicePort
 from controller.dag.secrets import split_secret
 from controller.dag.store import ObjectStore
 from controller.k8s import annotations as ann
@@ -69,7 +69,8 @@ def ingress_routes(
     a = ing.annotations
     redirect = ann.force_ssl_redirect(a)
     on_http = redirect or ann.http_allowed(a)
-    template = Route(match="/", timeout=ann.request_timeout(a), retry=_retry(a))
+    template = Route(match="/", timeout=ann.request_timeout(a), retry=_retry(a),
+                     provenance=Provenance("Ingress", (ing.key,)))
     websockets = ann.websocket_routes(a)
     for rule in ing.rules:
         host = _host(rule.host)

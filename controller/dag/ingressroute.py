@@ -21,6 +21,7 @@ from controller.dag.model import (
     Cluster,
     HealthCheck,
     Protocol,
+    Provenance,
     RetryPolicy,
     Route,
     Secret,
@@ -295,6 +296,7 @@ class _Walk:
             prefix_rewrite=route.prefix_rewrite,
             timeout=None if route.timeout is None else ann.timeout(route.timeout),
             retry=_retry(route.retry),
+            provenance=Provenance("IngressRoute", tuple(self.path)),
         )
         redirect = self.enforce_tls and not (route.permit_insecure and self.permit_insecure)
         self.result.routes.append(

@@ -109,11 +109,14 @@ class SlowStart:
 @dataclass(frozen=True, slots=True, order=True)
 class HeadersPolicy:
     """Header changes: `set` replaces (or adds) each header, `remove` drops them.
-    `host_rewrite` (request side only) rewrites the Host/:authority header."""
+    `host_rewrite` (request side only) rewrites the Host/:authority header;
+    `host_rewrite_header` (HTTPProxy `Host: %REQ(name)%`) rewrites it to the value of that
+    request header instead (Envoy host_rewrite_header)."""
 
     set: tuple[tuple[str, str], ...] = ()
     remove: tuple[str, ...] = ()
     host_rewrite: str = ""
+    host_rewrite_header: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,11 +2,13 @@
 
 `upsert` and `remove` answer "does this change matter for routing?" (spec §2.5) so the event
 loop can skip rebuilds:
-- Ingress / IngressRoute for another ingress class are not stored at all (an update that moves
-  a stored object to another class removes it);
+- Ingress / IngressRoute / HTTPProxy for another ingress class are not stored at all (an
+  update that moves a stored object to another class removes it);
 - an update that changes nothing but status, resourceVersion, generation or managedFields is
   not a change;
-- a Service or Secret matters only while an Ingress or IngressRoute references it by name.
+- a Service or Secret matters only while an Ingress, IngressRoute or HTTPProxy references it
+  by name (or it is the controller's fallback certificate). TLSCertificateDelegations of
+  contour.heptio.com/v1beta1 and projectcontour.io/v1 share one kind name and shape.
   The reference index is an over-approximation (orphans and unpermitted delegations count
   too), which can cost a rebuild but never miss one;
 - Endpoints, EndpointSlices and kinds the builder does not read are ignored (EDS has its own
@@ -31,7 +33,9 @@ from controller.dag.secrets import (
     split_secret,
 )
 from controller.k8s import annotations as ann
+from controller.k8s.httpproxy_views import HTTPProxyView, httpproxy_view
 from controller.k8s.objects import (
+    HTTPPROXY,
     INGRESS,
     INGRESSROUTE,
     SECRET,
@@ -41,6 +45,7 @@ from controller.k8s.objects import (
     Obj,
     annotations_of,
     as_dict,
+    as_str,
     key_of,
     kind_of,
     valid_hostname,
@@ -114,6 +119,7 @@ class ObjectStore:
     def __init__(self, settings: BuilderSettings) -> None:
         self.settings = settings
         self.ingressroutes: dict[Key, IngressRouteView] = {}
+        self.httpproxies: dict[Key, HTTPProxyView] = {}
         self.ingresses: dict[Key, IngressView] = {}
         self.services: dict[Key, StoredService] = {}
         self.secrets: dict[Key, StoredSecret] = {}
@@ -121,7 +127,9 @@ class ObjectStore:
         self.rejected_secrets: dict[Key, str] = {}
         """Secrets refused at insert (spec §2.6): key → reason, for logs and debug output."""
         self._raw: dict[str, dict[Key, Obj]] = {
-            k: {} for k in (INGRESS, INGRESSROUTE, SERVICE, SECRET, TLS_CERTIFICATE_DELEGATION)
+            k: {}
+            for k in (INGRESS, INGRESSROUTE, HTTPPROXY, SERVICE, SECRET,
+                      TLS_CERTIFICATE_DELEGATION)
         }
         self._service_refs: dict[Key, int] = {}
         self._secret_refs: dict[Key, int] = {}
@@ -130,6 +138,7 @@ class ObjectStore:
         self._upserts: dict[str, Callable[[Obj, Key], bool]] = {
             INGRESS: self._upsert_ingress,
             INGRESSROUTE: self._upsert_ingressroute,
+            HTTPPROXY: self._upsert_httpproxy,
             SERVICE: self._upsert_service,
             SECRET: self._upsert_secret,
             TLS_CERTIFICATE_DELEGATION: self._upsert_delegation,
@@ -162,6 +171,8 @@ class ObjectStore:
             return True
         if kind == INGRESS:
             self.ingresses.pop(key, None)
+        elif kind == HTTPPROXY:
+            self.httpproxies.pop(key, None)
         else:
             self.ingressroutes.pop(key, None)
         self._set_refs(kind, key, (), ())
@@ -186,11 +197,21 @@ class ObjectStore:
         return svc.tcp_by_number.get(port) if svc is not None else None
 
     def tls_secret(self, key: Key, namespace: str) -> tuple[Secret | None, bool]:
-        """(the usable TLS secret or None, whether `namespace` may use it)."""
+        """(the usable TLS secret or None, whether `namespace` may use it — answered even
+        when the secret is missing: v1.33 reports a missing delegation first)."""
         stored = self.secrets.get(key)
-        if stored is None or stored.tls is None:
-            return None, False
-        return stored.tls, delegation_permitted(self._granted, key, namespace)
+        permitted = delegation_permitted(self._granted, key, namespace)
+        return (stored.tls if stored is not None else None), permitted
+
+    def secret_problem(self, key: Key) -> str:
+        """Why `key` is no usable TLS secret (v1.33's texts for a missing one)."""
+        stored = self.secrets.get(key)
+        if stored is not None and stored.tls is not None:
+            return ""
+        return self.rejected_secrets.get(key, "Secret not found")
+
+    def service_exists(self, key: Key) -> bool:
+        return key in self.services
 
     def ca_certificate(self, key: Key) -> bytes:
         stored = self.secrets.get(key)
@@ -224,6 +245,16 @@ class ObjectStore:
         self._set_refs(INGRESSROUTE, key, _ir_services(view), _ir_secrets(view))
         return True
 
+    def _upsert_httpproxy(self, obj: Obj, key: Key) -> bool:
+        class_name = as_str(as_dict(obj.get("spec")).get("ingressClassName"))
+        if not ann.class_matches(annotations_of(obj), self.settings.ingress_class, class_name):
+            return self.remove(HTTPPROXY, *key)
+        if not self._changed(HTTPPROXY, key, obj):
+            return False
+        view = self.httpproxies[key] = httpproxy_view(obj)
+        self._set_refs(HTTPPROXY, key, _hp_services(view), _hp_secrets(view))
+        return True
+
     def _upsert_service(self, obj: Obj, key: Key) -> bool:
         if not self._changed(SERVICE, key, obj):
             return False
@@ -252,7 +283,8 @@ class ObjectStore:
     # -- indexes -------------------------------------------------------------------------------
 
     def _secret_referenced(self, key: Key) -> bool:
-        return self._secret_refs.get(key, 0) > 0
+        """Named by an object, or the controller's fallback certificate."""
+        return self._secret_refs.get(key, 0) > 0 or key == self.settings.fallback_certificate
 
     def _set_refs(
         self, kind: str, key: Key, services: tuple[Key, ...], secrets: tuple[Key, ...]
@@ -321,3 +353,21 @@ def _ir_secrets(view: IngressRouteView) -> tuple[Key, ...]:
     if view.tls is not None:
         refs.add(split_secret(view.tls.secret_name, view.namespace))
     return tuple(refs)
+
+
+def _hp_services(view: HTTPProxyView) -> tuple[Key, ...]:
+    names = {s.name for r in view.routes for s in r.services}
+    names.update(s.name for s in (view.tcpproxy.services if view.tcpproxy else ()))
+    return tuple(sorted((view.namespace, n) for n in names))
+
+
+def _hp_secrets(view: HTTPProxyView) -> tuple[Key, ...]:
+    refs = {
+        split_secret(s.validation.ca_secret, view.namespace)
+        for r in view.routes
+        for s in r.services
+        if s.validation is not None
+    }
+    if view.vhost is not None and view.vhost.tls is not None:
+        refs.add(split_secret(view.vhost.tls.secret_name, view.namespace))
+    return tuple(sorted(refs))

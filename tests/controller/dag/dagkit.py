@@ -14,6 +14,7 @@ from cryptography.x509.oid import NameOID
 
 from controller.config import BuilderSettings
 from controller.dag.builder import build
+from controller.dag.incremental import IncrementalBuilder
 from controller.dag.model import DAG, Route, SecureVirtualHost, VirtualHost
 from controller.dag.store import ObjectStore
 
@@ -269,3 +270,101 @@ def upstreams(r: Route) -> list[tuple[str, int, int]]:
     return [
         (f"{c.service.namespace}/{c.service.name}", c.service.port, c.weight) for c in r.clusters
     ]
+
+
+# -- HTTPProxy ------------------------------------------------------------------------------
+
+
+def hp_svc(name: str, port: Any = 80, **extra: Any) -> Obj:
+    """An HTTPProxy `services[]` entry."""
+    return {"name": name, "port": port, **extra}
+
+
+def hp_route(*services: Obj, conditions: list[Obj] | None = None, **extra: Any) -> Obj:
+    r: Obj = {**extra}
+    if services:
+        r["services"] = list(services)
+    if conditions is not None:
+        r["conditions"] = conditions
+    return r
+
+
+def include(name: str, ns: str | None = None, conditions: list[Obj] | None = None) -> Obj:
+    inc: Obj = {"name": name}
+    if ns is not None:
+        inc["namespace"] = ns
+    if conditions is not None:
+        inc["conditions"] = conditions
+    return inc
+
+
+def hp(
+    name: str,
+    ns: str = "default",
+    *,
+    fqdn: Any = None,
+    routes: list[Obj] | None = None,
+    includes: list[Obj] | None = None,
+    tls: Obj | None = None,
+    tcpproxy: Obj | None = None,
+    vhost: Obj | None = None,
+    annotations: dict[str, str] | None = None,
+) -> Obj:
+    """An HTTPProxy; a root when `fqdn` (or `vhost`) is given. `vhost` adds virtualhost
+    fields (corsPolicy, ipAllowPolicy, rateLimitPolicy...)."""
+    spec: Obj = {}
+    if fqdn is not None or vhost is not None:
+        vh: Obj = {"fqdn": fqdn or "", **(vhost or {})}
+        if tls is not None:
+            vh["tls"] = tls
+        spec["virtualhost"] = vh
+    for key, value in (("routes", routes), ("includes", includes), ("tcpproxy", tcpproxy)):
+        if value is not None:
+            spec[key] = value
+    return {
+        "apiVersion": "projectcontour.io/v1",
+        "kind": "HTTPProxy",
+        "metadata": meta(name, ns, annotations),
+        "spec": spec,
+    }
+
+
+def hp_delegation(name: str, ns: str, *grants: tuple[str, list[str]]) -> Obj:
+    obj = delegation(name, ns, *grants)
+    obj["apiVersion"] = "projectcontour.io/v1"
+    return obj
+
+
+def condition(dag: DAG, ns: str, name: str, kind: str = "HTTPProxy") -> Any:
+    """The Valid condition of one object's status (KeyError when it has none)."""
+    for s in dag.statuses:
+        if (s.namespace, s.name, s.kind) == (ns, name, kind):
+            return s.conditions[0]
+    raise KeyError((ns, name, kind))
+
+
+def build_both(*objs: Obj, settings: BuilderSettings | None = None) -> DAG:
+    """The DAG of `objs` from the full builder, after checking that the incremental builder
+    gives the same one, both at once and object by object (every table test runs here)."""
+    settings = settings or BuilderSettings()
+    store = store_of(*objs, settings=settings)
+    full = build(store, settings)
+    assert IncrementalBuilder(store, settings).build()[0] == full
+    store = ObjectStore(settings)
+    incremental = IncrementalBuilder(store, settings)
+    for obj in objs:
+        store.upsert(obj)
+        meta_ = obj["metadata"]
+        incremental.touch(obj["kind"], meta_.get("namespace", "default"), meta_["name"])
+        incremental.build()
+    assert incremental.build()[0] == full
+    return full
+
+
+def hp_status(dag: DAG, ns: str, name: str) -> tuple[str, list[tuple[str, str, str]],
+                                                   list[tuple[str, str, str]]]:
+    """(currentStatus, [(type, reason, message)] errors, the same for warnings)."""
+    c = condition(dag, ns, name)
+    s = next(s for s in dag.statuses if (s.namespace, s.name, s.kind) == (ns, name, "HTTPProxy"))
+    return (s.current, [(e.type, e.reason, e.message) for e in c.errors],
+            [(w.type, w.reason, w.message) for w in c.warnings])

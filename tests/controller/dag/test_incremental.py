@@ -2,7 +2,9 @@
 
 Random event sequences over a small universe, so that collisions are frequent: shared and
 duplicate fqdns, delegation chains, cycles and diamonds across namespaces, missing and
-re-created services and secrets, TLS delegations, Ingresses overlaying IngressRoute hosts.
+re-created services and secrets, TLS delegations, Ingresses overlaying IngressRoute hosts,
+HTTPProxies (includes with conditions, cycles, missing children and services, TLS, fqdns
+shared with IngressRoutes).
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ SERVICES = ("s0", "s1", "s2")
 SECRETS = ("tls0", "tls1")
 FQDNS = ("x.com", "X.com", "y.com", "z.com", "", "w*.com")
 MATCHES = ("/", "/a", "/a/b", "/b")
+HP_NAMES = tuple(f"hp{i}" for i in range(5))
+HP_CONDITIONS = ([], [{"prefix": "/a"}], [{"prefix": "/b/"}], [{"exact": "/a/x"}],
+                 [{"header": {"name": "x-a", "present": True}}],
+                 [{"prefix": "/a"}, {"queryParameter": {"name": "q", "exact": "1"}}])
 SEEDS = int(os.environ.get("INCR_SEEDS", "40"))  # more for a soak run
 
 
@@ -80,13 +86,51 @@ def _ingress(rng: random.Random, name: str, ns: str) -> dict[str, Any]:
     return k.ingress(name, ns, rules=rules, tls=tls)
 
 
+def _hp_route(rng: random.Random) -> dict[str, Any]:
+    services = [k.hp_svc(rng.choice(SERVICES), rng.choice((80, 8080)))
+                for _ in range(rng.choice((1, 1, 2)))]
+    extra: dict[str, Any] = {}
+    if rng.random() < 0.15:
+        extra["pathRewritePolicy"] = {"replacePrefix": [{"replacement": "/r"}]}
+    if rng.random() < 0.2:
+        extra["permitInsecure"] = True
+    if rng.random() < 0.1:
+        return k.hp_route(conditions=rng.choice(HP_CONDITIONS),
+                          directResponsePolicy={"statusCode": 200})
+    return k.hp_route(*services, conditions=rng.choice(HP_CONDITIONS), **extra)
+
+
+def _httpproxy(rng: random.Random, name: str, ns: str) -> dict[str, Any]:
+    routes = [_hp_route(rng) for _ in range(rng.choice((0, 1, 2)))]
+    includes = [k.include(rng.choice(HP_NAMES), rng.choice((None, *NAMESPACES)),
+                          rng.choice(HP_CONDITIONS[:3]))
+                for _ in range(rng.choice((0, 0, 1, 2)))]
+    if rng.random() < 0.5:
+        return k.hp(name, ns, routes=routes, includes=includes)
+    tls = None
+    if rng.random() < 0.3:
+        secret = rng.choice(SECRETS)
+        tls = {"secretName": secret if rng.random() < 0.6 else f"{rng.choice(NAMESPACES)}/{secret}"}
+        if rng.random() < 0.4:
+            tls["enableFallbackCertificate"] = True
+    tcpproxy = None
+    if tls is not None and rng.random() < 0.2:
+        tcpproxy = ({"services": [k.hp_svc(rng.choice(SERVICES))]} if rng.random() < 0.5
+                    else {"include": _ref(rng, HP_NAMES)})
+    return k.hp(name, ns, fqdn=rng.choice(FQDNS[:4] + ("*.w.com",)), routes=routes,
+                includes=includes, tls=tls, tcpproxy=tcpproxy)
+
+
 def _random_event(rng: random.Random) -> tuple[str, str, str, dict[str, Any] | None]:
     """(kind, namespace, name, object or None for a delete)."""
     ns = rng.choice(NAMESPACES)
     roll = rng.random()
-    if roll < 0.5:
+    if roll < 0.3:
         kind, name = "IngressRoute", rng.choice(IR_NAMES)
         make = lambda: _ingressroute(rng, name, ns)  # noqa: E731
+    elif roll < 0.5:
+        kind, name = "HTTPProxy", rng.choice(HP_NAMES)
+        make = lambda: _httpproxy(rng, name, ns)  # noqa: E731
     elif roll < 0.7:
         kind, name = "Service", rng.choice(SERVICES)
         make = lambda: _service(rng, name, ns)  # noqa: E731
@@ -105,10 +149,14 @@ def _random_event(rng: random.Random) -> tuple[str, str, str, dict[str, Any] | N
     return kind, ns, name, make()
 
 
+VARIANTS = (BuilderSettings(),
+            BuilderSettings(root_namespaces=frozenset({"a"}), fallback_certificate=("a", "tls0")))
+
+
 @pytest.mark.parametrize("seed", range(SEEDS))
 def test_incremental_equals_full_build(seed: int) -> None:
     rng = random.Random(seed)
-    settings = BuilderSettings()
+    settings = VARIANTS[seed % 2]
     store = ObjectStore(settings)
     builder = IncrementalBuilder(store, settings)
     translator = IncrementalTranslator(ListenerSettings())
@@ -125,6 +173,7 @@ def test_incremental_equals_full_build(seed: int) -> None:
         assert dag.http == full.http, f"seed {seed} step {step}"
         assert dag.https == full.https, f"seed {seed} step {step}"
         assert dag.statuses == full.statuses, f"seed {seed} step {step}"
+        assert dag.fallback_secret == full.fallback_secret, f"seed {seed} step {step}"
         translator.update(dag, None if changes.full else changes.hosts)
         assert translator.resources() == Translator(ListenerSettings()).translate(full)
 
@@ -143,4 +192,26 @@ def test_untouched_roots_are_not_reprocessed() -> None:
     builder.touch("Service", "a", "s7")
     dag, changes = builder.build()
     assert changes.roots_processed == 1 and changes.hosts == {"h7.com"}
+    assert dag == build(store, settings)
+
+
+def test_untouched_httpproxy_roots_are_not_reprocessed() -> None:
+    settings = BuilderSettings()
+    store = ObjectStore(settings)
+    builder = IncrementalBuilder(store, settings)
+    for i in range(20):
+        store.upsert(k.service(f"s{i}", "a"))
+        store.upsert(k.hp(f"c{i}", "a", routes=[k.hp_route(k.hp_svc(f"s{i}"))]))
+        store.upsert(k.hp(f"p{i}", "a", fqdn=f"h{i}.com", includes=[k.include(f"c{i}")]))
+    _, changes = builder.build()
+    assert changes.full and changes.roots_processed == 20
+    store.upsert(k.hp("c7", "a", routes=[k.hp_route(k.hp_svc("s7", 8080))]))
+    builder.touch("HTTPProxy", "a", "c7")
+    dag, changes = builder.build()
+    assert changes.roots_processed == 1 and changes.hosts == {"h7.com"}
+    assert dag == build(store, settings)
+    store.upsert(k.ir("r", "a", fqdn="h3.com", routes=[k.route("/", k.svc("s3", 80))]))
+    builder.touch("IngressRoute", "a", "r")
+    dag, changes = builder.build()
+    assert changes.roots_processed == 1 and changes.hosts == set()
     assert dag == build(store, settings)

@@ -1,0 +1,190 @@
+"""Typed views of projectcontour.io/v1 HTTPProxy objects (Contour v1.33's shape); the
+views of conditions and policies are in httpproxy_parts.py.
+
+`httpproxy_view` takes a raw object and never raises: a field of the wrong type, or missing,
+is treated as absent (the validation boundary has normally refused such objects already).
+A view keeps "absent" apart from "empty" where v1.33 does (`Optional[...]` fields are None
+when the key is missing), and defaults an include's namespace to the holder's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from controller.k8s import httpproxy_parts as parts
+from controller.k8s.httpproxy_parts import (
+    CORSPolicyView,
+    DirectResponseView,
+    HeadersPolicyView,
+    HealthCheckPolicyView,
+    HPServiceView,
+    IPPolicies,
+    LoadBalancerPolicyView,
+    LocalRateLimitView,
+    MatchConditionView,
+    RedirectPolicyView,
+    RetryPolicyView,
+    TimeoutPolicyView,
+)
+from controller.k8s.objects import Key, as_bool, as_dict, as_list, as_str, key_of
+
+# -- routes, includes, tcpproxy, virtual host ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HPRouteView:
+    conditions: tuple[MatchConditionView, ...] = ()
+    services: tuple[HPServiceView, ...] = ()
+    websockets: bool = False
+    permit_insecure: bool = False
+    timeout: TimeoutPolicyView | None = None
+    retry: RetryPolicyView | None = None
+    health_check: HealthCheckPolicyView | None = None
+    load_balancer: LoadBalancerPolicyView | None = None
+    replace_prefix: tuple[tuple[str, str], ...] = ()
+    request_headers: HeadersPolicyView | None = None
+    response_headers: HeadersPolicyView | None = None
+    redirect: RedirectPolicyView | None = None
+    direct_response: DirectResponseView | None = None
+    internal_redirect: bool = False
+    ip: IPPolicies = IPPolicies()
+    rate_limit: LocalRateLimitView | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IncludeView:
+    key: Key  # namespace defaulted to the includer's
+    conditions: tuple[MatchConditionView, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class HPTCPProxyView:
+    services: tuple[HPServiceView, ...] = ()
+    include: Key | None = None
+    strategy: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class HPTLSView:
+    secret_name: str = ""
+    min_version: str = ""
+    max_version: str = ""
+    passthrough: bool = False
+    fallback: bool = False
+    client_validation: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class HPVirtualHostView:
+    fqdn: str
+    tls: HPTLSView | None = None
+    cors: CORSPolicyView | None = None
+    ip: IPPolicies = IPPolicies()
+    rate_limit: LocalRateLimitView | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HTTPProxyView:
+    namespace: str
+    name: str
+    vhost: HPVirtualHostView | None = None
+    routes: tuple[HPRouteView, ...] = ()
+    includes: tuple[IncludeView, ...] = ()
+    tcpproxy: HPTCPProxyView | None = None
+
+    @property
+    def key(self) -> Key:
+        return (self.namespace, self.name)
+
+    @property
+    def is_root(self) -> bool:
+        return self.vhost is not None
+
+    @property
+    def fqdn(self) -> str:
+        return self.vhost.fqdn if self.vhost is not None else ""
+
+
+# -- parsing ----------------------------------------------------------------------------------
+
+
+def _route(raw: object) -> HPRouteView:
+    d = as_dict(raw)
+    return HPRouteView(
+        conditions=parts.conditions(d.get("conditions")),
+        services=parts.services(d.get("services")),
+        websockets=as_bool(d.get("enableWebsockets")),
+        permit_insecure=as_bool(d.get("permitInsecure")),
+        timeout=parts.timeout(d.get("timeoutPolicy")),
+        retry=parts.retry(d.get("retryPolicy")),
+        health_check=parts.health_check(d.get("healthCheckPolicy")),
+        load_balancer=parts.load_balancer(d.get("loadBalancerPolicy")),
+        replace_prefix=parts.replace_prefix(d.get("pathRewritePolicy")),
+        request_headers=parts.headers_policy(d.get("requestHeadersPolicy")),
+        response_headers=parts.headers_policy(d.get("responseHeadersPolicy")),
+        redirect=parts.redirect(d.get("requestRedirectPolicy")),
+        direct_response=parts.direct_response(d.get("directResponsePolicy")),
+        internal_redirect=isinstance(d.get("internalRedirectPolicy"), dict),
+        ip=parts.ip(d),
+        rate_limit=parts.local_rate_limit(d.get("rateLimitPolicy")),
+    )
+
+
+def _ref(raw: object, namespace: str) -> Key | None:
+    if not isinstance(raw, dict):
+        return None
+    return (as_str(raw.get("namespace")) or namespace, as_str(raw.get("name")))
+
+
+def _tcpproxy(raw: object, namespace: str) -> HPTCPProxyView | None:
+    if not isinstance(raw, dict):
+        return None
+    # v1 prefers the singular `include` over the deprecated plural `includes` (#2218)
+    include = _ref(raw.get("include"), namespace) or _ref(raw.get("includes"), namespace)
+    strategy = as_str(as_dict(raw.get("loadBalancerPolicy")).get("strategy"))
+    return HPTCPProxyView(parts.services(raw.get("services")), include, strategy)
+
+
+def _tls(raw: object) -> HPTLSView | None:
+    if not isinstance(raw, dict):
+        return None
+    return HPTLSView(
+        secret_name=as_str(raw.get("secretName")),
+        min_version=as_str(raw.get("minimumProtocolVersion")),
+        max_version=as_str(raw.get("maximumProtocolVersion")),
+        passthrough=as_bool(raw.get("passthrough")),
+        fallback=as_bool(raw.get("enableFallbackCertificate")),
+        client_validation=isinstance(raw.get("clientValidation"), dict),
+    )
+
+
+def _vhost(raw: object) -> HPVirtualHostView | None:
+    if not isinstance(raw, dict):
+        return None
+    return HPVirtualHostView(
+        fqdn=as_str(raw.get("fqdn")),
+        tls=_tls(raw.get("tls")),
+        cors=parts.cors(raw.get("corsPolicy")),
+        ip=parts.ip(raw),
+        rate_limit=parts.local_rate_limit(raw.get("rateLimitPolicy")),
+    )
+
+
+def httpproxy_view(obj: object) -> HTTPProxyView:
+    namespace, name = key_of(obj)
+    spec = as_dict(as_dict(obj).get("spec"))
+    includes = tuple(
+        IncludeView(
+            (as_str(as_dict(i).get("namespace")) or namespace, as_str(as_dict(i).get("name"))),
+            parts.conditions(as_dict(i).get("conditions")),
+        )
+        for i in as_list(spec.get("includes"))
+    )
+    return HTTPProxyView(
+        namespace=namespace,
+        name=name,
+        vhost=_vhost(spec.get("virtualhost")),
+        routes=tuple(_route(r) for r in as_list(spec.get("routes"))),
+        includes=includes,
+        tcpproxy=_tcpproxy(spec.get("tcpproxy"), namespace),
+    )
