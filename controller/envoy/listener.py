@@ -6,15 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from controller.dag import model
-from controller.envoy import pb
+from controller.envoy import filters, pb
 from controller.envoy.core import any_of, config_source, duration, file_access_log, socket_address
 from controller.envoy.core import transport_socket as tls_transport_socket
 from controller.envoy.names import cluster_name
 
 HTTP_CONNECTION_MANAGER = "envoy.filters.network.http_connection_manager"
 TCP_PROXY = "envoy.filters.network.tcp_proxy"
-ROUTER = "envoy.filters.http.router"
-GRPC_WEB = "envoy.filters.http.grpc_web"
 HEALTH_CHECK = "envoy.filters.http.health_check"
 TLS_INSPECTOR = "envoy.filters.listener.tls_inspector"
 PROXY_PROTOCOL = "envoy.filters.listener.proxy_protocol"
@@ -77,15 +75,13 @@ def http_filter(name: str, config: pb.Any) -> pb.HttpFilter:
 def http_connection_manager(
     route_config_name: str, access_log: str, *, xds_cluster: str = ""
 ) -> pb.Filter:
-    """The HCM of ingress_http/ingress_https: routes by RDS (ADS unless `xds_cluster`).
-    gzip (`envoy.gzip`) is deprecated in v3 (compressor replaces it) and is omitted."""
+    """The HCM of ingress_http/ingress_https: routes by RDS (ADS unless `xds_cluster`),
+    through the per-vhost/route switchable filters (filters.hcm_filters). gzip
+    (`envoy.gzip`) is deprecated in v3 (compressor replaces it) and is omitted."""
     hcm = pb.HttpConnectionManager(
         stat_prefix=route_config_name,
         rds=pb.Rds(route_config_name=route_config_name, config_source=config_source(xds_cluster)),
-        http_filters=[
-            http_filter(GRPC_WEB, any_of(pb.GrpcWeb())),
-            http_filter(ROUTER, any_of(pb.Router())),
-        ],
+        http_filters=filters.hcm_filters(),
         http_protocol_options=pb.Http1ProtocolOptions(accept_http_10=True),
         access_log=[file_access_log(access_log)],
         use_remote_address=pb.BoolValue(value=True),
@@ -179,7 +175,7 @@ def _stats_connection_manager() -> pb.Filter:
         ),
         http_filters=[
             http_filter(HEALTH_CHECK, any_of(health)),
-            http_filter(ROUTER, any_of(pb.Router())),
+            http_filter(filters.ROUTER, any_of(pb.Router())),
         ],
         normalize_path=pb.BoolValue(value=True),
     )

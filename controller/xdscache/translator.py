@@ -30,7 +30,7 @@ from controller.envoy.names import secret_name
 from controller.envoy.secret import tls_secret
 from controller.xdscache import listeners as lds
 from controller.xdscache import routes as rds
-from controller.xdscache.clusters import ClusterKey, cluster_key
+from controller.xdscache.clusters import ClusterKey, cluster_key, cluster_of
 from controller.xdscache.verdicts import Verdicts
 
 K = TypeVar("K", bound=Hashable)
@@ -184,9 +184,9 @@ class Translator:
 
     def _http_parts(self, vh: model.VirtualHost) -> VhostParts:
         vhost = rds.http_virtual_host(vh)
-        clusters, reason = self._clusters_of(c for r in vh.routes for c in r.clusters)
+        clusters, reason = self._clusters_of(c for r in vh.routes for c in model.route_clusters(r))
         if vhost is not None and reason is None:
-            reason = self._verdicts.vhost(vh.host, vh.routes, False, vhost)
+            reason = self._verdicts.vhost(vh, False, vhost)
         if reason is not None:
             return VhostParts(rejected=reason)
         return VhostParts(vhost=None if vhost is None else _named(vhost, vhost.name),
@@ -195,14 +195,14 @@ class Translator:
     def _https_parts(self, svh: model.SecureVirtualHost) -> VhostParts:
         vhost = rds.https_virtual_host(svh)
         chain = lds.https_filter_chain(svh, self.settings)
-        refs = [c for r in svh.routes for c in r.clusters]
+        refs = [c for r in svh.routes for c in model.route_clusters(r)]
         if svh.tcp_proxy is not None:
             refs.extend(svh.tcp_proxy.clusters)
         clusters, reason = self._clusters_of(refs)
         secret, secret_reason = (None, None) if svh.secret is None else self._secret(svh.secret)
         reason = reason or secret_reason
         if vhost is not None and reason is None:
-            reason = self._verdicts.vhost(svh.host, svh.routes, True, vhost)
+            reason = self._verdicts.vhost(svh, True, vhost)
         if chain is not None and reason is None:
             reason = rejection(f"filter chain {svh.host!r}", chain)
         if reason is not None:
@@ -221,8 +221,7 @@ class Translator:
         return tuple(named for named, _ in checked), reason
 
     def _build_cluster(self, key: ClusterKey) -> Checked:
-        service, strategy, health_check, validation = key
-        built = envoy_cluster.cluster(model.Cluster(service, 0, strategy, health_check, validation))
+        built = envoy_cluster.cluster(cluster_of(key))
         return _named(built, built.name), self._verdicts.cluster(key, built)
 
     @staticmethod
