@@ -73,13 +73,13 @@ def http_filter(name: str, config: pb.Any) -> pb.HttpFilter:
 
 
 def http_connection_manager(
-    route_config_name: str, access_log: str, *, xds_cluster: str = ""
+    route_config_name: str, access_log: str, *, xds_cluster: str = "", stat_prefix: str = ""
 ) -> pb.Filter:
     """The HCM of ingress_http/ingress_https: routes by RDS (ADS unless `xds_cluster`),
     through the per-vhost/route switchable filters (filters.hcm_filters). gzip
     (`envoy.gzip`) is deprecated in v3 (compressor replaces it) and is omitted."""
     hcm = pb.HttpConnectionManager(
-        stat_prefix=route_config_name,
+        stat_prefix=stat_prefix or route_config_name,
         rds=pb.Rds(route_config_name=route_config_name, config_source=config_source(xds_cluster)),
         http_filters=filters.hcm_filters(),
         http_protocol_options=pb.Http1ProtocolOptions(accept_http_10=True),
@@ -119,14 +119,16 @@ def downstream_tls_context(
     secret_name: str,
     min_version: str,
     *,
+    max_version: str = "",
     alpn: Sequence[str] = (),
     xds_cluster: str = "",
 ) -> pb.DownstreamTlsContext:
-    """TLS termination with the certificate fetched by SDS name (over ADS by default)."""
+    """TLS termination with the certificate fetched by SDS name (over ADS by default),
+    between `min_version` and `max_version` (empty: TLS 1.3)."""
     common = pb.CommonTlsContext(
         tls_params=pb.TlsParameters(
             tls_minimum_protocol_version=tls_version(min_version),
-            tls_maximum_protocol_version=pb.TlsParameters.TLSv1_3,
+            tls_maximum_protocol_version=TLS_VERSIONS.get(max_version, pb.TlsParameters.TLSv1_3),
             cipher_suites=CIPHER_SUITES,
         ),
         tls_certificate_sds_secret_configs=[
@@ -148,6 +150,22 @@ def filter_chain(
     if tls is not None:
         chain.transport_socket.CopyFrom(tls_transport_socket(tls))
     return chain
+
+
+FALLBACK_CHAIN = "fallback-certificate"
+
+
+def fallback_filter_chain(
+    network_filter: pb.Filter, tls: pb.DownstreamTlsContext
+) -> pb.FilterChain:
+    """The chain of TLS connections no SNI chain matches (no SNI, or an unknown name):
+    upstream's `fallback-certificate`, matched on the transport protocol alone."""
+    return pb.FilterChain(
+        name=FALLBACK_CHAIN,
+        filter_chain_match=pb.FilterChainMatch(transport_protocol="tls"),
+        filters=[network_filter],
+        transport_socket=tls_transport_socket(tls),
+    )
 
 
 def stats_listener(address: str, port: int) -> pb.Listener:

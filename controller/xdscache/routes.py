@@ -10,9 +10,11 @@ from controller.envoy import filters, pb
 from controller.envoy import route as envoy_route
 from controller.envoy.core import length_delimited
 from controller.envoy.names import vhost_name
+from controller.xdscache import listeners as lds
 
 HTTP_ROUTES = "ingress_http"
 HTTPS_ROUTES = "ingress_https"
+FALLBACK_ROUTES = lds.FALLBACK_ROUTES
 _NAME_FIELD = pb.RouteConfiguration.DESCRIPTOR.fields_by_name["name"].number
 _VHOSTS_FIELD = pb.RouteConfiguration.DESCRIPTOR.fields_by_name["virtual_hosts"].number
 # The table-wide fields (numbers above name's and virtual_hosts'), serialized once: fields
@@ -57,13 +59,19 @@ def https_virtual_host(svh: model.SecureVirtualHost) -> pb.VirtualHost | None:
 
 
 def routes(dag: model.DAG) -> dict[str, pb.RouteConfiguration]:
-    """Both route tables (even when empty), vhosts sorted by name."""
+    """Both route tables (even when empty), vhosts sorted by name; and `ingress_fallbackcert`
+    (the secure vhosts that enable the fallback certificate) when its chain exists."""
     http = (http_virtual_host(vh) for vh in dag.http)
     https = (https_virtual_host(svh) for svh in dag.https)
-    return {
+    out = {
         HTTP_ROUTES: envoy_route.route_configuration(HTTP_ROUTES, _sorted_vhosts(http)),
         HTTPS_ROUTES: envoy_route.route_configuration(HTTPS_ROUTES, _sorted_vhosts(https)),
     }
+    if lds.fallback_secret(dag) is not None:
+        fallback = (https_virtual_host(s) for s in dag.https if lds.serves_fallback(s))
+        out[FALLBACK_ROUTES] = envoy_route.route_configuration(
+            FALLBACK_ROUTES, _sorted_vhosts(fallback))
+    return dict(sorted(out.items()))
 
 
 def _sorted_vhosts(vhosts: Iterable[pb.VirtualHost | None]) -> list[pb.VirtualHost]:
