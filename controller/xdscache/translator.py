@@ -11,6 +11,10 @@ Every freshly encoded vhost, filter chain, cluster and secret is checked against
 constraints (controller/envoy/constraints.py) before it is kept: a host with any part Envoy
 would reject contributes nothing, on either port, and is reported in `rejected` (host →
 reason), so one bad object never makes Envoy reject a whole table or listener.
+
+With a fallback certificate (DAG.fallback_secret) and a secure vhost enabling it, the HTTPS
+listener gets a last, SNI-less chain routed by the `ingress_fallbackcert` table, which holds
+the same vhost bytes as `ingress_https` for those vhosts (upstream v1.33).
 """
 
 from __future__ import annotations

@@ -9,19 +9,17 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from envoy import _envoy
 from envoy.config.listener.v3 import listener_pb2
-from xds_testkit import cluster, endpoints, listener, route_config, ser
+from xds_testkit import cluster, endpoints, listener, route_config, ser, serve_http
 
 from controller.xds.registry import NodeRegistry
 from controller.xdscache.snapshot import CLUSTER, ENDPOINT, LISTENER, ROUTE, SnapshotCache
@@ -37,22 +35,7 @@ def free_port() -> int:
 
 
 def backend(label: str) -> Iterator[int]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-            body = label.encode()
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server.server_address[1]
-    server.shutdown()
-    server.server_close()
+    yield from serve_http(lambda path, headers: label.encode())
 
 
 @pytest.fixture

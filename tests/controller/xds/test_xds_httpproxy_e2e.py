@@ -9,13 +9,12 @@ import http.client
 import json
 import socket
 import ssl
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from test_xds_envoy_e2e import NODE, Envoy, envoy, eventually, free_port  # noqa: F401 (fixture)
+from xds_testkit import serve_http
 
 from controller.config import ListenerSettings
 from controller.dag import model as m
@@ -40,25 +39,12 @@ class Upstream:
 
 
 def serve(upstream: Upstream) -> Iterator[Upstream]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-            headers = {k.lower(): v for k, v in self.headers.items()}
-            upstream.seen.append((self.path, headers))
-            body = json.dumps({"label": upstream.label, "headers": headers}).encode()
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def respond(path: str, headers: dict[str, str]) -> bytes:
+        upstream.seen.append((path, headers))
+        return json.dumps({"label": upstream.label, "headers": headers}).encode()
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    upstream.port = server.server_address[1]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield upstream
-    server.shutdown()
-    server.server_close()
+    for upstream.port in serve_http(respond):
+        yield upstream
 
 
 @pytest.fixture
