@@ -85,13 +85,13 @@ def ip_filter(rules: model.IPFilter) -> pb.RBACPerRoute:
                                                             policies={IP_RULES: policy})))
 
 
-def local_rate_limit(limit: model.LocalRateLimit, vhost_name: str) -> pb.LocalRateLimit:
-    """A token bucket, enabled and enforced for every request; stats under
-    `vhost.<vhost name>`. The status is left to Envoy's default (429) unless another."""
+def local_rate_limit(limit: model.LocalRateLimit, host: str) -> pb.LocalRateLimit:
+    """A token bucket, enabled and enforced for every request; stats under `vhost.<host>`.
+    The status is left to Envoy's default (429) unless another."""
     always = pb.RuntimeFractionalPercent(default_value=pb.FractionalPercent(
         numerator=100, denominator=pb.FractionalPercent.HUNDRED))
     out = pb.LocalRateLimit(
-        stat_prefix=f"vhost.{vhost_name}",
+        stat_prefix=f"vhost.{host}",
         token_bucket=pb.TokenBucket(
             max_tokens=limit.max_tokens,
             tokens_per_fill=pb.UInt32Value(value=limit.tokens_per_fill),
@@ -107,7 +107,7 @@ def local_rate_limit(limit: model.LocalRateLimit, vhost_name: str) -> pb.LocalRa
 
 
 def per_filter_config(
-    vhost_name: str,
+    host: str,
     *,
     cors: model.CORSPolicy | None = None,
     ip: model.IPFilter | None = None,
@@ -118,7 +118,7 @@ def per_filter_config(
     if cors is not None:
         out[CORS] = any_of(cors_policy(cors))
     if rate_limit is not None:
-        out[LOCAL_RATE_LIMIT] = any_of(local_rate_limit(rate_limit, vhost_name))
+        out[LOCAL_RATE_LIMIT] = any_of(local_rate_limit(rate_limit, host))
     if ip is not None and ip.rules:  # no rules: no policy (Envoy needs a principal)
         out[RBAC] = any_of(ip_filter(ip))
     return out

@@ -55,7 +55,7 @@ def redirect_route(route: model.Route) -> pb.Route:
 def route(route: model.Route, vhost: str = "") -> pb.Route:
     """The Envoy route of a route that `forwards`: a direct response, a redirect, or a
     forwarding route with its header policies and per-route filters (stats of a rate
-    limit under the vhost's name `vhost`). x-request-start is added by the table."""
+    limit under the vhost's host name `vhost`). x-request-start is added by the table."""
     out = pb.Route(match=route_match(route))
     if route.direct_response is not None:
         out.direct_response.CopyFrom(direct_response(route.direct_response))

@@ -9,7 +9,6 @@ from controller.dag import model
 from controller.envoy import filters, pb
 from controller.envoy import route as envoy_route
 from controller.envoy.core import length_delimited
-from controller.envoy.names import vhost_name
 from controller.xdscache import listeners as lds
 
 HTTP_ROUTES = "ingress_http"
@@ -25,7 +24,8 @@ TABLE_SETTINGS = envoy_route.route_configuration("").SerializeToString()
 def envoy_routes(routes: Sequence[model.Route], *, secure: bool, vhost: str = "") -> list[pb.Route]:
     """Routes most specific first (model.route_order_key). The HTTPS redirect applies on
     port 80 only; a route with no action (no cluster, direct response or redirect) is
-    dropped. `vhost` is the vhost's Envoy name (rate limit stats)."""
+    dropped. `vhost` is the vhost's host name (rate limit stats: `vhost.<host>`, as
+    upstream)."""
     out = []
     for r in sorted(routes, key=model.route_order_key, reverse=True):
         if r.https_redirect and not secure:
@@ -37,11 +37,10 @@ def envoy_routes(routes: Sequence[model.Route], *, secure: bool, vhost: str = ""
 
 def _virtual_host(vh: model.VirtualHost | model.SecureVirtualHost, *,
                   secure: bool) -> pb.VirtualHost | None:
-    name = vhost_name(vh.host)
-    routes = envoy_routes(vh.routes, secure=secure, vhost=name)
+    routes = envoy_routes(vh.routes, secure=secure, vhost=vh.host)
     if not routes:
         return None
-    per_filter = filters.per_filter_config(name, cors=vh.cors, ip=vh.ip_filter,
+    per_filter = filters.per_filter_config(vh.host, cors=vh.cors, ip=vh.ip_filter,
                                            rate_limit=vh.rate_limit)
     return envoy_route.virtual_host(vh.host, routes, per_filter)
 
