@@ -373,13 +373,19 @@ class DAG:
         out: list[Cluster] = []
         for vh in self.http:
             for r in vh.routes:
-                out.extend(r.clusters)
+                out.extend(route_clusters(r))
         for svh in self.https:
             for r in svh.routes:
-                out.extend(r.clusters)
+                out.extend(route_clusters(r))
             if svh.tcp_proxy is not None:
                 out.extend(svh.tcp_proxy.clusters)
         return tuple(out)
+
+
+def route_clusters(route: Route) -> tuple[Cluster, ...]:
+    """The clusters a route sends to: its services, then its mirrors (each needs an Envoy
+    cluster too)."""
+    return route.clusters + route.mirrors if route.mirrors else route.clusters
 
 
 def route_order_key(route: Route) -> tuple[int, str, int, tuple[HeaderMatch, ...], int]:

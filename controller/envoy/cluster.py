@@ -7,9 +7,9 @@ from controller.envoy import pb
 from controller.envoy.core import (
     config_source,
     duration,
-    http2_protocol_options,
     socket_address,
     transport_socket,
+    upstream_http_options,
 )
 from controller.envoy.endpoint import cluster_load_assignment
 from controller.envoy.names import cluster_name
@@ -70,6 +70,11 @@ def cluster(c: model.Cluster) -> pb.Cluster:
     if svc.max_connections or svc.max_pending_requests or svc.max_requests or svc.max_retries:
         out.circuit_breakers.CopyFrom(circuit_breakers(svc))
     _set_protocol(out, svc.protocol, c.validation)
+    h2 = svc.protocol in (model.Protocol.H2, model.Protocol.H2C)
+    for key, value in upstream_http_options(h2=h2, idle_timeout=c.idle_connection_timeout).items():
+        out.typed_extension_protocol_options[key].CopyFrom(value)
+    if c.slow_start is not None:
+        _set_slow_start(out, c.slow_start)
     return out
 
 
@@ -95,9 +100,24 @@ def _set_protocol(
         out.transport_socket.CopyFrom(transport_socket(upstream_tls_context(alpn=("h2",))))
     elif protocol is model.Protocol.TLS:
         out.transport_socket.CopyFrom(transport_socket(upstream_tls_context(validation)))
-    if protocol in (model.Protocol.H2, model.Protocol.H2C):
-        for key, value in http2_protocol_options().items():
-            out.typed_extension_protocol_options[key].CopyFrom(value)
+
+
+SLOW_START_RUNTIME_KEY = "contour.slowstart.aggression"
+
+
+def _set_slow_start(out: pb.Cluster, slow: model.SlowStart) -> None:
+    """Slow start on the LB config of round robin or least request; Envoy has none for
+    the other policies, so there it is left out (as upstream does)."""
+    config = pb.Cluster.SlowStartConfig(
+        slow_start_window=duration(slow.window),
+        aggression=pb.RuntimeDouble(default_value=slow.aggression,
+                                    runtime_key=SLOW_START_RUNTIME_KEY),
+        min_weight_percent=pb.Percent(value=slow.min_weight_percent),
+    )
+    if out.lb_policy == pb.Cluster.ROUND_ROBIN:
+        out.round_robin_lb_config.slow_start_config.CopyFrom(config)
+    elif out.lb_policy == pb.Cluster.LEAST_REQUEST:
+        out.least_request_lb_config.slow_start_config.CopyFrom(config)
 
 
 def health_check(hc: model.HealthCheck) -> pb.HealthCheck:
@@ -108,7 +128,9 @@ def health_check(hc: model.HealthCheck) -> pb.HealthCheck:
         unhealthy_threshold=pb.UInt32Value(value=hc.unhealthy_threshold or HEALTH_CHECK_UNHEALTHY),
         healthy_threshold=pb.UInt32Value(value=hc.healthy_threshold or HEALTH_CHECK_HEALTHY),
         http_health_check=pb.HealthCheck.HttpHealthCheck(
-            path=hc.path, host=hc.host or HEALTH_CHECK_HOST
+            path=hc.path,
+            host=hc.host or HEALTH_CHECK_HOST,
+            expected_statuses=[pb.Int64Range(start=a, end=b) for a, b in hc.expected_statuses],
         ),
     )
 

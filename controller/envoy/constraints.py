@@ -7,9 +7,11 @@ What is checked:
 - what Envoy checks beyond them (measured with `envoy --mode validate`, Envoy 1.40): every
   Duration lies in [0, 9223372036s) with nanos in [0, 1e9); a RegexMatcher's regex is RE2 with
   a program of at most 100 instructions (the check controller/dag/ingress.py applies to
-  Ingress paths); FilterChainMatch server names have no partial wildcard; and where Envoy
+  Ingress paths); FilterChainMatch server names have no partial wildcard; where Envoy
   resolves no names (a ClusterLoadAssignment, a STATIC cluster's endpoints) the socket
-  address is an IP literal.
+  address is an IP literal; header policies touch no `:`-prefixed or `host` header; a local
+  rate limit refills at most every 50 ms; an RBAC CIDR is an IP; health check expected
+  statuses lie in [100, 600] with start < end.
 
 Cost (bench/bench_constraints.py): the check of a message type is generated once from its
 descriptor and cached (controller/envoy/constraint_plans.py); it reads only fields whose
@@ -123,11 +125,66 @@ def _static_cluster(cluster: Any, loc: Loc, out: Out) -> None:
         _ip_endpoints(cluster.load_assignment, (loc, "load_assignment"), out)
 
 
+def modifiable(header: str) -> bool:
+    """Envoy's HeaderUtility::isModifiableHeader: no `:`-prefixed (pseudo) header and not
+    `host` may be added, set or removed by a header policy."""
+    return not header.startswith(":") and header.lower() != "host"
+
+
+def _header_to_add(option: Any, loc: Loc, out: Out) -> None:
+    if not modifiable(option.header.key):
+        fail((loc, "header.key"), ":-prefixed or host headers may not be modified", out)
+
+
+_REMOVE_FIELDS = ("request_headers_to_remove", "response_headers_to_remove")
+
+
+def _headers_to_remove(msg: Any, loc: Loc, out: Out) -> None:
+    """On every message with *_headers_to_remove (route tables, vhosts, routes, weighted
+    cluster entries)."""
+    for field in _REMOVE_FIELDS:
+        for i, name in enumerate(getattr(msg, field)):
+            if not modifiable(name):
+                fail(((loc, field), i), ":-prefixed or host headers may not be removed", out)
+
+
+MIN_FILL_INTERVAL = 0.05
+
+
+def _local_rate_limit(limit: Any, loc: Loc, out: Out) -> None:
+    if not limit.HasField("token_bucket"):
+        return
+    interval = limit.token_bucket.fill_interval
+    if interval.seconds + interval.nanos / 1e9 < MIN_FILL_INTERVAL:
+        fail((loc, "token_bucket.fill_interval"), "must be at least 50ms", out)
+
+
+def _cidr_range(cidr: Any, loc: Loc, out: Out) -> None:
+    if not is_ip(cidr.address_prefix):
+        fail((loc, "address_prefix"), f"must be an IP address, not {cidr.address_prefix!r}", out)
+
+
+def _expected_statuses(check: Any, loc: Loc, out: Out) -> None:
+    """HTTP health check status ranges: 100 <= start < end <= 600."""
+    for i, status in enumerate(check.expected_statuses):
+        if not 100 <= status.start < status.end <= 600:
+            fail(((loc, "expected_statuses"), i),
+                 "must be a range within [100, 600] with start < end", out)
+
+
 _HOOKS: dict[str, Run] = {
     "google.protobuf.Duration": _duration_range,
     "envoy.type.matcher.v3.RegexMatcher": _regex_program,
     "envoy.config.listener.v3.FilterChainMatch": _server_names,
     "envoy.config.cluster.v3.Cluster": _static_cluster,
+    "envoy.config.core.v3.HeaderValueOption": _header_to_add,
+    "envoy.config.route.v3.RouteConfiguration": _headers_to_remove,
+    "envoy.config.route.v3.VirtualHost": _headers_to_remove,
+    "envoy.config.route.v3.Route": _headers_to_remove,
+    "envoy.config.route.v3.WeightedCluster.ClusterWeight": _headers_to_remove,
+    "envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit": _local_rate_limit,
+    "envoy.config.core.v3.CidrRange": _cidr_range,
+    "envoy.config.core.v3.HealthCheck.HttpHealthCheck": _expected_statuses,
 }
 _ASSIGNMENT = "envoy.config.endpoint.v3.ClusterLoadAssignment"
 _PLANNER = Planner(_HOOKS)

@@ -78,11 +78,24 @@ def file_access_log(path: str) -> pb.AccessLog:
 def http2_protocol_options() -> dict[str, pb.Any]:
     """typed_extension_protocol_options that make a cluster speak HTTP/2 upstream (v3
     replacement of the cluster-level http2_protocol_options)."""
-    options = pb.HttpProtocolOptions(
-        explicit_http_config=pb.HttpProtocolOptions.ExplicitHttpConfig(
-            http2_protocol_options=pb.Http2ProtocolOptions()
-        )
-    )
+    return upstream_http_options(h2=True)
+
+
+def upstream_http_options(*, h2: bool, idle_timeout: float | None = None) -> dict[str, pb.Any]:
+    """typed_extension_protocol_options: HTTP/2 or HTTP/1.1 explicitly, and the idle timeout
+    of upstream connections when set (negative: never, Envoy's 0s); empty when both are
+    Envoy's defaults (HTTP/1.1, 1h), as upstream leaves them."""
+    if not h2 and idle_timeout is None:
+        return {}
+    explicit = pb.HttpProtocolOptions.ExplicitHttpConfig()
+    if h2:
+        explicit.http2_protocol_options.SetInParent()
+    else:
+        explicit.http_protocol_options.SetInParent()
+    options = pb.HttpProtocolOptions(explicit_http_config=explicit)
+    if idle_timeout is not None:
+        options.common_http_protocol_options.idle_timeout.CopyFrom(
+            duration(max(idle_timeout, 0)))
     return {HTTP_PROTOCOL_OPTIONS: any_of(options)}
 
 

@@ -6,15 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from controller.dag import model
-from controller.envoy import pb
+from controller.envoy import filters, pb
 from controller.envoy.core import any_of, config_source, duration, file_access_log, socket_address
 from controller.envoy.core import transport_socket as tls_transport_socket
 from controller.envoy.names import cluster_name
 
 HTTP_CONNECTION_MANAGER = "envoy.filters.network.http_connection_manager"
 TCP_PROXY = "envoy.filters.network.tcp_proxy"
-ROUTER = "envoy.filters.http.router"
-GRPC_WEB = "envoy.filters.http.grpc_web"
 HEALTH_CHECK = "envoy.filters.http.health_check"
 TLS_INSPECTOR = "envoy.filters.listener.tls_inspector"
 PROXY_PROTOCOL = "envoy.filters.listener.proxy_protocol"
@@ -75,17 +73,15 @@ def http_filter(name: str, config: pb.Any) -> pb.HttpFilter:
 
 
 def http_connection_manager(
-    route_config_name: str, access_log: str, *, xds_cluster: str = ""
+    route_config_name: str, access_log: str, *, xds_cluster: str = "", stat_prefix: str = ""
 ) -> pb.Filter:
-    """The HCM of ingress_http/ingress_https: routes by RDS (ADS unless `xds_cluster`).
-    gzip (`envoy.gzip`) is deprecated in v3 (compressor replaces it) and is omitted."""
+    """The HCM of ingress_http/ingress_https: routes by RDS (ADS unless `xds_cluster`),
+    through the per-vhost/route switchable filters (filters.hcm_filters). gzip
+    (`envoy.gzip`) is deprecated in v3 (compressor replaces it) and is omitted."""
     hcm = pb.HttpConnectionManager(
-        stat_prefix=route_config_name,
+        stat_prefix=stat_prefix or route_config_name,
         rds=pb.Rds(route_config_name=route_config_name, config_source=config_source(xds_cluster)),
-        http_filters=[
-            http_filter(GRPC_WEB, any_of(pb.GrpcWeb())),
-            http_filter(ROUTER, any_of(pb.Router())),
-        ],
+        http_filters=filters.hcm_filters(),
         http_protocol_options=pb.Http1ProtocolOptions(accept_http_10=True),
         access_log=[file_access_log(access_log)],
         use_remote_address=pb.BoolValue(value=True),
@@ -123,14 +119,16 @@ def downstream_tls_context(
     secret_name: str,
     min_version: str,
     *,
+    max_version: str = "",
     alpn: Sequence[str] = (),
     xds_cluster: str = "",
 ) -> pb.DownstreamTlsContext:
-    """TLS termination with the certificate fetched by SDS name (over ADS by default)."""
+    """TLS termination with the certificate fetched by SDS name (over ADS by default),
+    between `min_version` and `max_version` (empty: TLS 1.3)."""
     common = pb.CommonTlsContext(
         tls_params=pb.TlsParameters(
             tls_minimum_protocol_version=tls_version(min_version),
-            tls_maximum_protocol_version=pb.TlsParameters.TLSv1_3,
+            tls_maximum_protocol_version=TLS_VERSIONS.get(max_version, pb.TlsParameters.TLSv1_3),
             cipher_suites=CIPHER_SUITES,
         ),
         tls_certificate_sds_secret_configs=[
@@ -152,6 +150,22 @@ def filter_chain(
     if tls is not None:
         chain.transport_socket.CopyFrom(tls_transport_socket(tls))
     return chain
+
+
+FALLBACK_CHAIN = "fallback-certificate"
+
+
+def fallback_filter_chain(
+    network_filter: pb.Filter, tls: pb.DownstreamTlsContext
+) -> pb.FilterChain:
+    """The chain of TLS connections no SNI chain matches (no SNI, or an unknown name):
+    upstream's `fallback-certificate`, matched on the transport protocol alone."""
+    return pb.FilterChain(
+        name=FALLBACK_CHAIN,
+        filter_chain_match=pb.FilterChainMatch(transport_protocol="tls"),
+        filters=[network_filter],
+        transport_socket=tls_transport_socket(tls),
+    )
 
 
 def stats_listener(address: str, port: int) -> pb.Listener:
@@ -179,7 +193,7 @@ def _stats_connection_manager() -> pb.Filter:
         ),
         http_filters=[
             http_filter(HEALTH_CHECK, any_of(health)),
-            http_filter(ROUTER, any_of(pb.Router())),
+            http_filter(filters.ROUTER, any_of(pb.Router())),
         ],
         normalize_path=pb.BoolValue(value=True),
     )

@@ -11,12 +11,14 @@ from envoy.config.accesslog.v3.accesslog_pb2 import AccessLog
 from envoy.config.bootstrap.v3.bootstrap_pb2 import Admin, Bootstrap
 from envoy.config.cluster.v3.circuit_breaker_pb2 import CircuitBreakers
 from envoy.config.cluster.v3.cluster_pb2 import Cluster
-from envoy.config.core.v3.address_pb2 import Address, SocketAddress, TcpKeepalive
+from envoy.config.core.v3.address_pb2 import Address, CidrRange, SocketAddress, TcpKeepalive
 from envoy.config.core.v3.base_pb2 import (
     DataSource,
     HeaderValue,
     HeaderValueOption,
     RoutingPriority,
+    RuntimeDouble,
+    RuntimeFractionalPercent,
     TransportSocket,
 )
 from envoy.config.core.v3.config_source_pb2 import (
@@ -48,8 +50,13 @@ from envoy.config.listener.v3.listener_components_pb2 import (
 )
 from envoy.config.listener.v3.listener_pb2 import Listener
 from envoy.config.metrics.v3.stats_pb2 import StatsConfig, StatsMatcher
+from envoy.config.rbac.v3.rbac_pb2 import RBAC as RBACRules
+from envoy.config.rbac.v3.rbac_pb2 import Permission, Policy, Principal
 from envoy.config.route.v3.route_components_pb2 import (
+    DirectResponseAction,
     HeaderMatcher,
+    InternalRedirectPolicy,
+    QueryParameterMatcher,
     RedirectAction,
     RetryPolicy,
     Route,
@@ -60,10 +67,15 @@ from envoy.config.route.v3.route_components_pb2 import (
 )
 from envoy.config.route.v3.route_pb2 import RouteConfiguration
 from envoy.extensions.access_loggers.file.v3.file_pb2 import FileAccessLog
+from envoy.extensions.filters.http.cors.v3.cors_pb2 import Cors, CorsPolicy
 from envoy.extensions.filters.http.grpc_web.v3.grpc_web_pb2 import GrpcWeb
 from envoy.extensions.filters.http.health_check.v3.health_check_pb2 import (
     HealthCheck as HealthCheckFilter,
 )
+from envoy.extensions.filters.http.local_ratelimit.v3.local_rate_limit_pb2 import (
+    LocalRateLimit,
+)
+from envoy.extensions.filters.http.rbac.v3.rbac_pb2 import RBAC, RBACPerRoute
 from envoy.extensions.filters.http.router.v3.router_pb2 import Router
 from envoy.extensions.filters.listener.proxy_protocol.v3.proxy_protocol_pb2 import ProxyProtocol
 from envoy.extensions.filters.listener.tls_inspector.v3.tls_inspector_pb2 import TlsInspector
@@ -86,9 +98,12 @@ from envoy.extensions.transport_sockets.tls.v3.tls_pb2 import (
     UpstreamTlsContext,
 )
 from envoy.extensions.upstreams.http.v3.http_protocol_options_pb2 import HttpProtocolOptions
-from envoy.type.matcher.v3.regex_pb2 import RegexMatcher
+from envoy.type.matcher.v3.regex_pb2 import RegexMatchAndSubstitute, RegexMatcher
 from envoy.type.matcher.v3.string_pb2 import ListStringMatcher, StringMatcher
-from envoy.type.v3.percent_pb2 import Percent
+from envoy.type.v3.http_status_pb2 import HttpStatus
+from envoy.type.v3.percent_pb2 import FractionalPercent, Percent
+from envoy.type.v3.range_pb2 import Int64Range
+from envoy.type.v3.token_bucket_pb2 import TokenBucket
 from google.protobuf.any_pb2 import Any
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.wrappers_pb2 import BoolValue, UInt32Value
@@ -106,6 +121,7 @@ __all__ = [
     "CLUSTER_TYPE",
     "ENDPOINT_TYPE",
     "LISTENER_TYPE",
+    "RBAC",
     "ROUTE_TYPE",
     "SECRET_TYPE",
     "TYPE_PREFIX",
@@ -119,13 +135,17 @@ __all__ = [
     "BoolValue",
     "Bootstrap",
     "CertificateValidationContext",
+    "CidrRange",
     "CircuitBreakers",
     "Cluster",
     "ClusterLoadAssignment",
     "CommonTlsContext",
     "ConfigSource",
     "CoreHttpProtocolOptions",
+    "Cors",
+    "CorsPolicy",
     "DataSource",
+    "DirectResponseAction",
     "DownstreamTlsContext",
     "Duration",
     "Endpoint",
@@ -133,6 +153,7 @@ __all__ = [
     "Filter",
     "FilterChain",
     "FilterChainMatch",
+    "FractionalPercent",
     "GrpcService",
     "GrpcWeb",
     "HeaderMatcher",
@@ -145,15 +166,26 @@ __all__ = [
     "HttpConnectionManager",
     "HttpFilter",
     "HttpProtocolOptions",
+    "HttpStatus",
+    "Int64Range",
+    "InternalRedirectPolicy",
     "LbEndpoint",
     "ListStringMatcher",
     "Listener",
     "ListenerFilter",
+    "LocalRateLimit",
     "LocalityLbEndpoints",
     "Percent",
+    "Permission",
+    "Policy",
+    "Principal",
     "ProxyProtocol",
+    "QueryParameterMatcher",
+    "RBACPerRoute",
+    "RBACRules",
     "Rds",
     "RedirectAction",
+    "RegexMatchAndSubstitute",
     "RegexMatcher",
     "RetryPolicy",
     "Route",
@@ -162,6 +194,8 @@ __all__ = [
     "RouteMatch",
     "Router",
     "RoutingPriority",
+    "RuntimeDouble",
+    "RuntimeFractionalPercent",
     "SdsSecretConfig",
     "Secret",
     "SocketAddress",
@@ -174,6 +208,7 @@ __all__ = [
     "TlsCertificate",
     "TlsInspector",
     "TlsParameters",
+    "TokenBucket",
     "TransportSocket",
     "UInt32Value",
     "UpstreamTlsContext",

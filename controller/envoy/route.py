@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from controller.dag import model
-from controller.envoy import pb
+from controller.envoy import filters, pb
 from controller.envoy.core import duration
 from controller.envoy.names import cluster_name, vhost_name
+from controller.envoy.route_match import route_match
 
 SESSION_COOKIE = "X-Contour-Session-Affinity"
 REQUEST_START = pb.HeaderValueOption(
@@ -36,18 +37,14 @@ def route_configuration(
     )
 
 
-def virtual_host(host: str, routes: Iterable[pb.Route]) -> pb.VirtualHost:
+def virtual_host(
+    host: str, routes: Iterable[pb.Route], per_filter: Mapping[str, pb.Any] | None = None
+) -> pb.VirtualHost:
     """A vhost named by hashname(60, host) answering `host` with any port (the table
-    ignores ports), or everything."""
+    ignores ports), or everything; `per_filter` switches on CORS, RBAC, rate limits."""
     domains = ["*"] if host == "*" else [host]
-    return pb.VirtualHost(name=vhost_name(host), domains=domains, routes=routes)
-
-
-def route_match(route: model.Route) -> pb.RouteMatch:
-    """A prefix match, or an RE2 `safe_regex` match (v3 has no plain `regex`)."""
-    if route.regex:
-        return pb.RouteMatch(safe_regex=pb.RegexMatcher(regex=route.match))
-    return pb.RouteMatch(prefix=route.match)
+    return pb.VirtualHost(name=vhost_name(host), domains=domains, routes=routes,
+                          typed_per_filter_config=per_filter)
 
 
 def redirect_route(route: model.Route) -> pb.Route:
@@ -55,41 +52,161 @@ def redirect_route(route: model.Route) -> pb.Route:
     return pb.Route(match=route_match(route), redirect=pb.RedirectAction(https_redirect=True))
 
 
-def route(route: model.Route) -> pb.Route:
-    """A forwarding route (x-request-start is added by the table: route_configuration)."""
-    return pb.Route(match=route_match(route), route=route_action(route))
+def route(route: model.Route, vhost: str = "") -> pb.Route:
+    """The Envoy route of a route that `forwards`: a direct response, a redirect, or a
+    forwarding route with its header policies and per-route filters (stats of a rate
+    limit under the vhost's host name `vhost`). x-request-start is added by the table."""
+    out = pb.Route(match=route_match(route))
+    if route.direct_response is not None:
+        out.direct_response.CopyFrom(direct_response(route.direct_response))
+    elif route.redirect is not None:
+        out.redirect.CopyFrom(redirect_action(route.redirect))
+    else:
+        out.route.CopyFrom(route_action(route))
+        _set_headers(out, route.request_headers, route.response_headers)
+        for name, config in filters.per_filter_config(
+            vhost, ip=route.ip_filter, rate_limit=route.rate_limit
+        ).items():
+            out.typed_per_filter_config[name].CopyFrom(config)
+    return out
+
+
+def direct_response(response: model.DirectResponse) -> pb.DirectResponseAction:
+    """The status, and the body inline when there is one."""
+    out = pb.DirectResponseAction(status=response.status)
+    if response.body:
+        out.body.inline_string = response.body
+    return out
+
+
+_REDIRECT_CODES = {
+    301: pb.RedirectAction.MOVED_PERMANENTLY,
+    302: pb.RedirectAction.FOUND,
+    303: pb.RedirectAction.SEE_OTHER,
+    307: pb.RedirectAction.TEMPORARY_REDIRECT,
+    308: pb.RedirectAction.PERMANENT_REDIRECT,
+}
+
+
+def redirect_action(redirect: model.Redirect) -> pb.RedirectAction:
+    """Only the parts given are rewritten; a full path wins over a prefix."""
+    out = pb.RedirectAction(host_redirect=redirect.hostname, port_redirect=redirect.port,
+                            response_code=_REDIRECT_CODES.get(redirect.status_code, 0))
+    if redirect.scheme:
+        out.scheme_redirect = redirect.scheme
+    if redirect.path:
+        out.path_redirect = redirect.path
+    elif redirect.prefix:
+        out.prefix_rewrite = redirect.prefix
+    return out
+
+
+def _set_headers(out: pb.Route | pb.WeightedCluster.ClusterWeight,
+                 request: model.HeadersPolicy | None,
+                 response: model.HeadersPolicy | None) -> None:
+    """Header policies on a route or a weighted-cluster entry (same field names)."""
+    if request is not None:
+        out.request_headers_to_add.extend(filters.header_options(request.set))
+        out.request_headers_to_remove.extend(sorted(request.remove))
+    if response is not None:
+        out.response_headers_to_add.extend(filters.header_options(response.set))
+        out.response_headers_to_remove.extend(sorted(response.remove))
 
 
 def route_action(route: model.Route) -> pb.RouteAction:
     action = pb.RouteAction()
-    if len(route.clusters) == 1:
+    if len(route.clusters) == 1 and not _shapes_headers(route.clusters[0]):
         action.cluster = cluster_name(route.clusters[0])
     else:
         action.weighted_clusters.CopyFrom(weighted_clusters(route.clusters))
     if route.timeout is not None:
         action.timeout.CopyFrom(timeout(route.timeout))
+    if route.idle_timeout is not None:
+        action.idle_timeout.CopyFrom(timeout(route.idle_timeout))
     if route.retry is not None:
         action.retry_policy.CopyFrom(retry_policy(route.retry))
-    if route.prefix_rewrite:
-        action.prefix_rewrite = route.prefix_rewrite
+    _set_rewrites(action, route)
     if route.websocket:
         action.upgrade_configs.add(upgrade_type="websocket")
+    action.hash_policy.extend(hash_policy(h) for h in route.hash_policies)
     if any(c.strategy == "Cookie" for c in route.clusters):
         action.hash_policy.add().cookie.CopyFrom(session_cookie())
+    action.request_mirror_policies.extend(mirror_policies(route.mirrors))
+    if route.internal_redirect:
+        action.internal_redirect_policy.SetInParent()
     return action
 
 
+def _set_rewrites(action: pb.RouteAction, route: model.Route) -> None:
+    prefix = route.prefix_rewrite or replacement(route)
+    if prefix:
+        action.prefix_rewrite = prefix
+    if route.request_headers is not None and route.request_headers.host_rewrite:
+        action.host_rewrite_literal = route.request_headers.host_rewrite
+
+
+def replacement(route: model.Route) -> str:
+    """The replacePrefix that applies to the route (v1.33): the one naming the route's own
+    prefix, else the one without a prefix (the default); "" when none does."""
+    exact = next((new for old, new in route.replace_prefix if old and old == route.match), None)
+    if exact is not None:
+        return exact
+    return next((new for old, new in route.replace_prefix if not old), "")
+
+
+def _shapes_headers(cluster: model.Cluster) -> bool:
+    """A cluster with a header policy needs a weighted-cluster entry to carry it."""
+    req, resp = cluster.request_headers, cluster.response_headers
+    return bool((req and (req.set or req.remove or req.host_rewrite))
+                or (resp and (resp.set or resp.remove)))
+
+
 def weighted_clusters(clusters: Sequence[model.Cluster]) -> pb.WeightedCluster:
-    """One entry per service (duplicates kept), sorted by (name, weight); all-zero weights
-    become 1 each. v3 deprecates `total_weight`: weights are relative, so it is omitted."""
+    """One entry per service (duplicates kept) with its header policies, sorted by (name,
+    weight, entry); all-zero weights become 1 each. v3 deprecates `total_weight`: weights
+    are relative, so it is omitted."""
     all_zero = not any(c.weight for c in clusters)
-    entries = sorted((cluster_name(c), 1 if all_zero else c.weight) for c in clusters)
-    return pb.WeightedCluster(
-        clusters=[
-            pb.WeightedCluster.ClusterWeight(name=name, weight=pb.UInt32Value(value=weight))
-            for name, weight in entries
-        ]
-    )
+    entries = [cluster_weight(c, 1 if all_zero else c.weight) for c in clusters]
+    entries.sort(key=lambda e: (e.name, e.weight.value, e.SerializeToString(deterministic=True)))
+    return pb.WeightedCluster(clusters=entries)
+
+
+def cluster_weight(cluster: model.Cluster, weight: int) -> pb.WeightedCluster.ClusterWeight:
+    out = pb.WeightedCluster.ClusterWeight(name=cluster_name(cluster),
+                                           weight=pb.UInt32Value(value=weight))
+    _set_headers(out, cluster.request_headers, cluster.response_headers)
+    if cluster.request_headers is not None and cluster.request_headers.host_rewrite:
+        out.host_rewrite_literal = cluster.request_headers.host_rewrite
+    return out
+
+
+def hash_policy(policy: model.HashPolicy) -> pb.RouteAction.HashPolicy:
+    """Hash on a header, a query parameter or the source IP (in the route's order)."""
+    out = pb.RouteAction.HashPolicy(terminal=policy.terminal)
+    if policy.kind == "header":
+        out.header.header_name = policy.name
+    elif policy.kind == "query":
+        out.query_parameter.name = policy.name
+    else:
+        out.connection_properties.source_ip = True
+    return out
+
+
+MIRROR_ALL = 100
+
+
+def mirror_policies(mirrors: Sequence[model.Cluster]) -> list[pb.RouteAction.RequestMirrorPolicy]:
+    """A shadow copy of a share of the requests to each mirror: its weight in percent (0 is
+    100%, upstream's rule for an omitted weight); sorted by cluster name."""
+    out = [
+        pb.RouteAction.RequestMirrorPolicy(
+            cluster=cluster_name(m),
+            runtime_fraction=pb.RuntimeFractionalPercent(default_value=pb.FractionalPercent(
+                numerator=m.weight or MIRROR_ALL, denominator=pb.FractionalPercent.HUNDRED)),
+        )
+        for m in mirrors
+    ]
+    return sorted(out, key=lambda p: (p.cluster, p.runtime_fraction.default_value.numerator))
 
 
 def timeout(seconds: float) -> pb.Duration:
@@ -99,7 +216,8 @@ def timeout(seconds: float) -> pb.Duration:
 
 def retry_policy(retry: model.RetryPolicy) -> pb.RetryPolicy:
     """retry_on as given; num_retries and per_try_timeout only when positive."""
-    policy = pb.RetryPolicy(retry_on=retry.retry_on)
+    policy = pb.RetryPolicy(retry_on=retry.retry_on,
+                            retriable_status_codes=retry.retriable_status_codes)
     if retry.num_retries > 0:
         policy.num_retries.value = retry.num_retries
     if retry.per_try_timeout > 0:

@@ -22,10 +22,19 @@ def clusters(dag: model.DAG) -> dict[str, pb.Cluster]:
 
 
 ClusterKey = tuple[
-    model.ServicePort, str, model.HealthCheck | None, model.UpstreamValidation | None
+    model.ServicePort, str, model.HealthCheck | None, model.UpstreamValidation | None,
+    model.SlowStart | None, float | None,
 ]
 
 
 def cluster_key(c: model.Cluster) -> ClusterKey:
-    """What an Envoy cluster depends on: everything but the route weight."""
-    return (c.service, c.strategy, c.health_check, c.validation)
+    """What an Envoy cluster depends on: everything but the route weight and the header
+    policies (those shape the route's weighted-cluster entry)."""
+    return (c.service, c.strategy, c.health_check, c.validation, c.slow_start,
+            c.idle_connection_timeout)
+
+
+def cluster_of(key: ClusterKey) -> model.Cluster:
+    """A cluster value with exactly what `key` holds (weight 0, no header policies)."""
+    service, strategy, health_check, validation, slow_start, idle = key
+    return model.Cluster(service, 0, strategy, health_check, validation, slow_start, idle)

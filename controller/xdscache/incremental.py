@@ -31,6 +31,7 @@ from controller.xdscache.translator import Resources, Translator, VhostParts
 _VHOSTS_FIELD = pb.RouteConfiguration.DESCRIPTOR.fields_by_name["virtual_hosts"].number
 _NAME_FIELD = pb.RouteConfiguration.DESCRIPTOR.fields_by_name["name"].number
 _HTTP, _HTTPS = 0, 1
+_FALLBACK = (2, "")  # the referrer of the fallback secret
 
 
 @dataclass(slots=True)
@@ -150,6 +151,11 @@ class IncrementalTranslator:
         self._parts: dict[tuple[int, str], VhostParts] = {}  # what each slot contributes
         self._rejected: dict[str, str] = {}
         self._tables = (_RouteTable(rds.HTTP_ROUTES), _RouteTable(rds.HTTPS_ROUTES))
+        self._fallback_table = _RouteTable(rds.FALLBACK_ROUTES)
+        self._fallback_hosts: set[str] = set()  # hosts whose HTTPS part serves the fallback
+        self._fallback: tuple[bytes, tuple[str, bytes]] | None = None  # its chain and secret
+        self.fallback_rejected: str | None = None
+        """Why Envoy would reject the fallback certificate (then it is left out)."""
         self._chains: dict[str, bytes] = {}
         self._chains_dirty = True
         self._clusters = _Refs(pick_min=True)
@@ -178,6 +184,7 @@ class IncrementalTranslator:
         try:
             for host in hosts:
                 self._apply_host(host, http.get(host), https.get(host), clusters, secrets)
+            self._update_fallback(dag.fallback_secret, secrets, out)
         finally:
             self._translator.end_build()  # the memos of shared clusters and secrets
         self._clusters.settle(sorted(clusters), pb.CLUSTER_TYPE, out)
@@ -190,11 +197,41 @@ class IncrementalTranslator:
         out.rejected = dict(sorted(self._rejected.items()))
         return out
 
+    def _update_fallback(self, secret: model.Secret | None, secrets: set[str],
+                         out: Update) -> None:
+        """The fallback chain, secret and table: present while the DAG has a fallback secret
+        Envoy accepts and some host serves it (as Translator.fallback decides)."""
+        self.fallback_rejected = None
+        want = None
+        if secret is not None and self._fallback_hosts:
+            parts = self._translator.fallback_parts(secret)
+            if isinstance(parts, str):
+                self.fallback_rejected = parts
+            else:
+                want = parts
+        table = self._fallback_table
+        if want != self._fallback:
+            if self._fallback is not None:
+                self._secrets.discard(_FALLBACK, (self._fallback[1],), secrets)
+            if want is not None:
+                self._secrets.add(_FALLBACK, (want[1],), secrets)
+            if want is None:
+                out.drop(pb.ROUTE_TYPE, table.name)
+            table.dirty = want is not None
+            self._fallback = want
+            self._chains_dirty = True
+        if table.dirty and want is not None:
+            out.put(pb.ROUTE_TYPE, table.name, table.body())
+        table.dirty = False
+
     def resources(self) -> Resources:
         """Everything currently translated (for tests and debugging)."""
+        tables = {t.name: t.body() for t in self._tables}
+        if self._fallback is not None:
+            tables[self._fallback_table.name] = self._fallback_table.body()
         return {
             pb.LISTENER_TYPE: dict(sorted(self._listeners.items())),
-            pb.ROUTE_TYPE: {t.name: t.body() for t in self._tables},
+            pb.ROUTE_TYPE: dict(sorted(tables.items())),
             pb.CLUSTER_TYPE: dict(sorted(self._clusters.current.items())),
             pb.SECRET_TYPE: dict(sorted(self._secrets.current.items())),
         }
@@ -244,6 +281,7 @@ class IncrementalTranslator:
                 self._secrets.add(slot, (new.secret,), secrets)
         self._tables[slot[0]].set(new.vhost if new else None, old.vhost if old else None)
         if slot[0] == _HTTPS:
+            self._apply_fallback(slot[1], new, old)
             chain = new.chain if new else None
             if self._chains.get(slot[1]) != chain:
                 self._chains_dirty = True
@@ -251,6 +289,17 @@ class IncrementalTranslator:
                     self._chains.pop(slot[1], None)
                 else:
                     self._chains[slot[1]] = chain
+
+    def _apply_fallback(self, host: str, new: VhostParts | None, old: VhostParts | None) -> None:
+        """Keep the fallback table and the hosts serving it in step with one HTTPS slot."""
+        new_vhost = new.vhost if new is not None and new.fallback else None
+        old_vhost = old.vhost if old is not None and old.fallback else None
+        if new_vhost != old_vhost:
+            self._fallback_table.set(new_vhost, old_vhost)
+        if new is not None and new.fallback:
+            self._fallback_hosts.add(host)
+        else:
+            self._fallback_hosts.discard(host)
 
     def _build(self, value: object) -> VhostParts:
         if isinstance(value, model.SecureVirtualHost):
@@ -268,6 +317,8 @@ class IncrementalTranslator:
             self._chains_dirty = False
             if self._chains:
                 chains = [self._chains[h] for h in sorted(self._chains)]
+                if self._fallback is not None:
+                    chains.append(self._fallback[0])
                 wanted[lds.HTTPS_LISTENER] = lds.listener_bytes(self._https_base, chains)
             else:
                 wanted.pop(lds.HTTPS_LISTENER, None)

@@ -14,6 +14,7 @@ from controller.envoy.names import secret_name
 
 HTTP_LISTENER = "ingress_http"
 HTTPS_LISTENER = "ingress_https"
+FALLBACK_ROUTES = "ingress_fallbackcert"
 STATS_LISTENER = envoy_listener.STATS_LISTENER
 _CHAINS_FIELD = pb.Listener.DESCRIPTOR.fields_by_name["filter_chains"].number
 
@@ -69,7 +70,8 @@ def https_filter_chain(
     if svh.secret is not None:
         alpn = () if svh.tcp_proxy is not None else envoy_listener.HTTP_ALPN
         tls = envoy_listener.downstream_tls_context(
-            secret_name(svh.secret), min_tls_version(svh, settings), alpn=alpn
+            secret_name(svh.secret), min_tls_version(svh, settings),
+            max_version=svh.max_tls_version, alpn=alpn,
         )
     if svh.tcp_proxy is not None:
         return envoy_listener.filter_chain(
@@ -81,10 +83,39 @@ def https_filter_chain(
     return envoy_listener.filter_chain(svh.host, hcm, tls)
 
 
+def fallback_filter_chain(secret: model.Secret, settings: ListenerSettings) -> pb.FilterChain:
+    """The fallback-certificate chain: TLS with `secret` between the global floor and 1.3,
+    HTTP routed by Host through the `ingress_fallbackcert` table."""
+    tls = envoy_listener.downstream_tls_context(
+        secret_name(secret), settings.min_tls_version, alpn=envoy_listener.HTTP_ALPN
+    )
+    hcm = envoy_listener.http_connection_manager(
+        FALLBACK_ROUTES, settings.https_access_log, stat_prefix=HTTPS_LISTENER
+    )
+    return envoy_listener.fallback_filter_chain(hcm, tls)
+
+
+def serves_fallback(svh: model.SecureVirtualHost) -> bool:
+    """Whether the vhost is also routed through the fallback-certificate chain: it enables
+    it and terminates TLS for HTTP routes."""
+    return svh.fallback_certificate and svh.secret is not None and svh.tcp_proxy is None
+
+
+def fallback_secret(dag: model.DAG) -> model.Secret | None:
+    """The DAG's fallback secret when a surviving vhost uses it, else None."""
+    if dag.fallback_secret is None or not any(serves_fallback(s) for s in dag.https):
+        return None
+    return dag.fallback_secret
+
+
 def https_filter_chains(dag: model.DAG, settings: ListenerSettings) -> list[pb.FilterChain]:
-    """One chain per secure vhost, sorted by server name."""
+    """One chain per secure vhost, sorted by server name; then the fallback chain."""
     chains = (https_filter_chain(svh, settings) for svh in sorted(dag.https, key=_host))
-    return [c for c in chains if c is not None]
+    out = [c for c in chains if c is not None]
+    secret = fallback_secret(dag)
+    if secret is not None:
+        out.append(fallback_filter_chain(secret, settings))
+    return out
 
 
 def _host(svh: model.SecureVirtualHost) -> str:

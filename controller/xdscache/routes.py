@@ -6,12 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from controller.dag import model
-from controller.envoy import pb
+from controller.envoy import filters, pb
 from controller.envoy import route as envoy_route
 from controller.envoy.core import length_delimited
+from controller.xdscache import listeners as lds
 
 HTTP_ROUTES = "ingress_http"
 HTTPS_ROUTES = "ingress_https"
+FALLBACK_ROUTES = lds.FALLBACK_ROUTES
 _NAME_FIELD = pb.RouteConfiguration.DESCRIPTOR.fields_by_name["name"].number
 _VHOSTS_FIELD = pb.RouteConfiguration.DESCRIPTOR.fields_by_name["virtual_hosts"].number
 # The table-wide fields (numbers above name's and virtual_hosts'), serialized once: fields
@@ -19,40 +21,56 @@ _VHOSTS_FIELD = pb.RouteConfiguration.DESCRIPTOR.fields_by_name["virtual_hosts"]
 TABLE_SETTINGS = envoy_route.route_configuration("").SerializeToString()
 
 
-def envoy_routes(routes: Sequence[model.Route], *, secure: bool) -> list[pb.Route]:
-    """Regex routes first, then prefixes, each in reverse order of the match. The HTTPS
-    redirect applies on port 80 only; a forwarding route without clusters is dropped."""
+def envoy_routes(routes: Sequence[model.Route], *, secure: bool, vhost: str = "") -> list[pb.Route]:
+    """Routes most specific first (model.route_order_key). The HTTPS redirect applies on
+    port 80 only; a route with no action (no cluster, direct response or redirect) is
+    dropped. `vhost` is the vhost's host name (rate limit stats: `vhost.<host>`, as
+    upstream)."""
     out = []
     for r in sorted(routes, key=model.route_order_key, reverse=True):
         if r.https_redirect and not secure:
             out.append(envoy_route.redirect_route(r))
-        elif r.clusters:
-            out.append(envoy_route.route(r))
+        elif r.forwards:
+            out.append(envoy_route.route(r, vhost))
     return out
+
+
+def _virtual_host(vh: model.VirtualHost | model.SecureVirtualHost, *,
+                  secure: bool) -> pb.VirtualHost | None:
+    routes = envoy_routes(vh.routes, secure=secure, vhost=vh.host)
+    if not routes:
+        return None
+    per_filter = filters.per_filter_config(vh.host, cors=vh.cors, ip=vh.ip_filter,
+                                           rate_limit=vh.rate_limit)
+    return envoy_route.virtual_host(vh.host, routes, per_filter)
 
 
 def http_virtual_host(vh: model.VirtualHost) -> pb.VirtualHost | None:
     """The port-80 vhost, or None when no route survives."""
-    routes = envoy_routes(vh.routes, secure=False)
-    return envoy_route.virtual_host(vh.host, routes) if routes else None
+    return _virtual_host(vh, secure=False)
 
 
 def https_virtual_host(svh: model.SecureVirtualHost) -> pb.VirtualHost | None:
     """The port-443 vhost, or None for a TCP proxy or a vhost without routes."""
     if svh.tcp_proxy is not None:
         return None
-    routes = envoy_routes(svh.routes, secure=True)
-    return envoy_route.virtual_host(svh.host, routes) if routes else None
+    return _virtual_host(svh, secure=True)
 
 
 def routes(dag: model.DAG) -> dict[str, pb.RouteConfiguration]:
-    """Both route tables (even when empty), vhosts sorted by name."""
+    """Both route tables (even when empty), vhosts sorted by name; and `ingress_fallbackcert`
+    (the secure vhosts that enable the fallback certificate) when its chain exists."""
     http = (http_virtual_host(vh) for vh in dag.http)
     https = (https_virtual_host(svh) for svh in dag.https)
-    return {
+    out = {
         HTTP_ROUTES: envoy_route.route_configuration(HTTP_ROUTES, _sorted_vhosts(http)),
         HTTPS_ROUTES: envoy_route.route_configuration(HTTPS_ROUTES, _sorted_vhosts(https)),
     }
+    if lds.fallback_secret(dag) is not None:
+        fallback = (https_virtual_host(s) for s in dag.https if lds.serves_fallback(s))
+        out[FALLBACK_ROUTES] = envoy_route.route_configuration(
+            FALLBACK_ROUTES, _sorted_vhosts(fallback))
+    return dict(sorted(out.items()))
 
 
 def _sorted_vhosts(vhosts: Iterable[pb.VirtualHost | None]) -> list[pb.VirtualHost]:

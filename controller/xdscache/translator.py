@@ -11,6 +11,10 @@ Every freshly encoded vhost, filter chain, cluster and secret is checked against
 constraints (controller/envoy/constraints.py) before it is kept: a host with any part Envoy
 would reject contributes nothing, on either port, and is reported in `rejected` (host →
 reason), so one bad object never makes Envoy reject a whole table or listener.
+
+With a fallback certificate (DAG.fallback_secret) and a secure vhost enabling it, the HTTPS
+listener gets a last, SNI-less chain routed by the `ingress_fallbackcert` table, which holds
+the same vhost bytes as `ingress_https` for those vhosts (upstream v1.33).
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from controller.envoy.names import secret_name
 from controller.envoy.secret import tls_secret
 from controller.xdscache import listeners as lds
 from controller.xdscache import routes as rds
-from controller.xdscache.clusters import ClusterKey, cluster_key
+from controller.xdscache.clusters import ClusterKey, cluster_key, cluster_of
 from controller.xdscache.verdicts import Verdicts
 
 K = TypeVar("K", bound=Hashable)
@@ -94,9 +98,21 @@ class VhostParts:
     clusters: tuple[Named, ...] = ()
     secret: Named | None = None
     rejected: str | None = None
+    fallback: bool = False
+    """Its vhost is also in the fallback-certificate table (listeners.serves_fallback)."""
 
 
 NOTHING = VhostParts()
+
+
+@dataclass(frozen=True, slots=True)
+class Fallback:
+    """The fallback-certificate parts of one build: the HTTPS listener's last chain, its
+    SDS secret and the vhosts of its route table (sorted by name)."""
+
+    chain: bytes
+    secret: Named
+    vhosts: tuple[Named, ...]
 _UNENCODABLE = (ValueError, TypeError, OverflowError)  # e.g. 2**40 into a uint32 field
 
 
@@ -119,7 +135,12 @@ class Translator:
         self._verdicts = Verdicts()  # perf: one constraints walk per shape, see verdicts.py
         self.rejected: dict[str, str] = {}
         """After translate(): host → why Envoy would reject it (its parts were left out)."""
-        self._memos = (self._http, self._https, self._cluster, self._secret)
+        self._fallback_chain: Memo[model.Secret, bytes] = Memo(self._build_fallback_chain)
+        self._memos = (self._http, self._https, self._cluster, self._secret,
+                       self._fallback_chain)
+        self.fallback_rejected: str | None = None
+        """After translate(): why Envoy would reject the fallback certificate (its chain
+        and table were left out; the vhosts keep their own SNI chains)."""
         self._https_base = lds.https_listener(settings)
         self._http_listener = lds.http_listener(settings).SerializeToString()
         self._stats_listener = lds.stats_listener(settings).SerializeToString()
@@ -133,14 +154,36 @@ class Translator:
             http = _left_out(dag.http, http, self.rejected)
             https = _left_out(dag.https, https, self.rejected)
         by_server_name = [p for _, p in sorted(zip(dag.https, https, strict=True), key=_host)]
+        fallback = self.fallback(dag.fallback_secret, https)
+        secrets = [p.secret for p in https if p.secret is not None]
         out = {
-            pb.LISTENER_TYPE: self._listeners(http, by_server_name),
-            pb.ROUTE_TYPE: self._routes(http, https),
+            pb.LISTENER_TYPE: self._listeners(http, by_server_name, fallback),
+            pb.ROUTE_TYPE: self._routes(http, https, fallback),
             pb.CLUSTER_TYPE: _clusters(http + https),
-            pb.SECRET_TYPE: dict(sorted(p.secret for p in https if p.secret is not None)),
+            pb.SECRET_TYPE: dict(sorted(secrets + ([fallback.secret] if fallback else []))),
         }
         self.end_build()
         return out
+
+    def fallback(self, secret: model.Secret | None,
+                 https: Iterable[VhostParts]) -> Fallback | None:
+        """The fallback-certificate chain, secret and vhosts when `secret` is set and some
+        vhost (not rejected) uses it; None otherwise, or when Envoy would reject the secret
+        (`fallback_rejected` says why)."""
+        self.fallback_rejected = None
+        vhosts = [p.vhost for p in https if p.fallback and p.vhost is not None]
+        if secret is None or not any(p.fallback for p in https):
+            return None
+        parts = self.fallback_parts(secret)
+        if isinstance(parts, str):
+            self.fallback_rejected = parts
+            return None
+        return Fallback(parts[0], parts[1], tuple(sorted(vhosts)))
+
+    def fallback_parts(self, secret: model.Secret) -> tuple[bytes, Named] | str:
+        """The fallback chain and secret, serialized; or why Envoy would reject the secret."""
+        named, reason = self._secret(secret)
+        return reason if reason is not None else (self._fallback_chain(secret), named)
 
     def end_build(self) -> None:
         """Forget the memoized values the build now ending did not use."""
@@ -151,22 +194,30 @@ class Translator:
         """How many values were translated (not reused) since this translator was made."""
         return sum(m.misses for m in self._memos)
 
-    def _listeners(self, http: list[VhostParts], https: list[VhostParts]) -> dict[str, bytes]:
+    def _listeners(self, http: list[VhostParts], https: list[VhostParts],
+                   fallback: Fallback | None) -> dict[str, bytes]:
         out: dict[str, bytes] = {}
         if http:
             out[lds.HTTP_LISTENER] = self._http_listener
         chains = [p.chain for p in https if p.chain is not None]
+        if fallback is not None:
+            chains.append(fallback.chain)
         if chains:
             out[lds.HTTPS_LISTENER] = lds.listener_bytes(self._https_base, chains)
         out[lds.STATS_LISTENER] = self._stats_listener
         return out
 
     @staticmethod
-    def _routes(http: list[VhostParts], https: list[VhostParts]) -> dict[str, bytes]:
-        return {
+    def _routes(http: list[VhostParts], https: list[VhostParts],
+                fallback: Fallback | None) -> dict[str, bytes]:
+        out = {
             rds.HTTP_ROUTES: rds.route_configuration_bytes(rds.HTTP_ROUTES, _vhosts(http)),
             rds.HTTPS_ROUTES: rds.route_configuration_bytes(rds.HTTPS_ROUTES, _vhosts(https)),
         }
+        if fallback is not None:
+            out[rds.FALLBACK_ROUTES] = rds.route_configuration_bytes(
+                rds.FALLBACK_ROUTES, [data for _, data in fallback.vhosts])
+        return dict(sorted(out.items()))
 
     def http_parts(self, vh: model.VirtualHost) -> VhostParts:
         """One vhost's parts, not memoized (its clusters are); only `rejected` when Envoy
@@ -184,9 +235,9 @@ class Translator:
 
     def _http_parts(self, vh: model.VirtualHost) -> VhostParts:
         vhost = rds.http_virtual_host(vh)
-        clusters, reason = self._clusters_of(c for r in vh.routes for c in r.clusters)
+        clusters, reason = self._clusters_of(c for r in vh.routes for c in model.route_clusters(r))
         if vhost is not None and reason is None:
-            reason = self._verdicts.vhost(vh.host, vh.routes, False, vhost)
+            reason = self._verdicts.vhost(vh, False, vhost)
         if reason is not None:
             return VhostParts(rejected=reason)
         return VhostParts(vhost=None if vhost is None else _named(vhost, vhost.name),
@@ -195,14 +246,14 @@ class Translator:
     def _https_parts(self, svh: model.SecureVirtualHost) -> VhostParts:
         vhost = rds.https_virtual_host(svh)
         chain = lds.https_filter_chain(svh, self.settings)
-        refs = [c for r in svh.routes for c in r.clusters]
+        refs = [c for r in svh.routes for c in model.route_clusters(r)]
         if svh.tcp_proxy is not None:
             refs.extend(svh.tcp_proxy.clusters)
         clusters, reason = self._clusters_of(refs)
         secret, secret_reason = (None, None) if svh.secret is None else self._secret(svh.secret)
         reason = reason or secret_reason
         if vhost is not None and reason is None:
-            reason = self._verdicts.vhost(svh.host, svh.routes, True, vhost)
+            reason = self._verdicts.vhost(svh, True, vhost)
         if chain is not None and reason is None:
             reason = rejection(f"filter chain {svh.host!r}", chain)
         if reason is not None:
@@ -212,6 +263,7 @@ class Translator:
             chain=None if chain is None else chain.SerializeToString(deterministic=True),
             clusters=clusters,
             secret=secret,
+            fallback=lds.serves_fallback(svh),
         )
 
     def _clusters_of(self, refs: Iterable[model.Cluster]) -> tuple[tuple[Named, ...], str | None]:
@@ -221,9 +273,12 @@ class Translator:
         return tuple(named for named, _ in checked), reason
 
     def _build_cluster(self, key: ClusterKey) -> Checked:
-        service, strategy, health_check, validation = key
-        built = envoy_cluster.cluster(model.Cluster(service, 0, strategy, health_check, validation))
+        built = envoy_cluster.cluster(cluster_of(key))
         return _named(built, built.name), self._verdicts.cluster(key, built)
+
+    def _build_fallback_chain(self, secret: model.Secret) -> bytes:
+        chain = lds.fallback_filter_chain(secret, self.settings)
+        return chain.SerializeToString(deterministic=True)
 
     @staticmethod
     def _build_secret(secret: model.Secret) -> Checked:

@@ -31,7 +31,10 @@ _VHOST_IDENTITY = ("name:", "domains")
 _CLUSTER_IDENTITY = ("name:", "alt_stat_name:", "eds_cluster_config.service_name:")
 _SERVICE_IDENTITY = frozenset({"namespace", "name", "port_name", "port"})
 _SERVICE_FIELDS = tuple(f.name for f in fields(model.ServicePort))
-_ROUTE_FIELDS = tuple(f.name for f in fields(model.Route) if f.name != "clusters")
+_ROUTE_FIELDS = tuple(f.name for f in fields(model.Route)
+                      if f.name not in ("clusters", "mirrors", "provenance"))
+# What a vhost's own policies add to its shape (a CORS policy, IP rules, a rate limit).
+_VHOST_POLICIES = ("cors", "ip_filter", "rate_limit")
 _UPSTREAM_FIELDS = tuple(f.name for f in fields(model.Cluster) if f.name != "service")
 
 
@@ -47,9 +50,11 @@ class Verdicts:
                                     _CLUSTER_IDENTITY)
         return describe(f"cluster {built.name!r}", _own("name", _CLUSTER_NAME, built.name) + found)
 
-    def vhost(self, host: str, routes: Sequence[model.Route], secure: bool,
+    def vhost(self, value: model.VirtualHost | model.SecureVirtualHost, secure: bool,
               built: pb.VirtualHost) -> str | None:
-        shape = (secure, tuple(route_shape(r) for r in routes))
+        host = value.host
+        shape = (secure, tuple(getattr(value, f) for f in _VHOST_POLICIES),
+                 tuple(route_shape(r) for r in value.routes))
         found = self._shape_verdict(self._vhosts, shape, built, _VHOST_IDENTITY)
         identity = _own("name", _VHOST_NAME, built.name)
         for i, domain in enumerate(built.domains):
@@ -82,6 +87,11 @@ def cluster_shape(key: ClusterKey) -> Hashable:
 
 
 def route_shape(route: model.Route) -> Hashable:
-    """A route without the identity of its services (their cluster names are hashes)."""
-    upstreams = tuple(tuple(getattr(c, f) for f in _UPSTREAM_FIELDS) for c in route.clusters)
-    return (tuple(getattr(route, f) for f in _ROUTE_FIELDS), upstreams)
+    """A route without the identity of its services and mirrors (their cluster names are
+    hashes) or its provenance (not translated)."""
+    return (tuple(getattr(route, f) for f in _ROUTE_FIELDS),
+            _upstream_shapes(route.clusters), _upstream_shapes(route.mirrors))
+
+
+def _upstream_shapes(clusters: Sequence[model.Cluster]) -> Hashable:
+    return tuple(tuple(getattr(c, f) for f in _UPSTREAM_FIELDS) for c in clusters)

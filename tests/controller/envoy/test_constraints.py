@@ -23,10 +23,12 @@ from controller.envoy.cluster import cluster
 from controller.envoy.constraints import MAX_DURATION_SECONDS, rejection, violations
 from controller.envoy.core import HTTP_PROTOCOL_OPTIONS, any_of, duration, socket_address
 from controller.envoy.endpoint import ip_port_assignment
+from controller.envoy.filters import hcm_filters
 from controller.envoy.listener import HTTP_CONNECTION_MANAGER, filter_chain
 from controller.envoy.pgv_rules import UNCHECKED
 from controller.envoy.route import route, virtual_host
 from controller.xdscache.endpoints import endpoints_from_endpoints
+from controller.xdscache.routes import http_virtual_host
 from controller.xdscache.translator import Translator, decode
 
 KUARD = m.ServicePort("default", "kuard", 80)
@@ -76,6 +78,24 @@ def sni_header(header: str) -> pb.Cluster:
     return out
 
 
+def proxy_vhost(**fields: object) -> pb.VirtualHost:
+    """a.com with one HTTPProxy route `/` → kuard, its model fields set from `fields`."""
+    fields.setdefault("clusters", (m.Cluster(KUARD),))
+    built = http_virtual_host(m.VirtualHost("a.com", (m.Route("/", **fields),)))  # type: ignore[arg-type]
+    assert built is not None
+    return built
+
+
+def expecting(*ranges: tuple[int, int]) -> pb.Cluster:
+    return cluster(m.Cluster(KUARD, health_check=m.HealthCheck("/", expected_statuses=ranges)))
+
+
+PSEUDO = m.HeadersPolicy(set=((":path", "/x"),))
+LIMIT_PER_ROUTE = "routes[0].typed_per_filter_config['envoy.filters.http.local_ratelimit']"
+STATUS_RANGE = ("health_checks[0].http_health_check.expected_statuses[0]: must be a range "
+                "within [100, 600] with start < end")
+RBAC_PER_ROUTE = ("routes[0].typed_per_filter_config['envoy.filters.http.rbac'](RBACPerRoute)"
+                  ".rbac.rules.policies['ip-rules'].principals[0].direct_remote_ip")
 TIMEOUT = "routes[0].route.timeout"
 ADDRESS = "endpoints[0].lb_endpoints[0].endpoint.address.socket_address"
 REGEX = "routes[0].match.safe_regex.regex: must be RE2 syntax with a program size of at most 100"
@@ -140,8 +160,51 @@ BAD: dict[str, tuple[Build, str]] = {
     "typed-config-payload": (lambda: chain("a.com", stat_prefix=""),
                              "filters[0].typed_config(HttpConnectionManager).stat_prefix: "
                              "must not be empty"),
+    "header-to-add-pseudo": (lambda: proxy_vhost(request_headers=PSEUDO),
+                             "routes[0].request_headers_to_add[0].header.key: :-prefixed or "
+                             "host headers may not be modified"),
+    "header-to-add-host-on-a-cluster": (
+        lambda: proxy_vhost(clusters=(m.Cluster(KUARD, response_headers=m.HeadersPolicy(
+            set=(("Host", "x"),))),)),
+        "routes[0].route.weighted_clusters.clusters[0].response_headers_to_add[0].header.key: "
+        ":-prefixed or host headers may not be modified"),
+    "header-to-remove-host": (
+        lambda: proxy_vhost(response_headers=m.HeadersPolicy(remove=("host",))),
+        "routes[0].response_headers_to_remove[0]: :-prefixed or host headers may not be "
+        "removed"),
+    "rate-limit-fill-below-50ms": (
+        lambda: proxy_vhost(rate_limit=m.LocalRateLimit(1, 1, 0.049)),
+        f"{LIMIT_PER_ROUTE}(LocalRateLimit).token_bucket.fill_interval: must be at least 50ms"),
+    "rate-limit-header-pseudo": (
+        lambda: proxy_vhost(rate_limit=m.LocalRateLimit(1, 1, 1.0, headers=((":a", "b"),))),
+        f"{LIMIT_PER_ROUTE}(LocalRateLimit).response_headers_to_add[0].header.key: "
+        ":-prefixed or host headers may not be modified"),
+    "rbac-cidr-not-an-ip": (
+        lambda: proxy_vhost(ip_filter=m.IPFilter(True, (m.CIDR("300.1.1.1", 8),))),
+        f"{RBAC_PER_ROUTE}.address_prefix: must be an IP address, not '300.1.1.1'"),
+    "expected-status-below-100": (lambda: expecting((99, 200)), STATUS_RANGE),
+    "expected-status-above-600": (lambda: expecting((200, 601)), STATUS_RANGE),
+    "expected-status-reversed": (lambda: expecting((300, 200)), STATUS_RANGE),
+    "rbac-prefix-len-over-128": (
+        lambda: proxy_vhost(ip_filter=m.IPFilter(False, (m.CIDR("fd00::", 129),))),
+        f"{RBAC_PER_ROUTE}.prefix_len: must be at most 128"),
+    "direct-response-status": (
+        lambda: proxy_vhost(clusters=(), direct_response=m.DirectResponse(600)),
+        "routes[0].direct_response.status: must be at least 200 and less than 600"),
+    "header-match-regex": (
+        lambda: proxy_vhost(headers=(m.HeaderMatch("x", "regex", "(a"),)),
+        "routes[0].match.headers[0].string_match.safe_regex.regex: must be RE2 syntax with a "
+        "program size of at most 100"),
 }
 GOOD: dict[str, Build] = {
+    "headers-other-than-host": lambda: proxy_vhost(
+        request_headers=m.HeadersPolicy(set=(("x-host", "a"),), remove=("x-forwarded-host",))),
+    "rate-limit-fill-50ms": lambda: proxy_vhost(rate_limit=m.LocalRateLimit(1, 1, 0.05)),
+    "rbac-cidr-ipv4-prefix-over-32": lambda: proxy_vhost(
+        ip_filter=m.IPFilter(False, (m.CIDR("10.0.0.0", 40, remote=True),))),
+    "expected-status-full-range": lambda: expecting((100, 600)),
+    "header-match-pseudo-header": lambda: proxy_vhost(
+        headers=(m.HeaderMatch(":authority", "exact", "a.com"),)),
     "duration-just-below-limit": lambda: vhost_with(
         timeout=pb.Duration(seconds=MAX_DURATION_SECONDS - 1, nanos=999_999_999)),
     "regex-program-at-limit": lambda: regex_vhost("a" * 96),
@@ -207,7 +270,9 @@ def embed(message: Message) -> pb.Bootstrap:
     if isinstance(message, pb.Route):
         message = pb.VirtualHost(name="probe", domains=["probe"], routes=[message])
     if isinstance(message, pb.VirtualHost):
-        for name in sorted({r.route.cluster for r in message.routes if r.route.cluster}):
+        names = {r.route.cluster for r in message.routes} | {
+            w.name for r in message.routes for w in r.route.weighted_clusters.clusters}
+        for name in sorted(names - {""}):
             static.clusters.add(name=name, type=pb.Cluster.STATIC, connect_timeout=duration(1))
         message = pb.Listener(name="probe", address=socket_address("127.0.0.1", 18991),
                               filter_chains=[pb.FilterChain(filters=[_inline_hcm(message)])])
@@ -224,8 +289,7 @@ def embed(message: Message) -> pb.Bootstrap:
 
 def _inline_hcm(vhost: pb.VirtualHost) -> pb.Filter:
     hcm = pb.HttpConnectionManager(stat_prefix="probe", route_config=pb.RouteConfiguration(
-        name="probe", virtual_hosts=[vhost]))
-    hcm.http_filters.add(name="envoy.filters.http.router", typed_config=any_of(pb.Router()))
+        name="probe", virtual_hosts=[vhost]), http_filters=hcm_filters())
     return pb.Filter(name=HTTP_CONNECTION_MANAGER, typed_config=any_of(hcm))
 
 
@@ -246,10 +310,16 @@ def envoy_words(violation: str) -> str:
     field)."""
     if "must be an IP address" in violation:
         return "malformed IP address"
+    if "host headers may not be" in violation:
+        return ":-prefixed or host headers may not be (modified|removed)"
+    if "at least 50ms" in violation:
+        return "fill timer must be >= 50ms"
+    if "must be a range within" in violation:
+        return "Invalid http expected status range"
     if "9223372036s" in violation or "must not be negative" in violation:
         return "Invalid duration"
     if "RE2" in violation:
-        return "RE2 program size|invalid perl operator"
+        return "RE2 program size|invalid perl operator|missing \\)"
     if "partial wildcards" in violation:
         return "partial wildcards are not supported"
     field = re.sub(r"\[.*?\]|\(.*?\)", "", violation.split(":")[0]).split(".")[-1]
@@ -283,20 +353,71 @@ IPS = st.one_of(st.ip_addresses().map(str), st.sampled_from(
     ["999.1.1.1", "kuard", "a b", "::zz", "01.2.3.4", "1.2.3", "fe80::1%lo"]))
 
 
+CLEAN = st.text(st.sampled_from("abc-"), min_size=1, max_size=6)
+# Mostly clean values, so that most hosts survive the checker and reach Envoy.
+NAMES = st.one_of(*[CLEAN] * 8, NASTY, st.sampled_from(["host", "Host", ":path", ""]))
+VALUES = st.one_of(*[CLEAN] * 8, NASTY)
+STATUSES = st.one_of(*[st.integers(200, 599)] * 8, st.integers(0, 700))
+MAYBE_CIDRS = st.none() | st.builds(m.IPFilter, st.booleans(), st.lists(st.builds(
+    m.CIDR, IPS, st.integers(0, 140), st.booleans()), max_size=2).map(tuple))
+MAYBE_LIMIT = st.none() | st.builds(
+    m.LocalRateLimit, st.integers(0, 5), st.integers(0, 5), st.floats(0, 2), STATUSES,
+    st.lists(st.tuples(NAMES, VALUES), max_size=2).map(tuple))
+MAYBE_HEADERS = st.none() | st.builds(
+    m.HeadersPolicy, st.lists(st.tuples(NAMES, VALUES), max_size=2).map(tuple),
+    st.lists(NAMES, max_size=2).map(tuple), VALUES)
+MAYBE_CORS = st.none() | st.builds(
+    m.CORSPolicy, st.lists(st.tuples(VALUES, st.booleans()), min_size=1, max_size=2).map(tuple),
+    st.lists(VALUES, max_size=2).map(tuple), max_age=VALUES)
+
+
+@st.composite
+def upstreams(draw: st.DrawFn, i: int) -> m.Cluster:
+    svc = m.ServicePort("default", f"svc{i}", draw(PORTS))
+    ranges = st.one_of(*[st.integers(100, 599).map(lambda a: (a, a + 1))] * 8,
+                       st.tuples(STATUSES, STATUSES))
+    statuses = draw(st.lists(ranges, max_size=2).map(tuple))
+    health = draw(st.none() | VALUES.map(lambda p: m.HealthCheck(p, expected_statuses=statuses)))
+    return m.Cluster(svc, health_check=health, request_headers=draw(MAYBE_HEADERS),
+                     slow_start=draw(st.none() | st.builds(
+                         m.SlowStart, st.floats(0, 100), st.floats(0, 5),
+                         st.one_of(*[st.integers(0, 100)] * 8, st.integers(0, 200)))))
+
+
+@st.composite
+def proxy_fields(draw: st.DrawFn) -> dict[str, object]:
+    """HTTPProxy route fields, nasty values included."""
+    headers = st.builds(m.HeaderMatch, NAMES, st.sampled_from(m.HEADER_OPS), VALUES,
+                        st.booleans(), st.booleans())
+    queries = st.builds(m.QueryMatch, VALUES, st.sampled_from(m.QUERY_OPS), VALUES,
+                        st.booleans())
+    return {
+        "headers": tuple(draw(st.lists(headers, max_size=2))),
+        "query_params": tuple(draw(st.lists(queries, max_size=2))),
+        "request_headers": draw(MAYBE_HEADERS), "response_headers": draw(MAYBE_HEADERS),
+        "direct_response": draw(st.none() | st.builds(m.DirectResponse, STATUSES, VALUES)),
+        "ip_filter": draw(MAYBE_CIDRS), "rate_limit": draw(MAYBE_LIMIT),
+        "hash_policies": tuple(draw(st.lists(st.builds(
+            m.HashPolicy, st.sampled_from(("header", "query", "source_ip")), NAMES),
+            max_size=2))),
+    }
+
+
 @st.composite
 def dags(draw: st.DrawFn) -> m.DAG:
     hosts = []
     for i in range(draw(st.integers(1, 4))):
-        svc = m.ServicePort("default", f"svc{i}", draw(PORTS))
-        upstream = m.Cluster(svc, health_check=draw(st.none() | NASTY.map(m.HealthCheck)))
+        upstream = draw(upstreams(i))
         routes = tuple(
             m.Route(draw(NASTY.map(lambda s: "/" + s)), clusters=(upstream,),
                     regex=draw(st.booleans()), timeout=draw(st.none() | SECONDS),
                     prefix_rewrite=draw(NASTY),
                     retry=draw(st.none() | st.builds(m.RetryPolicy, st.just("5xx"),
-                                                      st.integers(0, 5), SECONDS)))
+                                                      st.integers(0, 5), SECONDS)),
+                    **(draw(proxy_fields()) if draw(st.booleans()) else {}))  # type: ignore[arg-type]
             for _ in range(draw(st.integers(1, 3))))
-        hosts.append(m.VirtualHost(f"h{i}.example.com", routes))
+        hosts.append(m.VirtualHost(f"h{i}.example.com", routes, cors=draw(MAYBE_CORS),
+                                   ip_filter=draw(MAYBE_CIDRS), rate_limit=draw(MAYBE_LIMIT)))
     return m.DAG(http=tuple(hosts))
 
 

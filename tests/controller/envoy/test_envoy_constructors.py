@@ -9,8 +9,8 @@ from google.protobuf.message import Message
 from controller.dag import model as m
 from controller.envoy import cluster as ec
 from controller.envoy import endpoint as ee
+from controller.envoy import filters, pb
 from controller.envoy import listener as el
-from controller.envoy import pb
 from controller.envoy import route as er
 from controller.envoy import secret as es
 from controller.envoy.core import config_source, duration, socket_address
@@ -277,6 +277,9 @@ def test_http_connection_manager() -> None:
     assert hcm.rds.config_source == config_source()
     assert [h.name for h in hcm.http_filters] == [
         "envoy.filters.http.grpc_web",
+        "envoy.filters.http.cors",
+        "envoy.filters.http.local_ratelimit",
+        "envoy.filters.http.rbac",
         "envoy.filters.http.router",
     ]
     assert hcm.http_protocol_options.accept_http_10
@@ -363,7 +366,7 @@ def test_stats_listener() -> None:
     assert listener.name == "stats-health"
     assert hcm.stat_prefix == "stats" and hcm.normalize_path.value
     assert hcm.route_config == parse(want_routes, pb.RouteConfiguration())
-    assert [f.name for f in hcm.http_filters] == [el.HEALTH_CHECK, el.ROUTER]
+    assert [f.name for f in hcm.http_filters] == [el.HEALTH_CHECK, filters.ROUTER]
     health = unpack(hcm.http_filters[0].typed_config, pb.HealthCheckFilter())
     want_health = (
         'pass_through_mode {} headers { name: ":path" string_match { exact: "/healthz" } }'

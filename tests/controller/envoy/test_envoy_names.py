@@ -6,7 +6,15 @@ import hashlib
 
 import pytest
 
-from controller.dag.model import Cluster, HealthCheck, Secret, ServicePort, UpstreamValidation
+from controller.dag.model import (
+    Cluster,
+    HeadersPolicy,
+    HealthCheck,
+    Secret,
+    ServicePort,
+    SlowStart,
+    UpstreamValidation,
+)
 from controller.envoy.names import (
     cluster_hash,
     cluster_name,
@@ -53,9 +61,15 @@ def test_hashname(limit: int, parts: tuple[str, ...], want: str) -> None:
         (3600, "1h0m0s"),
         (3661, "1h1m1s"),
         (90000, "25h0m0s"),
+        (0, "0s"),
+        (1.5, "1.5s"),
+        (0.5, "500ms"),
+        (0.0015, "1.5ms"),
+        (2e-6, "2µs"),
+        (61.25, "1m1.25s"),
     ],
 )
-def test_go_duration(seconds: int, want: str) -> None:
+def test_go_duration(seconds: float, want: str) -> None:
     assert go_duration(seconds) == want
 
 
@@ -77,10 +91,25 @@ KUARD = ServicePort("default", "kuard", 80)
             id="validation",
         ),
         pytest.param(Cluster(KUARD, weight=90), "da39a3ee5e", id="weight is not in the name"),
+        pytest.param(Cluster(KUARD, request_headers=HeadersPolicy(set=(("a", "b"),))),
+                     "da39a3ee5e", id="header policies are not in the name"),
     ],
 )
 def test_cluster_hash_worked_values(cluster: Cluster, want: str) -> None:
     assert cluster_hash(cluster) == want
+
+
+@pytest.mark.parametrize(
+    ("cluster", "buf"),
+    [
+        pytest.param(Cluster(KUARD, idle_connection_timeout=90.0), "1m30s", id="idle timeout"),
+        pytest.param(Cluster(KUARD, idle_connection_timeout=-1.0), "0s", id="idle infinite"),
+        pytest.param(Cluster(KUARD, strategy="Random", slow_start=SlowStart(10.0, 1.5, 20)),
+                     "Random10s1.50000020", id="slow start after strategy"),
+    ],
+)
+def test_cluster_hash_httpproxy_parts(cluster: Cluster, buf: str) -> None:
+    assert cluster_hash(cluster) == hashlib.sha1(buf.encode()).hexdigest()[:10]
 
 
 def test_cluster_hash_health_check_order_and_host_excluded() -> None:

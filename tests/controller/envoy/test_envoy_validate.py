@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from controller.config import ListenerSettings
@@ -17,6 +18,7 @@ from controller.envoy.core import any_of
 from controller.envoy.listener import HTTP_CONNECTION_MANAGER
 from controller.xdscache.endpoints import endpoints_from_endpoints
 from controller.xdscache.translator import Translator, decode
+from tests.controller.xdscache.xdscache_samples import httpproxy_dag
 
 Validate = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -124,6 +126,23 @@ def test_envoy_accepts_translated_resources(
     static.clusters.append(_endpoint_cluster())
     static.secrets.extend(out[pb.SECRET_TYPE].values())
     assert [len(out[t]) for t in (pb.LISTENER_TYPE, pb.CLUSTER_TYPE, pb.SECRET_TYPE)] == [3, 9, 1]
+
+    result = envoy_validate(config)
+    assert result.returncode == 0, result.stderr
+
+
+def test_envoy_accepts_every_httpproxy_feature(
+    envoy_validate: Validate, certificate: tuple[bytes, bytes]
+) -> None:
+    dag = httpproxy_dag()
+    secret = m.Secret("default", "tls", *certificate)
+    dag = replace(dag, https=tuple(replace(s, secret=secret) for s in dag.https),
+                  fallback_secret=m.Secret("default", "fallback", *certificate))
+    translator = Translator(SETTINGS)
+    out = decode(translator.translate(dag))
+    assert translator.rejected == {}
+    config = static_bootstrap(out, admin_port=19912)
+    config.static_resources.secrets.extend(out[pb.SECRET_TYPE].values())
 
     result = envoy_validate(config)
     assert result.returncode == 0, result.stderr

@@ -15,7 +15,6 @@ import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -24,7 +23,7 @@ from envoy.config.cluster.v3 import cluster_pb2
 from envoy.config.core.v3 import health_check_pb2
 from envoy.config.listener.v3 import listener_pb2
 from google.protobuf import duration_pb2, wrappers_pb2
-from xds_testkit import cluster, endpoints, listener, route_config, ser
+from xds_testkit import cluster, endpoints, listener, route_config, ser, serve_http
 
 from controller.xds.registry import NodeRegistry
 from controller.xdscache.snapshot import CLUSTER, ENDPOINT, LISTENER, ROUTE, SnapshotCache
@@ -40,22 +39,7 @@ def free_port() -> int:
 
 
 def backend(label: str) -> Iterator[int]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-            body = label.encode()
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server.server_address[1]
-    server.shutdown()
-    server.server_close()
+    yield from serve_http(lambda path, headers: label.encode())
 
 
 @pytest.fixture

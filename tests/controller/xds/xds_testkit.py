@@ -4,6 +4,9 @@ a small raw ADS client that lets a test play Envoy (ACK, NACK, change names)."""
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import grpc
@@ -24,6 +27,28 @@ from google.rpc import status_pb2
 from controller.xdscache.snapshot import CLUSTER, ENDPOINT, LISTENER, ROUTE, SECRET
 
 TIMEOUT = 5.0
+
+
+def serve_http(respond: Callable[[str, dict[str, str]], bytes]) -> Iterator[int]:
+    """A loopback HTTP server answering every GET with 200 and respond(path, headers)
+    (header names lower-cased); yields its port, then shuts it down."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            body = respond(self.path, {k.lower(): v for k, v in self.headers.items()})
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
 
 
 def ser(message: Any) -> bytes:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from xdscache_samples import KUARD, SECRET, forward
 
 from controller.config import ListenerSettings
 from controller.dag import model as m
 from controller.envoy import pb
+from controller.envoy.listener import FALLBACK_CHAIN
 from controller.envoy.names import secret_name
 from controller.xdscache.listeners import (
+    FALLBACK_ROUTES,
     HTTP_LISTENER,
     HTTPS_LISTENER,
     STATS_LISTENER,
@@ -137,3 +141,42 @@ def test_listener_bytes_equals_full_serialization() -> None:
     full = listeners(m.DAG(https=(WEB, TCP_TLS, PASS)), settings)[HTTPS_LISTENER]
     chains = [c.SerializeToString() for c in full.filter_chains]
     assert listener_bytes(https_listener(settings), chains) == full.SerializeToString()
+
+
+@pytest.mark.parametrize(("max_version", "want"), [
+    pytest.param("", pb.TlsParameters.TLSv1_3, id="default 1.3"),
+    pytest.param("1.2", pb.TlsParameters.TLSv1_2, id="1.2"),
+])
+def test_max_tls_version(max_version: str, want: int) -> None:
+    chain = _chains(m.DAG(https=(replace(WEB, max_tls_version=max_version),)))["web.io"]
+    ctx = _tls(chain)
+    assert ctx is not None
+    assert ctx.common_tls_context.tls_params.tls_maximum_protocol_version == want
+
+
+FALLBACK = m.Secret("default", "fallback", b"fallback-cert", b"key")
+
+
+@pytest.mark.parametrize(("vhosts", "secret", "chain"), [
+    pytest.param((replace(WEB, fallback_certificate=True),), FALLBACK, True, id="enabled"),
+    pytest.param((WEB,), FALLBACK, False, id="no vhost enables it"),
+    pytest.param((replace(WEB, fallback_certificate=True),), None, False, id="no secret"),
+    pytest.param((replace(PASS, fallback_certificate=True),), FALLBACK, False,
+                 id="passthrough cannot use it"),
+])
+def test_fallback_chain(vhosts: tuple[m.SecureVirtualHost, ...], secret: m.Secret | None,
+                        chain: bool) -> None:
+    https = listeners(m.DAG(https=vhosts, fallback_secret=secret), SETTINGS)[HTTPS_LISTENER]
+    fallback = [c for c in https.filter_chains if c.name == FALLBACK_CHAIN]
+    assert len(fallback) == int(chain)
+    if chain:
+        (got,) = fallback
+        assert https.filter_chains[-1] == got
+        assert got.filter_chain_match == pb.FilterChainMatch(transport_protocol="tls")
+        ctx = _tls(got)
+        assert ctx is not None
+        (sds,) = ctx.common_tls_context.tls_certificate_sds_secret_configs
+        assert sds.name == secret_name(FALLBACK)
+        hcm = pb.HttpConnectionManager()
+        assert got.filters[0].typed_config.Unpack(hcm)
+        assert (hcm.rds.route_config_name, hcm.stat_prefix) == (FALLBACK_ROUTES, HTTPS_LISTENER)

@@ -10,6 +10,7 @@ from controller.dag import model as m
 from controller.envoy import pb
 from controller.envoy import route as er
 from controller.xdscache.routes import (
+    FALLBACK_ROUTES,
     HTTP_ROUTES,
     HTTPS_ROUTES,
     envoy_routes,
@@ -96,6 +97,34 @@ def test_tcp_proxy_and_empty_vhosts_are_not_in_rds() -> None:
 def test_forwarding_route_without_clusters_is_dropped() -> None:
     vh = m.VirtualHost("a.io", (m.Route("/gone"), forward("/")))
     assert _matches(routes(m.DAG(http=(vh,)))[HTTP_ROUTES].virtual_hosts[0]) == ["/"]
+
+
+def test_direct_responses_and_redirects_without_clusters_are_kept() -> None:
+    vh = m.VirtualHost("a.io", (m.Route("/direct", direct_response=m.DirectResponse(404)),
+                                m.Route("/moved", redirect=m.Redirect(hostname="b.io")),
+                                m.Route("/gone")))
+    assert _matches(routes(m.DAG(http=(vh,)))[HTTP_ROUTES].virtual_hosts[0]) == [
+        "/moved", "/direct"]
+
+
+def test_exact_paths_first_then_more_header_conditions() -> None:
+    header = m.HeaderMatch("x", "present")
+    vh = m.VirtualHost("a.io", (forward("/a"), m.Route("/a", (m.Cluster(KUARD),),
+                                                       headers=(header,)),
+                                m.Route("/a", (m.Cluster(KUARD),), exact=True)))
+    got = routes(m.DAG(http=(vh,)))[HTTP_ROUTES].virtual_hosts[0].routes
+    assert [(r.match.WhichOneof("path_specifier"), len(r.match.headers)) for r in got] == [
+        ("path", 0), ("prefix", 1), ("prefix", 0)]
+
+
+def test_fallback_table_holds_the_vhosts_that_enable_it() -> None:
+    fallback = m.Secret("default", "fallback", b"c", b"k")
+    on = m.SecureVirtualHost("on.io", (forward("/"),), secret=SECRET, fallback_certificate=True)
+    off = m.SecureVirtualHost("off.io", (forward("/"),), secret=SECRET)
+    got = routes(m.DAG(https=(on, off), fallback_secret=fallback))
+    assert list(got) == [FALLBACK_ROUTES, HTTP_ROUTES, HTTPS_ROUTES]
+    assert [v.name for v in got[FALLBACK_ROUTES].virtual_hosts] == ["on.io"]
+    assert FALLBACK_ROUTES not in routes(m.DAG(https=(on, off)))
 
 
 def test_route_configuration_bytes_equals_full_serialization() -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from xdscache_samples import KUARD, SECRET, forward, many_vhosts, redirect, service
+import pytest
+from xdscache_samples import KUARD, SECRET, forward, httpproxy_dag, many_vhosts, redirect, service
 
 from controller.config import ListenerSettings
 from controller.dag import model as m
@@ -32,8 +33,8 @@ def _dag() -> m.DAG:
     )
 
 
-def test_output_equals_the_pure_translators() -> None:
-    dag = _dag()
+@pytest.mark.parametrize("dag", [_dag(), httpproxy_dag()], ids=["ingressroute", "httpproxy"])
+def test_output_equals_the_pure_translators(dag: m.DAG) -> None:
     got = decode(Translator(SETTINGS).translate(dag))
     assert got == {
         pb.LISTENER_TYPE: listeners(dag, SETTINGS),
