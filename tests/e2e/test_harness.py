@@ -30,6 +30,7 @@ from harness.backends import (
     ObservedRequest,
 )
 from harness.certs import HarnessCA, cert_cn, server_context
+from harness.checks import Check, check_lines
 from harness.controller import Ports, config_document, serve_argv
 from harness.envoy import envoy_binary
 from harness.ports import allocate_ports
@@ -47,6 +48,7 @@ from harness.scenario import (
     scenarios_dirs,
 )
 from harness.schema import check_controller, check_observed, check_request, check_status
+from harness.sinks import OWNED_LABEL, WATCHED_KINDS, ClusterSink, status_row
 from harness.verdicts import check_observed as verdict_check_observed
 from harness.verdicts import (
     check_repeated,
@@ -592,11 +594,16 @@ def test_schema_refuses_status(entry, why):
     (["root_namespaces"], "must be a mapping"),
 ])
 def test_schema_controller(settings, why):
+    _accepted_or_refused(check_controller, settings, why)
+
+
+def _accepted_or_refused(check, entry, why):
+    """`check` accepts `entry` (why is None) or refuses it saying `why`."""
     if why is None:
-        check_controller("t", settings)
+        check("t", entry)
     else:
         with pytest.raises(ScenarioError, match=re.escape(why)):
-            check_controller("t", settings)
+            check("t", entry)
 
 
 @pytest.mark.parametrize(("entry", "why"), [
@@ -607,11 +614,7 @@ def test_schema_controller(settings, why):
     ({"path": "/"}, "backend required"),
 ])
 def test_schema_observed(entry, why):
-    if why is None:
-        check_observed("t", entry)
-    else:
-        with pytest.raises(ScenarioError, match=re.escape(why)):
-            check_observed("t", entry)
+    _accepted_or_refused(check_observed, entry, why)
 
 
 def test_load_refuses_controller_and_requires_forms(tmp_path):
@@ -848,3 +851,55 @@ def test_runner_status_and_observation(tmp_path, harness_ca):
         assert run._attempt_observed(own)[1] == []
     finally:
         run.close()
+
+
+@pytest.mark.parametrize(("kind", "obj", "row"), [
+    ("HTTPProxy", {"metadata": {"namespace": "d", "name": "p"}, "status": {
+        "currentStatus": "valid", "description": "Valid HTTPProxy",
+        "conditions": [{"type": "Valid", "status": "True"}]}},
+     {"kind": "HTTPProxy", "namespace": "d", "name": "p", "currentStatus": "valid",
+      "description": "Valid HTTPProxy", "conditions": [{"type": "Valid", "status": "True"}]}),
+    ("IngressRoute", {"metadata": {"namespace": "d", "name": "r"}, "status": {
+        "currentStatus": "invalid", "description": "x"}},
+     {"kind": "IngressRoute", "namespace": "d", "name": "r", "currentStatus": "invalid",
+      "description": "x"}),
+    ("HTTPProxy", {"metadata": {"namespace": "d", "name": "p"}}, None),
+    ("HTTPProxy", {"metadata": {"namespace": "d", "name": "p"}, "status": {}}, None),
+])
+def test_cluster_status_rows(kind, obj, row):
+    assert status_row(kind, obj) == row
+
+
+def test_cluster_sink_removes_the_group_it_put():
+    """TLSCertificateDelegation exists in two groups: remove() deletes the one put."""
+    calls = []
+
+    class FakeApi:
+        def apply(self, obj):
+            calls.append(("apply", obj["apiVersion"], obj["metadata"]["labels"]))
+
+        def delete(self, kind, ns, name, api_version=""):
+            calls.append(("delete", kind, ns, name, api_version))
+
+    sink = ClusterSink(FakeApi(), Path("/kubeconfig"), "127.0.0.1")  # type: ignore[arg-type]
+    key = ("TLSCertificateDelegation", "default", "d")
+    sink.put(key, {"apiVersion": "projectcontour.io/v1", "kind": key[0],
+                   "metadata": {"name": "d", "namespace": "default"}})
+    sink.remove(key)
+    assert calls == [("apply", "projectcontour.io/v1", {OWNED_LABEL: "true"}),
+                     ("delete", *key, "projectcontour.io/v1")]
+    assert ("TLSCertificateDelegation", "projectcontour.io/v1") in WATCHED_KINDS
+    assert ("HTTPProxy", "projectcontour.io/v1") in WATCHED_KINDS
+
+
+def test_failure_report_lines():
+    held = Check("expect.requests[0]", "request", {"host": "a"}, held=True, attempts=1)
+    failed = Check("expect.status[0]", "status", {"kind": "HTTPProxy"}, attempts=3,
+                   last_seen="currentStatus='invalid'", last_mismatch=["valid: no"])
+    never = Check("expect.requests[1]", "request", {"host": "b"}, negative=True)
+    lines = check_lines([held, failed, never])
+    assert lines[0].startswith("  [ok]     expect.requests[0]")
+    assert "[FAILED] expect.status[0] (status, positive, 3 attempts)" in lines[1]
+    assert lines[2:4] == ["      last attempt saw: currentStatus='invalid'",
+                          "      mismatch: valid: no"]
+    assert "[NOT CHECKED] expect.requests[1] (request, negative, 0 attempts)" in lines[4]

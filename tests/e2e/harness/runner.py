@@ -20,13 +20,11 @@ listeners, the backends, and the tails of the controller and Envoy logs.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +37,7 @@ from .backends import (
     BackendPool,
 )
 from .certs import HarnessCA
+from .checks import Check, check_lines, world_lines
 from .controller import Controller, Ports, finish_bootstrap, start_bootstrap
 from .envoy import Envoy
 from .scenario import (
@@ -85,24 +84,6 @@ def is_negative(req: dict[str, Any]) -> bool:
             continue
         return False
     return True
-
-
-def _fmt(d: dict[str, Any]) -> str:
-    return "{" + ", ".join(f"{k}: {v!r}" for k, v in d.items()) + "}"
-
-
-@dataclass
-class Check:
-    label: str
-    kind: str  # request | status | observed
-    spec: dict[str, Any]
-    negative: bool = False
-    deadline: float = 0.0
-    held: bool = False
-    attempts: int = 0
-    last_seen: str = "<never attempted>"
-    last_mismatch: list[str] = field(default_factory=list)
-    last_at: float = 0.0
 
 
 __all__ = ["ScenarioFailure", "ScenarioRun", "check_response", "file_name_for", "is_negative",
@@ -479,50 +460,8 @@ class ScenarioRun:
 
     # ------------------------------------------------------------ report
     def _report(self, headline: str, checks: list[Check]) -> str:
-        out = [f"SCENARIO {self.sc.file} FAILED: {headline}", ""]
-        for c in checks:
-            if c.held:
-                out.append(f"  [ok]     {c.label}: {_fmt(c.spec)}")
-                continue
-            kind = "negative" if c.negative else "positive"
-            state = "NOT CHECKED" if c.attempts == 0 else "FAILED"
-            out.append(f"  [{state}] {c.label} ({c.kind}, {kind}, {c.attempts} attempts): "
-                       f"{_fmt(c.spec)}")
-            if c.attempts:
-                out.append(f"      last attempt saw: {c.last_seen}")
-                for m in c.last_mismatch:
-                    out.append(f"      mismatch: {m}")
-        out.append("")
-        out.append(f"progress: {'; '.join(self.log) or '-'}")
-        out.append(f"timings: {self.timings}")
-        if self.ports:
-            out.append(f"ports: {self.ports}")
-        out.append(f"workdir: {self.workdir}")
-        if self.controller is not None:
-            data, err = self.controller.debug_status()
-            out.append("--- controller /debug/status ---")
-            out.append(err if err else json.dumps(data, indent=1, sort_keys=True)[:6000])
-            if self.sink.mode != "folder":
-                data, err = self.sink.statuses(self.controller)
-                out.append(f"--- statuses in the {self.sink.mode} ---")
-                out.append(err if err else json.dumps(data, indent=1, sort_keys=True)[:6000])
-        if self.envoy is not None:
-            out.append("--- envoy admin /listeners ---")
-            out.append(self.envoy.admin("/listeners"))
-            out.append("--- envoy admin /clusters (filtered) ---")
-            clusters = self.envoy.admin("/clusters", limit=200000)
-            lines = [ln for ln in clusters.splitlines()
-                     if "::health_flags::" in ln or "::cx_active::" in ln or "added_via_api" in ln]
-            out.append("\n".join(lines[:60]))
-        if self.pool is not None:
-            out.append("--- backends ---")
-            out += [f"  {b.describe()}" for b in self.pool.all]
-            out.append(f"  Endpoints written for: {self.live}")
-        for p in (self.controller, self.envoy):
-            if p is not None:
-                out.append(f"--- {p.proc.describe()} ---")
-                out.append(p.proc.tail(50))
-        return "\n".join(out)
+        return "\n".join([f"SCENARIO {self.sc.file} FAILED: {headline}", "",
+                          *check_lines(checks), "", *world_lines(self)])
 
 
 def run_scenario(scenario: Scenario, ca: HarnessCA, workdir: Path | None = None,

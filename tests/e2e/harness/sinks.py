@@ -143,6 +143,10 @@ class ClusterSink:
         try:
             self.api.apply(owned)
         except KubeApiError as e:
+            if e.status == 404 and "page not found" in str(e):
+                raise KubeApiError(e.status, "PATCH", f"{kind} {obj.get('apiVersion')}",
+                                   b"the API server does not serve this kind: its CRD is "
+                                   b"not in manifests/") from e
             if not self._legacy_ingress(kind, owned, e):
                 raise
         if kind == "Namespace":
