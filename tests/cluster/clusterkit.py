@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,7 +44,21 @@ from harness.sinks import host_ip  # noqa: E402
 
 MANIFESTS = ROOT / "manifests"
 NAMESPACE = "heptio-contour"
-CRDS = ["ingressroutes.contour.heptio.com", "tlscertificatedelegations.contour.heptio.com"]
+IDENTITY_MANIFESTS = ("00-", "01-", "02-")
+"""Prefixes of the manifests files with the Namespace, ServiceAccount, CRDs and RBAC (not the
+Deployment): 01-* may be several CRD files (contour.heptio.com, projectcontour.io)."""
+
+
+def identity_manifests() -> list[Path]:
+    return sorted(p for p in MANIFESTS.glob("*.yaml") if p.name.startswith(IDENTITY_MANIFESTS))
+
+
+def crd_names(files: list[Path]) -> list[str]:
+    """Every CustomResourceDefinition the files define (so the HTTPProxy CRDs are waited
+    for as soon as they are in manifests/)."""
+    docs = [d for f in files for d in yaml.safe_load_all(f.read_text()) if isinstance(d, dict)]
+    return sorted(d["metadata"]["name"] for d in docs
+                  if d.get("kind") == "CustomResourceDefinition")
 
 
 @dataclass(frozen=True)
@@ -54,10 +69,11 @@ class Identity:
 
 def install_contour_identity(cp: Any) -> Identity:
     """Namespace, ServiceAccount, CRDs and RBAC from manifests/, and a token for the SA."""
-    for f in ("00-common.yaml", "01-crds.yaml", "02-rbac.yaml"):
-        cp.kubectl("apply", "-f", str(MANIFESTS / f))
+    files = identity_manifests()
+    for f in files:
+        cp.kubectl("apply", "-f", str(f))
     cp.kubectl("wait", "--for=condition=Established", "--timeout=60s",
-               *[f"crd/{c}" for c in CRDS])
+               *[f"crd/{c}" for c in crd_names(files)])
     token = cp.kubectl("create", "token", "contour", "-n", NAMESPACE,
                        "--duration=4h").stdout.strip()
     return Identity(token, cp.token_kubeconfig(token, name="contour-sa"))

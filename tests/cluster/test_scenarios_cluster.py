@@ -1,10 +1,13 @@
-"""Every scenario of ../shared/scenarios in cluster mode, against the real API server.
+"""Every scenario of ../shared/scenarios and ../shared/scenarios-httpproxy in cluster mode,
+against the real API server (the test id names the folder).
 
 The runner is tests/e2e's, unchanged; only its object sink differs (harness/sinks.py):
 objects are server-side-applied to the API server (Namespaces first), the harness writes
 the Endpoints of its backends through the API as well, and statuses are read back from the
-IngressRoutes in the API server. The controller runs with `--kubeconfig` holding a token
-of the manifests' ServiceAccount, so each scenario also proves that RBAC sufficient.
+IngressRoutes and HTTPProxies (with their `conditions`) in the API server. HTTPProxy
+scenarios need the projectcontour.io CRDs in manifests/. The controller runs with
+`--kubeconfig` holding a token of the manifests' ServiceAccount, so each scenario also
+proves that RBAC sufficient.
 
 Isolation: one controller and one Envoy per scenario (as in folder mode); every object a
 scenario created carries the harness's label and is deleted (and gone) before the next
@@ -23,12 +26,12 @@ from clusterkit import Identity, contour_identity  # noqa: F401 - fixture
 from harness.certs import HarnessCA
 from harness.kubeapi import EtcdKV, KubeApi
 from harness.runner import ScenarioFailure, ScenarioRun
-from harness.scenario import ScenarioError, load, scenario_files, scenarios_dir
+from harness.scenario import ScenarioError, load, scenario_files, scenario_id, scenarios_dirs
 from harness.sinks import WATCHED_KINDS, ClusterSink, delete_owned, host_ip
 
-SCENARIOS_DIR = scenarios_dir()
-_FILES = scenario_files(SCENARIOS_DIR) if SCENARIOS_DIR.is_dir() else []
-_PARAMS = [pytest.param(p, id=p.name) for p in _FILES] or [
+SCENARIOS_DIRS = scenarios_dirs()
+_FILES = [p for d in SCENARIOS_DIRS if d.is_dir() for p in scenario_files(d)]
+_PARAMS = [pytest.param(p, id=scenario_id(p)) for p in _FILES] or [
     pytest.param(None, id="NO-SCENARIOS-FOUND")
 ]
 KEEP = {("Service", "default", "kubernetes")}  # the API server's own
@@ -44,11 +47,11 @@ def cluster_api(control_plane: Any, contour_identity: Identity) -> Iterator[Kube
     """Admin access with a clean slate: objects other tests left in watched kinds would
     take part in every scenario's DAG (a duplicate fqdn changes statuses)."""
     api = KubeApi(control_plane.server, control_plane.admin_token, str(control_plane.ca_file))
-    for kind in WATCHED_KINDS:
-        for o in api.list(kind):
+    for kind, version in WATCHED_KINDS:
+        for o in api.list(kind, api_version=version, missing_ok=True):
             meta = o["metadata"]
             if (kind, meta.get("namespace", ""), meta["name"]) not in KEEP:
-                api.delete(kind, meta.get("namespace", ""), meta["name"])
+                api.delete(kind, meta.get("namespace", ""), meta["name"], version)
     yield api
     delete_owned(api)
     api.close()
@@ -71,7 +74,7 @@ def test_scenario_in_cluster(scenario_file: Path | None, harness_ca: HarnessCA,
                              control_plane: Any, tmp_path: Path, timings: dict[str, float],
                              request: pytest.FixtureRequest) -> None:
     if scenario_file is None:
-        pytest.fail(f"no NNN-*.yaml scenario files in {SCENARIOS_DIR}", pytrace=False)
+        pytest.fail(f"no NNN-*.yaml scenario files in {SCENARIOS_DIRS}", pytrace=False)
     t0 = time.monotonic()
     try:
         scenario = load(scenario_file)
@@ -91,7 +94,7 @@ def test_scenario_in_cluster(scenario_file: Path | None, harness_ca: HarnessCA,
         failure = str(e)
     finally:
         run.close()  # stops the controller and Envoy, deletes the objects
-    timings[scenario_file.name] = time.monotonic() - t0
+    timings[scenario_id(scenario_file)] = time.monotonic() - t0
     if failure:
         pytest.fail(failure, pytrace=False)
     notes = "".join(f" | NOTE: {n}" for n in sink.notes)

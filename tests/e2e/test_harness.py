@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import re
 import ssl
 import threading
 import time
@@ -25,8 +27,11 @@ from harness.backends import (
     FAIL_FIRST_HEADER,
     FAIL_STATUS_HEADER,
     BackendPool,
+    ObservedRequest,
 )
 from harness.certs import HarnessCA, cert_cn, server_context
+from harness.checks import Check, check_lines
+from harness.controller import Ports, config_document, serve_argv
 from harness.envoy import envoy_binary
 from harness.ports import allocate_ports
 from harness.procs import ManagedProcess
@@ -38,6 +43,18 @@ from harness.scenario import (
     load,
     parse_duration,
     resolve_placeholders,
+    scenario_id,
+    scenarios_dir,
+    scenarios_dirs,
+)
+from harness.schema import check_controller, check_observed, check_request, check_status
+from harness.sinks import OWNED_LABEL, WATCHED_KINDS, ClusterSink, status_row
+from harness.verdicts import check_observed as verdict_check_observed
+from harness.verdicts import (
+    check_repeated,
+    check_status_row,
+    observed_matches,
+    repeated_problem,
 )
 
 
@@ -452,3 +469,437 @@ def test_envoy_retries_counted_by_attempt_id(static_envoy):
     assert req(ports["http"], path="/retry", extra_headers=h).status == 200
     h = [(ATTEMPT_HEADER, "retry-2"), (FAIL_FIRST_HEADER, "4"), (FAIL_STATUS_HEADER, "503")]
     assert req(ports["http"], path="/retry", extra_headers=h).status == 503
+
+
+# ---------------------------------------------------------------- HTTPProxy additions: loader
+
+OK_REQUESTS = [
+    {"host": "a", "headers": {"X-Tier": "gold", "Cookie": "c=1"}, "expect_status": 200},
+    {"host": "a", "method": "OPTIONS", "headers": {"Origin": "https://x"}, "expect_status": 200},
+    {"host": "a", "expect_body": ""},
+    {"host": "a", "expect_body": "directResponse success", "expect_status": 200},
+    {"host": "a", "n": 2, "expect_same_backend": True},
+    {"host": "a", "n": 6, "expect_some_status": 429},
+    {"host": "a", "n": 20, "headers": {"Cookie": "k=v"}, "expect_same_backend": True,
+     "expect_header": {"set-cookie": None}},
+    {"host": "a", "n": 10, "expect_split": {"default/s:80": 1.0}, "tolerance": 0.0},
+]
+
+
+@pytest.mark.parametrize("entry", OK_REQUESTS, ids=lambda e: ",".join(sorted(e)))
+def test_schema_accepts_request(entry):
+    check_request("t", entry, set())
+
+
+BAD_REQUESTS = [
+    ({"host": "a", "headers": {"Host": "b"}, "expect_status": 200}, "may not be set"),
+    ({"host": "a", "headers": {"connection": "close"}, "expect_status": 200}, "may not be set"),
+    ({"host": "a", "headers": {"Transfer-Encoding": "x"}, "expect_status": 200}, "may not be"),
+    ({"host": "a", "headers": {"X-Harness-Delay": "1"}, "expect_status": 200}, "harness"),
+    ({"host": "a", "headers": {"X-Flag": True}, "expect_status": 200}, "quoted string"),
+    ({"host": "a", "headers": {"X-Num": 3}, "expect_status": 200}, "quoted string"),
+    ({"host": "a", "headers": {"X-A": "a\r\nX-B: b"}, "expect_status": 200}, "CR/LF"),
+    ({"host": "a", "headers": {"bad name": "v"}, "expect_status": 200}, "bad header name"),
+    ({"host": "a", "headers": {}, "expect_status": 200}, "non-empty mapping"),
+    ({"host": "a", "headers": ["X-A: b"], "expect_status": 200}, "non-empty mapping"),
+    ({"host": "a", "method": "GET /x", "expect_status": 200}, "bad method"),
+    ({"host": "a", "method": 7, "expect_status": 200}, "bad method"),
+    ({"host": "a", "expect_body": 200}, "expect_body must be a string"),
+    ({"host": "a", "expect_same_backend": True}, "without n"),
+    ({"host": "a", "n": 1, "expect_same_backend": True}, "n >= 2"),
+    ({"host": "a", "n": 5, "expect_same_backend": False}, "must be true"),
+    ({"host": "a", "expect_some_status": 429}, "without n"),
+    ({"host": "a", "n": 1, "expect_some_status": 429}, "n >= 2"),
+    ({"host": "a", "n": 6, "expect_some_status": "429"}, "bad expect_some_status"),
+    ({"host": "a", "n": 6, "expect_some_status": 429, "expect_status": 200}, "other expect"),
+    ({"host": "a", "n": 6, "expect_some_status": 429, "expect_same_backend": True}, "at most"),
+    ({"host": "a", "n": 6, "expect_status": 200}, "n without any"),
+    ({"host": "a", "n": 0, "expect_same_backend": True}, "positive integer"),
+    ({"host": "a", "n": True, "expect_same_backend": True}, "positive integer"),
+    ({"host": "a", "n": 4, "expect_split": {"default/s:80": 1.5}}, "not in [0, 1]"),
+    ({"host": "a", "n": 4, "expect_split": {"default/s:80": 1}, "tolerance": "x"}, "tolerance"),
+    ({"host": "a", "tolerance": 0.1, "expect_status": 200}, "tolerance without"),
+    ({"host": "a", "expect_status": "200"}, "bad expect_status"),
+    ({"host": "a", "expect_header": {"x": "("}}, "bad regex"),
+]
+
+
+@pytest.mark.parametrize(("entry", "why"), BAD_REQUESTS, ids=[w for _, w in BAD_REQUESTS])
+def test_schema_refuses_request(entry, why):
+    with pytest.raises(ScenarioError, match=re.escape(why)):
+        check_request("t", entry, set())
+
+
+HP = {"kind": "HTTPProxy", "namespace": "default", "name": "p"}
+OK_STATUSES = [
+    {**HP, "currentStatus": "valid", "valid": True, "reason": "Valid", "no_errors": True},
+    {**HP, "valid": False},
+    {**HP, "currentStatus": "orphaned", "errors_contain": [{"type": "Orphaned"}]},
+    {**HP, "errors_contain": [{"type": "IncludeError", "reason": "IncludeNotFound",
+                               "message_contains": "include x/y not found"}]},
+    {**HP, "warnings_contain": [{"type": "SpecError", "reason": "IgnoredField"}],
+     "no_errors": True},
+    {"kind": "IngressRoute", "namespace": "default", "name": "r", "currentStatus": "invalid",
+     "description_contains": "x"},
+]
+
+
+@pytest.mark.parametrize("entry", OK_STATUSES, ids=lambda e: ",".join(sorted(e)))
+def test_schema_accepts_status(entry):
+    check_status("t", entry)
+
+
+BAD_STATUSES = [
+    ({"kind": "IngressRoute", "namespace": "d", "name": "r", "valid": True}, "HTTPProxy status"),
+    ({"kind": "IngressRoute", "namespace": "d", "name": "r", "no_errors": True}, "HTTPProxy"),
+    ({"kind": "Ingress", "namespace": "d", "name": "r", "currentStatus": "valid"}, "kind must"),
+    ({**HP}, "without expectation"),
+    ({**HP, "currentStatus": "Valid"}, "currentStatus must be"),
+    ({**HP, "valid": "true"}, "valid must be true/false"),
+    ({**HP, "reason": ""}, "reason must be"),
+    ({**HP, "no_errors": False}, "no_errors must be true"),
+    ({**HP, "no_errors": True, "errors_contain": [{"type": "X"}]}, "contradicts"),
+    ({**HP, "errors_contain": []}, "non-empty list"),
+    ({**HP, "errors_contain": {"type": "X"}}, "non-empty list"),
+    ({**HP, "errors_contain": [{"reason": "X"}]}, "type required"),
+    ({**HP, "warnings_contain": [{"type": "X", "msg": "y"}]}, "type required"),
+    ({**HP, "errors_contain": [{"type": "X", "reason": 3}]}, "non-empty strings"),
+    ({**HP, "bogus": 1}, "bad status entry"),
+    ({"kind": "HTTPProxy", "name": "p", "valid": True}, "bad status entry"),
+]
+
+
+@pytest.mark.parametrize(("entry", "why"), BAD_STATUSES, ids=[w for _, w in BAD_STATUSES])
+def test_schema_refuses_status(entry, why):
+    with pytest.raises(ScenarioError, match=re.escape(why)):
+        check_status("t", entry)
+
+
+@pytest.mark.parametrize(("settings", "why"), [
+    ({"root_namespaces": ["roots", "other"]}, None),
+    ({"tls_fallback_certificate": "default/fallback-secret"}, None),
+    ({"ingressroute_root_namespaces": ["roots"], "disable_permit_insecure": True,
+      "tls_minimum_protocol_version": "1.2", "ingress_class_name": "linkerd"}, None),
+    ({"root_namespaces": "roots"}, "list of namespace names"),
+    ({"root_namespaces": []}, "list of namespace names"),
+    ({"root_namespaces": ["Roots"]}, "list of namespace names"),
+    ({"root_namespaces": ["a"], "ingressroute_root_namespaces": ["a"]}, "exclusive"),
+    ({"tls_fallback_certificate": "fallback-secret"}, "namespace/name"),
+    ({"tls_fallback_certificate": "a/b/c"}, "namespace/name"),
+    ({"tls_fallback_certificate": {"name": "x", "namespace": "y"}}, "namespace/name"),
+    ({"tls_minimum_protocol_version": 1.2}, "quoted version"),
+    ({"disable_permit_insecure": "yes"}, "true/false"),
+    ({"ingress_class_name": ""}, "non-empty string"),
+    ({"fallback": "x"}, "unknown controller settings"),
+    (["root_namespaces"], "must be a mapping"),
+])
+def test_schema_controller(settings, why):
+    _accepted_or_refused(check_controller, settings, why)
+
+
+def _accepted_or_refused(check, entry, why):
+    """`check` accepts `entry` (why is None) or refuses it saying `why`."""
+    if why is None:
+        check("t", entry)
+    else:
+        with pytest.raises(ScenarioError, match=re.escape(why)):
+            check("t", entry)
+
+
+@pytest.mark.parametrize(("entry", "why"), [
+    ({"backend": "default/m:80", "path": "/", "from_client": True, "within": "30s"}, None),
+    ({"backend": "default/m:80", "from_client": False}, None),
+    ({"backend": "default/m:80", "from_client": "yes"}, "from_client must be"),
+    ({"backend": "default/m:80", "client": True}, "bad entry"),
+    ({"path": "/"}, "backend required"),
+])
+def test_schema_observed(entry, why):
+    _accepted_or_refused(check_observed, entry, why)
+
+
+def test_load_refuses_controller_and_requires_forms(tmp_path):
+    p = tmp_path / "200-x.yaml"
+    for doc, why in [
+        ({"controller": {"root_namespaces": "roots"}}, "list of namespace names"),
+        ({"requires": "websocket"}, "requires must be a list"),
+        ({"expect": {"status": [{**HP, "valid": 1}]}}, "valid must be true/false"),
+        ({"steps": [{"status": [{**HP, "no_errors": False}]}]}, "no_errors must be true"),
+        ({"steps": [{"requests": [{"host": "a", "n": 3, "expect_body": "x"}]}]}, "n without"),
+    ]:
+        p.write_text(yaml.safe_dump({"name": "x", "objects": "", "expect": {}, **doc}))
+        with pytest.raises(ScenarioError, match=re.escape(why)):
+            load(p)
+
+
+def test_scenario_folders_and_ids(tmp_path, monkeypatch):
+    monkeypatch.delenv("CONTOUR_SCENARIOS_DIR", raising=False)
+    assert [d.name for d in scenarios_dirs()] == ["scenarios", "scenarios-httpproxy"]
+    assert scenarios_dir().name == "scenarios"
+    monkeypatch.setenv("CONTOUR_SCENARIOS_DIR", f"{tmp_path / 'a'}{os.pathsep}{tmp_path / 'b'}")
+    assert scenarios_dirs() == [tmp_path / "a", tmp_path / "b"]
+    assert scenarios_dir() == tmp_path / "a"
+    assert scenario_id(Path("/x/scenarios-httpproxy/200-hp.yaml")) == \
+        "scenarios-httpproxy/200-hp.yaml"
+
+
+# ---------------------------------------------------------------- HTTPProxy additions: verdicts
+
+
+def _resp(status=200, backend="default/a:80", body=None, headers=()):
+    hdrs = [("x-backend", backend)] if backend else []
+    return client.Response(scheme="http", http_version="1.1", status=status,
+                           headers=hdrs + list(headers),
+                           body=body if body is not None else b"{}")
+
+
+@pytest.mark.parametrize(("want", "body", "holds"), [
+    ("directResponse success", b"directResponse success", True),
+    ("", b"", True),
+    ("", b"x", False),
+    ("not found", b"not found\n", False),
+])
+def test_expect_body(want, body, holds):
+    m = check_response({"host": "a", "expect_body": want}, _resp(body=body))
+    assert (m == []) is holds, m
+
+
+@pytest.mark.parametrize(("spec", "responses", "holds"), [
+    ({"n": 3, "expect_same_backend": True}, [_resp(), _resp(), _resp()], True),
+    ({"n": 3, "expect_same_backend": True},
+     [_resp(), _resp(backend="default/b:80"), _resp()], False),
+    ({"n": 3, "expect_same_backend": True}, [_resp(), _resp(status=503), _resp()], False),
+    ({"n": 3, "expect_same_backend": True}, [_resp(), _resp()], False),  # stopped short
+    ({"n": 2, "expect_same_backend": True, "expect_header": {"x-y": "^1$"}},
+     [_resp(headers=[("x-y", "1")]), _resp(headers=[("x-y", "1")])], True),
+    ({"n": 2, "expect_same_backend": True, "expect_header": {"x-y": "^1$"}},
+     [_resp(headers=[("x-y", "1")]), _resp()], False),
+    ({"n": 3, "expect_some_status": 429}, [_resp(), _resp(429, None), _resp()], True),
+    ({"n": 3, "expect_some_status": 429}, [_resp(), _resp(), _resp(503, None)], False),
+    ({"n": 4, "expect_split": {"default/a:80": 0.5, "default/b:80": 0.5}, "tolerance": 0.0},
+     [_resp(), _resp(backend="default/b:80")] * 2, True),
+    ({"n": 4, "expect_split": {"default/a:80": 0.5, "default/b:80": 0.5}, "tolerance": 0.1},
+     [_resp()] * 4, False),
+    ({"n": 2, "expect_split": {"default/a:80": 1.0}}, [_resp(), _resp(backend="x/y:1")], False),
+])
+def test_check_repeated(spec, responses, holds):
+    seen, m = check_repeated({"host": "h", **spec}, responses)
+    assert (m == []) is holds, (seen, m)
+
+
+def test_repeated_problem_stops_early_except_for_some_status():
+    same = {"host": "h", "n": 5, "expect_same_backend": True}
+    assert repeated_problem(same, _resp(), "default/a:80") is None
+    assert "default/a:80" in str(repeated_problem(same, _resp(backend="default/b:80"),
+                                                  "default/a:80"))
+    assert repeated_problem(same, _resp(status=404), None) is not None
+    some = {"host": "h", "n": 5, "expect_some_status": 429}
+    assert repeated_problem(some, _resp(status=200), None) is None
+
+
+ROW = {"kind": "HTTPProxy", "namespace": "default", "name": "child",
+       "currentStatus": "invalid", "description": "At least one error present, see Errors "
+       "for details", "conditions": [
+           {"type": "Ready", "status": "True"},
+           {"type": "Valid", "status": "False", "reason": "ErrorPresent",
+            "message": "At least one error present, see Errors for details",
+            "observedGeneration": 2,
+            "errors": [{"type": "IncludeError", "status": "True",
+                        "reason": "IncludeCreatesCycle",
+                        "message": "include creates an include cycle: default/parent -> "
+                                   "default/child -> default/child"}],
+            "warnings": [{"type": "SpecError", "status": "True", "reason": "IgnoredField",
+                          "message": "ignored"}]}]}
+VALID_ROW = {"kind": "HTTPProxy", "namespace": "default", "name": "p",
+             "currentStatus": "valid", "description": "Valid HTTPProxy",
+             "conditions": [{"type": "Valid", "status": "True", "reason": "Valid",
+                             "message": "Valid HTTPProxy"}]}
+
+
+@pytest.mark.parametrize(("spec", "row", "holds"), [
+    ({"currentStatus": "invalid"}, ROW, True),
+    ({"currentStatus": "valid"}, ROW, False),
+    ({"description_contains": "At least one error"}, ROW, True),
+    ({"description_contains": "Valid HTTPProxy"}, ROW, False),
+    ({"valid": False}, ROW, True),
+    ({"valid": True}, ROW, False),
+    ({"valid": True}, VALID_ROW, True),
+    ({"valid": False}, VALID_ROW, False),
+    ({"reason": "ErrorPresent"}, ROW, True),
+    ({"reason": "Valid"}, ROW, False),
+    ({"no_errors": True}, VALID_ROW, True),
+    ({"no_errors": True}, {**VALID_ROW, "conditions": [
+        {**VALID_ROW["conditions"][0], "errors": []}]}, True),
+    ({"no_errors": True}, ROW, False),
+    ({"errors_contain": [{"type": "IncludeError"}]}, ROW, True),
+    ({"errors_contain": [{"type": "IncludeError", "reason": "IncludeCreatesCycle",
+                          "message_contains": "default/parent -> default/child -> "
+                                              "default/child"}]}, ROW, True),
+    ({"errors_contain": [{"type": "IncludeError", "reason": "IncludeNotFound"}]}, ROW, False),
+    ({"errors_contain": [{"type": "IncludeError", "message_contains": "nope"}]}, ROW, False),
+    ({"errors_contain": [{"type": "ServiceError"}]}, ROW, False),
+    ({"errors_contain": [{"type": "IncludeError"}, {"type": "TLSError"}]}, ROW, False),
+    ({"errors_contain": [{"type": "SpecError"}]}, ROW, False),  # a warning is no error
+    ({"errors_contain": [{"type": "IncludeError"}]}, VALID_ROW, False),
+    ({"warnings_contain": [{"type": "SpecError", "reason": "IgnoredField"}]}, ROW, True),
+    ({"warnings_contain": [{"type": "SpecError", "reason": "Other"}]}, ROW, False),
+    ({"warnings_contain": [{"type": "IncludeError"}]}, ROW, False),
+    ({"valid": True}, {**VALID_ROW, "conditions": None}, False),
+    ({"valid": True}, {k: v for k, v in VALID_ROW.items() if k != "conditions"}, False),
+    ({"reason": "Valid"}, {**VALID_ROW, "conditions": [{"type": "Ready", "status": "True",
+                                                        "reason": "Valid"}]}, False),
+])
+def test_check_status_row(spec, row, holds):
+    m = check_status_row({**HP, **spec}, row)
+    assert (m == []) is holds, m
+
+
+def _observed(headers, path="/m"):
+    return ObservedRequest(0.0, "GET", path, "www.example.com", "HTTP/1.1", headers)
+
+
+@pytest.mark.parametrize(("spec", "req_headers", "holds"), [
+    ({"backend": "d/m:80", "path": "/m"}, {}, True),
+    ({"backend": "d/m:80", "path": "/m"}, {ATTEMPT_HEADER: "x"}, False),
+    ({"backend": "d/m:80", "path": "/m", "from_client": True}, {ATTEMPT_HEADER: "x"}, True),
+    ({"backend": "d/m:80", "path": "/m", "from_client": True}, {}, False),
+    ({"backend": "d/m:80", "path": "/other", "from_client": True}, {ATTEMPT_HEADER: "x"}, False),
+    ({"backend": "d/m:80", "host": "www.example.com"}, {}, True),
+    ({"backend": "d/m:80", "host": "other"}, {}, False),
+])
+def test_observed_matches(spec, req_headers, holds):
+    assert observed_matches(spec, _observed(req_headers)) is holds
+    _, m = verdict_check_observed(spec, [_observed({}, "/filler"), _observed(req_headers)])
+    assert (m == []) is holds, m
+
+
+# ---------------------------------------------------------------- HTTPProxy additions: runner
+
+
+def test_controller_settings_to_flags_and_config():
+    ports = Ports(*range(1, 8))
+    argv = serve_argv(Path("/src"), ports, {"root_namespaces": ["roots", "b"]}, None)
+    assert argv[argv.index("--root-namespaces") + 1] == "roots,b"
+    assert "--ingressroute-root-namespaces" not in argv
+    argv = serve_argv(Path("/src"), ports, {"ingressroute_root_namespaces": ["r"]}, None)
+    assert argv[argv.index("--ingressroute-root-namespaces") + 1] == "r"
+    assert "--root-namespaces" not in argv
+    assert config_document({}) is None
+    assert config_document({"tls_fallback_certificate": "default/fallback-secret",
+                            "tls_minimum_protocol_version": "1.2"}) == {"tls": {
+        "minimum-protocol-version": "1.2",
+        "fallback-certificate": {"name": "fallback-secret", "namespace": "default"}}}
+
+
+def _run_for(tmp_path, harness_ca, statuses=()):
+    """A ScenarioRun whose HTTP port is a backend's (no Envoy), with a fake controller;
+    run.close() stops the backend."""
+    p = tmp_path / "200-x.yaml"
+    p.write_text(yaml.safe_dump({"name": "x", "objects": "", "expect": {}}))
+    run = ScenarioRun(load(p), harness_ca, tmp_path / "w")
+    run.pool = BackendPool()
+    (a,) = run.pool.start([("default/a:80", None)])
+    run.ports = Ports(xds=0, http=a.port, https=0, stats=0, debug=0, metrics=0, admin=0)
+
+    class FakeController:
+        def debug_status(self):
+            return list(statuses), None
+
+    run.controller = FakeController()  # type: ignore[assignment]
+    return run, a
+
+
+def test_runner_sends_headers_and_repeats(tmp_path, harness_ca):
+    run, a = _run_for(tmp_path, harness_ca)
+    try:
+        spec = {"host": "h", "method": "OPTIONS",
+                "headers": {"Origin": "https://a.example.com", "X-Tier": "gold"},
+                "expect_backend": "default/a:80",
+                "expect_header_seen_by_backend": {"origin": r"^https://a\.example\.com$",
+                                                  "x-tier": "^gold$"}}
+        seen, m = run._attempt_request(spec)
+        assert m == [], seen
+        assert a.observed()[-1].method == "OPTIONS"
+        names = list(a.observed()[-1].headers)
+        assert names.index(ATTEMPT_HEADER) < names.index("origin")  # the runner's first
+        n0 = len(a.observed())
+        assert run._attempt_request({"host": "h", "n": 4, "expect_same_backend": True})[1] == []
+        assert len(a.observed()) == n0 + 4
+        assert len({o.headers[ATTEMPT_HEADER] for o in a.observed()[n0:]}) == 4
+        assert run._attempt_request({"host": "h", "n": 3, "expect_some_status": 200})[1] == []
+        assert run._attempt_request({"host": "h", "n": 3, "expect_some_status": 429})[1]
+        n1 = len(a.observed())
+        _, m = run._attempt_request({"host": "h", "n": 5, "expect_split": {"default/b:80": 1}})
+        assert m and len(a.observed()) == n1 + 1  # stopped at the first wrong backend
+    finally:
+        run.close()
+
+
+def test_runner_status_and_observation(tmp_path, harness_ca):
+    run, a = _run_for(tmp_path, harness_ca, statuses=[ROW])
+    try:
+        ok = {**HP, "name": "child", "valid": False, "reason": "ErrorPresent",
+              "errors_contain": [{"type": "IncludeError", "reason": "IncludeCreatesCycle"}]}
+        seen, m = run._attempt_status(ok)
+        assert m == [] and "IncludeCreatesCycle" in seen
+        assert run._attempt_status({**ok, "valid": True})[1]
+        assert run._attempt_status({**ok, "name": "other"})[1] == ["missing status entry"]
+        req(a.port, path="/copy", extra_headers=[(ATTEMPT_HEADER, "c1")])
+        own = {"backend": "default/a:80", "path": "/copy"}
+        assert run._attempt_observed(own)[1]
+        assert run._attempt_observed({**own, "from_client": True})[1] == []
+        req(a.port, path="/copy")
+        assert run._attempt_observed(own)[1] == []
+    finally:
+        run.close()
+
+
+@pytest.mark.parametrize(("kind", "obj", "row"), [
+    ("HTTPProxy", {"metadata": {"namespace": "d", "name": "p"}, "status": {
+        "currentStatus": "valid", "description": "Valid HTTPProxy",
+        "conditions": [{"type": "Valid", "status": "True"}]}},
+     {"kind": "HTTPProxy", "namespace": "d", "name": "p", "currentStatus": "valid",
+      "description": "Valid HTTPProxy", "conditions": [{"type": "Valid", "status": "True"}]}),
+    ("IngressRoute", {"metadata": {"namespace": "d", "name": "r"}, "status": {
+        "currentStatus": "invalid", "description": "x"}},
+     {"kind": "IngressRoute", "namespace": "d", "name": "r", "currentStatus": "invalid",
+      "description": "x"}),
+    ("HTTPProxy", {"metadata": {"namespace": "d", "name": "p"}}, None),
+    ("HTTPProxy", {"metadata": {"namespace": "d", "name": "p"}, "status": {}}, None),
+])
+def test_cluster_status_rows(kind, obj, row):
+    assert status_row(kind, obj) == row
+
+
+def test_cluster_sink_removes_the_group_it_put():
+    """TLSCertificateDelegation exists in two groups: remove() deletes the one put."""
+    calls = []
+
+    class FakeApi:
+        def apply(self, obj):
+            calls.append(("apply", obj["apiVersion"], obj["metadata"]["labels"]))
+
+        def delete(self, kind, ns, name, api_version=""):
+            calls.append(("delete", kind, ns, name, api_version))
+
+    sink = ClusterSink(FakeApi(), Path("/kubeconfig"), "127.0.0.1")  # type: ignore[arg-type]
+    key = ("TLSCertificateDelegation", "default", "d")
+    sink.put(key, {"apiVersion": "projectcontour.io/v1", "kind": key[0],
+                   "metadata": {"name": "d", "namespace": "default"}})
+    sink.remove(key)
+    assert calls == [("apply", "projectcontour.io/v1", {OWNED_LABEL: "true"}),
+                     ("delete", *key, "projectcontour.io/v1")]
+    assert ("TLSCertificateDelegation", "projectcontour.io/v1") in WATCHED_KINDS
+    assert ("HTTPProxy", "projectcontour.io/v1") in WATCHED_KINDS
+
+
+def test_failure_report_lines():
+    held = Check("expect.requests[0]", "request", {"host": "a"}, held=True, attempts=1)
+    failed = Check("expect.status[0]", "status", {"kind": "HTTPProxy"}, attempts=3,
+                   last_seen="currentStatus='invalid'", last_mismatch=["valid: no"])
+    never = Check("expect.requests[1]", "request", {"host": "b"}, negative=True)
+    lines = check_lines([held, failed, never])
+    assert lines[0].startswith("  [ok]     expect.requests[0]")
+    assert "[FAILED] expect.status[0] (status, positive, 3 attempts)" in lines[1]
+    assert lines[2:4] == ["      last attempt saw: currentStatus='invalid'",
+                          "      mismatch: valid: no"]
+    assert "[NOT CHECKED] expect.requests[1] (request, negative, 0 attempts)" in lines[4]

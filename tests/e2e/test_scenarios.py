@@ -1,8 +1,11 @@
-"""Every scenario in ../shared/scenarios, black-box: real controller, real Envoy, real backends.
+"""Every scenario in ../shared/scenarios (IngressRoute era) and ../shared/scenarios-httpproxy
+(HTTPProxy), black-box: real controller, real Envoy, real backends. The test id names the
+folder: `scenarios/060-....yaml`, `scenarios-httpproxy/200-....yaml`.
 
-Run:  .venv/bin/pytest tests/e2e/test_scenarios.py            (all, ~ see README of the runner)
-      .venv/bin/pytest tests/e2e/test_scenarios.py -k 060      (one)
-Env:  CONTOUR_SCENARIOS_DIR  other scenario directory
+Run:  .venv/bin/pytest tests/e2e/test_scenarios.py                          (all)
+      .venv/bin/pytest tests/e2e/test_scenarios.py -k 060                   (one)
+      .venv/bin/pytest tests/e2e/test_scenarios.py -k scenarios-httpproxy   (one folder)
+Env:  CONTOUR_SCENARIOS_DIR  other scenario folder(s), os.pathsep-separated
       CONTOUR_E2E_DEADLINE   convergence deadline in seconds (default 60)
 
 A scenario the harness cannot execute FAILS; nothing is ever skipped.
@@ -10,21 +13,16 @@ A scenario the harness cannot execute FAILS; nothing is ever skipped.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 from harness.certs import HarnessCA
 from harness.runner import ScenarioFailure, ScenarioRun
-from harness.scenario import ScenarioError, load, scenario_files
+from harness.scenario import ScenarioError, load, scenario_files, scenario_id, scenarios_dirs
 
-SCENARIOS_DIR = Path(
-    os.environ.get("CONTOUR_SCENARIOS_DIR")
-    or Path(__file__).resolve().parents[2].parent / "shared" / "scenarios"
-).resolve()
-
-_FILES = scenario_files(SCENARIOS_DIR) if SCENARIOS_DIR.is_dir() else []
-_PARAMS = [pytest.param(p, id=p.name) for p in _FILES] or [
+SCENARIOS_DIRS = scenarios_dirs()
+_FILES = [p for d in SCENARIOS_DIRS if d.is_dir() for p in scenario_files(d)]
+_PARAMS = [pytest.param(p, id=scenario_id(p)) for p in _FILES] or [
     pytest.param(None, id="NO-SCENARIOS-FOUND")
 ]
 
@@ -33,8 +31,8 @@ _PARAMS = [pytest.param(p, id=p.name) for p in _FILES] or [
 def test_scenario(scenario_file: Path | None, harness_ca: HarnessCA, e2e_workdir: Path,
                   request: pytest.FixtureRequest) -> None:
     if scenario_file is None:
-        pytest.fail(f"no NNN-*.yaml scenario files in {SCENARIOS_DIR} "
-                    f"(exists: {SCENARIOS_DIR.exists()}); set CONTOUR_SCENARIOS_DIR", pytrace=False)
+        pytest.fail(f"no NNN-*.yaml scenario files in {SCENARIOS_DIRS}; "
+                    f"set CONTOUR_SCENARIOS_DIR", pytrace=False)
     failure = None
     try:
         scenario = load(scenario_file)
@@ -57,12 +55,14 @@ def test_scenario(scenario_file: Path | None, harness_ca: HarnessCA, e2e_workdir
     print(f"{scenario_file.name}: {run.timings} | {'; '.join(run.log)}")
 
 
-def test_scenario_directory_is_complete() -> None:
-    """The directory exists, and every scenario file loads and validates."""
-    assert SCENARIOS_DIR.is_dir(), f"scenario directory missing: {SCENARIOS_DIR}"
-    assert _FILES, f"no scenarios in {SCENARIOS_DIR}"
+@pytest.mark.parametrize("folder", SCENARIOS_DIRS, ids=lambda d: d.name)
+def test_scenario_directory_is_complete(folder: Path) -> None:
+    """The folder exists, and every scenario file in it loads and validates."""
+    assert folder.is_dir(), f"scenario directory missing: {folder}"
+    files = scenario_files(folder)
+    assert files, f"no scenarios in {folder}"
     problems = []
-    for f in _FILES:
+    for f in files:
         try:
             load(f)
         except ScenarioError as e:

@@ -181,7 +181,7 @@ class Backend:
         conn_tokens = {t.strip().lower() for t in headers.get("connection", "").split(",")}
         close = "keep-alive" not in conn_tokens if version == "HTTP/1.0" else "close" in conn_tokens
 
-        info = {
+        info: dict[str, Any] = {
             "backend": self.identity,
             "method": method,
             "path": path,

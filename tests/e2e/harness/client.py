@@ -373,9 +373,9 @@ def _h2_exchange(sock: socket.socket, opts: RequestOptions, resp: Response) -> N
             raise ConnectionError("h2: connection closed before the response ended")
         for ev in conn.receive_data(data):
             if isinstance(ev, h2.events.ResponseReceived) and ev.stream_id == sid:
-                for k, v in ev.headers:
-                    k = k.decode() if isinstance(k, bytes) else k
-                    v = v.decode() if isinstance(v, bytes) else v
+                for raw_k, raw_v in ev.headers:
+                    k = raw_k.decode() if isinstance(raw_k, bytes) else str(raw_k)
+                    v = raw_v.decode() if isinstance(raw_v, bytes) else str(raw_v)
                     if k == ":status":
                         resp.status = int(v)
                     else:

@@ -104,10 +104,10 @@ def serve_argv(source_dir: Path, ports: Ports, settings: dict[str, Any],
         "--http-address", "127.0.0.1", "--http-port", str(ports.metrics),
         "--envoy-http-access-log", "/dev/null", "--envoy-https-access-log", "/dev/null",
     ]
-    roots = settings.get("ingressroute_root_namespaces")
-    if roots:
-        argv += ["--ingressroute-root-namespaces",
-                 ",".join(roots) if isinstance(roots, list) else str(roots)]
+    for key, flag in (("ingressroute_root_namespaces", "--ingressroute-root-namespaces"),
+                      ("root_namespaces", "--root-namespaces")):
+        if settings.get(key):  # a list of namespaces (schema.py)
+            argv += [flag, ",".join(settings[key])]
     if settings.get("ingress_class_name"):
         argv += ["--ingress-class-name", str(settings["ingress_class_name"])]
     if config_path is not None:
@@ -116,11 +116,18 @@ def serve_argv(source_dir: Path, ports: Ports, settings: dict[str, Any],
 
 
 def config_document(settings: dict[str, Any]) -> dict[str, Any] | None:
+    """contour.yaml for the scenario's controller settings (None: no file needed)."""
     doc: dict[str, Any] = {}
     if settings.get("disable_permit_insecure"):
         doc["disablePermitInsecure"] = True
+    tls: dict[str, Any] = {}
     if settings.get("tls_minimum_protocol_version"):
-        doc["tls"] = {"minimum-protocol-version": str(settings["tls_minimum_protocol_version"])}
+        tls["minimum-protocol-version"] = str(settings["tls_minimum_protocol_version"])
+    if settings.get("tls_fallback_certificate"):
+        ns, name = str(settings["tls_fallback_certificate"]).split("/")
+        tls["fallback-certificate"] = {"name": name, "namespace": ns}
+    if tls:
+        doc["tls"] = tls
     return doc or None
 
 

@@ -30,6 +30,7 @@ RESOURCES: dict[str, tuple[str, bool]] = {
     "Ingress": ("ingresses", True),
     "IngressClass": ("ingressclasses", False),
     "EndpointSlice": ("endpointslices", True),
+    "HTTPProxy": ("httpproxies", True),
 }
 DEFAULT_API_VERSION = {
     "Namespace": "v1", "Service": "v1", "Endpoints": "v1", "Secret": "v1",
@@ -37,7 +38,10 @@ DEFAULT_API_VERSION = {
     "TLSCertificateDelegation": "contour.heptio.com/v1beta1",
     "Ingress": "networking.k8s.io/v1", "IngressClass": "networking.k8s.io/v1",
     "EndpointSlice": "discovery.k8s.io/v1",
+    "HTTPProxy": "projectcontour.io/v1",
 }
+"""The group of a kind served by more than one (TLSCertificateDelegation: contour.heptio.com
+and projectcontour.io) when the caller names none."""
 FIELD_MANAGER = "e2e-harness"
 
 
@@ -137,23 +141,32 @@ class KubeApi:
         return self.json("PATCH", path, obj, content_type="application/apply-patch+yaml",
                          query={"fieldManager": FIELD_MANAGER, "force": "true"})
 
-    def get(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
-        status, data = self.call("GET", object_path(kind, namespace, name))
+    def get(self, kind: str, namespace: str, name: str, api_version: str = "",
+            ) -> dict[str, Any] | None:
+        path = object_path(kind, namespace, name, api_version)
+        status, data = self.call("GET", path)
         if status == 404:
             return None
         if status != 200:
-            raise KubeApiError(status, "GET", object_path(kind, namespace, name), data)
+            raise KubeApiError(status, "GET", path, data)
         return dict(json.loads(data))
 
-    def delete(self, kind: str, namespace: str, name: str) -> None:
+    def delete(self, kind: str, namespace: str, name: str, api_version: str = "") -> None:
         """Delete and return once the object is gone (404 counts as gone)."""
-        self.json("DELETE", object_path(kind, namespace, name), ok=(404,))
+        self.json("DELETE", object_path(kind, namespace, name, api_version), ok=(404,))
 
     def list(self, kind: str, namespace: str = "", label_selector: str = "",
-             ) -> list[dict[str, Any]]:
+             api_version: str = "", missing_ok: bool = False) -> list[dict[str, Any]]:
+        """Every object of a kind; with `missing_ok` a kind the server does not serve (its
+        CRD is not installed: 404 on the collection) has none."""
         query = {"labelSelector": label_selector} if label_selector else None
-        items = self.json("GET", collection_path(kind, namespace), query=query).get("items")
-        return list(items or [])
+        path = collection_path(kind, namespace, api_version)
+        status, data = self.call("GET", path, query=query)
+        if status == 404 and missing_ok:
+            return []
+        if status != 200:
+            raise KubeApiError(status, "GET", path, data)
+        return list(json.loads(data).get("items") or [])
 
 
 @dataclass

@@ -20,14 +20,11 @@ listeners, the backends, and the tails of the controller and Envoy logs.
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import shutil
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +37,7 @@ from .backends import (
     BackendPool,
 )
 from .certs import HarnessCA
+from .checks import Check, check_lines, world_lines
 from .controller import Controller, Ports, finish_bootstrap, start_bootstrap
 from .envoy import Envoy
 from .scenario import (
@@ -54,6 +52,14 @@ from .scenario import (
     resolve_placeholders,
 )
 from .sinks import FolderSink, ObjectSink, file_name_for
+from .verdicts import (
+    check_observed,
+    check_repeated,
+    check_response,
+    check_status_row,
+    repeated_problem,
+    status_summary,
+)
 
 DEFAULT_DEADLINE = float(os.environ.get("CONTOUR_E2E_DEADLINE", "60"))
 RETRY_INTERVAL = 0.05
@@ -80,25 +86,8 @@ def is_negative(req: dict[str, Any]) -> bool:
     return True
 
 
-def _fmt(d: dict[str, Any]) -> str:
-    return "{" + ", ".join(f"{k}: {v!r}" for k, v in d.items()) + "}"
-
-
-@dataclass
-class Check:
-    label: str
-    kind: str  # request | status | observed
-    spec: dict[str, Any]
-    negative: bool = False
-    deadline: float = 0.0
-    held: bool = False
-    attempts: int = 0
-    last_seen: str = "<never attempted>"
-    last_mismatch: list[str] = field(default_factory=list)
-    last_at: float = 0.0
-
-
-__all__ = ["ScenarioFailure", "ScenarioRun", "file_name_for", "run_scenario"]
+__all__ = ["ScenarioFailure", "ScenarioRun", "check_response", "file_name_for", "is_negative",
+           "run_scenario"]
 
 
 class ScenarioRun:
@@ -413,6 +402,8 @@ class ScenarioRun:
         if "backend_fail_first" in spec:
             headers.append((FAIL_FIRST_HEADER, str(int(spec["backend_fail_first"]))))
             headers.append((FAIL_STATUS_HEADER, str(int(spec.get("backend_fail_status", 503)))))
+        # the scenario's own headers after the runner's (schema.py refuses harness names)
+        headers += [(str(k), str(v)) for k, v in (spec.get("headers") or {}).items()]
         opts = client.RequestOptions(
             host=str(spec["host"]), path=str(spec.get("path", "/")), scheme=scheme,
             method=str(spec.get("method", "GET")), host_header=spec.get("host_header"),
@@ -425,33 +416,23 @@ class ScenarioRun:
         return (self.ports.https if scheme == "https" else self.ports.http), opts
 
     def _attempt_request(self, spec: dict[str, Any]) -> tuple[str, list[str]]:
-        if "expect_split" in spec:
-            return self._attempt_split(spec)
+        if "n" in spec:
+            return self._attempt_repeated(spec)
         port, opts = self._request_options(spec)
         resp = client.request(port, opts)
         return resp.summary(), check_response(spec, resp)
 
-    def _attempt_split(self, spec: dict[str, Any]) -> tuple[str, list[str]]:
-        n = int(spec["n"])
-        want: dict[str, float] = {str(k): float(v) for k, v in spec["expect_split"].items()}
-        tol = float(spec.get("tolerance", 0.0))
-        counts: dict[str, int] = {k: 0 for k in want}
-        for i in range(n):
+    def _attempt_repeated(self, spec: dict[str, Any]) -> tuple[str, list[str]]:
+        """n requests back to back, each on a new connection with a fresh attempt id;
+        stops at the first response that already fails the entry."""
+        responses: list[client.Response] = []
+        for _ in range(int(spec["n"])):
             port, opts = self._request_options(spec)
-            resp = client.request(port, opts)
-            b = resp.backend
-            if resp.status != 200 or b not in want:
-                return (f"response {i + 1}/{n}: {resp.summary()} (counts so far {counts})",
-                        [f"every response must be 200 from one of {sorted(want)}; "
-                         f"got status {resp.status} from {b}"])
-            counts[b] += 1
-        mism = []
-        fr = {k: counts[k] / n for k in want}
-        for k, ratio in want.items():
-            if abs(fr[k] - ratio) > tol + 1e-9:
-                mism.append(f"{k}: fraction {fr[k]:.3f} not within {tol} of {ratio}")
-        seen = f"split over {n}: " + ", ".join(f"{k}={counts[k]} ({fr[k]:.3f})" for k in want)
-        return seen, mism
+            responses.append(client.request(port, opts))
+            first = responses[0].backend
+            if repeated_problem(spec, responses[-1], first) is not None:
+                break
+        return check_repeated(spec, responses)
 
     # status
     def _attempt_status(self, spec: dict[str, Any]) -> tuple[str, list[str]]:
@@ -466,17 +447,7 @@ class ScenarioRun:
             where = "/debug/status" if self.sink.mode == "folder" else "the API server"
             return (f"no entry for {spec['kind']} {spec['namespace']}/{spec['name']} "
                     f"in {where} ({len(data)} entries)"), ["missing status entry"]
-        e = match[0]
-        seen = f"currentStatus={e.get('currentStatus')!r} description={e.get('description')!r}"
-        mism = []
-        if "currentStatus" in spec and e.get("currentStatus") != spec["currentStatus"]:
-            mism.append(f"currentStatus: expected {spec['currentStatus']!r}, "
-                        f"got {e.get('currentStatus')!r}")
-        if "description_contains" in spec and \
-                str(spec["description_contains"]) not in str(e.get("description", "")):
-            mism.append(f"description: expected to contain {spec['description_contains']!r}, "
-                        f"got {e.get('description')!r}")
-        return seen, mism
+        return status_summary(match[0]), check_status_row(spec, match[0])
 
     # backend observation
     def _attempt_observed(self, spec: dict[str, Any]) -> tuple[str, list[str]]:
@@ -485,134 +456,12 @@ class ScenarioRun:
         bs = self.pool.history(ident)
         if not bs:
             return f"no backend {ident} was ever started", [f"unknown backend {ident}"]
-        reqs = [r for b in bs for r in b.observed()]
-        for r in reqs:
-            if ("path" not in spec or r.path == spec["path"]) and \
-                    ("host" not in spec or r.host == spec["host"]):
-                return f"seen: {r.method} {r.path} Host={r.host}", []
-        distinct = sorted({(r.path, r.host) for r in reqs})[:15]
-        return (f"{len(reqs)} requests, none matching; distinct (path, host): {distinct}",
-                [f"no request with path={spec.get('path')!r} host={spec.get('host')!r}"])
+        return check_observed(spec, (r for b in bs for r in b.observed()))
 
     # ------------------------------------------------------------ report
     def _report(self, headline: str, checks: list[Check]) -> str:
-        out = [f"SCENARIO {self.sc.file} FAILED: {headline}", ""]
-        for c in checks:
-            if c.held:
-                out.append(f"  [ok]     {c.label}: {_fmt(c.spec)}")
-                continue
-            kind = "negative" if c.negative else "positive"
-            state = "NOT CHECKED" if c.attempts == 0 else "FAILED"
-            out.append(f"  [{state}] {c.label} ({c.kind}, {kind}, {c.attempts} attempts): "
-                       f"{_fmt(c.spec)}")
-            if c.attempts:
-                out.append(f"      last attempt saw: {c.last_seen}")
-                for m in c.last_mismatch:
-                    out.append(f"      mismatch: {m}")
-        out.append("")
-        out.append(f"progress: {'; '.join(self.log) or '-'}")
-        out.append(f"timings: {self.timings}")
-        if self.ports:
-            out.append(f"ports: {self.ports}")
-        out.append(f"workdir: {self.workdir}")
-        if self.controller is not None:
-            data, err = self.controller.debug_status()
-            out.append("--- controller /debug/status ---")
-            out.append(err if err else json.dumps(data, indent=1, sort_keys=True)[:6000])
-            if self.sink.mode != "folder":
-                data, err = self.sink.statuses(self.controller)
-                out.append(f"--- statuses in the {self.sink.mode} ---")
-                out.append(err if err else json.dumps(data, indent=1, sort_keys=True)[:6000])
-        if self.envoy is not None:
-            out.append("--- envoy admin /listeners ---")
-            out.append(self.envoy.admin("/listeners"))
-            out.append("--- envoy admin /clusters (filtered) ---")
-            clusters = self.envoy.admin("/clusters", limit=200000)
-            lines = [ln for ln in clusters.splitlines()
-                     if "::health_flags::" in ln or "::cx_active::" in ln or "added_via_api" in ln]
-            out.append("\n".join(lines[:60]))
-        if self.pool is not None:
-            out.append("--- backends ---")
-            out += [f"  {b.describe()}" for b in self.pool.all]
-            out.append(f"  Endpoints written for: {self.live}")
-        for p in (self.controller, self.envoy):
-            if p is not None:
-                out.append(f"--- {p.proc.describe()} ---")
-                out.append(p.proc.tail(50))
-        return "\n".join(out)
-
-
-def check_response(spec: dict[str, Any], resp: client.Response) -> list[str]:
-    """Every way `resp` differs from the expectations in `spec` (empty: it holds)."""
-    m: list[str] = []
-    ws = bool(spec.get("websocket"))
-    if "expect_tls_failure" in spec:
-        if bool(spec["expect_tls_failure"]) != resp.tls_failed:
-            m.append("TLS handshake: expected to fail" if spec["expect_tls_failure"]
-                     else "TLS handshake: expected to complete")
-        if spec["expect_tls_failure"]:
-            return m
-    if resp.tls_failed:
-        m.append(f"TLS handshake did not complete ({resp.error})")
-        return m
-    if resp.status is None:
-        if "expect_websocket" in spec and spec["expect_websocket"] is False:
-            return m  # a closed connection is also "no 101"
-        m.append(f"no HTTP response ({resp.error})")
-        return m
-    if "expect_status" in spec and resp.status != int(spec["expect_status"]):
-        m.append(f"status: expected {spec['expect_status']}, got {resp.status}")
-    if "expect_backend" in spec:
-        want_status = int(spec.get("expect_status", 101 if ws else 200))
-        if "expect_status" not in spec and resp.status != want_status:
-            m.append(f"status: expected {want_status} from {spec['expect_backend']}, "
-                     f"got {resp.status}")
-        if resp.backend != spec["expect_backend"]:
-            m.append(f"backend: expected {spec['expect_backend']}, got {resp.backend}")
-    if "expect_websocket" in spec:
-        if spec["expect_websocket"]:
-            if resp.status != 101:
-                m.append(f"websocket: expected 101, got {resp.status}")
-            elif not resp.websocket_echo:
-                m.append(f"websocket: 101 but no echo through Envoy ({resp.error})")
-        elif resp.status == 101:
-            m.append("websocket: expected no 101, got 101 Switching Protocols")
-    if "expect_location" in spec and resp.header("location") != spec["expect_location"]:
-        m.append(f"Location: expected {spec['expect_location']!r}, got {resp.header('location')!r}")
-    for name, rx in (spec.get("expect_header") or {}).items():
-        vals = resp.header_all(name)
-        if rx is None:
-            if vals:
-                m.append(f"header {name}: expected absent, got {vals}")
-        elif not any(re.search(str(rx), v) for v in vals):
-            m.append(f"header {name}: expected to match {rx!r}, got {vals}")
-    seen = resp.json() if ("expect_header_seen_by_backend" in spec
-                           or "expect_path_seen_by_backend" in spec) else None
-    if seen is not None and "backend" not in seen:
-        seen = None
-    for name, rx in (spec.get("expect_header_seen_by_backend") or {}).items():
-        if seen is None:
-            m.append(f"header {name} seen by backend: no backend echo in the response body")
-            break
-        v = (seen.get("headers") or {}).get(name.lower())
-        if rx is None:
-            if v is not None:
-                m.append(f"header {name} seen by backend: expected absent, got {v!r}")
-        elif v is None or not re.search(str(rx), v):
-            m.append(f"header {name} seen by backend: expected to match {rx!r}, got {v!r}")
-    if "expect_path_seen_by_backend" in spec:
-        if seen is None:
-            m.append("path seen by backend: no backend echo in the response body")
-        elif seen.get("path") != spec["expect_path_seen_by_backend"]:
-            m.append(f"path seen by backend: expected {spec['expect_path_seen_by_backend']!r}, "
-                     f"got {seen.get('path')!r}")
-    if "expect_cert_cn" in spec and resp.cert_cn != spec["expect_cert_cn"]:
-        m.append(f"certificate CN: expected {spec['expect_cert_cn']!r}, got {resp.cert_cn!r}")
-    if "expect_min_elapsed" in spec and resp.elapsed < parse_duration(spec["expect_min_elapsed"]):
-        m.append(f"elapsed {resp.elapsed:.3f}s < minimum {spec['expect_min_elapsed']}")
-    if "expect_max_elapsed" in spec and resp.elapsed > parse_duration(spec["expect_max_elapsed"]):
-        m.append(f"elapsed {resp.elapsed:.3f}s > maximum {spec['expect_max_elapsed']}")
-    return m
+        return "\n".join([f"SCENARIO {self.sc.file} FAILED: {headline}", "",
+                          *check_lines(checks), "", *world_lines(self)])
 
 
 def run_scenario(scenario: Scenario, ca: HarnessCA, workdir: Path | None = None,

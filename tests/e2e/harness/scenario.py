@@ -17,71 +17,34 @@ from typing import Any
 import yaml
 
 from .certs import HarnessCA
+from .schema import (
+    CAPABILITIES,
+    REQUEST_EXPECT_KEYS,
+    ScenarioError,
+    check_controller,
+    check_observed,
+    check_request,
+    check_status,
+    parse_backend_id,
+    parse_duration,
+)
 
-CAPABILITIES = frozenset({
-    "backend_control", "backend_observation", "websocket", "tls_versions", "tls_backend",
-    "http10", "raw_path", "external_backend", "slow",
-})
+__all__ = [
+    "REQUEST_EXPECT_KEYS", "Scenario", "ScenarioError", "generate_secrets", "load",
+    "object_key", "parse_backend_id", "parse_duration", "parse_objects",
+    "resolve_placeholders", "scenario_files", "scenario_id", "scenarios_dir", "scenarios_dirs",
+]
 
 TOP_KEYS = {
     "name", "source", "about", "requires", "controller", "certs", "objects", "endpoints",
     "backends_tls", "external_backends", "expect", "steps",
 }
-CONTROLLER_KEYS = {
-    "ingressroute_root_namespaces", "disable_permit_insecure", "ingress_class_name",
-    "tls_minimum_protocol_version",
-}
-REQUEST_INPUT_KEYS = {
-    "host", "path", "scheme", "method", "host_header", "http_version", "raw_path",
-    "tls_min_version", "tls_max_version", "websocket", "backend_delay", "backend_fail_first",
-    "backend_fail_status", "n", "tolerance",
-}
-REQUEST_EXPECT_KEYS = {
-    "expect_backend", "expect_status", "expect_location", "expect_header",
-    "expect_header_seen_by_backend", "expect_path_seen_by_backend", "expect_split",
-    "expect_tls_failure", "expect_websocket", "expect_cert_cn", "expect_min_elapsed",
-    "expect_max_elapsed",
-}
-STATUS_KEYS = {"kind", "namespace", "name", "currentStatus", "description_contains"}
-OBSERVED_KEYS = {"backend", "path", "host", "within"}
 EXPECT_KEYS = {"requests", "status", "backend_observed"}
 STEP_KINDS = {"apply", "delete", "endpoints", "requests", "status"}
 
-# which request keys need which capability
-KEY_CAPABILITY = {
-    "backend_delay": "backend_control",
-    "backend_fail_first": "backend_control",
-    "backend_fail_status": "backend_control",
-    "tls_min_version": "tls_versions",
-    "tls_max_version": "tls_versions",
-    "websocket": "websocket",
-    "raw_path": "raw_path",
-}
-
-_ID_RE = re.compile(r"^([a-z0-9][-a-z0-9.]*)/([a-z0-9][-a-z0-9.]*):(\d+)$")
 _PLACEHOLDER_RE = re.compile(r"^\{\{(ip|port):([^}]+)\}\}$")
-_DURATION_RE = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m)$")
-
-
-class ScenarioError(Exception):
-    """The scenario file is malformed or uses something the harness cannot do."""
-
-
-def parse_duration(v: Any) -> float:
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
-        return float(v)
-    m = _DURATION_RE.match(str(v).strip())
-    if not m:
-        raise ScenarioError(f"bad duration {v!r} (want e.g. 200ms, 3s, 0.9s, 1m)")
-    n = float(m.group(1))
-    return {"ms": n / 1000, "s": n, "m": n * 60}[m.group(2)]
-
-
-def parse_backend_id(s: Any) -> tuple[str, str, int]:
-    m = _ID_RE.match(str(s))
-    if not m:
-        raise ScenarioError(f"bad backend identity {s!r} (want ns/svc:port)")
-    return m.group(1), m.group(2), int(m.group(3))
+SCENARIO_FOLDERS = ("scenarios", "scenarios-httpproxy")
+"""The folders next to the repository (in ../shared) whose scenarios the e2e tests run."""
 
 
 def object_key(obj: dict[str, Any]) -> tuple[str, str, str]:
@@ -129,65 +92,8 @@ class Scenario:
         return self.path.name
 
 
-def _check_request(where: str, r: Any, requires: set[str]) -> None:
-    if not isinstance(r, dict):
-        raise ScenarioError(f"{where}: request must be a mapping, got {r!r}")
-    unknown = set(r) - REQUEST_INPUT_KEYS - REQUEST_EXPECT_KEYS
-    if unknown:
-        raise ScenarioError(f"{where}: unknown request keys {sorted(unknown)}")
-    if "host" not in r:
-        raise ScenarioError(f"{where}: request without host")
-    if not (set(r) & REQUEST_EXPECT_KEYS):
-        raise ScenarioError(f"{where}: request without any expectation")
-    scheme = r.get("scheme", "http")
-    if scheme not in ("http", "https"):
-        raise ScenarioError(f"{where}: bad scheme {scheme!r}")
-    hv = str(r.get("http_version", "1.1"))
-    if hv not in ("1.0", "1.1", "2"):
-        raise ScenarioError(f"{where}: bad http_version {hv!r}")
-    if hv == "2" and scheme != "https":
-        raise ScenarioError(f"{where}: http_version 2 needs scheme https")
-    if hv == "1.0" and "http10" not in requires:
-        raise ScenarioError(f"{where}: http_version 1.0 used without requires: [http10]")
-    for k in ("tls_min_version", "tls_max_version"):
-        if k in r and str(r[k]) not in ("1.0", "1.1", "1.2", "1.3"):
-            raise ScenarioError(f"{where}: bad {k} {r[k]!r}")
-    for k, cap in KEY_CAPABILITY.items():
-        if k in r and cap not in requires:
-            raise ScenarioError(f"{where}: {k} used without requires: [{cap}]")
-    for k in ("backend_delay", "expect_min_elapsed", "expect_max_elapsed"):
-        if k in r:
-            parse_duration(r[k])
-    if "expect_backend" in r:
-        parse_backend_id(r["expect_backend"])
-    if "expect_split" in r:
-        if not isinstance(r["expect_split"], dict) or not r["expect_split"]:
-            raise ScenarioError(f"{where}: expect_split must be a non-empty mapping")
-        for b in r["expect_split"]:
-            parse_backend_id(b)
-        if "n" not in r:
-            raise ScenarioError(f"{where}: expect_split without n")
-    if "n" in r and "expect_split" not in r:
-        raise ScenarioError(f"{where}: n without expect_split")
-    for k in ("expect_header", "expect_header_seen_by_backend"):
-        if k in r:
-            if not isinstance(r[k], dict):
-                raise ScenarioError(f"{where}: {k} must be a mapping")
-            for v in r[k].values():
-                if v is not None:
-                    re.compile(str(v))
-
-
-def _check_status(where: str, s: Any) -> None:
-    if not isinstance(s, dict) or set(s) - STATUS_KEYS \
-            or not {"kind", "namespace", "name"} <= set(s):
-        raise ScenarioError(f"{where}: bad status entry {s!r} (keys {sorted(STATUS_KEYS)})")
-    if "currentStatus" not in s and "description_contains" not in s:
-        raise ScenarioError(f"{where}: status entry without expectation {s!r}")
-
-
-def load(path: Path) -> Scenario:
-    path = Path(path)
+def _read_top(path: Path) -> dict[str, Any]:
+    """The file's top-level mapping: known keys, the required ones, a matching name."""
     try:
         data = yaml.safe_load(path.read_text())
     except yaml.YAMLError as e:
@@ -203,28 +109,30 @@ def load(path: Path) -> Scenario:
     want_name = re.sub(r"^\d+-", "", path.stem)
     if data["name"] != want_name:
         raise ScenarioError(f"{path.name}: name {data['name']!r} != file name {want_name!r}")
+    return data
 
-    requires = list(data.get("requires") or [])
+
+def _check_requires(path: Path, data: dict[str, Any]) -> list[str]:
+    requires = data.get("requires") or []
+    if not isinstance(requires, list):
+        raise ScenarioError(f"{path.name}: requires must be a list, got {requires!r}")
     missing = set(requires) - CAPABILITIES
     if missing:
         raise ScenarioError(
             f"{path.name}: requires capabilities this harness does not have: {sorted(missing)}")
-    req_set = set(requires)
+    return list(requires)
 
-    controller = dict(data.get("controller") or {})
-    if set(controller) - CONTROLLER_KEYS:
-        raise ScenarioError(f"{path.name}: unknown controller settings "
-                            f"{sorted(set(controller) - CONTROLLER_KEYS)}")
 
-    certs = dict(data.get("certs") or {})
-    for k, v in certs.items():
+def _check_backends(path: Path, data: dict[str, Any], requires: set[str]) -> None:
+    """certs, endpoints, backends_tls and external_backends."""
+    for k, v in (data.get("certs") or {}).items():
         if not isinstance(v, dict) or "cn" not in v:
             raise ScenarioError(f"{path.name}: certs[{k}] needs cn")
     backends_tls = dict(data.get("backends_tls") or {})
-    if backends_tls and "tls_backend" not in req_set:
+    if backends_tls and "tls_backend" not in requires:
         raise ScenarioError(f"{path.name}: backends_tls without requires: [tls_backend]")
     external = list(data.get("external_backends") or [])
-    if external and "external_backend" not in req_set:
+    if external and "external_backend" not in requires:
         raise ScenarioError(f"{path.name}: external_backends without requires: [external_backend]")
     endpoints = list(data.get("endpoints") or [])
     for e in endpoints + external + list(backends_tls):
@@ -233,51 +141,64 @@ def load(path: Path) -> Scenario:
         if b not in endpoints and b not in external:
             raise ScenarioError(f"{path.name}: backends_tls {b} is not in endpoints")
 
-    objects = parse_objects(data["objects"])
 
-    expect = data["expect"] or {}
-    if set(expect) - EXPECT_KEYS:
-        raise ScenarioError(f"{path.name}: unknown expect keys {sorted(set(expect) - EXPECT_KEYS)}")
+def _check_expect(path: Path, expect: Any, requires: set[str]) -> None:
+    if not isinstance(expect, dict) or set(expect) - EXPECT_KEYS:
+        raise ScenarioError(f"{path.name}: expect must be a mapping with keys "
+                            f"{sorted(EXPECT_KEYS)}, got {expect!r}")
     for i, r in enumerate(expect.get("requests") or []):
-        _check_request(f"{path.name} expect.requests[{i}]", r, req_set)
+        check_request(f"{path.name} expect.requests[{i}]", r, requires)
     for i, s in enumerate(expect.get("status") or []):
-        _check_status(f"{path.name} expect.status[{i}]", s)
+        check_status(f"{path.name} expect.status[{i}]", s)
     obs = expect.get("backend_observed") or []
-    if obs and "backend_observation" not in req_set:
+    if obs and "backend_observation" not in requires:
         raise ScenarioError(
             f"{path.name}: backend_observed without requires: [backend_observation]")
     for i, o in enumerate(obs):
-        if not isinstance(o, dict) or set(o) - OBSERVED_KEYS or "backend" not in o:
-            raise ScenarioError(f"{path.name} expect.backend_observed[{i}]: bad entry {o!r}")
-        parse_backend_id(o["backend"])
-        if "within" in o:
-            parse_duration(o["within"])
+        check_observed(f"{path.name} expect.backend_observed[{i}]", o)
 
+
+def _check_step(where: str, st: Any, requires: set[str]) -> None:
+    if not isinstance(st, dict) or len(st) != 1 or next(iter(st)) not in STEP_KINDS:
+        raise ScenarioError(f"{where}: a step is exactly one of {sorted(STEP_KINDS)}: {st!r}")
+    kind, val = next(iter(st.items()))
+    if kind == "apply":
+        parse_objects(val)
+    elif kind == "delete":
+        if not isinstance(val, str) or val.count("/") != 2:
+            raise ScenarioError(f"{where}: delete wants Kind/namespace/name, got {val!r}")
+    elif kind == "endpoints":
+        for e in val or []:
+            parse_backend_id(e)
+    elif kind == "requests":
+        for j, r in enumerate(val or []):
+            check_request(f"{where}[{j}]", r, requires)
+    else:
+        for j, s in enumerate(val or []):
+            check_status(f"{where}[{j}]", s)
+
+
+def load(path: Path) -> Scenario:
+    """Read and strictly validate one scenario file; ScenarioError names what is wrong."""
+    path = Path(path)
+    data = _read_top(path)
+    requires = _check_requires(path, data)
+    req_set = set(requires)
+    controller = data.get("controller") or {}
+    check_controller(path.name, controller)
+    _check_backends(path, data, req_set)
+    objects = parse_objects(data["objects"])
+    expect = data["expect"] or {}
+    _check_expect(path, expect, req_set)
     steps = list(data.get("steps") or [])
     for i, st in enumerate(steps):
-        where = f"{path.name} steps[{i}]"
-        if not isinstance(st, dict) or len(st) != 1 or next(iter(st)) not in STEP_KINDS:
-            raise ScenarioError(f"{where}: a step is exactly one of {sorted(STEP_KINDS)}: {st!r}")
-        kind, val = next(iter(st.items()))
-        if kind == "apply":
-            parse_objects(val)
-        elif kind == "delete":
-            if not isinstance(val, str) or val.count("/") != 2:
-                raise ScenarioError(f"{where}: delete wants Kind/namespace/name, got {val!r}")
-        elif kind == "endpoints":
-            for e in val or []:
-                parse_backend_id(e)
-        elif kind == "requests":
-            for j, r in enumerate(val or []):
-                _check_request(f"{where}[{j}]", r, req_set)
-        elif kind == "status":
-            for j, s in enumerate(val or []):
-                _check_status(f"{where}[{j}]", s)
-
+        _check_step(f"{path.name} steps[{i}]", st, req_set)
     return Scenario(
-        path=path, name=data["name"], data=data, requires=requires, controller=controller,
-        certs=certs, objects=objects, endpoints=endpoints, backends_tls=backends_tls,
-        external_backends=external, expect=expect, steps=steps,
+        path=path, name=data["name"], data=data, requires=requires, controller=dict(controller),
+        certs=dict(data.get("certs") or {}), objects=objects,
+        endpoints=list(data.get("endpoints") or []),
+        backends_tls=dict(data.get("backends_tls") or {}),
+        external_backends=list(data.get("external_backends") or []), expect=expect, steps=steps,
     )
 
 
@@ -339,14 +260,32 @@ def resolve_placeholders(objects: list[dict[str, Any]],
     return [walk(o) for o in objects]
 
 
+def _shared_dir() -> Path:
+    # tests/e2e/harness/scenario.py: parents[3] is the repository root; the scenarios
+    # live next to it in ../shared
+    return Path(__file__).resolve().parents[3].parent / "shared"
+
+
 def scenarios_dir() -> Path:
+    """The IngressRoute-era folder (env CONTOUR_SCENARIOS_DIR when set)."""
     env = os.environ.get("CONTOUR_SCENARIOS_DIR")
     if env:
-        return Path(env).resolve()
-    # tests/e2e/harness/scenario.py: parents[3] is the repository root; the scenarios
-    # live next to it in ../shared/scenarios
-    repo = Path(__file__).resolve().parents[3]
-    return repo.parent / "shared" / "scenarios"
+        return Path(env.split(os.pathsep)[0]).resolve()
+    return _shared_dir() / SCENARIO_FOLDERS[0]
+
+
+def scenarios_dirs() -> list[Path]:
+    """Every folder the scenario tests run: CONTOUR_SCENARIOS_DIR (one folder or several,
+    os.pathsep-separated) when set, else ../shared/{scenarios,scenarios-httpproxy}."""
+    env = os.environ.get("CONTOUR_SCENARIOS_DIR")
+    if env:
+        return [Path(d).resolve() for d in env.split(os.pathsep) if d]
+    return [_shared_dir() / f for f in SCENARIO_FOLDERS]
+
+
+def scenario_id(path: Path) -> str:
+    """A test id naming the folder too: `scenarios-httpproxy/200-hp-basic-fqdn.yaml`."""
+    return f"{path.parent.name}/{path.name}"
 
 
 def scenario_files(d: Path) -> list[Path]:

@@ -6,7 +6,8 @@ The runner is the same in both modes; only the sink differs:
   statuses from the controller's /debug/status.
 * ClusterSink: objects server-side-applied to a real API server (Namespaces first; the
   Endpoints the harness writes, too); the controller runs with `--kubeconfig` (the token
-  of the manifests' ServiceAccount); statuses read back from the IngressRoutes' `status`.
+  of the manifests' ServiceAccount); statuses read back from the `status` of the
+  IngressRoutes and HTTPProxies (with its `conditions`).
 """
 
 from __future__ import annotations
@@ -86,11 +87,34 @@ class FolderSink:
 
 
 OWNED_LABEL = "e2e.contour.heptio.com/owned"
-WATCHED_KINDS = ("IngressRoute", "TLSCertificateDelegation", "Ingress", "IngressClass",
-                 "Service", "Endpoints", "EndpointSlice", "Secret")
-"""What the controller watches: everything of these kinds the harness made is deleted
-between scenarios. Namespaces stay: without a controller-manager nobody would finalize
-their deletion, and the controller does not watch them."""
+WATCHED_KINDS: tuple[tuple[str, str], ...] = (
+    ("IngressRoute", "contour.heptio.com/v1beta1"),
+    ("TLSCertificateDelegation", "contour.heptio.com/v1beta1"),
+    ("HTTPProxy", "projectcontour.io/v1"),
+    ("TLSCertificateDelegation", "projectcontour.io/v1"),
+    ("Ingress", "networking.k8s.io/v1"), ("IngressClass", "networking.k8s.io/v1"),
+    ("Service", "v1"), ("Endpoints", "v1"), ("EndpointSlice", "discovery.k8s.io/v1"),
+    ("Secret", "v1"),
+)
+"""What the controller watches, as (kind, apiVersion): everything of these the harness made
+is deleted between scenarios. A kind whose CRD is not installed has no objects. Namespaces
+stay: without a controller-manager nobody would finalize their deletion, and the controller
+does not watch them."""
+STATUS_KINDS: tuple[tuple[str, str], ...] = (
+    ("IngressRoute", "contour.heptio.com/v1beta1"), ("HTTPProxy", "projectcontour.io/v1"))
+
+
+def status_row(kind: str, obj: dict[str, Any]) -> dict[str, Any] | None:
+    """An object's stored status in /debug/status's row shape (None: it has no status, as
+    the controller omits such rows); HTTPProxy rows carry `conditions` as stored."""
+    st, meta = obj.get("status") or {}, obj.get("metadata") or {}
+    if not (st.get("currentStatus") or st.get("description") or st.get("conditions")):
+        return None
+    row = {"kind": kind, "namespace": meta.get("namespace"), "name": meta.get("name"),
+           "currentStatus": st.get("currentStatus"), "description": st.get("description")}
+    if "conditions" in st:
+        row["conditions"] = st["conditions"]
+    return row
 
 
 class ClusterSink:
@@ -107,6 +131,7 @@ class ClusterSink:
         self.notes: list[str] = []
         self.kubeconfig = controller_kubeconfig
         self._namespaces: set[str] = {"default"}
+        self._versions: dict[ObjKey, str] = {}  # apiVersion put, for remove()
 
     def put(self, key: ObjKey, obj: dict[str, Any]) -> None:
         kind, ns, _ = key
@@ -118,10 +143,15 @@ class ClusterSink:
         try:
             self.api.apply(owned)
         except KubeApiError as e:
+            if e.status == 404 and "page not found" in str(e):
+                raise KubeApiError(e.status, "PATCH", f"{kind} {obj.get('apiVersion')}",
+                                   b"the API server does not serve this kind: its CRD is "
+                                   b"not in manifests/") from e
             if not self._legacy_ingress(kind, owned, e):
                 raise
         if kind == "Namespace":
             self._namespaces.add(key[2])
+        self._versions[key] = str(obj.get("apiVersion", ""))
 
     def _legacy_ingress(self, kind: str, obj: dict[str, Any], err: KubeApiError) -> bool:
         """networking.k8s.io/v1 refuses a `ns/name` tls secretName; such Ingresses exist
@@ -153,25 +183,21 @@ class ClusterSink:
         kind, ns, name = key
         if kind == "Namespace":
             return  # see WATCHED_KINDS: emptied of our objects at close(), never deleted
-        self.api.delete(kind, ns, name)
+        self.api.delete(kind, ns, name, self._versions.pop(key, ""))
 
     def source_args(self) -> list[str]:
         return ["--kubeconfig", str(self.kubeconfig)]
 
     def statuses(self, controller: StatusSource) -> StatusRows:
-        """Every IngressRoute's status as stored in the API server, in /debug/status's
-        row shape; objects without a status are left out (as the controller omits them)."""
-        try:
-            items = self.api.list("IngressRoute")
-        except Exception as e:  # noqa: BLE001 - reported as what the check saw
-            return None, f"list IngressRoutes: {e.__class__.__name__}: {e}"
+        """Every IngressRoute's and HTTPProxy's status as stored in the API server, in
+        /debug/status's row shape; objects without a status are left out."""
         rows = []
-        for o in items:
-            st, meta = o.get("status") or {}, o.get("metadata") or {}
-            if st.get("currentStatus") or st.get("description"):
-                rows.append({"kind": "IngressRoute", "namespace": meta.get("namespace"),
-                             "name": meta.get("name"), "currentStatus": st.get("currentStatus"),
-                             "description": st.get("description")})
+        for kind, version in STATUS_KINDS:
+            try:
+                items = self.api.list(kind, api_version=version, missing_ok=True)
+            except Exception as e:  # noqa: BLE001 - reported as what the check saw
+                return None, f"list {kind}: {e.__class__.__name__}: {e}"
+            rows += [r for r in (status_row(kind, o) for o in items) if r is not None]
         return rows, None
 
     def close(self) -> None:
@@ -189,14 +215,15 @@ def delete_owned(api: KubeApi, timeout: float = 30.0) -> None:
     left (these kinds have no finalizers here, so this is quick)."""
     deadline = time.monotonic() + timeout
     while True:
-        left = [(k, o) for k in WATCHED_KINDS
-                for o in api.list(k, label_selector=f"{OWNED_LABEL}=true")]
+        left = [(k, v, o) for k, v in WATCHED_KINDS
+                for o in api.list(k, label_selector=f"{OWNED_LABEL}=true", api_version=v,
+                                  missing_ok=True)]
         if not left:
             return
         if time.monotonic() > deadline:
             names = [f"{k}/{o['metadata'].get('namespace', '')}/{o['metadata']['name']}"
-                     for k, o in left]
+                     for k, _, o in left]
             raise RuntimeError(f"objects not deleted within {timeout}s: {names}")
-        for kind, o in left:
+        for kind, version, o in left:
             meta = o["metadata"]
-            api.delete(kind, meta.get("namespace", ""), meta["name"])
+            api.delete(kind, meta.get("namespace", ""), meta["name"], version)
