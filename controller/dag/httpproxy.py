@@ -14,7 +14,7 @@ from dataclasses import replace
 from controller import faults
 from controller.config import BuilderSettings
 from controller.dag import proxystatus as ps
-from controller.dag.model import Cluster, Secret, Status, TCPProxy
+from controller.dag.model import Cluster, Provenance, Secret, Status, TCPProxy
 from controller.dag.policy import COOKIE, REQUEST_HASH, PolicyError
 from controller.dag.proxyreads import ProxyReads, ProxyResult
 from controller.dag.proxyroutes import MAX_DEPTH, RouteWalk
@@ -197,7 +197,7 @@ def _tcpproxy(proxy: HTTPProxyView, reads: ProxyReads, result: ProxyResult,
         cond.error("TCPProxyError", "NoServicesAndInclude", ps.TCPPROXY_SERVICES_AND_INCLUDE)
         return False
     if tcp.services:
-        return _tcp_services(proxy, reads, result)
+        return _tcp_services(proxy, reads, result, tuple(visited))
     if tcp.include is None:
         cond.error("TCPProxyError", "NothingDefined", ps.TCPPROXY_NOTHING)
         return False
@@ -218,7 +218,8 @@ def _tcpproxy(proxy: HTTPProxyView, reads: ProxyReads, result: ProxyResult,
     return _tcpproxy(dest, reads, result, visited)
 
 
-def _tcp_services(proxy: HTTPProxyView, reads: ProxyReads, result: ProxyResult) -> bool:
+def _tcp_services(proxy: HTTPProxyView, reads: ProxyReads, result: ProxyResult,
+                  chain: tuple[Key, ...]) -> bool:
     tcp = proxy.tcpproxy
     assert tcp is not None
     cond = result.cond(proxy.key)
@@ -238,7 +239,7 @@ def _tcp_services(proxy: HTTPProxyView, reads: ProxyReads, result: ProxyResult) 
                        ps.unresolved("Spec.TCPProxy", err))
             return False
         clusters.append(Cluster(port, svc.weight, strategy))
-    result.tcp_proxy = TCPProxy(tuple(clusters))
+    result.tcp_proxy = TCPProxy(tuple(clusters), Provenance("HTTPProxy", chain))
     result.secure_vhost = True
     return True
 

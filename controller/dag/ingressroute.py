@@ -375,7 +375,8 @@ class _Walk:
                 self._invalid(ir.key, st.tcpproxy_service_missing(ir.namespace, svc.name, svc.port))
                 return False
             clusters.append(Cluster(port, 1, svc.strategy))
-        self.result.tcp_proxy = TCPProxy(tuple(clusters))
+        self.result.tcp_proxy = TCPProxy(tuple(clusters),
+                                         Provenance("IngressRoute", tuple(self.path)))
         return True
 
 

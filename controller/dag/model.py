@@ -288,6 +288,8 @@ class Route:
 @dataclass(frozen=True, slots=True)
 class TCPProxy:
     clusters: tuple[Cluster, ...]
+    provenance: Provenance | None = field(default=None, compare=False)
+    """Who produced it (the tcpproxy include/delegation path); not part of its identity."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,11 +32,11 @@ def register(app: typer.Typer) -> None:
 
 def run(session: Any, *, name: str, output: str) -> None:
     from kubectl_contour.objects import INGRESSROUTE, key_of
-    from kubectl_contour.queries.convert import convert
+    from kubectl_contour.queries.convert import convert, served_by
     from kubectl_contour.queries.statuses import resolve
 
     snapshot = session.snapshot()
-    result = convert(snapshot.objects)
+    result = convert(snapshot.objects, served_by(session.build()))
     scope = session.scope()
     if name:
         only = resolve(snapshot, INGRESSROUTE, name, namespace=session.options.namespace or None)

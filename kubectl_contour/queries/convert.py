@@ -11,6 +11,11 @@ The one structural difference: an IngressRoute child repeats its parent's path (
 appended to its include's (`/blog` + `/admin`). So each IngressRoute's *delegation prefix*
 (the match its parent delegates it at, roots: none) is found first, and each route's
 condition is its match with that prefix cut off (`child_condition`).
+
+What is converted is what the controller serves (`Served`, read from the IngressRoute DAG's
+provenance): a route the builder refused (an invalid object's partial application), a
+delegation it did not follow, or TLS it could not set up would otherwise come back to life,
+or fail differently, under HTTPProxy's rules. Each such omission is a warning.
 """
 
 from __future__ import annotations
@@ -31,6 +36,38 @@ IR_HEALTH_DEFAULTS = {"intervalSeconds": 10, "timeoutSeconds": 2,
 explicitly so that HTTPProxy's own defaults (whose docs say 5 s) cannot change them."""
 
 
+@dataclass(frozen=True, slots=True)
+class Served:
+    """What the controller serves of the IngressRoutes, from their DAG's provenance:
+    (owner, match) of every served route, the delegations followed (parent, child), the
+    hosts with TLS or a TCP proxy on port 443, and every object's invalid reason."""
+
+    routes: frozenset[tuple[Key, str]] = frozenset()
+    edges: frozenset[tuple[Key, Key]] = frozenset()
+    secure_hosts: frozenset[str] = frozenset()
+    invalid: tuple[tuple[Key, str], ...] = ()
+
+
+def served_by(dag: Any) -> Served:
+    """`Served` of a DAG built from the IngressRoutes (model.DAG)."""
+    routes: set[tuple[Key, str]] = set()
+    edges: set[tuple[Key, Key]] = set()
+    for vhost in (*dag.http, *dag.https):
+        for route in vhost.routes:
+            origin = route.provenance
+            if origin is None or origin.kind != INGRESSROUTE:
+                continue
+            routes.add((origin.owner, route.match))
+            edges.update(zip(origin.chain, origin.chain[1:], strict=False))
+        tcp = getattr(vhost, "tcp_proxy", None)
+        if tcp is not None and getattr(tcp, "provenance", None) is not None:
+            edges.update(zip(tcp.provenance.chain, tcp.provenance.chain[1:], strict=False))
+    secure = {v.host for v in dag.https if v.secret is not None or v.tcp_proxy is not None}
+    invalid = tuple(sorted(((s.namespace, s.name), s.description) for s in dag.statuses
+                           if s.kind == INGRESSROUTE and s.current == "invalid"))
+    return Served(frozenset(routes), frozenset(edges), frozenset(secure), invalid)
+
+
 @dataclass(slots=True)
 class Conversion:
     """The converted objects (sorted by kind, namespace, name) and the warnings."""
@@ -39,15 +76,23 @@ class Conversion:
     warnings: list[str] = field(default_factory=list)
 
 
-def convert(objects: Iterable[Obj]) -> Conversion:
-    """Every IngressRoute and v1beta1 TLSCertificateDelegation of `objects`, converted."""
+def convert(objects: Iterable[Obj], served: Served) -> Conversion:
+    """Every IngressRoute and v1beta1 TLSCertificateDelegation of `objects`, converted as
+    far as `served` (what the controller serves of them) goes."""
     objs = list(objects)
     irs = {key_of(o): o for o in objs if o.get("kind") == INGRESSROUTE}
     services = {key_of(o): o for o in objs if o.get("kind") == SERVICE}
     out = Conversion()
     prefixes = delegation_prefixes(irs, out.warnings)
+    roots = frozenset(k for k, o in irs.items() if _spec(o).get("virtualhost"))
+    for key, reason in served.invalid:
+        if key in irs:
+            out.warnings.append(f"IngressRoute {key[0]}/{key[1]} is invalid ({reason}): "
+                                "only what the controller serves of it is converted")
     for key in sorted(irs):
-        out.objects.append(_Proxy(irs[key], prefixes.get(key, ""), services, out.warnings).obj)
+        proxy = _Proxy(irs[key], prefixes.get(key, ""), services, served, out.warnings,
+                       roots)
+        out.objects.append(proxy.obj)
     for obj in sorted((o for o in objs if _is_v1beta1_delegation(o)), key=key_of):
         out.objects.append(delegation(obj))
     return out
@@ -82,8 +127,9 @@ def _walk(irs: dict[Key, Obj], key: Key, prefix: str, found: dict[Key, str],
           warnings: list[str], path: list[Key]) -> None:
     for route in _list(_spec(irs[key]).get("routes")):
         child = _delegate_key(route.get("delegate"), key[0])
-        if child is None or child not in irs or child in path:
-            continue
+        if child is None or child not in irs or child in path \
+                or _spec(irs[child]).get("virtualhost"):
+            continue  # a root keeps its own absolute paths (and cannot be included)
         child_prefix = str(route.get("match") or "/").rstrip("/")
         if child in found and found[child] != child_prefix:
             warnings.append(f"IngressRoute {child[0]}/{child[1]} is delegated at both "
@@ -110,10 +156,10 @@ def child_condition(match: str, prefix: str) -> list[dict[str, str]]:
 class _Proxy:
     """One IngressRoute's HTTPProxy in `obj`; warnings go to the shared list."""
 
-    def __init__(self, ir: Obj, prefix: str, services: dict[Key, Obj],
-                 warnings: list[str]) -> None:
-        self.ir, self.key, self.prefix = ir, key_of(ir), prefix
-        self.services, self.warnings = services, warnings
+    def __init__(self, ir: Obj, prefix: str, services: dict[Key, Obj], served: Served,
+                 warnings: list[str], roots: frozenset[Key]) -> None:
+        self.ir, self.key, self.prefix, self.roots = ir, key_of(ir), prefix, roots
+        self.services, self.served, self.warnings = services, served, warnings
         metadata, ingress_class = _metadata(ir)
         spec: dict[str, Any] = {}
         if ingress_class:
@@ -131,10 +177,18 @@ class _Proxy:
         vhost = _spec(self.ir).get("virtualhost")
         if not isinstance(vhost, dict):
             return
-        out: dict[str, Any] = {"fqdn": vhost.get("fqdn", "")}
+        fqdn = str(vhost.get("fqdn", ""))
+        out: dict[str, Any] = {"fqdn": fqdn}
         tls = vhost.get("tls")
-        if isinstance(tls, dict):
+        if isinstance(tls, dict) and fqdn.lower() in self.served.secure_hosts:
             out["tls"] = self._tls(tls)
+            if "tcpproxy" in _spec(self.ir):
+                self.warn("tcpproxy with TLS: HTTPProxy answers plain HTTP for this fqdn "
+                          "with a 301 to https (IngressRoute: no HTTP virtual host, 404)")
+        elif isinstance(tls, dict):
+            self.warn(f"TLS secret {tls.get('secretName', '')!r} is not usable here, so the "
+                      "controller serves this fqdn over plain HTTP only; converted without "
+                      "tls (HTTPProxy would serve nothing for it)")
         spec["virtualhost"] = out
 
     def _tls(self, tls: dict[str, Any]) -> dict[str, Any]:
@@ -154,9 +208,9 @@ class _Proxy:
     def _routes(self, spec: dict[str, Any]) -> None:
         routes, includes = [], []
         for route in _list(_spec(self.ir).get("routes")):
-            if not self._served(route):
-                break
             child = _delegate_key(route.get("delegate"), self.key[0])
+            if not self._served(route, child):
+                continue
             if child is not None:
                 includes.append(self._include(route, child))
             else:
@@ -166,18 +220,25 @@ class _Proxy:
         if includes:
             spec["includes"] = includes
 
-    def _served(self, route: dict[str, Any]) -> bool:
-        """False for a service route outside this object's delegation prefix: IngressRoute
-        marks the object invalid and serves neither it nor the routes after it, so the
-        conversion leaves them out too (HTTPProxy would serve them below its include)."""
-        from controller.dag.ingressroute import matches_path_prefix
-
+    def _served(self, route: dict[str, Any], child: Key | None) -> bool:
+        """Whether the controller serves this route (or follows this delegation); a warning
+        says what is left out."""
         match = str(route.get("match") or "/")
-        if route.get("delegate") or matches_path_prefix(match, self.prefix):
-            return True
-        self.warn(f"route {match} is outside its delegation prefix {self.prefix or '/'}: "
-                  "IngressRoute serves neither it nor the routes after it (the object is "
-                  "invalid), so they are not converted")
+        if child is not None and child in self.roots:
+            self.warn(f"delegation at {match} to {child[0]}/{child[1]}, which is a root: "
+                      "an HTTPProxy root cannot include another root, so it is not "
+                      "converted (the child still serves its own fqdn)")
+            return False
+        if child is not None:
+            if (self.key, child) in self.served.edges:
+                return True
+            what = f"delegation to {child[0]}/{child[1]}"
+        else:
+            if (self.key, match) in self.served.routes:
+                return True
+            what = "route"
+        self.warn(f"{what} at {match} is not served by the controller, so it is not "
+                  "converted")
         return False
 
     def _include(self, route: dict[str, Any], child: Key) -> dict[str, Any]:
@@ -281,8 +342,11 @@ class _Proxy:
             if strategy:
                 out["loadBalancerPolicy"] = {"strategy": strategy}
         child = _delegate_key(tcp.get("delegate"), self.key[0])
-        if child is not None:
+        if child is not None and (self.key, child) in self.served.edges:
             out["include"] = {"name": child[1], "namespace": child[0]}
+        elif child is not None:
+            self.warn(f"tcpproxy delegation to {child[0]}/{child[1]} is not served by the "
+                      "controller, so it is not converted")
         spec["tcpproxy"] = out
 
 

@@ -136,7 +136,7 @@ def routed(snapshot: Snapshot, statuses: Statuses,
            base: Explanation, route: Any) -> Explanation:
     req = base.request
     chain = tuple(route_chain(snapshot, statuses, req.host, route))
-    policy = tuple(policy_rows(route))
+    policy = (*policy_rows(route), ("upstream path", upstream_path(route, req.path)))
     if route.https_redirect and req.scheme == "http":
         return replace(base, status=301, route=route.match, chain=chain, policy=policy,
                        summary=f"301: redirect to https://{req.host}{req.path}")
@@ -213,6 +213,18 @@ def policy_rows(route: Any) -> list[tuple[str, str]]:
             ("prefix rewrite", rewrite_text(route)),
             ("websocket", "yes" if route.websocket else "no"),
             ("http→https redirect", "yes" if route.https_redirect else "no")]
+
+
+def upstream_path(route: Any, path: str) -> str:
+    """The path the backend sees: the matched prefix replaced by an IngressRoute
+    prefixRewrite or the HTTPProxy replacePrefix chosen for the route."""
+    pairs = list(getattr(route, "replace_prefix", ()))
+    if route.prefix_rewrite:
+        pairs.insert(0, (route.match, route.prefix_rewrite))
+    for old, new in pairs:
+        if path.startswith(old):
+            return new + path[len(old):]
+    return path
 
 
 def rewrite_text(route: Any) -> str:

@@ -9,7 +9,10 @@ from typing import Any
 
 import pytest
 
-from kubectl_contour.queries.convert import child_condition, convert
+from controller.config import BuilderSettings
+from kubectl_contour.objects import Snapshot
+from kubectl_contour.queries.build import build_dag
+from kubectl_contour.queries.convert import Conversion, Served, child_condition, convert, served_by
 
 IR = "contour.heptio.com/v1beta1"
 
@@ -27,8 +30,26 @@ def svc(name: str = "s1", port: int = 80, **more: Any) -> dict[str, Any]:
     return {"name": name, "port": port, **more}
 
 
+def all_served(objects: list[dict[str, Any]]) -> Served:
+    """Everything declared counts as served: the field-mapping cases need no DAG."""
+    routes, edges, hosts = set(), set(), set()
+    for o in objects:
+        key = (o["metadata"].get("namespace", "default"), o["metadata"]["name"])
+        spec = o.get("spec") or {}
+        hosts.add(str((spec.get("virtualhost") or {}).get("fqdn", "")).lower())
+        for r in [*spec.get("routes", []), spec.get("tcpproxy") or {}]:
+            routes.add((key, r.get("match", "/")))
+            if r.get("delegate"):
+                edges.add((key, (r["delegate"].get("namespace", key[0]), r["delegate"]["name"])))
+    return Served(frozenset(routes), frozenset(edges), frozenset(hosts))
+
+
+def converted(objects: list[dict[str, Any]]) -> Conversion:
+    return convert(objects, all_served(objects))
+
+
 def proxy(objects: list[dict[str, Any]], name: str = "root") -> tuple[dict[str, Any], list[str]]:
-    result = convert(objects)
+    result = converted(objects)
     found = [o for o in result.objects
              if o["kind"] == "HTTPProxy" and o["metadata"]["name"] == name]
     assert len(found) == 1
@@ -130,7 +151,7 @@ def test_tcpproxy_delegate_and_tls() -> None:
         "tcpproxy": {"delegate": {"name": "backend", "namespace": "tcp"}}})])
     assert spec["tcpproxy"] == {"include": {"name": "backend", "namespace": "tcp"}}
     assert spec["virtualhost"]["tls"] == {"passthrough": True}
-    assert warnings == []
+    assert len(warnings) == 1 and "a 301 to https" in warnings[0]
 
 
 @pytest.mark.parametrize(("tls", "expected", "warns"), [
@@ -155,25 +176,43 @@ def test_different_per_service_strategies_warn() -> None:
 def test_ingress_class_annotation_becomes_ingress_class_name() -> None:
     obj = root([])
     obj["metadata"]["annotations"] = {"kubernetes.io/ingress.class": "internal", "team": "a"}
-    result = convert([obj])
-    converted = result.objects[0]
-    assert converted["spec"]["ingressClassName"] == "internal"
-    assert converted["metadata"]["annotations"] == {"team": "a"}
+    out = converted([obj]).objects[0]
+    assert out["spec"]["ingressClassName"] == "internal"
+    assert out["metadata"]["annotations"] == {"team": "a"}
 
 
 def test_delegations_become_v1() -> None:
     d = {"apiVersion": IR, "kind": "TLSCertificateDelegation",
          "metadata": {"name": "d", "namespace": "secrets"},
          "spec": {"delegations": [{"secretName": "s", "targetNamespaces": ["*"]}]}}
-    (out,) = convert([d]).objects
+    (out,) = converted([d]).objects
     assert out["apiVersion"] == "projectcontour.io/v1" and out["spec"] == d["spec"]
 
 
-def test_routes_outside_the_delegation_prefix_are_left_out_as_ingressroute_does() -> None:
-    objects = [root([{"match": "/blog", "delegate": {"name": "blog"}}]),
-               ir("blog", {"routes": [{"match": "/blog/a", "services": [svc("a")]},
-                                      {"match": "/other", "services": [svc("o")]},
-                                      {"match": "/blog/b", "services": [svc("b")]}]})]
-    blog, warnings = proxy(objects, "blog")
-    assert [r["conditions"] for r in blog["routes"]] == [[{"prefix": "/a"}]]
-    assert len(warnings) == 1 and "outside its delegation prefix /blog" in warnings[0]
+def test_only_what_the_controller_serves_is_converted() -> None:
+    """A route outside its delegation prefix makes IngressRoute refuse it and every later
+    route of the object (partial application); HTTPProxy would serve them below the
+    include, so they are left out, with warnings."""
+    service = {"apiVersion": "v1", "kind": "Service",
+               "metadata": {"name": "s", "namespace": "default"},
+               "spec": {"ports": [{"port": 80}]}}
+    objects = [service, root([{"match": "/blog", "delegate": {"name": "blog"}}]),
+               ir("blog", {"routes": [{"match": "/blog/a", "services": [svc("s")]},
+                                      {"match": "/other", "services": [svc("s")]},
+                                      {"match": "/blog/b", "services": [svc("s")]}]})]
+    dag = build_dag(Snapshot(objects=tuple(objects)), settings=BuilderSettings())
+    result = convert(objects, served_by(dag))
+    blog = next(o for o in result.objects if o["metadata"]["name"] == "blog")
+    assert [r["conditions"] for r in blog["spec"]["routes"]] == [[{"prefix": "/a"}]]
+    assert any("default/blog is invalid" in w for w in result.warnings)
+    assert sum("is not served by the controller" in w for w in result.warnings) == 2
+
+
+def test_delegation_to_a_root_is_not_an_include() -> None:
+    objects = [root([{"match": "/c", "delegate": {"name": "child"}}]),
+               ir("child", {"virtualhost": {"fqdn": "c.example.com"},
+                            "routes": [{"match": "/c", "services": [svc()]}]})]
+    spec, warnings = proxy(objects)
+    child, _ = proxy(objects, "child")
+    assert "includes" not in spec and child["routes"][0]["conditions"] == [{"prefix": "/c"}]
+    assert len(warnings) == 1 and "which is a root" in warnings[0]
