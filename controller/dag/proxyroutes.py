@@ -244,11 +244,16 @@ class RouteWalk:
                        shape.idle_connection, req, resp)
 
     def _validation(self, proxy: HTTPProxyView, svc: HPServiceView) -> UpstreamValidation:
+        """v1.33 LookupUpstreamValidation: a CA of another namespace must be delegated."""
         assert svc.validation is not None
         key = split_secret(svc.validation.ca_secret, proxy.namespace)
+        name = ps.go_quote(f"{key[0]}/{key[1]}")
+        if not self.reads.tls_secret(key, proxy.namespace)[1]:
+            raise _RouteError("TLSError", "CACertificateNotDelegated",
+                              f"service.UpstreamValidation.CACertificate Secret {name} is not "
+                              "configured for certificate delegation")
         ca = self.reads.ca_certificate(key)
-        problem = ("" if ca else f"invalid CA Secret {ps.go_quote(f'{key[0]}/{key[1]}')}: "
-                   "Secret not found")
+        problem = "" if ca else f"invalid CA Secret {name}: Secret not found"
         if not problem and not svc.validation.subject_name:
             problem = "missing subject alternative name"
         if problem:
