@@ -76,11 +76,14 @@ class _Processed:
 @dataclass(slots=True)
 class BuildChanges:
     """What the last `build()` changed: hosts whose port-80 or port-443 vhost was added,
-    changed or removed. `full` is set on the first build (everything is new)."""
+    changed or removed. `full` is set on the first build (everything is new);
+    `fallback_secret` when DAG.fallback_secret differs from the last build's (a vhost only
+    says whether it uses it)."""
 
     hosts: set[str] = field(default_factory=set)
     full: bool = False
     roots_processed: int = 0
+    fallback_secret: bool = False
 
 
 class _SortedTable:
@@ -147,6 +150,7 @@ class IncrementalBuilder:
         self._statuses = _SortedTable()
         self._proxies = ProxyRoots(store, settings)
         self._fallback: dict[str, Secret] = {}
+        self._last_fallback: Secret | None = None
 
     @property
     def http_vhosts(self) -> Mapping[str, VirtualHost]:
@@ -208,6 +212,8 @@ class IncrementalBuilder:
             statuses=cast(tuple[Status, ...], self._statuses.as_tuple()),
             fallback_secret=self._fallback[min(self._fallback)] if self._fallback else None,
         )
+        changes.fallback_secret = dag.fallback_secret != self._last_fallback
+        self._last_fallback = dag.fallback_secret
         return dag, changes
 
     # -- duplicate fqdns -------------------------------------------------------------------

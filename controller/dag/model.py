@@ -268,7 +268,9 @@ class Route:
     response_headers: HeadersPolicy | None = None
     replace_prefix: tuple[tuple[str, str], ...] = ()
     """HTTPProxy pathRewritePolicy.replacePrefix as (prefix, replacement) pairs, the route's
-    own match prefix first; `prefix_rewrite` stays the IngressRoute form."""
+    own match prefix first; `prefix_rewrite` stays the IngressRoute form. The builder emits
+    exactly one pair, (route.match, the replacement v1.33 chose), after v1.33's `/p` + `/p/`
+    split, so the translator sets Envoy's prefix_rewrite to the pair's replacement."""
     hash_policies: tuple[HashPolicy, ...] = ()
     mirrors: tuple[Cluster, ...] = ()
     direct_response: DirectResponse | None = None

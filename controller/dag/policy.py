@@ -212,15 +212,8 @@ def health_check(view: HealthCheckPolicyView | None) -> HealthCheck | None:
         if not 101 <= end <= 600:
             raise PolicyError("invalid expected status range: end must be in the range "
                               "[101, 600]")
-    return HealthCheck(
-        path=view.path,
-        host=view.host,
-        interval_seconds=view.interval_seconds,
-        timeout_seconds=view.timeout_seconds,
-        unhealthy_threshold=view.unhealthy_threshold,
-        healthy_threshold=view.healthy_threshold,
-        expected_statuses=view.expected_statuses,
-    )
+    return HealthCheck(view.path, view.host, view.interval_seconds, view.timeout_seconds,
+                       view.unhealthy_threshold, view.healthy_threshold, view.expected_statuses)
 
 
 def strategy(view: LoadBalancerPolicyView | None) -> str:
@@ -256,47 +249,34 @@ def _hash_policy(
     terminal: bool, source_ip: bool, header: str | None, query: str | None,
     seen: set[tuple[str, str]], cond: ProxyConditions,
 ) -> HashPolicy | None:
+    """One requestHashPolicies entry, or None after its IgnoredField warning."""
     if sum((source_ip, header is not None, query is not None)) != 1:
         cond.warning(*_IGNORED, "ignoring invalid request hash policy, must set exactly one of "
                      "hashSourceIP or headerHashOptions or queryParameterHashOptions")
         return None
     if source_ip:
-        if ("source_ip", "") in seen:
-            cond.warning(*_IGNORED, "ignoring invalid request hash policy, hashSourceIP "
-                         "specified multiple times")
-            return None
-        seen.add(("source_ip", ""))
-        return HashPolicy("source_ip", "", terminal)
-    if header is not None:
-        return _header_hash(canonical_header(header), terminal, seen, cond)
-    assert query is not None
-    name = query.lower()
-    if not name:
-        cond.warning(*_IGNORED, "ignoring invalid query parameter hash policy options with an "
-                     "invalid empty query parameter name")
-        return None
-    if ("query", name) in seen:
-        cond.warning(*_IGNORED, "ignoring invalid query parameter hash policy options with "
-                     f"duplicated query parameter name {name}")
-        return None
-    seen.add(("query", name))
-    return HashPolicy("query", name, terminal)
-
-
-def _header_hash(
-    name: str, terminal: bool, seen: set[tuple[str, str]], cond: ProxyConditions
-) -> HashPolicy | None:
-    problem = header_name_error(name)
+        policy, problem = HashPolicy("source_ip", "", terminal), ""
+        duplicate = "ignoring invalid request hash policy, hashSourceIP specified multiple times"
+    elif header is not None:
+        policy = HashPolicy("header", canonical_header(header), terminal)
+        bad_name = header_name_error(policy.name)
+        problem = ("ignoring invalid header hash policy options with invalid header name "
+                   f"{go_quote(policy.name)}: {bad_name}") if bad_name else ""
+        duplicate = ("ignoring invalid header hash policy options with duplicated header name "
+                     f"{policy.name}")
+    else:
+        policy = HashPolicy("query", (query or "").lower(), terminal)
+        problem = "" if policy.name else ("ignoring invalid query parameter hash policy options "
+                                          "with an invalid empty query parameter name")
+        duplicate = ("ignoring invalid query parameter hash policy options with duplicated "
+                     f"query parameter name {policy.name}")
+    if not problem and (policy.kind, policy.name) in seen:
+        problem = duplicate
     if problem:
-        cond.warning(*_IGNORED, "ignoring invalid header hash policy options with invalid "
-                     f"header name {go_quote(name)}: {problem}")
+        cond.warning(*_IGNORED, problem)
         return None
-    if ("header", name) in seen:
-        cond.warning(*_IGNORED, "ignoring invalid header hash policy options with duplicated "
-                     f"header name {name}")
-        return None
-    seen.add(("header", name))
-    return HashPolicy("header", name, terminal)
+    seen.add((policy.kind, policy.name))
+    return policy
 
 
 def redirect(view: RedirectPolicyView | None) -> Redirect | None:

@@ -162,39 +162,21 @@ class RouteWalk:
 
     def _route_fields(self, proxy: HTTPProxyView, view: HPRouteView, all_conds: Conds,
                       cond: ps.ProxyConditions) -> Route:
+        """v1.33's checks and policies of one route, in its order (the first error wins)."""
         _check_route(view, all_conds)
-        dynamic = {"CONTOUR_NAMESPACE": proxy.namespace}
-        req = _policy("RouteError", "RequestHeadersPolicyInvalid", " on request headers",
-                      pol.headers_policy, view.request_headers, True, dynamic)
-        resp = _policy("RouteError", "ResponseHeaderPolicyInvalid", " on response headers",
-                       pol.headers_policy, view.response_headers, False, dynamic)
-        timeout, idle, idle_conn = _policy("RouteError", "TimeoutPolicyNotValid", "",
-                                           pol.timeout_policy, view.timeout,
-                                           prefix="route.timeoutPolicy failed to parse: ")
-        rate_limit = _policy("RouteError", "RateLimitPolicyNotValid", "", local_rate_limit,
-                             view.rate_limit, prefix="route.rateLimitPolicy is invalid: ")
-        hashes, strategy = pol.request_hash(view.load_balancer, cond)
-        redirect = _policy("RouteError", "RequestRedirectPolicy", "", pol.redirect,
-                           view.redirect, prefix="route.requestRedirectPolicy is invalid: ")
+        fields, strategy, idle_connection = _route_policies(proxy, view, cond)
         route = route_for(
             all_conds,
-            websocket=view.websockets,
             https_redirect=self.enforce_tls and not (view.permit_insecure
                                                      and self.permit_insecure),
-            timeout=timeout, idle_timeout=idle, retry=pol.retry_policy(view.retry),
-            request_headers=req, response_headers=resp, rate_limit=rate_limit,
-            hash_policies=hashes, redirect=redirect,
-            direct_response=(DirectResponse(view.direct_response.status_code,
-                                            view.direct_response.body)
-                             if view.direct_response is not None else None),
-            internal_redirect=view.internal_redirect,
             provenance=Provenance("HTTPProxy", tuple(self.path)),
+            **fields,
         )
         route = _replace_prefix(route, view)
         health = _policy("RouteError", "HealthCheckPolicyInvalid", "", pol.health_check,
                          view.health_check)
-        shape = _ClusterShape(strategy, health, idle_conn)
-        route = self._services(proxy, view, route, shape, cond)
+        route = self._services(proxy, view, route,
+                               _ClusterShape(strategy, health, idle_connection), cond)
         if self.wildcard is not None:
             route = replace(route, headers=tuple(sorted((*route.headers, self.wildcard))))
         return route
@@ -262,11 +244,16 @@ class RouteWalk:
                        shape.idle_connection, req, resp)
 
     def _validation(self, proxy: HTTPProxyView, svc: HPServiceView) -> UpstreamValidation:
+        """v1.33 LookupUpstreamValidation: a CA of another namespace must be delegated."""
         assert svc.validation is not None
         key = split_secret(svc.validation.ca_secret, proxy.namespace)
+        name = ps.go_quote(f"{key[0]}/{key[1]}")
+        if not self.reads.tls_secret(key, proxy.namespace)[1]:
+            raise _RouteError("TLSError", "CACertificateNotDelegated",
+                              f"service.UpstreamValidation.CACertificate Secret {name} is not "
+                              "configured for certificate delegation")
         ca = self.reads.ca_certificate(key)
-        problem = ("" if ca else f"invalid CA Secret {ps.go_quote(f'{key[0]}/{key[1]}')}: "
-                   "Secret not found")
+        problem = "" if ca else f"invalid CA Secret {name}: Secret not found"
         if not problem and not svc.validation.subject_name:
             problem = "missing subject alternative name"
         if problem:
@@ -299,6 +286,33 @@ def _policy(type_: str, reason: str, suffix: str, fn: Callable[..., T], *args: o
         return fn(*args)
     except pol.PolicyError as err:
         raise _RouteError(type_, reason, f"{prefix}{err}{suffix}") from None
+
+
+def _route_policies(proxy: HTTPProxyView, view: HPRouteView, cond: ps.ProxyConditions
+                    ) -> tuple[dict[str, object], str, float | None]:
+    """(Route fields, load-balancer strategy, idle connection timeout) of one route."""
+    dynamic = {"CONTOUR_NAMESPACE": proxy.namespace}
+    req = _policy("RouteError", "RequestHeadersPolicyInvalid", " on request headers",
+                  pol.headers_policy, view.request_headers, True, dynamic)
+    resp = _policy("RouteError", "ResponseHeaderPolicyInvalid", " on response headers",
+                   pol.headers_policy, view.response_headers, False, dynamic)
+    timeout, idle, idle_connection = _policy(
+        "RouteError", "TimeoutPolicyNotValid", "", pol.timeout_policy, view.timeout,
+        prefix="route.timeoutPolicy failed to parse: ")
+    rate_limit = _policy("RouteError", "RateLimitPolicyNotValid", "", local_rate_limit,
+                         view.rate_limit, prefix="route.rateLimitPolicy is invalid: ")
+    hashes, strategy = pol.request_hash(view.load_balancer, cond)
+    redirect = _policy("RouteError", "RequestRedirectPolicy", "", pol.redirect, view.redirect,
+                       prefix="route.requestRedirectPolicy is invalid: ")
+    direct = view.direct_response
+    fields: dict[str, object] = dict(
+        websocket=view.websockets, timeout=timeout, idle_timeout=idle,
+        retry=pol.retry_policy(view.retry), request_headers=req, response_headers=resp,
+        rate_limit=rate_limit, hash_policies=hashes, redirect=redirect,
+        direct_response=DirectResponse(direct.status_code, direct.body) if direct else None,
+        internal_redirect=view.internal_redirect,
+    )
+    return fields, strategy, idle_connection
 
 
 def _check_route(view: HPRouteView, all_conds: Conds) -> None:

@@ -253,3 +253,18 @@ def test_a_root_whose_processing_raises_is_quarantined(monkeypatch: pytest.Monke
         ("BuildError", "Quarantined",
          "internal error in build (RuntimeError); the object is quarantined")])
     assert dag.http == ()
+
+
+def test_upstream_validation_of_a_tls_service() -> None:
+    ca = k.secret("ca", "o", type="Opaque", cert=None, key=None, ca=k.tls_pair(1)[0])
+    svc = k.hp_svc("s1", protocol="tls", validation={"caSecret": "o/ca", "subjectName": "s"})
+    objs = [S1, ca, k.hp("a", fqdn="a.com", routes=[k.hp_route(svc)])]
+    dag = k.build_both(*objs)
+    assert k.hp_status(dag, "default", "a")[1] == [
+        ("TLSError", "CACertificateNotDelegated",
+         'service.UpstreamValidation.CACertificate Secret "o/ca" is not configured for '
+         "certificate delegation")]
+    dag = k.build_both(*objs, k.hp_delegation("d", "o", ("ca", ["default"])))
+    (cluster,) = k.http_routes(dag, "a.com")["/"].clusters
+    assert cluster.validation is not None and cluster.validation.subject_name == "s"
+    assert cluster.service.protocol.value == "tls"

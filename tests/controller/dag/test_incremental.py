@@ -215,3 +215,24 @@ def test_untouched_httpproxy_roots_are_not_reprocessed() -> None:
     dag, changes = builder.build()
     assert changes.roots_processed == 1 and changes.hosts == set()
     assert dag == build(store, settings)
+
+
+def test_a_new_fallback_certificate_is_reported() -> None:
+    settings = BuilderSettings(fallback_certificate=("a", "fb"))
+    store = ObjectStore(settings)
+    builder = IncrementalBuilder(store, settings)
+    store.upsert(k.service("s", "a"))
+    store.upsert(k.secret("tls", "a"))
+    store.upsert(k.secret("fb", "a"))
+    store.upsert(k.hp("p", "a", fqdn="p.com", routes=[k.hp_route(k.hp_svc("s"))],
+                      tls={"secretName": "tls", "enableFallbackCertificate": True}))
+    dag, changes = builder.build()
+    assert dag.fallback_secret is not None and changes.fallback_secret
+    cert, key = k.tls_pair(1)
+    store.upsert(k.secret("fb", "a", cert=cert, key=key))
+    builder.touch("Secret", "a", "fb")
+    dag, changes = builder.build()
+    assert changes.fallback_secret and changes.hosts == set()
+    assert dag.fallback_secret is not None and dag.fallback_secret.cert == cert
+    builder.touch("Secret", "a", "fb")
+    assert not builder.build()[1].fallback_secret

@@ -92,7 +92,8 @@ def test_request_hash_keeps_the_valid_policies_and_warns_about_the_rest() -> Non
     view = LoadBalancerPolicyView("RequestHash", (
         HashPolicyView(header_name="x-user", terminal=True), HashPolicyView(),
         HashPolicyView(header_name="X-User"), HashPolicyView(query_name="Q"),
-        HashPolicyView(source_ip=True), HashPolicyView(source_ip=True)))
+        HashPolicyView(source_ip=True), HashPolicyView(source_ip=True),
+        HashPolicyView(header_name="a b"), HashPolicyView(query_name="")))
     assert p.request_hash(view, cond) == ((
         HashPolicy("header", "X-User", True), HashPolicy("query", "q"),
         HashPolicy("source_ip")), "RequestHash")
@@ -101,6 +102,11 @@ def test_request_hash_keeps_the_valid_policies_and_warns_about_the_rest() -> Non
         "headerHashOptions or queryParameterHashOptions",
         "ignoring invalid header hash policy options with duplicated header name X-User",
         "ignoring invalid request hash policy, hashSourceIP specified multiple times",
+        "ignoring invalid header hash policy options with invalid header name \"a b\": [a "
+        "valid HTTP header must consist of alphanumeric characters or '-' (e.g. "
+        "'X-Header-Name', regex used for validation is '[-A-Za-z0-9]+')]",
+        "ignoring invalid query parameter hash policy options with an invalid empty query "
+        "parameter name",
     ]
 
 
