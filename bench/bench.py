@@ -1,7 +1,8 @@
 """Benchmarks (see BENCHMARKS.md for results and how to read them).
 
     python -m bench.bench inproc --n 10000 [--changes 20] [--protocol delta|sotw] [--envoy]
-    python -m bench.bench folder --n 10000 [--changes 20]
+                                [--kind ingressroute|httpproxy]
+    python -m bench.bench folder --n 10000 [--changes 20] [--kind ingressroute|httpproxy]
     python -m bench.bench cluster --n 10000 [--changes 20] [--fresh-status]  # envtest, root
 
 inproc: the Controller and its Pipeline driven directly in this process, with the real xDS
@@ -296,7 +297,7 @@ class AdsClient:
 
 
 async def run_inproc(n: int, changes: int, *, protocol: str = "delta",
-                     with_envoy: bool = False) -> dict[str, Any]:
+                     with_envoy: bool = False, kind: str = "ingressroute") -> dict[str, Any]:
     from controller.app import Controller, tune_gc
     from controller.config import ListenerSettings, Settings
     from controller.events import Synced
@@ -313,7 +314,7 @@ async def run_inproc(n: int, changes: int, *, protocol: str = "delta",
     pipeline = controller.pipeline()
     server = XdsServer(controller.cache, controller.registry)
     port = await server.start("127.0.0.1", 0)
-    objs = generate.objects(n, backend_port=backend_port)
+    objs = generate.objects(n, backend_port=backend_port, kind=kind)
     gc.collect()
     t0 = time.perf_counter()
     # the validation boundary is part of the cold start, as in `contour serve`
@@ -321,7 +322,7 @@ async def run_inproc(n: int, changes: int, *, protocol: str = "delta",
                       for i, o in enumerate(objs)] + [Synced("bench")])
     cold = time.perf_counter() - t0
     del objs
-    out: dict[str, Any] = {"bench": "inproc", "n": n, "protocol": protocol,
+    out: dict[str, Any] = {"bench": "inproc", "n": n, "protocol": protocol, "kind": kind,
                            "a_cold_s": round(cold, 3), "memory_after_cold": proc_memory()}
     client = AdsClient(port, protocol)
     await client.start()
@@ -343,7 +344,7 @@ async def run_inproc(n: int, changes: int, *, protocol: str = "delta",
         for k in range(changes):
             i = k % max(1, min(n, 20))
             prefix = f"/r{k}x/"
-            event = admit_event(generate.ingressroute(i, prefix_rewrite=prefix),
+            event = admit_event(generate.routing(i, kind, prefix_rewrite=prefix)[-1],
                                 source="bench", fallback_name=str(i))
             marker = prefix.encode()
             t = time.perf_counter()
@@ -472,17 +473,19 @@ def measure_serving(proc: subprocess.Popen[bytes], ports: dict[str, int], n: int
         server.shutdown()
 
 
-def run_folder(n: int, changes: int) -> dict[str, Any]:
+def run_folder(n: int, changes: int, *, kind: str = "ingressroute") -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="contour-bench-"))
     folder = work / "objects"
     backend_port = free_port()
-    mutable = generate.write_folder(folder, n, backend_port=backend_port,
-                                    mutable=min(n, 20))
-    out: dict[str, Any] = {"bench": "folder", "n": n}
+    mutable = min(n, 20)
+    generate.write_folder(folder, n, backend_port=backend_port, mutable=mutable, kind=kind)
+    out: dict[str, Any] = {"bench": "folder", "n": n, "kind": kind}
+    prefixes = dict.fromkeys(range(mutable), "")
 
     def change(i: int, prefix: str) -> None:
-        mutable[i] = generate.ingressroute(i, prefix_rewrite=prefix)
-        generate.write_changing(folder, mutable)
+        prefixes[i] = prefix
+        generate.write_changing(folder, [o for j, p in sorted(prefixes.items())
+                                         for o in generate.routing(j, kind, prefix_rewrite=p)])
 
     started = time.perf_counter()
     with contour_serve(["--source-dir", str(folder)], work) as (proc, ports):
@@ -708,15 +711,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fresh-status", action="store_true",
                         help="cluster: IngressRoutes without a status (the controller "
                              "writes N statuses after its first build)")
+    parser.add_argument("--kind", choices=("ingressroute", "httpproxy"), default="ingressroute",
+                        help="inproc, folder: the routing objects of the workload")
     parser.add_argument("--json", help="append the result line to this file")
     args = parser.parse_args(argv)
     if args.mode == "machine":
         result = machine()
     elif args.mode == "inproc":
         result = asyncio.run(run_inproc(args.n, args.changes, protocol=args.protocol,
-                                        with_envoy=args.envoy))
+                                        with_envoy=args.envoy, kind=args.kind))
     elif args.mode == "folder":
-        result = run_folder(args.n, args.changes)
+        result = run_folder(args.n, args.changes, kind=args.kind)
     else:
         result = run_cluster(args.n, args.changes, statuses=not args.fresh_status)
     report(result, args.json)

@@ -1,4 +1,5 @@
-"""Benchmark objects: N root IngressRoutes, each with its own Service and Endpoints.
+"""Benchmark objects: N roots (IngressRoutes, or HTTPProxies of which half include a
+child), each with its own Service and Endpoints.
 
 IngressRoute i (`bench/ir-i`) is the root of `app-i.bench.example.com` and routes `/` to
 Service `svc-i` port 80, whose Endpoints point at one loopback backend (`--backend-port`),
@@ -28,6 +29,7 @@ DEFAULT_BACKEND_PORT = 9900
 CHANGING_FILE = "changing.json"
 
 Obj = dict[str, Any]
+HTTPPROXY_API = "projectcontour.io/v1"
 
 
 def host(i: int) -> str:
@@ -44,6 +46,33 @@ def ingressroute(i: int, *, prefix_rewrite: str = "", service: str = "") -> Obj:
         "metadata": {"name": f"ir-{i}", "namespace": NAMESPACE},
         "spec": {"virtualhost": {"fqdn": host(i)}, "routes": [route]},
     }
+
+
+def httpproxies(i: int, *, prefix_rewrite: str = "") -> list[Obj]:
+    """The HTTPProxy workload of issue 8: root i serves its fqdn itself (odd i) or includes
+    a child at "/" that does (even i). The object carrying the route comes last."""
+    route: Obj = {"services": [{"name": f"svc-{i}", "port": 80}]}
+    if prefix_rewrite:
+        route["pathRewritePolicy"] = {"replacePrefix": [{"prefix": "/",
+                                                         "replacement": prefix_rewrite}]}
+    root: Obj = {"apiVersion": HTTPPROXY_API, "kind": "HTTPProxy",
+                 "metadata": {"name": f"hp-{i}", "namespace": NAMESPACE},
+                 "spec": {"virtualhost": {"fqdn": host(i)}}}
+    if i % 2:
+        root["spec"]["routes"] = [route]
+        return [root]
+    root["spec"]["includes"] = [{"name": f"hp-{i}-child", "conditions": [{"prefix": "/"}]}]
+    child: Obj = {"apiVersion": HTTPPROXY_API, "kind": "HTTPProxy",
+                  "metadata": {"name": f"hp-{i}-child", "namespace": NAMESPACE},
+                  "spec": {"routes": [route]}}
+    return [root, child]
+
+
+def routing(i: int, kind: str, *, prefix_rewrite: str = "") -> list[Obj]:
+    """Host i's routing objects of `kind` ("ingressroute" or "httpproxy")."""
+    if kind == "httpproxy":
+        return httpproxies(i, prefix_rewrite=prefix_rewrite)
+    return [ingressroute(i, prefix_rewrite=prefix_rewrite)]
 
 
 def service(i: int) -> Obj:
@@ -80,11 +109,12 @@ def endpointslice(i: int, *, ip: str, backend_port: int = DEFAULT_BACKEND_PORT) 
     }
 
 
-def objects(n: int, *, backend_port: int = DEFAULT_BACKEND_PORT) -> list[Obj]:
-    """Services, then Endpoints, then IngressRoutes (the order a cluster lists them)."""
+def objects(n: int, *, backend_port: int = DEFAULT_BACKEND_PORT,
+            kind: str = "ingressroute") -> list[Obj]:
+    """Services, then Endpoints, then the routing objects (the order a cluster lists them)."""
     out = [service(i) for i in range(n)]
     out += [endpoints(i, backend_port=backend_port) for i in range(n)]
-    out += [ingressroute(i) for i in range(n)]
+    out += [o for i in range(n) for o in routing(i, kind)]
     return out
 
 
@@ -101,16 +131,19 @@ def write_changing(folder: Path, mutable: list[Obj]) -> None:
 
 
 def write_folder(
-    folder: Path, n: int, *, backend_port: int = DEFAULT_BACKEND_PORT, mutable: int = 20
+    folder: Path, n: int, *, backend_port: int = DEFAULT_BACKEND_PORT, mutable: int = 20,
+    kind: str = "ingressroute",
 ) -> list[Obj]:
-    """Write the objects for the folder source; returns the mutable IngressRoutes."""
+    """Write the objects for the folder source; returns the mutable routing objects (those
+    of hosts 0..mutable-1, written to their own small file)."""
     folder.mkdir(parents=True, exist_ok=True)
     mutable = min(mutable, n)
     _write_list(folder / "services.json", [service(i) for i in range(n)])
     _write_list(folder / "endpoints.json",
                 [endpoints(i, backend_port=backend_port) for i in range(n)])
-    _write_list(folder / "ingressroutes.json", [ingressroute(i) for i in range(mutable, n)])
-    changing = [ingressroute(i) for i in range(mutable)]
+    _write_list(folder / "routing.json",
+                [o for i in range(mutable, n) for o in routing(i, kind)])
+    changing = [o for i in range(mutable) for o in routing(i, kind)]
     write_changing(folder, changing)
     return changing
 
@@ -121,8 +154,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--backend-port", type=int, default=DEFAULT_BACKEND_PORT)
     parser.add_argument("--mutable", type=int, default=20)
+    parser.add_argument("--kind", choices=("ingressroute", "httpproxy"), default="ingressroute")
     args = parser.parse_args(argv)
-    write_folder(args.folder, args.n, backend_port=args.backend_port, mutable=args.mutable)
+    write_folder(args.folder, args.n, backend_port=args.backend_port, mutable=args.mutable,
+                 kind=args.kind)
 
 
 if __name__ == "__main__":

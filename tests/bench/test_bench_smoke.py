@@ -20,6 +20,18 @@ def test_generator_writes_a_folder_the_source_reads(tmp_path: Path) -> None:
     assert len(generate.objects(50)) == 150
 
 
+def test_httpproxy_workload_half_the_roots_include_a_child(tmp_path: Path) -> None:
+    generate.write_folder(tmp_path, 10, mutable=4, kind="httpproxy")
+    proxies = [e for e in FolderSource(tmp_path).scan() if e.kind == "HTTPProxy"]
+    assert len(proxies) == 15  # 10 roots, 5 children
+    assert len(generate.objects(10, kind="httpproxy")) == 35
+
+
+def test_inproc_bench_runs_httpproxy() -> None:
+    result = asyncio.run(bench.run_inproc(20, 3, kind="httpproxy"))
+    assert result["kind"] == "httpproxy" and result["b_event_to_xds_ms"]["n"] == 3
+
+
 def test_inproc_bench_runs() -> None:
     result = asyncio.run(bench.run_inproc(50, 3))
     json.dumps(result)
