@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from dataclasses import replace
 from typing import Any
 
 from controller.dag import status as st
-from controller.dag.model import INVALID, VALID, Condition, Status, SubCondition
+from controller.dag.model import INVALID, VALID, Status
+from controller.dag.proxystatus import with_error
 from controller.events import DELETE, REJECT, ObjectEvent
 from controller.k8s.objects import HTTPPROXY, INGRESSROUTE
 
@@ -23,8 +23,6 @@ log = logging.getLogger(__name__)
 STATUS_KINDS = frozenset({INGRESSROUTE, HTTPPROXY})
 """Kinds whose rejection is also reported as an `invalid` status (they have one upstream)."""
 
-ERROR_PRESENT = "At least one error present, see Errors for details"
-"""v1.33's Valid condition message (and description) once any error was added."""
 SCHEMA_ERROR = ("SpecError", "Invalid")
 """An HTTPProxy the boundary refused: v1.33 has no such status (its API server refuses the
 object), so the error is a SpecError with the API server's own reason for a refusal
@@ -94,20 +92,8 @@ def _rejected_status(event: ObjectEvent) -> Status:
     reasons = "; ".join(event.reasons)
     if event.kind == HTTPPROXY:
         blank = Status(event.namespace, event.name, INVALID, "", kind=HTTPPROXY)
-        return with_httpproxy_error(blank, *SCHEMA_ERROR, reasons)
+        return with_error(blank, *SCHEMA_ERROR, reasons)
     return st.invalid((event.namespace, event.name), reasons)
-
-
-def with_httpproxy_error(status: Status, error_type: str, reason: str, message: str) -> Status:
-    """An HTTPProxy status with one more error, as v1.33's DetailedCondition.AddError adds
-    it: the Valid condition turns False/ErrorPresent (warnings kept), the status invalid."""
-    valid = next((c for c in status.conditions if c.type == "Valid"), None)
-    errors = (valid.errors if valid else ()) + (SubCondition(error_type, reason, message),)
-    condition = Condition("Valid", "False", "ErrorPresent", ERROR_PRESENT, errors=errors,
-                          warnings=valid.warnings if valid else ())
-    others = tuple(c for c in status.conditions if c.type != "Valid")
-    return replace(status, current=INVALID, description=ERROR_PRESENT,
-                   conditions=(condition, *others))
 
 
 def _row(event: ObjectEvent, field: str, values: tuple[str, ...]) -> dict[str, Any]:
@@ -139,5 +125,5 @@ def with_translation_rejections(statuses: tuple[Status, ...],
 
 def _translation_rejected(status: Status, reason: str) -> Status:
     if status.kind == HTTPPROXY:
-        return with_httpproxy_error(status, *ENVOY_ERROR, reason)
+        return with_error(status, *ENVOY_ERROR, reason)
     return st.invalid((status.namespace, status.name), reason, status.vhost)

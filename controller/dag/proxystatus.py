@@ -65,6 +65,17 @@ def status(key: Key, record: ProxyConditions) -> Status:
     return Status(key[0], key[1], current, description, record.vhost, HTTPPROXY, (cond,))
 
 
+def with_error(prior: Status, type_: str, reason: str, message: str) -> Status:
+    """`prior` (an HTTPProxy status) with one more error, as v1.33's
+    DetailedCondition.AddError adds it: warnings kept, the status invalid. Used for what is
+    found after the build (the validation boundary, the translators' Envoy checks)."""
+    valid = next((c for c in prior.conditions if c.type == "Valid"), None)
+    record = ProxyConditions(prior.vhost, list(valid.errors) if valid else [],
+                             list(valid.warnings) if valid else [])
+    record.error(type_, reason, message)
+    return status((prior.namespace, prior.name), record)
+
+
 def orphaned(key: Key) -> Status:
     record = ProxyConditions()
     record.error(ORPHANED_TYPE, "Orphaned", ORPHANED_MESSAGE)

@@ -13,7 +13,6 @@ from controller.events import ObjectEvent
 from controller.rejections import (
     Rejections,
     merged_statuses,
-    with_httpproxy_error,
     with_translation_rejections,
 )
 
@@ -120,8 +119,3 @@ def test_a_host_the_translators_refused_adds_an_error_to_its_httpproxy():
                                          "Envoy would reject it"),)
     assert valid.warnings == HP_VALID.conditions[0].warnings
 
-
-def test_errors_accumulate_as_add_error_does():
-    once = with_httpproxy_error(HP_VALID, "A", "B", "one")
-    twice = with_httpproxy_error(once, "C", "D", "two")
-    assert [e.message for e in twice.conditions[0].errors] == ["one", "two"]

@@ -37,3 +37,12 @@ def test_status_rows() -> None:
 
 def test_long_messages_are_truncated() -> None:
     assert len(_record("x" * 40000).errors[0].message) == ps.MAX_MESSAGE
+
+
+def test_with_error_accumulates_as_add_error_does() -> None:
+    valid = ps.status(("default", "p"), ps.ProxyConditions("p.io"))
+    valid = ps.with_error(valid, "A", "B", "one")
+    twice = ps.with_error(valid, "C", "D", "two")
+    assert [e.message for e in twice.conditions[0].errors] == ["one", "two"]
+    assert (twice.current, twice.description, twice.vhost) == ("invalid", ps.ERROR_PRESENT,
+                                                               "p.io")
