@@ -392,14 +392,24 @@ def route_clusters(route: Route) -> tuple[Cluster, ...]:
     return route.clusters + route.mirrors if route.mirrors else route.clusters
 
 
-def route_order_key(route: Route) -> tuple[int, str, int, tuple[HeaderMatch, ...], int]:
+def route_order_key(route: Route) -> tuple[object, ...]:
     """Envoy order within a vhost, most specific first (use with `reverse=True`): exact paths,
     then regexes, then prefixes (v1.33's sorter; IngressRoute has no exact, spec §3.2); each
     group in reverse lexicographic order of the match, so a prefix sorts after every longer
-    prefix it starts; for the same path, more header conditions first, then more query
-    conditions."""
+    prefix it starts; for the same path, more header conditions first, then the header
+    conditions in *ascending* (name, value) order, as v1.33's headerMatchConditionSorter
+    (so `contains "Value"` is tried before its ignoreCase twin `contains "value"`), then
+    more query conditions."""
     group = 2 if route.exact else 1 if route.regex else 0
-    return (group, route.match, len(route.headers), route.headers, len(route.query_params))
+    ascending = tuple((_descending(h.name), _descending(h.value)) for h in route.headers)
+    return (group, route.match, len(route.headers), ascending, route.headers,
+            len(route.query_params))
+
+
+def _descending(text: str) -> tuple[int, ...]:
+    """A key that sorts strings in reverse lexicographic order (a prefix after its
+    extensions): negated code points and a sentinel above them all."""
+    return (*(-ord(c) for c in text), 1)
 
 
 RouteKey = tuple[bool, bool, str, tuple[HeaderMatch, ...], tuple[QueryMatch, ...]]

@@ -141,8 +141,11 @@ def _set_rewrites(action: pb.RouteAction, route: model.Route) -> None:
     prefix = route.prefix_rewrite or replacement(route)
     if prefix:
         action.prefix_rewrite = prefix
-    if route.request_headers is not None and route.request_headers.host_rewrite:
-        action.host_rewrite_literal = route.request_headers.host_rewrite
+    headers = route.request_headers
+    if headers is not None and headers.host_rewrite:
+        action.host_rewrite_literal = headers.host_rewrite
+    elif headers is not None and headers.host_rewrite_header:
+        action.host_rewrite_header = headers.host_rewrite_header
 
 
 def replacement(route: model.Route) -> str:
