@@ -48,7 +48,7 @@ from harness.scenario import (
     scenarios_dirs,
 )
 from harness.schema import check_controller, check_observed, check_request, check_status
-from harness.sinks import OWNED_LABEL, WATCHED_KINDS, ClusterSink, status_row
+from harness.sinks import OWNED_LABEL, WATCHED_KINDS, ClusterSink, refused_row, status_row
 from harness.verdicts import check_observed as verdict_check_observed
 from harness.verdicts import (
     check_repeated,
@@ -903,3 +903,17 @@ def test_failure_report_lines():
     assert lines[2:4] == ["      last attempt saw: currentStatus='invalid'",
                           "      mismatch: valid: no"]
     assert "[NOT CHECKED] expect.requests[1] (request, negative, 0 attempts)" in lines[4]
+
+
+@pytest.mark.parametrize(("spec", "holds"), [
+    ({"currentStatus": "invalid"}, True),
+    ({"currentStatus": "invalid", "valid": False, "reason": "ErrorPresent"}, True),
+    ({"currentStatus": "valid"}, False),
+    ({"currentStatus": "invalid", "no_errors": True}, False),
+])
+def test_refused_object_reads_as_the_boundary_verdict(spec, holds):
+    """Cluster mode: an HTTPProxy the API server refuses reads as `invalid` with the
+    refusal as a SpecError, as the folder source's boundary reports it."""
+    row = refused_row(("HTTPProxy", "default", "p"), "spec.virtualhost.fqdn: Required value")
+    entry = {"kind": "HTTPProxy", "namespace": "default", "name": "p", **spec}
+    assert (check_status_row(entry, row) == []) is holds

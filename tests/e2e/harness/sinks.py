@@ -117,6 +117,22 @@ def status_row(kind: str, obj: dict[str, Any]) -> dict[str, Any] | None:
     return row
 
 
+def refused_row(key: ObjKey, message: str) -> dict[str, Any]:
+    """The status row of an object the API server refused (its CRD schema): in a cluster
+    it never exists, which is the `invalid` verdict a folder source gives it through the
+    same schema (controller/rejections.py); HTTPProxy rows carry that verdict's condition."""
+    kind, ns, name = key
+    row: dict[str, Any] = {"kind": kind, "namespace": ns, "name": name,
+                           "currentStatus": "invalid",
+                           "description": f"refused by the API server: {message}"}
+    if kind == "HTTPProxy":
+        row["conditions"] = [{"type": "Valid", "status": "False", "reason": "ErrorPresent",
+                              "message": row["description"],
+                              "errors": [{"type": "SpecError", "status": "True",
+                                          "reason": "Invalid", "message": message}]}]
+    return row
+
+
 class ClusterSink:
     """Objects in a real API server. Every object carries OWNED_LABEL, so what a scenario
     (or an interrupted earlier run) left behind is found and deleted by label."""
@@ -132,6 +148,8 @@ class ClusterSink:
         self.kubeconfig = controller_kubeconfig
         self._namespaces: set[str] = {"default"}
         self._versions: dict[ObjKey, str] = {}  # apiVersion put, for remove()
+        self._refused: dict[ObjKey, str] = {}
+        """Routing objects the API server refused (422): see `refused_row`."""
 
     def put(self, key: ObjKey, obj: dict[str, Any]) -> None:
         kind, ns, _ = key
@@ -140,9 +158,14 @@ class ClusterSink:
         if RESOURCES[kind][1]:
             self._ensure_namespace(ns)
         owned = self._owned(obj)
+        self._refused.pop(key, None)
         try:
             self.api.apply(owned)
         except KubeApiError as e:
+            if e.status == 422 and kind in dict(STATUS_KINDS):
+                self._refused[key] = str(e)
+                self.notes.append(f"{kind} {ns}/{key[2]} refused by the API server: {e}")
+                return
             if e.status == 404 and "page not found" in str(e):
                 raise KubeApiError(e.status, "PATCH", f"{kind} {obj.get('apiVersion')}",
                                    b"the API server does not serve this kind: its CRD is "
@@ -183,6 +206,8 @@ class ClusterSink:
         kind, ns, name = key
         if kind == "Namespace":
             return  # see WATCHED_KINDS: emptied of our objects at close(), never deleted
+        if self._refused.pop(key, None) is not None:
+            return  # never stored
         self.api.delete(kind, ns, name, self._versions.pop(key, ""))
 
     def source_args(self) -> list[str]:
@@ -198,6 +223,7 @@ class ClusterSink:
             except Exception as e:  # noqa: BLE001 - reported as what the check saw
                 return None, f"list {kind}: {e.__class__.__name__}: {e}"
             rows += [r for r in (status_row(kind, o) for o in items) if r is not None]
+        rows += [refused_row(key, message) for key, message in sorted(self._refused.items())]
         return rows, None
 
     def close(self) -> None:
