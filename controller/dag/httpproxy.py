@@ -73,6 +73,8 @@ def _process_root(root: HTTPProxyView, reads: ProxyReads, settings: BuilderSetti
     tls_enabled = vh.tls is not None
     if vh.tls is not None and not _tls(root, vh.tls, host, reads, settings, result):
         return result
+    if not _supported(root, cond):
+        return result
     if root.tcpproxy is not None:
         if not tls_enabled:
             cond.error("TCPProxyError", "TLSMustBeConfigured", ps.TCPPROXY_NEEDS_TLS)
@@ -87,6 +89,20 @@ def _process_root(root: HTTPProxyView, reads: ProxyReads, settings: BuilderSetti
         result.routes = [(r, replace(r, https_redirect=False) if secure else None)
                          for r in routes]
     return result
+
+
+def _supported(root: HTTPProxyView, cond: ps.ProxyConditions) -> bool:
+    """False (with an error) when the root uses a protective policy not translated yet;
+    the other untranslated fields are warnings. A child's route-level authPolicy or
+    jwtVerificationPolicy only means something under a root's authorization or JWT
+    providers, which refuse that root."""
+    protective, ignored = root.unsupported
+    if protective:
+        cond.error("SpecError", "NotSupported", ps.not_supported(protective))
+        return False
+    if ignored:
+        cond.warning("SpecError", "IgnoredField", ps.ignored_unsupported(ignored))
+    return True
 
 
 def _root_checks(root: HTTPProxyView, host: str, settings: BuilderSettings,

@@ -190,6 +190,17 @@ def delegation_too_large(limit: int) -> str:
     return f"include graph visits more than {limit} HTTPProxies from this root"
 
 
+def not_supported(paths: Iterable[str]) -> str:
+    """Project addition: a policy this controller does not translate yet."""
+    return (f"{', '.join(paths)}: not supported by this controller yet; the virtual host is "
+            "not served, since serving it without the policy would bypass it")
+
+
+def ignored_unsupported(paths: Iterable[str]) -> str:
+    """Project addition: fields without a security role that are not translated yet."""
+    return f'ignoring field(s) {", ".join(paths)}: not supported by this controller yet'
+
+
 def claimed_by_httpproxy(fqdn: str, keys: Iterable[Key]) -> str:
     """Project rule (docs/decisions.md): an fqdn an HTTPProxy root names is not served by an
     IngressRoute root."""

@@ -91,6 +91,9 @@ class HTTPProxyView:
     routes: tuple[HPRouteView, ...] = ()
     includes: tuple[IncludeView, ...] = ()
     tcpproxy: HPTCPProxyView | None = None
+    unsupported: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+    """(protective, ignored) paths of v1.33 fields present that are not translated yet
+    (`unsupported_paths`)."""
 
     @property
     def key(self) -> Key:
@@ -106,6 +109,32 @@ class HTTPProxyView:
 
 
 # -- parsing ----------------------------------------------------------------------------------
+
+PROTECTIVE_VHOST = {"authorization": "Authorization", "jwtProviders": "JWTProviders"}
+"""Virtual-host policies that protect it and are not translated yet (external
+authorization, JWT): a root using them is refused rather than served unprotected."""
+PROTECTIVE_TLS = {"clientValidation": "ClientValidation"}
+PROTECTIVE_ROUTE = {"authPolicy": "AuthPolicy", "jwtVerificationPolicy": "JWTVerificationPolicy"}
+IGNORED_ROUTE = {"cookieRewritePolicies": "CookieRewritePolicies"}
+
+
+def unsupported_paths(spec: dict[str, object]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(protective, ignored): the Spec paths, in v1.33's Go field style, of the fields this
+    controller does not translate yet; protective ones guard the virtual host (PROTECTIVE_*),
+    the others (cookie rewrites, global rate limits) do not. Each sorted."""
+    vhost, guard, ignored = as_dict(spec.get("virtualhost")), [], []
+    guard += [f"Spec.VirtualHost.{go}" for f, go in PROTECTIVE_VHOST.items() if f in vhost]
+    guard += [f"Spec.VirtualHost.TLS.{go}" for f, go in PROTECTIVE_TLS.items()
+              if f in as_dict(vhost.get("tls"))]
+    if "global" in as_dict(vhost.get("rateLimitPolicy")):
+        ignored.append("Spec.VirtualHost.RateLimitPolicy.Global")
+    for i, raw in enumerate(as_list(spec.get("routes"))):
+        route, where = as_dict(raw), f"Spec.Routes[{i}]"
+        guard += [f"{where}.{go}" for f, go in PROTECTIVE_ROUTE.items() if f in route]
+        ignored += [f"{where}.{go}" for f, go in IGNORED_ROUTE.items() if f in route]
+        if "global" in as_dict(route.get("rateLimitPolicy")):
+            ignored.append(f"{where}.RateLimitPolicy.Global")
+    return tuple(sorted(guard)), tuple(sorted(ignored))
 
 
 def _route(raw: object) -> HPRouteView:
@@ -187,4 +216,5 @@ def httpproxy_view(obj: object) -> HTTPProxyView:
         routes=tuple(_route(r) for r in as_list(spec.get("routes"))),
         includes=includes,
         tcpproxy=_tcpproxy(spec.get("tcpproxy"), namespace),
+        unsupported=unsupported_paths(spec),
     )
