@@ -48,6 +48,7 @@ class _Secure:
     policies: _Policies | None = None
     max_tls_version: str = ""
     fallback: bool = False
+    strict_sni: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +105,7 @@ class VirtualHostTables:
             svh = self._secure(result.host)
             if result.secret is not None:
                 svh.secret, svh.min_tls_version = result.secret, result.min_tls_version
-                svh.max_tls_version = result.max_tls_version
+                svh.max_tls_version, svh.strict_sni = result.max_tls_version, True
             svh.fallback = result.fallback_secret is not None
             svh.tcp_proxy = result.tcp_proxy or svh.tcp_proxy
             self.fallback_secret = self.fallback_secret or result.fallback_secret
@@ -126,7 +127,8 @@ class VirtualHostTables:
         )
         https = tuple(
             SecureVirtualHost(host, _ordered(s.routes), s.secret, s.min_tls_version, s.tcp_proxy,
-                              *_fields(s.policies), s.max_tls_version, s.fallback)
+                              *_fields(s.policies), s.max_tls_version, s.fallback,
+                              s.strict_sni)
             for host, s in sorted(self.https.items())
             if s.secret is not None or s.tcp_proxy is not None
         )

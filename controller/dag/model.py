@@ -323,6 +323,9 @@ class SecureVirtualHost:
     fallback_certificate: bool = False
     """HTTPProxy enableFallbackCertificate: also reachable through the fallback-certificate
     filter chain (SNI matching no vhost), routed by Host."""
+    strict_sni: bool = False
+    """HTTPProxy (v1.33): over its SNI chain, a request whose Host names another host is
+    answered 421 Misdirected Request instead of routed by Host."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -152,6 +152,8 @@ class IncrementalTranslator:
         self._rejected: dict[str, str] = {}
         self._tables = (_RouteTable(rds.HTTP_ROUTES), _RouteTable(rds.HTTPS_ROUTES))
         self._fallback_table = _RouteTable(rds.FALLBACK_ROUTES)
+        self._strict_tables: dict[str, bytes] = {}  # strict-SNI vhosts' own route tables
+        self._strict_dirty: set[str] = set()
         self._fallback_hosts: set[str] = set()  # hosts whose HTTPS part serves the fallback
         self._fallback: tuple[bytes, tuple[str, bytes]] | None = None  # its chain and secret
         self.fallback_rejected: str | None = None
@@ -193,6 +195,7 @@ class IncrementalTranslator:
             if table.dirty:
                 table.dirty = False
                 out.put(pb.ROUTE_TYPE, table.name, table.body())
+        self._flush_strict(out)
         self._update_listeners(bool(dag.http), out)
         out.rejected = dict(sorted(self._rejected.items()))
         return out
@@ -227,6 +230,7 @@ class IncrementalTranslator:
     def resources(self) -> Resources:
         """Everything currently translated (for tests and debugging)."""
         tables = {t.name: t.body() for t in self._tables}
+        tables.update(self._strict_tables)
         if self._fallback is not None:
             tables[self._fallback_table.name] = self._fallback_table.body()
         return {
@@ -279,8 +283,9 @@ class IncrementalTranslator:
             self._clusters.add(slot, new.clusters, clusters)
             if new.secret is not None:
                 self._secrets.add(slot, (new.secret,), secrets)
-        self._tables[slot[0]].set(new.vhost if new else None, old.vhost if old else None)
+        self._tables[slot[0]].set(_shared_vhost(new), _shared_vhost(old))
         if slot[0] == _HTTPS:
+            self._apply_strict(new, old)
             self._apply_fallback(slot[1], new, old)
             chain = new.chain if new else None
             if self._chains.get(slot[1]) != chain:
@@ -289,6 +294,24 @@ class IncrementalTranslator:
                     self._chains.pop(slot[1], None)
                 else:
                     self._chains[slot[1]] = chain
+
+    def _apply_strict(self, new: VhostParts | None, old: VhostParts | None) -> None:
+        """Keep the strict-SNI tables in step with one HTTPS slot."""
+        if old is not None and old.table is not None and (new is None or new.table is None
+                                                          or new.table[0] != old.table[0]):
+            self._strict_tables.pop(old.table[0], None)
+            self._strict_dirty.add(old.table[0])
+        if new is not None and new.table is not None:
+            self._strict_tables[new.table[0]] = new.table[1]
+            self._strict_dirty.add(new.table[0])
+
+    def _flush_strict(self, out: Update) -> None:
+        for name in sorted(self._strict_dirty):
+            if name in self._strict_tables:
+                out.put(pb.ROUTE_TYPE, name, self._strict_tables[name])
+            else:
+                out.drop(pb.ROUTE_TYPE, name)
+        self._strict_dirty.clear()
 
     def _apply_fallback(self, host: str, new: VhostParts | None, old: VhostParts | None) -> None:
         """Keep the fallback table and the hosts serving it in step with one HTTPS slot."""
@@ -329,3 +352,8 @@ class IncrementalTranslator:
             if self._listeners.get(name) != body:
                 out.put(pb.LISTENER_TYPE, name, body)
         self._listeners = wanted
+
+
+def _shared_vhost(parts: VhostParts | None) -> tuple[str, bytes] | None:
+    """The vhost a slot puts in its port's shared table (not a strict-SNI one's)."""
+    return parts.vhost if parts is not None and parts.table is None else None

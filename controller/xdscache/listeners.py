@@ -79,8 +79,14 @@ def https_filter_chain(
         )
     if tls is None:
         return None
-    hcm = envoy_listener.http_connection_manager(HTTPS_LISTENER, log)
+    routes = own_route_table(svh.host) if svh.strict_sni else HTTPS_LISTENER
+    hcm = envoy_listener.http_connection_manager(routes, log, stat_prefix=HTTPS_LISTENER)
     return envoy_listener.filter_chain(svh.host, hcm, tls)
+
+
+def own_route_table(host: str) -> str:
+    """The RouteConfiguration of a strict-SNI vhost's chain (v1.33's name)."""
+    return f"https/{host}"
 
 
 def fallback_filter_chain(secret: model.Secret, settings: ListenerSettings) -> pb.FilterChain:

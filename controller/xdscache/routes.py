@@ -57,15 +57,51 @@ def https_virtual_host(svh: model.SecureVirtualHost) -> pb.VirtualHost | None:
     return _virtual_host(svh, secure=True)
 
 
+MISDIRECTED = model.Route("/", direct_response=model.DirectResponse(421))
+"""What a strict-SNI chain answers for a Host that is not its SNI (v1.33)."""
+
+
+def misdirected_virtual_host() -> pb.VirtualHost:
+    """The `*` vhost of a strict-SNI table: every other Host gets 421 Misdirected Request."""
+    return envoy_route.virtual_host("*", envoy_routes([MISDIRECTED], secure=True, vhost="*"))
+
+
+MISDIRECTED_BYTES = misdirected_virtual_host().SerializeToString(deterministic=True)
+
+
+def strict_table(svh: model.SecureVirtualHost) -> pb.RouteConfiguration | None:
+    """The own RouteConfiguration of a strict-SNI vhost's chain: the vhost and the 421 `*`
+    vhost, sorted by name; None when the vhost is not strict or serves no route."""
+    vhost = https_virtual_host(svh) if svh.strict_sni else None
+    if vhost is None:
+        return None
+    name = lds.own_route_table(svh.host)
+    return envoy_route.route_configuration(
+        name, _sorted_vhosts((vhost, misdirected_virtual_host())))
+
+
+def strict_table_bytes(host: str, vhost: tuple[str, bytes]) -> tuple[str, bytes]:
+    """`strict_table` from the serialized vhost: (table name, bytes), byte-identical."""
+    name = lds.own_route_table(host)
+    ordered = sorted([vhost, (misdirected_virtual_host().name, MISDIRECTED_BYTES)])
+    return name, route_configuration_bytes(name, [data for _, data in ordered])
+
+
 def routes(dag: model.DAG) -> dict[str, pb.RouteConfiguration]:
-    """Both route tables (even when empty), vhosts sorted by name; and `ingress_fallbackcert`
-    (the secure vhosts that enable the fallback certificate) when its chain exists."""
+    """Both shared route tables (even when empty), vhosts sorted by name; each strict-SNI
+    vhost's own table (`strict_table`), which the shared one leaves out; and
+    `ingress_fallbackcert` (the secure vhosts that enable the fallback certificate) when
+    its chain exists."""
     http = (http_virtual_host(vh) for vh in dag.http)
-    https = (https_virtual_host(svh) for svh in dag.https)
+    https = (https_virtual_host(svh) for svh in dag.https if not svh.strict_sni)
     out = {
         HTTP_ROUTES: envoy_route.route_configuration(HTTP_ROUTES, _sorted_vhosts(http)),
         HTTPS_ROUTES: envoy_route.route_configuration(HTTPS_ROUTES, _sorted_vhosts(https)),
     }
+    for svh in dag.https:
+        table = strict_table(svh)
+        if table is not None:
+            out[table.name] = table
     if lds.fallback_secret(dag) is not None:
         fallback = (https_virtual_host(s) for s in dag.https if lds.serves_fallback(s))
         out[FALLBACK_ROUTES] = envoy_route.route_configuration(

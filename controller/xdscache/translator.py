@@ -100,6 +100,9 @@ class VhostParts:
     rejected: str | None = None
     fallback: bool = False
     """Its vhost is also in the fallback-certificate table (listeners.serves_fallback)."""
+    table: Named | None = None
+    """A strict-SNI vhost's own route table (routes.strict_table); its vhost is then not in
+    the shared `ingress_https` one."""
 
 
 NOTHING = VhostParts()
@@ -210,10 +213,12 @@ class Translator:
     @staticmethod
     def _routes(http: list[VhostParts], https: list[VhostParts],
                 fallback: Fallback | None) -> dict[str, bytes]:
+        shared = [p for p in https if p.table is None]
         out = {
             rds.HTTP_ROUTES: rds.route_configuration_bytes(rds.HTTP_ROUTES, _vhosts(http)),
-            rds.HTTPS_ROUTES: rds.route_configuration_bytes(rds.HTTPS_ROUTES, _vhosts(https)),
+            rds.HTTPS_ROUTES: rds.route_configuration_bytes(rds.HTTPS_ROUTES, _vhosts(shared)),
         }
+        out.update(p.table for p in https if p.table is not None)
         if fallback is not None:
             out[rds.FALLBACK_ROUTES] = rds.route_configuration_bytes(
                 rds.FALLBACK_ROUTES, [data for _, data in fallback.vhosts])
@@ -258,12 +263,14 @@ class Translator:
             reason = rejection(f"filter chain {svh.host!r}", chain)
         if reason is not None:
             return VhostParts(rejected=reason)
+        named = None if vhost is None else _named(vhost, vhost.name)
         return VhostParts(
-            vhost=None if vhost is None else _named(vhost, vhost.name),
+            vhost=named,
             chain=None if chain is None else chain.SerializeToString(deterministic=True),
             clusters=clusters,
             secret=secret,
             fallback=lds.serves_fallback(svh),
+            table=rds.strict_table_bytes(svh.host, named) if svh.strict_sni and named else None,
         )
 
     def _clusters_of(self, refs: Iterable[model.Cluster]) -> tuple[tuple[Named, ...], str | None]:

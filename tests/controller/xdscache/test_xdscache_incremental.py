@@ -21,7 +21,7 @@ from xdscache_samples import (
 from controller.config import ListenerSettings
 from controller.dag import model as m
 from controller.envoy import pb
-from controller.xdscache.incremental import IncrementalTranslator
+from controller.xdscache.incremental import IncrementalTranslator, Update
 from controller.xdscache.translator import Translator
 
 SETTINGS = ListenerSettings()
@@ -45,7 +45,8 @@ def _policies(rng: random.Random) -> dict[str, object]:
 def _secure(rng: random.Random, host: str) -> m.SecureVirtualHost:
     return m.SecureVirtualHost(host, _routes(rng), secret=replace(SECRET, name=host),
                                max_tls_version=rng.choice(("", "1.2")),
-                               fallback_certificate=rng.random() < 0.5, **_policies(rng))
+                               fallback_certificate=rng.random() < 0.5,
+                               strict_sni=rng.random() < 0.5, **_policies(rng))
 
 
 def _dag(rng: random.Random) -> m.DAG:
@@ -69,14 +70,31 @@ def test_incremental_equals_full_translation(seed: int) -> None:
     rng = random.Random(seed)
     incremental = IncrementalTranslator(SETTINGS)
     dag = m.DAG()
+    published: dict[str, dict[str, bytes]] = {}
     for step in range(25):
         # Mostly a few hosts change; sometimes only the fallback secret does.
         new = _dag(rng) if rng.random() < 0.8 else replace(
             dag, fallback_secret=rng.choice((None, *FALLBACKS)))
-        incremental.update(new, _changed_hosts(dag, new) if rng.random() < 0.7 else None)
-        full = Translator(SETTINGS)
-        assert incremental.resources() == full.translate(new), f"seed {seed} step {step}"
+        update = incremental.update(new, _changed_hosts(dag, new) if rng.random() < 0.7
+                                    else None)
+        _publish(published, update)
+        full = Translator(SETTINGS).translate(new)
+        assert incremental.resources() == full, f"seed {seed} step {step}"
+        # what production publishes: the updates, applied one after the other
+        assert {t: r for t, r in published.items() if r} == {t: r for t, r in full.items() if r}, \
+            f"seed {seed} step {step}"
         dag = new
+
+
+def _publish(published: dict[str, dict[str, bytes]], update: Update) -> None:
+    """Apply one update as the snapshot cache does (EDS is not the translator's)."""
+    for type_url, names in update.removed.items():
+        for name in names:
+            published.get(type_url, {}).pop(name, None)
+    for type_url, bodies in update.changed.items():
+        published.setdefault(type_url, {}).update(bodies)
+    for type_url, bodies in published.items():
+        published[type_url] = dict(sorted(bodies.items()))
 
 
 def test_fallback_table_and_chain_follow_the_vhosts() -> None:

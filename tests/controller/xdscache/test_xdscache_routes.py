@@ -138,3 +138,17 @@ def test_route_configuration_bytes_equals_full_serialization() -> None:
     assert spliced == full.SerializeToString()
     assert pb.RouteConfiguration.FromString(spliced) == full
     assert route_configuration_bytes("x", []) == er.route_configuration("x").SerializeToString()
+
+
+def test_a_strict_sni_vhost_has_its_own_table_answering_other_hosts_421() -> None:
+    """HTTPProxy TLS vhosts (v1.33): their chain routes by `https/<host>`, which holds the
+    vhost and a `*` vhost answering 421; the shared table leaves them out."""
+    strict = m.SecureVirtualHost("a.com", (forward("/"),), SECRET, strict_sni=True)
+    shared = m.SecureVirtualHost("b.com", (forward("/"),), SECRET)
+    got = routes(m.DAG(https=(strict, shared)))
+    assert sorted(got) == ["https/a.com", HTTP_ROUTES, HTTPS_ROUTES]
+    assert [v.domains[:] for v in got[HTTPS_ROUTES].virtual_hosts] == [["b.com"]]
+    own = {tuple(v.domains): v for v in got["https/a.com"].virtual_hosts}
+    assert set(own) == {("a.com",), ("*",)}
+    (catch_all,) = own[("*",)].routes
+    assert catch_all.direct_response.status == 421 and catch_all.match.prefix == "/"
