@@ -81,6 +81,8 @@ def on_the_way(snapshot: Snapshot, routes: Any, path: str) -> list[Visited]:
     for v in list(seen.values()):
         for e in led_from(snapshot, v, path):
             assert e.target is not None
+            if snapshot.get(v.kind, e.target) is None:
+                continue  # a missing child: its includer's status says so
             seen.setdefault((v.kind, e.target),
                             Visited(v.kind, e.target, absolute(v.kind, v.prefix, e.prefix)))
     return list(seen.values())
