@@ -76,7 +76,8 @@ def root_changes(kind: str, obj: Obj, *, source: Key, target: Key) -> list[Chang
         if e.target != source or e.field == "tcpproxy":
             continue
         old = reference(kind, obj, e.index)
-        new = {"name": target[1]}
+        # an include keeps its conditions; a delegate is only {name[, namespace]}
+        new = {**(old if kind != INGRESSROUTE else {}), "name": target[1]}
         if target[0] != key[0] or "namespace" in old:
             new["namespace"] = target[0]
         out.append(Change(key, fqdn_of(obj) or "", e.index, e.match, old, new))
@@ -84,11 +85,10 @@ def root_changes(kind: str, obj: Obj, *, source: Key, target: Key) -> list[Chang
 
 
 def reference(kind: str, obj: Obj, index: int) -> dict[str, Any]:
-    """The `{name[, namespace]}` naming the child: a route's `delegate`, or the include."""
+    """What names the child, as read: a route's `delegate`, or the whole include entry."""
     if kind == INGRESSROUTE:
         return dict(obj["spec"]["routes"][index]["delegate"])
-    include = obj["spec"]["includes"][index]
-    return {k: include[k] for k in ("name", "namespace") if k in include}
+    return copy.deepcopy(dict(obj["spec"]["includes"][index]))
 
 
 def patch_ops(plan: SwitchPlan, root: Key) -> list[dict[str, Any]]:
@@ -101,16 +101,15 @@ def patch_ops(plan: SwitchPlan, root: Key) -> list[dict[str, Any]]:
 
 def entry_ops(kind: str, c: Change) -> list[dict[str, Any]]:
     """IngressRoute: test the route's match and delegate, replace the delegate. HTTPProxy:
-    test the include's name (and namespace), then replace (or add) them."""
+    test the whole include entry (name, namespace, conditions as read), replace it."""
     if kind == INGRESSROUTE:
         base = f"/spec/routes/{c.index}"
         return [{"op": "test", "path": f"{base}/match", "value": c.match},
                 {"op": "test", "path": f"{base}/delegate", "value": c.old},
                 {"op": "replace", "path": f"{base}/delegate", "value": c.new}]
     base = f"/spec/includes/{c.index}"
-    ops = [{"op": "test", "path": f"{base}/{k}", "value": v} for k, v in c.old.items()]
-    return ops + [{"op": "replace" if k in c.old else "add", "path": f"{base}/{k}", "value": v}
-                  for k, v in c.new.items()]
+    return [{"op": "test", "path": base, "value": c.old},
+            {"op": "replace", "path": base, "value": c.new}]
 
 
 def switched(snapshot: Snapshot, plan: SwitchPlan) -> Snapshot:
@@ -122,7 +121,7 @@ def switched(snapshot: Snapshot, plan: SwitchPlan) -> Snapshot:
             if plan.kind == INGRESSROUTE:
                 obj["spec"]["routes"][c.index]["delegate"] = dict(c.new)
             else:
-                obj["spec"]["includes"][c.index].update(c.new)
+                obj["spec"]["includes"][c.index] = copy.deepcopy(c.new)
         snapshot = snapshot.replaced(obj)
     return snapshot
 
@@ -190,7 +189,6 @@ def conflict_lines(plan: SwitchPlan, root: Key, now: Obj) -> list[str]:
             out.append(f"route {c.index}: expected match {c.match!r}, delegate {c.old}; "
                        f"now {found}")
         else:
-            found = "no such include" if entry is None else str(
-                {k: entry[k] for k in ("name", "namespace") if k in entry})
+            found = "no such include" if entry is None else str(entry)
             out.append(f"include {c.index}: expected {c.old}; now {found}")
     return out

@@ -138,41 +138,41 @@ def test_switch_plan_repoints_the_include() -> None:
     plan = json.loads(out)
     assert code == 0 and plan["kind"] == "HTTPProxy"
     assert plan["changes"] == [{"root": ["shop", "shop"], "fqdn": "shop.example.com",
-                                "index": 0, "match": "prefix /api", "old": {"name": "api-blue"},
-                                "new": {"name": "api-green"}}]
+                                "index": 0, "match": "prefix /api",
+                                "old": {"name": "api-blue", "conditions": [{"prefix": "/api"}]},
+                                "new": {"name": "api-green",
+                                        "conditions": [{"prefix": "/api"}]}}]
     assert all(c["ok"] for c in plan["checks"])
 
 
-@pytest.mark.parametrize(("old", "target", "ops"), [
-    pytest.param({"name": "a"}, ("shop", "b"),
-                 [{"op": "test", "path": "/spec/includes/0/name", "value": "a"},
-                  {"op": "replace", "path": "/spec/includes/0/name", "value": "b"}],
-                 id="same-namespace"),
-    pytest.param({"name": "a"}, ("other", "b"),
-                 [{"op": "test", "path": "/spec/includes/0/name", "value": "a"},
-                  {"op": "replace", "path": "/spec/includes/0/name", "value": "b"},
-                  {"op": "add", "path": "/spec/includes/0/namespace", "value": "other"}],
+COND = [{"prefix": "/"}]
+
+
+@pytest.mark.parametrize(("old", "target", "new"), [
+    pytest.param({"name": "a"}, ("shop", "b"), {"name": "b"}, id="same-namespace"),
+    pytest.param({"name": "a"}, ("other", "b"), {"name": "b", "namespace": "other"},
                  id="into-another-namespace"),
     pytest.param({"name": "a", "namespace": "shop"}, ("shop", "b"),
-                 [{"op": "test", "path": "/spec/includes/0/name", "value": "a"},
-                  {"op": "test", "path": "/spec/includes/0/namespace", "value": "shop"},
-                  {"op": "replace", "path": "/spec/includes/0/name", "value": "b"},
-                  {"op": "replace", "path": "/spec/includes/0/namespace", "value": "shop"}],
-                 id="namespace-spelled-out"),
+                 {"name": "b", "namespace": "shop"}, id="namespace-spelled-out"),
 ])
-def test_include_patch_ops(old: dict[str, str], target: tuple[str, str],
-                           ops: list[dict[str, Any]]) -> None:
-    from kubectl_contour.queries.switch import patch_ops, plan_switch
+def test_include_patch_pins_the_whole_entry(old: dict[str, str], target: tuple[str, str],
+                                            new: dict[str, str]) -> None:
+    from kubectl_contour.objects import Snapshot
+    from kubectl_contour.queries.switch import patch_ops, plan_switch, switched
 
     root = {"apiVersion": "projectcontour.io/v1", "kind": "HTTPProxy",
             "metadata": {"name": "r", "namespace": "shop"},
             "spec": {"virtualhost": {"fqdn": "r.example.com"},
-                     "includes": [{**old, "conditions": [{"prefix": "/"}]}]}}
-    from kubectl_contour.objects import Snapshot
-
+                     "includes": [{**old, "conditions": COND}]}}
     plan = plan_switch(Snapshot((root,)), source=("shop", "a"), target=target,
                        kind="HTTPProxy")
-    assert patch_ops(plan, ("shop", "r")) == ops
+    base = "/spec/includes/0"
+    assert patch_ops(plan, ("shop", "r")) == [
+        {"op": "test", "path": base, "value": {**old, "conditions": COND}},
+        {"op": "replace", "path": base, "value": {**new, "conditions": COND}}]
+    after = switched(Snapshot((root,)), plan).objects[0]
+    assert after["spec"]["includes"] == [{**new, "conditions": COND}]
+    assert root["spec"]["includes"] == [{**old, "conditions": COND}]
 
 
 @pytest.mark.parametrize(("args", "code", "message"), [
