@@ -64,9 +64,10 @@ class Visited:
 
 
 def on_the_way(snapshot: Snapshot, routes: Any, path: str) -> list[Visited]:
-    """The objects of every chain whose routes could take `path`, and the objects their
-    entries lead to for this path (the ones that serve nothing, e.g. invalid, are found
-    there); first-seen order."""
+    """The objects of the routes' chains down to where `path` leaves them (a delegation or
+    include whose prefix the path does not start with), and the objects their entries lead
+    to for this path (the ones that serve nothing, e.g. invalid, are found there);
+    first-seen order."""
     seen: dict[tuple[str, Key], Visited] = {}
     for route in routes:
         prov = getattr(route, "provenance", None)
@@ -74,6 +75,8 @@ def on_the_way(snapshot: Snapshot, routes: Any, path: str) -> list[Visited]:
             continue
         prefix = ""
         for i, key in enumerate(prov.chain):
+            if not path.startswith(prefix):
+                break
             seen.setdefault((prov.kind, key), Visited(prov.kind, key, prefix))
             if i + 1 < len(prov.chain):
                 step = leading_prefix(snapshot, prov.kind, key, prov.chain[i + 1], route)
