@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from kubectl_contour.objects import Snapshot, fqdn_of, key_of, ref
+from kubectl_contour.objects import HTTPPROXY, Snapshot, fqdn_of, key_of, ref
 from kubectl_contour.queries.endpoints import service_rows
 from kubectl_contour.queries.matching import describe_match, host_matches, mismatch
 from kubectl_contour.queries.provenance import ChainLink, Visited, absolute, chain_links, on_the_way
@@ -269,14 +269,12 @@ def dropped_routes(snapshot: Snapshot, statuses: Statuses, request: Request, vho
     out = []
     for v in visited:
         obj = snapshot.get(v.kind, v.key)
-        owned = [r for r in vhost.routes
-                 if r.provenance is not None and r.provenance.chain[-1:] == (v.key,)]
+        served = served_matches(vhost, v)
         for e in entries(v.kind, obj) if obj else []:
             full = absolute(v.kind, v.prefix, e.prefix)
-            if e.target is not None or e.field == "tcpproxy" or \
-                    not request.path.startswith(full):
+            if e.field != "routes" or e.target is not None or not request.path.startswith(full):
                 continue
-            if any(r.match == full or v.kind != "IngressRoute" for r in owned):
+            if full in served or (v.kind == HTTPPROXY and served):
                 continue
             st = status_of(statuses, v.kind, v.key)
             why = st.summary() if st else "not served"
@@ -284,10 +282,16 @@ def dropped_routes(snapshot: Snapshot, statuses: Statuses, request: Request, vho
     return sorted(set(out))
 
 
+def served_matches(vhost: Any, v: Visited) -> set[str]:
+    """The matches of the vhost's routes that `v` declared (provenance owner). An HTTPProxy
+    serves all its routes or none (v1.33), so any served route means all are."""
+    return {r.match for r in vhost.routes
+            if r.provenance is not None and r.provenance.kind == v.kind
+            and r.provenance.owner == v.key}
+
+
 def header_notes(snapshot: Snapshot, request: Request) -> list[str]:
     """IngressRoute-only vhosts ignore request headers for routing: say so."""
-    from kubectl_contour.objects import HTTPPROXY
-
     names = sorted({k.lower() for k, _ in request.headers} - {"host"})
     if not names or any((fqdn_of(o) or "").lower() == request.host
                         for o in snapshot.of_kind(HTTPPROXY)):

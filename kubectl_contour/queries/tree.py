@@ -21,7 +21,7 @@ from kubectl_contour.objects import (
     tls_secret_of,
 )
 from kubectl_contour.queries.endpoints import service_rows
-from kubectl_contour.queries.proxies import PROXY_KINDS, Entry, entries
+from kubectl_contour.queries.proxies import LINK_WORDS, PROXY_KINDS, Entry, entries
 from kubectl_contour.queries.statuses import (
     Statuses,
     computed_statuses,
@@ -139,8 +139,6 @@ def tls_served(dag: Any, fqdn: str) -> bool:
 
 def route_node(ctx: Context, kind: str, owner: Key, entry: Entry, *,
                path: tuple[Key, ...]) -> RouteNode:
-    from kubectl_contour.queries.proxies import LINK_WORDS
-
     target = entry.target
     if target is None:
         return RouteNode(match=entry.match, services=service_leaves(ctx, owner, entry))

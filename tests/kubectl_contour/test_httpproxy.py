@@ -11,21 +11,13 @@ from typing import Any
 
 import pytest
 from conftest import HERE
-from goldens import check_golden
-from typer.testing import CliRunner
+from goldens import check_golden, invoke
 
 from controller.config import BuilderSettings
-from kubectl_contour.cli import app
 from kubectl_contour.queries.build import build_dag
 from kubectl_contour.sources import load_dir
 
 PROXIES = HERE / "fixtures" / "httpproxy"
-
-
-def invoke(folder: Path, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, ["--from-dir", str(folder), *args],
-                                prog_name="kubectl contour")
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.mark.parametrize(("args", "golden", "code"), [
