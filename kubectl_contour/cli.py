@@ -16,8 +16,9 @@ from kubectl_contour.errors import EXIT_CODES_HELP, PluginError
 from kubectl_contour.flags import hoist_global_flags
 from kubectl_contour.session import Options, Session
 
-HELP = f"""Inspect and operate Contour IngressRoutes: delegation trees, request dry-runs,
-endpoints, Envoy config and controller/Envoy drift.
+HELP = f"""Inspect and operate Contour IngressRoutes and HTTPProxies: delegation and include
+trees, request dry-runs, endpoints, blue/green switches, Envoy config and controller/Envoy
+drift.
 
 {EXIT_CODES_HELP}"""
 

@@ -21,9 +21,9 @@ COMMANDS = {
     "endpoints": "Pod addresses behind a Service or a route",
     "envoy-dump": "Envoy's configuration from its admin interface",
     "route": "Dry-run one request through the routing graph",
-    "status": "Every IngressRoute and Ingress with its status",
-    "switch": "Repoint root routes from one IngressRoute to another",
-    "tree": "IngressRoute delegation trees",
+    "status": "Every IngressRoute, HTTPProxy and Ingress with its status",
+    "switch": "Repoint root delegations or includes from one object to another",
+    "tree": "IngressRoute delegation and HTTPProxy include trees",
 }
 GLOBAL_FLAGS = {
     "--kubeconfig": "path", "--context": "context", "--namespace": "namespace",
@@ -40,19 +40,24 @@ COMMAND_FLAGS: dict[str, dict[str, str]] = {
     "route": {"--output": "output", "-o": "output", "--header": "text", "-H": "text",
               "--scheme": "scheme"},
     "endpoints": {"--output": "output", "-o": "output", "--scheme": "scheme"},
-    "switch": {"--output": "output", "-o": "output", "--root": "ingressroute", "--yes": "",
+    "switch": {"--output": "output", "-o": "output", "--root": "proxy", "--yes": "",
                "-y": "", "--dry-run": "", "--wait": "", "--timeout": "text", **ENVOY_FLAGS},
     "envoy-dump": {"--output": "output", "-o": "output", "--type": "type", "-t": "type",
                    **ENVOY_FLAGS},
     "diff": {"--output": "output", "-o": "output", "--contour-url": "text",
              "--contour-selector": "text", **ENVOY_FLAGS},
 }
-ARGUMENTS = {"tree": "ingressroute", "convert": "ingressroute", "switch": "ingressroute",
+ARGUMENTS = {"tree": "proxy", "convert": "ingressroute", "switch": "proxy",
              "endpoints": "service", "envoy-dump": "pod"}
 CHOICES = {"output": ["json", "yaml"], "scheme": ["http", "https"],
            "type": ["all", "clusters", "endpoints", "listeners", "routes", "secrets"]}
-RESOURCES = {"ingressroute": "ingressroutes.contour.heptio.com", "service": "services",
-             "namespace": "namespaces", "pod": "pods"}
+RESOURCES = {"ingressroute": ("ingressroutes.contour.heptio.com",),
+             "proxy": ("ingressroutes.contour.heptio.com", "httpproxies.projectcontour.io"),
+             "service": ("services",), "namespace": ("namespaces",), "pod": ("pods",)}
+"""Completion kind → the API resources whose names it offers (`proxy`: both kinds, each
+listed on its own so that a cluster without one of the CRDs still completes the other)."""
+KINDS = {"ingressroute": ("IngressRoute",), "proxy": ("IngressRoute", "HTTPProxy"),
+         "service": ("Service",), "namespace": ("Namespace",)}
 
 
 def complete(args: Sequence[str], *, describe: bool = True) -> int:
@@ -137,15 +142,18 @@ def resource_names(kind: str, words: list[str]) -> list[str]:
     from_dir = flag_value(words, "--from-dir")
     if from_dir:
         return names_from_dir(kind, from_dir)
-    args = ["get", RESOURCES[kind], "-o", "jsonpath={.items[*].metadata.name}"]
+    scope: list[str] = []
     if kind == "pod":
         namespace = flag_value(words, "--envoy-namespace") or "heptio-contour"
-        args += ["-n", namespace, "-l", flag_value(words, "--selector", "-l") or "app=contour"]
+        scope = ["-n", namespace, "-l", flag_value(words, "--selector", "-l") or "app=contour"]
     elif kind != "namespace":
         namespace = flag_value(words, "--namespace", "-n")
         all_ns = "-A" in words or "--all-namespaces" in words
-        args += ["-n", namespace] if namespace else (["-A"] if all_ns else [])
-    return sorted({n for line in kubectl_lines(args, words) for n in line.split()})
+        scope = ["-n", namespace] if namespace else (["-A"] if all_ns else [])
+    return sorted({n for resource in RESOURCES[kind]
+                   for line in kubectl_lines(["get", resource, "-o",
+                                              "jsonpath={.items[*].metadata.name}", *scope], words)
+                   for n in line.split()})
 
 
 def kubectl_lines(args: list[str], words: list[str]) -> list[str]:
@@ -166,13 +174,13 @@ def names_from_dir(kind: str, directory: str) -> list[str]:
     from kubectl_contour.errors import PluginError
     from kubectl_contour.sources import load_dir
 
-    wanted = {"ingressroute": "IngressRoute", "service": "Service", "namespace": "Namespace"}
+    wanted = KINDS.get(kind, ())
     try:
         snapshot = load_dir(Path(directory))
     except PluginError:
         return []
     names = {str((o.get("metadata") or {}).get("name") or "") for o in snapshot.objects
-             if o.get("kind") == wanted.get(kind)}
+             if o.get("kind") in wanted}
     if kind == "namespace":
         names |= {str((o.get("metadata") or {}).get("namespace") or "") for o in snapshot.objects}
     return sorted(n for n in names if n)

@@ -50,8 +50,10 @@ class HttpError(Exception):
         self.status, self.body = status, body
 
 
-def ingressroute_path(namespace: str, name: str) -> str:
-    return f"{CONTOUR_API}/namespaces/{quote(namespace)}/{PLURALS[INGRESSROUTE]}/{quote(name)}"
+def proxy_path(kind: str, namespace: str, name: str) -> str:
+    """The API path of one IngressRoute or HTTPProxy."""
+    api = CONTOUR_API if kind == INGRESSROUTE else PROJECTCONTOUR_API
+    return f"{api}/namespaces/{quote(namespace)}/{PLURALS[kind]}/{quote(name)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,15 +219,17 @@ class Kube:
                        for kind, path, optional in lists]
             return [obj for f in futures for obj in f.result()]
 
-    def patch_ingressroute(self, *, namespace: str, name: str, ops: list[dict[str, Any]]) -> Obj:
-        """The plugin's one write: an RFC 6902 JSON patch; its `test` ops make it atomic."""
-        return dict(self.request("PATCH", ingressroute_path(namespace, name), body=ops,
+    def patch_proxy(self, kind: str, *, namespace: str, name: str,
+                    ops: list[dict[str, Any]]) -> Obj:
+        """The plugin's one write (an IngressRoute or HTTPProxy): an RFC 6902 JSON patch;
+        its `test` ops make it atomic."""
+        return dict(self.request("PATCH", proxy_path(kind, namespace, name), body=ops,
                                  content_type="application/json-patch+json",
-                                 what=f"patch IngressRoute {namespace}/{name}"))
+                                 what=f"patch {kind} {namespace}/{name}"))
 
-    def get_ingressroute(self, *, namespace: str, name: str) -> Obj:
-        return dict(self.request("GET", ingressroute_path(namespace, name),
-                                 what=f"get IngressRoute {namespace}/{name}"))
+    def get_proxy(self, kind: str, *, namespace: str, name: str) -> Obj:
+        return dict(self.request("GET", proxy_path(kind, namespace, name),
+                                 what=f"get {kind} {namespace}/{name}"))
 
     def list_pods(self, *, namespace: str, selector: str) -> list[Obj]:
         data = self.request("GET", f"/api/v1/namespaces/{quote(namespace)}/pods",

@@ -26,11 +26,12 @@ def emit(session: Session, model: Any, view: Any) -> None:
 
 
 def status_parts(status: str, reason: str) -> list[tuple[str, str]]:
-    """`[valid]`, or `[invalid: reason]` (the generic "valid IngressRoute" is implied)."""
+    """`[valid]`, or `[invalid: reason]` (the generic "valid IngressRoute" and "Valid
+    HTTPProxy" are implied)."""
     from kubectl_contour.render.text import status_style
 
     if not status:
         return [("[no status]", "dim")]
-    if reason and reason != "valid IngressRoute":
+    if reason and reason not in ("valid IngressRoute", "Valid HTTPProxy"):
         return [(f"[{status}: {reason}]", status_style(status))]
     return [(f"[{status}]", status_style(status))]

@@ -14,8 +14,9 @@ if TYPE_CHECKING:
     from kubectl_contour.queries.endpoints import EndpointRow
 
 HELP = """Show pod addresses and ports behind a Service (NAME or NS/NAME, every port) or behind
-the route a request to HOST[/PATH] takes (an argument with a dot or a slash after the host is
-a HOST), with readiness. Works offline with --from-dir."""
+the route (of an IngressRoute, HTTPProxy or Ingress) a request to HOST[/PATH] takes (an
+argument with a dot or a slash after the host is a HOST), with readiness. Works offline
+with --from-dir."""
 
 
 def register(app: typer.Typer) -> None:

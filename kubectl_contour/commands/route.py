@@ -14,7 +14,8 @@ if TYPE_CHECKING:
     from kubectl_contour.queries.route import Explanation
 
 HELP = """Dry-run one request: the virtual host and route Envoy would pick (and why the others
-did not match), the IngressRoute delegation chain behind it, services with weights and ready
+did not match: which path, header or query condition failed), the IngressRoute delegation or
+HTTPProxy include chain behind it (from the route's provenance), services with weights and ready
 endpoints, the effective timeout/retry/rewrite, and the answer: 404 (no vhost or no route),
 301 (TLS redirect), 503 (no ready endpoints) or 200. Exits 1 unless the request would be
 forwarded to a ready endpoint or redirected. Works offline with --from-dir."""

@@ -1,4 +1,4 @@
-"""`status`: every IngressRoute and Ingress with its status and reason."""
+"""`status`: every IngressRoute, HTTPProxy and Ingress with its status and reason."""
 
 from __future__ import annotations
 
@@ -13,10 +13,12 @@ from kubectl_contour.flags import Output
 if TYPE_CHECKING:
     from kubectl_contour.queries.status import StatusRow
 
-HELP = """List every IngressRoute and Ingress with its status and reason, as the controller
-computes them (IngressRoutes: valid/invalid/orphaned; Ingresses: served, partly served, not
-served, or ignored by class). In cluster mode, a STORED column shows the status written on the
-object when it differs. Works offline with --from-dir."""
+HELP = """List every IngressRoute, HTTPProxy and Ingress with its status and reason, as the
+controller computes them (IngressRoutes and HTTPProxies: valid/invalid/orphaned, an
+HTTPProxy's reason being its first error, -o json|yaml adding its Valid condition with every
+error and warning; Ingresses: served, partly served, not served, or ignored by class). In
+cluster mode, a STORED column shows the status written on the object when it differs. Works
+offline with --from-dir."""
 
 
 def register(app: typer.Typer) -> None:
@@ -39,7 +41,7 @@ def view(rows: list[StatusRow], *, live: bool, rich: bool) -> Any:
     from kubectl_contour.render.text import status_style, table
 
     if not rows:
-        return "No IngressRoutes or Ingresses found."
+        return "No IngressRoutes, HTTPProxies or Ingresses found."
     headers = ["namespace", "name", "kind", "hosts", "status", "reason"]
     show_stored = live and any(r.stored_status or r.stored_reason for r in rows)
     if show_stored:

@@ -1,4 +1,5 @@
-"""`switch FROM TO`: repoint every root route that delegates to FROM so it delegates to TO."""
+"""`switch FROM TO`: repoint every root entry that leads to FROM (IngressRoute delegate
+routes, HTTPProxy includes) so that it leads to TO."""
 
 from __future__ import annotations
 
@@ -20,12 +21,14 @@ from kubectl_contour.flags import Output
 if TYPE_CHECKING:
     from kubectl_contour.queries.switch import SwitchPlan
 
-HELP = """Blue/green switch: repoint every root route that delegates to FROM so that it
-delegates to TO (NAME or NS/NAME; a name found in several namespaces needs -n). Before
-writing, checks that TO exists, is valid once switched (the controller's own builder runs on
-the switched objects) and has ready endpoints; shows the change and asks (--yes skips,
+HELP = """Blue/green switch: repoint every root IngressRoute route that delegates to FROM,
+or every root HTTPProxy include that names FROM, so that it leads to TO ([KIND/][NS/]NAME;
+KIND is ingressroute or httpproxy, needed only when both kinds have the name; a name found in
+several namespaces needs -n or NS/NAME). FROM and TO are of the same kind. Before writing,
+checks that TO exists, is valid once switched (the controller's own builder runs on the
+switched objects) and has ready endpoints; shows the change and asks (--yes skips,
 --dry-run only shows). Each root is patched atomically (JSON patch with `test` ops on the
-exact route). --wait polls Envoy's admin config until it routes to TO (exit 5 on
+exact route or include). --wait polls Envoy's admin config until it routes to TO (exit 5 on
 --timeout). `switch TO FROM` rolls back."""
 
 
@@ -35,7 +38,7 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         source: Annotated[str, typer.Argument(metavar="FROM")],
         target: Annotated[str, typer.Argument(metavar="TO")],
-        root: Annotated[str, typer.Option(help="Only this root IngressRoute.",
+        root: Annotated[str, typer.Option(help="Only this root ([KIND/][NS/]NAME).",
                                           metavar="ROOT")] = "",
         yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
         dry_run: Annotated[bool, typer.Option(help="Only show the change.")] = False,
@@ -77,19 +80,24 @@ def raise_refused(message: str) -> None:
 
 
 def prepare(session: Any, *, source: str, target: str, root: str) -> tuple[SwitchPlan, Any]:
+    """The plan with its checks, and the DAG the switched objects build."""
     import dataclasses
 
-    from kubectl_contour.objects import INGRESSROUTE
-    from kubectl_contour.queries.statuses import resolve
+    from kubectl_contour.queries.statuses import resolve, resolve_proxy, split_kind
     from kubectl_contour.queries.switch import checks, plan_switch, switched
 
     snapshot = session.snapshot()
     ns = session.options.namespace or None
-    keys = [resolve(snapshot, INGRESSROUTE, t, namespace=ns) for t in (source, target)]
-    root_key = resolve(snapshot, INGRESSROUTE, root, namespace=ns) if root else None
-    plan = plan_switch(snapshot, source=keys[0], target=keys[1], root=root_key)
-    after = switched(snapshot, plan)
-    plan = dataclasses.replace(plan, checks=tuple(checks(after, session.build(after), plan)))
+    kind, from_key = resolve_proxy(snapshot, source, namespace=ns)
+    to_kind = split_kind(target)[0]
+    if to_kind not in (None, kind):
+        raise_usage(f"FROM is a {kind} and TO a {to_kind}: switch within one kind")
+    to_key = resolve(snapshot, kind, split_kind(target)[1], namespace=ns)
+    root_key = resolve(snapshot, kind, split_kind(root)[1], namespace=ns) if root else None
+    plan = plan_switch(snapshot, source=from_key, target=to_key, root=root_key, kind=kind)
+    objects = switched(snapshot, plan)
+    after = session.build(objects)
+    plan = dataclasses.replace(plan, checks=tuple(checks(objects, after, plan)))
     return plan, after
 
 
@@ -113,34 +121,27 @@ def apply(session: Any, plan: SwitchPlan) -> None:
     done: list[str] = []
     for root in plan.roots():
         try:
-            session.kube.patch_ingressroute(namespace=root[0], name=root[1],
-                                            ops=patch_ops(plan, root))
+            session.kube.patch_proxy(plan.kind, namespace=root[0], name=root[1],
+                                     ops=patch_ops(plan, root))
         except Conflict as exc:
             raise conflict_error(session, plan, root, done) from exc
         done.append(f"{root[0]}/{root[1]}")
-        session.note(f"ingressroute {root[0]}/{root[1]} patched")
+        session.note(f"{plan.kind.lower()} {root[0]}/{root[1]} patched")
 
 
 def conflict_error(session: Any, plan: SwitchPlan, root: Any, done: list[str]) -> Exception:
     """The root changed between our read and the patch: its `test` ops failed, so nothing
     was written to it. Say what we expected and what is there now."""
     from kubectl_contour.errors import Conflict, PluginError
-    from kubectl_contour.objects import routes_of
+    from kubectl_contour.queries.switch import conflict_lines
 
-    expected = [c for c in plan.changes if c.root == root]
     try:
-        now = routes_of(session.kube.get_ingressroute(namespace=root[0], name=root[1]))
+        now = session.kube.get_proxy(plan.kind, namespace=root[0], name=root[1])
     except PluginError:
-        now = []
-    found = []
-    for c in expected:
-        route = now[c.index] if c.index < len(now) else None
-        have = ("no such route" if route is None else
-                f"match {route.get('match')!r}, delegate {route.get('delegate') or 'none'}")
-        found.append(f"route {c.index}: expected match {c.match!r}, delegate {c.old}; "
-                     f"now {have}")
+        now = {}
+    found = conflict_lines(plan, root, now)
     patched = f"; already patched: {', '.join(done)}" if done else ""
-    return Conflict(f"IngressRoute {root[0]}/{root[1]} changed since it was read, so it was "
+    return Conflict(f"{plan.kind} {root[0]}/{root[1]} changed since it was read, so it was "
                     f"not patched ({'; '.join(found)}){patched}",
                     hint="run the switch again to plan it against the current objects")
 
@@ -184,16 +185,22 @@ def envoy_missing(fetcher: Any, after: Any, plan: SwitchPlan) -> list[str]:
 
     dump = get_json(fetcher, "/config_dump?resource=dynamic_route_configs")
     clusters = cluster_services(get_json(fetcher, "/config_dump?resource=dynamic_active_clusters"))
-    expected = expected_backends(after, plan.target)
+    expected = expected_backends(after, plan)
     missing = []
     for fqdn in sorted({c.fqdn.lower() for c in plan.changes}):
         routes = vhost_routes(dump, fqdn)
-        for match, want in sorted(expected.items()):
+        for (matcher, match), want in sorted(expected.items()):
             got = [{clusters.get(n, n) for n, _ in route_clusters(r)} for r in routes
-                   if (r.get("match") or {}).get("prefix") == match and "route" in r]
+                   if envoy_path(r, matcher) == match and "route" in r]
             if want not in got:
                 missing.append(f"{fqdn}{match} not yet routed to {', '.join(sorted(want))}")
     return missing
+
+
+def envoy_path(route: dict[str, Any], matcher: str) -> Any:
+    """The value of an Envoy route's path matcher (`prefix`, `path` or `safe_regex`)."""
+    value = (route.get("match") or {}).get(matcher)
+    return value.get("regex") if isinstance(value, dict) else value
 
 
 def view(plan: SwitchPlan, *, rich: bool) -> Any:

@@ -1,4 +1,4 @@
-"""`tree [NAME]`: delegation chains from every root (or from one object)."""
+"""`tree [NAME]`: delegation and include chains from every root (or from one object)."""
 
 from __future__ import annotations
 
@@ -11,20 +11,23 @@ from kubectl_contour.completion import COMMANDS
 from kubectl_contour.flags import Output
 
 if TYPE_CHECKING:
-    from kubectl_contour.queries.tree import IRNode, RouteNode, ServiceLeaf, TreeView
+    from kubectl_contour.queries.tree import ProxyNode, RouteNode, ServiceLeaf, TreeView
     from kubectl_contour.render.text import Node, Part
 
-HELP = """Show IngressRoute delegation trees: each root's fqdn and TLS secret, every route's
-match → services (port, weight, ready endpoints) or → delegate, and every object's status as
-the controller computes it (in cluster mode, also the stored status when it differs).
-Orphans are listed apart; cycles are marked. Works offline with --from-dir."""
+HELP = """Show IngressRoute delegation trees and HTTPProxy include trees: each root's fqdn and
+TLS secret, every route's match or conditions → services (port, weight, ready endpoints),
+every delegation or include (with its conditions) → the child, and every object's status as
+the controller computes it (HTTPProxy: the Valid condition's errors and warnings; in cluster
+mode, also the stored status when it differs). Orphans are listed apart; cycles, missing
+children and included roots are marked. Works offline with --from-dir."""
 
 
 def register(app: typer.Typer) -> None:
     @app.command("tree", help=HELP, short_help=COMMANDS["tree"])
     def tree(
         ctx: typer.Context,
-        name: Annotated[str, typer.Argument(help="An IngressRoute (NAME or NS/NAME).",
+        name: Annotated[str, typer.Argument(help="Only this object: [KIND/][NS/]NAME, KIND "
+                                            "ingressroute or httpproxy.",
                                             show_default=False)] = "",
         output: Output = "",
     ) -> None:
@@ -32,13 +35,12 @@ def register(app: typer.Typer) -> None:
 
 
 def run(session: Any, *, name: str, output: str) -> None:
-    from kubectl_contour.objects import INGRESSROUTE
-    from kubectl_contour.queries.statuses import resolve
+    from kubectl_contour.queries.statuses import resolve_proxy
     from kubectl_contour.queries.tree import tree_view
 
     session.output = output
     snapshot = session.snapshot()
-    only = resolve(snapshot, INGRESSROUTE, name, namespace=session.options.namespace or None) \
+    only = resolve_proxy(snapshot, name, namespace=session.options.namespace or None) \
         if name else None
     model = tree_view(snapshot, session.build(), scope=None if only else session.scope(),
                       only=only)
@@ -49,23 +51,24 @@ def view(model: TreeView, *, rich: bool) -> Any:
     from kubectl_contour.render.text import Node, sections, tree
 
     if not model.roots and not model.orphans:
-        return "No IngressRoutes found."
+        return "No IngressRoutes or HTTPProxies found."
     parts = [tree([root_node(n) for n in model.roots], rich=rich)] if model.roots else []
     if model.orphans:
         orphans = [Node([(f"{n.namespace}/{n.name} ", "bold"),
-                         *status_parts(n.status, n.reason), *stored_parts(n)], route_nodes(n))
+                         *status_parts(n.status, n.reason), *stored_parts(n)],
+                        detail_nodes(n) + route_nodes(n))
                    for n in model.orphans]
         parts.append(tree([Node([("Not reached from any root", "bold yellow")], orphans)],
                           rich=rich))
     return sections(parts, rich=rich)
 
 
-def root_node(n: IRNode) -> Node:
+def root_node(n: ProxyNode) -> Node:
     from kubectl_contour.render.text import Node
 
     head: list[Part] = [(n.fqdn or "<no fqdn>", "bold cyan"), (f" ({n.namespace}/{n.name}) ", ""),
                         *status_parts(n.status, n.reason), *stored_parts(n)]
-    children = route_nodes(n)
+    children = detail_nodes(n) + route_nodes(n)
     if n.tls_secret:
         served = "served" if n.tls_served else "not served"
         children.insert(0, Node([(f"tls: secret {n.tls_secret} ({served})",
@@ -73,14 +76,22 @@ def root_node(n: IRNode) -> Node:
     return Node(head, children)
 
 
-def stored_parts(n: IRNode) -> list[Part]:
+def stored_parts(n: ProxyNode) -> list[Part]:
     if not (n.stored_status or n.stored_reason):
         return []
     text = n.stored_status + (f": {n.stored_reason}" if n.stored_reason else "")
     return [(f" (stored: {text})", "magenta")]
 
 
-def route_nodes(n: IRNode) -> list[Node]:
+def detail_nodes(n: ProxyNode) -> list[Node]:
+    """An HTTPProxy's further errors and its warnings (the first error is its reason)."""
+    from kubectl_contour.render.text import Node
+
+    return ([Node([(f"error: {e}", "bold red")]) for e in n.errors]
+            + [Node([(f"warning: {w}", "yellow")]) for w in n.warnings])
+
+
+def route_nodes(n: ProxyNode) -> list[Node]:
     return [route_node(r) for r in n.routes]
 
 
@@ -89,13 +100,14 @@ def route_node(r: RouteNode) -> Node:
 
     arrow: list[Part] = [(r.match or '""', "bold"), (" → ", "dim")]
     if r.delegate:
-        head = [*arrow, (f"delegate {r.delegate}", "")]
+        head = [*arrow, (f"{r.link} {r.delegate}", "")]
         if r.note:
-            return Node([*head, (f" ({r.note}: route skipped)", "bold red")])
+            skipped = "route" if r.link == "delegate" else "include"
+            return Node([*head, (f" ({r.note}: {skipped} skipped)", "bold red")])
         assert r.child is not None
         child = r.child
         return Node([*head, (" ", ""), *status_parts(child.status, child.reason),
-                     *stored_parts(child)], route_nodes(child))
+                     *stored_parts(child)], detail_nodes(child) + route_nodes(child))
     if len(r.services) == 1:
         return Node([*arrow, *service_parts(r.services[0])])
     if not r.services:

@@ -9,18 +9,12 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from kubectl_contour.objects import Snapshot, ref
-from kubectl_contour.queries.chain import (
-    ChainLink,
-    chain_links,
-    ingress_origin,
-    origin_of,
-    roots_for_host,
-    served_routes,
-)
+from kubectl_contour.objects import HTTPPROXY, Snapshot, fqdn_of, key_of, ref
 from kubectl_contour.queries.endpoints import service_rows
 from kubectl_contour.queries.matching import describe_match, host_matches, mismatch
-from kubectl_contour.queries.statuses import Statuses, computed_statuses, ingressroute_status
+from kubectl_contour.queries.provenance import ChainLink, Visited, absolute, chain_links, on_the_way
+from kubectl_contour.queries.proxies import PROXY_KINDS, entries
+from kubectl_contour.queries.statuses import Statuses, computed_statuses, status_of
 
 ENVOY_DEFAULT_TIMEOUT = "15s (Envoy default)"
 
@@ -103,10 +97,11 @@ def find_vhost(vhosts: tuple[Any, ...], host: str) -> Any:
 
 def explain(snapshot: Snapshot, dag: Any, request: Request) -> Explanation:
     statuses = computed_statuses(dag.statuses)
-    problems = tuple(host_problems(snapshot, statuses, request))
-    notes = tuple(header_notes(request))
+    notes = tuple(header_notes(snapshot, request))
     vhosts = dag.https if request.scheme == "https" else dag.http
     vhost = find_vhost(vhosts, request.host)
+    visited = visited_for(snapshot, request, vhost)
+    problems = tuple(host_problems(statuses, visited))
     if vhost is None:
         return no_vhost(snapshot, dag, request, problems=problems, notes=notes)
     if getattr(vhost, "tcp_proxy", None) is not None:
@@ -116,8 +111,8 @@ def explain(snapshot: Snapshot, dag: Any, request: Request) -> Explanation:
     chosen = next((r for r in routes if matches(r, request.path, request.headers)), None)
     candidates = tuple(candidate(r, chosen, request) for r in routes)
     base = Explanation(request, 404, "", vhost=vhost.host, candidates=candidates,
-                       problems=problems + tuple(dropped_routes(snapshot, dag, statuses, request,
-                                                                vhost)), notes=notes)
+                       problems=problems + tuple(dropped_routes(snapshot, statuses, request,
+                                                                vhost, visited)), notes=notes)
     if chosen is None:
         return replace(base, summary=f"404: no route on {vhost.host} matches {request.path}")
     return routed(snapshot, statuses, base, chosen)
@@ -135,7 +130,7 @@ def candidate(route: Any, chosen: Any, request: Request) -> Candidate:
 def routed(snapshot: Snapshot, statuses: Statuses,
            base: Explanation, route: Any) -> Explanation:
     req = base.request
-    chain = tuple(route_chain(snapshot, statuses, req.host, route))
+    chain = tuple(chain_links(snapshot, statuses, route))
     policy = (*policy_rows(route), ("upstream path", upstream_path(route, req.path)))
     if route.https_redirect and req.scheme == "http":
         return replace(base, status=301, route=route.match, chain=chain, policy=policy,
@@ -235,18 +230,6 @@ def rewrite_text(route: Any) -> str:
     return ", ".join(f"{old} → {new}" for old, new in pairs) or "none"
 
 
-def route_chain(snapshot: Snapshot, statuses: Statuses, host: str,
-                route: Any) -> list[ChainLink]:
-    backends = {(c.service.namespace, c.service.name, c.service.port) for c in route.clusters}
-    served = origin_of(snapshot, host=host, match=route.match, backends=backends)
-    if served is not None:
-        return chain_links(served, statuses)
-    ing = ingress_origin(snapshot, host=host, match=route.match)
-    if ing is None and route.match:
-        ing = ingress_origin(snapshot, host="*", match=route.match)
-    return [ChainLink("Ingress", ing[0], ing[1], route.match)] if ing else []
-
-
 def no_vhost(snapshot: Snapshot, dag: Any, request: Request, *, problems: tuple[str, ...],
              notes: tuple[str, ...]) -> Explanation:
     if request.scheme == "https":
@@ -259,47 +242,59 @@ def no_vhost(snapshot: Snapshot, dag: Any, request: Request, *, problems: tuple[
                        problems=problems, notes=notes)
 
 
-def host_problems(snapshot: Snapshot, statuses: Statuses,
-                  request: Request) -> list[str]:
-    """Objects on the way to this request that are not valid: the roots for the host, and
-    every object whose delegating routes all prefix the path."""
+def visited_for(snapshot: Snapshot, request: Request, vhost: Any) -> list[Visited]:
+    """The roots for the host, then every object on the way to the request (provenance)."""
+    roots = [Visited(kind, key_of(o), "") for kind in PROXY_KINDS
+             for o in snapshot.of_kind(kind) if (fqdn_of(o) or "").strip().lower() == request.host]
+    bare = request.path.partition("?")[0]
+    found = on_the_way(snapshot, vhost.routes if vhost is not None else (), bare)
+    keys = {(v.kind, v.key) for v in found}
+    return [v for v in roots if (v.kind, v.key) not in keys] + found
+
+
+def host_problems(statuses: Statuses, visited: list[Visited]) -> list[str]:
+    """The objects on the way to this request that are not valid."""
     out = []
-    seen = set()
-    for root in roots_for_host(snapshot, request.host):
-        on_the_way = [root]
-        for s in served_routes(snapshot, root):
-            for i, key in enumerate(s.chain):
-                if all(request.path.startswith(m) for _, m in s.links[:i]):
-                    on_the_way.append(key)
-        for key in on_the_way:
-            st = ingressroute_status(statuses, key)
-            if key in seen or (st is not None and st.current == "valid"):
-                continue
-            seen.add(key)
-            out.append(f"IngressRoute {ref(key)}: "
+    for v in visited:
+        st = status_of(statuses, v.kind, v.key)
+        if st is None or st.current != "valid":
+            out.append(f"{v.kind} {ref(v.key)}: "
                        + (st.summary() if st else "no status (not processed)"))
     return out
 
 
-def dropped_routes(snapshot: Snapshot, dag: Any,
-                   statuses: Statuses,
-                   request: Request, vhost: Any) -> list[str]:
-    """Routes declared for this path in the chain that the builder did not serve."""
-    served = {r.match for r in vhost.routes}
+def dropped_routes(snapshot: Snapshot, statuses: Statuses, request: Request, vhost: Any,
+                   visited: list[Visited]) -> list[str]:
+    """Routes declared for this path by an object on the way that the builder did not serve."""
     out = []
-    for root in roots_for_host(snapshot, request.host):
-        for s in served_routes(snapshot, root):
-            if request.path.startswith(s.match) and s.match not in served:
-                owner = s.chain[-1]
-                st = ingressroute_status(statuses, owner)
-                why = st.summary() if st else "not served"
-                out.append(f"route {s.match} in {ref(owner)} is not served ({why})")
+    for v in visited:
+        obj = snapshot.get(v.kind, v.key)
+        served = served_matches(vhost, v)
+        for e in entries(v.kind, obj) if obj else []:
+            full = absolute(v.kind, v.prefix, e.prefix)
+            if e.field != "routes" or e.target is not None or not request.path.startswith(full):
+                continue
+            if full in served or (v.kind == HTTPPROXY and served):
+                continue
+            st = status_of(statuses, v.kind, v.key)
+            why = st.summary() if st else "not served"
+            out.append(f"route {e.match} in {ref(v.key)} is not served ({why})")
     return sorted(set(out))
 
 
-def header_notes(request: Request) -> list[str]:
+def served_matches(vhost: Any, v: Visited) -> set[str]:
+    """The matches of the vhost's routes that `v` declared (provenance owner). An HTTPProxy
+    serves all its routes or none (v1.33), so any served route means all are."""
+    return {r.match for r in vhost.routes
+            if r.provenance is not None and r.provenance.kind == v.kind
+            and r.provenance.owner == v.key}
+
+
+def header_notes(snapshot: Snapshot, request: Request) -> list[str]:
+    """IngressRoute-only vhosts ignore request headers for routing: say so."""
     names = sorted({k.lower() for k, _ in request.headers} - {"host"})
-    if not names:
+    if not names or any((fqdn_of(o) or "").lower() == request.host
+                        for o in snapshot.of_kind(HTTPPROXY)):
         return []
     return [f"headers {', '.join(names)} do not affect routing: IngressRoute v1beta1 routes "
             "match on the path only (a Cookie strategy hashes X-Contour-Session-Affinity)"]

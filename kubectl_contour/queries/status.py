@@ -1,5 +1,6 @@
-"""Status rows: every IngressRoute (as the builder computes it, plus the stored status when it
-differs) and every Ingress (served, partly served, not served, or filtered by class)."""
+"""Status rows: every IngressRoute and HTTPProxy (as the builder computes it, plus the stored
+status when it differs; an HTTPProxy's reason is its first error, its conditions ride along)
+and every Ingress (served, partly served, not served, or filtered by class)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubectl_contour.objects import (
+    HTTPPROXY,
     INGRESS,
     INGRESSROUTE,
     SERVICE,
@@ -17,6 +19,7 @@ from kubectl_contour.objects import (
     spec_of,
 )
 from kubectl_contour.queries.endpoints import service_ports
+from kubectl_contour.queries.proxies import PROXY_KINDS
 from kubectl_contour.queries.statuses import computed_statuses, stored_if_different
 
 CLASS_ANNOTATIONS = ("contour.heptio.com/ingress.class", "kubernetes.io/ingress.class")
@@ -32,37 +35,43 @@ class StatusRow:
     reason: str
     stored_status: str = ""
     stored_reason: str = ""
+    conditions: tuple[Any, ...] = ()
+    """HTTPProxy: v1.33's Valid condition with its errors and warnings (for -o json|yaml)."""
 
 
 def status_rows(snapshot: Snapshot, dag: Any, *, scope: str | None,
                 ingress_class: str) -> list[StatusRow]:
-    rows = ingressroute_rows(snapshot, dag) + ingress_rows(snapshot, dag,
-                                                          ingress_class=ingress_class)
+    rows = proxy_rows(snapshot, dag) + ingress_rows(snapshot, dag, ingress_class=ingress_class)
     rows += rejected_rows(snapshot)
     return sorted((r for r in rows if scope is None or r.namespace == scope),
                   key=lambda r: (r.namespace, r.name, r.kind))
 
 
-def ingressroute_rows(snapshot: Snapshot, dag: Any) -> list[StatusRow]:
+def proxy_rows(snapshot: Snapshot, dag: Any) -> list[StatusRow]:
+    """One row per IngressRoute and HTTPProxy; a child shows `(delegate)` or `(include)`."""
     statuses = computed_statuses(dag.statuses)
     rows = []
-    for obj in snapshot.of_kind(INGRESSROUTE):
-        ns, name = key_of(obj)
-        st = statuses.get((INGRESSROUTE, ns, name))
-        stored = stored_if_different(obj, st, live=snapshot.live)
-        fqdn = fqdn_of(obj)
-        rows.append(StatusRow(INGRESSROUTE, ns, name, fqdn if fqdn is not None else "(delegate)",
-                              st.current if st else "", st.description if st else
-                              "no status computed (not processed)", *stored))
+    for kind in PROXY_KINDS:
+        for obj in snapshot.of_kind(kind):
+            ns, name = key_of(obj)
+            st = statuses.get((kind, ns, name))
+            stored = stored_if_different(obj, st, live=snapshot.live)
+            fqdn = fqdn_of(obj)
+            child = "(delegate)" if kind == INGRESSROUTE else "(include)"
+            rows.append(StatusRow(kind, ns, name, fqdn if fqdn is not None else child,
+                                  st.current if st else "", st.reason if st else
+                                  "no status computed (not processed)", *stored,
+                                  conditions=st.conditions if st else ()))
     return rows
 
 
 def rejected_rows(snapshot: Snapshot) -> list[StatusRow]:
     """Objects the validation boundary refused, of any kind: the controller treats them as
-    absent. An IngressRoute's status says `invalid`, as the controller writes it."""
+    absent. An IngressRoute's or HTTPProxy's status says `invalid`, as the controller
+    writes it."""
     return [
         StatusRow(r.kind or "?", r.namespace, r.name, "",
-                  "invalid" if r.kind == INGRESSROUTE else "rejected",
+                  "invalid" if r.kind in (INGRESSROUTE, HTTPPROXY) else "rejected",
                   f"{'; '.join(r.reasons)} ({r.source})")
         for r in snapshot.rejected
     ]

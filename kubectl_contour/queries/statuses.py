@@ -4,9 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from kubectl_contour.errors import NotFound, UsageError
-from kubectl_contour.objects import INGRESSROUTE, Key, Obj, Snapshot, key_of, stored_status
+from kubectl_contour.objects import (
+    HTTPPROXY,
+    INGRESSROUTE,
+    Key,
+    Obj,
+    Snapshot,
+    key_of,
+    stored_status,
+)
+
+KIND_PREFIXES = {"ingressroute": INGRESSROUTE, "ingressroutes": INGRESSROUTE,
+                 "httpproxy": HTTPPROXY, "httpproxies": HTTPPROXY, "proxy": HTTPPROXY}
+"""`KIND/NAME` prefixes a NAME argument may carry (kubectl's resource names)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,9 +27,17 @@ class Computed:
     current: str
     description: str
     vhost: str = ""
+    conditions: tuple[Any, ...] = ()
+    """HTTPProxy: the Valid condition (model.Condition) with its errors and warnings."""
+
+    @property
+    def reason(self) -> str:
+        """The first error's message (HTTPProxy), else the description."""
+        errors = [e for c in self.conditions for e in c.errors]
+        return errors[0].message if errors else self.description
 
     def summary(self) -> str:
-        return f"{self.current}: {self.description}"
+        return f"{self.current}: {self.reason}"
 
 
 Statuses = dict[tuple[str, str, str], Computed]
@@ -31,12 +52,13 @@ def computed_statuses(statuses: Iterable[object]) -> Statuses:
         key = (kind, str(getattr(st, "namespace", "")), str(getattr(st, "name", "")))
         out.setdefault(key, Computed(str(getattr(st, "current", "")),
                                      str(getattr(st, "description", "")),
-                                     str(getattr(st, "vhost", "") or "")))
+                                     str(getattr(st, "vhost", "") or ""),
+                                     tuple(getattr(st, "conditions", ()))))
     return out
 
 
-def ingressroute_status(statuses: Statuses, key: Key) -> Computed | None:
-    return statuses.get((INGRESSROUTE, *key))
+def status_of(statuses: Statuses, kind: str, key: Key) -> Computed | None:
+    return statuses.get((kind, *key))
 
 
 def stored_if_different(obj: Obj, computed: Computed | None, *, live: bool) -> tuple[str, str]:
@@ -68,4 +90,33 @@ def resolve(snapshot: Snapshot, kind: str, text: str, *, namespace: str | None) 
         names = ", ".join(f"{k[0]}/{k[1]}" for k in found)
         raise UsageError(f"{kind} name {name!r} is ambiguous: {names}",
                          hint="give -n NAMESPACE or NAMESPACE/NAME")
+    return found[0]
+
+
+def split_kind(text: str) -> tuple[str | None, str]:
+    """`httpproxy/NAME` or `ingressroute/NS/NAME` → (kind, rest); no known prefix → None."""
+    head, slash, rest = text.partition("/")
+    kind = KIND_PREFIXES.get(head.lower()) if slash else None
+    return (kind, rest) if kind else (None, text)
+
+
+def resolve_proxy(snapshot: Snapshot, text: str, *,
+                  namespace: str | None) -> tuple[str, Key]:
+    """An IngressRoute or HTTPProxy by `[KIND/][NS/]NAME`; a name both kinds have needs
+    the kind (usage error), as does a name in several namespaces."""
+    kind, rest = split_kind(text)
+    if kind is not None:
+        return kind, resolve(snapshot, kind, rest, namespace=namespace)
+    found = []
+    for k in (INGRESSROUTE, HTTPPROXY):
+        try:
+            found.append((k, resolve(snapshot, k, text, namespace=namespace)))
+        except NotFound:
+            continue
+    if not found:
+        where = f" in namespace {namespace}" if namespace else ""
+        raise NotFound(f"IngressRoute or HTTPProxy {text!r} not found{where}")
+    if len(found) > 1:
+        raise UsageError(f"{text!r} names both an IngressRoute and an HTTPProxy",
+                         hint=f"say which: ingressroute/{text} or httpproxy/{text}")
     return found[0]

@@ -1,5 +1,6 @@
-"""Plan and check a blue/green switch: which root routes delegate to FROM, the JSON patch that
-repoints them at TO, and the checks the builder runs on the switched snapshot."""
+"""Plan and check a blue/green switch: which root entries lead to FROM (IngressRoute
+delegate routes, HTTPProxy includes), the JSON patch that repoints them at TO, and the checks
+the builder runs on the switched snapshot (the DAG's provenance says what TO serves)."""
 
 from __future__ import annotations
 
@@ -8,20 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubectl_contour.errors import CheckFailed
-from kubectl_contour.objects import (
-    INGRESSROUTE,
-    Key,
-    Obj,
-    Snapshot,
-    delegate_key,
-    fqdn_of,
-    key_of,
-    ref,
-    routes_of,
-)
-from kubectl_contour.queries.chain import served_routes
+from kubectl_contour.objects import INGRESSROUTE, Key, Obj, Snapshot, fqdn_of, key_of, ref
 from kubectl_contour.queries.endpoints import ready_count
-from kubectl_contour.queries.statuses import computed_statuses, ingressroute_status
+from kubectl_contour.queries.proxies import entries
+from kubectl_contour.queries.statuses import computed_statuses, status_of
+
+LEADS_TO = {INGRESSROUTE: "route delegates to", "HTTPProxy": "include names"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +40,7 @@ class SwitchPlan:
     target: Key
     changes: tuple[Change, ...]
     checks: tuple[Check, ...] = ()
+    kind: str = INGRESSROUTE
 
     @property
     def ok(self) -> bool:
@@ -56,55 +50,78 @@ class SwitchPlan:
         return sorted({c.root for c in self.changes})
 
 
-def plan_switch(snapshot: Snapshot, *, source: Key, target: Key,
-                root: Key | None = None) -> SwitchPlan:
-    """The changes; refuses (CheckFailed) when no root route delegates to `source`."""
+def plan_switch(snapshot: Snapshot, *, source: Key, target: Key, root: Key | None = None,
+                kind: str = INGRESSROUTE) -> SwitchPlan:
+    """The changes; refuses (CheckFailed) when no root entry leads to `source`."""
     if source == target:
-        raise CheckFailed(f"FROM and TO are the same IngressRoute ({ref(source)})")
+        raise CheckFailed(f"FROM and TO are the same {kind} ({ref(source)})")
     changes = []
-    for obj in snapshot.of_kind(INGRESSROUTE):
+    for obj in snapshot.of_kind(kind):
         key = key_of(obj)
         if fqdn_of(obj) is None or (root is not None and key != root):
             continue
-        changes.extend(root_changes(obj, key, source=source, target=target))
+        changes.extend(root_changes(kind, obj, source=source, target=target))
     if not changes:
         where = f" in root {ref(root)}" if root else ""
-        raise CheckFailed(f"no root IngressRoute route delegates to {ref(source)}{where}",
-                          hint="`kubectl contour tree` shows the delegations")
-    return SwitchPlan(source, target, tuple(changes))
+        raise CheckFailed(f"no root {kind} {LEADS_TO[kind]} {ref(source)}{where}",
+                          hint="`kubectl contour tree` shows the delegations and includes")
+    return SwitchPlan(source, target, tuple(changes), kind=kind)
 
 
-def root_changes(obj: Obj, key: Key, *, source: Key, target: Key) -> list[Change]:
+def root_changes(kind: str, obj: Obj, *, source: Key, target: Key) -> list[Change]:
+    """Every delegate route (IngressRoute) or include (HTTPProxy) of a root naming FROM."""
+    key = key_of(obj)
     out = []
-    for i, route in enumerate(routes_of(obj)):
-        if delegate_key(route, owner_namespace=key[0]) != source:
+    for e in entries(kind, obj):
+        if e.target != source or e.field == "tcpproxy":
             continue
-        old = dict(route["delegate"])
-        new = {"name": target[1]}
+        old = reference(kind, obj, e.index)
+        # an include keeps its conditions; a delegate is only {name[, namespace]}
+        new = {**(old if kind != INGRESSROUTE else {}), "name": target[1]}
         if target[0] != key[0] or "namespace" in old:
             new["namespace"] = target[0]
-        out.append(Change(key, fqdn_of(obj) or "", i, str(route.get("match") or ""), old, new))
+        out.append(Change(key, fqdn_of(obj) or "", e.index, e.match, old, new))
     return out
 
 
+def reference(kind: str, obj: Obj, index: int) -> dict[str, Any]:
+    """What names the child, as read: a route's `delegate`, or the whole include entry."""
+    if kind == INGRESSROUTE:
+        return dict(obj["spec"]["routes"][index]["delegate"])
+    return copy.deepcopy(dict(obj["spec"]["includes"][index]))
+
+
 def patch_ops(plan: SwitchPlan, root: Key) -> list[dict[str, Any]]:
-    """RFC 6902 ops for one root: `test` the exact route (match and delegate) then replace."""
+    """RFC 6902 ops for one root: `test` the exact entry then replace its reference."""
     ops: list[dict[str, Any]] = []
     for c in (c for c in plan.changes if c.root == root):
+        ops += entry_ops(plan.kind, c)
+    return ops
+
+
+def entry_ops(kind: str, c: Change) -> list[dict[str, Any]]:
+    """IngressRoute: test the route's match and delegate, replace the delegate. HTTPProxy:
+    test the whole include entry (name, namespace, conditions as read), replace it."""
+    if kind == INGRESSROUTE:
         base = f"/spec/routes/{c.index}"
-        ops += [{"op": "test", "path": f"{base}/match", "value": c.match},
+        return [{"op": "test", "path": f"{base}/match", "value": c.match},
                 {"op": "test", "path": f"{base}/delegate", "value": c.old},
                 {"op": "replace", "path": f"{base}/delegate", "value": c.new}]
-    return ops
+    base = f"/spec/includes/{c.index}"
+    return [{"op": "test", "path": base, "value": c.old},
+            {"op": "replace", "path": base, "value": c.new}]
 
 
 def switched(snapshot: Snapshot, plan: SwitchPlan) -> Snapshot:
     """The snapshot as it will be after the patch (for the builder's verdict)."""
-    index = snapshot.index(INGRESSROUTE)
+    index = snapshot.index(plan.kind)
     for root in plan.roots():
         obj = copy.deepcopy(index[root])
         for c in (c for c in plan.changes if c.root == root):
-            obj["spec"]["routes"][c.index]["delegate"] = dict(c.new)
+            if plan.kind == INGRESSROUTE:
+                obj["spec"]["routes"][c.index]["delegate"] = dict(c.new)
+            else:
+                obj["spec"]["includes"][c.index] = copy.deepcopy(c.new)
         snapshot = snapshot.replaced(obj)
     return snapshot
 
@@ -113,24 +130,32 @@ def checks(after: Snapshot, dag: Any, plan: SwitchPlan) -> list[Check]:
     statuses = computed_statuses(dag.statuses)
     out = []
     for key in (plan.target, *plan.roots()):
-        st = ingressroute_status(statuses, key)
+        st = status_of(statuses, plan.kind, key)
         ok = st is not None and st.current == "valid"
         detail = st.summary() if st else "no status computed"
         out.append(Check(f"{ref(key)} valid after the switch", ok, detail))
-    out.append(endpoints_check(after, plan.target))
+    out.append(endpoints_check(after, dag, plan))
     return out
 
 
-def endpoints_check(snapshot: Snapshot, target: Key) -> Check:
-    """Every service TO (and its delegates) routes to has at least one ready endpoint."""
+def served_through(dag: Any, plan: SwitchPlan) -> list[Any]:
+    """The switched roots' routes that TO (or an object below it) produced (provenance)."""
+    fqdns = {c.fqdn.lower() for c in plan.changes}
+    return [r for vh in (*dag.http, *dag.https) if vh.host in fqdns for r in vh.routes
+            if r.provenance is not None and r.provenance.kind == plan.kind
+            and plan.target in r.provenance.chain[1:]]
+
+
+def endpoints_check(snapshot: Snapshot, dag: Any, plan: SwitchPlan) -> Check:
+    """Every service TO (and its children) routes to has at least one ready endpoint."""
     empty: list[str] = []
     counted: list[str] = []
-    for served in served_routes(snapshot, target):
-        ns = served.chain[-1][0]
-        for name, port in served.services:
-            n = ready_count(snapshot, (ns, name), port=port)
-            (counted if n else empty).append(f"{ns}/{name}:{port} ({n} ready)")
-    name = f"{ref(target)} has ready endpoints"
+    for route in served_through(dag, plan):
+        for c in route.clusters:
+            svc = c.service
+            n = ready_count(snapshot, (svc.namespace, svc.name), port=svc.port)
+            (counted if n else empty).append(f"{svc.namespace}/{svc.name}:{svc.port} ({n} ready)")
+    name = f"{ref(plan.target)} has ready endpoints"
     if empty:
         return Check(name, False, "no ready endpoints: " + ", ".join(sorted(set(empty))))
     if not counted:
@@ -138,10 +163,32 @@ def endpoints_check(snapshot: Snapshot, target: Key) -> Check:
     return Check(name, True, ", ".join(sorted(set(counted))))
 
 
-def expected_backends(snapshot: Snapshot, target: Key) -> dict[str, set[str]]:
-    """Route match → the `ns_service_port` stat names Envoy must route to once TO is served."""
-    out: dict[str, set[str]] = {}
-    for served in served_routes(snapshot, target):
-        ns = served.chain[-1][0]
-        out.setdefault(served.match, set()).update(f"{ns}_{n}_{p}" for n, p in served.services)
+def expected_backends(dag: Any, plan: SwitchPlan) -> dict[tuple[str, str], set[str]]:
+    """(Envoy path matcher, value) → the `ns_service_port` stat names Envoy must route to
+    once TO is served (HTTPProxy routes may be exact paths or regexes)."""
+    out: dict[tuple[str, str], set[str]] = {}
+    for route in served_through(dag, plan):
+        if not route.clusters:
+            continue
+        matcher = "safe_regex" if route.regex else "path" if route.exact else "prefix"
+        out.setdefault((matcher, route.match), set()).update(
+            f"{c.service.namespace}_{c.service.name}_{c.service.port}" for c in route.clusters)
+    return out
+
+
+def conflict_lines(plan: SwitchPlan, root: Key, now: Obj) -> list[str]:
+    """What each planned entry of `root` was expected to be, and what it is now."""
+    field = "routes" if plan.kind == INGRESSROUTE else "includes"
+    have = (now.get("spec") or {}).get(field) or []
+    out = []
+    for c in (c for c in plan.changes if c.root == root):
+        entry = have[c.index] if c.index < len(have) else None
+        if plan.kind == INGRESSROUTE:
+            found = ("no such route" if entry is None else
+                     f"match {entry.get('match')!r}, delegate {entry.get('delegate') or 'none'}")
+            out.append(f"route {c.index}: expected match {c.match!r}, delegate {c.old}; "
+                       f"now {found}")
+        else:
+            found = "no such include" if entry is None else str(entry)
+            out.append(f"include {c.index}: expected {c.old}; now {found}")
     return out

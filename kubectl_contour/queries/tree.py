@@ -1,28 +1,31 @@
-"""Delegation trees: every root (or one object) with its routes, services and delegates;
-statuses as the builder computes them; cycles marked; orphans listed apart."""
+"""Delegation and include trees: every root (or one object) of both kinds with its declared
+entries (routes → services, delegations and includes → the child), each object's status as
+the builder computes it (HTTPProxy: the Valid condition's errors and warnings), cycles
+marked. Orphans are the objects the builder found orphaned (or never processed): no walk of
+our own decides what is reachable."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from kubectl_contour.objects import (
-    INGRESSROUTE,
+    HTTPPROXY,
     SERVICE,
     Key,
     Obj,
     Snapshot,
-    delegate_key,
     fqdn_of,
+    key_of,
     ref,
-    spec_of,
     tls_secret_of,
 )
 from kubectl_contour.queries.endpoints import service_rows
+from kubectl_contour.queries.proxies import LINK_WORDS, PROXY_KINDS, Entry, entries
 from kubectl_contour.queries.statuses import (
     Statuses,
     computed_statuses,
-    ingressroute_status,
+    status_of,
     stored_if_different,
 )
 
@@ -46,13 +49,15 @@ class RouteNode:
     services: tuple[ServiceLeaf, ...] = ()
     delegate: str = ""
     """`name`, or `ns/name` when the namespace changes; empty for a service route."""
-    child: IRNode | None = None
+    child: ProxyNode | None = None
     note: str = ""
-    """`cycle` or `not found` (the route is skipped) or empty."""
+    """`cycle`, `not found` or `a root` (the entry is skipped) or empty."""
+    link: str = "delegate"
+    """`delegate` (IngressRoute) or `include` (HTTPProxy)."""
 
 
 @dataclass(frozen=True, slots=True)
-class IRNode:
+class ProxyNode:
     namespace: str
     name: str
     status: str
@@ -63,12 +68,16 @@ class IRNode:
     stored_status: str = ""
     stored_reason: str = ""
     routes: tuple[RouteNode, ...] = ()
+    kind: str = "IngressRoute"
+    errors: tuple[str, ...] = ()
+    """HTTPProxy: every error of the Valid condition after the first (shown as reason)."""
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class TreeView:
-    roots: tuple[IRNode, ...] = ()
-    orphans: tuple[IRNode, ...] = ()
+    roots: tuple[ProxyNode, ...] = ()
+    orphans: tuple[ProxyNode, ...] = ()
 
 
 @dataclass(slots=True)
@@ -76,64 +85,51 @@ class Context:
     snapshot: Snapshot
     dag: Any
     statuses: Statuses = field(default_factory=dict)
-    routes: dict[Key, Obj] = field(default_factory=dict)
+    objects: dict[tuple[str, Key], Obj] = field(default_factory=dict)
     services: dict[Key, Obj] = field(default_factory=dict)
 
 
 def tree_view(snapshot: Snapshot, dag: DAG, *, scope: str | None,
-              only: Key | None = None) -> TreeView:
-    ctx = Context(snapshot, dag, computed_statuses(dag.statuses), snapshot.index(INGRESSROUTE),
+              only: tuple[str, Key] | None = None) -> TreeView:
+    """Every root in scope (or only `only`), and the orphans apart."""
+    objects = {(kind, key_of(o)): o for kind in PROXY_KINDS for o in snapshot.of_kind(kind)}
+    ctx = Context(snapshot, dag, computed_statuses(dag.statuses), objects,
                   snapshot.index(SERVICE))
     if only is not None:
-        return TreeView(roots=(ir_node(ctx, only, path=()),))
-    roots = [k for k, o in ctx.routes.items() if fqdn_of(o) is not None and in_scope(k, scope)]
-    reached = reachable(ctx, roots=[k for k, o in ctx.routes.items() if fqdn_of(o) is not None])
-    orphans = [k for k, o in ctx.routes.items()
-               if fqdn_of(o) is None and k not in reached and in_scope(k, scope)]
-    return TreeView(roots=tuple(ir_node(ctx, k, path=()) for k in sorted(roots)),
-                    orphans=tuple(ir_node(ctx, k, path=()) for k in sorted(orphans)))
+        return TreeView(roots=(proxy_node(ctx, *only, path=()),))
+    found = sorted((k for k in objects if in_scope(k[1], scope)), key=lambda k: (k[1], k[0]))
+    roots = [k for k in found if fqdn_of(objects[k]) is not None]
+    orphans = [k for k in found if fqdn_of(objects[k]) is None and orphaned(ctx, *k)]
+    return TreeView(roots=tuple(proxy_node(ctx, *k, path=()) for k in roots),
+                    orphans=tuple(proxy_node(ctx, *k, path=()) for k in orphans))
 
 
 def in_scope(key: Key, scope: str | None) -> bool:
     return scope is None or key[0] == scope
 
 
-def reachable(ctx: Context, *, roots: list[Key]) -> set[Key]:
-    """Every object some root's delegate routes lead to (statuses aside)."""
-    seen: set[Key] = set()
-    todo = list(roots)
-    while todo:
-        key = todo.pop()
-        for route in route_dicts(ctx.routes.get(key)):
-            target = delegate_key(route, owner_namespace=key[0])
-            if target in ctx.routes and target not in seen:
-                seen.add(target)
-                todo.append(target)
-    return seen
+def orphaned(ctx: Context, kind: str, key: Key) -> bool:
+    """The builder says orphaned, or never processed the object (no status)."""
+    st = status_of(ctx.statuses, kind, key)
+    return st is None or st.current == "orphaned"
 
 
-def route_dicts(obj: Obj | None) -> list[dict[str, Any]]:
-    """Routes of an object; a tcpproxy is shown as one more route with match `tcpproxy`."""
-    if obj is None:
-        return []
-    spec = spec_of(obj)
-    routes = [r for r in spec.get("routes") or [] if isinstance(r, dict)]
-    tcp = spec.get("tcpproxy")
-    return routes + ([{**tcp, "match": "tcpproxy"}] if isinstance(tcp, dict) else [])
-
-
-def ir_node(ctx: Context, key: Key, *, path: tuple[Key, ...]) -> IRNode:
-    obj = ctx.routes[key]
-    computed = ingressroute_status(ctx.statuses, key)
+def proxy_node(ctx: Context, kind: str, key: Key, *, path: tuple[Key, ...]) -> ProxyNode:
+    obj = ctx.objects[(kind, key)]
+    computed = status_of(ctx.statuses, kind, key)
     stored = stored_if_different(obj, computed, live=ctx.snapshot.live)
     fqdn = fqdn_of(obj) if not path else None
     secret = tls_secret_of(obj) if fqdn is not None else ""
-    status = (computed.current, computed.description) if computed else ("", "")
-    return IRNode(
-        namespace=key[0], name=key[1], status=status[0], reason=status[1],
-        fqdn=fqdn, tls_secret=secret, tls_served=bool(secret) and tls_served(ctx.dag, fqdn or ""),
+    errors = [e.message for c in computed.conditions for e in c.errors] if computed else []
+    warnings = [w.message for c in computed.conditions for w in c.warnings] if computed else []
+    return ProxyNode(
+        namespace=key[0], name=key[1], status=computed.current if computed else "",
+        reason=computed.reason if computed else "", fqdn=fqdn, tls_secret=secret,
+        tls_served=bool(secret) and tls_served(ctx.dag, fqdn or ""),
         stored_status=stored[0], stored_reason=stored[1],
-        routes=tuple(route_node(ctx, key, r, path=(*path, key)) for r in route_dicts(obj)),
+        routes=tuple(route_node(ctx, kind, key, e, path=(*path, key))
+                     for e in entries(kind, obj)),
+        kind=kind, errors=tuple(errors[1:]), warnings=tuple(warnings),
     )
 
 
@@ -141,27 +137,28 @@ def tls_served(dag: Any, fqdn: str) -> bool:
     return any(v.host == fqdn.lower() and v.secret is not None for v in dag.https)
 
 
-def route_node(ctx: Context, owner: Key, route: dict[str, Any], *,
+def route_node(ctx: Context, kind: str, owner: Key, entry: Entry, *,
                path: tuple[Key, ...]) -> RouteNode:
-    match = str(route.get("match") or "")
-    target = delegate_key(route, owner_namespace=owner[0])
+    target = entry.target
     if target is None:
-        return RouteNode(match=match, services=service_leaves(ctx, owner, route))
-    shown = target[1] if target[0] == owner[0] else ref(target)
-    if target not in ctx.routes:
-        return RouteNode(match=match, delegate=shown, note="not found")
+        return RouteNode(match=entry.match, services=service_leaves(ctx, owner, entry))
+    node = RouteNode(match=entry.match, delegate=target[1] if target[0] == owner[0]
+                     else ref(target), link=LINK_WORDS[kind])
+    child = ctx.objects.get((kind, target))
+    if child is None:
+        return replace(node, note="not found")
     if target in path:
-        return RouteNode(match=match, delegate=shown, note="cycle")
-    return RouteNode(match=match, delegate=shown, child=ir_node(ctx, target, path=path))
+        return replace(node, note="cycle")
+    if fqdn_of(child) is not None and kind == HTTPPROXY:  # v1.33: RootIncludesRoot
+        return replace(node, note="a root")
+    return replace(node, child=proxy_node(ctx, kind, target, path=path))
 
 
-def service_leaves(ctx: Context, owner: Key, route: dict[str, Any]) -> tuple[ServiceLeaf, ...]:
+def service_leaves(ctx: Context, owner: Key, entry: Entry) -> tuple[ServiceLeaf, ...]:
     leaves = []
-    for svc in route.get("services") or []:
-        name, port = str(svc.get("name") or ""), int(svc.get("port") or 0)
-        weight = svc.get("weight")
-        rows = service_rows(ctx.snapshot, (owner[0], name), port=port)
-        exists = (owner[0], name) in ctx.services
-        leaves.append(ServiceLeaf(name, port, int(weight) if weight is not None else None,
+    for svc in entry.services:
+        rows = service_rows(ctx.snapshot, (owner[0], svc.name), port=svc.port)
+        exists = (owner[0], svc.name) in ctx.services
+        leaves.append(ServiceLeaf(svc.name, svc.port, svc.weight,
                                   sum(1 for r in rows if r.ready), len(rows), exists))
     return tuple(leaves)

@@ -1,4 +1,5 @@
-"""Golden-file comparison for the plugin's tests (UPDATE_GOLDEN=1 rewrites)."""
+"""Golden-file comparison for the plugin's tests (UPDATE_GOLDEN=1 rewrites), and the CLI run
+offline on a fixture folder that produces the text compared."""
 
 from __future__ import annotations
 
@@ -6,6 +7,17 @@ import os
 from pathlib import Path
 
 GOLDEN = Path(__file__).parent / "golden"
+
+
+def invoke(folder: Path, *args: str) -> tuple[int, str, str]:
+    """`kubectl contour --from-dir FOLDER ARGS...` in-process: (exit code, stdout, stderr)."""
+    from typer.testing import CliRunner
+
+    from kubectl_contour.cli import app
+
+    result = CliRunner().invoke(app, ["--from-dir", str(folder), *args],
+                                prog_name="kubectl contour")
+    return result.exit_code, result.stdout, result.stderr
 
 
 def check_golden(name: str, text: str) -> None:

@@ -8,17 +8,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from goldens import check_golden
+from goldens import check_golden, invoke
 from typer.testing import CliRunner
 
 from kubectl_contour.cli import app
-
-
-def invoke(fixtures_dir: Path, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, ["--from-dir", str(fixtures_dir), *args],
-                                prog_name="kubectl contour")
-    return result.exit_code, result.stdout, result.stderr
-
 
 GOLDEN_CASES = [
     pytest.param(["tree"], "tree.txt", 0, id="tree-all"),

@@ -52,7 +52,7 @@ def test_global_flags_match_the_app() -> None:
 def test_commands_are_completed_with_help() -> None:
     lines = answer("")
     assert lines[-1] == ":4"
-    assert "tree\tIngressRoute delegation trees" in lines
+    assert "tree\tIngressRoute delegation and HTTPProxy include trees" in lines
 
 
 def test_names_come_from_the_folder(fixtures_dir: Path) -> None:
@@ -61,6 +61,14 @@ def test_names_come_from_the_folder(fixtures_dir: Path) -> None:
     assert answer("--from-dir", str(fixtures_dir), "endpoints", "blog") == [
         "blog", "blog-canary", ":4"]
     assert answer("--from-dir", str(fixtures_dir), "switch", "blue", "green", "") == [":4"]
+
+
+def test_httpproxy_names_are_completed() -> None:
+    folder = Path(__file__).parent / "fixtures" / "httpproxy"
+    assert answer("--from-dir", str(folder), "tree", "api") == ["api-blue", "api-green", ":4"]
+    assert answer("--from-dir", str(folder), "switch", "api-blue", "api-") == [
+        "api-blue", "api-green", ":4"]
+    assert answer("--from-dir", str(folder), "switch", "--root", "sh") == ["shop", ":4"]
 
 
 def test_flag_values() -> None:

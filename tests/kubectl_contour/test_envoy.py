@@ -170,15 +170,21 @@ def test_unreachable_admin_exits_4() -> None:
 
 
 def test_switch_wait_check_sees_green(admin_url: str, fixtures_dir: Path) -> None:
+    from controller.config import BuilderSettings
     from kubectl_contour.admin import UrlFetcher
     from kubectl_contour.commands.switch import envoy_missing
+    from kubectl_contour.queries.build import build_dag
     from kubectl_contour.queries.switch import plan_switch, switched
     from kubectl_contour.sources import load_dir
 
+    def after(snap: Any, plan: Any) -> Any:
+        return build_dag(switched(snap, plan), settings=BuilderSettings())
+
     snapshot = load_dir(fixtures_dir)
     plan = plan_switch(snapshot, source=("default", "blue"), target=("default", "green"))
-    assert envoy_missing(UrlFetcher(admin_url), switched(snapshot, plan), plan) == []
+    assert envoy_missing(UrlFetcher(admin_url), after(snapshot, plan), plan) == []
     back = plan_switch(switched(snapshot, plan), source=("default", "green"),
                        target=("default", "blue"))
-    assert envoy_missing(UrlFetcher(admin_url), switched(snapshot, back), back) == [
+    assert envoy_missing(UrlFetcher(admin_url), after(switched(snapshot, plan), back),
+                         back) == [
         "blue-green.example.com/ not yet routed to default_blue_80"]
