@@ -264,3 +264,13 @@ def test_the_level_graphs_see_the_packages() -> None:
     graphs = level_graphs({m: _direct_imports(m) for m in _modules()}, _packages())
     assert "controller.xdscache" in graphs["controller"]["controller.xds"]
     assert "controller.k8s.client" in graphs["controller.k8s"]["controller.k8s.status"]
+
+
+def test_test_file_names_are_unique() -> None:
+    """pytest imports test modules by basename (no packages here): two `test_x.py` in
+    different folders break the collection of the whole suite."""
+    tests = Path(__file__).resolve().parent
+    names: dict[str, list[str]] = {}
+    for path in sorted(tests.rglob("test_*.py")):
+        names.setdefault(path.name, []).append(str(path.relative_to(tests)))
+    assert {n: p for n, p in names.items() if len(p) > 1} == {}
