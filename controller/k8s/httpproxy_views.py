@@ -118,22 +118,34 @@ PROTECTIVE_ROUTE = {"authPolicy": "AuthPolicy", "jwtVerificationPolicy": "JWTVer
 IGNORED_ROUTE = {"cookieRewritePolicies": "CookieRewritePolicies"}
 
 
+_VHOST_KEYS = frozenset({*PROTECTIVE_VHOST, "tls", "rateLimitPolicy"})
+_ROUTE_KEYS = frozenset({*PROTECTIVE_ROUTE, *IGNORED_ROUTE, "rateLimitPolicy"})
+_NONE: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+
+
 def unsupported_paths(spec: dict[str, object]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(protective, ignored): the Spec paths, in v1.33's Go field style, of the fields this
     controller does not translate yet; protective ones guard the virtual host (PROTECTIVE_*),
-    the others (cookie rewrites, global rate limits) do not. Each sorted."""
+    the others (cookie rewrites, global rate limits) do not. Each sorted.
+    perf: a key-set intersection first, so the common object costs ~1 µs, not ~5."""
     vhost, guard, ignored = as_dict(spec.get("virtualhost")), [], []
-    guard += [f"Spec.VirtualHost.{go}" for f, go in PROTECTIVE_VHOST.items() if f in vhost]
-    guard += [f"Spec.VirtualHost.TLS.{go}" for f, go in PROTECTIVE_TLS.items()
-              if f in as_dict(vhost.get("tls"))]
-    if "global" in as_dict(vhost.get("rateLimitPolicy")):
-        ignored.append("Spec.VirtualHost.RateLimitPolicy.Global")
+    if vhost.keys() & _VHOST_KEYS:
+        guard += [f"Spec.VirtualHost.{go}" for f, go in PROTECTIVE_VHOST.items() if f in vhost]
+        guard += [f"Spec.VirtualHost.TLS.{go}" for f, go in PROTECTIVE_TLS.items()
+                  if f in as_dict(vhost.get("tls"))]
+        if "global" in as_dict(vhost.get("rateLimitPolicy")):
+            ignored.append("Spec.VirtualHost.RateLimitPolicy.Global")
     for i, raw in enumerate(as_list(spec.get("routes"))):
-        route, where = as_dict(raw), f"Spec.Routes[{i}]"
+        route = as_dict(raw)
+        if not route.keys() & _ROUTE_KEYS:
+            continue
+        where = f"Spec.Routes[{i}]"
         guard += [f"{where}.{go}" for f, go in PROTECTIVE_ROUTE.items() if f in route]
         ignored += [f"{where}.{go}" for f, go in IGNORED_ROUTE.items() if f in route]
         if "global" in as_dict(route.get("rateLimitPolicy")):
             ignored.append(f"{where}.RateLimitPolicy.Global")
+    if not guard and not ignored:
+        return _NONE
     return tuple(sorted(guard)), tuple(sorted(ignored))
 
 
