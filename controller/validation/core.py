@@ -51,8 +51,8 @@ def endpointslice(address: Schema) -> Schema:
     return obj(
         ("addressType",),
         addressType=one_of(*ADDRESS_TYPES),
-        endpoints=array(endpoint),
-        ports=array(obj(port=PORT, name=PORT_NAME, protocol=PROTOCOL)),
+        endpoints=array(endpoint, maxItems=1000),
+        ports=array(obj(port=PORT, name=PORT_NAME, protocol=PROTOCOL), maxItems=100),
     )
 
 
@@ -76,7 +76,8 @@ SECRET = obj(
 # networking.k8s.io/v1, and the v1beta1 shapes the views accept (serviceName/servicePort,
 # spec.backend) in any version
 _BACKEND = obj(
-    service=obj(("name",), name=formats.dns1035_label(), port=obj(number=PORT, name=STRING)),
+    service=obj(("name", "port"), name=formats.dns1035_label(),
+                port={**obj(number=PORT, name=STRING), "minProperties": 1}),
     serviceName=formats.dns1035_label(),
     servicePort={"type": ["integer", "string"], "minimum": 1, "maximum": 65535},
     resource={"type": "object"},
@@ -92,8 +93,9 @@ INGRESS = obj(spec=obj(
     ingressClassName=STRING,
     defaultBackend=_BACKEND,
     backend=_BACKEND,
-    rules=array(obj(host=STRING, http=obj(("paths",), paths=array(_HTTP_PATH)))),
-    tls=array(obj(hosts=array(STRING), secretName=STRING)),
+    rules=array(obj(host=formats.ingress_host(),
+                    http=obj(("paths",), paths=array(_HTTP_PATH)))),
+    tls=array(obj(hosts=array(formats.ingress_host()), secretName=STRING)),
 ))  # fmt: skip
 
 INGRESS_CLASS = obj(spec=obj(controller=STRING))

@@ -45,6 +45,18 @@ def dns1123_subdomain(*, trailing_dot: bool = False) -> Schema:
     )
 
 
+def ingress_host() -> Schema:
+    """An Ingress host (rules[].host, tls[].hosts[]): empty, a DNS-1123 subdomain, or a
+    `*.` wildcard of one; not an IP address (the API server's ValidateIngressSpec)."""
+    name = f"{_LABEL}(\\.{_LABEL})*"
+    return _rule(
+        "must be a lowercase DNS name (RFC 1123 labels separated by '.', at most 253 "
+        "characters), optionally with a leading '*.' wildcard label, and not an IP address",
+        maxLength=253, pattern=f"^((\\*\\.)?{name})?$",
+        **{"not": {"pattern": "^[0-9.]+$|:", "minLength": 1}},
+    )
+
+
 def dns1035_label() -> Schema:
     return _rule(
         "must be a lowercase RFC 1035 label (a-z, 0-9 and '-', starting with a letter and "

@@ -22,6 +22,8 @@ ADDRESS = ("subsets", 0, "addresses", 0)
 EP_PORT = ("subsets", 0, "ports", 0)
 SVC_PORT = ("spec", "ports", 0)
 PATH = ("spec", "rules", 0, "http", "paths", 0)
+ING_HOST = ("must be a lowercase DNS name (RFC 1123 labels separated by '.', at most 253 "
+            "characters), optionally with a leading '*.' wildcard label, and not an IP address")
 IP = "must be a valid IP address"
 
 CASES = [
@@ -103,6 +105,21 @@ CASES = [
     (ingress, (*PATH, "backend", "service", "name"), DELETE,
      "spec.rules[0].http.paths[0].backend.service.name: is required"),
     (ingress, ("spec", "rules", 0, "host"), ["a"], "spec.rules[0].host: must be a string"),
+    (ingress, ("spec", "rules", 0, "host"), "*", f"spec.rules[0].host: {ING_HOST}"),
+    (ingress, ("spec", "rules", 0, "host"), "10.0.0.1", f"spec.rules[0].host: {ING_HOST}"),
+    (ingress, ("spec", "rules", 0, "host"), "a..b", f"spec.rules[0].host: {ING_HOST}"),
+    (ingress, ("spec", "tls"), [{"hosts": ["A.com"]}], f"spec.tls[0].hosts[0]: {ING_HOST}"),
+    (ingress, (*PATH, "backend", "service", "port"), DELETE,
+     "spec.rules[0].http.paths[0].backend.service.port: is required"),
+    (ingress, (*PATH, "backend", "service", "port"), {},
+     "spec.rules[0].http.paths[0].backend.service.port: must have at least 1 fields"),
+    (ingress, (*PATH, "backend", "service", "name"), "{{x}}",
+     "spec.rules[0].http.paths[0].backend.service.name: must be a lowercase RFC 1035 label "
+     "(a-z, 0-9 and '-', starting with a letter and ending with a letter or digit, at most "
+     "63 characters)"),
+    (ingress, (*PATH, "path"), "a", "spec.rules[0].http.paths[0].path: must be an absolute "
+     "path (start with '/')"),
+    (endpointslice, ("ports",), [{"port": 80}] * 101, "ports: must have at most 100 items"),
     (ingress, ("spec", "rules", 0, "http"), "x", "spec.rules[0].http: must be an object"),
     (ingress, ("spec", "tls", 0, "hosts", 0), 1, "spec.tls[0].hosts[0]: must be a string"),
     (ingress, ("spec", "tls", 0, "secretName"), {}, "spec.tls[0].secretName: must be a string"),

@@ -100,6 +100,8 @@ def _rewrite_ok(v: str) -> bool:
 
 
 def _ingress_host_ok(v: str) -> bool:
+    if v == "":
+        return True  # the API server's "no host": every host
     host = v[2:] if v.startswith("*.") else v
     return _SUBDOMAIN.match(host) is not None and len(host) <= 253 and not _ip_ok(host)
 

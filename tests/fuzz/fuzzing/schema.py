@@ -44,7 +44,8 @@ def _metadata(name_pattern: str, name_max: int, namespaced: bool = True) -> Sche
         "labels": {"type": "object", "additionalProperties": {"type": "string"}},
     }
     # a cluster-scoped object's namespace is ignored, but it must still decode as a string
-    props["namespace"] = {"type": "string", "pattern": DNS1123_LABEL, "maxLength": 63} \
+    # "" is an unset namespace (kubectl and the folder source put the object in `default`)
+    props["namespace"] = {"type": "string", "pattern": f"^$|{DNS1123_LABEL}", "maxLength": 63} \
         if namespaced else {"type": "string"}
     return {"type": "object", "required": ["name"], "properties": props, "x-open": True}
 
