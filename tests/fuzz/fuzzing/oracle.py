@@ -195,6 +195,8 @@ def _walk_object(path: str, value: dict[str, Any], schema: Schema, j: Judgement,
     for req in schema.get("required", ()):
         if req not in value:
             j.violations.append(f"{path}.{req}: required")
+    if len(value) < schema.get("minProperties", 0):
+        j.violations.append(f"{path}: fewer than {schema['minProperties']} fields")
     known = schema.get("properties")
     for key, item in value.items():
         sub = child(schema, key) if isinstance(key, str) else None

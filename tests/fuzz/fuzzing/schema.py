@@ -122,7 +122,9 @@ def _secret() -> Schema:
 
 
 def _ingress() -> Schema:
-    port = obj(number=PORT, name=string(pattern=DNS1123_LABEL, maxLength=15))
+    # the API server: "port name or number is required"
+    port = {**obj(number=PORT, name=string(pattern=DNS1123_LABEL, maxLength=15)),
+            "minProperties": 1}
     backend = obj(open_=True, service=obj(
         ("name", "port"), name=string(pattern=DNS1035_LABEL, maxLength=63), port=port))
     path = obj(("backend",), path=string(**{"x-check": "ingress-path"}), backend=backend,
