@@ -56,7 +56,7 @@ def crd_rules(entries: list[dict[str, Any]]) -> dict[str, dict[str, Rule]]:
     rules: dict[str, dict[str, Rule]] = {}
     for e in entries:
         schema = envelope(strict_schema(e["schema"]), formats.dns1123_subdomain(),
-                          versions[e["kind"]])  # fmt: skip
+                          versions[e["kind"]], e["scope"] == "Namespaced")  # fmt: skip
         rule = _rule(schema, namespaced=e["scope"] == "Namespaced", crd=True,
                      cel=tuple(rules_in(e["schema"])))
         rules.setdefault(e["kind"], {})[e["apiVersion"]] = rule
@@ -67,10 +67,11 @@ def core_rules() -> dict[str, dict[str, Rule]]:
     rules: dict[str, dict[str, Rule]] = {}
     for core in CORE_KINDS:
         variants = {
-            value: Validator(envelope(schema, core.name_rule, core.api_versions))
+            value: Validator(envelope(schema, core.name_rule, core.api_versions,
+                                      core.namespaced))
             for value, schema in core.variants.items()
         }
-        schema = envelope(core.schema, core.name_rule, core.api_versions)
+        schema = envelope(core.schema, core.name_rule, core.api_versions, core.namespaced)
         rule = _rule(schema, namespaced=core.namespaced, variant_field=core.variant_field,
                      variants=variants)  # fmt: skip
         rules[core.kind] = dict.fromkeys(core.api_versions, rule)

@@ -15,22 +15,24 @@ Schema = dict[str, Any]
 _STRING_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
 
 
-def metadata_schema(name_rule: Schema) -> Schema:
-    """name (required, by the kind's rule), namespace (a DNS-1123 label), labels and
-    annotations (string → string maps)."""
+def metadata_schema(name_rule: Schema, namespaced: bool = True) -> Schema:
+    """name (required, by the kind's rule), namespace (a DNS-1123 label; any string for a
+    cluster-scoped kind, whose namespace the API server ignores), labels and annotations
+    (string → string maps)."""
     return {
         "type": "object",
         "required": ["name"],
         "properties": {
             "name": name_rule,
-            "namespace": formats.dns1123_label(),
+            "namespace": formats.dns1123_label() if namespaced else {"type": "string"},
             "labels": _STRING_MAP,
             "annotations": _STRING_MAP,
         },
     }
 
 
-def envelope(schema: Schema, name_rule: Schema, api_versions: Iterable[str] = ()) -> Schema:
+def envelope(schema: Schema, name_rule: Schema, api_versions: Iterable[str] = (),
+             namespaced: bool = True) -> Schema:
     """`schema` (a kind's own, or {} for an unknown kind) with apiVersion (one of
     `api_versions` when given), kind and metadata required and checked."""
     versions = sorted(api_versions)
@@ -41,7 +43,7 @@ def envelope(schema: Schema, name_rule: Schema, api_versions: Iterable[str] = ()
         **schema.get("properties", {}),
         "apiVersion": api_version,
         "kind": {"type": "string", "minLength": 1},
-        "metadata": metadata_schema(name_rule),
+        "metadata": metadata_schema(name_rule, namespaced),
     }
     required = sorted({"apiVersion", "kind", "metadata", *schema.get("required", ())})
     return {**schema, "type": "object", "required": required, "properties": properties}

@@ -12,6 +12,7 @@ from validationkit import (
     ingress_v1beta1,
     ingressclass,
     mutate,
+    namespace,
     secret,
     service,
 )
@@ -156,6 +157,7 @@ VALID = [
     (ingress, (*PATH, "pathType"), "ImplementationSpecific"),
     (ingress, (*PATH, "backend"), {"resource": {"kind": "Bucket", "name": "b"}}),
     (ingress, ("status",), {"loadBalancer": {}}),
+    (namespace, ("metadata", "namespace"), "Any String"),  # cluster-scoped: ignored
 ]  # fmt: skip
 
 
