@@ -53,7 +53,7 @@ def ingress_host() -> Schema:
         "must be a lowercase DNS name (RFC 1123 labels separated by '.', at most 253 "
         "characters), optionally with a leading '*.' wildcard label, and not an IP address",
         maxLength=253, pattern=f"^((\\*\\.)?{name})?$",
-        **{"not": {"pattern": "^[0-9.]+$|:", "minLength": 1}},
+        **{"not": {"pattern": "^[0-9]+(\\.[0-9]+){3}$|:", "minLength": 1}},
     )
 
 

@@ -158,6 +158,9 @@ VALID = [
     (ingress, (*PATH, "backend"), {"resource": {"kind": "Bucket", "name": "b"}}),
     (ingress, ("status",), {"loadBalancer": {}}),
     (namespace, ("metadata", "namespace"), "Any String"),  # cluster-scoped: ignored
+    (ingress, ("spec", "rules", 0, "host"), "0"),  # a DNS label, not an IP address
+    (ingress, ("spec", "rules", 0, "host"), "*.a.example.com"),
+    (ingress, ("spec", "rules", 0, "host"), ""),
 ]  # fmt: skip
 
 
