@@ -87,7 +87,8 @@ def test_one_writer_and_takeover_after_sigterm_and_sigkill(
         assert any(versions.values()), (ctl.name, versions)
     route(admin_api, "one")
     route(admin_api, "two")
-    wait_for("a wrote both", lambda: a.status_writes() == 2, 3)
+    # `route` saw both statuses stored; the metric may lag a moment on a loaded machine
+    wait_for("a counted both writes", lambda: a.status_writes() >= 2, 10)
     time.sleep(1.5)  # a follower that writes would have written by now
     assert (a.status_writes(), b.status_writes()) == (2, 0)
     assert not b.is_leader()
