@@ -110,6 +110,15 @@ def _repro(s: Settings, batch: int, e: Expect | None = None) -> str:
     return f"{cmd}  # file {e.file}: {e.kind} {e.namespace}/{e.name} ({e.why}): {obj}"
 
 
+def probe_file(index: int, drained: bool = False) -> str:
+    """Where probe `index` is written: in the batch's own folder, after the batch's files.
+    The folder source lists each folder in one go, so a scan that sees the probe has seen
+    the whole batch. (In `control/` it could not: a scan that listed the root before the
+    batch's folder existed, and `control/` after the probe was written, served the probe
+    with the batch unread: 3 batches of 941 at 100k looked entirely unreported.)"""
+    return f"control/probe-{index}-drain.yaml" if drained else f"b{index}/probe-{index}.yaml"
+
+
 class Fuzzer:
     def __init__(self, world: World, settings: Settings,
                  say: Callable[[str], None] = print) -> None:
@@ -176,7 +185,7 @@ class Fuzzer:
     def remove(self, batch: Batch) -> None:
         for rel in batch.files:
             self.w.remove(rel)
-        self.w.remove(f"control/probe-{batch.index}.yaml")
+        self.w.remove(probe_file(batch.index))
         self.removed.append(batch.index)
 
     def drained_rss(self, index: int) -> float:
@@ -209,7 +218,7 @@ class Fuzzer:
                 o["metadata"]["name"] = name
             objs[2]["spec"] = {"virtualhost": {"fqdn": f"{name}.control.fuzz"}, "routes": [
                 {"match": "/", "services": [{"name": name, "port": 80}]}]}
-        rel = f"control/{name}.yaml"
+        rel = probe_file(index, drained)
         t0 = time.monotonic()
         self.w.write(rel, dump_yaml(objs))
         host = f"{name}.control.fuzz"
