@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubectl_contour.objects import DELEGATION, INGRESSROUTE, SERVICE, Key, Obj, key_of
+from kubectl_contour.objects import DELEGATION, INGRESSROUTE, SERVICE, Key, Obj, key_of, spec_of
 
 HTTPPROXY_API = "projectcontour.io/v1"
 IR_API = "contour.heptio.com/v1beta1"
@@ -84,7 +84,7 @@ def convert(objects: Iterable[Obj], served: Served) -> Conversion:
     services = {key_of(o): o for o in objs if o.get("kind") == SERVICE}
     out = Conversion()
     prefixes = delegation_prefixes(irs, out.warnings)
-    roots = frozenset(k for k, o in irs.items() if _spec(o).get("virtualhost"))
+    roots = frozenset(k for k, o in irs.items() if spec_of(o).get("virtualhost"))
     for key, reason in served.invalid:
         if key in irs:
             out.warnings.append(f"IngressRoute {key[0]}/{key[1]} is invalid ({reason}): "
@@ -118,17 +118,17 @@ def delegation_prefixes(irs: dict[Key, Obj], warnings: list[str]) -> dict[Key, s
     warning: HTTPProxy gives a child one set of relative conditions."""
     found: dict[Key, str] = {}
     for key in sorted(irs):
-        if _spec(irs[key]).get("virtualhost"):
+        if spec_of(irs[key]).get("virtualhost"):
             _walk(irs, key, "", found, warnings, [key])
     return found
 
 
 def _walk(irs: dict[Key, Obj], key: Key, prefix: str, found: dict[Key, str],
           warnings: list[str], path: list[Key]) -> None:
-    for route in _list(_spec(irs[key]).get("routes")):
+    for route in _list(spec_of(irs[key]).get("routes")):
         child = _delegate_key(route.get("delegate"), key[0])
         if child is None or child not in irs or child in path \
-                or _spec(irs[child]).get("virtualhost"):
+                or spec_of(irs[child]).get("virtualhost"):
             continue  # a root keeps its own absolute paths (and cannot be included)
         child_prefix = str(route.get("match") or "/").rstrip("/")
         if child in found and found[child] != child_prefix:
@@ -174,7 +174,7 @@ class _Proxy:
         self.warnings.append(f"IngressRoute {self.key[0]}/{self.key[1]}: {text}")
 
     def _virtualhost(self, spec: dict[str, Any]) -> None:
-        vhost = _spec(self.ir).get("virtualhost")
+        vhost = spec_of(self.ir).get("virtualhost")
         if not isinstance(vhost, dict):
             return
         fqdn = str(vhost.get("fqdn", ""))
@@ -182,7 +182,7 @@ class _Proxy:
         tls = vhost.get("tls")
         if isinstance(tls, dict) and fqdn.lower() in self.served.secure_hosts:
             out["tls"] = self._tls(tls)
-            if "tcpproxy" in _spec(self.ir):
+            if "tcpproxy" in spec_of(self.ir):
                 self.warn("tcpproxy with TLS: HTTPProxy answers plain HTTP for this fqdn "
                           "with a 301 to https (IngressRoute: no HTTP virtual host, 404)")
         elif isinstance(tls, dict):
@@ -207,7 +207,7 @@ class _Proxy:
 
     def _routes(self, spec: dict[str, Any]) -> None:
         routes, includes = [], []
-        for route in _list(_spec(self.ir).get("routes")):
+        for route in _list(spec_of(self.ir).get("routes")):
             child = _delegate_key(route.get("delegate"), self.key[0])
             if not self._served(route, child):
                 continue
@@ -215,7 +215,7 @@ class _Proxy:
                 includes.append(self._include(route, child))
             else:
                 routes.append(self._route(route))
-        if routes or "routes" in _spec(self.ir):
+        if routes or "routes" in spec_of(self.ir):
             spec["routes"] = routes
         if includes:
             spec["includes"] = includes
@@ -331,7 +331,7 @@ class _Proxy:
         return values[0] if values else None
 
     def _tcpproxy(self, spec: dict[str, Any]) -> None:
-        tcp = _spec(self.ir).get("tcpproxy")
+        tcp = spec_of(self.ir).get("tcpproxy")
         if not isinstance(tcp, dict):
             return
         out: dict[str, Any] = {}
@@ -391,11 +391,6 @@ def _delegate_key(raw: Any, namespace: str) -> Key | None:
     if not isinstance(raw, dict) or not raw.get("name"):
         return None
     return (str(raw.get("namespace") or namespace), str(raw["name"]))
-
-
-def _spec(obj: Obj) -> dict[str, Any]:
-    spec = obj.get("spec")
-    return spec if isinstance(spec, dict) else {}
 
 
 def _list(value: Any) -> list[dict[str, Any]]:

@@ -210,13 +210,19 @@ def policy_rows(route: Any) -> list[tuple[str, str]]:
             ("http→https redirect", "yes" if route.https_redirect else "no")]
 
 
-def upstream_path(route: Any, path: str) -> str:
-    """The path the backend sees: the matched prefix replaced by an IngressRoute
-    prefixRewrite or the HTTPProxy replacePrefix chosen for the route."""
+def rewrites(route: Any) -> list[tuple[str, str]]:
+    """(matched prefix, replacement) pairs: an IngressRoute prefixRewrite, then HTTPProxy's
+    replacePrefix."""
     pairs = list(getattr(route, "replace_prefix", ()))
     if route.prefix_rewrite:
         pairs.insert(0, (route.match, route.prefix_rewrite))
-    for old, new in pairs:
+    return pairs
+
+
+def upstream_path(route: Any, path: str) -> str:
+    """The path the backend sees: the matched prefix replaced by an IngressRoute
+    prefixRewrite or the HTTPProxy replacePrefix chosen for the route."""
+    for old, new in rewrites(route):
         if path.startswith(old):
             return new + path[len(old):]
     return path
@@ -224,10 +230,7 @@ def upstream_path(route: Any, path: str) -> str:
 
 def rewrite_text(route: Any) -> str:
     """`/old → /new` for an IngressRoute prefixRewrite or each HTTPProxy replacePrefix."""
-    pairs = list(getattr(route, "replace_prefix", ()))
-    if route.prefix_rewrite:
-        pairs.insert(0, (route.match, route.prefix_rewrite))
-    return ", ".join(f"{old} → {new}" for old, new in pairs) or "none"
+    return ", ".join(f"{old} → {new}" for old, new in rewrites(route)) or "none"
 
 
 def no_vhost(snapshot: Snapshot, dag: Any, request: Request, *, problems: tuple[str, ...],
