@@ -17,6 +17,7 @@ from typing import Any
 from controller.config import ConfigError, Settings
 from controller.endpoint_publisher import EndpointPublisher
 from controller.events import BuildStats, Pipeline
+from controller.nacks import NackResolver
 from controller.rejections import Rejections
 from controller.routing import RoutingPublisher
 from controller.state_view import Heartbeat, StateView
@@ -37,6 +38,10 @@ class Controller:
         self.rejections = Rejections()
         self.routing = RoutingPublisher(settings, self.cache, Retirer(self.cache, self.registry),
                                         self.rejections)
+        self.routing.nodes = self.registry.nodes
+        self.nacks = NackResolver(self.routing, self.registry, self.cache)
+        self.registry.on_event.append(lambda _event: self.routing.envoys_answered())
+        self.registry.on_event.append(self.nacks.on_event)
         self.endpoints = EndpointPublisher(self.cache)
         self.heartbeat = Heartbeat()
         self.view = StateView(settings, self.routing, self.rejections, self.cache,

@@ -7,7 +7,7 @@ what the events touched and publishes the resources that changed, make-before-br
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 
 from controller.config import Settings
 from controller.dag.incremental import IncrementalBuilder
@@ -15,12 +15,30 @@ from controller.dag.model import DAG, Status
 from controller.dag.store import ObjectStore
 from controller.events import UPSERT, ObjectEvent
 from controller.k8s.status import STATUS_PATHS, Observed, observed_status
+from controller.programmed.conditions import with_programmed
+from controller.programmed.state import NodeRecord, Programmed
+from controller.programmed.ticker import Ticker
+from controller.programmed.tracker import Key, ProgrammedTracker
 from controller.rejections import Rejections, merged_statuses, with_translation_rejections
 from controller.xdscache.incremental import IncrementalTranslator
 from controller.xdscache.retire import Retirer
 from controller.xdscache.snapshot import SnapshotCache
 
 StatusSink = Callable[[tuple[Status, ...]], None]
+STATUS_INTERVAL = 1.0
+"""Seconds between two status submissions at most: each build and each Envoy answer asks
+for one, and a burst of them (a 10k-object change ACKed by n Envoys) is one."""
+
+
+ROUTING_KINDS = frozenset({*STATUS_PATHS, "Ingress"})
+
+
+def generation_of(obj: dict[str, object]) -> int | None:
+    """metadata.generation when the object carries one (objects from files may not)."""
+    meta = obj.get("metadata")
+    generation = meta.get("generation") if isinstance(meta, dict) else None
+    return generation if isinstance(generation, int) and not isinstance(generation, bool) \
+        else None
 
 
 class RoutingPublisher:
@@ -39,6 +57,12 @@ class RoutingPublisher:
         """IngressRoute and HTTPProxy statuses as the source last showed them, by (kind,
         namespace, name): the writer skips equal ones, /debug/status shows the generation."""
         self.status_sink: StatusSink | None = None
+        self.programmed = ProgrammedTracker()
+        self.nodes: Callable[[], Iterable[NodeRecord]] = tuple
+        """The Envoys the xDS server knows (set by the composition root)."""
+        self._status_ticker = Ticker(self._submit_statuses, STATUS_INTERVAL)
+        self._generations: dict[tuple[str, str, str], int | None] = {}
+        """Routing objects' metadata.generation as stored (handed to `programmed` per build)."""
 
     def apply(self, event: ObjectEvent) -> bool:
         """Store one event (a rejected object counts as deleted); True when it may change
@@ -48,25 +72,50 @@ class RoutingPublisher:
         if event.op == UPSERT and event.obj is not None:
             if event.kind in STATUS_PATHS:
                 self.stored_statuses[key] = observed_status(event.obj)
+            if event.kind in ROUTING_KINDS:
+                self._generations[key] = generation_of(event.obj)
             return self.store.upsert(event.obj)
         if event.kind in STATUS_PATHS:
             self.stored_statuses.pop(key, None)
+        self._generations.pop(key, None)
         return self.store.remove(event.kind, event.namespace, event.name)
 
-    def rebuild(self) -> DAG:
-        """Re-process only the roots and re-encode only the hosts the events touched;
-        publish only what changed."""
-        dag, changes = self.builder.build()
-        update = self.translator.update(dag, None if changes.full else changes.hosts,
-                                        http=self.builder.http_vhosts,
+    def retranslate(self, hosts: Iterable[str]) -> None:
+        """Re-apply `hosts` of the current DAG (after the translator's holds moved: NACK
+        bisection, quarantine) and publish what changed."""
+        self._publish(self.dag, set(hosts))
+
+    def _publish(self, dag: DAG, hosts: Collection[str] | None) -> None:
+        """Translate `hosts` of `dag` (None: all), publish make-before-break, and record the
+        statuses and what serving them takes."""
+        update = self.translator.update(dag, hosts, http=self.builder.http_vhosts,
                                         https=self.builder.https_vhosts)
         self.retirer.hold_back(update.changed, update.removed)  # make-before-break
         self.cache.publish(update.changed, partial=True, removed=update.removed)
         self.dag = dag
         built = with_translation_rejections(dag.statuses, update.rejected)
         self.statuses = merged_statuses(built, self.rejections.statuses())
+        self.programmed.built(dag, self.statuses, hosts, self.cache.snapshot.serials(),
+                              self._generations)
+        self._status_ticker.poke()
+
+    def programmed_states(self) -> dict[Key, Programmed]:
+        """Every routing object of the last build → which connected Envoys serve it."""
+        return self.programmed.evaluate(self.nodes())
+
+    def envoys_answered(self) -> None:
+        """An Envoy connected, left, ACKed or NACKed: programmed states may have moved."""
+        self._status_ticker.poke()
+
+    def _submit_statuses(self) -> None:
         if self.status_sink is not None:
-            self.status_sink(self.statuses)
+            self.status_sink(with_programmed(self.statuses, self.programmed_states()))
+
+    def rebuild(self) -> DAG:
+        """Re-process only the roots and re-encode only the hosts the events touched;
+        publish only what changed."""
+        dag, changes = self.builder.build()
+        self._publish(dag, None if changes.full else changes.hosts)
         if changes.full:
             # perf: the initial objects live as long as the process; keep the cyclic GC
             # from re-scanning them on every later collection.

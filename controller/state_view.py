@@ -13,6 +13,8 @@ from controller.dag.model import DAG, Status
 from controller.events import BuildStats
 from controller.k8s.conditions import condition_dict
 from controller.k8s.objects import HTTPPROXY
+from controller.programmed.conditions import with_programmed
+from controller.programmed.state import Programmed
 from controller.rejections import Rejections
 from controller.xds.registry import NodeRegistry
 from controller.xdscache.snapshot import SnapshotCache
@@ -63,12 +65,17 @@ class StateView:
         return self.routing.store.counts()
 
     def status_rows(self) -> list[dict[str, Any]]:
-        """/debug/status: one row per status; an HTTPProxy's carries its `conditions` as the
-        status subresource does, with observedGeneration when the object's is known."""
+        """/debug/status: one row per status with its `programmed` state; an HTTPProxy's
+        carries its `conditions` (Programmed too) as the status subresource does, with
+        observedGeneration when the object's is known."""
+        states = self.routing.programmed_states()
         rows = []
-        for s in self.statuses:
+        for s in with_programmed(self.statuses, states):
             row: dict[str, Any] = {"kind": s.kind, "namespace": s.namespace, "name": s.name,
                                    "currentStatus": s.current, "description": s.description}
+            state = states.get((s.kind, s.namespace, s.name))
+            if state is not None:
+                row["programmed"] = programmed_dict(state)
             if s.kind == HTTPPROXY:
                 stored = self.routing.stored_statuses.get((s.kind, s.namespace, s.name))
                 generation = stored.generation if stored is not None else None
@@ -76,6 +83,28 @@ class StateView:
             rows.append(row)
         return rows
 
+    def programmed_rows(self) -> list[dict[str, Any]]:
+        """/debug/programmed: every IngressRoute, HTTPProxy and Ingress of the last build,
+        with which connected Envoys serve its current generation."""
+        statuses = {(s.kind, s.namespace, s.name): s for s in self.statuses}
+        rows = []
+        for key, state in self.routing.programmed_states().items():
+            status = statuses.get(key)
+            rows.append({"kind": key[0], "namespace": key[1], "name": key[2],
+                         "currentStatus": status.current if status else "valid",
+                         "description": status.description if status else "",
+                         **programmed_dict(state)})
+        return rows
+
     def sources_report(self) -> dict[str, Any]:
         """/debug/sources: files that fail to parse, rejected objects, pruned fields."""
         return {"errors": dict(sorted(self.source_errors.items())), **self.rejections.report()}
+
+
+def programmed_dict(state: Programmed) -> dict[str, Any]:
+    """A programmed state as /debug rows carry it (what `kubectl contour wait` reads)."""
+    return {"programmed": state.programmed, "served": len(state.served),
+            "envoys": state.total, "generation": state.generation, "since": state.since,
+            "servedBy": list(state.served),
+            "pending": [{"node": node, "why": why} for node, why in state.pending],
+            "reason": state.reason, "message": state.message}

@@ -144,6 +144,7 @@ def metrics_routes(controller: StateView) -> dict[str, Any]:
 def debug_routes(controller: StateView) -> dict[str, Any]:
     return {
         "/debug/status": lambda: as_json(controller.status_rows()),
+        "/debug/programmed": lambda: as_json(controller.programmed_rows()),
         "/debug/dag": lambda: text(dag_dot(controller.dag)),
         "/debug/xds": lambda: as_json(xds_status(controller)),
         "/debug/sources": lambda: as_json(controller.sources_report()),
@@ -151,21 +152,26 @@ def debug_routes(controller: StateView) -> dict[str, Any]:
 
 
 def xds_status(controller: StateView) -> dict[str, Any]:
-    """Per connected node: what was sent and acknowledged per type, and the last NACK."""
+    """Per known node: what was sent and acknowledged per type, the content serial it holds
+    (compare with `serials`: the controller's current ones), whether it rejects the type's
+    last response, and the last NACK. `versions` and `serials` are the controller's."""
     nodes = []
     for n in controller.registry.nodes():
         types = {}
-        for type_url in sorted(set(n.sent) | set(n.acked)):
+        for type_url in sorted(set(n.sent) | set(n.acked) | set(n.held)):
             last = next((k for k in reversed(n.nacks) if k.type_url == type_url), None)
             types[type_url] = {
                 "sent": n.sent.get(type_url), "acked": n.acked.get(type_url),
+                "held": n.held.get(type_url, 0), "rejecting": type_url in n.rejecting,
                 "nack": None if last is None else {
                     "version": last.version, "error": last.message, "time": last.time},
             }
         nodes.append({"node": n.node_id, "cluster": n.cluster, "connected": n.connected,
-                      "types": types})
-    versions = {t: controller.cache.version(t) for t in TYPE_URLS}
-    return {"nodes": nodes, "versions": versions}
+                      "firstSeen": n.first_seen, "lastSeen": n.last_seen, "types": types})
+    snapshot = controller.cache.snapshot
+    return {"nodes": nodes,
+            "versions": {t: snapshot.get(t).version for t in sorted(TYPE_URLS)},
+            "serials": {t: snapshot.get(t).serial for t in sorted(TYPE_URLS)}}
 
 
 def start_web_servers(controller: StateView) -> list[HttpServer]:

@@ -95,13 +95,16 @@ def register_commands() -> None:
         diff,
         endpoints,
         envoy_dump,
+        proxy_status,
         route,
         status,
         switch,
         tree,
+        wait,
     )
 
-    for module in (tree, switch, route, endpoints, envoy_dump, status, diff, convert):
+    for module in (tree, switch, route, endpoints, envoy_dump, status, diff, convert, wait,
+                   proxy_status):
         module.register(app)
 
 

@@ -20,10 +20,12 @@ COMMANDS = {
     "diff": "Controller versus Envoy: stale, NACKed and drifted versions",
     "endpoints": "Pod addresses behind a Service or a route",
     "envoy-dump": "Envoy's configuration from its admin interface",
+    "proxy-status": "Every Envoy the controller serves: synced, stale or NACKed",
     "route": "Dry-run one request through the routing graph",
     "status": "Every IngressRoute, HTTPProxy and Ingress with its status",
     "switch": "Repoint root delegations or includes from one object to another",
     "tree": "IngressRoute delegation and HTTPProxy include trees",
+    "wait": "Block until an object is programmed on every Envoy (or valid)",
 }
 GLOBAL_FLAGS = {
     "--kubeconfig": "path", "--context": "context", "--namespace": "namespace",
@@ -46,18 +48,28 @@ COMMAND_FLAGS: dict[str, dict[str, str]] = {
                    **ENVOY_FLAGS},
     "diff": {"--output": "output", "-o": "output", "--contour-url": "text",
              "--contour-selector": "text", **ENVOY_FLAGS},
+    "wait": {"--output": "output", "-o": "output", "--for": "goal", "--timeout": "text",
+             "--contour-url": "text", "--contour-selector": "text",
+             "--envoy-namespace": "namespace"},
+    "proxy-status": {"--output": "output", "-o": "output", "--contour-url": "text",
+                     "--contour-selector": "text", "--envoy-namespace": "namespace",
+                     "--selector": "text", "-l": "text"},
 }
 ARGUMENTS = {"tree": "proxy", "convert": "ingressroute", "switch": "proxy",
-             "endpoints": "service", "envoy-dump": "pod"}
+             "endpoints": "service", "envoy-dump": "pod", "wait": "routing"}
 CHOICES = {"output": ["json", "yaml"], "scheme": ["http", "https"],
+           "goal": ["programmed", "valid"],
            "type": ["all", "clusters", "endpoints", "listeners", "routes", "secrets"]}
 RESOURCES = {"ingressroute": ("ingressroutes.contour.heptio.com",),
              "proxy": ("ingressroutes.contour.heptio.com", "httpproxies.projectcontour.io"),
-             "service": ("services",), "namespace": ("namespaces",), "pod": ("pods",)}
+             "service": ("services",), "namespace": ("namespaces",), "pod": ("pods",),
+             "routing": ("ingressroutes.contour.heptio.com", "httpproxies.projectcontour.io",
+                         "ingresses.networking.k8s.io")}
 """Completion kind → the API resources whose names it offers (`proxy`: both kinds, each
 listed on its own so that a cluster without one of the CRDs still completes the other)."""
 KINDS = {"ingressroute": ("IngressRoute",), "proxy": ("IngressRoute", "HTTPProxy"),
-         "service": ("Service",), "namespace": ("Namespace",)}
+         "service": ("Service",), "namespace": ("Namespace",),
+         "routing": ("IngressRoute", "HTTPProxy", "Ingress")}
 
 
 def complete(args: Sequence[str], *, describe: bool = True) -> int:

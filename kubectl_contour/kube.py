@@ -231,6 +231,15 @@ class Kube:
         return dict(self.request("GET", proxy_path(kind, namespace, name),
                                  what=f"get {kind} {namespace}/{name}"))
 
+    def get_routing_object(self, kind: str, *, namespace: str, name: str) -> Obj | None:
+        """One IngressRoute, HTTPProxy or Ingress, or None when it (or its CRD) is absent."""
+        path = (f"/apis/networking.k8s.io/v1/namespaces/{quote(namespace)}/ingresses/"
+                f"{quote(name)}" if kind == INGRESS else proxy_path(kind, namespace, name))
+        try:
+            return dict(self.request("GET", path, what=f"get {kind} {namespace}/{name}"))
+        except NotFound:
+            return None
+
     def list_pods(self, *, namespace: str, selector: str) -> list[Obj]:
         data = self.request("GET", f"/api/v1/namespaces/{quote(namespace)}/pods",
                             query={"labelSelector": selector},

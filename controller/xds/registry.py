@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -20,7 +20,9 @@ log = logging.getLogger(__name__)
 MAX_NACKS_PER_NODE = 20
 MAX_DISCONNECTED_NODES = 1000
 
-EventKind = Literal["connect", "disconnect", "push", "ack", "nack"]
+EventKind = Literal["connect", "disconnect", "push", "ack", "nack", "current"]
+"""`current`: nothing was owed for a type after a snapshot change; the node holds the
+snapshot's content of it (an implicit ACK of `serial`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +43,7 @@ class RegistryEvent:
     type_url: str = ""
     version: str = ""
     nack: Nack | None = None
+    serial: int = 0
 
 
 @dataclass(slots=True)
@@ -52,6 +55,10 @@ class NodeStatus:
     last_seen: float = field(default_factory=time.time)
     sent: dict[str, str] = field(default_factory=dict)  # type_url -> version
     acked: dict[str, str] = field(default_factory=dict)  # type_url -> version
+    held: dict[str, int] = field(default_factory=dict)
+    """type_url -> TypeSnapshot.serial of the content the node holds (ACKed or current)."""
+    rejecting: set[str] = field(default_factory=set)
+    """Types whose last response the node NACKed (cleared by its next ACK)."""
     nacks: deque[Nack] = field(default_factory=lambda: deque(maxlen=MAX_NACKS_PER_NODE))
 
     @property
@@ -66,7 +73,8 @@ class NodeStatus:
     def copy(self) -> NodeStatus:
         return NodeStatus(
             self.node_id, self.cluster, self.streams, self.first_seen, self.last_seen,
-            dict(self.sent), dict(self.acked), deque(self.nacks, maxlen=MAX_NACKS_PER_NODE),
+            dict(self.sent), dict(self.acked), dict(self.held), set(self.rejecting),
+            deque(self.nacks, maxlen=MAX_NACKS_PER_NODE),
         )
 
 
@@ -97,11 +105,23 @@ class NodeRegistry:
         return all(node.answered(type_url, version)
                    for node in self._nodes.values() if node.connected)
 
+    def all_hold(self, serials: Mapping[str, int], types: Iterable[str]) -> bool:
+        """True when every connected node holds at least `serials` of each of `types` and
+        rejects none of them (vacuously True with no connected node)."""
+        types = tuple(types)
+        return all(
+            not node.rejecting.intersection(types)
+            and all(node.held.get(t, 0) >= serials.get(t, 0) for t in types)
+            for node in self._nodes.values() if node.connected)
+
     # --- recording (called by the streams) -----------------------------------------
     def connect(self, node_id: str, cluster: str = "") -> None:
         node = self._nodes.get(node_id) or NodeStatus(node_id)
         self._nodes[node_id] = node
         node.cluster = cluster or node.cluster
+        if not node.streams:  # a (re)connected Envoy holds nothing this controller knows of
+            node.held.clear()
+            node.rejecting.clear()
         node.streams += 1
         self._touch(node, RegistryEvent("connect", node_id))
 
@@ -120,11 +140,20 @@ class NodeRegistry:
             node.sent[type_url] = version
             self._touch(node, RegistryEvent("push", node_id, type_url, version))
 
-    def record_ack(self, node_id: str, type_url: str, version: str) -> None:
+    def record_ack(self, node_id: str, type_url: str, version: str, *, serial: int = 0) -> None:
         node = self._nodes.get(node_id)
         if node is not None:
             node.acked[type_url] = version
-            self._touch(node, RegistryEvent("ack", node_id, type_url, version))
+            node.held[type_url] = max(serial, node.held.get(type_url, 0))
+            node.rejecting.discard(type_url)
+            self._touch(node, RegistryEvent("ack", node_id, type_url, version, serial=serial))
+
+    def record_current(self, node_id: str, type_url: str, serial: int) -> None:
+        """The node holds `serial` of `type_url` without a response (nothing it wants moved)."""
+        node = self._nodes.get(node_id)
+        if node is not None and serial > node.held.get(type_url, 0):
+            node.held[type_url] = serial
+            self._touch(node, RegistryEvent("current", node_id, type_url, serial=serial))
 
     def record_nack(
         self, node_id: str, type_url: str, version: str, *, nonce: str, code: int, message: str
@@ -134,6 +163,7 @@ class NodeRegistry:
         node = self._nodes.get(node_id)
         if node is not None:
             node.nacks.append(nack)
+            node.rejecting.add(type_url)
             self._touch(node, RegistryEvent("nack", node_id, type_url, version, nack))
         return nack
 

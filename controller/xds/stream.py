@@ -106,6 +106,8 @@ class TypeState:
     # perf: the TypeSnapshot last answered (or found up to date) with this state; while it
     # is still current and no request came in, the type needs no O(resources) re-check.
     evaluated: TypeSnapshot | None = None
+    serial: int = 0  # TypeSnapshot.serial of the last response sent
+    rejected: bool = False  # the last response sent was NACKed (the client kept older content)
     wait_deadline: float | None = None
     """Clusters only: when dependants stop waiting for the unacknowledged response (set
     when it added or changed a health-checked cluster; HEALTH_CHECK_WARM_WAIT)."""
@@ -189,7 +191,8 @@ class XdsStream(ABC):
             return
         state.awaiting_ack = False
         node = self.node_id or ""
-        if request.HasField("error_detail"):
+        state.rejected = request.HasField("error_detail")
+        if state.rejected:
             detail = request.error_detail
             log.warning(
                 "NACK from %s for %s version %s: %s",
@@ -200,7 +203,8 @@ class XdsStream(ABC):
                 nonce=state.nonce, code=detail.code, message=detail.message,
             )
         else:
-            self._registry.record_ack(node, type_url, self.acked_version(state, request))
+            self._registry.record_ack(node, type_url, self.acked_version(state, request),
+                                      serial=state.serial)
 
     # --- writing -----------------------------------------------------------------
     async def _write_loop(self) -> None:
@@ -223,15 +227,24 @@ class XdsStream(ABC):
             outgoing = self.response(type_url, state, resources)
             state.evaluated = resources
             if outgoing is None:
+                self._note_up_to_date(type_url, state, resources)
                 continue
             if before is not None:
                 self._note_clusters_sent(state, before, resources)
             # Record before awaiting the write: the ACK can arrive before write()
             # returns (grpc.aio), and must find the nonce it answers.
             state.answered, state.awaiting_ack = True, True
-            state.version = outgoing.version
+            state.version, state.serial = outgoing.version, resources.serial
             self._registry.record_sent(self.node_id or "", type_url, outgoing.version)
             await self._context.write(outgoing.payload)
+
+    def _note_up_to_date(self, type_url: str, state: TypeState,
+                         resources: TypeSnapshot) -> None:
+        """Nothing to send: the client holds what it wants of `resources` already, unless
+        its last answer was a NACK (then it kept older content)."""
+        if state.answered and not state.rejected and state.serial != resources.serial:
+            state.serial = resources.serial
+            self._registry.record_current(self.node_id or "", type_url, resources.serial)
 
     def _note_clusters_sent(self, state: TypeState, before: dict[str, str],
                             resources: TypeSnapshot) -> None:

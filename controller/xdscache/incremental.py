@@ -26,6 +26,7 @@ from controller.envoy import pb
 from controller.envoy.core import length_delimited
 from controller.xdscache import listeners as lds
 from controller.xdscache import routes as rds
+from controller.xdscache.holds import Holds, Parts
 from controller.xdscache.translator import Resources, Translator, VhostParts
 
 _VHOSTS_FIELD = pb.RouteConfiguration.DESCRIPTOR.fields_by_name["virtual_hosts"].number
@@ -163,6 +164,8 @@ class IncrementalTranslator:
         self._clusters = _Refs(pick_min=True)
         self._secrets = _Refs(pick_min=False)
         self._listeners: dict[str, bytes] = {}
+        self.holds = Holds()
+        """Hosts held at what Envoy last accepted (NACK bisection and quarantine)."""
 
     def update(
         self,
@@ -246,13 +249,25 @@ class IncrementalTranslator:
         Envoy would reject a part of either."""
         built = (self._encode((_HTTP, host), http), self._encode((_HTTPS, host), https))
         reason = next((p.rejected for p in built if p is not None and p.rejected), None)
+        if reason is not None:
+            built = (None, None)
+        elif (held := self.holds.held(host, (http, https), self._current(host))) is not None:
+            built, reason = held
         if reason is None:
             self._rejected.pop(host, None)
         else:
             self._rejected[host] = reason
-            built = (None, None)
         self._apply((_HTTP, host), built[0], clusters, secrets)
         self._apply((_HTTPS, host), built[1], clusters, secrets)
+
+    def _current(self, host: str) -> Parts:
+        return (self._parts.get((_HTTP, host)), self._parts.get((_HTTPS, host)))
+
+    def quarantine(self, host: str, reason: str) -> None:
+        """Hold `host` at what Envoy last accepted, reported as rejected with `reason`, until
+        its DAG value changes; the next `update(dag, [host])` applies it."""
+        values = (self._values.get((_HTTP, host)), self._values.get((_HTTPS, host)))
+        self.holds.quarantine(host, values, self._current(host), reason)
 
     def _encode(self, slot: tuple[int, str], value: object | None) -> VhostParts | None:
         """The parts `value` encodes to, re-encoded only when the value changed."""
@@ -273,6 +288,7 @@ class IncrementalTranslator:
         old = self._parts.get(slot)
         if old is new:
             return
+        self.holds.note(slot, old)
         if old is not None:
             del self._parts[slot]
             self._clusters.discard(slot, old.clusters, clusters)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from controller.envoy.type_urls import CLUSTER_TYPE as CLUSTER
@@ -70,6 +70,10 @@ class TypeSnapshot:
     type_url: str
     resources: Mapping[str, Resource] = field(default_factory=lambda: MappingProxyType({}))
     digest: int = _EMPTY_DIGEST
+    serial: int = 0
+    """The snapshot generation that first held this content: it grows whenever the content
+    does, so "acked serial >= s" means "holds what serial s held, or newer" (programmed
+    status, controller/programmed/), which content hashes cannot order."""
 
     @property
     def version(self) -> str:
@@ -117,6 +121,9 @@ class Snapshot:
 
     def versions(self) -> dict[str, str]:
         return {t: s.version for t, s in self.types.items()}
+
+    def serials(self) -> dict[str, int]:
+        return {t: s.serial for t, s in self.types.items()}
 
 
 def _empty_snapshot() -> Snapshot:
@@ -208,7 +215,8 @@ class SnapshotCache:
                 new = old.replaced(bodies)
             # perf: an unchanged type keeps its TypeSnapshot object, so streams can tell
             # "nothing moved" by identity (controller/xds/stream.py).
-            types[type_url] = old if new.digest == old.digest else new
+            if new.digest != old.digest:
+                types[type_url] = replace(new, serial=current.generation + 1)
         changed = frozenset(t for t, s in types.items() if s.digest != current.get(t).digest)
         if changed:
             self._snapshot = Snapshot(MappingProxyType(types), current.generation + 1)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -11,6 +11,8 @@ from kubectl_contour.commands.envoy_flags import (
     DEFAULT_NAMESPACE,
     DEFAULT_SELECTOR,
     AdminUrl,
+    ContourSelector,
+    ContourUrl,
     EnvoyNamespace,
     Selector,
 )
@@ -30,14 +32,11 @@ def register(app: typer.Typer) -> None:
     @app.command("diff", help=HELP, short_help=COMMANDS["diff"])
     def diff(
         ctx: typer.Context,
-        contour_url: Annotated[str, typer.Option(
-            help="Controller debug base URL (e.g. http://127.0.0.1:6060); default: "
-                 "port-forward to a contour pod.", metavar="URL")] = "",
+        contour_url: ContourUrl = "",
         admin_url: AdminUrl = "",
         envoy_namespace: EnvoyNamespace = DEFAULT_NAMESPACE,
         selector: Selector = DEFAULT_SELECTOR,
-        contour_selector: Annotated[str, typer.Option(
-            help="Label selector of the contour pods.")] = DEFAULT_SELECTOR,
+        contour_selector: ContourSelector = DEFAULT_SELECTOR,
         output: Output = "",
     ) -> None:
         session = session_of(ctx)
@@ -56,19 +55,12 @@ def register(app: typer.Typer) -> None:
 
 def collect(session: Any, *, contour_url: str, admin_url: str, namespace: str, selector: str,
             contour_selector: str) -> list[DiffRow]:
-    from kubectl_contour.admin import (
-        CONTOUR_DEBUG_PORT,
-        Fetcher,
-        PodChoice,
-        UrlFetcher,
-        get_json,
-        pod_fetchers,
-    )
-    from kubectl_contour.commands.envoy_flags import envoy_fetchers
+    from kubectl_contour.admin import get_json
+    from kubectl_contour.commands.envoy_flags import contour_fetcher, envoy_fetchers
     from kubectl_contour.queries.diff import EnvoyView, diff_rows
 
-    contour: Fetcher = UrlFetcher(contour_url) if contour_url else pod_fetchers(
-        session.kube, PodChoice(namespace, contour_selector), port=CONTOUR_DEBUG_PORT)[0]
+    contour = contour_fetcher(session, contour_url=contour_url, namespace=namespace,
+                              selector=contour_selector)
     debug = get_json(contour, "/debug/xds")
     envoys = []
     for fetcher in envoy_fetchers(session, admin_url=admin_url, namespace=namespace,

@@ -13,6 +13,11 @@ EnvoyNamespace = Annotated[str, typer.Option(help="Namespace of the Envoy pods."
 Selector = Annotated[str, typer.Option("--selector", "-l", help="Label selector of the Envoy "
                                        "pods.")]
 
+ContourUrl = Annotated[str, typer.Option(
+    help="Controller debug base URL (e.g. http://127.0.0.1:6060); default: port-forward to a "
+         "contour pod.", metavar="URL")]
+ContourSelector = Annotated[str, typer.Option(help="Label selector of the contour pods.")]
+
 DEFAULT_NAMESPACE = "heptio-contour"
 DEFAULT_SELECTOR = "app=contour"
 
@@ -24,3 +29,13 @@ def envoy_fetchers(session: Any, *, admin_url: str, namespace: str, selector: st
     if admin_url:
         return [UrlFetcher(admin_url)]
     return pod_fetchers(session.kube, PodChoice(namespace, selector, pod), port=ENVOY_ADMIN_PORT)
+
+
+def contour_fetcher(session: Any, *, contour_url: str, namespace: str, selector: str) -> Any:
+    """The controller's debug server: by URL, or through a port-forward to a contour pod."""
+    from kubectl_contour.admin import CONTOUR_DEBUG_PORT, PodChoice, UrlFetcher, pod_fetchers
+
+    if contour_url:
+        return UrlFetcher(contour_url)
+    return pod_fetchers(session.kube, PodChoice(namespace, selector),
+                        port=CONTOUR_DEBUG_PORT)[0]

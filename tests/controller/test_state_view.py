@@ -20,7 +20,8 @@ CHILD = Status("default", "child", "invalid", ERROR, kind="HTTPProxy", condition
 
 
 def rows(statuses: tuple[Status, ...], stored: dict[Any, Observed]) -> list[dict[str, Any]]:
-    routing = SimpleNamespace(statuses=statuses, stored_statuses=stored)
+    routing = SimpleNamespace(statuses=statuses, stored_statuses=stored,
+                              programmed_states=dict)
     view = StateView(*([None] * 7))  # type: ignore[arg-type]
     view.routing = routing  # type: ignore[assignment]
     return view.status_rows()

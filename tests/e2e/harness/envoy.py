@@ -23,14 +23,15 @@ def envoy_binary() -> str:
 
 
 class Envoy:
-    def __init__(self, workdir: Path, bootstrap: Path, node: str, admin_port: int) -> None:
+    def __init__(self, workdir: Path, bootstrap: Path, node: str, admin_port: int,
+                 extra_args: tuple[str, ...] = ()) -> None:
         self.admin_port = admin_port
         self.argv = [
             envoy_binary(), "-c", str(bootstrap),
             "--service-node", node, "--service-cluster", "contour",
             "--disable-hot-restart", "--log-level", "warn",
             # harness choice: one worker keeps 2 shared cores usable for everyone
-            "--concurrency", "1",
+            "--concurrency", "1", *extra_args,
         ]
         self.proc = ManagedProcess("envoy", self.argv, workdir / "envoy.log", cwd=workdir)
 

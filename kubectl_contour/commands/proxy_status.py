@@ -1,0 +1,83 @@
+"""`proxy-status`: one row per Envoy the controller knows, in the spirit of
+`istioctl proxy-status`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from kubectl_contour.commands.common import emit, session_of
+from kubectl_contour.commands.envoy_flags import (
+    DEFAULT_NAMESPACE,
+    DEFAULT_SELECTOR,
+    ContourSelector,
+    ContourUrl,
+    EnvoyNamespace,
+    Selector,
+)
+from kubectl_contour.completion import COMMANDS
+from kubectl_contour.flags import Output
+
+if TYPE_CHECKING:
+    from kubectl_contour.queries.programmed import ProxyRow
+
+HELP = """Every Envoy connected to the controller (its /debug/xds): node, pod, the version it
+acked per xDS type, and its state: synced (it holds everything the controller serves),
+stale (a newer version is not acknowledged yet), nacked (it rejected the last response; the
+last error is shown) or disconnected. `diff` compares versions with each Envoy's own
+config_dump. Exits 1 when any connected Envoy is not synced."""
+SHORT = {"clusters": "CDS", "endpoints": "EDS", "secrets": "SDS", "listeners": "LDS",
+         "routes": "RDS"}
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("proxy-status", help=HELP, short_help=COMMANDS["proxy-status"])
+    def proxy_status(
+        ctx: typer.Context,
+        contour_url: ContourUrl = "",
+        envoy_namespace: EnvoyNamespace = DEFAULT_NAMESPACE,
+        selector: Selector = DEFAULT_SELECTOR,
+        contour_selector: ContourSelector = DEFAULT_SELECTOR,
+        output: Output = "",
+    ) -> None:
+        from kubectl_contour.admin import get_json
+        from kubectl_contour.commands.envoy_flags import contour_fetcher
+        from kubectl_contour.queries.envoy import TYPE_URLS
+        from kubectl_contour.queries.programmed import proxy_rows
+
+        session = session_of(ctx)
+        session.output = output
+        contour = contour_fetcher(session, contour_url=contour_url, namespace=envoy_namespace,
+                                  selector=contour_selector)
+        debug = get_json(contour, "/debug/xds")
+        types = {t: TYPE_URLS[t] for t in SHORT}
+        rows = proxy_rows(debug, envoy_pods(session, envoy_namespace, selector), types)
+        emit(session, rows, lambda rich: view(rows, rich=rich))
+        if any(r.state not in ("synced", "disconnected") for r in rows):
+            from kubectl_contour.errors import CheckFailed
+
+            raise CheckFailed("some Envoys do not serve what the controller serves")
+
+
+def envoy_pods(session: Any, namespace: str, selector: str) -> set[str]:
+    """The Envoy pods' names; none when the cluster cannot be asked (the rows still show)."""
+    from kubectl_contour.errors import PluginError
+
+    try:
+        return {p["metadata"]["name"] for p in session.kube.list_pods(namespace=namespace,
+                                                                    selector=selector)}
+    except PluginError:
+        return set()
+
+
+def view(rows: list[ProxyRow], *, rich: bool) -> Any:
+    from kubectl_contour.render.text import status_style, table
+
+    if not rows:
+        return "No Envoy is connected to the controller."
+    headers = ["node", "pod", "cluster", *SHORT.values(), "state", "last error"]
+    return table(headers, [
+        [r.node, r.pod or "-", r.cluster or "-", *(r.versions[t] or "-" for t in SHORT),
+         [(r.state, status_style(r.state) or "bold red")], r.error or "-"] for r in rows],
+        rich=rich)
