@@ -51,6 +51,8 @@ from harness.procs import ManagedProcess  # noqa: E402
 from harness.sinks import host_ip  # noqa: E402
 
 CRDS = ROOT / "manifests" / "01-crds.yaml"
+CRD_NAMES = ("ingressroutes.contour.heptio.com", "tlscertificatedelegations.contour.heptio.com",
+             "httpproxies.projectcontour.io")
 NODE = "kubectl-contour-real"
 ENVOY_NS = "heptio-contour"
 # identity (ns/service:port) of every backend the world starts
@@ -301,9 +303,14 @@ def write_plugin_wrapper(directory: Path) -> Path:
 
 def install_crds(cp: Any) -> None:
     cp.kubectl("apply", "-f", str(CRDS))
-    cp.kubectl("wait", "--for", "condition=established", "--timeout=60s",
-               "crd/ingressroutes.contour.heptio.com",
-               "crd/tlscertificatedelegations.contour.heptio.com")
+    for attempt in range(5):
+        # right after the apply a CRD may have no status at all yet, and `kubectl wait`
+        # fails on it (".status.conditions accessor error: <nil>") instead of waiting
+        done = cp.kubectl("wait", "--for", "condition=established", "--timeout=60s",
+                          *(f"crd/{name}" for name in CRD_NAMES), check=attempt == 4)
+        if done.returncode == 0:
+            return
+        time.sleep(0.2)
 
 
 def start_world(cp: Any) -> World:

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from controller.dag.model import Condition, Status
 from controller.programmed.conditions import programmed_condition, with_programmed
 from controller.programmed.state import PROGRAMMED_TYPES, Programmed, merged, on_nodes
-from controller.dag.model import Condition, Status
 
 CDS, SDS, LDS, RDS = PROGRAMMED_TYPES
 
