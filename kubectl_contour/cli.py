@@ -91,6 +91,7 @@ def root(
 
 def register_commands() -> None:
     from kubectl_contour.commands import (
+        certs,
         convert,
         diff,
         endpoints,
@@ -101,7 +102,7 @@ def register_commands() -> None:
         tree,
     )
 
-    for module in (tree, switch, route, endpoints, envoy_dump, status, diff, convert):
+    for module in (tree, switch, route, endpoints, envoy_dump, status, diff, convert, certs):
         module.register(app)
 
 
