@@ -238,3 +238,21 @@ def test_overlay_replaces_same_key_and_keeps_the_rest() -> None:
     assert got == [("IngressRoute", "a", "old"), ("Service", "a", "new"),
                    ("Service", "b", "old"), ("Service", "c", "new")]
     assert merged.live
+
+
+def test_blue_green_switch_on_a_terminal(tmp_path: Path) -> None:
+    """The rich view (multi-line cells in a rich Table) at width 100, colour off."""
+    import io
+
+    from rich.console import Console
+
+    from kubectl_contour.commands.diff_dirs import compute, view
+    from kubectl_contour.session import Options, Session
+
+    old, new = folders(tmp_path, EXAMPLES, [BLUE_TO_GREEN])
+    model = compute(Session(Options(from_dir=str(old))), to_dir=str(new))
+    out = io.StringIO()
+    Console(file=out, width=100, no_color=True, color_system=None, force_terminal=False,
+            highlight=False).print(view(model, rich=True))
+    text = "\n".join(line.rstrip() for line in out.getvalue().splitlines()) + "\n"
+    check_golden("rich-diff-blue-green.txt", text)
