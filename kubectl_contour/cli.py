@@ -91,6 +91,7 @@ def root(
 
 def register_commands() -> None:
     from kubectl_contour.commands import (
+        certs,
         convert,
         diff,
         endpoints,
@@ -103,8 +104,8 @@ def register_commands() -> None:
         wait,
     )
 
-    for module in (tree, switch, route, endpoints, envoy_dump, status, diff, convert, wait,
-                   proxy_status):
+    for module in (tree, switch, route, endpoints, envoy_dump, status, diff, convert, certs,
+                   wait, proxy_status):
         module.register(app)
 
 

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 ERROR, NO_SPACE, NO_FILES, FILTER_EXT, DIRS_ONLY = 1, 2, 4, 8, 16
 
 COMMANDS = {
+    "certs": "The certificate served for a host (SNI), its secret and delegation",
     "convert": "IngressRoutes as HTTPProxies (lossless)",
     "diff": "Controller versus Envoy: stale, NACKed and drifted versions",
     "endpoints": "Pod addresses behind a Service or a route",
@@ -47,7 +48,8 @@ COMMAND_FLAGS: dict[str, dict[str, str]] = {
     "envoy-dump": {"--output": "output", "-o": "output", "--type": "type", "-t": "type",
                    **ENVOY_FLAGS},
     "diff": {"--output": "output", "-o": "output", "--contour-url": "text",
-             "--contour-selector": "text", **ENVOY_FLAGS},
+             "--contour-selector": "text", "--to-dir": "dir", **ENVOY_FLAGS},
+    "certs": {"--output": "output", "-o": "output", "--address": "text", **ENVOY_FLAGS},
     "wait": {"--output": "output", "-o": "output", "--for": "goal", "--timeout": "text",
              "--contour-url": "text", "--contour-selector": "text",
              "--envoy-namespace": "namespace"},

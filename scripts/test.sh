@@ -10,6 +10,19 @@ PY=${PYTHON:-python3}
 if [ -x scripts/envtest.sh ] || [ -f scripts/envtest.sh ]; then
   bash scripts/envtest.sh   # kube-apiserver + etcd from pinned Go modules, cached after the first build
 fi
+# real zsh and fish for the completion tests (tests/kubectl_contour/test_completion_shells.py):
+# installed when missing; a machine where that is impossible fails here, loudly
+missing=$(for sh in zsh fish; do command -v "$sh" >/dev/null || echo "$sh"; done)
+if [ -n "$missing" ]; then
+  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  # shellcheck disable=SC2086 # one word per missing shell
+  if ! command -v apt-get >/dev/null || ! { $sudo apt-get update -qq &&
+      $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing; }; then
+    echo "scripts/test.sh: cannot install $(echo $missing) with apt-get; the completion" \
+         "tests need real zsh and fish: install them and run again" >&2
+    exit 1
+  fi
+fi
 .venv/bin/ruff check controller kubectl_contour tests bench
 .venv/bin/mypy
 exec .venv/bin/pytest -q "$@"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -25,7 +25,15 @@ if TYPE_CHECKING:
 HELP = """Compare what the controller serves (its /debug/xds: versions sent, acked and the last
 NACK per Envoy node; --contour-url or a port-forward to the contour pod's port 6060) with what
 each Envoy holds (admin /config_dump versions). Reports stale, NACKed and drifted versions and
-Envoys not connected. Exits 1 when anything is not in sync."""
+Envoys not connected. Exits 1 when anything is not in sync.
+
+With --to-dir NEW: the blast radius of a change instead. Both sides are built by the
+controller's builder: --from-dir OLD against NEW, or the cluster's objects against the cluster
+with NEW's objects applied over them (same kind, namespace and name replaced; nothing deleted).
+Prints every route (listener, host, conditions) added, removed, re-pointed, re-weighted or
+declared by other objects, with its backends and the objects that produced it, and every
+object whose status changes (newly invalid, newly orphaned, ...). All namespaces unless -n.
+Exits 1 when anything changes."""
 
 
 def register(app: typer.Typer) -> None:
@@ -37,10 +45,18 @@ def register(app: typer.Typer) -> None:
         envoy_namespace: EnvoyNamespace = DEFAULT_NAMESPACE,
         selector: Selector = DEFAULT_SELECTOR,
         contour_selector: ContourSelector = DEFAULT_SELECTOR,
+        to_dir: Annotated[str, typer.Option(
+            help="Blast radius: compare with the objects of this folder (see above).",
+            metavar="DIR")] = "",
         output: Output = "",
     ) -> None:
         session = session_of(ctx)
         session.output = output
+        if to_dir or session.offline:
+            from kubectl_contour.commands.diff_dirs import run
+
+            run(session, to_dir=to_dir)
+            return
         rows = collect(session, contour_url=contour_url, admin_url=admin_url,
                        namespace=envoy_namespace, selector=selector,
                        contour_selector=contour_selector)

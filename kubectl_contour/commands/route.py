@@ -92,6 +92,10 @@ def view(m: Explanation, *, rich: bool) -> Any:
                              [(str(b.ready), "green" if b.ready else "bold red")],
                              b.not_ready] for b in m.backends],
                            rich=rich, title="Upstreams:"))
+        endpoints = endpoint_rows(m)
+        if endpoints:
+            parts.append(table(["service", "target", "ready", "address"], endpoints, rich=rich,
+                               title="Endpoints:"))
     if m.policy:
         parts.append(table(["policy", "value"], [list(p) for p in m.policy], rich=rich,
                            title="Effective policy:"))
@@ -99,3 +103,15 @@ def view(m: Explanation, *, rich: bool) -> Any:
     if notes:
         parts.append("\n".join(notes))
     return sections(parts, rich=rich)
+
+
+def endpoint_rows(m: Explanation) -> list[list[Any]]:
+    """Every endpoint of every upstream with traffic, address:port last (IPv6 bracketed)."""
+    rows: list[list[Any]] = []
+    for b in m.backends:
+        for e in b.endpoints if b.share > 0 else ():
+            host = f"[{e.address}]" if ":" in e.address else e.address
+            rows.append([f"{b.namespace}/{b.service}", e.target or "-",
+                         [("yes", "green")] if e.ready else [("no", "bold red")],
+                         f"{host}:{e.port}"])
+    return rows

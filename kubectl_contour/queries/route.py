@@ -40,6 +40,19 @@ class Candidate:
 
 
 @dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One address that would answer for a Service port (EndpointSlices preferred, as the
+    controller does)."""
+
+    address: str
+    port: int
+    """The endpoint's (target) port."""
+    ready: bool
+    target: str = ""
+    """The pod behind the address (targetRef), when the Endpoints/EndpointSlice says."""
+
+
+@dataclass(frozen=True, slots=True)
 class Backend:
     namespace: str
     service: str
@@ -49,6 +62,7 @@ class Backend:
     ready: int
     not_ready: int
     external_name: str = ""
+    endpoints: tuple[Endpoint, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,8 +201,9 @@ def backends_of(snapshot: Snapshot, route: Any) -> list[Backend]:
         svc = cluster.service
         rows = service_rows(snapshot, (svc.namespace, svc.name), port=svc.port)
         ready = sum(1 for r in rows if r.ready)
+        endpoints = tuple(Endpoint(r.address, r.target_port, r.ready, r.target) for r in rows)
         out.append(Backend(svc.namespace, svc.name, svc.port, share, ready, len(rows) - ready,
-                           svc.external_name))
+                           svc.external_name, endpoints))
     return out
 
 

@@ -92,7 +92,8 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, rich: bool,
         out = Table(title=title or None, title_justify="left", header_style="bold",
                     box=None, pad_edge=False)
         for h in headers:
-            out.add_column(h.upper())
+            # fold, never truncate: a host or object name cut to `…` is not an answer
+            out.add_column(h.upper(), overflow="fold")
         for row in rows:
             out.add_row(*(to_rich_text(c) if isinstance(c, list) else cell_text(c) for c in row))
         return out

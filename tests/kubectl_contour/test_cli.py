@@ -79,6 +79,21 @@ def test_route_json_explains_weights(fixtures_dir: Path) -> None:
     assert [c["name"] for c in data["chain"]] == ["www", "blog"]
 
 
+def test_route_json_names_the_endpoints(fixtures_dir: Path) -> None:
+    """Ready and not-ready addresses with their ports and pods (Endpoints' notReadyAddresses;
+    an EndpointSlice's ready condition)."""
+    def endpoints(target: str, *flags: str) -> list[tuple[str, int, bool, str]]:
+        data = json.loads(invoke(fixtures_dir, "route", *flags, target, "-o", "json")[1])
+        return [(e["address"], e["port"], e["ready"], e["target"])
+                for b in data["backends"] for e in b["endpoints"]]
+
+    assert endpoints("www.example.com/", "--scheme=https") == [
+        ("10.1.0.5", 8000, True, "www-0"), ("10.1.0.6", 8000, False, "www-1")]
+    assert endpoints("blue-green.example.com/") == [
+        ("10.0.0.11", 8080, True, "blue-7d9f-abcde"), ("10.0.0.12", 8080, True,
+                                                        "blue-7d9f-fghij")]
+
+
 @pytest.mark.parametrize(("args", "code", "message"), [
     pytest.param(["tree", "nope"], 3, "not found", id="not-found"),
     pytest.param(["switch", "nope", "green", "--dry-run"], 3, "not found", id="switch-unknown"),

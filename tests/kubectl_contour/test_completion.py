@@ -75,6 +75,9 @@ def test_flag_values() -> None:
     assert answer("tree", "-o", "") == ["json", "yaml", ":4"]
     assert answer("envoy-dump", "--type", "r") == ["routes", ":4"]
     assert answer("--from-dir", "") == [":16"]
+    assert answer("diff", "--to-dir", "") == [":16"]
+    assert answer("certs", "--address", "") == [":4"]
+    assert "--address" in answer("certs", "--")
 
 
 def test_bash_script_completes(tmp_path: Path, fixtures_dir: Path) -> None:
