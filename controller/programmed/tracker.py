@@ -78,35 +78,46 @@ class ProgrammedTracker:
             return merged(required.get(h, NO_SERIALS) for h in hosts)
 
     def evaluate(self, nodes: Iterable[NodeRecord]) -> dict[Key, Programmed]:
-        """Every routing object of the last build → its programmed state, sorted by key."""
+        """Every routing object of the last build → its programmed state, sorted by key.
+
+        perf: objects needing the same serials share one verdict (every host of a build
+        shares its serials): 20k objects on 3 Envoys took 160 ms when each was judged on
+        its own, a stall of the event loop once per status tick."""
         nodes = list(nodes)
         found = self.hosts()
         with self._lock:
             built = self._built
+        verdicts: dict[Serials, Programmed] = {}
         with self._evaluating:
             out: dict[Key, Programmed] = {}
             for key, current in sorted(_objects(built.statuses, built.generations).items()):
                 out[key] = self._state(key, current, found.get(key, frozenset()),
-                                       built.generations.get(key), nodes)
+                                       built, nodes, verdicts)
             self._since = {k: v for k, v in self._since.items() if k in out}
         return out
 
-    def _state(self, key: Key, current: str, hosts: frozenset[str], generation: int | None,
-               nodes: list[NodeRecord]) -> Programmed:
-        if current != VALID:
+    def _state(self, key: Key, current: str, hosts: frozenset[str], built: _Built,
+               nodes: list[NodeRecord], verdicts: dict[Serials, Programmed]) -> Programmed:
+        generation = built.generations.get(key)
+        if current != VALID or not hosts:
             self._since.pop(key, None)
-            return Programmed(generation=generation, reason=f"not valid ({current})")
-        if not hosts:
+            why = f"not valid ({current})" if current != VALID else "serves no route"
+            return Programmed(generation=generation, reason=why)
+        required = built.required
+        if len(hosts) == 1:
+            vector = required.get(next(iter(hosts)), NO_SERIALS)
+        else:
+            vector = merged(required.get(h, NO_SERIALS) for h in hosts)
+        verdict = verdicts.get(vector)
+        if verdict is None:
+            verdict = verdicts[vector] = on_nodes(nodes, vector, None, None)
+        if not verdict.programmed:
             self._since.pop(key, None)
-            return Programmed(generation=generation, reason="serves no route")
-        state = on_nodes(nodes, self.required(hosts), generation, None)
-        if not state.programmed:
-            self._since.pop(key, None)
-            return state
+            return Programmed(verdict.served, verdict.pending, generation)
         seen = self._since.get(key)
         if seen is None or seen[0] != generation:
             seen = self._since[key] = (generation, self._clock())
-        return Programmed(state.served, (), generation, seen[1])
+        return Programmed(verdict.served, (), generation, seen[1])
 
 
 def _dag_hosts(dag: DAG) -> set[str]:

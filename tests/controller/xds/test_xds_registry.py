@@ -46,3 +46,33 @@ def test_all_answered(steps: list[Step], answered: bool) -> None:
     for step in steps:
         step(registry)
     assert registry.all_answered(RDS, "2") is answered
+
+
+def held(node: str, type_url: str, serial: int, *, implicit: bool = False) -> Step:
+    if implicit:
+        return lambda r: r.record_current(node, type_url, serial)
+    return lambda r: r.record_ack(node, type_url, "v", serial=serial)
+
+
+@pytest.mark.parametrize(("steps", "holds"), [
+    pytest.param([], True, id="nobody-connected"),
+    pytest.param([connect("a")], False, id="holds-nothing"),
+    pytest.param([connect("a"), held("a", LDS, 5), held("a", RDS, 5)], True, id="acked"),
+    pytest.param([connect("a"), held("a", LDS, 5), held("a", RDS, 5, implicit=True)], True,
+                 id="current-counts"),
+    pytest.param([connect("a"), held("a", LDS, 9), held("a", RDS, 4)], False, id="one-short"),
+    pytest.param([connect("a"), held("a", LDS, 5), held("a", RDS, 5), nack("a", RDS, "x")],
+                 False, id="rejecting"),
+    pytest.param([connect("a"), held("a", LDS, 5), held("a", RDS, 5), nack("a", RDS, "x"),
+                  held("a", RDS, 6)], True, id="ack-after-nack-clears"),
+    pytest.param([connect("a"), held("a", LDS, 5), held("a", RDS, 9), held("a", RDS, 3)], True,
+                 id="never-goes-back"),
+    pytest.param([connect("a"), held("a", LDS, 5), held("a", RDS, 5),
+                  lambda r: r.disconnect("a"), connect("a")], False,
+                 id="reconnected-holds-nothing"),
+])
+def test_all_hold(steps: list[Step], holds: bool) -> None:
+    registry = NodeRegistry()
+    for step in steps:
+        step(registry)
+    assert registry.all_hold({LDS: 5, RDS: 5}, (LDS, RDS)) is holds

@@ -1,0 +1,71 @@
+"""Holds in the incremental translator: a quarantined host keeps contributing what Envoy
+last accepted (nothing, for a new host) and is reported rejected, until its DAG value
+changes; a probed host is held without a rejection. The results equal the full translator's
+on the DAG the held hosts are taken from."""
+
+from __future__ import annotations
+
+from xdscache_samples import forward, service
+
+from controller.config import ListenerSettings
+from controller.dag import model as m
+from controller.xdscache.incremental import IncrementalTranslator
+from controller.xdscache.translator import Translator
+
+SETTINGS = ListenerSettings()
+
+
+def dag(**routes: str) -> m.DAG:
+    """One port-80 vhost per host, its one route to a service named by `routes[host]`."""
+    return m.DAG(http=tuple(m.VirtualHost(f"{h}.com", (forward("/", m.Cluster(service(s))),))
+                            for h, s in sorted(routes.items())))
+
+
+def full(d: m.DAG) -> object:
+    return Translator(SETTINGS).translate(d)
+
+
+def test_quarantine_serves_what_was_accepted_until_the_value_changes() -> None:
+    tr = IncrementalTranslator(SETTINGS)
+    accepted = dag(a="s1", b="s1")
+    tr.update(accepted)
+    tr.holds.mark_stable()
+    rejected = dag(a="s2", b="s3")
+    tr.update(rejected)
+    assert tr.holds.changed_hosts() == ["a.com", "b.com"]
+    tr.quarantine("a.com", "Envoy said no")
+    out = tr.update(rejected, {"a.com"})
+    assert out.rejected == {"a.com": "Envoy said no"}
+    assert tr.resources() == full(dag(a="s1", b="s3"))
+    assert tr.holds.changed_hosts() == ["b.com"]  # quarantined hosts are no suspects
+    tr.holds.mark_stable()
+    tr.update(rejected)  # a rebuild of the same value keeps the quarantine
+    assert tr.resources() == full(dag(a="s1", b="s3"))
+    fixed = dag(a="s4", b="s3")
+    out = tr.update(fixed, {"a.com"})
+    assert out.rejected == {}
+    assert tr.resources() == full(fixed)
+
+
+def test_a_new_host_quarantined_contributes_nothing() -> None:
+    tr = IncrementalTranslator(SETTINGS)
+    tr.update(dag(a="s1"))
+    tr.holds.mark_stable()
+    tr.update(dag(a="s1", n="s9"))
+    tr.quarantine("n.com", "no")
+    tr.update(dag(a="s1", n="s9"), {"n.com"})
+    assert tr.resources() == full(dag(a="s1"))
+
+
+def test_probing_holds_without_rejecting() -> None:
+    tr = IncrementalTranslator(SETTINGS)
+    tr.update(dag(a="s1", b="s1"))
+    tr.holds.mark_stable()
+    tr.update(dag(a="s2", b="s2"))
+    tr.holds.probe({"b.com"})
+    out = tr.update(dag(a="s2", b="s2"), {"a.com", "b.com"})
+    assert out.rejected == {}
+    assert tr.resources() == full(dag(a="s2", b="s1"))
+    tr.holds.probe(set())
+    tr.update(dag(a="s2", b="s2"), {"a.com", "b.com"})
+    assert tr.resources() == full(dag(a="s2", b="s2"))
