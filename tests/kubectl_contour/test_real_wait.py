@@ -120,3 +120,45 @@ def test_wait_json_output(world: World) -> None:
     assert (out["kind"], out["name"], out["for"]) == ("IngressRoute", "blue-green-root",
                                                       "programmed")
     assert out["message"].startswith("served by ")
+
+
+STRICT = ("--disable-extensions", "envoy.filters.network/envoy.filters.network.tcp_proxy")
+
+
+def passthrough() -> list[dict[str, Any]]:
+    return [_doc("Service", "v1", "default", "tcp", spec={"ports": [{"port": 443}]}),
+            _doc("IngressRoute", "contour.heptio.com/v1beta1", "default", "tcp", spec={
+                "virtualhost": {"fqdn": "tcp.example.com", "tls": {"passthrough": True}},
+                "tcpproxy": {"services": [{"name": "tcp", "port": 443}]}})]
+
+
+def test_a_nack_is_attributed_and_the_rest_flows(world: World, second_envoy: Envoy) -> None:
+    """A third Envoy rejects TCP proxies: the passthrough IngressRoute it NACKs is invalid
+    with Envoy's message (in `status`, from the API server), while an unrelated HTTPProxy
+    change is programmed on all three Envoys."""
+    workdir = world.workdir / "strict-envoy"
+    workdir.mkdir(exist_ok=True)
+    ports = dataclasses.replace(world.ports, admin=Ports.allocate().admin)
+    boot = workdir / "bootstrap.json"
+    finish_bootstrap(start_bootstrap(boot, ports, workdir / "bootstrap.log"), boot)
+    strict = Envoy(workdir, boot, "strict", ports.admin, STRICT)
+    try:
+        world.wait_for("three Envoys", lambda: len(proxy_status(world)) == 3)
+        world.apply([*passthrough(), proxy("/after-nack")])
+        done = wait(world, "httpproxy/wait-demo", "--timeout", "30")
+        assert done.code == 0 and "served by 3/3 Envoys" in done.out, str(done)
+        rejected = wait(world, "ingressroute/tcp", "--timeout", "5")
+        assert rejected.code == 1 and "rejected" in rejected.err, str(rejected)
+        status = world.wait_for("the IngressRoute's status names Envoy's rejection", lambda: (
+            s := world.contour("status", "-n", "default", "-o", "json")) and next(
+            (r for r in json.loads(s.out) if r["name"] == "tcp"
+             and r["stored_status"] == "invalid"), None))
+        # the builder alone finds it valid; the controller's stored status says why not
+        assert status["status"] == "valid"
+        assert "Envoy strict rejected the update that carried this virtual host" in \
+            status["stored_reason"], status
+        assert "tcp_proxy" in status["stored_reason"]
+    finally:
+        strict.stop()
+        world.kubectl("delete", "ingressroute,service", "tcp", "-n", "default",
+                      "--ignore-not-found")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -102,8 +103,9 @@ def test_partial_tls_is_an_error() -> None:
     assert str(err.value) == TLS_FILES_ERROR
 
 
-def test_node_and_stats_matcher_are_optional() -> None:
-    assert not bootstrap().HasField("node") and not bootstrap().HasField("stats_config")
+def test_node_is_optional_and_none_drops_every_cluster_stat() -> None:
+    assert not bootstrap().HasField("node")
+    assert not bootstrap(cluster_stats="all").HasField("stats_config")
     b = bootstrap(node_id="envoy-1", node_cluster="contour", exclude_cluster_stats=True)
     assert (b.node.id, b.node.cluster) == ("envoy-1", "contour")
     patterns = b.stats_config.stats_matcher.exclusion_list.patterns
@@ -115,6 +117,37 @@ def test_json_uses_proto_field_names() -> None:
     contour = doc["static_resources"]["clusters"][0]
     assert contour["alt_stat_name"] == "heptio-contour_contour_8123"
     assert doc["dynamic_resources"]["lds_config"] == {"ads": {}, "resource_api_version": "V3"}
+
+
+ESSENTIAL_REGEX = re.compile(
+    bootstrap().stats_config.stats_matcher.inclusion_list.patterns[0].safe_regex.regex)
+
+
+@pytest.mark.parametrize(("name", "kept"), [
+    ("server.live", True), ("http.ingress_http.downstream_rq_total", True),
+    ("cluster_manager.cds.update_success", True), ("listener_manager.total_listeners_active",
+                                                   True),
+    ("c", True), ("cluster", True), ("clusters.x", True),
+    ("cluster.default_blue_80.upstream_rq_total", True),
+    ("cluster.default_blue_80.upstream_rq_5xx", True),
+    ("cluster.default_blue_80.upstream_rq_time", True),
+    ("cluster.default_blue_80.health_check.attempt", True),
+    ("cluster.default_blue_80.outlier_detection.ejections_active", True),
+    ("cluster.default_blue_80.membership_healthy", True),
+    ("cluster.default_blue_80.upstream_rq_503", False),
+    ("cluster.default_blue_80.upstream_cx_rx_bytes_total", False),
+    ("cluster.default_blue_80.lb_healthy_panic", False),
+    ("cluster.x", False),
+])
+def test_essential_cluster_stats(name: str, kept: bool) -> None:
+    """The default keeps every stat but the per-cluster ones outside the essential set
+    (whole-name match, as Envoy's safe_regex does)."""
+    assert bool(ESSENTIAL_REGEX.fullmatch(name)) is kept
+
+
+def test_unknown_cluster_stats_is_an_error() -> None:
+    with pytest.raises(ValueError, match="cluster stats must be one of essential, all, none"):
+        bootstrap(cluster_stats="some")
 
 
 # -- the real Envoy accepts it ------------------------------------------------------------
