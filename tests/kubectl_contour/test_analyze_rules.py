@@ -1,0 +1,134 @@
+"""The pure rules behind `analyze`, table-driven: which regexes are understood, which route
+covers which, certificate names against hosts, the folder-over-cluster overlay, merging of
+an IngressRoute's CTR1003 into a better finding, and the summary line."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from controller.dag.model import HeaderMatch, QueryMatch, Route
+from kubectl_contour.objects import Rejected, Snapshot
+from kubectl_contour.queries.analyze import counts, without_covered
+from kubectl_contour.queries.analyze_certs import days_left, name_covers
+from kubectl_contour.queries.analyze_model import Finding, finding
+from kubectl_contour.queries.analyze_routes import covers, language, ordered, regex_language
+from kubectl_contour.render.analyze import summary
+from kubectl_contour.sources import overlay
+
+
+@pytest.mark.parametrize(("pattern", "expected"), [
+    ("/.*", ("prefix", "/")),
+    (".*", ("prefix", "")),
+    ("^/api/.*$", ("prefix", "/api/")),
+    ("^/foo\\.bar(/.*)?$", ("segment", "/foo.bar")),  # an Ingress Prefix path
+    ("^\\/exact$", ("exact", "/exact")),  # an Ingress Exact path
+    ("/a\\.b", ("exact", "/a.b")),
+    ("/a\\.*", None),  # `\.*` repeats a literal dot: no literal followed by `.*`
+    ("/a[0-9].*", None),
+    ("/a|/b", None),
+    ("/a\\d.*", None),
+    ("/(a|b)/.*", None),
+], ids=lambda v: str(v))
+def test_regex_language(pattern: str, expected: tuple[str, str] | None) -> None:
+    assert regex_language(pattern) == expected
+
+
+def r(match: str, *, regex: bool = False, exact: bool = False,
+      headers: tuple[HeaderMatch, ...] = (), query: tuple[QueryMatch, ...] = ()) -> Route:
+    return Route(match=match, regex=regex, exact=exact, headers=headers, query_params=query)
+
+
+X = HeaderMatch("x", "present")
+Y = HeaderMatch("y", "exact", "1")
+Q = QueryMatch("q", "present")
+
+# (earlier route, later route, covered?)
+COVERS = [
+    (r("/.*", regex=True), r("/api"), True),
+    (r("/api/.*", regex=True), r("/api"), False),  # /api itself does not match /api/.*
+    (r("/api.*", regex=True), r("/api"), True),
+    (r("^/foo(/.*)?$", regex=True), r("/foo/bar"), True),
+    (r("^/foo(/.*)?$", regex=True), r("/foo"), False),  # /foox is not under /foo/
+    (r("^/foo(/.*)?$", regex=True), r("/foo", exact=True), True),
+    (r("^/foo(/.*)?$", regex=True), r("^/foo/x(/.*)?$", regex=True), True),
+    (r("/", exact=True), r("^\\/$", regex=True), True),  # HTTPProxy exact / over an Ingress Exact /
+    (r("/a", exact=True), r("/a"), False),
+    (r("/.*", regex=True, headers=(X,)), r("/api"), False),  # the earlier one needs header x
+    (r("/.*", regex=True, headers=(X,)), r("/api", headers=(X, Y)), True),
+    (r("/.*", regex=True, query=(Q,)), r("/api"), False),
+    (r("/.*", regex=True), r("/api", query=(Q,)), True),
+    (r("/x[a-z]", regex=True), r("/xa"), False),  # not understood: covers nothing
+    (r("/api"), r("/api/v1"), True),  # (never in this order in Envoy's: the longer is first)
+]
+
+
+@pytest.mark.parametrize(("a", "b", "expected"), COVERS,
+                         ids=[f"{a.match}-over-{b.match}" for a, b, _ in COVERS])
+def test_covers(a: Route, b: Route, expected: bool) -> None:
+    assert covers(a, language(a), b, language(b)) is expected
+
+
+def test_longer_prefixes_and_more_conditions_come_first() -> None:
+    """Why a prefix never shadows in Envoy's order: what it covers is sorted before it."""
+    routes = [r("/"), r("/api"), r("/api", headers=(X,)), r("/.*", regex=True),
+              r("/a", exact=True)]
+    assert [(x.match, len(x.headers)) for x in ordered(routes)] == [
+        ("/a", 0), ("/.*", 0), ("/api", 1), ("/api", 0), ("/", 0)]
+
+
+@pytest.mark.parametrize(("name", "host", "expected"), [
+    ("www.example.com", "www.example.com", True),
+    ("WWW.Example.com", "www.example.com", True),
+    ("*.example.com", "www.example.com", True),
+    ("*.example.com", "a.b.example.com", False),  # one label only
+    ("*.example.com", "example.com", False),
+    ("*.example.com", "*.example.com", True),  # a wildcard fqdn needs the same wildcard
+    ("www.example.com", "*.example.com", False),
+    ("example.com", "www.example.com", False),
+    ("www.example.com.", "www.example.com", True),
+])
+def test_name_covers(name: str, host: str, expected: bool) -> None:
+    assert name_covers(name, host) is expected
+
+
+def test_days_left() -> None:
+    now = datetime(2030, 1, 1, tzinfo=UTC)
+    assert days_left(datetime(2030, 1, 20, 12, tzinfo=UTC), now) == 19
+    assert days_left(datetime(2029, 12, 31, tzinfo=UTC), now) == -1
+
+
+def obj(kind: str, name: str, label: str) -> dict[str, object]:
+    return {"kind": kind, "metadata": {"name": name, "namespace": "default"}, "spec": label}
+
+
+def test_overlay_replaces_by_kind_namespace_and_name() -> None:
+    bad = Rejected("HTTPProxy", "default", "bad", "f.yaml", ("nope",))
+    base = Snapshot(objects=(obj("IngressRoute", "a", "cluster"), obj("Service", "a", "cluster"),
+                             obj("IngressRoute", "b", "cluster")), live=True, source="cluster")
+    files = Snapshot(objects=(obj("IngressRoute", "a", "file"), obj("IngressRoute", "c", "file")),
+                     source="dir", rejected=(bad,))
+    merged = overlay(base, files)
+    assert sorted((o["kind"], o["metadata"]["name"], o["spec"]) for o in merged.objects) == [
+        ("IngressRoute", "a", "file"), ("IngressRoute", "b", "cluster"),
+        ("IngressRoute", "c", "file"), ("Service", "a", "cluster")]
+    assert merged.live and merged.rejected == (bad,) and merged.source == "cluster + dir"
+
+
+def test_an_ingressroute_invalid_finding_yields_to_a_better_one() -> None:
+    key = ("default", "a")
+    generic = finding("CTR1003", "IngressRoute", key, "fqdn is used in multiple IngressRoutes")
+    better = finding("CTR3001", "IngressRoute", key, "fqdn also used by default/b")
+    proxy = finding("CTR1003", "HTTPProxy", key, "RouteActionCountNotValid: ...")
+    proxy_other = finding("CTR1002", "HTTPProxy", key, "include names a missing object")
+    other = finding("CTR1003", "IngressRoute", ("default", "c"), "Service [x:80] missing")
+    kept = without_covered([generic, better, proxy, proxy_other, other])
+    assert kept == [better, proxy, proxy_other, other]
+
+
+def test_summary() -> None:
+    found: list[Finding] = [finding("CTR1002", "HTTPProxy", ("a", "b"), "m"),
+                            finding("CTR1001", "HTTPProxy", ("a", "c"), "m")]
+    assert summary(counts(found)) == "1 error, 1 warning, 0 info"
+    assert summary(counts([])) == "0 errors, 0 warnings, 0 info"
