@@ -45,12 +45,17 @@ def analyze(inputs: Inputs, *, scope: str | None) -> list[Finding]:
                   key=Finding.sort_key)
 
 
+EXPLAINS_INGRESSROUTE_STATUS = frozenset({"CTR3001", "CTR3002"})
+"""Codes whose finding is the reason of an IngressRoute's `invalid` status (a duplicate or
+claimed fqdn)."""
+
+
 def without_covered(found: Iterable[Finding]) -> list[Finding]:
-    """An IngressRoute's status holds one description, its first problem: when another
-    error finding names the IngressRoute, that finding says it better than CTR1003."""
+    """An IngressRoute's status holds one description: when a CTR3001 or CTR3002 names the
+    IngressRoute, it is that description said better, and its CTR1003 is dropped."""
     found = list(found)
     explained = {(f.kind, f.namespace, f.name) for f in found
-                 if f.severity == ERROR and f.code != "CTR1003"}
+                 if f.code in EXPLAINS_INGRESSROUTE_STATUS}
     return [f for f in found if not (f.code == "CTR1003" and f.kind == INGRESSROUTE
                                      and (f.kind, f.namespace, f.name) in explained)]
 

@@ -110,14 +110,11 @@ def zero_weights(inputs: Inputs) -> Iterator[Finding]:
 def health_findings(inputs: Inputs) -> Iterator[Finding]:
     """CTR2007: hosts of a health-checked cluster that an Envoy flags failed_active_hc."""
     checked = checked_clusters(inputs.dag)
-    from kubectl_contour.queries.envoy import address
-
     for envoy, clusters_json in inputs.envoys:
         for status in (clusters_json or {}).get("cluster_statuses") or []:
             users = checked.get(str(status.get("name") or ""), [])
             hosts = status.get("host_statuses") or []
-            failing = sorted(address(h.get("address")) for h in hosts
-                             if (h.get("health_status") or {}).get("failed_active_health_check"))
+            failing = failing_hosts(hosts)
             for host, route, cluster in users if failing else ():
                 kind, key = owner(route)
                 svc, hc = cluster.service, cluster.health_check
@@ -125,6 +122,14 @@ def health_findings(inputs: Inputs) -> Iterator[Finding]:
                               f"health check {hc.path} on Service {svc.namespace}/{svc.name}:"
                               f"{svc.port} fails on {len(failing)} of {len(hosts)} endpoints "
                               f"({', '.join(failing)}) in Envoy {envoy}")
+
+
+def failing_hosts(hosts: list[Any]) -> list[str]:
+    """The addresses Envoy's /clusters (JSON) flags failed_active_health_check, sorted."""
+    from kubectl_contour.queries.envoy import address
+
+    return sorted(address(h.get("address")) for h in hosts
+                  if (h.get("health_status") or {}).get("failed_active_health_check"))
 
 
 def checked_clusters(dag: Any) -> dict[str, list[tuple[str, Any, Any]]]:

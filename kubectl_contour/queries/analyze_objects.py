@@ -5,7 +5,8 @@ served, and objects of another ingress class.
 
 An HTTPProxy's errors each carry a reason; the ones another analyzer explains better (a
 missing include, a duplicate fqdn, an undelegated secret) are left to it. An IngressRoute's
-status holds one description, so analyze.py drops its CTR1003 when another error names it.
+status holds one description, so analyze.py drops its CTR1003 when a duplicate or claimed
+fqdn (CTR3001, CTR3002) explains it.
 """
 
 from __future__ import annotations

@@ -127,19 +127,45 @@ def ordered(routes: Iterable[Any]) -> list[Any]:
 
 
 def unreachable(host: str, routes: list[Any]) -> Iterator[Finding]:
-    """CTR2002 for each route an earlier one covers (the first such is named)."""
+    """CTR2002 for each route an earlier one covers (the first such is named). Earlier
+    routes are indexed by literal, so only those that can cover are tried: every regex, a
+    prefix that starts the route's literal, an exact path equal to it."""
     langs = [language(r) for r in routes]
+    index = _Earlier()
     for j, later in enumerate(routes):
-        if langs[j] is None:
+        lang = langs[j]
+        if lang is None:
             continue
-        for i in range(j):
-            if covers(routes[i], langs[i], later, langs[j]):
-                kind, key = owner(later)
-                e_kind, e_key = owner(routes[i])
-                yield finding("CTR2002", kind, key, f"route {describe_match(later)} on {host} "
-                              f"is never selected: {describe_match(routes[i])} (from {e_kind} "
-                              f"{ref(e_key)}) comes first and matches every request it does")
-                break
+        hits = [i for i in index.candidates(lang[1]) if covers(routes[i], langs[i], later, lang)]
+        if hits:
+            first = routes[min(hits)]
+            kind, key = owner(later)
+            e_kind, e_key = owner(first)
+            yield finding("CTR2002", kind, key, f"route {describe_match(later)} on {host} is "
+                          f"never selected: {describe_match(first)} (from {e_kind} "
+                          f"{ref(e_key)}) comes first and matches every request it does")
+        index.add(j, later, lang)
+
+
+class _Earlier:
+    """The routes seen so far on a vhost, by how they could cover a later one."""
+
+    def __init__(self) -> None:
+        self.regexes: list[int] = []
+        self.by_literal: dict[str, list[int]] = {}
+
+    def add(self, i: int, route: Any, lang: Language) -> None:
+        if route.regex:
+            self.regexes.append(i)
+        else:
+            self.by_literal.setdefault(lang[1], []).append(i)
+
+    def candidates(self, literal: str) -> Iterator[int]:
+        """Every regex, and each prefix or exact route whose literal starts `literal`
+        (covers() then decides)."""
+        yield from self.regexes
+        for k in range(len(literal) + 1):
+            yield from self.by_literal.get(literal[:k], ())
 
 
 def covers(a: Any, a_lang: Language | None, b: Any, b_lang: Language | None) -> bool:

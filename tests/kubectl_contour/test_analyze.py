@@ -152,3 +152,18 @@ def test_clean_folder() -> None:
 def test_flags_that_need_a_cluster(args: list[str]) -> None:
     code, _, err = invoke(FOLDERS / "clean", "analyze", *args)
     assert code == 2 and "drop --from-dir" in err
+
+
+def test_rich_view_says_what_the_plain_one_does() -> None:
+    import io
+
+    from rich.console import Console
+
+    from kubectl_contour.queries.analyze import counts
+    from kubectl_contour.render.analyze import findings_view
+
+    found = findings(FOLDERS / "CTR1002")
+    console = Console(width=300, no_color=True, record=True, file=io.StringIO())
+    console.print(findings_view(found, counts(found), rich=True))
+    plain = findings_view(found, counts(found), rich=False)
+    assert console.export_text().rstrip("\n") == plain

@@ -122,9 +122,10 @@ def test_an_ingressroute_invalid_finding_yields_to_a_better_one() -> None:
     better = finding("CTR3001", "IngressRoute", key, "fqdn also used by default/b")
     proxy = finding("CTR1003", "HTTPProxy", key, "RouteActionCountNotValid: ...")
     proxy_other = finding("CTR1002", "HTTPProxy", key, "include names a missing object")
-    other = finding("CTR1003", "IngressRoute", ("default", "c"), "Service [x:80] missing")
-    kept = without_covered([generic, better, proxy, proxy_other, other])
-    assert kept == [better, proxy, proxy_other, other]
+    other = finding("CTR1003", "IngressRoute", ("default", "c"), "route creates a cycle")
+    unrelated = finding("CTR2003", "IngressRoute", ("default", "c"), "no ready endpoint")
+    kept = without_covered([generic, better, proxy, proxy_other, other, unrelated])
+    assert kept == [better, proxy, proxy_other, other, unrelated]
 
 
 def test_summary() -> None:
@@ -132,3 +133,25 @@ def test_summary() -> None:
                             finding("CTR1001", "HTTPProxy", ("a", "c"), "m")]
     assert summary(counts(found)) == "1 error, 1 warning, 0 info"
     assert summary(counts([])) == "0 errors, 0 warnings, 0 info"
+
+
+def test_unreachable_names_the_first_route_that_covers() -> None:
+    """An Ingress `Prefix` /foo (a regex here) and a `/.*` both cover /foo/bar; the one
+    Envoy tries first is named. Neither regex covers the other in this order."""
+    from dataclasses import replace
+
+    from controller.dag.model import Provenance
+    from kubectl_contour.queries.analyze_routes import unreachable
+
+    def owned(route: Route, kind: str, name: str) -> Route:
+        return replace(route, provenance=Provenance(kind, (("default", name),)))
+
+    routes = ordered([owned(r("/.*", regex=True), "HTTPProxy", "catch-all"),
+                      owned(r("^/foo(/.*)?$", regex=True), "Ingress", "legacy"),
+                      owned(r("/foo/bar"), "HTTPProxy", "shop"),
+                      owned(r("/zzz", exact=True), "HTTPProxy", "shop")])
+    found = list(unreachable("shop.example.com", routes))
+    assert [(f.code, f.kind, f.name, f.message) for f in found] == [
+        ("CTR2002", "HTTPProxy", "shop", "route prefix /foo/bar on shop.example.com is never "
+         "selected: regex ^/foo(/.*)?$ (from Ingress default/legacy) comes first and matches "
+         "every request it does")]
