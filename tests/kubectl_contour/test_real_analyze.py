@@ -50,6 +50,11 @@ def soon_secret() -> dict[str, Any]:
 
 
 def module_objects(world: World) -> list[dict[str, Any]]:
+    """A Service on the world's blue backend with a root whose health check fails; a Secret
+    expiring soon, used by an HTTPProxy whose only route is refused (two actions), so that
+    Envoy never serves it: a Secret Envoy stops being sent leaves the controller's SDS version
+    ahead of what it sends, which `diff` (test_real_cluster.py) would call stale; and an
+    HTTPProxy using another namespace's secret without delegation."""
     svc = {"apiVersion": "v1", "kind": "Service", "metadata": meta("an-hc"),
            "spec": {"ports": [{"name": "http", "port": 80, "targetPort": 8080}]}}
     eps = {"apiVersion": "v1", "kind": "Endpoints", "metadata": meta("an-hc"),
@@ -60,16 +65,21 @@ def module_objects(world: World) -> list[dict[str, Any]]:
         "apiVersion": "contour.heptio.com/v1beta1", "kind": "IngressRoute",
         "metadata": meta(name), "spec": {"virtualhost": vhost,
                                          "routes": [{"match": "/", "services": [service]}]}}
+    proxy = lambda name, vhost, service: {  # noqa: E731
+        "apiVersion": "projectcontour.io/v1", "kind": "HTTPProxy", "metadata": meta(name),
+        "spec": {"virtualhost": vhost, "routes": [{"services": [{"name": service,
+                                                                 "port": 80}]}]}}
     return [svc, eps, soon_secret(),
             ir("an-hc-root", {"fqdn": "hc.example.com"},
                {"name": "an-hc", "port": 80, "healthCheck": hc}),
-            ir("an-soon", {"fqdn": "soon.example.com", "tls": {"secretName": "an-soon-tls"}},
-               {"name": "an-hc", "port": 80}),
-            {"apiVersion": "projectcontour.io/v1", "kind": "HTTPProxy",
-             "metadata": meta("an-borrow"),
-             "spec": {"virtualhost": {"fqdn": "borrow.example.com",
-                                      "tls": {"secretName": "roots/www-tls"}},
-                      "routes": [{"services": [{"name": "an-hc", "port": 80}]}]}}]
+            {**proxy("an-soon", {"fqdn": "soon.example.com",
+                                 "tls": {"secretName": "an-soon-tls"}}, "an-hc"),
+             "spec": {"virtualhost": {"fqdn": "soon.example.com",
+                                      "tls": {"secretName": "an-soon-tls"}},
+                      "routes": [{"services": [{"name": "an-hc", "port": 80}],
+                                  "requestRedirectPolicy": {"hostname": "x.example.com"}}]}},
+            proxy("an-borrow", {"fqdn": "borrow.example.com",
+                                "tls": {"secretName": "roots/www-tls"}}, "an-hc")]
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +124,7 @@ WORLD = {
     ("CTR1003", "IngressRoute", "default/loop-child"),  # a cycle
     ("CTR2003", "IngressRoute", "marketing/admin"),  # Service admin has no endpoints
     ("CTR2003", "IngressRoute", "default/loop-child"),  # /a, served before the cycle: loop
+    ("CTR1003", "HTTPProxy", "default/an-soon"),  # RouteActionCountNotValid
     ("CTR3004", "HTTPProxy", "default/an-borrow"),
     ("CTR3006", "Secret", "default/an-soon-tls"),
 }
