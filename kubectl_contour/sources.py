@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kubectl_contour.errors import NotFound, UsageError
-from kubectl_contour.objects import Obj, Rejected, Snapshot, key_of
+from kubectl_contour.objects import Obj, Rejected, Snapshot
 
 if TYPE_CHECKING:
     from kubectl_contour.kube import Kube
@@ -77,14 +77,3 @@ def load_cluster(kube: Kube) -> Snapshot:
     return Snapshot(objects=tuple(objects), live=True, source="cluster",
                     rejected=tuple(sorted(rejected)))
 
-
-def overlay(base: Snapshot, files: Snapshot) -> Snapshot:
-    """`files` applied over `base` (a simulated `kubectl apply`): a file's object replaces
-    the base's object of the same kind, namespace and name, the others are added. A file's
-    object the validation boundary refuses is reported and replaces nothing (the API server
-    would refuse the apply too)."""
-    applied = {(o.get("kind"), key_of(o)) for o in files.objects}
-    kept = [o for o in base.objects if (o.get("kind"), key_of(o)) not in applied]
-    return Snapshot(objects=(*kept, *files.objects), live=base.live,
-                    source=f"{base.source} + {files.source}",
-                    rejected=tuple(sorted((*base.rejected, *files.rejected))))

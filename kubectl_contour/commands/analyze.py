@@ -73,13 +73,14 @@ def snapshot_for(session: Any, apply_dir: str) -> Snapshot:
     cluster."""
     from kubectl_contour import sources
     from kubectl_contour.errors import UsageError
+    from kubectl_contour.queries.blast import overlay
 
     if not apply_dir:
         return session.snapshot()  # type: ignore[no-any-return]
     if session.offline:
         raise UsageError("--apply-dir overlays a cluster: drop --from-dir",
                          hint="--from-dir DIR alone analyzes the folder by itself")
-    return sources.overlay(session.snapshot(), sources.load_dir(Path(apply_dir)))
+    return overlay(session.snapshot(), sources.load_dir(Path(apply_dir)))
 
 
 def envoy_clusters(session: Any, admin_url: str, namespace: str,

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubectl_contour.objects import HTTPPROXY, INGRESS, INGRESSROUTE, SECRET, Key, ref
-from kubectl_contour.queries.analyze_certs import LeafInfo, days_left, leaf_info, name_covers
 from kubectl_contour.queries.analyze_model import EXPIRY_WARNING_DAYS, Finding, Inputs, finding
 
 
@@ -123,12 +122,14 @@ def delegation_findings(inputs: Inputs, uses: list[TLSUse]) -> Iterator[Finding]
 
 def certificate_findings(inputs: Inputs, uses: list[TLSUse]) -> Iterator[Finding]:
     """CTR3005/CTR3006 once per Secret (naming its users), CTR3007 per use and host."""
+    from kubectl_contour.queries.certs import load_pem
+
     users: dict[Key, list[TLSUse]] = {}
     for use in uses:
         users.setdefault(use.secret, []).append(use)
     for secret, found in sorted(users.items()):
         stored = inputs.store.tls_secret(secret, secret[0])[0]
-        leaf = leaf_info(stored.cert) if stored is not None else None
+        leaf = next(iter(load_pem(stored.cert)), None) if stored is not None else None
         if leaf is None:
             continue
         yield from expiry(inputs, secret, leaf, found)
@@ -136,22 +137,25 @@ def certificate_findings(inputs: Inputs, uses: list[TLSUse]) -> Iterator[Finding
             yield from uncovered_hosts(inputs, use, leaf)
 
 
-def uncovered_hosts(inputs: Inputs, use: TLSUse, leaf: LeafInfo) -> Iterator[Finding]:
-    """CTR3007 for each host of a permitted use its certificate does not name."""
+def uncovered_hosts(inputs: Inputs, use: TLSUse, leaf: Any) -> Iterator[Finding]:
+    """CTR3007 for each host of a permitted use the certificate is not valid for (RFC 6125,
+    queries/certs.py; a wildcard fqdn needs the same wildcard)."""
+    from kubectl_contour.queries.certs import cert_info, host_match
+
     for host in use.hosts if permitted(inputs, use) else ():
-        if not any(name_covers(n, host) for n in leaf.names):
-            names = ", ".join(leaf.names) or f"none (subject {leaf.subject})"
+        if not host_match(leaf, host):
+            info = cert_info(leaf, now=inputs.now)
+            names = ", ".join(info.sans) or f"none (subject {info.subject})"
             yield finding("CTR3007", use.kind, use.key, f"the certificate of Secret "
                           f"{ref(use.secret)} does not name {host} (names: {names}): "
                           "clients refuse it")
 
 
-def expiry(inputs: Inputs, secret: Key, leaf: LeafInfo, uses: list[TLSUse]
-           ) -> Iterator[Finding]:
-    left = days_left(leaf.not_after, inputs.now)
-    when = leaf.not_after.date().isoformat()
+def expiry(inputs: Inputs, secret: Key, leaf: Any, uses: list[TLSUse]) -> Iterator[Finding]:
+    after = leaf.not_valid_after_utc
+    left, when = (after - inputs.now).days, after.date().isoformat()
     used = ", ".join(sorted({f"{u.kind} {ref(u.key)}" for u in uses}))
-    if inputs.now >= leaf.not_after:
+    if inputs.now >= after:
         yield finding("CTR3005", SECRET, secret, f"its certificate expired on {when} "
                       f"({-left} days ago); used by {used}")
     elif left < EXPIRY_WARNING_DAYS:

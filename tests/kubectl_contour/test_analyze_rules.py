@@ -1,21 +1,17 @@
 """The pure rules behind `analyze`, table-driven: which regexes are understood, which route
-covers which, certificate names against hosts, the folder-over-cluster overlay, merging of
-an IngressRoute's CTR1003 into a better finding, and the summary line."""
+covers which (and which is named), merging of an IngressRoute's CTR1003 into a better
+finding, and the summary line. (Certificate names: queries/certs.py, test_certs.py; the
+overlay: queries/blast.py, test_blast.py.)"""
 
 from __future__ import annotations
-
-from datetime import UTC, datetime
 
 import pytest
 
 from controller.dag.model import HeaderMatch, QueryMatch, Route
-from kubectl_contour.objects import Rejected, Snapshot
 from kubectl_contour.queries.analyze import counts, without_covered
-from kubectl_contour.queries.analyze_certs import days_left, name_covers
 from kubectl_contour.queries.analyze_model import Finding, finding
 from kubectl_contour.queries.analyze_routes import covers, language, ordered, regex_language
 from kubectl_contour.render.analyze import summary
-from kubectl_contour.sources import overlay
 
 
 @pytest.mark.parametrize(("pattern", "expected"), [
@@ -78,42 +74,7 @@ def test_longer_prefixes_and_more_conditions_come_first() -> None:
         ("/a", 0), ("/.*", 0), ("/api", 1), ("/api", 0), ("/", 0)]
 
 
-@pytest.mark.parametrize(("name", "host", "expected"), [
-    ("www.example.com", "www.example.com", True),
-    ("WWW.Example.com", "www.example.com", True),
-    ("*.example.com", "www.example.com", True),
-    ("*.example.com", "a.b.example.com", False),  # one label only
-    ("*.example.com", "example.com", False),
-    ("*.example.com", "*.example.com", True),  # a wildcard fqdn needs the same wildcard
-    ("www.example.com", "*.example.com", False),
-    ("example.com", "www.example.com", False),
-    ("www.example.com.", "www.example.com", True),
-])
-def test_name_covers(name: str, host: str, expected: bool) -> None:
-    assert name_covers(name, host) is expected
 
-
-def test_days_left() -> None:
-    now = datetime(2030, 1, 1, tzinfo=UTC)
-    assert days_left(datetime(2030, 1, 20, 12, tzinfo=UTC), now) == 19
-    assert days_left(datetime(2029, 12, 31, tzinfo=UTC), now) == -1
-
-
-def obj(kind: str, name: str, label: str) -> dict[str, object]:
-    return {"kind": kind, "metadata": {"name": name, "namespace": "default"}, "spec": label}
-
-
-def test_overlay_replaces_by_kind_namespace_and_name() -> None:
-    bad = Rejected("HTTPProxy", "default", "bad", "f.yaml", ("nope",))
-    base = Snapshot(objects=(obj("IngressRoute", "a", "cluster"), obj("Service", "a", "cluster"),
-                             obj("IngressRoute", "b", "cluster")), live=True, source="cluster")
-    files = Snapshot(objects=(obj("IngressRoute", "a", "file"), obj("IngressRoute", "c", "file")),
-                     source="dir", rejected=(bad,))
-    merged = overlay(base, files)
-    assert sorted((o["kind"], o["metadata"]["name"], o["spec"]) for o in merged.objects) == [
-        ("IngressRoute", "a", "file"), ("IngressRoute", "b", "cluster"),
-        ("IngressRoute", "c", "file"), ("Service", "a", "cluster")]
-    assert merged.live and merged.rejected == (bad,) and merged.source == "cluster + dir"
 
 
 def test_an_ingressroute_invalid_finding_yields_to_a_better_one() -> None:
