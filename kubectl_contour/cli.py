@@ -91,6 +91,7 @@ def root(
 
 def register_commands() -> None:
     from kubectl_contour.commands import (
+        analyze,
         certs,
         convert,
         diff,
@@ -105,7 +106,7 @@ def register_commands() -> None:
     )
 
     for module in (tree, switch, route, endpoints, envoy_dump, status, diff, convert, certs,
-                   wait, proxy_status):
+                   wait, proxy_status, analyze):
         module.register(app)
 
 

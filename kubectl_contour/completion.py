@@ -16,6 +16,7 @@ from collections.abc import Sequence
 ERROR, NO_SPACE, NO_FILES, FILTER_EXT, DIRS_ONLY = 1, 2, 4, 8, 16
 
 COMMANDS = {
+    "analyze": "Coded findings: orphans, shadowed routes, TLS, endpoints, classes",
     "certs": "The certificate served for a host (SNI), its secret and delegation",
     "convert": "IngressRoutes as HTTPProxies (lossless)",
     "diff": "Controller versus Envoy: stale, NACKed and drifted versions",
@@ -38,6 +39,7 @@ ENVOY_FLAGS = {"--admin-url": "text", "--envoy-namespace": "namespace", "--selec
                "-l": "text"}
 COMMAND_FLAGS: dict[str, dict[str, str]] = {
     "tree": {"--output": "output", "-o": "output"},
+    "analyze": {"--output": "output", "-o": "output", "--apply-dir": "dir", **ENVOY_FLAGS},
     "convert": {"--output": "output", "-o": "output"},
     "status": {"--output": "output", "-o": "output"},
     "route": {"--output": "output", "-o": "output", "--header": "text", "-H": "text",

@@ -5,7 +5,7 @@ Cluster mode and `--from-dir` both end in a `Snapshot`; everything after loading
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 Obj = dict[str, Any]
@@ -113,13 +113,25 @@ class Snapshot:
     """True when read from a cluster (stored statuses are meaningful, writes possible)."""
     source: str = ""
     rejected: tuple[Rejected, ...] = ()
+    _cache: dict[tuple[str, str], Any] = field(default_factory=dict, compare=False,
+                                               repr=False)
+    """perf: each kind's sorted objects and index, built on first use (`analyze` looks
+    objects up per route: rebuilding them per lookup made it quadratic). The objects of a
+    snapshot never change."""
 
     def of_kind(self, kind: str) -> list[Obj]:
-        found = [o for o in self.objects if o.get("kind") == kind]
-        return sorted(found, key=key_of)
+        found = self._cache.get(("list", kind))
+        if found is None:
+            found = self._cache[("list", kind)] = sorted(
+                (o for o in self.objects if o.get("kind") == kind), key=key_of)
+        return list(found)
 
     def index(self, kind: str) -> dict[Key, Obj]:
-        return {key_of(o): o for o in self.of_kind(kind)}
+        """key → object of one kind (shared between callers: never modify it)."""
+        found = self._cache.get(("index", kind))
+        if found is None:
+            found = self._cache[("index", kind)] = {key_of(o): o for o in self.of_kind(kind)}
+        return found  # type: ignore[no-any-return]
 
     def get(self, kind: str, key: Key) -> Obj | None:
         return self.index(kind).get(key)

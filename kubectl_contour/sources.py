@@ -76,3 +76,4 @@ def load_cluster(kube: Kube) -> Snapshot:
     objects, rejected = admitted((o, "cluster") for o in kube.list_all())
     return Snapshot(objects=tuple(objects), live=True, source="cluster",
                     rejected=tuple(sorted(rejected)))
+
