@@ -55,15 +55,18 @@ def diff_rows(debug: dict[str, Any], envoys: list[EnvoyView]) -> list[DiffRow]:
                 rows.append(DiffRow(envoy.node, kind, serving, "", "", ",".join(held), "missing",
                                     f"{envoy.source} is not connected to the controller"))
                 continue
-            rows.append(diff_row(envoy.node, kind, serving, types.get(url) or {}, held))
+            rows.append(diff_row(envoy.node, kind, serving, types.get(url) or {}, held,
+                                 serial=int((debug.get("serials") or {}).get(url) or 0)))
     return rows
 
 
 def diff_row(node: str, kind: str, serving: str, state: dict[str, Any],
-             held: tuple[str, ...]) -> DiffRow:
+             held: tuple[str, ...], *, serial: int = 0) -> DiffRow:
     """Listeners and clusters carry one version; routes, secrets and endpoints carry one per
     resource (an unchanged resource keeps an older one), so the acked version must be among
-    them."""
+    them. A node that holds the type's current content serial (`serial`, the controller's)
+    is not stale even when its acked version is older: the change was to resources it does
+    not ask for (a removed secret it unsubscribed from), so nothing was owed to it."""
     sent, acked = str(state.get("sent") or ""), str(state.get("acked") or "")
     nack = state.get("nack")
     row = DiffRow(node, kind, serving, sent, acked, ",".join(held), "ok")
@@ -73,7 +76,8 @@ def diff_row(node: str, kind: str, serving: str, state: dict[str, Any],
     if held and acked not in held:
         return replace(row, state="drift",
                        detail=f"Envoy holds {row.envoy}, the controller saw {acked!r} acked")
-    if serving and acked != serving:
+    current = bool(serial) and int(state.get("held") or 0) >= serial
+    if serving and acked != serving and not current:
         return replace(row, state="stale", detail=f"serving {serving}, Envoy acked {acked!r}")
     if not held and kind == "endpoints" and acked:
         return replace(row, detail="Envoy's dump has no EDS versions: acked version checked")

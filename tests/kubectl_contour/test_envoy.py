@@ -188,3 +188,14 @@ def test_switch_wait_check_sees_green(admin_url: str, fixtures_dir: Path) -> Non
     assert envoy_missing(UrlFetcher(admin_url), after(switched(snapshot, plan), back),
                          back) == [
         "blue-green.example.com/ not yet routed to default_blue_80"]
+
+
+def test_a_node_holding_the_current_serial_is_not_stale() -> None:
+    """The serving version moved for resources the node does not ask for (a removed secret
+    it unsubscribed from): nothing is owed, so the older acked version is in sync."""
+    from kubectl_contour.queries.diff import diff_row
+
+    state = {"sent": "v1", "acked": "v1", "held": 7}
+    assert diff_row("n", "secrets", "v2", state, (), serial=7).state == "ok"
+    assert diff_row("n", "secrets", "v2", state, (), serial=8).state == "stale"
+    assert diff_row("n", "secrets", "v2", {"sent": "v1", "acked": "v1"}, ()).state == "stale"
