@@ -82,6 +82,10 @@ class Recorder:
         self.deps.services.add(key)
         return self._store.service_port(key, port)
 
+    def service_port_named(self, key: Key, name: str) -> ServicePort | None:
+        self.deps.services.add(key)
+        return self._store.service_port_named(key, name)
+
     def tcp_service_port(self, key: Key, port: int) -> ServicePort | None:
         self.deps.services.add(key)
         return self._store.tcp_service_port(key, port)

@@ -11,8 +11,8 @@ tests check it on randomized event sequences):
   the TLS secrets whose delegation it checked (deps.py);
 - duplicate fqdns are tracked per lower-cased fqdn group: a change to a group re-runs
   its members;
-- the Ingress layer (few objects in practice) is recomputed whole when an Ingress, a
-  Service, a Secret or a delegation changes, and compared host by host;
+- the Ingress layer re-runs only the Ingresses touched or reading a touched Service, Secret
+  or delegation namespace, and reassembles the hosts they name (incremental_ingress.py);
 - HTTPProxy roots are tracked the same way by incremental_proxies.ProxyRoots; an fqdn an
   HTTPProxy root names blocks the IngressRoute roots of that fqdn (claims.py), so a change
   to an HTTPProxy fqdn group re-checks the IngressRoute group of the same fqdn;
@@ -34,12 +34,13 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from controller.config import BuilderSettings
-from controller.dag import ingress, ingressroute
+from controller.dag import ingressroute
 from controller.dag import status as st
 from controller.dag.builder import VirtualHostTables
 from controller.dag.claims import ingressroute_group
 from controller.dag.deps import Deps, ReadersIndex, Recorder
 from controller.dag.fqdn_groups import FqdnGroups
+from controller.dag.incremental_ingress import IngressLayer
 from controller.dag.incremental_proxies import ProxyRoots
 from controller.dag.ingressroute import RootResult
 from controller.dag.model import (
@@ -53,18 +54,12 @@ from controller.dag.model import (
 from controller.dag.store import ObjectStore
 from controller.k8s.objects import (
     HTTPPROXY,
-    INGRESS,
     INGRESSROUTE,
-    SECRET,
-    SERVICE,
-    TLS_CERTIFICATE_DELEGATION,
     Key,
 )
 
 HostRoutes = list[tuple[Route | None, Route | None]]
 
-_INGRESS_INPUTS = frozenset({INGRESS, SERVICE, SECRET, TLS_CERTIFICATE_DELEGATION})
-"""Kinds the Ingress layer reads: a change to any of them recomputes it."""
 
 
 @dataclass(slots=True)
@@ -137,9 +132,7 @@ class IncrementalBuilder:
         # duplicate fqdns
         self._groups = FqdnGroups()
         self._duplicates: dict[Key, Status] = {}
-        # the Ingress layer, by host
-        self._ingress_secure: dict[str, tuple[Secret, str]] = {}
-        self._ingress_routes: dict[str, HostRoutes] = {}
+        self._ingress = IngressLayer(store)
         # hosts
         self._host_root: dict[str, Key] = {}
         self._http = _SortedTable()
@@ -171,7 +164,6 @@ class IncrementalBuilder:
         roots: set[Key] = set()
         hosts: set[str] = set()
         status_keys: set[Key] = set()
-        ingress_dirty = self._first
         groups: set[str] = set()
         if self._first:  # everything is new: no need to look at what was touched
             roots.update(k for k, v in self.store.ingressroutes.items() if v.is_root)
@@ -184,9 +176,8 @@ class IncrementalBuilder:
                 roots.add(key)
                 status_keys.add(key)
                 self._regroup(key, groups)
-            elif kind in _INGRESS_INPUTS:
-                ingress_dirty = True
         groups |= self._proxies.collect(self._first, self._touched)
+        self._ingress.update(self._first, self._touched, hosts)
         self._touched.clear()
         self._first = False
         for fqdn in groups:
@@ -197,8 +188,6 @@ class IncrementalBuilder:
         for key in roots:
             self._reprocess(key, hosts, status_keys)
         changes.roots_processed = len(roots) + self._proxies.rebuild(hosts)
-        if ingress_dirty:
-            self._recompute_ingress(hosts)
         for host in hosts:
             if self._replay(host):
                 changes.hosts.add(host)
@@ -279,30 +268,15 @@ class IncrementalBuilder:
         status_keys.update(p.result.reached)
         status_keys.update(p.result.statuses)
 
-    # -- Ingress ---------------------------------------------------------------------------
-
-    def _recompute_ingress(self, hosts: set[str]) -> None:
-        secure = ingress.secure_vhosts(self.store)
-        routes: dict[str, HostRoutes] = {}
-        for host, r80, r443 in ingress.routes(self.store, secure):
-            routes.setdefault(host, []).append((r80, r443))
-        for host in self._ingress_secure.keys() | secure.keys():
-            if self._ingress_secure.get(host) != secure.get(host):
-                hosts.add(host)
-        for host in self._ingress_routes.keys() | routes.keys():
-            if self._ingress_routes.get(host) != routes.get(host):
-                hosts.add(host)
-        self._ingress_secure, self._ingress_routes = secure, routes
-
     # -- hosts -----------------------------------------------------------------------------
 
     def _replay(self, host: str) -> bool:
         """Rebuild one host's vhosts; True when either changed."""
         vhosts = VirtualHostTables()
-        tls = self._ingress_secure.get(host)
+        tls = self._ingress.secure.get(host)
         if tls is not None:
             vhosts.set_tls(host, *tls)
-        for r80, r443 in self._ingress_routes.get(host, ()):
+        for r80, r443 in self._ingress.routes.get(host, ()):
             vhosts.add_routes(host, r80, r443)
         root = self._host_root.get(host)
         if root is not None:

@@ -21,12 +21,13 @@ import re
 import warnings
 from collections.abc import Container, Iterator
 from dataclasses import replace
+from typing import Protocol
 
 from controller.dag.model import Cluster, Provenance, RetryPolicy, Route, Secret, ServicePort
 from controller.dag.secrets import split_secret
 from controller.dag.store import ObjectStore
 from controller.k8s import annotations as ann
-from controller.k8s.objects import valid_hostname
+from controller.k8s.objects import Key, valid_hostname
 from controller.k8s.views import BackendView, IngressView
 
 REGEX_CHARS = frozenset("^+*[]%")
@@ -37,24 +38,40 @@ IngressRoute = tuple[str, Route | None, Route | None]
 """(host, the port-80 route or None, the port-443 route or None)."""
 
 
+class IngressReads(Protocol):
+    """What the Ingress steps read from the store (`ObjectStore`, or `deps.Recorder`)."""
+
+    def service_port(self, key: Key, port: int) -> ServicePort | None: ...
+
+    def service_port_named(self, key: Key, name: str) -> ServicePort | None: ...
+
+    def tls_secret(self, key: Key, namespace: str) -> tuple[Secret | None, bool]: ...
+
+
 def secure_vhosts(store: ObjectStore) -> dict[str, tuple[Secret, str]]:
     """Step (a): host → (secret, minimum TLS version) from every Ingress TLS entry whose
     secret is usable and permitted (§2.1). A later Ingress overwrites an earlier one."""
     out: dict[str, tuple[Secret, str]] = {}
     for key in sorted(store.ingresses):
-        ing = store.ingresses[key]
-        version = ann.tls_minimum_protocol_version(ing.annotations)
-        for tls in ing.tls:
-            secret, permitted = store.tls_secret(
-                split_secret(tls.secret_name, ing.namespace), ing.namespace
-            )
-            if secret is None or not permitted:
-                continue
-            for host in tls.hosts:
-                h = host.lower()
-                if valid_hostname(h, allow_wildcard=True):
-                    out[h] = (secret, version)
+        for host, value in tls_entries(store.ingresses[key], store):
+            out[host] = value
     return out
+
+
+def tls_entries(ing: IngressView,
+                store: IngressReads) -> Iterator[tuple[str, tuple[Secret, str]]]:
+    """One Ingress's part of step (a), in its TLS entries' order (a later one overwrites)."""
+    version = ann.tls_minimum_protocol_version(ing.annotations)
+    for tls in ing.tls:
+        secret, permitted = store.tls_secret(
+            split_secret(tls.secret_name, ing.namespace), ing.namespace
+        )
+        if secret is None or not permitted:
+            continue
+        for host in tls.hosts:
+            h = host.lower()
+            if valid_hostname(h, allow_wildcard=True):
+                yield h, (secret, version)
 
 
 def routes(store: ObjectStore, secure_hosts: Container[str]) -> Iterator[IngressRoute]:
@@ -64,7 +81,7 @@ def routes(store: ObjectStore, secure_hosts: Container[str]) -> Iterator[Ingress
 
 
 def ingress_routes(
-    ing: IngressView, store: ObjectStore, secure_hosts: Container[str]
+    ing: IngressView, store: IngressReads, secure_hosts: Container[str]
 ) -> Iterator[IngressRoute]:
     a = ing.annotations
     redirect = ann.force_ssl_redirect(a)
@@ -138,7 +155,7 @@ def _retry(annotations: dict[str, str]) -> RetryPolicy | None:
 
 
 def _service_port(
-    store: ObjectStore, namespace: str, backend: BackendView | None
+    store: IngressReads, namespace: str, backend: BackendView | None
 ) -> ServicePort | None:
     """Port by number; a port name by name, then (upstream quirk) a numeric name by number."""
     if backend is None or not backend.service:

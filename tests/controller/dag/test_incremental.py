@@ -79,10 +79,21 @@ def _service(rng: random.Random, name: str, ns: str) -> dict[str, Any]:
 
 
 def _ingress(rng: random.Random, name: str, ns: str) -> dict[str, Any]:
-    host = rng.choice(("x.com", "y.com", None))
-    rules = [k.rule(host, k.path(rng.choice(MATCHES), k.backend(rng.choice(SERVICES), 80)))]
-    tls = [{"hosts": ["x.com", "y.com"], "secretName": rng.choice(SECRETS)}] \
-        if rng.random() < 0.4 else None
+    """Several rules (shared hosts, the default backend), several paths each; TLS entries
+    naming some of the hosts with a local or another namespace's secret."""
+    rules = []
+    for _ in range(rng.choice((1, 1, 2, 3))):
+        host = rng.choice(("x.com", "y.com", "z.com", None))
+        paths = [k.path(rng.choice(MATCHES), k.backend(rng.choice(SERVICES),
+                                                       rng.choice((80, 8080))))
+                 for _ in range(rng.choice((1, 2)))]
+        rules.append(k.rule(host, *paths))
+    tls = None
+    if rng.random() < 0.4:
+        secret = rng.choice(SECRETS)
+        tls = [{"hosts": rng.sample(["x.com", "y.com", "z.com"], rng.choice((1, 2))),
+                "secretName": secret if rng.random() < 0.7 else
+                f"{rng.choice(NAMESPACES)}/{secret}"}]
     return k.ingress(name, ns, rules=rules, tls=tls)
 
 
@@ -137,12 +148,12 @@ def _random_event(rng: random.Random) -> tuple[str, str, str, dict[str, Any] | N
     elif roll < 0.82:
         kind, name = "Secret", rng.choice(SECRETS)
         make = lambda: k.secret(name, ns)  # noqa: E731
-    elif roll < 0.92:
+    elif roll < 0.88:
         kind, name = "TLSCertificateDelegation", "d"
         make = lambda: k.delegation(  # noqa: E731
             "d", ns, (rng.choice(SECRETS), [rng.choice(("*", "a", "b"))]))
     else:
-        kind, name = "Ingress", rng.choice(("i0", "i1"))
+        kind, name = "Ingress", rng.choice(("i0", "i1", "i2", "i3"))
         make = lambda: _ingress(rng, name, ns)  # noqa: E731
     if rng.random() < 0.2:
         return kind, ns, name, None
@@ -214,6 +225,34 @@ def test_untouched_httpproxy_roots_are_not_reprocessed() -> None:
     builder.touch("IngressRoute", "a", "r")
     dag, changes = builder.build()
     assert changes.roots_processed == 1 and changes.hosts == set()
+    assert dag == build(store, settings)
+
+
+def test_untouched_ingresses_are_not_rerun() -> None:
+    """One Ingress changed re-runs that Ingress and reassembles its hosts only (issue 12:
+    the whole Ingress layer was recomputed on every Ingress, Service or Secret event)."""
+    settings = BuilderSettings()
+    store = ObjectStore(settings)
+    builder = IncrementalBuilder(store, settings)
+    for i in range(50):
+        store.upsert(k.service(f"s{i}", "a"))
+        store.upsert(k.ingress(f"i{i}", "a", rules=[
+            k.rule(f"h{i}.com", k.path("/", k.backend(f"s{i}", 80)))]))
+    builder.build()
+    layer = builder._ingress  # noqa: SLF001 - what the layer re-ran is the point
+    runs = []
+    original = layer._rerun  # noqa: SLF001
+    layer._rerun = lambda key, moved: (runs.append(key), original(key, moved))  # type: ignore[method-assign]  # noqa: SLF001
+    store.upsert(k.ingress("i7", "a", rules=[
+        k.rule("h7.com", k.path("/v2", k.backend("s7", 80)))]))
+    builder.touch("Ingress", "a", "i7")
+    dag, changes = builder.build()
+    assert runs == [("a", "i7")] and changes.hosts == {"h7.com"}
+    assert dag == build(store, settings)
+    store.upsert(k.service("s9", "a", ((None, 8080),)))
+    builder.touch("Service", "a", "s9")
+    dag, changes = builder.build()
+    assert runs[1:] == [("a", "i9")] and changes.hosts == {"h9.com"}
     assert dag == build(store, settings)
 
 
