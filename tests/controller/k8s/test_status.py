@@ -99,3 +99,20 @@ def test_observed_status_reads_any_shape() -> None:
     assert observed_status({"status": "x", "metadata": {"generation": True}}) == Observed("", "")
     assert observed_status({"status": {"conditions": [1, {"type": "Valid"}]}}).conditions == (
         {"type": "Valid"},)
+
+
+def test_a_batch_writes_the_latest_submission() -> None:
+    """A status superseded while its batch was being written goes out as the newer one:
+    one write per object, not the stale copy and then the new one."""
+    from dataclasses import replace
+
+    seen = {("HTTPProxy", "apps", "p"): Observed("NotReconciled", "", "7", (), 4)}
+    w, client = writer(seen)
+    w.submit((PROXY,))
+    with w._wake:
+        batch = w._take()
+    newer = replace(PROXY, description="newer")
+    w.submit((newer,))
+    assert [w._write(s) for s in batch.values()] == ["written"]
+    ((_, body),) = client.patches
+    assert body["status"]["description"] == "newer"
