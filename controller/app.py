@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from controller import memory
 from controller.config import ConfigError, Settings
 from controller.endpoint_publisher import EndpointPublisher
 from controller.events import BuildStats, Pipeline
@@ -56,6 +57,7 @@ class Controller:
             publish_endpoints=self.endpoints.publish,
             on_ready=self.cache.mark_ready,
             expected_sources=expected_sources,
+            release_memory=memory.trim,
         )
         self.view.build_stats = pipeline.stats
         return pipeline

@@ -109,6 +109,11 @@ def _gc_paused() -> Iterator[None]:
         gc.enable()
 
 
+TRIM_AFTER_REMOVALS = 1000
+"""Objects removed (deleted or rejected) before the freed memory is handed back to the OS
+(controller/memory.py): a collection and a trim cost ~10-50 ms at 10k objects, so they
+follow mass removals, not every delete."""
+
 ENDPOINT_KINDS = frozenset({"Endpoints", "EndpointSlice"})
 """Kinds that take the EDS fast path instead of the store and the builder."""
 
@@ -130,6 +135,7 @@ class Pipeline:
         publish_endpoints: Callable[[], None],
         on_ready: Callable[[], None],
         expected_sources: int = 1,
+        release_memory: Callable[[], None] | None = None,
     ) -> None:
         self.queue: asyncio.Queue[Event] = asyncio.Queue()
         self._apply_object = apply_object
@@ -139,6 +145,8 @@ class Pipeline:
         self._publish_endpoints = publish_endpoints
         self._on_ready = on_ready
         self._pending_sources = expected_sources
+        self._release_memory = release_memory
+        self._removed = 0  # deletions and rejections since memory was last released
         self.ready = asyncio.Event()
         self.stats = BuildStats()
 
@@ -169,6 +177,11 @@ class Pipeline:
         if self._pending_sources > 0:
             return  # never publish a partial view: Envoy would drop what is not listed yet
         self._publish(routing_changed, endpoints_changed)
+        self._removed += sum(1 for e in batch if isinstance(e, ObjectEvent) and e.op != UPSERT)
+        if self._removed >= TRIM_AFTER_REMOVALS and self._release_memory is not None:
+            self._removed = 0
+            gc.collect()
+            self._release_memory()
 
     def _apply(self, event: ObjectEvent) -> tuple[bool, bool]:
         """(routing changed, endpoints changed). The store stage's error boundary: an

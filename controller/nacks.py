@@ -40,6 +40,15 @@ class NackResolver:
         self._task: asyncio.Task[None] | None = None
         self._answer: tuple[str, str, Callable[[RegistryEvent], None]] | None = None
         self.quarantines = 0
+        cache.add_listener(self._maybe_stable)  # with no Envoy connected, every publish is
+
+    def _maybe_stable(self) -> None:
+        """Every connected Envoy holds all the content: nothing is suspect any more (the
+        translator drops what it kept of earlier parts)."""
+        if self._task is not None and not self._task.done():
+            return  # a bisection compares against the parts kept
+        if self._registry.all_hold(self._cache.snapshot.serials(), PROGRAMMED_TYPES):
+            self._routing.translator.holds.mark_stable()
 
     def on_event(self, event: RegistryEvent) -> None:
         """The registry's hook: feeds a waiting probe, notices stability, starts a
@@ -48,10 +57,8 @@ class NackResolver:
         if self._answer is not None and self._answer[:2] == (event.node_id, event.type_url):
             self._answer[2](event)
         busy = self._task is not None and not self._task.done()
-        if event.kind in ("ack", "current") and not busy:
-            serials = self._cache.snapshot.serials()
-            if self._registry.all_hold(serials, PROGRAMMED_TYPES):
-                self._routing.translator.holds.mark_stable()
+        if event.kind in ("ack", "current"):
+            self._maybe_stable()
         if event.kind == "nack" and event.nack is not None and not busy:
             self._task = asyncio.get_running_loop().create_task(self.resolve(event.nack))
 

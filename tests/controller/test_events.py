@@ -76,3 +76,21 @@ def test_a_broken_object_or_build_is_not_fatal():
     p.process([ObjectEvent.upsert(bad), Synced("folder")])
     assert r.calls == ["eds", "build", "ready"]
     assert p.stats.builds == 1
+
+
+def test_memory_is_released_after_mass_removals_only():
+    from controller.events import TRIM_AFTER_REMOVALS
+
+    released: list[int] = []
+    r = Recorder()
+    p = Pipeline(apply_object=r.obj, apply_endpoints=r.eps, record=lambda e: False,
+                 rebuild=r.rebuild, publish_endpoints=lambda: None, on_ready=lambda: None,
+                 release_memory=lambda: released.append(1))
+    p.process([Synced("folder")])
+    p.process([ObjectEvent.upsert(SVC)] * TRIM_AFTER_REMOVALS)
+    assert released == []
+    p.process([ObjectEvent.delete("Service", "default", f"s{i}")
+               for i in range(TRIM_AFTER_REMOVALS - 1)])
+    assert released == []
+    p.process([ObjectEvent.reject("Service", "default", "x", source="f", reasons=("bad",))])
+    assert released == [1]

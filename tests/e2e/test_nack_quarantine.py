@@ -46,7 +46,7 @@ def route_hosts(envoy: Envoy) -> set[str]:
     except OSError:
         return set()  # not listening yet
     assert status == 200, body
-    configs = json.loads(body)["configs"]
+    configs = json.loads(body).get("configs", [])  # none before the first RDS
     return {d for c in configs for vh in c["route_config"].get("virtual_hosts", [])
             for d in vh["domains"]}
 

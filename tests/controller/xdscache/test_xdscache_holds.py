@@ -69,3 +69,23 @@ def test_probing_holds_without_rejecting() -> None:
     tr.holds.probe(set())
     tr.update(dag(a="s2", b="s2"), {"a.com", "b.com"})
     assert tr.resources() == full(dag(a="s2", b="s2"))
+
+
+def test_with_no_envoy_connected_nothing_is_kept() -> None:
+    """Suspects are only kept while some Envoy lags: with none connected, every publish is
+    stable (the resolver listens to the cache), so no earlier parts are held in memory."""
+    from controller.app import Controller
+    from controller.config import Settings
+    from controller.events import ObjectEvent, Synced
+
+    ctl = Controller(Settings())
+    pipeline = ctl.pipeline()
+    service = {"apiVersion": "v1", "kind": "Service",
+               "metadata": {"name": "s", "namespace": "default"},
+               "spec": {"ports": [{"port": 80}]}}
+    pipeline.process([Synced("test"), ObjectEvent.upsert(service), ObjectEvent.upsert({
+        "apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+        "metadata": {"name": "i", "namespace": "default"},
+        "spec": {"defaultBackend": {"service": {"name": "s", "port": {"number": 80}}}}})])
+    assert [vh.host for vh in ctl.routing.dag.http] == ["*"]
+    assert ctl.routing.translator.holds.changed_hosts() == []
