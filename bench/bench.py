@@ -437,7 +437,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 def measure_serving(proc: subprocess.Popen[bytes], ports: dict[str, int], n: int,
-                    started: float, work: Path, change: Callable[[int, str], None],
+                    started: float, work: Path, change: Callable[[int, str], str | None],
                     changes: int, out: dict[str, Any],
                     backend: Callable[[], ThreadingHTTPServer],
                     on_ready: Callable[[], None] | None = None) -> None:
@@ -471,8 +471,8 @@ def measure_serving(proc: subprocess.Popen[bytes], ports: dict[str, int], n: int
             i = k % max(1, min(n, 20))
             prefix = f"/r{k}x/"
             t = time.perf_counter()
-            change(i, prefix)
-            lat.append(poller.wait(generate.host(i), rewritten(prefix), timeout=60) - t)
+            expected = change(i, prefix) or prefix
+            lat.append(poller.wait(generate.host(i), rewritten(expected), timeout=60) - t)
             time.sleep(random.uniform(0.2, 0.5))
         out["c_change_to_envoy_ms"] = summary(lat)
         out["e_controller_memory"] = proc_memory(proc.pid)
@@ -481,6 +481,23 @@ def measure_serving(proc: subprocess.Popen[bytes], ports: dict[str, int], n: int
     finally:
         envoy.stop()
         server.shutdown()
+
+
+def run_user_change(mode: str, n: int, changes: int) -> dict[str, Any]:
+    """`yaml-change` or `switch` (bench/changes.py) through `contour serve --source-dir`."""
+    from bench import changes as workloads
+
+    work = Path(tempfile.mkdtemp(prefix="contour-bench-"))
+    folder = work / "objects"
+    backend_port = free_port()
+    write = workloads.yaml_folder if mode == "yaml-change" else workloads.switch_folder
+    change = write(folder, n, backend_port=backend_port)
+    out: dict[str, Any] = {"bench": mode, "n": n, "files": len(list(folder.iterdir()))}
+    started = time.perf_counter()
+    with contour_serve(["--source-dir", str(folder)], work) as (proc, ports):
+        measure_serving(proc, ports, n, started, work, change, changes, out,
+                        lambda: start_backend(backend_port))
+    return out
 
 
 def run_folder(n: int, changes: int, *, kind: str = "ingressroute") -> dict[str, Any]:
@@ -713,7 +730,8 @@ def run_cluster(n: int, changes: int, *, statuses: bool = True) -> dict[str, Any
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=("inproc", "folder", "cluster", "machine"))
+    parser.add_argument("mode", choices=("inproc", "folder", "cluster", "machine",
+                                         "yaml-change", "switch"))
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--changes", type=int, default=20)
     parser.add_argument("--protocol", choices=("delta", "sotw"), default="delta")
@@ -735,6 +753,8 @@ def main(argv: list[str] | None = None) -> None:
                                         with_envoy=args.envoy, kind=args.kind))
     elif args.mode == "folder":
         result = run_folder(args.n, args.changes, kind=args.kind)
+    elif args.mode in ("yaml-change", "switch"):
+        result = run_user_change(args.mode, args.n, args.changes)
     else:
         result = run_cluster(args.n, args.changes, statuses=not args.fresh_status)
     report(result, args.json)

@@ -19,7 +19,12 @@ from pathlib import Path
 
 from controller import faults
 from controller.events import REJECT, Event, ObjectEvent, Synced
-from controller.k8s.documents import ParseError, parse_documents
+from controller.k8s.documents import (
+    MAX_DOCUMENTS,
+    ParseError,
+    parse_documents,
+    yaml_document_texts,
+)
 from controller.sources.intake import admit_event
 
 log = logging.getLogger(__name__)
@@ -32,20 +37,61 @@ Key = tuple[str, str, str]  # kind, namespace, name
 Stamp = tuple[int, int, int]  # mtime_ns, size, inode
 
 
-def file_events(path: Path, text: str) -> dict[Key, ObjectEvent]:
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """One YAML document of a file, as last read: where its events start in the file's
+    document order (an object without a name is named by that index), and its events."""
+
+    index: int
+    events: tuple[ObjectEvent, ...]
+    named_by_index: bool
+
+
+Pieces = dict[str, Piece]
+"""A file's document texts → what each was read as."""
+
+
+def file_events(path: Path, text: str,
+                previous: Pieces | None = None) -> tuple[dict[Key, ObjectEvent], Pieces]:
     """The events a file's documents stand for, through the validation boundary, keyed by
-    object. Raises ParseError when the file cannot be read as manifests at all."""
-    events: dict[Key, ObjectEvent] = {}
-    for i, doc in enumerate(parse_documents(text, json_file=path.suffix == ".json")):
-        event = admit_event(doc, source=str(path), fallback_name=f"{path}#{i}")
-        events[event.key] = event
-    return events
+    object, and the file's pieces. A YAML document whose text is among `previous` (the
+    file's last read) is not parsed or validated again (perf: one object edited in a
+    500-object file re-read all 500: p50 232 ms per change at 1.2k objects). Raises
+    ParseError when the file cannot be read as manifests at all."""
+    texts = None if path.suffix == ".json" else yaml_document_texts(text)
+    if texts is None:
+        docs = parse_documents(text, json_file=path.suffix == ".json")
+        return _keyed(_admitted(path, docs, 0)), {}
+    pieces: Pieces = {}
+    events: list[ObjectEvent] = []
+    for piece_text in texts:
+        found = (previous or {}).get(piece_text)
+        if found is None or (found.named_by_index and found.index != len(events)):
+            admitted = _admitted(path, parse_documents(piece_text, json_file=False),
+                                 len(events))
+            found = Piece(len(events), tuple(admitted), any(
+                e.name.startswith(f"{path}#") for e in admitted))
+        pieces[piece_text] = found
+        events.extend(found.events)
+        if len(events) > MAX_DOCUMENTS:
+            raise ParseError(f"more than the {MAX_DOCUMENTS} documents a file may hold")
+    return _keyed(events), pieces
+
+
+def _admitted(path: Path, docs: list[object], start: int) -> list[ObjectEvent]:
+    return [admit_event(doc, source=str(path), fallback_name=f"{path}#{start + i}")
+            for i, doc in enumerate(docs)]
+
+
+def _keyed(events: list[ObjectEvent]) -> dict[Key, ObjectEvent]:
+    return {event.key: event for event in events}  # a later document wins a duplicate
 
 
 @dataclass
 class FileState:
     stamp: Stamp
     objects: dict[Key, ObjectEvent] = field(default_factory=dict)
+    pieces: Pieces = field(default_factory=dict)
 
 
 @dataclass
@@ -99,14 +145,16 @@ class FolderSource:
             if stamp[1] > MAX_FILE_BYTES:
                 raise ParseError(f"{stamp[1]} bytes is more than the {MAX_FILE_BYTES} a "
                                  "source file may hold")
-            objects = file_events(path, path.read_text(encoding="utf-8"))
+            old = self.files.get(path)
+            objects, pieces = file_events(path, path.read_text(encoding="utf-8"),
+                                          old.pieces if old is not None else None)
         except (OSError, UnicodeDecodeError, ParseError) as err:
             return self._failed(path, stamp, str(err))
         except Exception as err:  # noqa: BLE001 - the parse stage's error boundary
             return self._failed(path, stamp, faults.quarantine_reason("parse", str(path), err))
         self.errors.pop(str(path), None)
         touched = self._forget(path)
-        state = self.files[path] = FileState(stamp, objects)
+        state = self.files[path] = FileState(stamp, objects, pieces)
         for key in state.objects:
             self._holders.setdefault(key, set()).add(path)
         return touched | state.objects.keys()

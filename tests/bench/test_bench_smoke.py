@@ -47,3 +47,13 @@ def test_cluster_bench_runs() -> None:
     assert result["a_snapshot_built_from"] == {"ingressroutes": 20, "services": 20, "valid": 20}
     assert result["c_change_to_envoy_ms"]["n"] == 2
     assert result["status_writes"] == 0  # statuses preset: nothing to write
+
+
+def test_user_change_benches_run() -> None:
+    """`yaml-change` (an edit inside a 500-object YAML file) and `switch` (blue → green,
+    green's cluster new to Envoy), through `contour serve` and a real Envoy."""
+    for mode, files in (("yaml-change", 2), ("switch", 3)):
+        result = bench.run_user_change(mode, 30, 3)
+        json.dumps(result)
+        assert (result["bench"], result["files"]) == (mode, files)
+        assert result["c_change_to_envoy_ms"]["n"] == 3
