@@ -22,8 +22,11 @@ from typing import Any
 
 import yaml
 
-# libyaml's loader is ~10x faster than the pure-Python one; same safe subset of YAML.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from controller.k8s.fastyaml import FastSafeLoader
+
+# libyaml's loader is ~10x faster than the pure-Python one; same safe subset of YAML. Its
+# constructor is Python, so plain containers and strings are built by fastyaml's walk.
+_LOADER = FastSafeLoader
 
 MAX_DOCUMENTS = 100_000
 """Documents per file: 10x the largest generated file of the benchmarks (10k objects)."""
@@ -38,14 +41,7 @@ class ParseError(Exception):
 def parse_documents(text: str, *, json_file: bool) -> list[Any]:
     """Every document of a file, `List` kinds flattened (`kubectl get -o yaml` output), empty
     documents dropped. Raises ParseError with a one-line reason."""
-    try:
-        docs = [json.loads(text, parse_constant=_not_json)] if json_file \
-            else _yaml_documents(text)
-    except RecursionError as err:
-        raise ParseError("nested too deeply to parse") from err
-    except (yaml.YAMLError, ValueError) as err:
-        raise ParseError(" ".join(str(err).split())) from err
-    out = [d for doc in docs for d in flatten(doc)]
+    out = [d for doc in raw_documents(text, json_file=json_file) for d in flatten(doc)]
     if len(out) > MAX_DOCUMENTS:
         raise ParseError(f"{len(out)} documents is more than the {MAX_DOCUMENTS} a file may hold")
     return out
@@ -63,8 +59,28 @@ def yaml_document_texts(text: str) -> list[str] | None:
     if re.search(r"^(?:%|\.\.\.(?=[ \t\r\n]|$))", text, re.MULTILINE):
         return None
     starts = [m.start() for m in _MARKER.finditer(text)]
-    cuts = [0, *(st for st in starts if st > 0), len(text)]
-    return [text[a:b] for a, b in zip(cuts, cuts[1:], strict=False) if text[a:b].strip()]
+    if not starts:
+        return [text]
+    pieces = [text[a:b] for a, b in zip(starts, [*starts[1:], len(text)], strict=True)]
+    head = text[:starts[0]]  # a document only if it holds more than comments
+    return [head, *pieces] if _has_content(head) else pieces
+
+
+def _has_content(text: str) -> bool:
+    return any(line.strip() and not line.lstrip().startswith("#")
+               for line in text.splitlines())
+
+
+def raw_documents(text: str, *, json_file: bool) -> list[Any]:
+    """The file's documents as parsed, one per YAML document (an empty one is None), not
+    flattened. Raises ParseError with a one-line reason."""
+    try:
+        return [json.loads(text, parse_constant=_not_json)] if json_file \
+            else _yaml_documents(text)
+    except RecursionError as err:
+        raise ParseError("nested too deeply to parse") from err
+    except (yaml.YAMLError, ValueError) as err:
+        raise ParseError(" ".join(str(err).split())) from err
 
 
 def _not_json(constant: str) -> Any:
