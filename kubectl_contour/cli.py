@@ -98,6 +98,7 @@ def register_commands() -> None:
         endpoints,
         envoy_dump,
         proxy_status,
+        rollout,
         route,
         status,
         switch,
@@ -106,7 +107,7 @@ def register_commands() -> None:
     )
 
     for module in (tree, switch, route, endpoints, envoy_dump, status, diff, convert, certs,
-                   wait, proxy_status, analyze):
+                   wait, proxy_status, analyze, rollout):
         module.register(app)
 
 

@@ -23,6 +23,7 @@ COMMANDS = {
     "endpoints": "Pod addresses behind a Service or a route",
     "envoy-dump": "Envoy's configuration from its admin interface",
     "proxy-status": "Every Envoy the controller serves: synced, stale or NACKed",
+    "rollout": "Shift traffic from one object to another in metric-gated steps",
     "route": "Dry-run one request through the routing graph",
     "status": "Every IngressRoute, HTTPProxy and Ingress with its status",
     "switch": "Repoint root delegations or includes from one object to another",
@@ -58,7 +59,29 @@ COMMAND_FLAGS: dict[str, dict[str, str]] = {
     "proxy-status": {"--output": "output", "-o": "output", "--contour-url": "text",
                      "--contour-selector": "text", "--envoy-namespace": "namespace",
                      "--selector": "text", "-l": "text"},
+    "rollout": {},
 }
+ROLLOUT_ENVOY = {"--timeout": "text", **ENVOY_FLAGS}
+SUBCOMMANDS: dict[str, dict[str, str]] = {"rollout": {
+    "start": "Start a rollout FROM TO (`rollout FROM TO` for short)",
+    "status": "The rollout recorded on a root",
+    "promote": "The next step now (or --full: 100%), then drive the rest",
+    "abort": "Return a running rollout to FROM",
+    "undo": "Restore the root as it was before the rollout",
+}}
+"""Commands with subcommands; the first (`start`) runs when the word after the command is
+none of them."""
+SUBCOMMAND_FLAGS: dict[str, dict[str, dict[str, str]]] = {"rollout": {
+    "start": {"--root": "proxy", "--steps": "text", "--interval": "text", "--max-5xx": "text",
+              "--max-p99": "text", "--min-requests": "text", "--yes": "", "-y": "",
+              "--dry-run": "", **ROLLOUT_ENVOY},
+    "status": {"--watch": "", "-w": "", "--output": "output", "-o": "output"},
+    "promote": {"--full": "", **ROLLOUT_ENVOY},
+    "abort": {"--wait": "", **ROLLOUT_ENVOY},
+    "undo": {"--wait": "", **ROLLOUT_ENVOY},
+}}
+SUBCOMMAND_ARGS = {"rollout": {"start": 2, "status": 1, "promote": 1, "abort": 1, "undo": 1}}
+"""How many object names each subcommand takes (FROM TO, or ROOT)."""
 ARGUMENTS = {"tree": "proxy", "convert": "ingressroute", "switch": "proxy",
              "endpoints": "service", "envoy-dump": "pod", "wait": "routing"}
 CHOICES = {"output": ["json", "yaml"], "scheme": ["http", "https"],
@@ -102,6 +125,8 @@ def command_of(words: list[str]) -> str:
 
 def candidates_for(words: list[str], current: str) -> tuple[list[tuple[str, str]], int]:
     command = command_of(words)
+    if command in SUBCOMMANDS:
+        return sub_candidates(words, current, command)
     flags = {**GLOBAL_FLAGS, **COMMAND_FLAGS.get(command, {})}
     if words and words[-1] in flags and flags[words[-1]]:
         return value_candidates(flags[words[-1]], words)
@@ -113,6 +138,25 @@ def candidates_for(words: list[str], current: str) -> tuple[list[tuple[str, str]
     if kind is None or positionals(words, command, flags) >= (2 if command == "switch" else 1):
         return [], NO_FILES
     return [(n, "") for n in resource_names(kind, words)], NO_FILES
+
+
+def sub_candidates(words: list[str], current: str,
+                   command: str) -> tuple[list[tuple[str, str]], int]:
+    """Completion within a command that has subcommands (`rollout status ROOT`)."""
+    first = next((w for w in words[words.index(command) + 1:] if not w.startswith("-")), "")
+    sub = first if first in SUBCOMMANDS[command] else ""
+    flags = {**GLOBAL_FLAGS, **SUBCOMMAND_FLAGS[command][sub or next(iter(SUBCOMMANDS[command]))]}
+    if words and words[-1] in flags and flags[words[-1]]:
+        return value_candidates(flags[words[-1]], words)
+    if current.startswith("-"):
+        return [(f, "") for f in sorted(flags)], NO_FILES
+    given = positionals(words, command, flags) - (1 if sub else 0)
+    if given >= SUBCOMMAND_ARGS[command][sub or "start"]:
+        return [], NO_FILES
+    names = [(n, "") for n in resource_names("proxy", words)]
+    if not sub and given == 0:
+        names = sorted(SUBCOMMANDS[command].items()) + names
+    return names, NO_FILES
 
 
 def positionals(words: list[str], command: str, flags: dict[str, str]) -> int:

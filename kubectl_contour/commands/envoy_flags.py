@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
@@ -9,6 +10,10 @@ import typer
 AdminUrl = Annotated[str, typer.Option(
     help="Envoy admin base URL (e.g. http://127.0.0.1:9001); default: port-forward to the "
          "Envoy pod(s).", metavar="URL")]
+AdminUrls = Annotated[list[str] | None, typer.Option(
+    "--admin-url", help="Envoy admin base URL, once per Envoy (e.g. --admin-url "
+    "http://127.0.0.1:9001 --admin-url http://127.0.0.1:9002); default: port-forward to every "
+    "Envoy pod.", metavar="URL")]
 EnvoyNamespace = Annotated[str, typer.Option(help="Namespace of the Envoy pods.")]
 Selector = Annotated[str, typer.Option("--selector", "-l", help="Label selector of the Envoy "
                                        "pods.")]
@@ -22,12 +27,15 @@ DEFAULT_NAMESPACE = "heptio-contour"
 DEFAULT_SELECTOR = "app=contour"
 
 
-def envoy_fetchers(session: Any, *, admin_url: str, namespace: str, selector: str,
-                   pod: str = "") -> list[Any]:
+def envoy_fetchers(session: Any, *, admin_url: str | Sequence[str] | None, namespace: str,
+                   selector: str, pod: str = "") -> list[Any]:
+    """One fetcher per admin URL given (a repeatable flag passes several), else one per
+    running Envoy pod (port-forward)."""
     from kubectl_contour.admin import ENVOY_ADMIN_PORT, PodChoice, UrlFetcher, pod_fetchers
 
-    if admin_url:
-        return [UrlFetcher(admin_url)]
+    urls = [admin_url] if isinstance(admin_url, str) else list(admin_url or ())
+    if any(urls):
+        return [UrlFetcher(u) for u in urls if u]
     return pod_fetchers(session.kube, PodChoice(namespace, selector, pod), port=ENVOY_ADMIN_PORT)
 
 

@@ -101,7 +101,8 @@ def prepare(session: Any, *, source: str, target: str, root: str) -> tuple[Switc
     return plan, after
 
 
-def confirm(session: Any, *, yes: bool) -> None:
+def confirm(session: Any, *, yes: bool, question: str = "Apply this switch?",
+            cancelled: str = "switch cancelled") -> None:
     import sys
 
     from kubectl_contour.errors import CheckFailed, UsageError
@@ -110,8 +111,8 @@ def confirm(session: Any, *, yes: bool) -> None:
         return
     if not sys.stdin.isatty():
         raise UsageError("no terminal to confirm on: pass --yes (or --dry-run)")
-    if not typer.confirm("Apply this switch?", default=False, err=True):
-        raise CheckFailed("switch cancelled")
+    if not typer.confirm(question, default=False, err=True):
+        raise CheckFailed(cancelled)
 
 
 def apply(session: Any, plan: SwitchPlan) -> None:
@@ -180,7 +181,12 @@ def wait_for_envoy(session: Any, after: Any, plan: SwitchPlan, *, timeout: float
 def envoy_missing(fetcher: Any, after: Any, plan: SwitchPlan) -> list[str]:
     """What Envoy does not route as expected yet (empty: it serves TO everywhere)."""
     from kubectl_contour.admin import get_json
-    from kubectl_contour.queries.envoy import cluster_services, route_clusters, vhost_routes
+    from kubectl_contour.queries.envoy import (
+        cluster_services,
+        envoy_path,
+        route_clusters,
+        vhost_routes,
+    )
     from kubectl_contour.queries.switch import expected_backends
 
     dump = get_json(fetcher, "/config_dump?resource=dynamic_route_configs")
@@ -195,12 +201,6 @@ def envoy_missing(fetcher: Any, after: Any, plan: SwitchPlan) -> list[str]:
             if want not in got:
                 missing.append(f"{fqdn}{match} not yet routed to {', '.join(sorted(want))}")
     return missing
-
-
-def envoy_path(route: dict[str, Any], matcher: str) -> Any:
-    """The value of an Envoy route's path matcher (`prefix`, `path` or `safe_regex`)."""
-    value = (route.get("match") or {}).get(matcher)
-    return value.get("regex") if isinstance(value, dict) else value
 
 
 def view(plan: SwitchPlan, *, rich: bool) -> Any:

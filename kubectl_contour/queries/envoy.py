@@ -237,3 +237,18 @@ def cluster_services(dump: dict[str, Any]) -> dict[str, str]:
     return {str((i.get("cluster") or {}).get("name", "")):
             str((i.get("cluster") or {}).get("alt_stat_name", ""))
             for i in section(dump, "clusters").get("dynamic_active_clusters") or []}
+
+
+PATH_MATCHERS = ("prefix", "path", "safe_regex")
+"""The path specifiers the controller writes (controller/envoy/route_match.py)."""
+
+
+def envoy_path(route: dict[str, Any], matcher: str) -> Any:
+    """The value of an Envoy route's path matcher (`prefix`, `path` or `safe_regex`)."""
+    value = (route.get("match") or {}).get(matcher)
+    return value.get("regex") if isinstance(value, dict) else value
+
+
+def dag_path(route: Any) -> tuple[str, str]:
+    """(Envoy path matcher, value) the controller writes for a DAG route."""
+    return ("safe_regex" if route.regex else "path" if route.exact else "prefix", route.match)

@@ -11,6 +11,7 @@ from typing import Any
 from kubectl_contour.errors import CheckFailed
 from kubectl_contour.objects import INGRESSROUTE, Key, Obj, Snapshot, fqdn_of, key_of, ref
 from kubectl_contour.queries.endpoints import ready_count
+from kubectl_contour.queries.envoy import dag_path
 from kubectl_contour.queries.proxies import entries
 from kubectl_contour.queries.statuses import computed_statuses, status_of
 
@@ -118,12 +119,18 @@ def switched(snapshot: Snapshot, plan: SwitchPlan) -> Snapshot:
     for root in plan.roots():
         obj = copy.deepcopy(index[root])
         for c in (c for c in plan.changes if c.root == root):
-            if plan.kind == INGRESSROUTE:
-                obj["spec"]["routes"][c.index]["delegate"] = dict(c.new)
-            else:
-                obj["spec"]["includes"][c.index] = copy.deepcopy(c.new)
+            repoint(plan.kind, obj["spec"], c.index, c.new)
         snapshot = snapshot.replaced(obj)
     return snapshot
+
+
+def repoint(kind: str, spec: dict[str, Any], index: int, new: dict[str, Any]) -> None:
+    """Make entry `index` of a root's spec lead to `new` (in place): an IngressRoute route's
+    `delegate`, or a whole HTTPProxy include entry. `rollout`'s last step does the same."""
+    if kind == INGRESSROUTE:
+        spec["routes"][index]["delegate"] = dict(new)
+    else:
+        spec["includes"][index] = copy.deepcopy(new)
 
 
 def checks(after: Snapshot, dag: Any, plan: SwitchPlan) -> list[Check]:
@@ -140,10 +147,16 @@ def checks(after: Snapshot, dag: Any, plan: SwitchPlan) -> list[Check]:
 
 def served_through(dag: Any, plan: SwitchPlan) -> list[Any]:
     """The switched roots' routes that TO (or an object below it) produced (provenance)."""
+    return served_via(dag, plan, plan.target)
+
+
+def served_via(dag: Any, plan: SwitchPlan, via: Key) -> list[Any]:
+    """The routes of the plan's roots' hosts that `via` (or an object below it) produced,
+    by the DAG's provenance; `rollout` asks for FROM's as well as TO's."""
     fqdns = {c.fqdn.lower() for c in plan.changes}
     return [r for vh in (*dag.http, *dag.https) if vh.host in fqdns for r in vh.routes
             if r.provenance is not None and r.provenance.kind == plan.kind
-            and plan.target in r.provenance.chain[1:]]
+            and via in r.provenance.chain[1:]]
 
 
 def endpoints_check(snapshot: Snapshot, dag: Any, plan: SwitchPlan) -> Check:
@@ -170,8 +183,7 @@ def expected_backends(dag: Any, plan: SwitchPlan) -> dict[tuple[str, str], set[s
     for route in served_through(dag, plan):
         if not route.clusters:
             continue
-        matcher = "safe_regex" if route.regex else "path" if route.exact else "prefix"
-        out.setdefault((matcher, route.match), set()).update(
+        out.setdefault(dag_path(route), set()).update(
             f"{c.service.namespace}_{c.service.name}_{c.service.port}" for c in route.clusters)
     return out
 

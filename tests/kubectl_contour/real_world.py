@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import dataclasses
 import json
 import os
 import shutil
@@ -402,3 +403,15 @@ def second_controller(workdir: Path, objects: list[dict[str, Any]]) -> Controlle
     src.mkdir(parents=True, exist_ok=True)
     (src / "objects.yaml").write_text(yaml.safe_dump_all(objects))
     return Controller(other_dir, src, Ports.allocate(), {})
+
+
+def extra_envoy(world: World, node: str) -> Envoy:
+    """Another real Envoy of the world's controller with an admin port of its own. Its
+    listeners take the world's ports too (Envoy binds them with SO_REUSEPORT), so the
+    kernel spreads new connections over the Envoys."""
+    workdir = world.workdir / node
+    workdir.mkdir(exist_ok=True)
+    ports = dataclasses.replace(world.ports, admin=Ports.allocate().admin)
+    boot = workdir / "bootstrap.json"
+    finish_bootstrap(start_bootstrap(boot, ports, workdir / "bootstrap.log"), boot)
+    return Envoy(workdir, boot, node, ports.admin)

@@ -5,7 +5,6 @@ a paused Envoy makes `wait` time out naming it, and `proxy-status` shows it stal
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import signal
@@ -13,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from real_world import NODE, Envoy, Ports, World, _doc, finish_bootstrap, start_bootstrap
+from real_world import NODE, Envoy, World, _doc, extra_envoy
 
 SECOND = f"{NODE}-2"
 
@@ -27,12 +26,7 @@ def proxy(prefix: str, service: str = "blue") -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def second_envoy(world: World) -> Iterator[Envoy]:
-    workdir = world.workdir / "second-envoy"
-    workdir.mkdir(exist_ok=True)
-    ports = dataclasses.replace(world.ports, admin=Ports.allocate().admin)
-    boot = workdir / "bootstrap.json"
-    finish_bootstrap(start_bootstrap(boot, ports, workdir / "bootstrap.log"), boot)
-    envoy = Envoy(workdir, boot, SECOND, ports.admin)
+    envoy = extra_envoy(world, SECOND)
     try:
         world.wait_for("the second Envoy is connected", lambda: len(proxy_status(world)) == 2)
         yield envoy

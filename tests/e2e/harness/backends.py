@@ -15,6 +15,10 @@ the runner sets (Envoy forwards them unchanged, also across its own retries):
 * ``x-harness-fail-status: <code>``   same ``x-harness-attempt-id`` with <code>
 * path ``/__status/NNN``              answer status NNN
 
+A test may also set a fault on a backend itself (``Backend.fault_status``: answer every
+request with that status; ``Backend.fault_delay``: wait that many seconds first), so that
+traffic it does not send itself (a rollout's) sees errors or latency.
+
 Every request (also Envoy's own health checks) is logged (capability
 ``backend_observation``).  A request with ``Upgrade: websocket`` gets a
 RFC 6455 ``101`` and every data frame is echoed back (capability ``websocket``).
@@ -79,6 +83,8 @@ class Backend:
     tls: Leaf | None = None
     log: list[ObservedRequest] = field(default_factory=list)
     fail_counts: dict[str, int] = field(default_factory=dict)
+    fault_status: int = 0  # answer every request with this status (0: no fault)
+    fault_delay: float = 0.0  # seconds to wait before every answer
     running: bool = False
     _server: asyncio.base_events.Server | None = None
     _transports: set[Any] = field(default_factory=set)
@@ -193,6 +199,11 @@ class Backend:
         delay = headers.get(DELAY_HEADER)
         if delay:
             await asyncio.sleep(float(delay))
+        if self.fault_delay:
+            await asyncio.sleep(self.fault_delay)
+        if self.fault_status:
+            await self._send(writer, self.fault_status, info, close=close)
+            return not close
 
         attempt = headers.get(ATTEMPT_HEADER)
         fail_first = int(headers.get(FAIL_FIRST_HEADER, "0") or 0)
