@@ -92,13 +92,14 @@ def register(app: typer.Typer) -> None:
         envoy_namespace: EnvoyNamespace = DEFAULT_NAMESPACE,
         selector: Selector = DEFAULT_SELECTOR,
     ) -> None:
+        from kubectl_contour.commands.rollout_drive import fetchers
         from kubectl_contour.commands.switch import confirm
         from kubectl_contour.queries.rollout_state import parse_steps, parse_thresholds
 
         session = session_of(ctx)
         limits = parse_thresholds(interval=interval, max_5xx=max_5xx, max_p99=max_p99,
                                   min_requests=min_requests)
-        envoys = fetchers(session, (admin_url, envoy_namespace, selector))
+        envoys = fetchers(session, (admin_url, envoy_namespace, selector))  # before any write
         state, plan, checks = prepare(session, source=source, target=target, root=root,
                                       steps=parse_steps(steps), limits=limits, envoys=envoys)
         preview(session, state, plan, checks)
@@ -220,11 +221,3 @@ def run_first_step(session: Any, state: Any, plan: Any, *, envoys: list[Any],
         ctx.progress.final(drive(ctx, state))
     finally:
         ctx.progress.close()
-
-
-def fetchers(session: Any, flags: tuple[Any, ...]) -> list[Any]:
-    from kubectl_contour.commands.envoy_flags import envoy_fetchers
-
-    admin_url, namespace, selector = flags
-    return list(envoy_fetchers(session, admin_url=admin_url, namespace=namespace,
-                               selector=selector))

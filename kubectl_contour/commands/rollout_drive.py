@@ -170,6 +170,15 @@ def resume_hint(ctx: Context) -> str:
             f"continues it, `rollout abort {target}` returns to FROM")
 
 
+def fetchers(session: Any, flags: tuple[Any, ...]) -> list[Any]:
+    """The Envoys a rollout reads: (admin URLs, pod namespace, pod selector) as flagged."""
+    from kubectl_contour.commands.envoy_flags import envoy_fetchers
+
+    admin_url, namespace, selector = flags
+    return list(envoy_fetchers(session, admin_url=admin_url, namespace=namespace,
+                               selector=selector))
+
+
 def read_stats(ctx: Context, names: list[str]) -> dict[str, Any]:
     """Envoy name → stat name → ClusterStats, for every Envoy."""
     from kubectl_contour.admin import get_json
@@ -189,7 +198,17 @@ def step_text(state: Rollout, step: int | None = None) -> str:
 
 def drive(ctx: Context, state: Rollout) -> Rollout:
     """From a state just written, step by step to DONE (returned); a breached gate aborts
-    (CheckFailed, exit 1, after traffic is back on FROM)."""
+    (CheckFailed, exit 1, after traffic is back on FROM). Interrupted (Ctrl-C), the state
+    stays where it is and the user is told how to go on."""
+    try:
+        return steps(ctx, state)
+    except KeyboardInterrupt:
+        ctx.progress.close()
+        ctx.session.note(f"interrupted: {resume_hint(ctx)}")
+        raise
+
+
+def steps(ctx: Context, state: Rollout) -> Rollout:
     while True:
         confirm(ctx, state, state.weight, what=step_text(state))
         if state.phase == DONE:

@@ -51,24 +51,23 @@ def register(group: typer.Typer) -> None:
         run(session, root, (admin_url, envoy_namespace, selector), timeout,
             lambda c, s: promote_state(c, s, full=full))
 
-    @group.command("abort", help="Return ROOT's running rollout to FROM (one patch).")
-    def abort(ctx: typer.Context, root: RootArg, wait: Wait = False,
-              timeout: StepTimeout = 60.0, admin_url: AdminUrls = None,
-              envoy_namespace: EnvoyNamespace = DEFAULT_NAMESPACE,
-              selector: Selector = DEFAULT_SELECTOR) -> None:
-        session = session_of(ctx)
-        flags = (admin_url, envoy_namespace, selector) if wait else None
-        run(session, root, flags, timeout, abort_state)
+    for name, text, action in (
+            ("abort", "Return ROOT's running rollout to FROM (one patch).", abort_state),
+            ("undo", "Restore ROOT's spec as it was before the rollout (byte for byte) and "
+                     "forget the rollout; from any phase.", undo_state)):
+        register_back(group, name, text, action)
 
-    @group.command("undo", help="Restore ROOT's spec as it was before the rollout (byte for "
-                   "byte) and forget the rollout; from any phase.")
-    def undo(ctx: typer.Context, root: RootArg, wait: Wait = False,
+
+def register_back(group: typer.Typer, name: str, text: str, action: Any) -> None:
+    """`abort` and `undo`: one patch back to FROM, `--wait` for every Envoy to serve it."""
+
+    @group.command(name, help=text)
+    def back(ctx: typer.Context, root: RootArg, wait: Wait = False,
              timeout: StepTimeout = 60.0, admin_url: AdminUrls = None,
              envoy_namespace: EnvoyNamespace = DEFAULT_NAMESPACE,
              selector: Selector = DEFAULT_SELECTOR) -> None:
-        session = session_of(ctx)
         flags = (admin_url, envoy_namespace, selector) if wait else None
-        run(session, root, flags, timeout, undo_state)
+        run(session_of(ctx), root, flags, timeout, action)
 
 
 def load(session: Any, text: str) -> tuple[str, Any, Any, dict[str, Any]]:
@@ -118,8 +117,7 @@ def run(session: Any, root: str, flags: tuple[Any, ...] | None, timeout: float,
         action: Any) -> None:
     """Load the recorded rollout, let `action` move it (with Envoys when `flags` say
     how to reach them), print where it ended."""
-    from kubectl_contour.commands.rollout import fetchers
-    from kubectl_contour.commands.rollout_drive import context_for
+    from kubectl_contour.commands.rollout_drive import context_for, fetchers
     from kubectl_contour.commands.rollout_view import PlainProgress, progress_for
 
     kind, key, state, obj = load(session, root)
@@ -178,4 +176,4 @@ def undo_state(ctx: Any, state: Any) -> None:
     ctx.progress.event(f"{ctx.label}: spec restored from before the rollout "
                        f"({state.source}); the rollout is forgotten")
     if ctx.fetchers:
-        confirm(ctx, state.moved(step=0), 0, what=f"traffic back on {state.source}")
+        confirm(ctx, state, 0, what=f"traffic back on {state.source}")

@@ -110,7 +110,18 @@ def live_view(state: Rollout, elapsed: float, envoys: dict[str, Any]) -> Any:
         numbers.add_row(name, *live_cells(v.to), *live_cells(v.source))
     head = to_rich_text([(f"{state.source} → {state.target}  ", "bold"), *steps_parts(state),
                          (f"  watched {elapsed:.0f}s of {state.thresholds.interval:g}s", "dim")])
-    return Group(head, numbers)
+    return Group(head, share_bar(state), numbers)
+
+
+def share_bar(state: Rollout) -> Any:
+    """A bar of TO's share of the traffic."""
+    from rich.progress_bar import ProgressBar
+    from rich.table import Table
+
+    grid = Table.grid(padding=(0, 1))
+    grid.add_row(ProgressBar(total=100, completed=state.weight, width=40),
+                 f"{state.weight}% to {state.target}")
+    return grid
 
 
 def live_cells(side: Any) -> list[str]:

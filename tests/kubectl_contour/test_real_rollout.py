@@ -239,6 +239,7 @@ def share_ok(samples: list[Sample], weight: int) -> tuple[bool, str]:
 
 
 def test_a_healthy_rollout_reaches_100_with_each_step_split_as_weighted(fresh: Rig) -> None:
+    before = fresh.raw_spec()
     with traffic(fresh.world) as sent:
         run = fresh.rollout("ro-blue", "ro-green", "--steps", "10,25,50,100", "--interval",
                             "1s", "--min-requests", "10")
@@ -259,6 +260,7 @@ def test_a_healthy_rollout_reaches_100_with_each_step_split_as_weighted(fresh: R
         (1, "pass"), (2, "pass"), (3, "pass")]
     assert all(g["to"]["p99_ms"] is not None for g in state["gates"])
     assert "phase:    done" in out and "Gates:" in out
+    undo_then_switch(fresh, "ingressroute", "ro-root", ("ro-blue", "ro-green"), before)
 
 
 def test_a_to_failing_at_25_percent_is_aborted_back_to_from(fresh: Rig) -> None:
@@ -318,10 +320,14 @@ def test_a_killed_rollout_is_finished_by_promote_from_a_new_process(fresh: Rig) 
         assert again.code == 1, str(again)
         assert "error: a rollout default/ro-blue → default/ro-green runs on IngressRoute " \
                "default/ro-root (step 2/4)" in again.err, str(again)
+        watch = Plugin(fresh.world, "rollout", "status", "ro-root", "-n", "default", "--watch")
         done = fresh.world.contour("rollout", "promote", "ro-root", "-n", "default",
                                    *fresh.admin)
         finished = time.monotonic()
+        watched = watch.finish(timeout=30)
     assert done.code == 0, str(done)
+    assert watched[0] == 0, watched
+    assert watched[1].count("rollout:  ") >= 2 and "phase:    done" in watched[1]
     assert "step 3/4 (50% to default/ro-green): gate passed" in done.err
     assert {s.backend for s in sent.between(finished)} <= {GREEN}
     state = fresh.state()
@@ -329,32 +335,36 @@ def test_a_killed_rollout_is_finished_by_promote_from_a_new_process(fresh: Rig) 
     assert fresh.root()["spec"]["routes"] == [{"match": "/", "delegate": {"name": "ro-green"}}]
 
 
-@pytest.mark.parametrize(("kind", "root", "names"), [
-    pytest.param("ingressroute", "ro-root", ("ro-blue", "ro-green"), id="ingressroute"),
-    pytest.param("httpproxy", "hp-ro-root", ("hp-ro-blue", "hp-ro-green"), id="httpproxy"),
-])
-def test_undo_restores_the_spec_byte_for_byte(fresh: Rig, kind: str, root: str,
-                                              names: tuple[str, str]) -> None:
-    before = fresh.raw_spec(kind, root)
-    annotations = fresh.root(kind, root)["metadata"].get("annotations")
-    host = HOST if kind == "ingressroute" else HP_HOST
-    with traffic(fresh.world, host):
-        run = fresh.rollout(*names, "--steps", "50,100", "--interval", "1s",
-                            "--min-requests", "5", "--max-p99", "off")
+def test_an_httpproxy_rollout_ends_as_switch_and_undo_restores_it(fresh: Rig) -> None:
+    before = fresh.raw_spec("httpproxy", "hp-ro-root")
+    with traffic(fresh.world, HP_HOST) as sent:
+        run = fresh.rollout("hp-ro-blue", "hp-ro-green", "--steps", "50,100", "--interval",
+                            "1s", "--min-requests", "5", "--max-p99", "off")
         code, _, err = run.finish()
     assert code == 0, err
-    finished = fresh.raw_spec(kind, root)
-    undone = fresh.world.contour("rollout", "undo", f"{kind}/{root}", "-n", "default",
-                                 "--wait", *fresh.admin)
+    assert {s.backend for s in sent.between(run.when("rollout done"))} == {GREEN}
+    assert fresh.root("httpproxy", "hp-ro-root")["spec"]["includes"] == [
+        {"name": "hp-ro-green", "conditions": [{"prefix": "/"}]}]
+    undo_then_switch(fresh, "httpproxy", "hp-ro-root", ("hp-ro-blue", "hp-ro-green"), before)
+
+
+def undo_then_switch(rig: Rig, kind: str, root: str, names: tuple[str, str],
+                     before: str) -> None:
+    """After a finished rollout: `undo` gives the spec back byte for byte (and the root's
+    own annotations, without the rollout's), and `switch` from there writes exactly what
+    the rollout's last step wrote."""
+    finished = rig.raw_spec(kind, root)
+    undone = rig.world.contour("rollout", "undo", f"{kind}/{root}", "-n", "default",
+                               "--wait", *rig.admin)
     assert undone.code == 0, str(undone)
-    assert fresh.raw_spec(kind, root) == before
-    assert fresh.root(kind, root)["metadata"].get("annotations") == annotations
-    assert served(fresh.world, host) == {BLUE}
-    # the rollout's last step left exactly what `switch` writes
-    switch = fresh.world.contour("switch", f"{kind}/{names[0]}", names[1], "-n", "default",
-                                 "--yes")
+    assert rig.raw_spec(kind, root) == before
+    own = (ir_root() if kind == "ingressroute" else hp_root())["metadata"].get("annotations")
+    assert rig.root(kind, root)["metadata"].get("annotations") == own
+    assert served(rig.world, HOST if kind == "ingressroute" else HP_HOST) == {BLUE}
+    switch = rig.world.contour("switch", f"{kind}/{names[0]}", names[1], "-n", "default",
+                               "--yes")
     assert switch.code == 0, str(switch)
-    assert fresh.raw_spec(kind, root) == finished
+    assert rig.raw_spec(kind, root) == finished
 
 
 def test_a_concurrent_edit_fails_the_next_patch_without_clobbering_it(fresh: Rig) -> None:
@@ -403,3 +413,41 @@ def test_refusals_write_nothing(fresh: Rig, args: list[str], code: int, message:
     after = fresh.root()
     assert (after["spec"], after["metadata"].get("annotations")) == (
         before["spec"], before["metadata"].get("annotations"))
+
+
+def test_on_a_terminal_the_progress_is_live(fresh: Rig) -> None:
+    """Through a pseudo-terminal: a live step bar with numbers per Envoy, then the state."""
+    import pty
+    import select
+
+    kubectl = shutil.which("kubectl")
+    assert kubectl is not None
+    env = fresh.world.env(TERM="xterm-256color", COLUMNS="120")
+    env.pop("NO_COLOR")
+    master, slave = pty.openpty()
+    with traffic(fresh.world):
+        proc = subprocess.Popen(
+            [kubectl, "contour", "rollout", "ro-blue", "ro-green", "--steps", "50,100",
+             "--interval", "2s", "--min-requests", "5", "--max-p99", "off", "-n", "default",
+             "--yes", *fresh.admin, "--kubeconfig", str(fresh.world.kubeconfig)],
+            stdin=slave, stdout=slave, stderr=slave, env=env)
+        os.close(slave)
+        seen = b""
+        try:
+            while True:
+                ready, _, _ = select.select([master], [], [], 60)
+                assert ready, seen.decode(errors="replace")
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # the terminal closed: the process is gone
+                    break
+                if not chunk:
+                    break
+                seen += chunk
+        finally:
+            os.close(master)
+            code = proc.wait(30)
+    text = seen.decode(errors="replace")
+    assert code == 0, text
+    assert "watched " in text and "TO REQ" in text  # the live view
+    assert "\x1b[" in text and "phase:" in text and "done" in text

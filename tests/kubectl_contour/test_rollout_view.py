@@ -79,6 +79,7 @@ def test_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     live = unstyled(rendered(live_view(state(), 12.4, {
         "envoy-a": Verdict("wait", Side(12, 0, 2.5), Side(90, 0, 1.0))})))
     assert "default/blue → default/green  10% → [50%] → 100%  watched 12s of 60s" in live
+    assert "━" in live and " 50% to default/green" in live  # the share bar
     assert "envoy-a  12      0.0%    2.5ms   90        0.0%      1.0ms" in live
 
 
