@@ -100,22 +100,24 @@ def register(app: typer.Typer) -> None:
         limits = parse_thresholds(interval=interval, max_5xx=max_5xx, max_p99=max_p99,
                                   min_requests=min_requests)
         envoys = fetchers(session, (admin_url, envoy_namespace, selector))  # before any write
-        state, plan, checks = prepare(session, source=source, target=target, root=root,
-                                      steps=parse_steps(steps), limits=limits, envoys=envoys)
+        state, plan, checks, obj = prepare(session, source=source, target=target, root=root,
+                                           steps=parse_steps(steps), limits=limits,
+                                           envoys=envoys)
         preview(session, state, plan, checks)
         if dry_run:
             return
         confirm(session, yes=yes, question="Start this rollout?",
                 cancelled="rollout cancelled")
-        run_first_step(session, state, plan, envoys=envoys, timeout=timeout)
+        run_first_step(session, state, plan, obj, envoys=envoys, timeout=timeout)
 
     rollout_ops.register(group)
     app.add_typer(group, name="rollout", short_help=COMMANDS["rollout"])
 
 
 def prepare(session: Any, *, source: str, target: str, root: str, steps: tuple[int, ...],
-            limits: Any, envoys: list[Any]) -> tuple[Any, Any, list[Any]]:
-    """The first state (step one), the switch plan and every pre-flight check."""
+            limits: Any, envoys: list[Any]) -> tuple[Any, Any, list[Any], Any]:
+    """The first state (step one), the switch plan, every pre-flight check and the root as
+    stored (what the first patch tests)."""
     from kubectl_contour.commands.switch import prepare as prepare_switch
     from kubectl_contour.errors import CheckFailed, UsageError
     from kubectl_contour.objects import ref
@@ -134,13 +136,16 @@ def prepare(session: Any, *, source: str, target: str, root: str, steps: tuple[i
                          f"({', '.join(ref(r) for r in plan.roots())}): a rollout is "
                          "recorded on one, pass --root")
     snapshot = session.snapshot()
-    obj = snapshot.index(plan.kind)[plan.roots()[0]]
+    (namespace, name) = plan.roots()[0]
+    # the root as stored: the snapshot's objects passed the validation boundary, which may
+    # prune fields, and `undo` must give back the spec byte for byte
+    obj = session.kube.get_proxy(plan.kind, namespace=namespace, name=name)
     recipe = make_recipe(snapshot, plan)
     stamp = now_text()
     state = Rollout(plan.kind, ref(plan.roots()[0]), ref(plan.source), ref(plan.target),
                     steps, 0, RUNNING, stamp, stamp, limits, obj.get("spec") or {}, recipe)
     checks = rollout_checks(session, state, plan, obj, after)
-    return state, plan, [*plan.checks, *checks, envoy_stats_check(envoys, state)]
+    return state, plan, [*plan.checks, *checks, envoy_stats_check(envoys, state)], obj
 
 
 def raise_if_running(snapshot: Any, source: str) -> None:
@@ -204,7 +209,7 @@ def preview(session: Any, state: Any, plan: Any, checks: list[Any]) -> None:
         raise CheckFailed(f"refusing to start the rollout: {'; '.join(failed)}")
 
 
-def run_first_step(session: Any, state: Any, plan: Any, *, envoys: list[Any],
+def run_first_step(session: Any, state: Any, plan: Any, obj: Any, *, envoys: list[Any],
                    timeout: float) -> None:
     """Write step one (the spec as read is what its patch tests), then drive."""
     from kubectl_contour.commands.rollout_drive import Context, drive, step_text
@@ -212,7 +217,6 @@ def run_first_step(session: Any, state: Any, plan: Any, *, envoys: list[Any],
     from kubectl_contour.commands.rollout_view import progress_for
 
     session.print("")  # between the plan and the state the rollout ends in
-    obj = session.snapshot().index(plan.kind)[plan.roots()[0]]
     ctx = Context(session, plan, session.snapshot(), obj, envoys, timeout,
                   progress_for(session))
     try:

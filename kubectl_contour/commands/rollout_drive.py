@@ -58,7 +58,7 @@ def context_for(session: Any, state: Rollout, obj: dict[str, Any], *, fetchers: 
     on the pre-rollout spec."""
     from kubectl_contour.queries.switch import plan_switch
 
-    snapshot = session.snapshot().replaced({**obj, "spec": state.base})
+    snapshot = session.snapshot().replaced(admitted_root({**obj, "spec": state.base}))
     plan = plan_switch(snapshot, source=key_text(state.source), target=key_text(state.target),
                        root=key_of(obj), kind=state.kind)
     return Context(session, plan, snapshot, obj, fetchers, timeout, progress)
@@ -75,8 +75,21 @@ def dag_at(ctx: Context, state: Rollout, weight: int) -> Any:
 
     if weight not in ctx.dags:
         spec = spec_at(state.kind, state.base, state.recipe, weight)
-        ctx.dags[weight] = ctx.session.build(ctx.snapshot.replaced({**ctx.obj, "spec": spec}))
+        root = admitted_root({**ctx.obj, "spec": spec})
+        ctx.dags[weight] = ctx.session.build(ctx.snapshot.replaced(root))
     return ctx.dags[weight]
+
+
+def admitted_root(obj: dict[str, Any]) -> dict[str, Any]:
+    """The root as the controller stores it (through its validation boundary, as every
+    object of the snapshot): a root the boundary refuses stays as it is, for the builder
+    to judge."""
+    import copy
+
+    from kubectl_contour.sources import admitted
+
+    objects, _ = admitted([(copy.deepcopy(obj), "rollout")])
+    return objects[0] if objects else obj
 
 
 def expected_at(ctx: Context, state: Rollout, weight: int) -> Any:
