@@ -156,7 +156,8 @@ def none_running_check(current: Rollout | None, root: Key) -> Check:
 
 def stats_check(readings: dict[str, dict[str, Any]], names: list[str]) -> Check:
     """Each Envoy reports the counters of FROM's clusters (they serve traffic now): the gate
-    can read Envoy's numbers (a bootstrap excluding `cluster.*` stats cannot)."""
+    can read Envoy's numbers (a bootstrap keeping no `cluster.*` stats cannot; the default,
+    `contour bootstrap --cluster-stats essential`, keeps those the gate reads)."""
     name = "every Envoy reports the gate's numbers"
     if not readings:
         return Check(name, False, "no Envoy to read")
@@ -164,5 +165,5 @@ def stats_check(readings: dict[str, dict[str, Any]], names: list[str]) -> Check:
         absent = [n for n in names if n not in found]
         if absent:
             return Check(name, False, f"{envoy} has no stats for {', '.join(absent)} (an "
-                                      "Envoy bootstrapped with --exclude-cluster-stats?)")
+                                      "Envoy bootstrapped with --cluster-stats none?)")
     return Check(name, True, f"{len(readings)} Envoys")

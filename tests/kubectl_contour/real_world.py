@@ -405,7 +405,7 @@ def second_controller(workdir: Path, objects: list[dict[str, Any]]) -> Controlle
     return Controller(other_dir, src, Ports.allocate(), {})
 
 
-def extra_envoy(world: World, node: str) -> Envoy:
+def extra_envoy(world: World, node: str, extra_args: tuple[str, ...] = ()) -> Envoy:
     """Another real Envoy of the world's controller with an admin port of its own. Its
     listeners take the world's ports too (Envoy binds them with SO_REUSEPORT), so the
     kernel spreads new connections over the Envoys."""
@@ -414,4 +414,4 @@ def extra_envoy(world: World, node: str) -> Envoy:
     ports = dataclasses.replace(world.ports, admin=Ports.allocate().admin)
     boot = workdir / "bootstrap.json"
     finish_bootstrap(start_bootstrap(boot, ports, workdir / "bootstrap.log"), boot)
-    return Envoy(workdir, boot, node, ports.admin)
+    return Envoy(workdir, boot, node, ports.admin, extra_args)

@@ -130,12 +130,7 @@ def test_a_nack_is_attributed_and_the_rest_flows(world: World, second_envoy: Env
     """A third Envoy rejects TCP proxies: the passthrough IngressRoute it NACKs is invalid
     with Envoy's message (in `status`, from the API server), while an unrelated HTTPProxy
     change is programmed on all three Envoys."""
-    workdir = world.workdir / "strict-envoy"
-    workdir.mkdir(exist_ok=True)
-    ports = dataclasses.replace(world.ports, admin=Ports.allocate().admin)
-    boot = workdir / "bootstrap.json"
-    finish_bootstrap(start_bootstrap(boot, ports, workdir / "bootstrap.log"), boot)
-    strict = Envoy(workdir, boot, "strict", ports.admin, STRICT)
+    strict = extra_envoy(world, "strict", STRICT)
     try:
         world.wait_for("three Envoys", lambda: len(proxy_status(world)) == 3)
         world.apply([*passthrough(), proxy("/after-nack")])
