@@ -104,6 +104,18 @@ def proxy_rows(debug: dict[str, Any], pods: set[str], types: dict[str, str]) -> 
     return rows
 
 
+def merged_proxy_rows(per_controller: list[list[ProxyRow]]) -> list[ProxyRow]:
+    """Several controllers' rows as one list sorted by node: an Envoy that one controller
+    lists as disconnected (it moved) and another as connected appears once, connected."""
+    best: dict[str, ProxyRow] = {}
+    for rows in per_controller:
+        for row in rows:
+            kept = best.get(row.node)
+            if kept is None or (kept.state == "disconnected" and row.state != "disconnected"):
+                best[row.node] = row
+    return [best[node] for node in sorted(best)]
+
+
 def _state(connected: bool, nacked: list[str], stale: list[str]) -> str:
     if not connected:
         return "disconnected"

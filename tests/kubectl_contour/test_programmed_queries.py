@@ -12,6 +12,7 @@ from kubectl_contour.queries.programmed import (
     READY,
     WAITING,
     Target,
+    merged_proxy_rows,
     parse_target,
     proxy_rows,
     verdict,
@@ -80,3 +81,14 @@ def test_proxy_rows_states_pods_and_last_error() -> None:
         ("c", "c", "nacked", ["routes"], "bad route"),
         ("d", "", "disconnected", ["clusters", "routes"], "")]
     assert rows[0].versions == {"clusters": "c5", "routes": "r5"}
+
+
+def test_proxy_rows_of_several_controllers_merge_by_node() -> None:
+    """manifests/' layout: each controller knows its own pod's Envoy; one that moved is
+    disconnected at its old controller and connected at the new one."""
+    one = proxy_rows({"serials": {"cds": 5, "rds": 5}, "nodes": [
+        node("a", 5, 5), node("b", 1, 1, connected=False)]}, set(), TYPES)
+    two = proxy_rows({"serials": {"cds": 2, "rds": 2}, "nodes": [node("b", 2, 2)]}, set(), TYPES)
+    merged = merged_proxy_rows([one, two])
+    assert [(r.node, r.state) for r in merged] == [("a", "synced"), ("b", "synced")]
+    assert merged_proxy_rows([two, one]) == merged
