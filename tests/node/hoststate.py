@@ -13,7 +13,7 @@ import os
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 # the tunables a kubelet, kube-proxy, containerd or a CNI plugin might write host-wide
@@ -32,12 +32,14 @@ OTHER_TESTS = re.compile(r"kcontour-|\bkch\d+|\bkcn\d+")
 
 @dataclass(frozen=True)
 class HostState:
-    mounts: frozenset[str] = field(default_factory=frozenset)
-    links: frozenset[str] = field(default_factory=frozenset)
-    iptables: frozenset[str] = field(default_factory=frozenset)
-    sysctls: frozenset[str] = field(default_factory=frozenset)
-    cgroups: frozenset[str] = field(default_factory=frozenset)
-    netns: frozenset[str] = field(default_factory=frozenset)
+    """One reading of each kind (see the module's docstring), every item as a string."""
+
+    mounts: frozenset[str]
+    links: frozenset[str]
+    iptables: frozenset[str]
+    sysctls: frozenset[str]
+    cgroups: frozenset[str]
+    netns: frozenset[str]
 
 
 def _lines(*argv: str) -> list[str]:
