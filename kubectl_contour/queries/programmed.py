@@ -69,6 +69,19 @@ def verdict(row: dict[str, Any] | None, *, goal: str, generation: int | None) ->
     return Verdict(WAITING, str(row.get("message") or row.get("reason") or "not programmed"))
 
 
+def combined(verdicts: list[Verdict]) -> Verdict:
+    """Several controllers' verdicts on one object (manifests/ runs one per pod, each with
+    its own Envoy): failed if any failed, waiting while any waits, else ready."""
+    for state in (FAILED, WAITING):
+        messages = sorted({v.message for v in verdicts if v.state == state})
+        if messages:
+            return Verdict(state, "; ".join(messages))
+    messages = sorted({v.message for v in verdicts})
+    if len(verdicts) > 1 and len(messages) == 1:
+        return Verdict(READY, f"{messages[0]}, at each of {len(verdicts)} controllers")
+    return Verdict(READY, "; ".join(messages) or "programmed")
+
+
 @dataclass(frozen=True, slots=True)
 class ProxyRow:
     """One Envoy as the controller sees it (`proxy-status`)."""

@@ -12,6 +12,8 @@ from kubectl_contour.queries.programmed import (
     READY,
     WAITING,
     Target,
+    Verdict,
+    combined,
     merged_proxy_rows,
     parse_target,
     proxy_rows,
@@ -92,3 +94,17 @@ def test_proxy_rows_of_several_controllers_merge_by_node() -> None:
     merged = merged_proxy_rows([one, two])
     assert [(r.node, r.state) for r in merged] == [("a", "synced"), ("b", "synced")]
     assert merged_proxy_rows([two, one]) == merged
+
+
+@pytest.mark.parametrize(("states", "expected"), [
+    ([(READY, "served by 1/1 Envoys")] * 2,
+     (READY, "served by 1/1 Envoys, at each of 2 controllers")),
+    ([(READY, "served by 2/2 Envoys")], (READY, "served by 2/2 Envoys")),
+    ([(READY, "served by 1/1 Envoys"), (WAITING, "served by 0/1 Envoys")],
+     (WAITING, "served by 0/1 Envoys")),
+    ([(WAITING, "stale"), (FAILED, "e-1: NACKed: bad")], (FAILED, "e-1: NACKed: bad")),
+])
+def test_verdicts_of_several_controllers_combine(states: list, expected: tuple) -> None:
+    """manifests/' layout: one controller per pod; programmed only when every one says so."""
+    result = combined([Verdict(state, message) for state, message in states])
+    assert (result.state, result.message) == expected

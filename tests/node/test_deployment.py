@@ -100,7 +100,8 @@ def test_wait_and_proxy_status(deployed: Deployed) -> None:
     for target in ("httpproxy/green-proxy", "ingressroute/blue-green-root"):
         proc = deployed.plugin("wait", target, "--timeout", "60")
         assert proc.returncode == 0, proc.stdout + proc.stderr
-        assert "programmed" in proc.stdout
+        # each of the two controllers (one per pod) says its own Envoy serves it
+        assert "programmed" in proc.stdout and "at each of 2 controllers" in proc.stdout
     status = deployed.plugin("proxy-status", "-o", "json")
     assert status.returncode == 0, status.stdout + status.stderr
     rows = json.loads(status.stdout)
