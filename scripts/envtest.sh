@@ -75,47 +75,15 @@ build_etcd() {
 }
 
 # ---------------------------------------------------------- kube-apiserver
+# shellcheck source=scripts/k8s-module.sh
+source "$(dirname "${BASH_SOURCE[0]}")/k8s-module.sh"
 build_apiserver() {
   local dir="${BUILD_ROOT}/kube-apiserver"
-  rm -rf "${dir}"; mkdir -p "${dir}"
   log "kube-apiserver ${K8S_VERSION}: downloading k8s.io/kubernetes (large)"
-  (
-    cd "${dir}"
-    "${GO}" mod init envtest.local/kube-apiserver >/dev/null 2>&1
-    local gomod
-    gomod="$("${GO}" mod download -json "k8s.io/kubernetes@${K8S_VERSION}" \
-      | "${PYTHON}" -c 'import json,sys; d=json.load(sys.stdin); e=d.get("Error"); sys.exit("go mod download: "+e) if e else print(d["GoMod"])')" \
-      || { echo "download of k8s.io/kubernetes@${K8S_VERSION} failed" >&2; exit 1; }
-    # v1.35.4 -> v0.35.4 (staging modules are published as v0.<minor>.<patch>)
-    local staging_version="v0.${K8S_VERSION#v1.}"
-    local edits
-    edits="$("${GO}" mod edit -json "${gomod}" | "${PYTHON}" -c '
-import json, sys
-ver = sys.argv[1]
-mod = json.load(sys.stdin)
-n = 0
-for r in mod.get("Replace") or []:
-    new = r["New"]["Path"]
-    if new.startswith("./staging/") or new.startswith("staging/"):
-        print("-replace=%s=%s@%s" % (r["Old"]["Path"], r["Old"]["Path"], ver))
-        n += 1
-    elif not new.startswith("."):
-        # a non-local replace in the pinned go.mod: carry it over verbatim
-        v = r["New"].get("Version")
-        print("-replace=%s=%s" % (r["Old"]["Path"], new + ("@" + v if v else "")))
-if n == 0:
-    sys.exit("no staging replace directives found in k8s.io/kubernetes go.mod")
-' "${staging_version}")" || exit 1
-    log "kube-apiserver ${K8S_VERSION}: $(wc -l <<<"${edits}") replace directives (staging -> ${staging_version})"
-    # shellcheck disable=SC2086
-    "${GO}" mod edit -require="k8s.io/kubernetes@${K8S_VERSION}" ${edits}
-    local pkg=k8s.io/component-base/version
-    local ldflags="-s -w -X ${pkg}.gitVersion=${K8S_VERSION} -X ${pkg}.gitMajor=1"
-    ldflags+=" -X ${pkg}.gitMinor=$(cut -d. -f2 <<<"${K8S_VERSION}") -X ${pkg}.gitTreeState=clean"
-    log "kube-apiserver ${K8S_VERSION}: building (CPU heavy, ~10-20 min on 2 cores)"
-    "${GO}" build -trimpath -ldflags="${ldflags}" -o "${BIN_DIR}/kube-apiserver.tmp" \
-      k8s.io/kubernetes/cmd/kube-apiserver
-  ) || return 1
+  k8s_prepare_module "${dir}" envtest.local/kube-apiserver "${K8S_VERSION}" || return 1
+  log "kube-apiserver ${K8S_VERSION}: building (CPU heavy, ~10-20 min on 2 cores)"
+  (cd "${dir}" && "${GO}" build -trimpath -ldflags="$(k8s_ldflags "${K8S_VERSION}")" \
+      -o "${BIN_DIR}/kube-apiserver.tmp" k8s.io/kubernetes/cmd/kube-apiserver) || return 1
   mv -f "${BIN_DIR}/kube-apiserver.tmp" "${BIN_DIR}/kube-apiserver"
   log "kube-apiserver ${K8S_VERSION}: built ${BIN_DIR}/kube-apiserver"
 }

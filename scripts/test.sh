@@ -10,6 +10,10 @@ PY=${PYTHON:-python3}
 if [ -x scripts/envtest.sh ] || [ -f scripts/envtest.sh ]; then
   bash scripts/envtest.sh   # kube-apiserver + etcd from pinned Go modules, cached after the first build
 fi
+# the node tests' parts (tests/node): kubelet, kube-controller-manager, kube-scheduler,
+# kube-proxy from the same pinned module, the pause image, and containerd, runc, CNI,
+# iptables, mmdebstrap from Debian (apt-get when missing; a failure stops here, loudly)
+bash scripts/node-build.sh
 # real zsh and fish for the completion tests (tests/kubectl_contour/test_completion_shells.py):
 # installed when missing; a machine where that is impossible fails here, loudly
 missing=$(for sh in zsh fish; do command -v "$sh" >/dev/null || echo "$sh"; done)

@@ -23,8 +23,9 @@ if TYPE_CHECKING:
     from kubectl_contour.queries.diff import DiffRow
 
 HELP = """Compare what the controller serves (its /debug/xds: versions sent, acked and the last
-NACK per Envoy node; --contour-url or a port-forward to the contour pod's port 6060) with what
-each Envoy holds (admin /config_dump versions). Reports stale, NACKed and drifted versions and
+NACK per Envoy node; --contour-url or a port-forward to every contour pod's port 6060, each
+Envoy compared with the controller it is connected to) with what each Envoy holds (admin
+/config_dump versions). Reports stale, NACKed and drifted versions and
 Envoys not connected. Exits 1 when anything is not in sync.
 
 With --to-dir NEW: the blast radius of a change instead. Both sides are built by the
@@ -72,12 +73,12 @@ def register(app: typer.Typer) -> None:
 def collect(session: Any, *, contour_url: str, admin_url: str, namespace: str, selector: str,
             contour_selector: str) -> list[DiffRow]:
     from kubectl_contour.admin import get_json
-    from kubectl_contour.commands.envoy_flags import contour_fetcher, envoy_fetchers
+    from kubectl_contour.commands.envoy_flags import contour_fetchers, envoy_fetchers
     from kubectl_contour.queries.diff import EnvoyView, diff_rows
 
-    contour = contour_fetcher(session, contour_url=contour_url, namespace=namespace,
-                              selector=contour_selector)
-    debug = get_json(contour, "/debug/xds")
+    # every controller: each Envoy is compared with the one it is connected to
+    debugs = [get_json(f, "/debug/xds") for f in contour_fetchers(
+        session, contour_url=contour_url, namespace=namespace, selector=contour_selector)]
     envoys = []
     for fetcher in envoy_fetchers(session, admin_url=admin_url, namespace=namespace,
                                   selector=selector):
@@ -85,7 +86,7 @@ def collect(session: Any, *, contour_url: str, admin_url: str, namespace: str, s
         node = str((info.get("node") or {}).get("id") or
                    (info.get("command_line_options") or {}).get("service_node") or fetcher.name)
         envoys.append(EnvoyView(node, fetcher.name, get_json(fetcher, "/config_dump")))
-    return diff_rows(debug, envoys)
+    return diff_rows(debugs, envoys)
 
 
 def view(rows: list[DiffRow], *, rich: bool) -> Any:

@@ -47,3 +47,15 @@ def contour_fetcher(session: Any, *, contour_url: str, namespace: str, selector:
         return UrlFetcher(contour_url)
     return pod_fetchers(session.kube, PodChoice(namespace, selector),
                         port=CONTOUR_DEBUG_PORT)[0]
+
+
+def contour_fetchers(session: Any, *, contour_url: str, namespace: str,
+                     selector: str) -> list[Any]:
+    """Every controller's debug server: the URL's, or one port-forward per running contour
+    pod. In the deployment layout (manifests/) each pod runs a controller and the Envoy that
+    connects to it, so an Envoy is known only to the controller of its own pod."""
+    from kubectl_contour.admin import CONTOUR_DEBUG_PORT, PodChoice, UrlFetcher, pod_fetchers
+
+    if contour_url:
+        return [UrlFetcher(contour_url)]
+    return pod_fetchers(session.kube, PodChoice(namespace, selector), port=CONTOUR_DEBUG_PORT)

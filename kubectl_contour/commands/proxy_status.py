@@ -22,7 +22,8 @@ from kubectl_contour.flags import Output
 if TYPE_CHECKING:
     from kubectl_contour.queries.programmed import ProxyRow
 
-HELP = """Every Envoy connected to the controller (its /debug/xds): node, pod, the version it
+HELP = """Every Envoy connected to a controller (each contour pod's /debug/xds, or --contour-url's
+alone): node, pod, the version it
 acked per xDS type, and its state: synced (it holds everything the controller serves),
 stale (a newer version is not acknowledged yet), nacked (it rejected the last response; the
 last error is shown) or disconnected. `diff` compares versions with each Envoy's own
@@ -42,17 +43,19 @@ def register(app: typer.Typer) -> None:
         output: Output = "",
     ) -> None:
         from kubectl_contour.admin import get_json
-        from kubectl_contour.commands.envoy_flags import contour_fetcher
+        from kubectl_contour.commands.envoy_flags import contour_fetchers
         from kubectl_contour.queries.envoy import TYPE_URLS
-        from kubectl_contour.queries.programmed import proxy_rows
+        from kubectl_contour.queries.programmed import merged_proxy_rows, proxy_rows
 
         session = session_of(ctx)
         session.output = output
-        contour = contour_fetcher(session, contour_url=contour_url, namespace=envoy_namespace,
-                                  selector=contour_selector)
-        debug = get_json(contour, "/debug/xds")
         types = {t: TYPE_URLS[t] for t in SHORT}
-        rows = proxy_rows(debug, envoy_pods(session, envoy_namespace, selector), types)
+        pods = envoy_pods(session, envoy_namespace, selector)
+        # every controller (manifests/: one per pod, each with its own Envoy)
+        rows = merged_proxy_rows([
+            proxy_rows(get_json(f, "/debug/xds"), pods, types) for f in contour_fetchers(
+                session, contour_url=contour_url, namespace=envoy_namespace,
+                selector=contour_selector)])
         emit(session, rows, lambda rich: view(rows, rich=rich))
         if any(r.state not in ("synced", "disconnected") for r in rows):
             from kubectl_contour.errors import CheckFailed

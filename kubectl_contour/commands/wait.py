@@ -20,8 +20,9 @@ from kubectl_contour.completion import COMMANDS
 from kubectl_contour.flags import Output
 
 HELP = """Wait until [KIND/]NAME (ingressroute/, httpproxy/ or ingress/; NAME alone: any of
-them) is programmed: every Envoy connected to the controller serves the object's current
-generation (the cluster's metadata.generation), as the controller's /debug/programmed says.
+them) is programmed: every Envoy connected to a controller serves the object's current
+generation (the cluster's metadata.generation), as every contour pod's /debug/programmed
+says (--contour-url: that controller's alone).
 --for valid waits only for the builder to accept that generation.
 
 Exit codes: 0 done; 1 the object is invalid at the deadline, or an Envoy rejected (NACKed)
@@ -43,14 +44,15 @@ def register(app: typer.Typer) -> None:
         contour_selector: ContourSelector = DEFAULT_SELECTOR,
         output: Output = "",
     ) -> None:
-        from kubectl_contour.commands.envoy_flags import contour_fetcher
+        from kubectl_contour.commands.envoy_flags import contour_fetchers
 
         session = session_of(ctx)
         session.output = output
         target, generation = resolve(session, name, goal)
-        contour = contour_fetcher(session, contour_url=contour_url, namespace=envoy_namespace,
-                                  selector=contour_selector)
-        message = poll(contour, target, goal=goal, generation=generation, timeout=timeout)
+        # every controller: in manifests/' layout each one serves only its own pod's Envoy
+        contours = contour_fetchers(session, contour_url=contour_url,
+                                    namespace=envoy_namespace, selector=contour_selector)
+        message = poll(contours, target, goal=goal, generation=generation, timeout=timeout)
         done = {"kind": target.kind, "namespace": target.namespace, "name": target.name,
                 "generation": generation, "for": goal, "message": message}
         emit(session, done, lambda rich: f"{target.kind.lower()}/{target.name} "
@@ -92,18 +94,17 @@ def found_in_cluster(session: Any, target: Any) -> tuple[Any, int | None]:
     return replace(target, kind=kind), generation if isinstance(generation, int) else None
 
 
-def poll(contour: Any, target: Any, *, goal: str, generation: int | None,
+def poll(contours: list[Any], target: Any, *, goal: str, generation: int | None,
          timeout: float) -> str:
-    """Poll /debug/programmed until the verdict is final; return the READY message or raise
-    CheckFailed (NACKed; invalid at the deadline) or Timeout."""
-    from kubectl_contour.admin import get_json
+    """Poll every controller's /debug/programmed until the combined verdict is final; return
+    the READY message or raise CheckFailed (NACKed; invalid at the deadline) or Timeout."""
     from kubectl_contour.errors import CheckFailed, Timeout
-    from kubectl_contour.queries.programmed import FAILED, READY, matching_rows, verdict
+    from kubectl_contour.queries.programmed import FAILED, READY, combined
 
     deadline = time.monotonic() + timeout
     while True:
-        rows = matching_rows(list(get_json(contour, "/debug/programmed") or []), target)
-        result = verdict(rows[0] if rows else None, goal=goal, generation=generation)
+        result = combined([one_verdict(c, target, goal=goal, generation=generation)
+                           for c in contours])
         if result.state == READY:
             return result.message
         if result.state == FAILED:
@@ -116,3 +117,12 @@ def poll(contour: Any, target: Any, *, goal: str, generation: int | None,
             raise Timeout(f"{target.kind} {target.namespace}/{target.name} not {goal} after "
                           f"{timeout:g}s: {result.message}")
         time.sleep(POLL_SECONDS)
+
+
+def one_verdict(contour: Any, target: Any, *, goal: str, generation: int | None) -> Any:
+    """One controller's verdict on the target, from its /debug/programmed."""
+    from kubectl_contour.admin import get_json
+    from kubectl_contour.queries.programmed import matching_rows, verdict
+
+    rows = matching_rows(list(get_json(contour, "/debug/programmed") or []), target)
+    return verdict(rows[0] if rows else None, goal=goal, generation=generation)

@@ -5,6 +5,7 @@ recorded as acked), missing (the Envoy is not connected to the controller)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -42,19 +43,41 @@ def node_types(debug: dict[str, Any], node: str) -> dict[str, Any] | None:
     return None
 
 
-def diff_rows(debug: dict[str, Any], envoys: list[EnvoyView]) -> list[DiffRow]:
-    versions = debug.get("versions") or {}
+def controller_of(debugs: Sequence[dict[str, Any]], node: str) -> dict[str, Any]:
+    """The /debug/xds of the controller `node` is connected to; the first one when none is
+    (its versions are then what the Envoy should hold)."""
+    return next((d for d in debugs if node_types(d, node) is not None), debugs[0] if debugs
+                else {})
+
+
+def diff_rows(debug: dict[str, Any] | Sequence[dict[str, Any]],
+              envoys: list[EnvoyView]) -> list[DiffRow]:
+    """One row per Envoy and xDS type, sorted; `debug` is one controller's /debug/xds or
+    every controller's (each Envoy is then compared with the one it is connected to)."""
+    debugs = [debug] if isinstance(debug, dict) else list(debug)
     rows = []
     for envoy in sorted(envoys, key=lambda e: e.node):
-        types = node_types(debug, envoy.node)
-        for kind in TYPES:
-            url = TYPE_URLS[kind]
-            held = type_versions(envoy.dump, kind)
-            serving = str(versions.get(url) or "")
-            if types is None:
-                rows.append(DiffRow(envoy.node, kind, serving, "", "", ",".join(held), "missing",
-                                    f"{envoy.source} is not connected to the controller"))
-                continue
+        rows += envoy_rows(envoy, controller_of(debugs, envoy.node))
+    return rows
+
+
+def envoy_rows(envoy: EnvoyView, debug: dict[str, Any]) -> list[DiffRow]:
+    """The Envoy's rows against one controller's /debug/xds, in TYPES order."""
+    versions = debug.get("versions") or {}
+    types = node_types(debug, envoy.node)
+    rows = []
+    for kind in TYPES:
+        url = TYPE_URLS[kind]
+        held = type_versions(envoy.dump, kind)
+        serving = str(versions.get(url) or "")
+        if types is None:
+            rows.append(DiffRow(envoy.node, kind, serving, "", "", ",".join(held), "missing",
+                                f"{envoy.source} is not connected to the controller"))
+        elif url not in types and not held:
+            # an Envoy asks for secrets only once a listener needs one: nothing to hold
+            rows.append(DiffRow(envoy.node, kind, serving, "", "", "", "ok",
+                                "not subscribed: nothing of this type is in use"))
+        else:
             rows.append(diff_row(envoy.node, kind, serving, types.get(url) or {}, held,
                                  serial=int((debug.get("serials") or {}).get(url) or 0)))
     return rows

@@ -69,6 +69,19 @@ def verdict(row: dict[str, Any] | None, *, goal: str, generation: int | None) ->
     return Verdict(WAITING, str(row.get("message") or row.get("reason") or "not programmed"))
 
 
+def combined(verdicts: list[Verdict]) -> Verdict:
+    """Several controllers' verdicts on one object (manifests/ runs one per pod, each with
+    its own Envoy): failed if any failed, waiting while any waits, else ready."""
+    for state in (FAILED, WAITING):
+        messages = sorted({v.message for v in verdicts if v.state == state})
+        if messages:
+            return Verdict(state, "; ".join(messages))
+    messages = sorted({v.message for v in verdicts})
+    if len(verdicts) > 1 and len(messages) == 1:
+        return Verdict(READY, f"{messages[0]}, at each of {len(verdicts)} controllers")
+    return Verdict(READY, "; ".join(messages) or "programmed")
+
+
 @dataclass(frozen=True, slots=True)
 class ProxyRow:
     """One Envoy as the controller sees it (`proxy-status`)."""
@@ -102,6 +115,18 @@ def proxy_rows(debug: dict[str, Any], pods: set[str], types: dict[str, str]) -> 
             {short: str((held.get(url) or {}).get("acked") or "") for short, url in types.items()},
             stale, _last_error(held)))
     return rows
+
+
+def merged_proxy_rows(per_controller: list[list[ProxyRow]]) -> list[ProxyRow]:
+    """Several controllers' rows as one list sorted by node: an Envoy that one controller
+    lists as disconnected (it moved) and another as connected appears once, connected."""
+    best: dict[str, ProxyRow] = {}
+    for rows in per_controller:
+        for row in rows:
+            kept = best.get(row.node)
+            if kept is None or (kept.state == "disconnected" and row.state != "disconnected"):
+                best[row.node] = row
+    return [best[node] for node in sorted(best)]
 
 
 def _state(connected: bool, nacked: list[str], stale: list[str]) -> str:

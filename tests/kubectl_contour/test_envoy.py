@@ -199,3 +199,22 @@ def test_a_node_holding_the_current_serial_is_not_stale() -> None:
     assert diff_row("n", "secrets", "v2", state, (), serial=7).state == "ok"
     assert diff_row("n", "secrets", "v2", state, (), serial=8).state == "stale"
     assert diff_row("n", "secrets", "v2", {"sent": "v1", "acked": "v1"}, ()).state == "stale"
+
+
+def test_diff_compares_each_envoy_with_the_controller_it_is_connected_to() -> None:
+    """manifests/' layout: one controller per pod, each with its own Envoy."""
+    other = {**DEBUG, "nodes": [{**DEBUG["nodes"][0], "node": "envoy-1"}]}
+    envoys = [EnvoyView(f"envoy-{i}", f"pod-{i}", CONFIG_DUMP) for i in (0, 1)]
+    rows = diff_rows([DEBUG, other], envoys)
+    assert {r.node for r in rows} == {"envoy-0", "envoy-1"}
+    assert "missing" not in {r.state for r in rows}
+    assert {r.state for r in diff_rows([DEBUG], envoys) if r.node == "envoy-1"} == {"missing"}
+
+
+def test_diff_a_type_never_subscribed_and_not_held_is_ok() -> None:
+    """A plain-HTTP Envoy never asks for secrets: that is not stale."""
+    no_sds = {**DEBUG, "nodes": [{**DEBUG["nodes"][0], "types": {
+        k: v for k, v in DEBUG["nodes"][0]["types"].items() if k != envoy.TYPE_URLS["secrets"]}}]}
+    dump = {"configs": [c for c in CONFIG_DUMP["configs"] if "Secrets" not in c["@type"]]}
+    rows = {r.type: r for r in diff_rows(no_sds, [EnvoyView("envoy-0", "pod", dump)])}
+    assert rows["secrets"].state == "ok" and "not subscribed" in rows["secrets"].detail

@@ -12,6 +12,9 @@ from kubectl_contour.queries.programmed import (
     READY,
     WAITING,
     Target,
+    Verdict,
+    combined,
+    merged_proxy_rows,
     parse_target,
     proxy_rows,
     verdict,
@@ -80,3 +83,28 @@ def test_proxy_rows_states_pods_and_last_error() -> None:
         ("c", "c", "nacked", ["routes"], "bad route"),
         ("d", "", "disconnected", ["clusters", "routes"], "")]
     assert rows[0].versions == {"clusters": "c5", "routes": "r5"}
+
+
+def test_proxy_rows_of_several_controllers_merge_by_node() -> None:
+    """manifests/' layout: each controller knows its own pod's Envoy; one that moved is
+    disconnected at its old controller and connected at the new one."""
+    one = proxy_rows({"serials": {"cds": 5, "rds": 5}, "nodes": [
+        node("a", 5, 5), node("b", 1, 1, connected=False)]}, set(), TYPES)
+    two = proxy_rows({"serials": {"cds": 2, "rds": 2}, "nodes": [node("b", 2, 2)]}, set(), TYPES)
+    merged = merged_proxy_rows([one, two])
+    assert [(r.node, r.state) for r in merged] == [("a", "synced"), ("b", "synced")]
+    assert merged_proxy_rows([two, one]) == merged
+
+
+@pytest.mark.parametrize(("states", "expected"), [
+    ([(READY, "served by 1/1 Envoys")] * 2,
+     (READY, "served by 1/1 Envoys, at each of 2 controllers")),
+    ([(READY, "served by 2/2 Envoys")], (READY, "served by 2/2 Envoys")),
+    ([(READY, "served by 1/1 Envoys"), (WAITING, "served by 0/1 Envoys")],
+     (WAITING, "served by 0/1 Envoys")),
+    ([(WAITING, "stale"), (FAILED, "e-1: NACKed: bad")], (FAILED, "e-1: NACKed: bad")),
+])
+def test_verdicts_of_several_controllers_combine(states: list, expected: tuple) -> None:
+    """manifests/' layout: one controller per pod; programmed only when every one says so."""
+    result = combined([Verdict(state, message) for state, message in states])
+    assert (result.state, result.message) == expected
