@@ -50,6 +50,9 @@ from bench.bench import (
 )
 from controller.xdscache.routes import HTTP_ROUTES
 
+SETTLE = 3.0
+"""Seconds before a settled RSS reading (per-client figures use the settled one)."""
+
 
 class Fleet:
     """The light clients' processes, driven by one command line each (bench/adsfan.py)."""
@@ -203,7 +206,9 @@ def run_fanout(n: int, changes: int, *, clients: int = 1000, procs: int = 2,
             t0 = time.monotonic()
             fleet.send("connect")
             out["connect_all_served_ms"] = latencies(fleet.collect("served"), t0)
-            connected = out["controller_connected"] = usage(proc.pid)
+            out["controller_connected"] = usage(proc.pid)
+            time.sleep(SETTLE)  # what stays, not the send buffers still draining
+            connected = out["controller_connected_settled"] = usage(proc.pid)
             out["per_client"] = per_client(before, connected, clients)
             out["change"] = run_changes(fleet, real, folder, n, changes)
             out["controller_after_changes"] = usage(proc.pid)
@@ -211,6 +216,8 @@ def run_fanout(n: int, changes: int, *, clients: int = 1000, procs: int = 2,
             fleet.send("reconnect")
             out["reconnect_storm_served_ms"] = latencies(fleet.collect("served"), t0)
             out["controller_after_storm"] = usage(proc.pid)
+            time.sleep(SETTLE)
+            out["controller_after_storm_settled"] = usage(proc.pid)
             out["envoy_memory"] = [e.memory() for e in real]
     finally:
         if fleet is not None:

@@ -40,6 +40,8 @@ class DeltaStream(XdsStream):
             diff = shared.delta(known.of, view)
             changed, removed = diff.changed, diff.removed
             body, health = diff.body, diff.health_checked
+        elif known.mapping == view.versions:  # perf: a reconnect holding it all already
+            changed, removed = [], []
         else:  # its own versions (a reconnect's, or after an unsubscription)
             changed = [r for r in view.resources if known.get(r.name) != r.version]
             removed = sorted(n for n in known if n not in view.versions)

@@ -55,7 +55,9 @@ class Subscription:
         if WILDCARD in drop:
             self.wildcard = False
         dropped = set((drop - {WILDCARD}) & self.names)
-        names = (self.names | add) - drop - {WILDCARD}
+        names = frozenset(add) if not self.names else self.names | add
+        if drop or WILDCARD in names:
+            names = names - drop - {WILDCARD}
         if names != self.names:
             self.names = canonical(names)
         return dropped
