@@ -84,6 +84,10 @@ class Fleet:
             times += got.get("times", [])
         return times
 
+    def cpu(self) -> list[float]:
+        """CPU seconds each client process has used (the bench's own share of the box)."""
+        return [cpu_seconds(p.pid) for p in self.procs]
+
     def stop(self) -> None:
         for p in self.procs:
             if p.poll() is None and p.stdin is not None:
@@ -211,7 +215,9 @@ def run_fanout(n: int, changes: int, *, clients: int = 1000, procs: int = 2,
             connected = out["controller_connected_settled"] = usage(proc.pid)
             out["per_client"] = per_client(before, connected, clients)
             out["change"] = run_changes(fleet, real, folder, n, changes)
-            out["controller_after_changes"] = usage(proc.pid)
+            after = out["controller_after_changes"] = usage(proc.pid)
+            out["change"]["cpu_ms_per_change_per_client"] = round(
+                (after["cpu_s"] - connected["cpu_s"]) * 1000 / max(1, changes * clients), 3)
             t0 = time.monotonic()
             fleet.send("reconnect")
             out["reconnect_storm_served_ms"] = latencies(fleet.collect("served"), t0)
@@ -219,6 +225,7 @@ def run_fanout(n: int, changes: int, *, clients: int = 1000, procs: int = 2,
             time.sleep(SETTLE)
             out["controller_after_storm_settled"] = usage(proc.pid)
             out["envoy_memory"] = [e.memory() for e in real]
+            out["client_procs_cpu_s"] = fleet.cpu()
     finally:
         if fleet is not None:
             fleet.stop()

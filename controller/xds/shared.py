@@ -28,10 +28,10 @@ from controller.xds import wire
 from controller.xds.subscription import Subscription
 from controller.xdscache.snapshot import CLUSTER, Resource, TypeSnapshot
 
-VIEWS_KEPT = 64
-DELTAS_KEPT = 32
-DELTA_BYTES_KEPT = 64 << 20
-"""Encoded bodies kept at most (a 10k route table is ~2.5 MB per delta)."""
+VIEWS_KEPT = 16
+DELTAS_KEPT = 16
+DELTA_BYTES_KEPT = 32 << 20
+"""Encoded bodies kept at most (a 10k-vhost route table is ~1 MB per delta)."""
 
 
 @dataclass(eq=False, slots=True)
