@@ -71,35 +71,9 @@ def tune_gc() -> None:
     gc.set_threshold(GC_GEN0_THRESHOLD, gen1, gen2)
 
 
-MALLOC_MMAP_THRESHOLD = 256 * 1024
-MALLOC_ARENAS = 2
-
-
-def tune_malloc() -> bool:
-    """perf (bench fanout, issue 12): every xDS response is a buffer of up to megabytes,
-    allocated and freed on gRPC's threads. With glibc's defaults (a mmap threshold that
-    grows as such buffers are freed, an arena per thread) the freed memory stayed in the
-    process: at 10k clusters, 200 connecting clients left ~460 kB of RSS each, ~120 kB of it
-    in use (malloc_trim). A fixed threshold returns big buffers at once and two arenas keep
-    the rest compact: ~185 kB each. Returns False where there is no glibc (nothing done)."""
-    import ctypes
-    import ctypes.util
-
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return False
-    m_mmap_threshold, m_arena_max = -3, -8  # glibc <malloc.h>
-    return bool(mallopt(m_mmap_threshold, MALLOC_MMAP_THRESHOLD)
-                and mallopt(m_arena_max, MALLOC_ARENAS))
-
-
 async def serve(settings: Settings) -> None:
     """Run `contour serve` until SIGINT/SIGTERM."""
     tune_gc()
-    tune_malloc()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
