@@ -427,11 +427,17 @@ def contour_serve(
     args: list[str], work: Path
 ) -> Iterator[tuple[subprocess.Popen[bytes], dict[str, int]]]:
     ports = {k: free_port() for k in ("xds", "metrics", "debug", "stats", "http", "https")}
-    cmd = [sys.executable, "-m", "controller", *serve_args(args, ports)]
+    with spawned([sys.executable, "-m", "controller", *serve_args(args, ports)], work) as proc:
+        yield proc, ports
+
+
+@contextlib.contextmanager
+def spawned(cmd: list[str], work: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """`cmd` running, its output in work/contour.log; terminated (killed after 10 s) after."""
     with open(work / "contour.log", "w") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
         try:
-            yield proc, ports
+            yield proc
         finally:
             proc.terminate()
             try:

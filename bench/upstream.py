@@ -14,7 +14,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-from bench.bench import ROOT, Envoy, free_port
+from bench.bench import ROOT, Envoy, free_port, spawned
 
 BUILD_SCRIPT = ROOT / "scripts" / "upstream-contour.sh"
 PORTS = ("xds", "metrics", "health", "debug", "stats", "http", "https")
@@ -55,17 +55,8 @@ def upstream_serve(
 ) -> Iterator[tuple[subprocess.Popen[bytes], dict[str, int]]]:
     """Upstream's `contour serve` against `kubeconfig`; its log is work/contour.log."""
     ports = {k: free_port() for k in PORTS}
-    with open(work / "contour.log", "w") as log:
-        proc = subprocess.Popen([str(binary), *serve_args(kubeconfig, ports)],
-                                stdout=log, stderr=subprocess.STDOUT)
-        try:
-            yield proc, ports
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    with spawned([str(binary), *serve_args(kubeconfig, ports)], work) as proc:
+        yield proc, ports
 
 
 class UpstreamEnvoy(Envoy):
