@@ -4,6 +4,8 @@
                                 [--kind ingressroute|httpproxy]
     python -m bench.bench folder --n 10000 [--changes 20] [--kind ingressroute|httpproxy]
     python -m bench.bench cluster --n 10000 [--changes 20] [--fresh-status]  # envtest, root
+    python -m bench.bench peer --n 1000 [--changes 20]     # + upstream Contour (bench/peer.py)
+    python -m bench.bench fanout --n 10000 --clients 1000  # xDS fan-out (bench/fanout.py)
 
 inproc: the Controller and its Pipeline driven directly in this process, with the real xDS
   server and a real gRPC ADS client subscribed like Envoy (CDS/EDS/LDS wildcard, RDS by
@@ -155,6 +157,8 @@ CLUSTER_STATS = ["essential"]
 class Envoy:
     """A real Envoy with `contour bootstrap --cluster-stats CLUSTER_STATS[0]`."""
 
+    node, service_cluster = "bench", "contour"
+
     def __init__(self, xds_port: int, work: Path) -> None:
         from controller.envoy.bootstrap import bootstrap_json
 
@@ -170,8 +174,9 @@ class Envoy:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [envoy_binary(), "-c", str(self.config), "--service-node", "bench",
-             "--service-cluster", "contour", "--disable-hot-restart", "--log-level", "warn",
+            [envoy_binary(), "-c", str(self.config), "--service-node", self.node,
+             "--service-cluster", self.service_cluster, "--disable-hot-restart",
+             "--log-level", "warn",
              *ENVOY_EXTRA],
             stdout=self.log, stderr=subprocess.STDOUT)
 
@@ -407,21 +412,32 @@ def wait_until(check: Callable[[], bool], timeout: float, interval: float = 0.02
     raise TimeoutError("condition not met")
 
 
+def serve_args(args: list[str], ports: dict[str, int]) -> list[str]:
+    """`contour serve` with `args` and every port the bench gives it."""
+    return ["serve", "--insecure", *args,
+            "--xds-port", str(ports["xds"]), "--http-port", str(ports["metrics"]),
+            "--debug-http-port", str(ports["debug"]), "--stats-port", str(ports["stats"]),
+            "--envoy-service-http-port", str(ports["http"]),
+            "--envoy-service-https-port", str(ports["https"]),
+            "--envoy-http-access-log", "/dev/null", "--envoy-https-access-log", "/dev/null"]
+
+
 @contextlib.contextmanager
 def contour_serve(
     args: list[str], work: Path
 ) -> Iterator[tuple[subprocess.Popen[bytes], dict[str, int]]]:
     ports = {k: free_port() for k in ("xds", "metrics", "debug", "stats", "http", "https")}
-    cmd = [sys.executable, "-m", "controller", "serve", "--insecure", *args,
-           "--xds-port", str(ports["xds"]), "--http-port", str(ports["metrics"]),
-           "--debug-http-port", str(ports["debug"]), "--stats-port", str(ports["stats"]),
-           "--envoy-service-http-port", str(ports["http"]),
-           "--envoy-service-https-port", str(ports["https"]),
-           "--envoy-http-access-log", "/dev/null", "--envoy-https-access-log", "/dev/null"]
+    with spawned([sys.executable, "-m", "controller", *serve_args(args, ports)], work) as proc:
+        yield proc, ports
+
+
+@contextlib.contextmanager
+def spawned(cmd: list[str], work: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """`cmd` running, its output in work/contour.log; terminated (killed after 10 s) after."""
     with open(work / "contour.log", "w") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
         try:
-            yield proc, ports
+            yield proc
         finally:
             proc.terminate()
             try:
@@ -730,8 +746,8 @@ def run_cluster(n: int, changes: int, *, statuses: bool = True) -> dict[str, Any
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=("inproc", "folder", "cluster", "machine",
-                                         "yaml-change", "switch"))
+    parser.add_argument("mode", choices=("inproc", "folder", "cluster", "peer", "fanout",
+                                         "machine", "yaml-change", "switch"))
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--changes", type=int, default=20)
     parser.add_argument("--protocol", choices=("delta", "sotw"), default="delta")
@@ -743,6 +759,12 @@ def main(argv: list[str] | None = None) -> None:
                         help="inproc, folder: the routing objects of the workload")
     parser.add_argument("--cluster-stats", choices=("essential", "all", "none"),
                         default="essential", help="the bench Envoys' per-cluster stats")
+    parser.add_argument("--peer-kinds", default="ingress,httpproxy",
+                        help="peer: the workloads, in order (ingress, httpproxy)")
+    parser.add_argument("--clients", type=int, default=1000, help="fanout: xDS clients")
+    parser.add_argument("--client-procs", type=int, default=2,
+                        help="fanout: processes the clients are spread over")
+    parser.add_argument("--envoys", type=int, default=10, help="fanout: real Envoys too")
     parser.add_argument("--json", help="append the result line to this file")
     args = parser.parse_args(argv)
     CLUSTER_STATS[0] = args.cluster_stats
@@ -751,6 +773,15 @@ def main(argv: list[str] | None = None) -> None:
     elif args.mode == "inproc":
         result = asyncio.run(run_inproc(args.n, args.changes, protocol=args.protocol,
                                         with_envoy=args.envoy, kind=args.kind))
+    elif args.mode == "peer":
+        from bench.peer import run_peer
+
+        result = run_peer(args.n, args.changes, tuple(args.peer_kinds.split(",")))
+    elif args.mode == "fanout":
+        from bench.fanout import run_fanout
+
+        result = run_fanout(args.n, args.changes, clients=args.clients,
+                            procs=args.client_procs, envoys=args.envoys)
     elif args.mode == "folder":
         result = run_folder(args.n, args.changes, kind=args.kind)
     elif args.mode in ("yaml-change", "switch"):

@@ -75,6 +75,19 @@ def routing(i: int, kind: str, *, prefix_rewrite: str = "") -> list[Obj]:
     return [ingressroute(i, prefix_rewrite=prefix_rewrite)]
 
 
+def ingress(i: int, *, hostname: str = "") -> Obj:
+    """Ingress v1 `ing-i`: `hostname` (default host(i)), every path → Service svc-i:80.
+    No class: both this controller and upstream serve class-less Ingresses by default."""
+    path = {"path": "/", "pathType": "Prefix",
+            "backend": {"service": {"name": f"svc-{i}", "port": {"number": 80}}}}
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": {"name": f"ing-{i}", "namespace": NAMESPACE},
+        "spec": {"rules": [{"host": hostname or host(i), "http": {"paths": [path]}}]},
+    }
+
+
 def service(i: int) -> Obj:
     return {
         "apiVersion": "v1",

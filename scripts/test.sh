@@ -14,6 +14,9 @@ fi
 # kube-proxy from the same pinned module, the pause image, and containerd, runc, CNI,
 # iptables, mmdebstrap from Debian (apt-get when missing; a failure stops here, loudly)
 bash scripts/node-build.sh
+# upstream Contour v1.33.8 for tests/bench/test_peer_smoke.py (a bench dependency only):
+# ~3 min cold on 2 cores, cached after in ~/.cache/kubectl-contour/upstream-contour
+bash scripts/upstream-contour.sh >/dev/null
 # real zsh and fish for the completion tests (tests/kubectl_contour/test_completion_shells.py):
 # installed when missing; a machine where that is impossible fails here, loudly
 missing=$(for sh in zsh fish; do command -v "$sh" >/dev/null || echo "$sh"; done)

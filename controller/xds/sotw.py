@@ -8,9 +8,11 @@ for this client, which is what makes the EDS fast path cheap.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from controller.xds import wire
+from controller.xds.held import Held
 from controller.xds.stream import Outgoing, TypeState, XdsStream
 from controller.xds.subscription import sorted_resources
 from controller.xdscache.snapshot import CLUSTER, LISTENER, Resource, TypeSnapshot
@@ -34,10 +36,10 @@ class SotwStream(XdsStream):
     ) -> Outgoing | None:
         wanted = state.sub.resolve(resources)
         versions = {name: r.version for name, r in wanted.items()}
-        due = _due(type_url, wanted, versions, state.known)
+        due = _due(type_url, wanted, versions, state.known.mapping)
         # Forget unsubscribed names, so a later re-subscription is answered in full.
         # A NACKed response stays "sent": it is not pushed again until content moves.
-        state.known = versions
+        state.known = Held(versions)
         if state.answered and due is None:
             return None
         payload = wire.sotw_response(
@@ -46,11 +48,12 @@ class SotwStream(XdsStream):
             nonce=self.next_nonce(state),
             resources=due or [],
         )
-        return Outgoing(payload, resources.version)
+        return Outgoing(payload, resources.version, due or ())
 
 
 def _due(
-    type_url: str, wanted: dict[str, Resource], versions: dict[str, str], sent: dict[str, str]
+    type_url: str, wanted: dict[str, Resource], versions: dict[str, str],
+    sent: Mapping[str, str],
 ) -> list[Resource] | None:
     """What to send, or None when the client already has it all."""
     if type_url in FULL_STATE_TYPES:

@@ -16,7 +16,7 @@ import asyncio
 import itertools
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +24,9 @@ import grpc
 from envoy.config.cluster.v3 import cluster_pb2
 from google.protobuf.message import DecodeError
 
+from controller.xds.held import Held
 from controller.xds.registry import NodeRegistry
+from controller.xds.shared import health_checked
 from controller.xds.subscription import Subscription
 from controller.xdscache.snapshot import (
     CLUSTER,
@@ -33,6 +35,7 @@ from controller.xdscache.snapshot import (
     PUSH_ORDER,
     ROUTE,
     TYPE_URLS,
+    Resource,
     SnapshotCache,
     TypeSnapshot,
 )
@@ -55,22 +58,6 @@ timeout, issue 7), and with it every other team's routes. After this wait they g
 anyway. A changed cluster keeps serving its old version while it warms; a new one is
 unknown to Envoy's router until warm, so only its own routes answer 503 meanwhile. A
 healthy health check answers well within it (loopback: milliseconds)."""
-
-
-def health_checked(cluster_bodies: Iterable[bytes]) -> bool:
-    """True when any of the serialized clusters has active health checks."""
-    for body in cluster_bodies:
-        try:
-            if cluster_pb2.Cluster.FromString(body).health_checks:
-                return True
-        except DecodeError:
-            continue
-    return False
-
-
-def _changed(before: dict[str, str], after: dict[str, str]) -> list[str]:
-    """Names present in both whose version moved (new ones warm with a fresh request)."""
-    return [n for n, v in after.items() if n in before and before[n] != v]
 
 
 def eds_names(cluster_bodies: Iterable[bytes]) -> set[str]:
@@ -102,7 +89,7 @@ class TypeState:
     nonce: str = ""  # of the last response sent
     version: str = ""  # system version of the last response sent
     awaiting_ack: bool = False
-    known: dict[str, str] = field(default_factory=dict)  # what the client was sent: name -> version
+    known: Held = field(default_factory=Held)  # what the client was sent: name -> version
     # perf: the TypeSnapshot last answered (or found up to date) with this state; while it
     # is still current and no request came in, the type needs no O(resources) re-check.
     evaluated: TypeSnapshot | None = None
@@ -117,6 +104,11 @@ class TypeState:
 class Outgoing:
     payload: bytes  # a serialized (Delta)DiscoveryResponse
     version: str
+    sent: Sequence[Resource] = ()
+    health_checked: bool | None = None
+    """Whether a cluster in `sent` is health-checked, when known already (None: ask)."""
+    all_moved: bool = False
+    """Every resource in `sent` is new or changed for the client (delta)."""
 
 
 class XdsStream(ABC):
@@ -223,14 +215,14 @@ class XdsStream(ABC):
             resources = snapshot.get(type_url)
             if state.evaluated is resources:
                 continue  # perf: nothing moved for this type since it was last settled
-            before = dict(state.known) if type_url == CLUSTER else None
+            before = state.known.frozen() if type_url == CLUSTER else None
             outgoing = self.response(type_url, state, resources)
             state.evaluated = resources
             if outgoing is None:
                 self._note_up_to_date(type_url, state, resources)
                 continue
             if before is not None:
-                self._note_clusters_sent(state, before, resources)
+                self._note_clusters_sent(state, before, outgoing, resources)
             # Record before awaiting the write: the ACK can arrive before write()
             # returns (grpc.aio), and must find the nonce it answers.
             state.answered, state.awaiting_ack = True, True
@@ -246,16 +238,21 @@ class XdsStream(ABC):
             state.serial = resources.serial
             self._registry.record_current(self.node_id or "", type_url, resources.serial)
 
-    def _note_clusters_sent(self, state: TypeState, before: dict[str, str],
-                            resources: TypeSnapshot) -> None:
+    def _note_clusters_sent(self, state: TypeState, before: Mapping[str, str],
+                            out: Outgoing, resources: TypeSnapshot) -> None:
         """After a cluster response: resend the assignments of changed clusters, and bound
-        the wait of listeners and routes when a sent cluster is health-checked."""
-        changed = _changed(before, state.known)
-        if before:
+        the wait of listeners and routes when a sent cluster is new or changed and
+        health-checked. perf: from what was sent, not from everything the client holds."""
+        moved = out.sent if out.all_moved else [
+            r for r in out.sent if before.get(r.name) != r.version]
+        changed = [r.name for r in moved if r.name in before] if before else []
+        if changed:
             self._forget_endpoints_of(changed, resources)
-        moved = changed + [n for n in state.known if n not in before]
         state.wait_deadline = None
-        if health_checked(resources.resources[n].body for n in moved if n in resources.resources):
+        checked = out.health_checked if out.all_moved else None
+        if checked is None:
+            checked = health_checked(r.body for r in moved)
+        if checked:
             loop = asyncio.get_running_loop()
             state.wait_deadline = loop.time() + HEALTH_CHECK_WARM_WAIT
             loop.call_later(HEALTH_CHECK_WARM_WAIT, self._wake.set)
@@ -270,7 +267,7 @@ class XdsStream(ABC):
         if endpoints is None:
             return
         for name in eds_names(resources.resources[n].body for n in clusters):
-            endpoints.known.pop(name, None)
+            endpoints.known.pop(name)
             endpoints.evaluated = None
 
     def _held_back(self, type_url: str) -> bool:

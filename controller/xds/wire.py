@@ -10,6 +10,7 @@ and ``google.protobuf.Any``; tests parse the output back with the generated clas
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 from controller.xdscache.snapshot import Resource
@@ -56,14 +57,23 @@ def _header(number: int, length: int) -> bytes:
     return _varint(number << 3 | _LEN) + _varint(length)
 
 
-def _delta_resource(type_url: str, r: Resource) -> list[bytes]:
+def _delta_resource(type_url: str, r: Resource) -> tuple[bytes, bytes, bytes]:
     """``_field(2, Resource)`` as pieces: the body (megabytes for a big route table) is
     copied once, by the caller's final join (perf)."""
-    any_head = _text(1, type_url) + _header(2, len(r.body))
-    head = _text(1, r.version) + _header(2, len(any_head) + len(r.body))
-    tail = _text(3, r.name)
-    size = len(head) + len(any_head) + len(r.body) + len(tail)
-    return [_header(2, size), head, any_head, r.body, tail]
+    head, tail = _delta_frame(type_url, r.name, r.version, len(r.body))
+    return head, r.body, tail
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _delta_frame(type_url: str, name: str, version: str, size: int) -> tuple[bytes, bytes]:
+    """What goes before and after a resource's body. perf: every stream is sent the same
+    resources; encoding these few bytes in Python per resource and stream was a fifth of
+    the CPU of 1,000 clients connecting (the version names the body: same frame)."""
+    any_head = _text(1, type_url) + _header(2, size)
+    head = _text(1, version) + _header(2, len(any_head) + size)
+    tail = _text(3, name)
+    total = len(head) + len(any_head) + size + len(tail)
+    return _header(2, total) + head + any_head, tail
 
 
 def delta_response(
@@ -75,11 +85,23 @@ def delta_response(
     removed: Iterable[str],
 ) -> bytes:
     """A serialized ``DeltaDiscoveryResponse``."""
+    return with_nonce(delta_body(version=version, type_url=type_url, resources=resources,
+                                 removed=removed), nonce)
+
+
+def delta_body(
+    *, version: str, type_url: str, resources: Iterable[Resource], removed: Iterable[str]
+) -> bytes:
+    """A ``DeltaDiscoveryResponse`` without its nonce: the part streams in step share
+    (controller/xds/shared.py). The nonce goes last (`with_nonce`); field order is free."""
     parts = [_text(1, version)]
     for r in resources:
         parts.extend(_delta_resource(type_url, r))
     parts.append(_text(4, type_url))
-    parts.append(_text(5, nonce))
     # removed_resources is repeated string: an empty name must still be written.
     parts.extend(_field(6, name.encode()) for name in removed)
     return b"".join(parts)
+
+
+def with_nonce(body: bytes, nonce: str) -> bytes:
+    return body + _text(5, nonce)

@@ -1,0 +1,107 @@
+"""What every stream in step needs alike, computed once, not once per stream.
+
+perf (bench fanout, issue 12): with n Envoys, each change was resolved, diffed, encoded
+and remembered n times over the same bytes. Here:
+
+- `view(snapshot, sub)`: what a subscription gets of a TypeSnapshot (sorted) and the
+  versions that makes, one object per (snapshot, name set) — name sets are canonical
+  (`subscription.canonical`), so every stream with the same interest shares it;
+- `delta(old, new)`: from holding exactly `old` (a view, or nothing) to `new`: what changed,
+  what went, the encoded response without its nonce, and whether a sent cluster is
+  health-checked;
+- `health_checked(bodies)`: whether any serialized cluster has active health checks.
+
+Entries keep the objects they were computed from, so an `id()` in a key is not reused while
+the entry lives; the caches are small and evict the oldest first.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from envoy.config.cluster.v3 import cluster_pb2
+from google.protobuf.message import DecodeError
+
+from controller.xds import wire
+from controller.xds.subscription import Subscription
+from controller.xdscache.snapshot import CLUSTER, Resource, TypeSnapshot
+
+VIEWS_KEPT = 16
+DELTAS_KEPT = 16
+DELTA_BYTES_KEPT = 32 << 20
+"""Encoded bodies kept at most (a 10k-vhost route table is ~1 MB per delta)."""
+
+
+@dataclass(eq=False, slots=True)
+class View:
+    snapshot: TypeSnapshot
+    names: frozenset[str]
+    wildcard: bool
+    resources: list[Resource]  # sorted by name
+    versions: dict[str, str] = field(default_factory=dict)  # never mutated
+
+
+@dataclass(frozen=True, slots=True)
+class Delta:
+    changed: list[Resource]
+    removed: list[str]
+    body: bytes  # wire.delta_body
+    health_checked: bool
+
+
+_views: dict[tuple[int, int, bool], View] = {}
+_deltas: dict[tuple[int, int], tuple[View | None, View, Delta]] = {}
+
+
+def view(snapshot: TypeSnapshot, sub: Subscription) -> View:
+    key = (id(snapshot), id(sub.names), sub.wildcard)
+    found = _views.get(key)
+    if found is not None and found.snapshot is snapshot and found.names is sub.names:
+        return found
+    resources = sub.resolve_sorted(snapshot)
+    made = View(snapshot, sub.names, sub.wildcard, resources,
+                {r.name: r.version for r in resources})
+    _keep(_views, key, made, VIEWS_KEPT)
+    return made
+
+
+def delta(old: View | None, new: View) -> Delta:
+    key = (id(old), id(new))
+    found = _deltas.get(key)
+    if found is not None and found[0] is old and found[1] is new:
+        return found[2]
+    before = old.versions if old is not None else {}
+    changed = [r for r in new.resources if before.get(r.name) != r.version]
+    removed = sorted(n for n in before if n not in new.versions)
+    snapshot = new.snapshot
+    body = wire.delta_body(version=snapshot.version, type_url=snapshot.type_url,
+                           resources=changed, removed=removed)
+    made = Delta(changed, removed, body, snapshot.type_url == CLUSTER
+                 and health_checked(r.body for r in changed))
+    _keep(_deltas, key, (old, new, made), DELTAS_KEPT)
+    while len(_deltas) > 1 and sum(len(d[2].body) for d in _deltas.values()) > DELTA_BYTES_KEPT:
+        del _deltas[next(iter(_deltas))]
+    return made
+
+
+def _keep(cache: dict, key: object, value: object, most: int) -> None:  # type: ignore[type-arg]
+    while len(cache) >= most:
+        del cache[next(iter(cache))]
+    cache[key] = value
+
+
+def health_checked(cluster_bodies: Iterable[bytes]) -> bool:
+    """True when any of the serialized clusters has active health checks."""
+    return any(_health_checked(body) for body in cluster_bodies)
+
+
+@functools.lru_cache(maxsize=1 << 15)
+def _health_checked(body: bytes) -> bool:
+    # perf: every stream asks this of the clusters it is sent, and all are sent the same
+    # bytes objects (their hash is computed once): parse each body once, not per stream.
+    try:
+        return bool(cluster_pb2.Cluster.FromString(body).health_checks)
+    except DecodeError:
+        return False
