@@ -59,6 +59,9 @@ class Programmed:
     generation: int | None = None
     since: float | None = None
     reason: str = ""
+    unserved_since: float | None = None
+    """When a valid object at this generation stopped (or has not yet begun) being served by
+    every connected Envoy: the status writer's grace for restarts (conditions.py)."""
 
     @property
     def programmed(self) -> bool:

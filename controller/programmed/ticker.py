@@ -41,3 +41,11 @@ class Ticker:
             self._callback()
         except Exception as err:  # noqa: BLE001 - a refresh must never break the loop
             faults.quarantine_reason("ticker", repr(self._callback), err)
+
+
+def schedule_later(delay: float, callback: Callable[[], None]) -> None:
+    """`callback` after `delay` seconds on the running loop; nothing without one."""
+    try:
+        asyncio.get_running_loop().call_later(delay, callback)
+    except RuntimeError:
+        return

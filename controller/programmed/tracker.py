@@ -47,6 +47,7 @@ class ProgrammedTracker:
         self._lock = threading.Lock()
         self._built = _Built()
         self._since: dict[Key, tuple[int | None, float]] = {}
+        self._unserved: dict[Key, tuple[int | None, float]] = {}
         self._evaluating = threading.Lock()  # `_since` is evaluate's own
 
     def built(self, dag: DAG, statuses: tuple[Status, ...], hosts: Iterable[str] | None,
@@ -94,6 +95,7 @@ class ProgrammedTracker:
                 out[key] = self._state(key, current, found.get(key, frozenset()),
                                        built, nodes, verdicts)
             self._since = {k: v for k, v in self._since.items() if k in out}
+            self._unserved = {k: v for k, v in self._unserved.items() if k in out}
         return out
 
     def _state(self, key: Key, current: str, hosts: frozenset[str], built: _Built,
@@ -113,7 +115,12 @@ class ProgrammedTracker:
             verdict = verdicts[vector] = on_nodes(nodes, vector, None, None)
         if not verdict.programmed:
             self._since.pop(key, None)
-            return Programmed(verdict.served, verdict.pending, generation)
+            lost = self._unserved.get(key)
+            if lost is None or lost[0] != generation:
+                lost = self._unserved[key] = (generation, self._clock())
+            return Programmed(verdict.served, verdict.pending, generation,
+                              unserved_since=lost[1])
+        self._unserved.pop(key, None)
         seen = self._since.get(key)
         if seen is None or seen[0] != generation:
             seen = self._since[key] = (generation, self._clock())

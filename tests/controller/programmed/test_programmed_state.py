@@ -91,3 +91,36 @@ def test_with_programmed_adds_to_httpproxies_only_and_replaces() -> None:
     assert out[1] is route
     assert [(c.type, c.status) for c in out[0].conditions] == [("Valid", "True"),
                                                                ("Programmed", "True")]
+
+
+STORED_TRUE = (4, ({"type": "Valid", "status": "True"},
+                   {"type": "Programmed", "status": "True", "reason": "Programmed",
+                    "message": "served by 2/2 Envoys", "observedGeneration": 4}))
+
+
+@pytest.mark.parametrize(("state", "stored", "now", "kept"), [
+    pytest.param(Programmed(generation=4, unserved_since=100.0), STORED_TRUE, 105.0, True,
+                 id="no-envoy-yet-after-a-restart"),
+    pytest.param(Programmed((), (("a", "stale"),), 4, unserved_since=100.0), STORED_TRUE,
+                 109.0, True, id="a-reconnecting-envoy"),
+    pytest.param(Programmed(generation=4, unserved_since=100.0), STORED_TRUE, 111.0, False,
+                 id="grace-over"),
+    pytest.param(Programmed(generation=5, unserved_since=100.0), STORED_TRUE, 101.0, False,
+                 id="a-new-generation"),
+    pytest.param(Programmed((), (("a", "NACKed: bad"),), 4, unserved_since=100.0),
+                 STORED_TRUE, 101.0, False, id="nacked"),
+    pytest.param(Programmed(generation=4, unserved_since=100.0, reason="not valid (invalid)"),
+                 STORED_TRUE, 101.0, False, id="not-valid"),
+    pytest.param(Programmed(generation=4, unserved_since=100.0), None, 101.0, False,
+                 id="nothing-stored"),
+])
+def test_a_stored_true_is_kept_through_the_grace(state: Programmed, stored: object,
+                                                 now: float, kept: bool) -> None:
+    proxy = Status("ns", "p", "valid", "Valid HTTPProxy", kind="HTTPProxy",
+                   conditions=(Condition("Valid", "True", "Valid", "Valid HTTPProxy"),))
+    (out,) = with_programmed((proxy,), {("HTTPProxy", "ns", "p"): state},
+                             lambda key: stored, now)  # type: ignore[arg-type, return-value]
+    programmed = out.conditions[-1]
+    assert (programmed.status == "True") is kept
+    if kept:
+        assert programmed.message == "served by 2/2 Envoys"

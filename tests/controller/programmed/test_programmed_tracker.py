@@ -100,3 +100,16 @@ def test_an_ingress_is_programmed_through_its_routes() -> None:
     tracker.built(m.DAG(http=(vhost,)), (), None, serials(4), {key: 2})
     state = tracker.evaluate([holding(4, "a"), holding(3, "b")])[key]
     assert (state.served, state.pending, state.generation) == (("a",), (("b", "stale"),), 2)
+
+
+def test_unserved_since_is_kept_per_generation() -> None:
+    now = [10.0]
+    tracker = ProgrammedTracker(clock=lambda: now[0])
+    built = dag("a.com")
+    key = ("IngressRoute", "default", "root-a.com")
+    tracker.built(built, built.statuses, None, serials(2), {key: 1})
+    assert tracker.evaluate([holding(1)])[key].unserved_since == 10.0
+    now[0] = 20.0
+    assert tracker.evaluate([])[key].unserved_since == 10.0
+    assert tracker.evaluate([holding(2)])[key].unserved_since is None
+    assert tracker.evaluate([holding(1)])[key].unserved_since == 20.0
