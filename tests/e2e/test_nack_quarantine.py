@@ -45,6 +45,8 @@ def route_hosts(envoy: Envoy) -> set[str]:
         status, body = http_get(envoy.admin_port, "/config_dump?resource=dynamic_route_configs")
     except OSError:
         return set()  # not listening yet
+    if status == 404:
+        return set()  # "dynamic_route_configs not found": no route table yet
     assert status == 200, body
     configs = json.loads(body).get("configs", [])  # none before the first RDS
     return {d for c in configs for vh in c["route_config"].get("virtual_hosts", [])
