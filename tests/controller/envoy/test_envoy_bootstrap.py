@@ -22,14 +22,19 @@ def _clusters(b: pb.Bootstrap) -> dict[str, pb.Cluster]:
     return {c.name: c for c in b.static_resources.clusters}
 
 
-def test_dynamic_resources_use_ads() -> None:
-    want = """
-      ads_config { api_type: GRPC transport_api_version: V3
-                   grpc_services { envoy_grpc { cluster_name: "contour" } } }
-      lds_config { ads {} resource_api_version: V3 }
-      cds_config { ads {} resource_api_version: V3 }"""
-    got = bootstrap().dynamic_resources
+@pytest.mark.parametrize(("protocol", "api_type"), [("delta", "DELTA_GRPC"), ("sotw", "GRPC")])
+def test_dynamic_resources_use_ads(protocol: str, api_type: str) -> None:
+    want = f"""
+      ads_config {{ api_type: {api_type} transport_api_version: V3
+                   grpc_services {{ envoy_grpc {{ cluster_name: "contour" }} }} }}
+      lds_config {{ ads {{}} resource_api_version: V3 }}
+      cds_config {{ ads {{}} resource_api_version: V3 }}"""
+    got = bootstrap(xds_protocol=protocol).dynamic_resources
     assert got == text_format.Parse(want, pb.Bootstrap.DynamicResources())
+
+
+def test_state_of_the_world_is_the_default() -> None:
+    assert bootstrap().dynamic_resources.ads_config.api_type == pb.ApiConfigSource.GRPC
 
 
 def test_contour_cluster() -> None:
