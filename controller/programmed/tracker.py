@@ -73,11 +73,6 @@ class ProgrammedTracker:
             built.hosts = object_hosts(built.dag)
         return built.hosts
 
-    def required(self, hosts: Iterable[str]) -> Serials:
-        with self._lock:
-            required = self._built.required
-            return merged(required.get(h, NO_SERIALS) for h in hosts)
-
     def evaluate(self, nodes: Iterable[NodeRecord]) -> dict[Key, Programmed]:
         """Every routing object of the last build → its programmed state, sorted by key.
 
