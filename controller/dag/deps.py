@@ -14,8 +14,10 @@ from typing import Generic, TypeVar
 
 from controller.dag.model import Secret, ServicePort
 from controller.dag.store import ObjectStore
+from controller.k8s.extension_views import ExtensionServiceView
 from controller.k8s.httpproxy_views import HTTPProxyView
 from controller.k8s.objects import (
+    EXTENSION_SERVICE,
     HTTPPROXY,
     INGRESSROUTE,
     SECRET,
@@ -35,6 +37,7 @@ class Deps:
     services: set[Key] = field(default_factory=set)
     secrets: set[Key] = field(default_factory=set)
     delegation_namespaces: set[str] = field(default_factory=set)
+    extensions: set[Key] = field(default_factory=set)
 
 
 V = TypeVar("V")
@@ -99,6 +102,10 @@ class Recorder:
         self.deps.secrets.add(key)
         return self._store.ca_certificate(key)
 
+    def extension_service(self, key: Key) -> ExtensionServiceView | None:
+        self.deps.extensions.add(key)
+        return self._store.extension_service(key)
+
 
 class _Index:
     """dependency → the roots that read it."""
@@ -132,7 +139,7 @@ class ReadersIndex:
     """Each root's last `Deps`, turned around: an object → the roots that read it."""
 
     __slots__ = ("_ingressroutes", "_httpproxies", "_services", "_secrets",
-                 "_delegation_namespaces")
+                 "_delegation_namespaces", "_extensions")
 
     def __init__(self) -> None:
         self._ingressroutes = _Index()
@@ -140,6 +147,7 @@ class ReadersIndex:
         self._services = _Index()
         self._secrets = _Index()
         self._delegation_namespaces = _Index()
+        self._extensions = _Index()
 
     def add(self, deps: Deps, root: Key) -> None:
         self._ingressroutes.add(deps.ingressroutes, root)
@@ -147,6 +155,7 @@ class ReadersIndex:
         self._services.add(deps.services, root)
         self._secrets.add(deps.secrets, root)
         self._delegation_namespaces.add(deps.delegation_namespaces, root)
+        self._extensions.add(deps.extensions, root)
 
     def discard(self, deps: Deps, root: Key) -> None:
         self._ingressroutes.discard(deps.ingressroutes, root)
@@ -154,6 +163,7 @@ class ReadersIndex:
         self._services.discard(deps.services, root)
         self._secrets.discard(deps.secrets, root)
         self._delegation_namespaces.discard(deps.delegation_namespaces, root)
+        self._extensions.discard(deps.extensions, root)
 
     def readers(self, kind: str, key: Key) -> set[Key]:
         """The roots whose processing read the object (a delegation: any secret of its
@@ -168,4 +178,6 @@ class ReadersIndex:
             return self._secrets.get(key)
         if kind == TLS_CERTIFICATE_DELEGATION:
             return self._delegation_namespaces.get(key[0])
+        if kind == EXTENSION_SERVICE:
+            return self._extensions.get(key)
         return set()

@@ -13,7 +13,10 @@ from dataclasses import replace
 
 from controller import faults
 from controller.config import BuilderSettings
+from controller.dag import authz
+from controller.dag import global_ratelimit as grl
 from controller.dag import proxystatus as ps
+from controller.dag.extension import extension_cluster
 from controller.dag.model import Cluster, Provenance, Secret, Status, TCPProxy
 from controller.dag.policy import COOKIE, REQUEST_HASH, PolicyError
 from controller.dag.proxyreads import ProxyReads, ProxyResult
@@ -73,6 +76,8 @@ def _process_root(root: HTTPProxyView, reads: ProxyReads, settings: BuilderSetti
     tls_enabled = vh.tls is not None
     if vh.tls is not None and not _tls(root, vh.tls, host, reads, settings, result):
         return result
+    if result.secret is not None and not _authorization(root, reads, result):
+        return result
     if not _supported(root, cond):
         return result
     if root.tcpproxy is not None:
@@ -82,8 +87,9 @@ def _process_root(root: HTTPProxyView, reads: ProxyReads, settings: BuilderSetti
         if not _tcpproxy(root, reads, result, []):
             return result
     walk = RouteWalk(reads, result, tls_enabled, not settings.disable_permit_insecure, host)
+    walk.auth = authz.route_defaults(vh.authorization) if result.authorization else None
     routes = walk.walk(root)
-    if _vhost_policies(root, result):
+    if _vhost_policies(root, result, settings):
         result.insecure_vhost = True
         secure = tls_enabled and root.tcpproxy is None
         result.routes = [(r, replace(r, https_redirect=False) if secure else None)
@@ -119,6 +125,10 @@ def _root_checks(root: HTTPProxyView, host: str, settings: BuilderSettings,
         return False
     if not root.routes and not root.includes and root.tcpproxy is None:
         cond.error("SpecError", "NothingDefined", ps.NOTHING_DEFINED)
+        return False
+    auth = root.vhost.authorization
+    if root.vhost.tls is None and auth is not None and auth.configured:
+        cond.error("AuthError", "AuthNotPermitted", authz.NOT_PERMITTED)
         return False
     if root.vhost.ip.allow and root.vhost.ip.deny:
         cond.error("IPFilterError", "IncompatibleIPAddressFilters", ps.IP_BOTH_VHOST)
@@ -170,6 +180,9 @@ def _secure_vhost(root: HTTPProxyView, tls: HPTLSView, secret: Secret, reads: Pr
     if tls.fallback and tls.client_validation:
         cond.error("TLSError", "TLSIncompatibleFeatures", ps.TLS_FALLBACK_CLIENT_VALIDATION)
         return False
+    if tls.fallback and root.vhost is not None and root.vhost.authorization is not None:
+        cond.error("TLSError", "TLSIncompatibleFeatures", authz.FALLBACK_INCOMPATIBLE)
+        return False
     if not tls.fallback:
         return True
     fallback = settings.fallback_certificate
@@ -197,6 +210,19 @@ def _lookup_tls(key: Key, namespace: str, reads: ProxyReads) -> Secret | str:
     if not permitted:
         return _NOT_DELEGATED
     return secret if secret is not None else reads.secret_problem(key)
+
+
+def _authorization(root: HTTPProxyView, reads: ProxyReads, result: ProxyResult) -> bool:
+    """A TLS-terminating root's ext_authz (v1.33 computeSecureVirtualHostAuthorization);
+    False stops the root. An authorization without an extensionRef name adds no filter."""
+    assert root.vhost is not None
+    view = root.vhost.authorization
+    if view is None or not view.configured:
+        return True
+    found = reads.extension_service(view.extension)
+    extension = extension_cluster(found, reads)[0] if found is not None else None
+    result.authorization = authz.external_authorization(view, extension, result.cond(root.key))
+    return result.authorization is not None
 
 
 # -- tcpproxy ----------------------------------------------------------------------------------
@@ -263,7 +289,8 @@ def _tcp_services(proxy: HTTPProxyView, reads: ProxyReads, result: ProxyResult,
 # -- virtual host policies ---------------------------------------------------------------------
 
 
-def _vhost_policies(root: HTTPProxyView, result: ProxyResult) -> bool:
+def _vhost_policies(root: HTTPProxyView, result: ProxyResult, settings: BuilderSettings
+                    ) -> bool:
     """corsPolicy, rateLimitPolicy, IP filters of the vhost; False: none of the root's
     routes are served."""
     assert root.vhost is not None
@@ -278,6 +305,12 @@ def _vhost_policies(root: HTTPProxyView, result: ProxyResult) -> bool:
     except PolicyError as err:
         cond.error("VirtualHostError", "RateLimitPolicyNotValid",
                    f"Spec.VirtualHost.RateLimitPolicy is invalid: {err}")
+        return False
+    try:
+        result.global_rate_limits = grl.vhost_descriptors(root.vhost.global_rate_limit,
+                                                          settings.rate_limit_service)
+    except PolicyError as err:
+        cond.error("VirtualHostError", "RateLimitPolicyNotValid", str(err))
         return False
     result.ip_filter, ok = ip_filter(root.vhost.ip, cond)
     if not ok:

@@ -228,6 +228,87 @@ class CORSPolicy:
     allow_private_network: bool = False
 
 
+@dataclass(frozen=True, slots=True, order=True)
+class RateLimitEntry:
+    """One entry of a global rate limit descriptor (v1.33 RateLimitDescriptorEntry): `kind`
+    is "generic_key" (key, value), "request_header" (header_name → descriptor key),
+    "header_value_match" (value if `headers` match, or not when `expect_match` is False)
+    or "remote_address"."""
+
+    kind: str
+    key: str = ""
+    value: str = ""
+    header_name: str = ""
+    headers: tuple[HeaderMatch, ...] = ()
+    expect_match: bool = True
+
+
+RateLimitDescriptor = tuple[RateLimitEntry, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ExtensionCluster:
+    """A valid ExtensionService (v1alpha1) as an Envoy cluster `extension/<ns>/<name>`
+    speaking gRPC (h2 over TLS, or h2c) to its weighted `services`."""
+
+    namespace: str
+    name: str
+    services: tuple[tuple[ServicePort, int], ...]
+    """(port, weight) pairs, in spec order."""
+    protocol: Protocol = Protocol.H2
+    strategy: str = ""
+    validation: UpstreamValidation | None = None
+    response_timeout: float | None = None
+    """timeoutPolicy.response (seconds; Timeout.INFINITE); None = unset."""
+    idle_connection_timeout: float | None = None
+    circuit_breakers: tuple[int, int, int, int] = (0, 0, 0, 0)
+    """circuitBreakerPolicy: max connections, pending requests, requests, retries (0 unset)."""
+    provenance: Provenance | None = field(default=None, compare=False)
+
+    @property
+    def cluster_name(self) -> str:
+        return f"extension/{self.namespace}/{self.name}"
+
+    @property
+    def sni(self) -> str:
+        """The TLS server name (and gRPC authority): the validated subject name, if any."""
+        return self.validation.subject_name if self.validation is not None else ""
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalAuthorization:
+    """A secure vhost's `authorization`: the ext_authz filter on its filter chain, asking
+    the extension cluster `cluster_name` over gRPC."""
+
+    cluster_name: str
+    sni: str = ""
+    fail_open: bool = False
+    response_timeout: float | None = None
+    """seconds; Timeout.INFINITE; None = unset (Envoy's default)."""
+    with_request_body: tuple[int, bool, bool] | None = None
+    """(maxRequestBytes, allowPartialMessage, packAsBytes) when withRequestBody is set."""
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitService:
+    """The controller config's `rateLimitService`: the global ratelimit HTTP filter of every
+    HTTP connection manager, asking `extension/<ns>/<name>`."""
+
+    namespace: str
+    name: str
+    domain: str = ""
+    fail_open: bool = False
+    enable_x_ratelimit_headers: bool = False
+    enable_resource_exhausted_code: bool = False
+    timeout: float | None = None
+    """The ExtensionService's timeoutPolicy.response when it is valid, else unset."""
+    sni: str = ""
+
+    @property
+    def cluster_name(self) -> str:
+        return f"extension/{self.namespace}/{self.name}"
+
+
 @dataclass(frozen=True, slots=True)
 class Provenance:
     """Where a route (or cluster, secret) came from: the object kind and the include or
@@ -278,6 +359,14 @@ class Route:
     internal_redirect: bool = False
     ip_filter: IPFilter | None = None
     rate_limit: LocalRateLimit | None = None
+    global_rate_limits: tuple[RateLimitDescriptor, ...] = ()
+    """rateLimitPolicy.global descriptors (Envoy route action rate_limits)."""
+    ignore_vhost_rate_limits: bool = False
+    """rateLimitPolicy.global.disabled: the vhost's global descriptors do not apply."""
+    auth_disabled: bool = False
+    """Under an authorizing vhost: the check is skipped (authPolicy.disabled)."""
+    auth_context: tuple[tuple[str, str], ...] = ()
+    """Under an authorizing vhost: the check's context extensions, sorted by key."""
     provenance: Provenance | None = field(default=None, compare=False)
     """Who produced this route; not part of its identity (equal routes translate alike)."""
 
@@ -303,6 +392,7 @@ class VirtualHost:
     cors: CORSPolicy | None = None
     ip_filter: IPFilter | None = None
     rate_limit: LocalRateLimit | None = None
+    global_rate_limits: tuple[RateLimitDescriptor, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,6 +416,9 @@ class SecureVirtualHost:
     strict_sni: bool = False
     """HTTPProxy (v1.33): over its SNI chain, a request whose Host names another host is
     answered 421 Misdirected Request instead of routed by Host."""
+    global_rate_limits: tuple[RateLimitDescriptor, ...] = ()
+    authorization: ExternalAuthorization | None = None
+    """HTTPProxy virtualhost.authorization: ext_authz on this vhost's filter chain."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -374,6 +467,10 @@ class DAG:
     fallback_secret: Secret | None = None
     """The controller's fallback certificate (BuilderSettings.fallback_certificate) when some
     secure vhost enables it and the Secret exists: the translator adds its filter chain."""
+    extensions: tuple[ExtensionCluster, ...] = ()
+    """Every valid ExtensionService's cluster, sorted by (namespace, name)."""
+    rate_limit_service: RateLimitService | None = None
+    """The global rate limit service of the controller config, resolved (settings)."""
 
     def clusters(self) -> tuple[Cluster, ...]:
         """Every cluster reachable from a surviving vhost, in visit order (may repeat)."""

@@ -8,14 +8,17 @@ from typing import Protocol as TypingProtocol
 
 from controller.dag.model import (
     CORSPolicy,
+    ExternalAuthorization,
     IPFilter,
     LocalRateLimit,
+    RateLimitDescriptor,
     Route,
     Secret,
     ServicePort,
     TCPProxy,
 )
 from controller.dag.proxystatus import ProxyConditions
+from controller.k8s.extension_views import ExtensionServiceView
 from controller.k8s.httpproxy_views import HTTPProxyView
 from controller.k8s.objects import Key
 
@@ -42,6 +45,8 @@ class ProxyReads(TypingProtocol):
 
     def ca_certificate(self, key: Key) -> bytes: ...
 
+    def extension_service(self, key: Key) -> ExtensionServiceView | None: ...
+
 
 @dataclass(slots=True)
 class ProxyResult:
@@ -60,6 +65,8 @@ class ProxyResult:
     cors: CORSPolicy | None = None
     ip_filter: IPFilter | None = None
     rate_limit: LocalRateLimit | None = None
+    global_rate_limits: tuple[RateLimitDescriptor, ...] = ()
+    authorization: ExternalAuthorization | None = None
     secure_vhost: bool = False
     """The port-443 vhost exists (TLS attached), whether or not routes reach it."""
     insecure_vhost: bool = False

@@ -33,8 +33,10 @@ from controller.dag.secrets import (
     split_secret,
 )
 from controller.k8s import annotations as ann
+from controller.k8s.extension_views import ExtensionServiceView, extension_service_view
 from controller.k8s.httpproxy_views import HTTPProxyView, httpproxy_view
 from controller.k8s.objects import (
+    EXTENSION_SERVICE,
     HTTPPROXY,
     INGRESS,
     INGRESSROUTE,
@@ -124,12 +126,13 @@ class ObjectStore:
         self.services: dict[Key, StoredService] = {}
         self.secrets: dict[Key, StoredSecret] = {}
         self.delegations: dict[Key, tuple[DelegationView, ...]] = {}
+        self.extensionservices: dict[Key, ExtensionServiceView] = {}
         self.rejected_secrets: dict[Key, str] = {}
         """Secrets refused at insert (spec §2.6): key → reason, for logs and debug output."""
         self._raw: dict[str, dict[Key, Obj]] = {
             k: {}
             for k in (INGRESS, INGRESSROUTE, HTTPPROXY, SERVICE, SECRET,
-                      TLS_CERTIFICATE_DELEGATION)
+                      TLS_CERTIFICATE_DELEGATION, EXTENSION_SERVICE)
         }
         self._service_refs: dict[Key, int] = {}
         self._secret_refs: dict[Key, int] = {}
@@ -142,6 +145,7 @@ class ObjectStore:
             SERVICE: self._upsert_service,
             SECRET: self._upsert_secret,
             TLS_CERTIFICATE_DELEGATION: self._upsert_delegation,
+            EXTENSION_SERVICE: self._upsert_extension,
         }
 
     # -- events ------------------------------------------------------------------------------
@@ -173,6 +177,8 @@ class ObjectStore:
             self.ingresses.pop(key, None)
         elif kind == HTTPPROXY:
             self.httpproxies.pop(key, None)
+        elif kind == EXTENSION_SERVICE:
+            self.extensionservices.pop(key, None)
         else:
             self.ingressroutes.pop(key, None)
         self._set_refs(kind, key, (), ())
@@ -217,6 +223,9 @@ class ObjectStore:
         stored = self.secrets.get(key)
         return stored.ca if stored is not None else b""
 
+    def extension_service(self, key: Key) -> ExtensionServiceView | None:
+        return self.extensionservices.get(key)
+
     # -- per kind ------------------------------------------------------------------------------
 
     def _changed(self, kind: str, key: Key, obj: Obj) -> bool:
@@ -253,6 +262,17 @@ class ObjectStore:
             return False
         view = self.httpproxies[key] = httpproxy_view(obj)
         self._set_refs(HTTPPROXY, key, _hp_services(view), _hp_secrets(view))
+        return True
+
+    def _upsert_extension(self, obj: Obj, key: Key) -> bool:
+        """Every ExtensionService has a status, so any change matters."""
+        if not self._changed(EXTENSION_SERVICE, key, obj):
+            return False
+        view = self.extensionservices[key] = extension_service_view(obj)
+        services = tuple(sorted({(view.namespace, t.name) for t in view.services}))
+        secrets = (() if view.validation is None
+                   else (split_secret(view.validation.ca_secret, view.namespace),))
+        self._set_refs(EXTENSION_SERVICE, key, services, secrets)
         return True
 
     def _upsert_service(self, obj: Obj, key: Key) -> bool:
