@@ -26,6 +26,7 @@ from controller.config import (
     TLSFiles,
     parse_tls_version,
 )
+from controller.config_ratelimit import rate_limit_settings
 from controller.envoy import type_urls as t
 
 Opt = typer.Option
@@ -143,6 +144,7 @@ def serve(
             ingress_class=ingress_class_name or "contour",
             disable_permit_insecure=bool(cfg.get("disablePermitInsecure", False)),
             fallback_certificate=fallback_certificate(tls_cfg or {}),
+            rate_limit_service=rate_limit_settings(cfg),
         ),
         listeners=ListenerSettings(
             http_address=envoy_service_http_address, http_port=envoy_service_http_port,

@@ -73,15 +73,19 @@ def http_filter(name: str, config: pb.Any) -> pb.HttpFilter:
 
 
 def http_connection_manager(
-    route_config_name: str, access_log: str, *, xds_cluster: str = "", stat_prefix: str = ""
+    route_config_name: str, access_log: str, *, xds_cluster: str = "", stat_prefix: str = "",
+    before_router: Sequence[pb.HttpFilter] = (),
 ) -> pb.Filter:
     """The HCM of ingress_http/ingress_https: routes by RDS (ADS unless `xds_cluster`),
-    through the per-vhost/route switchable filters (filters.hcm_filters). gzip
+    through the per-vhost/route switchable filters (filters.hcm_filters), then
+    `before_router` (ext_authz, ratelimit: extfilters.py) and the router. gzip
     (`envoy.gzip`) is deprecated in v3 (compressor replaces it) and is omitted."""
+    http_filters = filters.hcm_filters()
+    http_filters[-1:-1] = before_router
     hcm = pb.HttpConnectionManager(
         stat_prefix=stat_prefix or route_config_name,
         rds=pb.Rds(route_config_name=route_config_name, config_source=config_source(xds_cluster)),
-        http_filters=filters.hcm_filters(),
+        http_filters=http_filters,
         http_protocol_options=pb.Http1ProtocolOptions(accept_http_10=True),
         access_log=[file_access_log(access_log)],
         use_remote_address=pb.BoolValue(value=True),

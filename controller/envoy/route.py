@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from controller.dag import model
-from controller.envoy import filters, pb
+from controller.envoy import extfilters, filters, pb
 from controller.envoy.core import duration
 from controller.envoy.names import cluster_name, vhost_name
 from controller.envoy.route_match import route_match
@@ -38,13 +38,16 @@ def route_configuration(
 
 
 def virtual_host(
-    host: str, routes: Iterable[pb.Route], per_filter: Mapping[str, pb.Any] | None = None
+    host: str, routes: Iterable[pb.Route], per_filter: Mapping[str, pb.Any] | None = None,
+    rate_limits: Sequence[model.RateLimitDescriptor] = (),
 ) -> pb.VirtualHost:
     """A vhost named by hashname(60, host) answering `host` with any port (the table
-    ignores ports), or everything; `per_filter` switches on CORS, RBAC, rate limits."""
+    ignores ports), or everything; `per_filter` switches on CORS, RBAC, rate limits;
+    `rate_limits` are its global rate limit descriptors."""
     domains = ["*"] if host == "*" else [host]
     return pb.VirtualHost(name=vhost_name(host), domains=domains, routes=routes,
-                          typed_per_filter_config=per_filter)
+                          typed_per_filter_config=per_filter,
+                          rate_limits=extfilters.rate_limits(rate_limits))
 
 
 def redirect_route(route: model.Route) -> pb.Route:
@@ -52,15 +55,18 @@ def redirect_route(route: model.Route) -> pb.Route:
     return pb.Route(match=route_match(route), redirect=pb.RedirectAction(https_redirect=True))
 
 
-def route(route: model.Route, vhost: str = "") -> pb.Route:
+def route(route: model.Route, vhost: str = "", *, secure: bool = False) -> pb.Route:
     """The Envoy route of a route that `forwards`: a direct response, a redirect, or a
     forwarding route with its header policies and per-route filters (stats of a rate
-    limit under the vhost's host name `vhost`). x-request-start is added by the table."""
+    limit under the vhost's host name `vhost`). x-request-start is added by the table.
+    On port 443 (`secure`) a direct response or forwarding route carries its ext_authz
+    override, as upstream's buildRoute (port 80 has no ext_authz filter)."""
     out = pb.Route(match=route_match(route))
     if route.direct_response is not None:
         out.direct_response.CopyFrom(direct_response(route.direct_response))
     elif route.redirect is not None:
         out.redirect.CopyFrom(redirect_action(route.redirect))
+        return out
     else:
         out.route.CopyFrom(route_action(route))
         _set_headers(out, route.request_headers, route.response_headers)
@@ -68,6 +74,12 @@ def route(route: model.Route, vhost: str = "") -> pb.Route:
             vhost, ip=route.ip_filter, rate_limit=route.rate_limit
         ).items():
             out.typed_per_filter_config[name].CopyFrom(config)
+        if route.ignore_vhost_rate_limits:
+            out.typed_per_filter_config[extfilters.GLOBAL_RATE_LIMIT].CopyFrom(
+                extfilters.ignore_vhost_rate_limits())
+    auth = extfilters.auth_per_route(route.auth_disabled, route.auth_context) if secure else None
+    if auth is not None:
+        out.typed_per_filter_config[extfilters.EXT_AUTHZ].CopyFrom(auth)
     return out
 
 
@@ -134,6 +146,7 @@ def route_action(route: model.Route) -> pb.RouteAction:
     action.request_mirror_policies.extend(mirror_policies(route.mirrors))
     if route.internal_redirect:
         action.internal_redirect_policy.SetInParent()
+    action.rate_limits.extend(extfilters.rate_limits(route.global_rate_limits))
     return action
 
 
