@@ -56,6 +56,14 @@ class Update:
     def __bool__(self) -> bool:
         return any(self.changed.values()) or any(self.removed.values())
 
+    def replace(self, type_url: str, old: Mapping[str, bytes], new: Mapping[str, bytes]) -> None:
+        """Go from the resources `old` to `new`: drop what went, put what changed."""
+        for name in old.keys() - new.keys():
+            self.drop(type_url, name)
+        for name, body in new.items():
+            if old.get(name) != body:
+                self.put(type_url, name, body)
+
 
 class _RouteTable:
     """One RouteConfiguration: framed vhost bytes by vhost name, joined in name order.
@@ -240,11 +248,7 @@ class IncrementalTranslator:
     def _update_extensions(self, dag: model.DAG, out: Update) -> None:
         """The extension clusters: put what changed, drop what went."""
         wanted = self._translator.extension_clusters(dag.extensions)
-        for name in self._extensions.keys() - wanted.keys():
-            out.drop(pb.CLUSTER_TYPE, name)
-        for name, body in wanted.items():
-            if self._extensions.get(name) != body:
-                out.put(pb.CLUSTER_TYPE, name, body)
+        out.replace(pb.CLUSTER_TYPE, self._extensions, wanted)
         self._extensions = wanted
 
     def resources(self) -> Resources:
@@ -379,11 +383,7 @@ class IncrementalTranslator:
             else:
                 wanted.pop(lds.HTTPS_LISTENER, None)
         wanted[lds.STATS_LISTENER] = self._stats_listener
-        for name in self._listeners.keys() - wanted.keys():
-            out.drop(pb.LISTENER_TYPE, name)
-        for name, body in wanted.items():
-            if self._listeners.get(name) != body:
-                out.put(pb.LISTENER_TYPE, name, body)
+        out.replace(pb.LISTENER_TYPE, self._listeners, wanted)
         self._listeners = wanted
 
 
