@@ -168,14 +168,14 @@ def validation_context(validation: model.UpstreamValidation) -> pb.CertificateVa
 
 
 def extension_cluster(ext: model.ExtensionCluster) -> pb.Cluster:
-    """An ExtensionService's cluster: HTTP/2 to its Service's endpoints (EDS, by the
-    Service port's own assignment), over TLS for h2 (verified when `validation`, with the
-    subject name as SNI), in cleartext for h2c."""
+    """An ExtensionService's cluster: HTTP/2 to its Services' endpoints (EDS: the
+    assignment of its own name gathers them, xdscache/extension_endpoints.py), over TLS
+    for h2 (verified when `validation`, with the subject name as SNI), cleartext for h2c."""
     out = pb.Cluster()
     out.CopyFrom(_EDS_DEFAULTS)
     out.name = ext.cluster_name
     out.alt_stat_name = f"extension_{ext.namespace}_{ext.name}"
-    out.eds_cluster_config.service_name = ext.services[0][0].eds_name if ext.services else ""
+    out.eds_cluster_config.service_name = ext.cluster_name
     out.lb_policy = lb_policy(ext.strategy)
     if any(ext.circuit_breakers):
         out.circuit_breakers.CopyFrom(_limits(*ext.circuit_breakers))

@@ -111,7 +111,7 @@ def test_routes_carry_overrides_and_rate_limits() -> None:
 def test_extension_clusters() -> None:
     clusters = _translated()[pb.CLUSTER_TYPE]
     authz, rl = clusters["extension/auth/authz"], clusters["extension/rl/ratelimit"]
-    assert authz.eds_cluster_config.service_name == "default/authz"
+    assert authz.eds_cluster_config.service_name == "extension/auth/authz"
     assert authz.circuit_breakers.thresholds[0].max_requests.value == 9
     tls = pb.UpstreamTlsContext()
     authz.transport_socket.typed_config.Unpack(tls)
