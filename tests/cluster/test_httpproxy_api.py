@@ -170,9 +170,9 @@ def test_printer_columns(cp: Any) -> None:
 def test_extension_service_status_is_conditions_only(cp: Any) -> None:
     """What the builder decides for an ExtensionService (here: its Service is missing) is
     written as v1.33's `status.conditions`, with no currentStatus, and only once."""
+    from controller.config import BuilderSettings
     from controller.dag.builder import build
     from controller.dag.store import ObjectStore
-    from controller.config import BuilderSettings
 
     obj = {"apiVersion": "projectcontour.io/v1alpha1", "kind": "ExtensionService",
            "metadata": {"name": "authz", "namespace": NS},
