@@ -16,11 +16,11 @@ from controller.dag.model import Secret, ServicePort
 from controller.dag.store import ObjectStore
 from controller.k8s.httpproxy_views import HTTPProxyView
 from controller.k8s.objects import (
+    DELEGATION_KINDS,
     HTTPPROXY,
     INGRESSROUTE,
     SECRET,
     SERVICE,
-    TLS_CERTIFICATE_DELEGATION,
     Key,
 )
 from controller.k8s.views import IngressRouteView
@@ -166,6 +166,6 @@ class ReadersIndex:
             return self._services.get(key)
         if kind == SECRET:
             return self._secrets.get(key)
-        if kind == TLS_CERTIFICATE_DELEGATION:
+        if kind in DELEGATION_KINDS:
             return self._delegation_namespaces.get(key[0])
         return set()

@@ -108,25 +108,32 @@ def delta_row(node: str, kind: str, serving: str, state: dict[str, Any],
               held: dict[str, str], served: dict[str, str], serial: int) -> DiffRow:
     """A delta node's route tables or secrets, resource by resource: `held` is Envoy's
     name → version, `served` the controller's. A resource at another version is `stale`
-    while the node has not acked the type's current version (nor holds its current content
-    serial), `drift` once it has."""
+    while a newer response is in flight (sent, not acked), `drift` otherwise."""
     sent, acked = str(state.get("sent") or ""), str(state.get("acked") or "")
-    row = DiffRow(node, kind, serving, sent, acked, f"{len(held)} resources", "ok")
+    row = DiffRow(node, kind, serving, sent, acked, held_column(held), "ok")
     nack = state.get("nack")
     if nack:
         detail = f"version {nack.get('version', '?')} rejected: {nack.get('error', '')}"
         return replace(row, state="nacked", detail=detail)
     differ = [n for n, v in held.items() if served.get(n) != v]
-    current = acked == serving or (bool(serial) and int(state.get("held") or 0) >= serial)
-    if differ and current:
+    behind = acked != serving and not (bool(serial) and int(state.get("held") or 0) >= serial)
+    if differ and not (behind and sent != acked):
         name = differ[0]
+        more = f" (+{len(differ) - 1} more)" if len(differ) > 1 else ""
         return replace(row, state="drift", detail=(
             f"Envoy holds {name} at {held[name]!r}, the controller serves "
-            f"{served.get(name, 'nothing')!r}" + (f" (+{len(differ) - 1} more)"
-                                                  if len(differ) > 1 else "")))
-    if differ or not current:
+            f"{served.get(name, 'nothing')!r}{more}"))
+    if behind:
         return replace(row, state="stale", detail=f"serving {serving}, Envoy acked {acked!r}")
     return row
+
+
+def held_column(held: dict[str, str]) -> str:
+    """Envoy's distinct per-resource versions for the ENVOY column: two at most, then the
+    count of the others (no spaces: the text table is split on whitespace by scripts)."""
+    versions = sorted(set(held.values()))
+    shown = ",".join(versions[:2])
+    return shown + (f",+{len(versions) - 2}" if len(versions) > 2 else "")
 
 
 def diff_row(node: str, kind: str, serving: str, state: dict[str, Any],

@@ -254,6 +254,11 @@ CURRENT = {"ingress_http": "r1", "https/a.example.com": "r2"}
     (delta_debug("v2", {**CURRENT, "ingress_http": "r9"}), "drift",
      "Envoy holds ingress_http at 'r1', the controller serves 'r9'"),
     (delta_debug("v2", {"ingress_http": "r1"}), "drift", "serves 'nothing'"),
+    # behind, but nothing in flight: the controller will never send what Envoy holds
+    ({**delta_debug("v1", {}), "nodes": [{**delta_debug("v1", {})["nodes"][0], "types": {
+        ROUTES: {"sent": "v1", "acked": "v1"}, SECRETS: {"sent": "v1", "acked": "v1"}}}]},
+     "drift", "Envoy holds https/a.example.com at 'r2', the controller serves 'nothing' (+1"),
+    # (its secrets match, but the node has not acked the current version: stale, as sotw)
     # every resource current, but the newest response not acked (a table it has yet to get)
     (delta_debug("v1", CURRENT), "stale", "Envoy acked 'v1'"),
     (delta_debug("v1", CURRENT, nack={"version": "v2", "error": "bad"}), "nacked",
@@ -262,10 +267,12 @@ CURRENT = {"ingress_http": "r1", "https/a.example.com": "r2"}
 def test_a_delta_envoy_is_compared_resource_by_resource(
         debug: dict[str, Any], routes: str, detail: str) -> None:
     rows = {r.type: r for r in diff_rows(debug, [EnvoyView("n", "pod", DELTA_DUMP)])}
-    assert (rows["routes"].state, rows["routes"].envoy) == (routes, "2 resources")
+    assert (rows["routes"].state, rows["routes"].envoy) == (routes, "r1,r2")
     assert detail in rows["routes"].detail
+    behind = debug["nodes"][0]["types"][SECRETS]["acked"] != "v2" and not debug["nodes"][0][
+        "types"][SECRETS].get("held")
     assert rows["secrets"].state == ("nacked" if routes == "nacked" else
-                                     "ok" if routes in ("ok", "drift") else "stale")
+                                     "stale" if behind else "ok")
 
 
 def test_a_sotw_envoy_with_the_same_dump_is_drift() -> None:
@@ -275,3 +282,11 @@ def test_a_sotw_envoy_with_the_same_dump_is_drift() -> None:
         {**delta_debug("v2", CURRENT)["nodes"][0], "protocol": "sotw"}]}
     rows = {r.type: r for r in diff_rows(debug, [EnvoyView("n", "pod", DELTA_DUMP)])}
     assert rows["routes"].state == "drift"
+
+
+def test_the_envoy_column_shows_two_versions_then_a_count() -> None:
+    from kubectl_contour.queries.diff import held_column
+
+    assert held_column({}) == ""
+    assert held_column({"a": "v1", "b": "v1"}) == "v1"
+    assert held_column({"a": "v3", "b": "v1", "c": "v2", "d": "v4"}) == "v1,v2,+2"

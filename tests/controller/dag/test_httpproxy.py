@@ -291,3 +291,28 @@ def test_untranslated_fields_without_a_security_role_are_warnings() -> None:
         ("SpecError", "IgnoredField")]
     assert "Spec.Routes[0].CookieRewritePolicies" in valid.warnings[0].message
     assert _routes(dag, "a.com") == [("prefix", "/", ("s1",), None)]
+
+
+def test_removing_a_v1beta1_delegation_keeps_the_v1_one_of_the_same_name() -> None:
+    """A migration keeps `certs/d` in both API groups for a while; deleting the old one must
+    not revoke what the new one grants (they were one store key once)."""
+    from controller.dag.incremental import IncrementalBuilder
+    from controller.dag.store import ObjectStore
+
+    old = k.delegation("d", "secret", ("w", ["other"]))
+    new = k.hp_delegation("d", "secret", ("w", ["*"]))
+    objs = [S1, k.secret("w", "secret"), old, new,
+            k.hp("a", fqdn="a.com", tls={"secretName": "secret/w"}, routes=[HOME])]
+    assert k.hp_status(k.build_both(*objs), "default", "a") == ("valid", [], [])
+    settings = BuilderSettings()
+    store = ObjectStore(settings)
+    incremental = IncrementalBuilder(store, settings)
+    for obj in objs:
+        store.upsert(obj)
+    incremental.build()
+    assert store.remove("TLSCertificateDelegation", "secret", "d")
+    incremental.touch("TLSCertificateDelegation", "secret", "d")
+    dag = incremental.build()[0]
+    assert dag == k.build_both(*[o for o in objs if o is not old])
+    assert k.hp_status(dag, "default", "a") == ("valid", [], [])
+    assert k.https_vhost(dag, "a.com") is not None
