@@ -50,7 +50,7 @@ local function rewritten(cookie, rules)
 end
 
 function envoy_on_response(response_handle)
-  local rules = response_handle:filterContext()["cookie_rewrite_rules"]
+  local rules = response_handle:filterContext():get("cookie_rewrite_rules")
   if rules == nil or response_handle:headers():get("set-cookie") == nil then return end
   local cookies = {}
   for key, value in pairs(response_handle:headers()) do

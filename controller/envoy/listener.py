@@ -157,7 +157,8 @@ def downstream_tls_context(
     )
     out = pb.DownstreamTlsContext(common_tls_context=common)
     if client_validation is not None:
-        common.validation_context.CopyFrom(client_validation_context(client_validation))
+        out.common_tls_context.validation_context.CopyFrom(
+            client_validation_context(client_validation))
         out.require_client_certificate.value = not client_validation.optional
     return out
 
