@@ -8,7 +8,7 @@ False to stop the root; the converters raise PolicyError, framed by the caller.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from urllib.parse import SplitResult, urlsplit
 
 from controller.dag.model import Provenance, Route
@@ -61,8 +61,8 @@ def client_validation(root: HTTPProxyView, view: ClientValidationView, reads: Pr
     if view.ca_secret:
         key = split_secret(view.ca_secret, root.namespace)
         found = _lookup(key, root.namespace, reads, reads.ca_certificate, "ca.crt")
-        if not _usable(found, "CA", view.ca_secret, key, cond):
-            return False
+        if not isinstance(found, bytes):
+            return _unusable(found, "CA", view.ca_secret, key, cond)
         ca, keys = found, [key]
     elif not view.skip_validation:
         cond.error("TLSError", "ClientValidationInvalid",
@@ -72,8 +72,8 @@ def client_validation(root: HTTPProxyView, view: ClientValidationView, reads: Pr
     if view.crl_secret:
         key = split_secret(view.crl_secret, root.namespace)
         found = _lookup(key, root.namespace, reads, reads.crl, "crl.pem")
-        if not _usable(found, "CRL", view.crl_secret, key, cond):
-            return False
+        if not isinstance(found, bytes):
+            return _unusable(found, "CRL", view.crl_secret, key, cond)
         crl, keys = found, [*keys, key]
     result.client_validation = ClientValidation(
         ca=ca, crl=crl, crl_only_leaf=bool(crl) and view.crl_only_leaf,
@@ -87,8 +87,8 @@ def _fields(view: object) -> dict[str, bool]:
     return {f: bool(getattr(view, f)) for f in ("subject", "cert", "chain", "dns", "uri")}
 
 
-def _lookup(key: Key, namespace: str, reads: ProxyReads, read: object, data_key: str
-            ) -> bytes | str:
+def _lookup(key: Key, namespace: str, reads: ProxyReads, read: Callable[[Key], bytes],
+            data_key: str) -> bytes | str:
     """v1.33 LookupCASecret / LookupCRLSecret: the bytes, or the error text (delegation is
     checked first)."""
     if not reads.tls_secret(key, namespace)[1]:
@@ -96,13 +96,12 @@ def _lookup(key: Key, namespace: str, reads: ProxyReads, read: object, data_key:
     missing = reads.missing_secret(key)
     if missing:
         return missing
-    found = read(key)  # type: ignore[operator]
+    found = read(key)
     return found if found else f"empty {go_quote(data_key)} key"
 
 
-def _usable(found: bytes | str, what: str, ref: str, key: Key, cond: ProxyConditions) -> bool:
-    if isinstance(found, bytes):
-        return True
+def _unusable(found: str, what: str, ref: str, key: Key, cond: ProxyConditions) -> bool:
+    """Records why a CA or CRL Secret cannot be used; False (the root stops)."""
     if found == _NOT_DELEGATED:
         cond.error("TLSError", "DelegationNotPermitted",
                    f"Spec.VirtualHost.TLS {what} Secret {go_quote(ref)} is invalid: {found}")
