@@ -13,13 +13,12 @@ from enum import Enum
 from controller.dag.model_auth import (
     ClientValidation,
     CookieRewrite,
-    ForwardClientCert,
     JWKSCluster,
     JWTProvider,
 )
 from controller.dag.provenance import Provenance
 
-__all__ = ["ClientValidation", "CookieRewrite", "ForwardClientCert", "JWKSCluster",
+__all__ = ["ClientValidation", "CookieRewrite", "JWKSCluster",
            "JWTProvider", "Provenance"]
 
 VALID = "valid"

@@ -9,16 +9,8 @@ from dataclasses import dataclass, field
 
 from controller.dag.provenance import Provenance
 
-
-@dataclass(frozen=True, slots=True)
-class ForwardClientCert:
-    """Which client certificate details Envoy sets in X-Forwarded-Client-Cert."""
-
-    subject: bool = False
-    cert: bool = False
-    chain: bool = False
-    dns: bool = False
-    uri: bool = False
+FORWARD_DETAILS = ("cert", "chain", "dns", "subject", "uri")
+"""forwardClientCertificate's switches: which client certificate details go into XFCC."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +23,8 @@ class ClientValidation:
     crl_only_leaf: bool = False
     skip_verify: bool = False
     optional: bool = False
-    forward: ForwardClientCert | None = None
+    forward: tuple[str, ...] | None = None
+    """The FORWARD_DETAILS switched on (sorted); None = no X-Forwarded-Client-Cert."""
     secrets: tuple[tuple[str, str], ...] = field(default=(), compare=False)
     """The CA then the CRL Secret (namespace, name) they came from (provenance)."""
     provenance: Provenance | None = field(default=None, compare=False)

@@ -13,9 +13,9 @@ from urllib.parse import SplitResult, urlsplit
 
 from controller.dag.model import Provenance, Route
 from controller.dag.model_auth import (
+    FORWARD_DETAILS,
     ClientValidation,
     CookieRewrite,
-    ForwardClientCert,
     JWKSCluster,
     JWTProvider,
 )
@@ -78,13 +78,13 @@ def client_validation(root: HTTPProxyView, view: ClientValidationView, reads: Pr
     result.client_validation = ClientValidation(
         ca=ca, crl=crl, crl_only_leaf=bool(crl) and view.crl_only_leaf,
         skip_verify=view.skip_validation, optional=view.optional,
-        forward=ForwardClientCert(**_fields(view.forward)) if view.forward else None,
+        forward=_details(view.forward) if view.forward else None,
         secrets=tuple(keys), provenance=Provenance("HTTPProxy", (root.key,)))
     return True
 
 
-def _fields(view: object) -> dict[str, bool]:
-    return {f: bool(getattr(view, f)) for f in ("subject", "cert", "chain", "dns", "uri")}
+def _details(view: object) -> tuple[str, ...]:
+    return tuple(f for f in FORWARD_DETAILS if getattr(view, f))
 
 
 def _lookup(key: Key, namespace: str, reads: ProxyReads, read: Callable[[Key], bytes],

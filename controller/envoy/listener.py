@@ -75,7 +75,7 @@ def http_filter(name: str, config: pb.Any) -> pb.HttpFilter:
 def http_connection_manager(
     route_config_name: str, access_log: str, *, xds_cluster: str = "", stat_prefix: str = "",
     auth_filters: Sequence[pb.HttpFilter] = (),
-    forward_client_cert: model.ForwardClientCert | None = None,
+    forward_client_cert: tuple[str, ...] | None = None,
 ) -> pb.Filter:
     """The HCM of ingress_http/ingress_https: routes by RDS (ADS unless `xds_cluster`),
     through the per-vhost/route switchable filters (filters.hcm_filters), then a secure
@@ -103,12 +103,12 @@ def http_connection_manager(
     return pb.Filter(name=HTTP_CONNECTION_MANAGER, typed_config=any_of(hcm))
 
 
-def client_cert_details(
-    forward: model.ForwardClientCert,
-) -> pb.HttpConnectionManager.SetCurrentClientCertDetails:
+def client_cert_details(forward: tuple[str, ...]
+                        ) -> pb.HttpConnectionManager.SetCurrentClientCertDetails:
+    """XFCC's details: each of forward's (model_auth.FORWARD_DETAILS) set to true."""
     return pb.HttpConnectionManager.SetCurrentClientCertDetails(
-        subject=pb.BoolValue(value=forward.subject), cert=forward.cert, chain=forward.chain,
-        dns=forward.dns, uri=forward.uri)
+        subject=pb.BoolValue(value="subject" in forward), cert="cert" in forward,
+        chain="chain" in forward, dns="dns" in forward, uri="uri" in forward)
 
 
 def tcp_proxy(proxy: model.TCPProxy, access_log: str) -> pb.Filter:
