@@ -20,8 +20,10 @@ from controller.dag.claims import httpproxy_fqdns, ingressroute_blocked
 from controller.dag.ingressroute import RootResult
 from controller.dag.model import (
     DAG,
+    ClientValidation,
     CORSPolicy,
     IPFilter,
+    JWTProvider,
     LocalRateLimit,
     Route,
     RouteKey,
@@ -49,6 +51,8 @@ class _Secure:
     max_tls_version: str = ""
     fallback: bool = False
     strict_sni: bool = False
+    client_validation: ClientValidation | None = None
+    jwt_providers: tuple[JWTProvider, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +110,8 @@ class VirtualHostTables:
             if result.secret is not None:
                 svh.secret, svh.min_tls_version = result.secret, result.min_tls_version
                 svh.max_tls_version, svh.strict_sni = result.max_tls_version, True
+                svh.client_validation = result.client_validation
+                svh.jwt_providers = result.jwt_providers
             svh.fallback = result.fallback_secret is not None
             svh.tcp_proxy = result.tcp_proxy or svh.tcp_proxy
             self.fallback_secret = self.fallback_secret or result.fallback_secret
@@ -128,7 +134,7 @@ class VirtualHostTables:
         https = tuple(
             SecureVirtualHost(host, _ordered(s.routes), s.secret, s.min_tls_version, s.tcp_proxy,
                               *_fields(s.policies), s.max_tls_version, s.fallback,
-                              s.strict_sni)
+                              s.strict_sni, s.client_validation, s.jwt_providers)
             for host, s in sorted(self.https.items())
             if s.secret is not None or s.tcp_proxy is not None
         )

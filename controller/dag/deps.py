@@ -99,6 +99,14 @@ class Recorder:
         self.deps.secrets.add(key)
         return self._store.ca_certificate(key)
 
+    def crl(self, key: Key) -> bytes:
+        self.deps.secrets.add(key)
+        return self._store.crl(key)
+
+    def missing_secret(self, key: Key) -> str:
+        self.deps.secrets.add(key)
+        return self._store.missing_secret(key)
+
 
 class _Index:
     """dependency → the roots that read it."""

@@ -10,6 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from controller.dag.model_auth import (
+    ClientValidation,
+    CookieRewrite,
+    JWKSCluster,
+    JWTProvider,
+)
+from controller.dag.provenance import Provenance
+
+__all__ = ["ClientValidation", "CookieRewrite", "JWKSCluster",
+           "JWTProvider", "Provenance"]
+
 VALID = "valid"
 INVALID = "invalid"
 ORPHANED = "orphaned"
@@ -95,6 +106,9 @@ class Cluster:
     """Per-service header policies: they shape the route's weighted-cluster entry, not the
     Envoy cluster (cluster_name ignores them)."""
     response_headers: HeadersPolicy | None = None
+    cookie_rewrites: tuple[CookieRewrite, ...] = ()
+    """Per-service cookieRewritePolicies: like the header policies, they shape the route's
+    weighted-cluster entry, not the Envoy cluster."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,19 +242,6 @@ class CORSPolicy:
     allow_private_network: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Provenance:
-    """Where a route (or cluster, secret) came from: the object kind and the include or
-    delegation path from the root to the object that declared it, root first."""
-
-    kind: str
-    chain: tuple[tuple[str, str], ...]
-
-    @property
-    def owner(self) -> tuple[str, str]:
-        return self.chain[-1]
-
-
 class Timeout:
     """Route timeout values: None = unset (Envoy default 15s), INFINITE = 0s in Envoy."""
 
@@ -278,6 +279,9 @@ class Route:
     internal_redirect: bool = False
     ip_filter: IPFilter | None = None
     rate_limit: LocalRateLimit | None = None
+    jwt_provider: str = ""
+    """The JWT provider (requirement) whose token the route requires; "" = none."""
+    cookie_rewrites: tuple[CookieRewrite, ...] = ()
     provenance: Provenance | None = field(default=None, compare=False)
     """Who produced this route; not part of its identity (equal routes translate alike)."""
 
@@ -326,6 +330,10 @@ class SecureVirtualHost:
     strict_sni: bool = False
     """HTTPProxy (v1.33): over its SNI chain, a request whose Host names another host is
     answered 421 Misdirected Request instead of routed by Host."""
+    client_validation: ClientValidation | None = None
+    """tls.clientValidation: verify (or request) client certificates; XFCC forwarding."""
+    jwt_providers: tuple[JWTProvider, ...] = ()
+    """jwtProviders, in spec order: the chain's jwt_authn filter and its JWKS clusters."""
 
 
 @dataclass(frozen=True, slots=True)

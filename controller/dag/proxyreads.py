@@ -15,6 +15,7 @@ from controller.dag.model import (
     ServicePort,
     TCPProxy,
 )
+from controller.dag.model_auth import ClientValidation, JWTProvider
 from controller.dag.proxystatus import ProxyConditions
 from controller.k8s.httpproxy_views import HTTPProxyView
 from controller.k8s.objects import Key
@@ -42,6 +43,10 @@ class ProxyReads(TypingProtocol):
 
     def ca_certificate(self, key: Key) -> bytes: ...
 
+    def crl(self, key: Key) -> bytes: ...
+
+    def missing_secret(self, key: Key) -> str: ...
+
 
 @dataclass(slots=True)
 class ProxyResult:
@@ -60,6 +65,10 @@ class ProxyResult:
     cors: CORSPolicy | None = None
     ip_filter: IPFilter | None = None
     rate_limit: LocalRateLimit | None = None
+    client_validation: ClientValidation | None = None
+    jwt_providers: tuple[JWTProvider, ...] = ()
+    default_jwt: str = ""
+    """The provider every route requires unless its jwtVerificationPolicy says otherwise."""
     secure_vhost: bool = False
     """The port-443 vhost exists (TLS attached), whether or not routes reach it."""
     insecure_vhost: bool = False

@@ -221,6 +221,17 @@ class ObjectStore:
         stored = self.secrets.get(key)
         return stored.ca if stored is not None else b""
 
+    def crl(self, key: Key) -> bytes:
+        stored = self.secrets.get(key)
+        return stored.crl if stored is not None else b""
+
+    def missing_secret(self, key: Key) -> str:
+        """Why `key` is no stored Secret ("" when it is one): v1.33's "Secret not found",
+        or why the store rejected it."""
+        if key in self.secrets:
+            return ""
+        return self.rejected_secrets.get(key, "Secret not found")
+
     # -- per kind ------------------------------------------------------------------------------
 
     def _changed(self, kind: str, key: Key, obj: Obj) -> bool:
@@ -379,4 +390,11 @@ def _hp_secrets(view: HTTPProxyView) -> tuple[Key, ...]:
     }
     if view.vhost is not None and view.vhost.tls is not None:
         refs.add(split_secret(view.vhost.tls.secret_name, view.namespace))
+        cv = view.vhost.tls.client_validation
+        for ref in (cv.ca_secret, cv.crl_secret) if cv is not None else ():
+            if ref:
+                refs.add(split_secret(ref, view.namespace))
+    for provider in view.vhost.jwt_providers if view.vhost is not None else ():
+        if provider.validation is not None:
+            refs.add(split_secret(provider.validation.ca_secret, view.namespace))
     return tuple(sorted(refs))

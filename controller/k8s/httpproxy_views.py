@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from controller.k8s import httpproxy_auth as auth
 from controller.k8s import httpproxy_parts as parts
+from controller.k8s.httpproxy_auth import (
+    ClientValidationView,
+    CookieRewriteView,
+    JWTPolicyView,
+    JWTProviderView,
+)
 from controller.k8s.httpproxy_parts import (
     CORSPolicyView,
     DirectResponseView,
@@ -49,6 +56,8 @@ class HPRouteView:
     internal_redirect: bool = False
     ip: IPPolicies = IPPolicies()
     rate_limit: LocalRateLimitView | None = None
+    jwt: JWTPolicyView | None = None
+    cookie_rewrites: tuple[CookieRewriteView, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +80,7 @@ class HPTLSView:
     max_version: str = ""
     passthrough: bool = False
     fallback: bool = False
-    client_validation: bool = False
+    client_validation: ClientValidationView | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +90,7 @@ class HPVirtualHostView:
     cors: CORSPolicyView | None = None
     ip: IPPolicies = IPPolicies()
     rate_limit: LocalRateLimitView | None = None
+    jwt_providers: tuple[JWTProviderView, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,12 +120,12 @@ class HTTPProxyView:
 
 # -- parsing ----------------------------------------------------------------------------------
 
-PROTECTIVE_VHOST = {"authorization": "Authorization", "jwtProviders": "JWTProviders"}
+PROTECTIVE_VHOST = {"authorization": "Authorization"}
 """Virtual-host policies that protect it and are not translated yet (external
-authorization, JWT): a root using them is refused rather than served unprotected."""
-PROTECTIVE_TLS = {"clientValidation": "ClientValidation"}
-PROTECTIVE_ROUTE = {"authPolicy": "AuthPolicy", "jwtVerificationPolicy": "JWTVerificationPolicy"}
-IGNORED_ROUTE = {"cookieRewritePolicies": "CookieRewritePolicies"}
+authorization): a root using them is refused rather than served unprotected."""
+PROTECTIVE_TLS: dict[str, str] = {}
+PROTECTIVE_ROUTE = {"authPolicy": "AuthPolicy"}
+IGNORED_ROUTE: dict[str, str] = {}
 
 
 _VHOST_KEYS = frozenset({*PROTECTIVE_VHOST, "tls", "rateLimitPolicy"})
@@ -168,6 +178,8 @@ def _route(raw: object) -> HPRouteView:
         internal_redirect=isinstance(d.get("internalRedirectPolicy"), dict),
         ip=parts.ip(d),
         rate_limit=parts.local_rate_limit(d.get("rateLimitPolicy")),
+        jwt=auth.jwt_policy(d.get("jwtVerificationPolicy")),
+        cookie_rewrites=auth.cookie_rewrites(d.get("cookieRewritePolicies")),
     )
 
 
@@ -195,7 +207,7 @@ def _tls(raw: object) -> HPTLSView | None:
         max_version=as_str(raw.get("maximumProtocolVersion")),
         passthrough=as_bool(raw.get("passthrough")),
         fallback=as_bool(raw.get("enableFallbackCertificate")),
-        client_validation=isinstance(raw.get("clientValidation"), dict),
+        client_validation=auth.client_validation(raw.get("clientValidation")),
     )
 
 
@@ -208,6 +220,7 @@ def _vhost(raw: object) -> HPVirtualHostView | None:
         cors=parts.cors(raw.get("corsPolicy")),
         ip=parts.ip(raw),
         rate_limit=parts.local_rate_limit(raw.get("rateLimitPolicy")),
+        jwt_providers=auth.jwt_providers(raw.get("jwtProviders")),
     )
 
 

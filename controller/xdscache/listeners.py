@@ -10,6 +10,7 @@ from controller.dag import model
 from controller.envoy import listener as envoy_listener
 from controller.envoy import pb
 from controller.envoy.core import length_delimited
+from controller.envoy.jwt import jwt_authn_filter
 from controller.envoy.names import secret_name
 
 HTTP_LISTENER = "ingress_http"
@@ -71,7 +72,7 @@ def https_filter_chain(
         alpn = () if svh.tcp_proxy is not None else envoy_listener.HTTP_ALPN
         tls = envoy_listener.downstream_tls_context(
             secret_name(svh.secret), min_tls_version(svh, settings),
-            max_version=svh.max_tls_version, alpn=alpn,
+            max_version=svh.max_tls_version, alpn=alpn, client_validation=svh.client_validation,
         )
     if svh.tcp_proxy is not None:
         return envoy_listener.filter_chain(
@@ -80,7 +81,11 @@ def https_filter_chain(
     if tls is None:
         return None
     routes = own_route_table(svh.host) if svh.strict_sni else HTTPS_LISTENER
-    hcm = envoy_listener.http_connection_manager(routes, log, stat_prefix=HTTPS_LISTENER)
+    cv = svh.client_validation
+    hcm = envoy_listener.http_connection_manager(
+        routes, log, stat_prefix=HTTPS_LISTENER,
+        auth_filters=[jwt_authn_filter(svh.jwt_providers)] if svh.jwt_providers else [],
+        forward_client_cert=cv.forward if cv is not None else None)
     return envoy_listener.filter_chain(svh.host, hcm, tls)
 
 

@@ -82,12 +82,6 @@ STATUS_CASES: list[tuple[str, list[Obj], str, str, list[tuple[str, str, str]]]] 
      [("SpecError", "NotSupported",
        "Spec.VirtualHost.Authorization: not supported by this controller yet; the virtual "
        "host is not served, since serving it without the policy would bypass it")]),
-    ("jwt verification on a route: refused",
-     [S1, k.hp("a", fqdn="a.com", routes=[{**HOME, "jwtVerificationPolicy": {"require": "p"}}])],
-     "a", "invalid",
-     [("SpecError", "NotSupported",
-       "Spec.Routes[0].JWTVerificationPolicy: not supported by this controller yet; the "
-       "virtual host is not served, since serving it without the policy would bypass it")]),
     ("errors accumulate", [k.hp("a", fqdn="a.com", routes=[
         k.hp_route(k.hp_svc("x"), k.hp_svc("y"))], includes=[k.include("m")])], "a", "invalid",
      [("IncludeError", "IncludeNotFound", "include default/m not found"),
@@ -280,17 +274,6 @@ def test_upstream_validation_of_a_tls_service() -> None:
     (cluster,) = k.http_routes(dag, "a.com")["/"].clusters
     assert cluster.validation is not None and cluster.validation.subject_name == "s"
     assert cluster.service.protocol.value == "tls"
-
-
-def test_untranslated_fields_without_a_security_role_are_warnings() -> None:
-    route = {**HOME, "cookieRewritePolicies": [{"name": "c", "pathRewrite": {"value": "/"}}]}
-    dag = k.build_both(S1, k.hp("a", fqdn="a.com", routes=[route]))
-    status = next(s for s in dag.statuses if s.name == "a")
-    (valid,) = status.conditions
-    assert status.current == "valid" and [(w.type, w.reason) for w in valid.warnings] == [
-        ("SpecError", "IgnoredField")]
-    assert "Spec.Routes[0].CookieRewritePolicies" in valid.warnings[0].message
-    assert _routes(dag, "a.com") == [("prefix", "/", ("s1",), None)]
 
 
 def test_removing_a_v1beta1_delegation_keeps_the_v1_one_of_the_same_name() -> None:
