@@ -185,8 +185,9 @@ def bootstrap(
     exclude_cluster_stats: Annotated[bool, Opt(
         help="Same as --cluster-stats none.")] = False,
     xds_protocol: Annotated[str, Opt(
-        help="ADS flavour Envoy asks for: sotw (state of the world; the default) or delta "
-             "(incremental: much faster cluster additions at 10k+ clusters).")] = "sotw",
+        help="ADS flavour Envoy asks for: delta (incremental, the default: a change sends "
+             "only what changed, much faster at 10k+ clusters) or sotw (state of the "
+             "world).")] = "delta",
 ) -> None:
     """Write an Envoy v3 bootstrap (ADS to this controller) to PATH."""
     from controller.envoy.bootstrap import CLUSTER_STATS, XDS_PROTOCOLS

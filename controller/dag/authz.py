@@ -58,8 +58,8 @@ def external_authorization(view: AuthorizationView, extension: ExtensionCluster 
     if view.with_request_body is not None:
         size, partial, as_bytes = view.with_request_body
         body = (size or DEFAULT_MAX_REQUEST_BYTES, partial, as_bytes)
-    return ExternalAuthorization(extension.cluster_name, extension.sni, view.fail_open, timeout,
-                                 body)
+    return ExternalAuthorization(extension.cluster_name, extension.subject_name, view.fail_open,
+                                 timeout, body)
 
 
 def route_defaults(view: AuthorizationView | None) -> RouteAuth | None:

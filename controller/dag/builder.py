@@ -21,10 +21,12 @@ from controller.dag.global_ratelimit import rate_limit_service
 from controller.dag.ingressroute import RootResult
 from controller.dag.model import (
     DAG,
+    ClientValidation,
     CORSPolicy,
     ExtensionCluster,
     ExternalAuthorization,
     IPFilter,
+    JWTProvider,
     LocalRateLimit,
     RateLimitDescriptor,
     RateLimitService,
@@ -54,6 +56,8 @@ class _Secure:
     max_tls_version: str = ""
     fallback: bool = False
     strict_sni: bool = False
+    client_validation: ClientValidation | None = None
+    jwt_providers: tuple[JWTProvider, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +118,8 @@ class VirtualHostTables:
             if result.secret is not None:
                 svh.secret, svh.min_tls_version = result.secret, result.min_tls_version
                 svh.max_tls_version, svh.strict_sni = result.max_tls_version, True
+                svh.client_validation = result.client_validation
+                svh.jwt_providers = result.jwt_providers
             svh.fallback = result.fallback_secret is not None
             svh.tcp_proxy = result.tcp_proxy or svh.tcp_proxy
             self.fallback_secret = self.fallback_secret or result.fallback_secret
@@ -138,7 +144,8 @@ class VirtualHostTables:
         https = tuple(
             SecureVirtualHost(host, _ordered(s.routes), s.secret, s.min_tls_version, s.tcp_proxy,
                               *_fields(s.policies), s.max_tls_version, s.fallback,
-                              s.strict_sni, _global_limits(s.policies),
+                              s.strict_sni, s.client_validation, s.jwt_providers,
+                              _global_limits(s.policies),
                               s.policies.authorization if s.policies else None)
             for host, s in sorted(self.https.items())
             if s.secret is not None or s.tcp_proxy is not None
@@ -181,7 +188,7 @@ def resolved_rate_limit(settings: BuilderSettings, clusters: tuple[ExtensionClus
                         ) -> RateLimitService | None:
     """The config's rate limit service with what its ExtensionService says (both builders)."""
     return rate_limit_service(settings.rate_limit_service,
-                              {(c.namespace, c.name): (c.response_timeout, c.sni)
+                              {(c.namespace, c.name): (c.response_timeout, c.subject_name)
                                for c in clusters})
 
 

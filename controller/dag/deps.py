@@ -17,12 +17,12 @@ from controller.dag.store import ObjectStore
 from controller.k8s.extension_views import ExtensionServiceView
 from controller.k8s.httpproxy_views import HTTPProxyView
 from controller.k8s.objects import (
+    DELEGATION_KINDS,
     EXTENSION_SERVICE,
     HTTPPROXY,
     INGRESSROUTE,
     SECRET,
     SERVICE,
-    TLS_CERTIFICATE_DELEGATION,
     Key,
 )
 from controller.k8s.views import IngressRouteView
@@ -102,6 +102,13 @@ class Recorder:
         self.deps.secrets.add(key)
         return self._store.ca_certificate(key)
 
+    def crl(self, key: Key) -> bytes:
+        self.deps.secrets.add(key)
+        return self._store.crl(key)
+
+    def missing_secret(self, key: Key) -> str:
+        self.deps.secrets.add(key)
+        return self._store.missing_secret(key)
     def extension_service(self, key: Key) -> ExtensionServiceView | None:
         self.deps.extensions.add(key)
         return self._store.extension_service(key)
@@ -176,7 +183,7 @@ class ReadersIndex:
             return self._services.get(key)
         if kind == SECRET:
             return self._secrets.get(key)
-        if kind == TLS_CERTIFICATE_DELEGATION:
+        if kind in DELEGATION_KINDS:
             return self._delegation_namespaces.get(key[0])
         if kind == EXTENSION_SERVICE:
             return self._extensions.get(key)

@@ -20,12 +20,10 @@ from controller.dag.model import (
     VALID,
     Condition,
     ExtensionCluster,
-    Protocol,
     Provenance,
     Secret,
     ServicePort,
     Status,
-    UpstreamValidation,
 )
 from controller.dag.secrets import split_secret
 from controller.k8s.extension_views import ExtensionServiceView
@@ -61,21 +59,22 @@ def extension_cluster(view: ExtensionServiceView, reads: ExtensionReads
         cond.warning("SpecError", "IgnoredField", 'ignoring field ".Spec.TimeoutPolicy.Idle"; '
                      "idle timeouts are not supported for ExtensionClusters")
     del idle
-    protocol = Protocol.H2C if view.protocol == "h2c" else Protocol.H2
+    protocol = "h2c" if view.protocol == "h2c" else "h2"
     validation = None
     if view.validation is not None:
         validation = _validation(view, reads, cond)
         if validation is None:
             return None, cond
-        if protocol is not Protocol.H2:
+        if protocol != "h2":
             cond.error("SpecError", "InconsistentProtocol",
                        f"upstream TLS validation not supported for {ps.go_quote(view.protocol)} "
                        "protocol")
     services = _services(view, reads, cond)
     if not cond.ok:
         return None, cond
-    return ExtensionCluster(view.namespace, view.name, services, protocol, strategy, validation,
-                            response, idle_connection, view.circuit_breakers,
+    ca, subject, secret = validation or (b"", "", "")
+    return ExtensionCluster(view.namespace, view.name, services, protocol, strategy, ca, subject,
+                            response, idle_connection, view.circuit_breakers, secret,
                             Provenance(EXTENSION_SERVICE, (view.key,))), cond
 
 
@@ -91,8 +90,9 @@ def _strategy(view: ExtensionServiceView, cond: ps.ProxyConditions) -> str:
 
 
 def _validation(view: ExtensionServiceView, reads: ExtensionReads,
-                cond: ps.ProxyConditions) -> UpstreamValidation | None:
-    """v1.33 LookupUpstreamValidation: a CA of another namespace must be delegated."""
+                cond: ps.ProxyConditions) -> tuple[bytes, str, str] | None:
+    """(CA, subject name, CA Secret name), or None after an error. v1.33
+    LookupUpstreamValidation: a CA of another namespace must be delegated."""
     assert view.validation is not None
     key = split_secret(view.validation.ca_secret, view.namespace)
     name = ps.go_quote(f"{key[0]}/{key[1]}")
@@ -109,11 +109,11 @@ def _validation(view: ExtensionServiceView, reads: ExtensionReads,
         cond.error("SpecError", "TLSUpstreamValidation",
                    f"TLS upstream validation policy error: {problem}")
         return None
-    return UpstreamValidation(view.validation.ca_secret, ca, view.validation.subject_name)
+    return ca, view.validation.subject_name, view.validation.ca_secret
 
 
 def _services(view: ExtensionServiceView, reads: ExtensionReads, cond: ps.ProxyConditions
-              ) -> tuple[tuple[ServicePort, int], ...]:
+              ) -> tuple[tuple[str, int], ...]:
     """Same-namespace Services only (a cross-namespace reference could subvert Contour);
     ExternalName Services are not supported (v1.33)."""
     out = []
@@ -131,7 +131,7 @@ def _services(view: ExtensionServiceView, reads: ExtensionReads, cond: ps.ProxyC
             cond.error("ServiceError", "UnsupportedServiceType",
                        f'Service {quoted} is of unsupported type "ExternalName".')
             continue
-        out.append((port, target.weight))
+        out.append((port.eds_name, target.weight))
     return tuple(out)
 
 

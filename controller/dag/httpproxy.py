@@ -15,6 +15,7 @@ from controller import faults
 from controller.config import BuilderSettings
 from controller.dag import authz
 from controller.dag import global_ratelimit as grl
+from controller.dag import proxy_auth as auth
 from controller.dag import proxystatus as ps
 from controller.dag.extension import extension_cluster
 from controller.dag.model import Cluster, Provenance, Secret, Status, TCPProxy
@@ -73,10 +74,14 @@ def _process_root(root: HTTPProxyView, reads: ProxyReads, settings: BuilderSetti
     if not _root_checks(root, host, settings, cond):
         return result
     result.host = host
+    if vh.jwt_providers and (vh.tls is None or not vh.tls.secret_name):
+        cond.error(auth.JWT_ERROR, "JWTVerificationNotPermitted", auth.JWT_NEEDS_TLS)
+        return result
+    if vh.tls is None and vh.authorization is not None and vh.authorization.configured:
+        cond.error("AuthError", "AuthNotPermitted", authz.NOT_PERMITTED)
+        return result
     tls_enabled = vh.tls is not None
     if vh.tls is not None and not _tls(root, vh.tls, host, reads, settings, result):
-        return result
-    if result.secret is not None and not _authorization(root, reads, result):
         return result
     if not _supported(root, cond):
         return result
@@ -89,10 +94,14 @@ def _process_root(root: HTTPProxyView, reads: ProxyReads, settings: BuilderSetti
     walk = RouteWalk(reads, result, tls_enabled, not settings.disable_permit_insecure, host)
     walk.auth = authz.route_defaults(vh.authorization) if result.authorization else None
     routes = walk.walk(root)
+    secure = tls_enabled and root.tcpproxy is None
+    if secure and not auth.routes_providers_defined(routes, result.jwt_providers, cond):
+        return result
     if _vhost_policies(root, result, settings):
         result.insecure_vhost = True
-        secure = tls_enabled and root.tcpproxy is None
-        result.routes = [(r, replace(r, https_redirect=False) if secure else None)
+        # port 80 has no jwt_authn filter (v1.33): only the HTTPS routes name a provider
+        result.routes = [(replace(r, jwt_provider="") if r.jwt_provider else r,
+                          replace(r, https_redirect=False) if secure else None)
                          for r in routes]
     return result
 
@@ -125,10 +134,6 @@ def _root_checks(root: HTTPProxyView, host: str, settings: BuilderSettings,
         return False
     if not root.routes and not root.includes and root.tcpproxy is None:
         cond.error("SpecError", "NothingDefined", ps.NOTHING_DEFINED)
-        return False
-    auth = root.vhost.authorization
-    if root.vhost.tls is None and auth is not None and auth.configured:
-        cond.error("AuthError", "AuthNotPermitted", authz.NOT_PERMITTED)
         return False
     if root.vhost.ip.allow and root.vhost.ip.deny:
         cond.error("IPFilterError", "IncompatibleIPAddressFilters", ps.IP_BOTH_VHOST)
@@ -180,11 +185,27 @@ def _secure_vhost(root: HTTPProxyView, tls: HPTLSView, secret: Secret, reads: Pr
     if tls.fallback and tls.client_validation:
         cond.error("TLSError", "TLSIncompatibleFeatures", ps.TLS_FALLBACK_CLIENT_VALIDATION)
         return False
-    if tls.fallback and root.vhost is not None and root.vhost.authorization is not None:
+    assert root.vhost is not None
+    if tls.fallback and root.vhost.authorization is not None:
         cond.error("TLSError", "TLSIncompatibleFeatures", authz.FALLBACK_INCOMPATIBLE)
         return False
-    if not tls.fallback:
-        return True
+    if tls.fallback and root.vhost.jwt_providers:
+        cond.error("TLSError", "TLSIncompatibleFeatures", auth.TLS_FALLBACK_JWT)
+        return False
+    if tls.fallback and not _fallback(root, reads, settings, result):
+        return False
+    if tls.client_validation and not auth.client_validation(root, tls.client_validation,
+                                                            reads, result):
+        return False
+    if not _authorization(root, reads, result):
+        return False
+    return auth.jwt_providers(root, reads, result)
+
+
+def _fallback(root: HTTPProxyView, reads: ProxyReads, settings: BuilderSettings,
+              result: ProxyResult) -> bool:
+    """The fallback certificate of an enableFallbackCertificate vhost."""
+    cond = result.cond(root.key)
     fallback = settings.fallback_certificate
     if fallback is None:
         cond.error("TLSError", "FallbackNotPresent", ps.FALLBACK_NOT_PRESENT)

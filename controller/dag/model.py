@@ -10,6 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from controller.dag.model_auth import (
+    ClientValidation,
+    CookieRewrite,
+    JWKSCluster,
+    JWTProvider,
+)
+from controller.dag.model_ext import ExtensionCluster, ExternalAuthorization, RateLimitService
+from controller.dag.provenance import Provenance
+
+__all__ = ["ClientValidation", "CookieRewrite", "ExtensionCluster", "ExternalAuthorization",
+           "JWKSCluster", "JWTProvider", "Provenance", "RateLimitService"]
+
 VALID = "valid"
 INVALID = "invalid"
 ORPHANED = "orphaned"
@@ -95,6 +107,9 @@ class Cluster:
     """Per-service header policies: they shape the route's weighted-cluster entry, not the
     Envoy cluster (cluster_name ignores them)."""
     response_headers: HeadersPolicy | None = None
+    cookie_rewrites: tuple[CookieRewrite, ...] = ()
+    """Per-service cookieRewritePolicies: like the header policies, they shape the route's
+    weighted-cluster entry, not the Envoy cluster."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,82 +261,6 @@ class RateLimitEntry:
 RateLimitDescriptor = tuple[RateLimitEntry, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class ExtensionCluster:
-    """A valid ExtensionService (v1alpha1) as an Envoy cluster `extension/<ns>/<name>`
-    speaking gRPC (h2 over TLS, or h2c) to its weighted `services`."""
-
-    namespace: str
-    name: str
-    services: tuple[tuple[ServicePort, int], ...]
-    """(port, weight) pairs, in spec order."""
-    protocol: Protocol = Protocol.H2
-    strategy: str = ""
-    validation: UpstreamValidation | None = None
-    response_timeout: float | None = None
-    """timeoutPolicy.response (seconds; Timeout.INFINITE); None = unset."""
-    idle_connection_timeout: float | None = None
-    circuit_breakers: tuple[int, int, int, int] = (0, 0, 0, 0)
-    """circuitBreakerPolicy: max connections, pending requests, requests, retries (0 unset)."""
-    provenance: Provenance | None = field(default=None, compare=False)
-
-    @property
-    def cluster_name(self) -> str:
-        return f"extension/{self.namespace}/{self.name}"
-
-    @property
-    def sni(self) -> str:
-        """The TLS server name (and gRPC authority): the validated subject name, if any."""
-        return self.validation.subject_name if self.validation is not None else ""
-
-
-@dataclass(frozen=True, slots=True)
-class ExternalAuthorization:
-    """A secure vhost's `authorization`: the ext_authz filter on its filter chain, asking
-    the extension cluster `cluster_name` over gRPC."""
-
-    cluster_name: str
-    sni: str = ""
-    fail_open: bool = False
-    response_timeout: float | None = None
-    """seconds; Timeout.INFINITE; None = unset (Envoy's default)."""
-    with_request_body: tuple[int, bool, bool] | None = None
-    """(maxRequestBytes, allowPartialMessage, packAsBytes) when withRequestBody is set."""
-
-
-@dataclass(frozen=True, slots=True)
-class RateLimitService:
-    """The controller config's `rateLimitService`: the global ratelimit HTTP filter of every
-    HTTP connection manager, asking `extension/<ns>/<name>`."""
-
-    namespace: str
-    name: str
-    domain: str = ""
-    fail_open: bool = False
-    enable_x_ratelimit_headers: bool = False
-    enable_resource_exhausted_code: bool = False
-    timeout: float | None = None
-    """The ExtensionService's timeoutPolicy.response when it is valid, else unset."""
-    sni: str = ""
-
-    @property
-    def cluster_name(self) -> str:
-        return f"extension/{self.namespace}/{self.name}"
-
-
-@dataclass(frozen=True, slots=True)
-class Provenance:
-    """Where a route (or cluster, secret) came from: the object kind and the include or
-    delegation path from the root to the object that declared it, root first."""
-
-    kind: str
-    chain: tuple[tuple[str, str], ...]
-
-    @property
-    def owner(self) -> tuple[str, str]:
-        return self.chain[-1]
-
-
 class Timeout:
     """Route timeout values: None = unset (Envoy default 15s), INFINITE = 0s in Envoy."""
 
@@ -359,6 +298,9 @@ class Route:
     internal_redirect: bool = False
     ip_filter: IPFilter | None = None
     rate_limit: LocalRateLimit | None = None
+    jwt_provider: str = ""
+    """The JWT provider (requirement) whose token the route requires; "" = none."""
+    cookie_rewrites: tuple[CookieRewrite, ...] = ()
     global_rate_limits: tuple[RateLimitDescriptor, ...] = ()
     """rateLimitPolicy.global descriptors (Envoy route action rate_limits)."""
     ignore_vhost_rate_limits: bool = False
@@ -416,6 +358,10 @@ class SecureVirtualHost:
     strict_sni: bool = False
     """HTTPProxy (v1.33): over its SNI chain, a request whose Host names another host is
     answered 421 Misdirected Request instead of routed by Host."""
+    client_validation: ClientValidation | None = None
+    """tls.clientValidation: verify (or request) client certificates; XFCC forwarding."""
+    jwt_providers: tuple[JWTProvider, ...] = ()
+    """jwtProviders, in spec order: the chain's jwt_authn filter and its JWKS clusters."""
     global_rate_limits: tuple[RateLimitDescriptor, ...] = ()
     authorization: ExternalAuthorization | None = None
     """HTTPProxy virtualhost.authorization: ext_authz on this vhost's filter chain."""

@@ -17,6 +17,7 @@ from controller.dag import authz
 from controller.dag import conditions as cnd
 from controller.dag import global_ratelimit as grl
 from controller.dag import policy as pol
+from controller.dag import proxy_auth as auth
 from controller.dag import proxystatus as ps
 from controller.dag.model import (
     Cluster,
@@ -187,7 +188,9 @@ class RouteWalk:
                                _ClusterShape(strategy, health, idle_connection), cond)
         if self.wildcard is not None:
             route = replace(route, headers=tuple(sorted((*route.headers, self.wildcard))))
-        return route
+        provider = _policy(auth.JWT_ERROR, "InvalidJWTVerificationPolicy", "",
+                           auth.route_provider, view.jwt, self.result.default_jwt)
+        return replace(route, jwt_provider=provider) if provider else route
 
     # -- services --------------------------------------------------------------------------
 
@@ -242,6 +245,9 @@ class RouteWalk:
                       pol.headers_policy, svc.request_headers, True, dynamic)
         resp = _policy("ServiceError", "ResponseHeadersPolicyInvalid", " on response headers",
                        pol.headers_policy, svc.response_headers, False, dynamic)
+        cookies = _policy("RouteError", "CookieRewritePoliciesInvalid",
+                          " on service cookie rewrite rules", auth.cookie_rewrites,
+                          svc.cookie_rewrites)
         slow = None
         if svc.slow_start is not None:
             if shape.strategy not in ("", pol.ROUND_ROBIN, pol.WEIGHTED_LEAST_REQUEST):
@@ -249,7 +255,7 @@ class RouteWalk:
             slow = _policy("ServiceError", "SlowStartInvalid", " on slow start", pol.slow_start,
                            svc.slow_start)
         return Cluster(port, svc.weight, shape.strategy, shape.health, validation, slow,
-                       shape.idle_connection, req, resp)
+                       shape.idle_connection, req, resp, cookies)
 
     def _validation(self, proxy: HTTPProxyView, svc: HPServiceView) -> UpstreamValidation:
         """v1.33 LookupUpstreamValidation: a CA of another namespace must be delegated."""
@@ -304,6 +310,9 @@ def _route_policies(proxy: HTTPProxyView, view: HPRouteView, cond: ps.ProxyCondi
                   pol.headers_policy, view.request_headers, True, dynamic)
     resp = _policy("RouteError", "ResponseHeaderPolicyInvalid", " on response headers",
                    pol.headers_policy, view.response_headers, False, dynamic)
+    cookies = _policy("RouteError", "CookieRewritePoliciesInvalid",
+                      " on route cookie rewrite rules", auth.cookie_rewrites,
+                      view.cookie_rewrites)
     timeout, idle, idle_connection = _policy(
         "RouteError", "TimeoutPolicyNotValid", "", pol.timeout_policy, view.timeout,
         prefix="route.timeoutPolicy failed to parse: ")
@@ -322,7 +331,7 @@ def _route_policies(proxy: HTTPProxyView, view: HPRouteView, cond: ps.ProxyCondi
         global_rate_limits=global_limits,
         ignore_vhost_rate_limits=grl.ignores_vhost(view.global_rate_limit),
         direct_response=DirectResponse(direct.status_code, direct.body) if direct else None,
-        internal_redirect=view.internal_redirect,
+        internal_redirect=view.internal_redirect, cookie_rewrites=cookies,
     )
     return fields, strategy, idle_connection
 

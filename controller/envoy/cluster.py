@@ -179,9 +179,11 @@ def extension_cluster(ext: model.ExtensionCluster) -> pb.Cluster:
     out.lb_policy = lb_policy(ext.strategy)
     if any(ext.circuit_breakers):
         out.circuit_breakers.CopyFrom(_limits(*ext.circuit_breakers))
-    if ext.protocol is model.Protocol.H2:
-        tls = upstream_tls_context(ext.validation, alpn=("h2",))
-        tls.sni = ext.sni
+    if ext.protocol == "h2":
+        validation = (model.UpstreamValidation(ext.ca_secret, ext.ca_cert, ext.subject_name)
+                      if ext.ca_cert else None)
+        tls = upstream_tls_context(validation, alpn=("h2",))
+        tls.sni = ext.subject_name
         out.transport_socket.CopyFrom(transport_socket(tls))
     options = upstream_http_options(h2=True, idle_timeout=ext.idle_connection_timeout)
     for key, value in options.items():

@@ -29,6 +29,7 @@ from envoy.config.core.v3.config_source_pb2 import (
 )
 from envoy.config.core.v3.grpc_service_pb2 import GrpcService
 from envoy.config.core.v3.health_check_pb2 import HealthCheck
+from envoy.config.core.v3.http_uri_pb2 import HttpUri
 from envoy.config.core.v3.protocol_pb2 import (
     Http1ProtocolOptions,
     Http2ProtocolOptions,
@@ -80,9 +81,19 @@ from envoy.extensions.filters.http.grpc_web.v3.grpc_web_pb2 import GrpcWeb
 from envoy.extensions.filters.http.health_check.v3.health_check_pb2 import (
     HealthCheck as HealthCheckFilter,
 )
+from envoy.extensions.filters.http.jwt_authn.v3.config_pb2 import (
+    JwtAuthentication,
+    JwtProvider,
+    JwtRequirement,
+    RemoteJwks,
+)
+from envoy.extensions.filters.http.jwt_authn.v3.config_pb2 import (
+    PerRouteConfig as JwtPerRoute,
+)
 from envoy.extensions.filters.http.local_ratelimit.v3.local_rate_limit_pb2 import (
     LocalRateLimit,
 )
+from envoy.extensions.filters.http.lua.v3.lua_pb2 import Lua, LuaPerRoute
 from envoy.extensions.filters.http.ratelimit.v3.rate_limit_pb2 import (
     RateLimit as RateLimitFilter,
 )
@@ -118,6 +129,7 @@ from envoy.type.v3.range_pb2 import Int64Range
 from envoy.type.v3.token_bucket_pb2 import TokenBucket
 from google.protobuf.any_pb2 import Any
 from google.protobuf.duration_pb2 import Duration
+from google.protobuf.struct_pb2 import Struct
 from google.protobuf.wrappers_pb2 import BoolValue, UInt32Value
 
 from controller.envoy.type_urls import (  # noqa: E402, F401 - re-exported
@@ -153,6 +165,15 @@ __all__ = [
     "ApiConfigSource",
     "ApiVersion",
     "BoolValue",
+    "HttpUri",
+    "JwtAuthentication",
+    "JwtPerRoute",
+    "JwtProvider",
+    "JwtRequirement",
+    "Lua",
+    "LuaPerRoute",
+    "RemoteJwks",
+    "Struct",
     "Bootstrap",
     "CertificateValidationContext",
     "CidrRange",

@@ -6,7 +6,9 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from controller.dag import model
 from controller.envoy import extfilters, filters, pb
+from controller.envoy.cookies import LUA, cookie_rewrite_per_route
 from controller.envoy.core import duration
+from controller.envoy.jwt import JWT_AUTHN, jwt_per_route
 from controller.envoy.names import cluster_name, vhost_name
 from controller.envoy.route_match import route_match
 
@@ -74,6 +76,8 @@ def route(route: model.Route, vhost: str = "", *, secure: bool = False) -> pb.Ro
             vhost, ip=route.ip_filter, rate_limit=route.rate_limit
         ).items():
             out.typed_per_filter_config[name].CopyFrom(config)
+        if route.jwt_provider:
+            out.typed_per_filter_config[JWT_AUTHN].CopyFrom(jwt_per_route(route.jwt_provider))
         if route.ignore_vhost_rate_limits:
             out.typed_per_filter_config[extfilters.GLOBAL_RATE_LIMIT].CopyFrom(
                 extfilters.ignore_vhost_rate_limits())
@@ -127,10 +131,11 @@ def _set_headers(out: pb.Route | pb.WeightedCluster.ClusterWeight,
 
 def route_action(route: model.Route) -> pb.RouteAction:
     action = pb.RouteAction()
-    if len(route.clusters) == 1 and not _shapes_headers(route.clusters[0]):
+    if len(route.clusters) == 1 and not _needs_entry(route, route.clusters[0]):
         action.cluster = cluster_name(route.clusters[0])
     else:
-        action.weighted_clusters.CopyFrom(weighted_clusters(route.clusters))
+        action.weighted_clusters.CopyFrom(weighted_clusters(route.clusters,
+                                                            route.cookie_rewrites))
     if route.timeout is not None:
         action.timeout.CopyFrom(timeout(route.timeout))
     if route.idle_timeout is not None:
@@ -170,29 +175,37 @@ def replacement(route: model.Route) -> str:
     return next((new for old, new in route.replace_prefix if not old), "")
 
 
-def _shapes_headers(cluster: model.Cluster) -> bool:
-    """A cluster with a header policy needs a weighted-cluster entry to carry it."""
+def _needs_entry(route: model.Route, cluster: model.Cluster) -> bool:
+    """A cluster with a header policy or cookie rewrites (its own or its route's) needs a
+    weighted-cluster entry to carry them."""
     req, resp = cluster.request_headers, cluster.response_headers
     return bool((req and (req.set or req.remove or req.host_rewrite))
-                or (resp and (resp.set or resp.remove)))
+                or (resp and (resp.set or resp.remove))
+                or route.cookie_rewrites or cluster.cookie_rewrites)
 
 
-def weighted_clusters(clusters: Sequence[model.Cluster]) -> pb.WeightedCluster:
-    """One entry per service (duplicates kept) with its header policies, sorted by (name,
-    weight, entry); all-zero weights become 1 each. v3 deprecates `total_weight`: weights
-    are relative, so it is omitted."""
+def weighted_clusters(clusters: Sequence[model.Cluster],
+                      cookies: Sequence[model.CookieRewrite] = ()) -> pb.WeightedCluster:
+    """One entry per service (duplicates kept) with its header policies and the cookie
+    rewrites of the route (`cookies`) then of the service, sorted by (name, weight,
+    entry); all-zero weights become 1 each. v3 deprecates `total_weight`: weights are
+    relative, so it is omitted."""
     all_zero = not any(c.weight for c in clusters)
-    entries = [cluster_weight(c, 1 if all_zero else c.weight) for c in clusters]
+    entries = [cluster_weight(c, 1 if all_zero else c.weight, cookies) for c in clusters]
     entries.sort(key=lambda e: (e.name, e.weight.value, e.SerializeToString(deterministic=True)))
     return pb.WeightedCluster(clusters=entries)
 
 
-def cluster_weight(cluster: model.Cluster, weight: int) -> pb.WeightedCluster.ClusterWeight:
+def cluster_weight(cluster: model.Cluster, weight: int,
+                   cookies: Sequence[model.CookieRewrite] = ()) -> pb.WeightedCluster.ClusterWeight:
     out = pb.WeightedCluster.ClusterWeight(name=cluster_name(cluster),
                                            weight=pb.UInt32Value(value=weight))
     _set_headers(out, cluster.request_headers, cluster.response_headers)
     if cluster.request_headers is not None and cluster.request_headers.host_rewrite:
         out.host_rewrite_literal = cluster.request_headers.host_rewrite
+    if cookies or cluster.cookie_rewrites:
+        out.typed_per_filter_config[LUA].CopyFrom(
+            cookie_rewrite_per_route((*cookies, *cluster.cookie_rewrites)))
     return out
 
 

@@ -12,8 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from controller.k8s import extension_views as ext
+from controller.k8s import httpproxy_auth as auth
 from controller.k8s import httpproxy_parts as parts
 from controller.k8s.extension_views import AuthorizationView, AuthPolicyView, GlobalRateLimitView
+from controller.k8s.httpproxy_auth import (
+    ClientValidationView,
+    CookieRewriteView,
+    JWTPolicyView,
+    JWTProviderView,
+)
 from controller.k8s.httpproxy_parts import (
     CORSPolicyView,
     DirectResponseView,
@@ -51,6 +58,8 @@ class HPRouteView:
     internal_redirect: bool = False
     ip: IPPolicies = IPPolicies()
     rate_limit: LocalRateLimitView | None = None
+    jwt: JWTPolicyView | None = None
+    cookie_rewrites: tuple[CookieRewriteView, ...] = ()
     global_rate_limit: GlobalRateLimitView | None = None
     auth_policy: AuthPolicyView | None = None
 
@@ -75,7 +84,7 @@ class HPTLSView:
     max_version: str = ""
     passthrough: bool = False
     fallback: bool = False
-    client_validation: bool = False
+    client_validation: ClientValidationView | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +94,7 @@ class HPVirtualHostView:
     cors: CORSPolicyView | None = None
     ip: IPPolicies = IPPolicies()
     rate_limit: LocalRateLimitView | None = None
+    jwt_providers: tuple[JWTProviderView, ...] = ()
     global_rate_limit: GlobalRateLimitView | None = None
     authorization: AuthorizationView | None = None
 
@@ -116,12 +126,12 @@ class HTTPProxyView:
 
 # -- parsing ----------------------------------------------------------------------------------
 
-PROTECTIVE_VHOST = {"jwtProviders": "JWTProviders"}
-"""Virtual-host policies that protect it and are not translated yet (external
-authorization, JWT): a root using them is refused rather than served unprotected."""
-PROTECTIVE_TLS = {"clientValidation": "ClientValidation"}
-PROTECTIVE_ROUTE = {"jwtVerificationPolicy": "JWTVerificationPolicy"}
-IGNORED_ROUTE = {"cookieRewritePolicies": "CookieRewritePolicies"}
+PROTECTIVE_VHOST: dict[str, str] = {}
+"""Virtual-host policies that protect it and are not translated yet: a root using them is
+refused rather than served unprotected (none left since issue 8)."""
+PROTECTIVE_TLS: dict[str, str] = {}
+PROTECTIVE_ROUTE: dict[str, str] = {}
+IGNORED_ROUTE: dict[str, str] = {}
 
 
 _VHOST_KEYS = frozenset({*PROTECTIVE_VHOST, "tls"})
@@ -170,6 +180,8 @@ def _route(raw: object) -> HPRouteView:
         internal_redirect=isinstance(d.get("internalRedirectPolicy"), dict),
         ip=parts.ip(d),
         rate_limit=parts.local_rate_limit(d.get("rateLimitPolicy")),
+        jwt=auth.jwt_policy(d.get("jwtVerificationPolicy")),
+        cookie_rewrites=auth.cookie_rewrites(d.get("cookieRewritePolicies")),
         global_rate_limit=ext.global_rate_limit(as_dict(d.get("rateLimitPolicy")).get("global")),
         auth_policy=ext.auth_policy(d.get("authPolicy")),
     )
@@ -199,7 +211,7 @@ def _tls(raw: object) -> HPTLSView | None:
         max_version=as_str(raw.get("maximumProtocolVersion")),
         passthrough=as_bool(raw.get("passthrough")),
         fallback=as_bool(raw.get("enableFallbackCertificate")),
-        client_validation=isinstance(raw.get("clientValidation"), dict),
+        client_validation=auth.client_validation(raw.get("clientValidation")),
     )
 
 
@@ -212,6 +224,7 @@ def _vhost(raw: object, namespace: str) -> HPVirtualHostView | None:
         cors=parts.cors(raw.get("corsPolicy")),
         ip=parts.ip(raw),
         rate_limit=parts.local_rate_limit(raw.get("rateLimitPolicy")),
+        jwt_providers=auth.jwt_providers(raw.get("jwtProviders")),
         global_rate_limit=ext.global_rate_limit(as_dict(raw.get("rateLimitPolicy")).get("global")),
         authorization=ext.authorization(raw.get("authorization"), namespace),
     )

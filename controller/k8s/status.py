@@ -94,12 +94,15 @@ def observed_status(obj: dict[str, Any] | None) -> Observed:
 
 
 def wanted_status(status: StatusRecord, generation: int | None) -> dict[str, Any]:
-    """The `status` to write, without lastTransitionTime; conditions only for HTTPProxy, and
-    nothing else for ExtensionService (v1alpha1 has no currentStatus)."""
+    """The `status` to write, without lastTransitionTime; for HTTPProxy also the conditions
+    and `loadBalancer: {}` (v1.33's HTTPProxyStatus.LoadBalancer is a struct, which Go's
+    `omitempty` never omits, so upstream always writes it); for ExtensionService only the
+    conditions (v1alpha1 has no currentStatus)."""
     if status.kind == "ExtensionService":
         return {"conditions": [condition_dict(c, generation) for c in status.conditions]}
     out: dict[str, Any] = {"currentStatus": status.current, "description": status.description}
     if status.kind == "HTTPProxy":
+        out["loadBalancer"] = {}
         out["conditions"] = [condition_dict(c, generation) for c in status.conditions]
     return out
 

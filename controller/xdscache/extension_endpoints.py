@@ -18,7 +18,7 @@ Members = tuple[tuple[str, int], ...]  # (member EDS name, weight)
 
 
 def members(ext: model.ExtensionCluster) -> Members:
-    return tuple((port.eds_name, weight) for port, weight in ext.services)
+    return ext.services
 
 
 def assignment(name: str, parts: Iterable[tuple[pb.ClusterLoadAssignment | None, int]]

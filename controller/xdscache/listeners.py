@@ -10,6 +10,7 @@ from controller.dag import model
 from controller.envoy import extfilters, pb
 from controller.envoy import listener as envoy_listener
 from controller.envoy.core import length_delimited
+from controller.envoy.jwt import jwt_authn_filter
 from controller.envoy.names import secret_name
 
 HTTP_LISTENER = "ingress_http"
@@ -27,7 +28,7 @@ def rate_limit_filters(service: model.RateLimitService | None) -> list[pb.HttpFi
 def http_listener(settings: ListenerSettings,
                   rate_limit: model.RateLimitService | None = None) -> pb.Listener:
     hcm = envoy_listener.http_connection_manager(HTTP_LISTENER, settings.http_access_log,
-                                                 before_router=rate_limit_filters(rate_limit))
+                                                 rate_limit=rate_limit_filters(rate_limit))
     return envoy_listener.listener(
         HTTP_LISTENER,
         settings.http_address,
@@ -75,7 +76,7 @@ def https_filter_chain(
         alpn = () if svh.tcp_proxy is not None else envoy_listener.HTTP_ALPN
         tls = envoy_listener.downstream_tls_context(
             secret_name(svh.secret), min_tls_version(svh, settings),
-            max_version=svh.max_tls_version, alpn=alpn,
+            max_version=svh.max_tls_version, alpn=alpn, client_validation=svh.client_validation,
         )
     if svh.tcp_proxy is not None:
         return envoy_listener.filter_chain(
@@ -84,10 +85,14 @@ def https_filter_chain(
     if tls is None:
         return None
     routes = own_route_table(svh.host) if svh.strict_sni else HTTPS_LISTENER
-    extra = [] if svh.authorization is None else [extfilters.ext_authz_filter(svh.authorization)]
+    cv = svh.client_validation
+    auth = [jwt_authn_filter(svh.jwt_providers)] if svh.jwt_providers else []
+    if svh.authorization is not None:
+        auth.append(extfilters.ext_authz_filter(svh.authorization))
     hcm = envoy_listener.http_connection_manager(
-        routes, log, stat_prefix=HTTPS_LISTENER,
-        before_router=extra + rate_limit_filters(rate_limit))
+        routes, log, stat_prefix=HTTPS_LISTENER, auth_filters=auth,
+        forward_client_cert=cv.forward if cv is not None else None,
+        rate_limit=rate_limit_filters(rate_limit))
     return envoy_listener.filter_chain(svh.host, hcm, tls)
 
 
@@ -105,7 +110,7 @@ def fallback_filter_chain(secret: model.Secret, settings: ListenerSettings,
     )
     hcm = envoy_listener.http_connection_manager(
         FALLBACK_ROUTES, settings.https_access_log, stat_prefix=HTTPS_LISTENER,
-        before_router=rate_limit_filters(rate_limit),
+        rate_limit=rate_limit_filters(rate_limit),
     )
     return envoy_listener.fallback_filter_chain(hcm, tls)
 

@@ -30,6 +30,7 @@ from controller.dag import model
 from controller.envoy import cluster as envoy_cluster
 from controller.envoy import pb
 from controller.envoy.constraints import rejection
+from controller.envoy.jwt import jwks_cluster
 from controller.envoy.names import secret_name
 from controller.envoy.secret import tls_secret
 from controller.xdscache import listeners as lds
@@ -135,13 +136,14 @@ class Translator:
         self._https: Memo[model.SecureVirtualHost, VhostParts] = Memo(self.https_parts)
         self._cluster: Memo[ClusterKey, Checked] = Memo(self._build_cluster)
         self._secret: Memo[model.Secret, Checked] = Memo(self._build_secret)
+        self._jwks: Memo[model.JWKSCluster, Checked] = Memo(self._build_jwks_cluster)
         self._verdicts = Verdicts()  # perf: one constraints walk per shape, see verdicts.py
         self.rejected: dict[str, str] = {}
         """After translate(): host → why Envoy would reject it (its parts were left out)."""
         self._fallback_chain: Memo[model.Secret, bytes] = Memo(self._build_fallback_chain)
         self._extension: Memo[model.ExtensionCluster, Checked] = Memo(self._build_extension)
         self._memos = (self._http, self._https, self._cluster, self._secret,
-                       self._fallback_chain, self._extension)
+                       self._fallback_chain, self._jwks, self._extension)
         self.rate_limit: model.RateLimitService | None = None
         """The rate limit service the listeners and chains were encoded with."""
         self.extensions_rejected: dict[str, str] = {}
@@ -162,7 +164,7 @@ class Translator:
         self._https = Memo(self.https_parts)
         self._fallback_chain = Memo(self._build_fallback_chain)
         self._memos = (self._http, self._https, self._cluster, self._secret,
-                       self._fallback_chain, self._extension)
+                       self._fallback_chain, self._jwks, self._extension)
         self._http_listener = lds.http_listener(self.settings, service).SerializeToString()
         return True
 
@@ -292,6 +294,9 @@ class Translator:
         if svh.tcp_proxy is not None:
             refs.extend(svh.tcp_proxy.clusters)
         clusters, reason = self._clusters_of(refs)
+        jwks = [self._jwks(p.cluster) for p in svh.jwt_providers]
+        clusters += tuple(named for named, _ in jwks)
+        reason = reason or next((why for _, why in jwks if why is not None), None)
         secret, secret_reason = (None, None) if svh.secret is None else self._secret(svh.secret)
         reason = reason or secret_reason
         if vhost is not None and reason is None:
@@ -319,6 +324,11 @@ class Translator:
     def _build_cluster(self, key: ClusterKey) -> Checked:
         built = envoy_cluster.cluster(cluster_of(key))
         return _named(built, built.name), self._verdicts.cluster(key, built)
+
+    @staticmethod
+    def _build_jwks_cluster(c: model.JWKSCluster) -> Checked:
+        built = jwks_cluster(c)
+        return _named(built, built.name), rejection(f"cluster {built.name!r}", built)
 
     def _build_fallback_chain(self, secret: model.Secret) -> bytes:
         chain = lds.fallback_filter_chain(secret, self.settings, self.rate_limit)

@@ -145,6 +145,8 @@ def test_status_is_written_through_the_subresource_only_when_changed(cp: Any) ->
     assert cond["lastTransitionTime"] == "2026-01-01T00:00:00Z"
     assert cond["errors"] == [{"type": "IncludeError", "status": "True",
                                "reason": "IncludeNotFound", "message": "include x/y not found"}]
+    # v1.33's shape, kept by the real API server's structural schema
+    assert "warnings" not in cond and first["status"]["loadBalancer"] == {}
     # unchanged: no write at all (the resourceVersion stays)
     writer.now = lambda: "2026-02-02T00:00:00Z"
     assert write(writer, invalid("written", "include x/y not found")) == [SKIPPED]

@@ -12,7 +12,6 @@ from controller.dag.model import (
     DAG,
     ExternalAuthorization,
     HeaderMatch,
-    Protocol,
     RateLimitEntry,
     Timeout,
 )
@@ -104,9 +103,10 @@ def test_extension_cluster_fields() -> None:
         circuitBreakerPolicy={"maxRequests": 7}))
     (cluster,) = dag.extensions
     assert (cluster.protocol, cluster.strategy, cluster.response_timeout,
-            cluster.idle_connection_timeout, cluster.sni, cluster.circuit_breakers) == (
-        Protocol.H2, "Random", 2.0, 30.0, "authz.local", (0, 0, 7, 0))
-    assert [(p.eds_name, w) for p, w in cluster.services] == [("default/authz", 0)]
+            cluster.idle_connection_timeout, cluster.subject_name, cluster.circuit_breakers,
+            cluster.ca_secret, bool(cluster.ca_cert)) == (
+        "h2", "Random", 2.0, 30.0, "authz.local", (0, 0, 7, 0), "ca", True)
+    assert cluster.services == (("default/authz", 0),)
     assert cluster.provenance is not None and cluster.provenance.chain == (("default", "authz"),)
 
 

@@ -11,7 +11,7 @@ from controller.envoy.endpoint import ip_port_assignment
 from controller.xdscache.extension_endpoints import ExtensionAssignments
 
 A, B = service("a", 9000), service("b", 9001)
-EXT = m.ExtensionCluster("x", "authz", ((A, 3), (B, 0)))
+EXT = m.ExtensionCluster("x", "authz", ((A.eds_name, 3), (B.eds_name, 0)))
 
 
 def _decoded(out: dict[str, bytes]) -> dict[str, list[tuple[int, list[int]]]]:

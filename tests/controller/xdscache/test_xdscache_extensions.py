@@ -12,14 +12,15 @@ from controller.dag import model as m
 from controller.envoy import pb
 from controller.envoy.constraints import violations
 from controller.envoy.core import HTTP_PROTOCOL_OPTIONS
+from controller.envoy.filters import hcm_filters
 from controller.xdscache.incremental import IncrementalTranslator
 from controller.xdscache.translator import Translator, decode
 
 S = service("s1")
-AUTHZ = m.ExtensionCluster("auth", "authz", ((service("authz", 9000), 0),),
-                           validation=m.UpstreamValidation("ca", b"CA", "authz.local"),
+AUTHZ = m.ExtensionCluster("auth", "authz", (("default/authz", 0),), ca_cert=b"CA",
+                           subject_name="authz.local", ca_secret="ca",
                            response_timeout=2.0, circuit_breakers=(0, 0, 9, 0))
-RL = m.ExtensionCluster("rl", "ratelimit", ((service("rls", 8081), 0),), m.Protocol.H2C)
+RL = m.ExtensionCluster("rl", "ratelimit", (("default/rls", 0),), "h2c")
 RLS = m.RateLimitService("rl", "ratelimit", "contour", timeout=0.5,
                          enable_x_ratelimit_headers=True)
 AUTH = m.ExternalAuthorization("extension/auth/authz", "authz.local", False, 2.0,
@@ -59,16 +60,16 @@ def _hcm(listener: pb.Listener, chain: int = 0) -> pb.HttpConnectionManager:
 def test_filter_order_and_configs() -> None:
     listeners = _translated()[pb.LISTENER_TYPE]
     secure = [f.name for f in _hcm(listeners["ingress_https"]).http_filters]
-    assert secure == ["envoy.filters.http.grpc_web", "envoy.filters.http.cors",
-                      "envoy.filters.http.local_ratelimit", "envoy.filters.http.rbac",
-                      "envoy.filters.http.ext_authz", "envoy.filters.http.ratelimit",
+    defaults = [f.name for f in hcm_filters()[:-1]]
+    assert secure == [*defaults, "envoy.filters.http.ext_authz", "envoy.filters.http.ratelimit",
                       "envoy.filters.http.router"]
     insecure = [f.name for f in _hcm(listeners["ingress_http"]).http_filters]
     assert "envoy.filters.http.ext_authz" not in insecure
     assert insecure[-2:] == ["envoy.filters.http.ratelimit", "envoy.filters.http.router"]
     authz, limit = pb.ExtAuthz(), pb.RateLimitFilter()
-    _hcm(listeners["ingress_https"]).http_filters[4].typed_config.Unpack(authz)
-    _hcm(listeners["ingress_https"]).http_filters[5].typed_config.Unpack(limit)
+    by_name = {f.name: f for f in _hcm(listeners["ingress_https"]).http_filters}
+    by_name["envoy.filters.http.ext_authz"].typed_config.Unpack(authz)
+    by_name["envoy.filters.http.ratelimit"].typed_config.Unpack(limit)
     assert (authz.grpc_service.envoy_grpc.cluster_name, authz.grpc_service.envoy_grpc.authority,
             authz.grpc_service.timeout.seconds, authz.failure_mode_allow,
             authz.status_on_error.code, authz.with_request_body.max_request_bytes,
@@ -133,3 +134,16 @@ def test_no_rate_limit_service_no_filter() -> None:
     listeners = decode(Translator(ListenerSettings()).translate(dag))[pb.LISTENER_TYPE]
     names = [f.name for f in _hcm(listeners["ingress_http"]).http_filters]
     assert "envoy.filters.http.ratelimit" not in names
+
+
+def test_jwt_then_ext_authz_then_ratelimit() -> None:
+    """Upstream's AddFilter order on a vhost with both JWT providers and authorization."""
+    jwt = m.JWTProvider("p", "https://jwks.example.com/keys",
+                        m.JWKSCluster("jwks.example.com", "https", 443))
+    svh = m.SecureVirtualHost("a.com", ROUTES, SECRET, "1.2", jwt_providers=(jwt,),
+                              authorization=AUTH)
+    dag = m.DAG(https=(svh,), extensions=(AUTHZ,), rate_limit_service=RLS)
+    listeners = decode(Translator(ListenerSettings()).translate(dag))[pb.LISTENER_TYPE]
+    names = [f.name for f in _hcm(listeners["ingress_https"]).http_filters]
+    assert names[-4:] == ["envoy.filters.http.jwt_authn", "envoy.filters.http.ext_authz",
+                          "envoy.filters.http.ratelimit", "envoy.filters.http.router"]

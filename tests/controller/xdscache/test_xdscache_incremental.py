@@ -33,8 +33,8 @@ SEEDS = 12
 AUTH = m.ExternalAuthorization("extension/a/authz", fail_open=True, response_timeout=1.0)
 LIMITS = ((m.RateLimitEntry("generic_key", key="k", value="v"),),
           (m.RateLimitEntry("remote_address"),))
-EXTENSIONS = (m.ExtensionCluster("a", "authz", ((service("authz", 9000), 0),)),
-              m.ExtensionCluster("a", "rl", ((service("rl", 8081), 0),), m.Protocol.H2C))
+EXTENSIONS = (m.ExtensionCluster("a", "authz", (("a/authz", 0),)),
+              m.ExtensionCluster("a", "rl", (("a/rl", 0), ("a/rl2", 5)), "h2c"))
 RATE_LIMITS = (None, m.RateLimitService("a", "rl", "d"),
                m.RateLimitService("a", "rl", "d", fail_open=True, timeout=0.5))
 
