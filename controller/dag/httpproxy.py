@@ -108,9 +108,8 @@ def _process_root(root: HTTPProxyView, reads: ProxyReads, settings: BuilderSetti
 
 def _supported(root: HTTPProxyView, cond: ps.ProxyConditions) -> bool:
     """False (with an error) when the root uses a protective policy not translated yet;
-    the other untranslated fields are warnings. A child's route-level authPolicy or
-    jwtVerificationPolicy only means something under a root's authorization or JWT
-    providers, which refuse that root."""
+    the other untranslated fields are warnings (httpproxy_views.unsupported_paths: none
+    are left since issue 8, the mechanism stays for the next v1.x field)."""
     protective, ignored = root.unsupported
     if protective:
         cond.error("SpecError", "NotSupported", ps.not_supported(protective))
