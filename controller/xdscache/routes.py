@@ -57,8 +57,9 @@ def https_virtual_host(svh: model.SecureVirtualHost) -> pb.VirtualHost | None:
     return _virtual_host(svh, secure=True)
 
 
-MISDIRECTED = model.Route("/", direct_response=model.DirectResponse(421))
-"""What a strict-SNI chain answers for a Host that is not its SNI (v1.33)."""
+MISDIRECTED = model.Route("/", direct_response=model.DirectResponse(421), auth_disabled=True)
+"""What a strict-SNI chain answers for a Host that is not its SNI (v1.33), without asking
+an authorization server first (v1.33's misdirected-request filter runs before ext_authz)."""
 
 
 def misdirected_virtual_host() -> pb.VirtualHost:

@@ -161,6 +161,11 @@ def test_authorization(stack: Stack) -> None:
     contexts = {path: ctx for path, ctx in stack.authz.checks}
     assert contexts["/"] == {"vhost": "v"}
     assert contexts["/ctx"] == {"vhost": "v", "route": "ctx"}
+    before = len(stack.authz.paths())
+    misdirected = request(stack.ctl.ports.https, RequestOptions(
+        host=AUTH_HOST, scheme="https", path="/x", host_header=OPEN_HOST))
+    assert misdirected.status == 421, misdirected.summary()
+    assert len(stack.authz.paths()) == before, "a misdirected request was checked"
     seen = [r for r in stack.app.observed() if r.path == "/ctx"]
     assert seen and seen[-1].headers.get(VERDICT_HEADER) == "allowed"
     # the server of `down` is unreachable: failOpen serves, the default denies
