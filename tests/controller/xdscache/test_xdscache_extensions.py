@@ -22,7 +22,7 @@ AUTHZ = m.ExtensionCluster("auth", "authz", (("default/authz", 0),), ca_cert=b"C
                            response_timeout=2.0, circuit_breakers=(0, 0, 9, 0))
 RL = m.ExtensionCluster("rl", "ratelimit", (("default/rls", 0),), "h2c")
 RLS = m.RateLimitService("rl", "ratelimit", "contour", timeout=0.5,
-                         enable_x_ratelimit_headers=True)
+                         enable_x_ratelimit_headers=True, enable_resource_exhausted_code=True)
 AUTH = m.ExternalAuthorization("extension/auth/authz", "authz.local", False, 2.0,
                                (1024, True, False))
 GENERIC = (m.RateLimitEntry("generic_key", key="k", value="v"),)
@@ -78,9 +78,9 @@ def test_filter_order_and_configs() -> None:
     assert (limit.domain, limit.failure_mode_deny, limit.timeout.ToMilliseconds(),
             limit.rate_limit_service.grpc_service.envoy_grpc.cluster_name,
             limit.rate_limit_service.grpc_service.envoy_grpc.authority,
-            limit.enable_x_ratelimit_headers) == (
+            limit.enable_x_ratelimit_headers, limit.rate_limited_as_resource_exhausted) == (
         "contour", True, 500, "extension/rl/ratelimit", "extension.rl.ratelimit",
-        pb.RateLimitFilter.DRAFT_VERSION_03)
+        pb.RateLimitFilter.DRAFT_VERSION_03, True)
 
 
 def test_routes_carry_overrides_and_rate_limits() -> None:
