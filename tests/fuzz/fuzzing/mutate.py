@@ -273,14 +273,21 @@ OPERATORS: tuple[tuple[Operator, float], ...] = (
     (bad_regex, 2), (broken_include, 1.5),
 )
 
+KIND_BOOSTS: dict[str, dict[str, float]] = {
+    "HTTPProxy": {"bad_regex": 6, "broken_include": 5, "hostile_duration": 4},
+}
+"""Weights raised for a kind whose own hazards the generic operators rarely reach (they
+apply only where the object has a regex, an include, a duration)."""
+
 
 def mutate(obj: Obj, rnd: random.Random) -> tuple[Obj, str]:
     """A mutated deep copy of `obj` and what was done (operators that do not apply to this
     object are skipped; wrong_type applies to every kind)."""
     out = copy.deepcopy(obj)
     locs = locations(out, all_schemas().get(schema_key(obj)))
+    boost = KIND_BOOSTS.get(schema_key(obj), {})
     ops = [op for op, _ in OPERATORS]
-    weights = [w for _, w in OPERATORS]
+    weights = [boost.get(op.__name__, w) for op, w in OPERATORS]
     for _ in range(8):
         op = rnd.choices(ops, weights)[0]
         what = op(out, locs, rnd)

@@ -42,7 +42,7 @@ def proxy_family(rnd: random.Random, p: str) -> Case:
             inc["conditions"].append({"header": {"name": "x-team", "exact": f"t{i}"}})
         includes.append(inc)
     root = vp.hp_root(rnd, ns, f"{p}-root", f"{p}.fuzz.test", f"{p}-svc", includes=includes)
-    if rnd.random() < 0.2:
+    if rnd.random() < 0.3:
         root["spec"]["routes"].append(vp.hp_route(rnd, None, [vp.hp_service(rnd, f"{p}-svc")]))
         root["spec"]["routes"][-1]["conditions"] = [{"regex": "/re/[a-z]+"}]
     return mutated_family(rnd, p, [*objs, root], prefer=(HTTPPROXY,))

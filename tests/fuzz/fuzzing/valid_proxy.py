@@ -22,7 +22,8 @@ HP_STRATEGIES = ("RoundRobin", "WeightedLeastRequest", "Random", "Cookie")
 HP_TIMEOUTS = ("1s", "30s", "1m30s", "infinity", "250ms", "2h")
 RETRY_ON = ("5xx", "gateway-error", "reset", "connect-failure", "retriable-4xx")
 HEADER_MATCHES = ({"present": True}, {"exact": "yes"}, {"contains": "fuzz"},
-                  {"notexact": "no"}, {"regex": "^v[0-9]+$"}, {"notpresent": True})
+                  {"notexact": "no"}, {"regex": "^v[0-9]+$"}, {"regex": "a.*b"},
+                  {"notpresent": True})
 
 
 def httpproxy(ns: str, name: str, spec: Obj) -> Obj:
@@ -56,7 +57,7 @@ def hp_service(rnd: random.Random, name: str, port: int = 80) -> Obj:
 def conditions(rnd: random.Random, prefix: str) -> list[Obj]:
     """A path prefix, sometimes with a header or a query parameter match."""
     out: list[Obj] = [{"prefix": prefix}]
-    if rnd.random() < 0.3:
+    if rnd.random() < 0.4:
         out.append({"header": {"name": "x-fuzz", **rnd.choice(HEADER_MATCHES)}})
     if rnd.random() < 0.2:
         out.append({"queryParameter": {"name": "q", "exact": "1"}})
