@@ -5,8 +5,8 @@ rewrites), and v1 TLSCertificateDelegations.
 
 Each optional part is drawn from the `random.Random` given, as in valid.py; every object
 built here is judged good by the oracle (tests/fuzz/test_fuzz_oracle.py). The policies are
-ones this controller translates (the protective ones it does not, authorization and
-authPolicy, would only make the root `invalid`, and are left to the mutations).
+ones that need no other object (`authorization` needs a valid ExtensionService, without
+which the root is `invalid`: it is left to the mutations).
 """
 
 from __future__ import annotations
