@@ -25,12 +25,9 @@ BINARY="${VERSION_DIR}/bin/conformance.test"
 log() { printf '[conformance-build] %s\n' "$*" >&2; }
 die() { printf '[conformance-build] ERROR: %s\n' "$*" >&2; exit 1; }
 
-find_go() {
-  GO="${GO:-}"
-  [[ -n "${GO}" ]] && return 0
-  if command -v go >/dev/null 2>&1; then GO="$(command -v go)"
-  elif [[ -x /usr/local/go/bin/go ]]; then GO=/usr/local/go/bin/go
-  else die "no Go toolchain found (set GO=/path/to/go)"; fi
+find_go() {  # GO, else go on PATH, else the usual install place
+  GO="${GO:-$(command -v go || echo /usr/local/go/bin/go)}"
+  [[ -x "${GO}" ]] || die "no Go toolchain found (set GO=/path/to/go)"
 }
 
 module_dir() {  # module_dir MODULE: its source folder in the module cache (downloaded if needed)

@@ -96,12 +96,14 @@ apply_crds() {  # the Gateway API CRDs: manifests/ once it holds them, else the 
     log "Gateway API CRDs: from manifests/"
     return 0
   fi
-  local crds; crds="$(bash "${HERE}/gateway-conformance-build.sh" --crds)"
+  local crds f names=(); crds="$(bash "${HERE}/gateway-conformance-build.sh" --crds)"
   log "Gateway API CRDs: standard channel of the pinned module (${crds}/standard)"
   kc apply --server-side -f "${crds}/standard" >/dev/null
-  kc wait --for=condition=Established --timeout=60s crd -l gateway.networking.k8s.io/bundle-version \
-    >/dev/null 2>&1 || kc wait --for=condition=Established --timeout=60s \
-    crd/gateways.gateway.networking.k8s.io crd/httproutes.gateway.networking.k8s.io >/dev/null
+  for f in "${crds}"/standard/gateway.networking.k8s.io_*.yaml; do  # GROUP_PLURAL.yaml
+    f="${f##*/}"; f="${f%.yaml}"
+    [[ "${f}" == *_vap_* ]] || names+=("crd/${f#*_}.${f%%_*}")
+  done
+  kc wait --for=condition=Established --timeout=60s "${names[@]}" >/dev/null
 }
 
 apply_gatewayclass() {
