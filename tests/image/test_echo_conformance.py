@@ -20,7 +20,7 @@ import h2.config
 import h2.connection
 import h2.events
 import pytest
-from echo_basic import dns, grpc_echo, serve, tcp_echo, tlsinfo
+from echo_basic import dns, grpc_echo, serve, tcp_echo, tlsinfo, ws
 from echo_basic.answers import Echo, canonical_name, parse_duration
 
 REPO = Path(__file__).resolve().parents[2]
@@ -71,6 +71,26 @@ def test_retry_without_response_code_resets_the_connection(http_port: int) -> No
     with pytest.raises((ConnectionError, http.client.RemoteDisconnected)):
         _get(http_port, "/retry/?uuid=u2&succeedAfter=1")
     assert _get(http_port, "/retry/?uuid=u2&succeedAfter=1")[0] == 200
+
+
+def test_websocket_echoes_frames(http_port: int) -> None:
+    sock = socket.create_connection(("127.0.0.1", http_port), timeout=5)
+    f = sock.makefile("rwb")
+    f.write(b"GET /ws HTTP/1.1\r\nHost: ws.example.com\r\nUpgrade: websocket\r\n"
+            b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            b"Sec-WebSocket-Version: 13\r\nOrigin: http://ws.example.com\r\n\r\n")
+    f.flush()
+    head = b"".join(iter(f.readline, b"\r\n"))
+    assert head.startswith(b"HTTP/1.1 101") and b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" in head
+    mask = b"\x01\x02\x03\x04"
+    for opcode, payload in ((0x1, b"hello"), (ws.PING, b"p")):
+        f.write(bytes([0x80 | opcode, 0x80 | len(payload)]) + mask
+                + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+        f.flush()
+    assert ws.read_frame(f) == (0x1, b"hello")  # type: ignore[arg-type]
+    assert ws.read_frame(f) == (ws.PONG, b"p")  # type: ignore[arg-type]
+    sock.close()
+    assert _get(http_port, "/ws")[0] == 400  # no upgrade asked
 
 
 def _h2_get(port: int, path: str, authority: str) -> tuple[dict[str, str], bytes]:

@@ -4,8 +4,9 @@ and the `?delay=` sleeps; serve.py turns a `Request` into bytes and an `Answer` 
 
 Routes (as the suite's server mounts them): `/health` (200 `OK`), `/status/NNN` (that code),
 `/retry/?uuid=&succeedAfter=[&responseCode=][&delayRetry=]` (fail until the N-th attempt),
-everything else: the echo, a JSON object with the request's path, host, method, proto and
-headers (Go's canonical names, as the suite's server writes them) and the pod's context.
+`/ws` (a WebSocket echo: ws.py, reached before this module), everything else: the echo, a
+JSON object with the request's path, host, method, proto and headers (Go's canonical names,
+as the suite's server writes them) and the pod's context.
 `X-Echo-Set-Header: name:value,...` asks the echo to add those response headers."""
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ import struct
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from . import h2serve, tlsinfo
+from . import h2serve, tlsinfo, ws
 from .answers import Answer, Echo, Request
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
@@ -70,6 +70,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def answer(self) -> None:
         _read_body(self)
+        if self.path.split("?")[0] == "/ws" and not self.server.h2c:
+            self.websocket()
+            return
         if self.server.h2c and self.headers.get("Upgrade", "").lower() != "h2c":
             self.write(Answer(400, [("Content-Type", "text/plain; charset=utf-8")],
                               b"Expected h2c request"))
@@ -81,6 +84,22 @@ class Handler(BaseHTTPRequestHandler):
             tls=tlsinfo.assertions(self.request) if isinstance(self.request, ssl.SSLSocket)
             else None)
         self.write(self.server.echo.answer(request))
+
+    def websocket(self) -> None:
+        """Upgrade and echo frames; a request that asks no upgrade is a 400."""
+        key = self.headers.get("Sec-WebSocket-Key", "")
+        if self.headers.get("Upgrade", "").lower() != "websocket" or not key:
+            self.write(Answer(400, [("Content-Type", "text/plain; charset=utf-8")],
+                              b"Bad Request"))
+            return
+        self.send_response_only(101)
+        self.send_header("Upgrade", "websocket")
+        self.send_header("Connection", "Upgrade")
+        self.send_header("Sec-WebSocket-Accept", ws.accept_key(key))
+        self.end_headers()
+        self.wfile.flush()
+        ws.echo(self.rfile, self.wfile)  # type: ignore[arg-type]
+        self.close_connection = True
 
     def write(self, answer: Answer) -> None:
         if answer.reset:  # SO_LINGER 0: close() sends a RST, as the suite's server does
