@@ -73,13 +73,15 @@ suite_images() {
   grep -rhoE 'image: *[^ ]+' "$1/base" "$1/tests" | sed 's/image: *//' | LC_ALL=C sort -u
 }
 
+build_images() {  # the contour and echo images (cached by their inputs), before the node runs
+  CONTOUR_TAR="$(bash "${HERE}/image.sh" contour | tail -1)"
+  ECHO_TAR="$(bash "${HERE}/image.sh" echo-conformance | tail -1)"
+}
+
 load_images() {  # load_images MODULE_DIR: contour, and the echo image under every suite name
-  local contour echo ref ours
-  contour="$(bash "${HERE}/image.sh" contour | tail -1)"
-  echo="$(bash "${HERE}/image.sh" echo-conformance | tail -1)"
-  ours="$(bash "${HERE}/image.sh" --name echo-conformance)"
-  node_sh load "${NODE}" "${contour}"
-  node_sh load "${NODE}" "${echo}"
+  local ref ours; ours="$(bash "${HERE}/image.sh" --name echo-conformance)"
+  node_sh load "${NODE}" "${CONTOUR_TAR}"
+  node_sh load "${NODE}" "${ECHO_TAR}"
   for ref in $(suite_images "$1"); do
     case "${ref}" in
       */gateway-api/echo-basic:*|*/coredns/coredns:*) ;;
@@ -123,8 +125,8 @@ EOF
 }
 
 run_suite() {  # run_suite BINARY REPORT: inside the node's namespaces; output to WORK/suite.log
-  local run='TestConformance$'
-  if [[ "${SUBSET_RUN}" == 1 ]]; then run="TestConformance/($(IFS='|'; echo "${SUBSET[*]}"))\$"; fi
+  local run='^TestConformance$'
+  if [[ "${SUBSET_RUN}" == 1 ]]; then run="^TestConformance$/($(IFS='|'; echo "${SUBSET[*]}"))\$"; fi
   local version; version="$(git -C "${REPO}" describe --always --dirty 2>/dev/null || echo unknown)"
   log "suite: profiles ${PROFILES}; $([[ "${SUBSET_RUN}" == 1 ]] && echo "subset of ${#SUBSET[@]} tests" || echo "every test")"
   set +e
@@ -147,6 +149,9 @@ tally() {  # the subtests' results, from go test -v's `--- PASS|FAIL|SKIP: TestC
     printf '%s %s\n' "${s}" "$(grep -cE "^ *--- ${s}: TestConformance/[^/ ]+ " "$1" || true)"
   done | paste -sd' ' >&2
   grep -E "^ *--- FAIL: TestConformance/[^/ ]+ " "$1" | sed 's/^ */[conformance] failed: /' >&2 || true
+  if grep -qE "^--- FAIL: TestConformance " "$1"; then  # e.g. the setup gave up: say why
+    grep -m1 -E "^ +Messages: " "$1" | sed 's/^ *Messages: */[conformance] suite: /' >&2 || true
+  fi
 }
 
 main() {
@@ -160,6 +165,7 @@ main() {
   fi
   mkdir -p "${REPORT_DIR}"
   report="$(realpath "${REPORT_DIR}")/gateway-api-$(bash "${HERE}/gateway-conformance-build.sh" --version)$([[ "${SUBSET_RUN}" == 1 ]] && echo -subset)-report.yaml"
+  build_images
   trap teardown EXIT
   node_sh up "${NODE}" >/dev/null
   load_images "${module}"
