@@ -149,8 +149,9 @@ tally() {  # the subtests' results, from go test -v's `--- PASS|FAIL|SKIP: TestC
     printf '%s %s\n' "${s}" "$(grep -cE "^ *--- ${s}: TestConformance/[^/ ]+ " "$1" || true)"
   done | paste -sd' ' >&2
   grep -E "^ *--- FAIL: TestConformance/[^/ ]+ " "$1" | sed 's/^ */[conformance] failed: /' >&2 || true
-  if grep -qE "^--- FAIL: TestConformance " "$1"; then  # e.g. the setup gave up: say why
-    grep -m1 -E "^ +Messages: " "$1" | sed 's/^ *Messages: */[conformance] suite: /' >&2 || true
+  if ! grep -qE "^ *--- (PASS|FAIL): TestConformance/" "$1"; then  # the setup gave up: why
+    grep -E "^[[:space:]]+Messages:" "$1" | tail -1 \
+      | sed -E 's/^[[:space:]]+Messages:[[:space:]]*/[conformance] no test ran: /' >&2 || true
   fi
 }
 
