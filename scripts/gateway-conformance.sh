@@ -7,7 +7,8 @@
 #   --subset      a fixed, fast list (SUBSET below: one test per feature area), for CI
 #   --report DIR  where the suite writes its report (default: docs/conformance/ for a full
 #                 run; the run's own folder for --subset)
-#   --keep        leave the node up (its folder is printed; `scripts/node.sh down DIR` ends it)
+#   --keep        leave the node up, and the suite's base resources on it (its folder is
+#                 printed; `scripts/node.sh down DIR` ends it)
 #   --accept-gatewayclass
 #                 write Accepted=True on the GatewayClass's status from here, for proving the
 #                 harness while no controller serves Gateway API (the suite's setup waits for
@@ -135,7 +136,8 @@ run_suite() {  # run_suite BINARY REPORT: inside the node's namespaces; output t
     --gateway-class="${GATEWAY_CLASS}" --conformance-profiles="${PROFILES}" \
     --supported-features="${SUPPORTED_FEATURES}" --report-output="$2" \
     --organization=kubectl-contour --project=kubectl-contour --url="kubectl-contour (README.md)" \
-    --version="${version}" --contact="kubectl-contour maintainers (README.md)") \
+    --version="${version}" --contact="kubectl-contour maintainers (README.md)" \
+    --cleanup-base-resources="$([[ "${KEEP}" == 1 ]] && echo false || echo true)") \
     >"${WORK}/suite.log" 2>&1
   local rc=$?
   set -e
