@@ -9,9 +9,9 @@ closes or sends GOAWAY."""
 from __future__ import annotations
 
 import contextlib
+import io
 import socket
 import threading
-from typing import BinaryIO
 
 import h2.config
 import h2.connection
@@ -36,13 +36,13 @@ class Connection:
         if data:
             self.sock.sendall(data)
 
-    def run(self, rfile: BinaryIO) -> None:
+    def run(self, rfile: io.BufferedIOBase) -> None:
         with self.cond:
             self.conn.initiate_connection()
             self.flush()
         try:
             while not self.closed:
-                data = rfile.read1(65536)  # type: ignore[attr-defined]
+                data = rfile.read1(65536)
                 if not data:
                     break
                 with self.cond:
@@ -106,7 +106,7 @@ class Connection:
             self.flush()
 
 
-def serve(sock: socket.socket, rfile: BinaryIO, echo: Echo,
+def serve(sock: socket.socket, rfile: io.BufferedIOBase, echo: Echo,
           tls: dict[str, object] | None) -> None:
     """Serve HTTP/2 on `sock` until it closes."""
     Connection(sock, echo, tls).run(rfile)

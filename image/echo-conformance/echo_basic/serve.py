@@ -98,7 +98,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Sec-WebSocket-Accept", ws.accept_key(key))
         self.end_headers()
         self.wfile.flush()
-        ws.echo(self.rfile, self.wfile)  # type: ignore[arg-type]
+        ws.echo(self.rfile, self.wfile)
         self.close_connection = True
 
     def write(self, answer: Answer) -> None:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import struct
-from typing import BinaryIO
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 CLOSE, PING, PONG = 0x8, 0x9, 0xA
@@ -18,7 +18,7 @@ def accept_key(key: str) -> str:
     return base64.b64encode(hashlib.sha1(key.encode() + GUID).digest()).decode()
 
 
-def read_frame(rfile: BinaryIO) -> tuple[int, bytes] | None:
+def read_frame(rfile: io.BufferedIOBase) -> tuple[int, bytes] | None:
     """(opcode, unmasked payload) of the next frame; None at the end of the stream."""
     head = rfile.read(2)
     if len(head) < 2:
@@ -45,7 +45,7 @@ def frame(opcode: int, payload: bytes) -> bytes:
     return head + payload
 
 
-def echo(rfile: BinaryIO, wfile: BinaryIO) -> None:
+def echo(rfile: io.BufferedIOBase, wfile: io.BufferedIOBase) -> None:
     """Echo frames until the client closes."""
     while (got := read_frame(rfile)) is not None:
         opcode, payload = got
