@@ -99,7 +99,8 @@ main() {
   local start; start=$(date +%s)
   build "${name}" "${out}.tmp"
   mv -f "${out}.tmp" "${out}"
-  find "${CACHE}" -maxdepth 1 -name "${name}-*.tar" ! -name "${out##*/}" -delete
+  # older builds of this image only (a 16-hex key: `echo-*` would take echo-conformance's too)
+  find "${CACHE}" -maxdepth 1 -name "${name}-$(printf '?%.0s' {1..16}).tar" ! -name "${out##*/}" -delete
   log "${name}: built in $(( $(date +%s) - start ))s, $(du -m "${out}" | cut -f1) MB: ${out}"
   echo "${out}"
 }
