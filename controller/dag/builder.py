@@ -2,10 +2,11 @@
 
 Steps, in upstream order (spec §1.2): (a) secure vhosts from Ingress TLS, (b) Ingress routes,
 (c) IngressRoutes — duplicate fqdns and fqdns an HTTPProxy claims (claims.py), then roots in
-(namespace, name) order (§0.3), (d) HTTPProxy roots (httpproxy.py), (e) orphan statuses and
-pruning. Routes are keyed per vhost by `route_key`: a later writer overwrites an earlier
-one, which is the Ingress/IngressRoute/HTTPProxy overlay rule. Statuses are sorted by
-(namespace, name, kind).
+(namespace, name) order (§0.3), (d) HTTPProxy roots (httpproxy.py), (e) the Gateway API
+(gatewayapi.py, laid last as v1.33's processor order), (f) orphan statuses and pruning.
+Routes are keyed per vhost by `route_key`: a later writer overwrites an earlier one, which
+is the Ingress/IngressRoute/HTTPProxy overlay rule. Statuses are sorted by (namespace,
+name, kind).
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from controller.config import BuilderSettings
-from controller.dag import httpproxy, ingress, ingressroute
+from controller.dag import gatewayapi, httpproxy, ingress, ingressroute
 from controller.dag import status as st
 from controller.dag.claims import httpproxy_fqdns, ingressroute_blocked
+from controller.dag.gateway_reads import GatewayResult
 from controller.dag.ingressroute import RootResult
 from controller.dag.model import (
     DAG,
@@ -118,6 +120,22 @@ class VirtualHostTables:
         for http_route, https_route in result.routes:
             self.add_routes(result.host, http_route, https_route)
 
+    def add_gateway(self, result: GatewayResult, host: str | None = None) -> None:
+        """The Gateway API contributions (of `host` only, when given), laid last: TLS and
+        passthrough proxies of the secure vhosts, then routes in the processor's order."""
+        for h, secret in sorted(result.tls.items()):
+            if host is None or h == host:
+                self.set_tls(h, secret, GATEWAY_MIN_TLS)
+        for h, tcp in sorted(result.tcp.items()):
+            if host is None or h == host:
+                self._secure(h).tcp_proxy = tcp
+        for h, route in result.http:
+            if host is None or h == host:
+                self.add_routes(h, route, None)
+        for h, route in result.https:
+            if host is None or h == host:
+                self.add_routes(h, None, route)
+
     def freeze(self) -> tuple[tuple[VirtualHost, ...], tuple[SecureVirtualHost, ...]]:
         """Insecure vhosts survive with a route; secure ones with a secret or a TCP proxy."""
         http = tuple(
@@ -144,6 +162,10 @@ def _ordered(routes: dict[RouteKey, Route]) -> tuple[Route, ...]:
     return tuple(sorted(routes.values(), key=route_order_key, reverse=True))
 
 
+GATEWAY_MIN_TLS = "1.2"
+"""Gateway API listeners have no minimum-version field: v1.33's default floor."""
+
+
 def build(store: ObjectStore, settings: BuilderSettings) -> DAG:
     vhosts = VirtualHostTables()
     _add_ingresses(store, vhosts)
@@ -154,9 +176,12 @@ def build(store: ObjectStore, settings: BuilderSettings) -> DAG:
         if not view.is_root and key not in reached:
             statuses.set(st.orphaned(key))
     proxy_statuses = _add_httpproxies(store, settings, vhosts)
+    gateway = gatewayapi.process(store, settings)
+    vhosts.add_gateway(gateway)
     http, https = vhosts.freeze()
     return DAG(http=http, https=https, statuses=sorted_statuses(statuses.result(), proxy_statuses),
-               fallback_secret=vhosts.fallback_secret)
+               fallback_secret=vhosts.fallback_secret,
+               gateway_statuses=tuple(gateway.statuses))
 
 
 def sorted_statuses(*groups: Iterable[Status]) -> tuple[Status, ...]:

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from controller.config import BuilderSettings
+from controller.dag.gateway_store import GATEWAY_KINDS, GatewayObjects
 from controller.dag.model import Protocol, Secret, ServicePort
 from controller.dag.secrets import (
     SecretRejected,
@@ -38,6 +39,7 @@ from controller.k8s.objects import (
     HTTPPROXY,
     INGRESS,
     INGRESSROUTE,
+    NAMESPACE,
     SECRET,
     SERVICE,
     TLS_CERTIFICATE_DELEGATION,
@@ -126,10 +128,11 @@ class ObjectStore:
         self.delegations: dict[Key, tuple[DelegationView, ...]] = {}
         self.rejected_secrets: dict[Key, str] = {}
         """Secrets refused at insert (spec §2.6): key → reason, for logs and debug output."""
+        self.gateway = GatewayObjects()
         self._raw: dict[str, dict[Key, Obj]] = {
             k: {}
             for k in (INGRESS, INGRESSROUTE, HTTPPROXY, SERVICE, SECRET,
-                      TLS_CERTIFICATE_DELEGATION)
+                      TLS_CERTIFICATE_DELEGATION, *GATEWAY_KINDS)
         }
         self._service_refs: dict[Key, int] = {}
         self._secret_refs: dict[Key, int] = {}
@@ -142,6 +145,7 @@ class ObjectStore:
             SERVICE: self._upsert_service,
             SECRET: self._upsert_secret,
             TLS_CERTIFICATE_DELEGATION: self._upsert_delegation,
+            **dict.fromkeys(GATEWAY_KINDS, self._upsert_gateway_kind),
         }
 
     # -- events ------------------------------------------------------------------------------
@@ -169,6 +173,10 @@ class ObjectStore:
         if kind == TLS_CERTIFICATE_DELEGATION:
             self._set_delegations(key, ())
             return True
+        if kind in GATEWAY_KINDS:
+            self.gateway.remove(kind, key)
+            self._set_refs(kind, key, (), ())
+            return kind != NAMESPACE or self.gateway.selects_namespaces()
         if kind == INGRESS:
             self.ingresses.pop(key, None)
         elif kind == HTTPPROXY:
@@ -179,8 +187,9 @@ class ObjectStore:
         return True
 
     def counts(self) -> dict[str, int]:
-        """Stored objects per kind (metrics)."""
-        return {kind: len(objs) for kind, objs in self._raw.items()}
+        """Stored objects per kind (metrics); Gateway API kinds once there are some."""
+        return {kind: len(objs) for kind, objs in self._raw.items()
+                if objs or kind not in GATEWAY_KINDS}
 
     # -- lookups for the builder ---------------------------------------------------------------
 
@@ -273,6 +282,15 @@ class ObjectStore:
             return self.secrets.pop(key, None) is not None and self._secret_referenced(key)
         self.secrets[key] = stored
         return self._secret_referenced(key)
+
+    def _upsert_gateway_kind(self, obj: Obj, key: Key) -> bool:
+        kind = kind_of(obj)
+        if not self._changed(kind, key, obj):
+            return False
+        services, secrets = self.gateway.upsert(kind, obj)
+        self._set_refs(kind, key, services, secrets)
+        # a Namespace's labels matter only to a listener selecting namespaces by label
+        return kind != NAMESPACE or self.gateway.selects_namespaces()
 
     def _upsert_delegation(self, obj: Obj, key: Key) -> bool:
         if not self._changed(TLS_CERTIFICATE_DELEGATION, key, obj):
