@@ -16,7 +16,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from controller.k8s.conditions import TRANSITION, truncated, with_transition_times
+from controller.k8s.conditions import (
+    TRANSITION,
+    ObjectRecord,
+    truncated,
+    with_transition_times,
+)
 
 _V1 = "/apis/gateway.networking.k8s.io/v1"
 GATEWAY_STATUS_PATHS = {
@@ -28,16 +33,7 @@ GATEWAY_STATUS_PATHS = {
 ROUTE_KINDS = frozenset({"HTTPRoute", "TLSRoute"})
 
 
-class GatewayStatusRecord(Protocol):
-    @property
-    def kind(self) -> str: ...
-
-    @property
-    def namespace(self) -> str: ...
-
-    @property
-    def name(self) -> str: ...
-
+class GatewayStatusRecord(ObjectRecord, Protocol):
     @property
     def conditions(self) -> Sequence[Any]: ...
 

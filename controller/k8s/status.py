@@ -24,6 +24,7 @@ from controller.k8s import gateway_status as gws
 from controller.k8s.client import ApiError, KubeClient
 from controller.k8s.conditions import (
     ConditionRecord,
+    ObjectRecord,
     comparable,
     condition_dict,
     with_transition_times,
@@ -40,17 +41,8 @@ STATUS_PATHS = {
 """The kinds whose status is written, and where."""
 
 
-class StatusRecord(Protocol):
+class StatusRecord(ObjectRecord, Protocol):
     """One object's status as a build decided it (what `StatusWriter` writes)."""
-
-    @property
-    def kind(self) -> str: ...
-
-    @property
-    def namespace(self) -> str: ...
-
-    @property
-    def name(self) -> str: ...
 
     @property
     def current(self) -> str: ...
