@@ -8,6 +8,8 @@ parentRef names the served Gateway: the route is not this controller's).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from controller.config import BuilderSettings
 from controller.dag.gateway_listeners import Listener
 from controller.dag.gateway_model import (
@@ -20,10 +22,10 @@ from controller.dag.gateway_model import (
 from controller.dag.gateway_reads import GatewayReads, GatewayResult
 from controller.dag.gateway_refs import granted
 from controller.dag.gateway_routes import Problem, rule_routes
-from controller.dag.model import Cluster, Provenance, Route, ServicePort, TCPProxy
+from controller.dag.model import Cluster, Protocol, Provenance, Route, ServicePort, TCPProxy
 from controller.k8s.gateway_route_views import RouteView
 from controller.k8s.gateway_views import GatewayView, ObjectRef
-from controller.k8s.objects import GATEWAY_GROUP, TLSROUTE
+from controller.k8s.objects import GATEWAY_GROUP, GRPCROUTE, TLSROUTE
 
 
 def resolve_backend(ref: ObjectRef, route: RouteView,
@@ -41,6 +43,8 @@ def resolve_backend(ref: ObjectRef, route: RouteView,
     port = lookup((ref.namespace, ref.name), ref.port)
     if port is None:
         return None, ("BackendNotFound", f"Service {name} port {ref.port} not found")
+    if route.kind == GRPCROUTE and port.protocol is not Protocol.H2C:
+        port = replace(port, protocol=Protocol.H2C)  # gRPC is HTTP/2 (v1.33 does the same)
     return port, None
 
 
@@ -96,7 +100,8 @@ def _http_routes(route: RouteView, reads: GatewayReads) -> tuple[list[Route], li
     problems: list[Problem] = []
     unsupported: list[str] = []
     for rule in reversed(route.rules):  # an earlier rule wins a conflicting match
-        out = rule_routes(rule, route.key, lambda ref: resolve_backend(ref, route, reads))
+        out = rule_routes(rule, route.kind, route.key,
+                          lambda ref: resolve_backend(ref, route, reads))
         routes += out.routes
         problems += out.problems
         unsupported += out.unsupported

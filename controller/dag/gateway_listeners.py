@@ -20,13 +20,13 @@ from controller.dag.gateway_reads import GatewayReads
 from controller.dag.gateway_refs import granted, hostnames
 from controller.dag.model import Secret
 from controller.k8s.gateway_views import GatewayView, ListenerView
-from controller.k8s.objects import GATEWAY, GATEWAY_GROUP, HTTPROUTE, TLSROUTE
+from controller.k8s.objects import GATEWAY, GATEWAY_GROUP, GRPCROUTE, HTTPROUTE, TLSROUTE
 
 PORTS = {"HTTP": 80, "HTTPS": 443, "TLS": 443}
 """Static provisioning: the one port each protocol is served on (module docstring of
 gatewayapi.py)."""
-ROUTE_KINDS = {"HTTP": ((GATEWAY_GROUP, HTTPROUTE),), "HTTPS": ((GATEWAY_GROUP, HTTPROUTE),),
-               "TLS": ((GATEWAY_GROUP, TLSROUTE),)}
+_HTTP_KINDS = ((GATEWAY_GROUP, GRPCROUTE), (GATEWAY_GROUP, HTTPROUTE))
+ROUTE_KINDS = {"HTTP": _HTTP_KINDS, "HTTPS": _HTTP_KINDS, "TLS": ((GATEWAY_GROUP, TLSROUTE),)}
 
 
 @dataclass(slots=True)

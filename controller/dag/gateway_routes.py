@@ -120,8 +120,8 @@ def _rewrites(f: FilterView | None, route: Route) -> dict[str, object]:
     return {"replace_prefix": ((route.match, path.value),)}
 
 
-def rule_routes(rule: HTTPRuleView, key: Key, service: ServiceLookup) -> RuleRoutes:
-    """One route per match of `rule` of the HTTPRoute `key`."""
+def rule_routes(rule: HTTPRuleView, kind: str, key: Key, service: ServiceLookup) -> RuleRoutes:
+    """One route per match of `rule` of the HTTPRoute (or GRPCRoute) `key`."""
     out = RuleRoutes(unsupported=sorted({f.type for f in rule.filters}
                                         - SUPPORTED_FILTERS))
     clusters = _clusters(rule, service, out)
@@ -132,7 +132,7 @@ def rule_routes(rule: HTTPRuleView, key: Key, service: ServiceLookup) -> RuleRou
     resp = _filter(rule.filters, "ResponseHeaderModifier")
     host = rewrite.rewrite.hostname if rewrite is not None and rewrite.rewrite else ""
     timeout = gateway_duration(rule.request_timeout or rule.backend_timeout)
-    provenance = Provenance("HTTPRoute", (key,))
+    provenance = Provenance(kind, (key,))
     for match in rule.matches:
         base = match_route(match)
         action: dict[str, object] = {}

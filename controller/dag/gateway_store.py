@@ -22,6 +22,7 @@ from controller.k8s.gateway_views import (
 from controller.k8s.objects import (
     GATEWAY,
     GATEWAY_CLASS,
+    GRPCROUTE,
     HTTPROUTE,
     NAMESPACE,
     REFERENCE_GRANT,
@@ -33,9 +34,10 @@ from controller.k8s.objects import (
     str_map,
 )
 
-GATEWAY_KINDS = (GATEWAY_CLASS, GATEWAY, HTTPROUTE, TLSROUTE, REFERENCE_GRANT, NAMESPACE)
+GATEWAY_KINDS = (GATEWAY_CLASS, GATEWAY, HTTPROUTE, GRPCROUTE, TLSROUTE, REFERENCE_GRANT,
+                 NAMESPACE)
 """The kinds `GatewayObjects` stores (a Namespace only for its labels)."""
-ROUTE_KINDS = (HTTPROUTE, TLSROUTE)
+ROUTE_KINDS = (HTTPROUTE, GRPCROUTE, TLSROUTE)
 
 Refs = tuple[tuple[Key, ...], tuple[Key, ...]]  # (services, secrets)
 
@@ -45,7 +47,7 @@ class GatewayObjects:
     classes: dict[Key, GatewayClassView] = field(default_factory=dict)
     gateways: dict[Key, GatewayView] = field(default_factory=dict)
     routes: dict[tuple[str, Key], RouteView] = field(default_factory=dict)
-    """(kind, key) → HTTPRoute or TLSRoute."""
+    """(kind, key) → HTTPRoute, GRPCRoute or TLSRoute."""
     grants: dict[Key, ReferenceGrantView] = field(default_factory=dict)
     namespace_labels: dict[str, dict[str, str]] = field(default_factory=dict)
 

@@ -1,4 +1,5 @@
-"""Typed views of HTTPRoute and TLSRoute (gateway.networking.k8s.io/v1, v1.6.3's shape).
+"""Typed views of HTTPRoute, GRPCRoute and TLSRoute (gateway.networking.k8s.io/v1, v1.6.3's
+shape).
 
 As in gateway_views.py, parsers never raise and fill in the CRD defaults: a rule without
 matches matches `PathPrefix /`, a path match without type is `PathPrefix`, header and
@@ -7,6 +8,7 @@ query matches without type are `Exact`, a redirect's status code is 302.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from controller.k8s.gateway_views import ObjectRef, backend_ref, created_of, parent_refs
@@ -177,8 +179,37 @@ def _filters(holder: dict[str, object], holder_ns: str) -> tuple[FilterView, ...
     return tuple(filter_view(f, holder_ns) for f in as_list(holder.get("filters")))
 
 
+def grpc_match_view(raw: object) -> HTTPMatchView:
+    """A GRPCRoute match as the HTTP match of its request path `/service/method` (gRPC's
+    path form): both Exact → that path; a service alone → the prefix `/service/`; a method
+    alone, or RegularExpression → a regex with `[^/]+` for the part not given."""
+    d = as_dict(raw)
+    m = as_dict(d.get("method"))
+    service, method = as_str(m.get("service")), as_str(m.get("method"))
+    headers = _value_matches(d.get("headers"))
+    if not service and not method:
+        return HTTPMatchView(headers=headers)
+    if (as_str(m.get("type")) or "Exact") == "Exact":
+        if service and method:
+            return HTTPMatchView("Exact", f"/{service}/{method}", headers)
+        if service:
+            return HTTPMatchView("PathPrefix", f"/{service}/", headers)
+        return HTTPMatchView("RegularExpression", f"/[^/]+/{re.escape(method)}", headers)
+    return HTTPMatchView("RegularExpression", f"/{service or '[^/]+'}/{method or '[^/]+'}",
+                         headers)
+
+
+def grpc_rule_view(raw: object, holder_ns: str) -> HTTPRuleView:
+    """A GRPCRoute rule in the HTTPRoute rule's shape (no redirect or rewrite filters)."""
+    d = as_dict(raw)
+    matches = tuple(grpc_match_view(m) for m in as_list(d.get("matches"))) or (HTTPMatchView(),)
+    backends = tuple(HTTPBackendView(backend_ref(b, holder_ns), _filters(as_dict(b), holder_ns))
+                     for b in as_list(d.get("backendRefs")))
+    return HTTPRuleView(matches, _filters(d, holder_ns), backends)
+
+
 def route_view(obj: object) -> RouteView:
-    """An HTTPRoute's or TLSRoute's view (kind from the object)."""
+    """An HTTPRoute's, GRPCRoute's or TLSRoute's view (kind from the object)."""
     raw = as_dict(obj)
     key = key_of(obj)
     spec = as_dict(raw.get("spec"))
@@ -190,5 +221,6 @@ def route_view(obj: object) -> RouteView:
                          for b in as_list(as_dict(r).get("backendRefs")))
         return RouteView(kind, key, parent_refs(spec, key[0]), hostnames, backends=backends,
                          created=created_of(obj))
+    parse = grpc_rule_view if kind == "GRPCRoute" else rule_view
     return RouteView(kind, key, parent_refs(spec, key[0]), hostnames,
-                     tuple(rule_view(r, key[0]) for r in rules), created=created_of(obj))
+                     tuple(parse(r, key[0]) for r in rules), created=created_of(obj))

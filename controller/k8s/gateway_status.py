@@ -28,9 +28,10 @@ GATEWAY_STATUS_PATHS = {
     "GatewayClass": _V1 + "/gatewayclasses/{1}/status",
     "Gateway": _V1 + "/namespaces/{0}/gateways/{1}/status",
     "HTTPRoute": _V1 + "/namespaces/{0}/httproutes/{1}/status",
+    "GRPCRoute": _V1 + "/namespaces/{0}/grpcroutes/{1}/status",
     "TLSRoute": _V1 + "/namespaces/{0}/tlsroutes/{1}/status",
 }
-ROUTE_KINDS = frozenset({"HTTPRoute", "TLSRoute"})
+ROUTE_KINDS = frozenset({"HTTPRoute", "GRPCRoute", "TLSRoute"})
 
 
 class GatewayStatusRecord(ObjectRecord, Protocol):

@@ -91,6 +91,7 @@ GATEWAY_API_KINDS = (
     Kind("GatewayClass", "gateway.networking.k8s.io/v1", "gatewayclasses"),
     Kind("Gateway", "gateway.networking.k8s.io/v1", "gateways"),
     Kind("HTTPRoute", "gateway.networking.k8s.io/v1", "httproutes"),
+    Kind("GRPCRoute", "gateway.networking.k8s.io/v1", "grpcroutes"),
     Kind("TLSRoute", "gateway.networking.k8s.io/v1", "tlsroutes"),
     # v1beta1: served by every Gateway API release that has ReferenceGrant (v1 since v1.5)
     Kind("ReferenceGrant", "gateway.networking.k8s.io/v1beta1", "referencegrants"),

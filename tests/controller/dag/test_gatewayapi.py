@@ -348,3 +348,42 @@ def test_gateway_routes_share_a_host_with_an_ingress() -> None:
     ing = ingress("i", rules=[ing_rule("a.com", path("/ing", ing_backend("s2", 80)))])
     dag = build_both(*BASE, ing, _route(hostnames=["a.com"]))
     assert sorted(r.match for r in http_vhost(dag, "a.com").routes) == ["/", "/ing"]
+
+
+# -- GRPCRoute --------------------------------------------------------------------------------
+
+
+def _grpc(*matches: dict[str, Any], backend: str = "s1") -> dict[str, Any]:
+    rule: dict[str, Any] = {"backendRefs": [g.backend(backend)]}
+    if matches:
+        rule["matches"] = list(matches)
+    return g.httproute("grpc", "default", rule, hostnames=["grpc.com"], kind="GRPCRoute")
+
+
+@pytest.mark.parametrize("method, fields", [
+    ({"service": "pkg.Svc", "method": "Get"}, {"match": "/pkg.Svc/Get", "exact": True}),
+    ({"service": "pkg.Svc"}, {"match": "/pkg.Svc/", "segment_prefix": True}),
+    ({"method": "Get"}, {"match": "/[^/]+/Get", "regex": True}),
+    ({"type": "RegularExpression", "service": "pkg\\..*", "method": "G.t"},
+     {"match": "/pkg\\..*/G.t", "regex": True}),
+], ids=["exact", "service", "method", "regex"])
+def test_grpc_method_matches_are_request_paths(method: dict[str, Any],
+                                               fields: dict[str, Any]) -> None:
+    dag = build_both(*BASE, _grpc({"method": method}))
+    (route,) = http_vhost(dag, "grpc.com").routes
+    for name, value in fields.items():
+        assert getattr(route, name) == value
+    assert route.provenance is not None and route.provenance.kind == "GRPCRoute"
+
+
+def test_grpc_backends_speak_h2c_and_the_route_is_accepted() -> None:
+    from controller.dag.model import Protocol
+    dag = build_both(*BASE, _grpc())
+    (route,) = http_vhost(dag, "grpc.com").routes
+    assert route.match == "/" and route.clusters[0].service.protocol is Protocol.H2C
+    st = g.status_of(dag, "GRPCRoute", "default", "grpc")
+    assert g.parent_conditions(st) == {"Accepted": ("True", "Accepted"),
+                                       "ResolvedRefs": ("True", "ResolvedRefs")}
+    listener = g.status_of(dag, "Gateway", "default", "gw").listeners[0]
+    assert listener.supported_kinds == (("gateway.networking.k8s.io", "GRPCRoute"),
+                                        ("gateway.networking.k8s.io", "HTTPRoute"))

@@ -69,8 +69,8 @@ def _random_event(rng: random.Random) -> tuple[str, str, str, dict[str, Any] | N
         kind, name = "Gateway", rng.choice(("gw0", "gw1"))
         make = lambda: _gateway(rng, name, ns)  # noqa: E731
     elif roll < 0.5:
-        kind, name = "HTTPRoute", rng.choice(("r0", "r1", "r2"))
-        make = lambda: _route(rng, name, ns)  # noqa: E731
+        kind, name = rng.choice(("HTTPRoute", "HTTPRoute", "GRPCRoute")), rng.choice(("r0", "r1"))
+        make = lambda: {**_route(rng, name, ns), "kind": kind}  # noqa: E731
     elif roll < 0.65:
         kind, name = "Service", rng.choice(("s0", "s1"))
         make = lambda: k.service(name, ns, ports=((None, rng.choice((80, 81))),))  # noqa: E731
@@ -124,6 +124,6 @@ def test_some_gateway_routes_are_served() -> None:
             if obj is not None:
                 store.upsert(obj)
         dag = build(store, BuilderSettings())
-        served += any(r.provenance is not None and r.provenance.kind == "HTTPRoute"
+        served += any(r.provenance is not None and r.provenance.kind in ("HTTPRoute", "GRPCRoute")
                       for vh in dag.http + dag.https for r in vh.routes)
     assert served >= SEEDS // 3
