@@ -2,8 +2,8 @@
 it, on which hostnames, and its `status.parents[]` entries with the spec's reasons.
 
 In: the route's view, the Gateway and its resolved listeners, the store's reads. Out: the
-route's contributions added to the `GatewayResult`, and its status (None when no
-parentRef names the served Gateway: the route is not this controller's).
+route's contributions added to the `GatewayResult`, and its status: without parents when
+no parentRef names the served Gateway, so that an entry we wrote before is taken out.
 """
 
 from __future__ import annotations
@@ -123,11 +123,11 @@ def _tcp_proxy(route: RouteView, reads: GatewayReads) -> tuple[TCPProxy | None, 
 
 def attach_route(route: RouteView, gw: GatewayView, listeners: list[Listener],
                  reads: GatewayReads, settings: BuilderSettings,
-                 result: GatewayResult) -> GatewayAPIStatus | None:
-    """Add the route's contributions to `result`; its status, or None when not ours."""
+                 result: GatewayResult) -> GatewayAPIStatus:
+    """Add the route's contributions to `result`; its status (no parents: not ours)."""
     refs = [r for r in route.parents if _ours(r, gw)]
     if not refs:
-        return None
+        return GatewayAPIStatus(route.kind, route.key[0], route.key[1])
     if route.kind == TLSROUTE:
         tcp, problems = _tcp_proxy(route, reads)
         http: list[Route] = []

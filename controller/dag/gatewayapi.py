@@ -52,16 +52,16 @@ def process(reads: GatewayReads, settings: BuilderSettings) -> GatewayResult:
     objects = reads.gateway
     result = GatewayResult(statuses=class_statuses(objects, settings))
     gw = served_gateway(objects, settings)
-    if gw is None:
+    if gw is None:  # no route is ours: statuses without parents take out what we wrote
+        result.statuses += [GatewayAPIStatus(r.kind, *r.key) for r in objects.routes.values()]
+        result.statuses.sort(key=lambda s: (s.namespace, s.name, s.kind))
         return result
     listeners = gl.resolve_listeners(gw, reads)
     routes = sorted(objects.routes.values(), key=lambda r: (r.created, r.key, r.kind))
     # newest first: a later writer of the same route key wins, and the spec wants the
     # oldest route to keep a conflicting match
     for route in reversed(routes):
-        status = attach_route(route, gw, listeners, reads, settings, result)
-        if status is not None:
-            result.statuses.append(status)
+        result.statuses.append(attach_route(route, gw, listeners, reads, settings, result))
     result.statuses.append(gl.gateway_status(gw, listeners))
     result.statuses.sort(key=lambda s: (s.namespace, s.name, s.kind))
     return result

@@ -101,8 +101,9 @@ def comparable(value: Any) -> Any:
 
 
 def is_current(want: Mapping[str, Any], stored: Mapping[str, Any]) -> bool:
-    """Whether the stored status already says what `want` says (per key of `want`)."""
-    return all(comparable(stored.get(k)) == comparable(v) for k, v in want.items())
+    """Whether the stored status already says what `want` says (per key of `want`; an
+    absent list is an empty one, so a route that was never ours is not written)."""
+    return all(comparable(stored.get(k) or []) == comparable(v) for k, v in want.items())
 
 
 def with_times(want: dict[str, Any], stored: Mapping[str, Any], now: str) -> dict[str, Any]:

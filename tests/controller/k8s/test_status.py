@@ -199,3 +199,23 @@ def test_a_gateway_class_status_path_is_cluster_scoped() -> None:
     run_gateway_once(w, (cls,))
     assert [p for p, _ in client.patches] == [
         "/apis/gateway.networking.k8s.io/v1/gatewayclasses/contour/status"]
+
+
+def test_a_route_no_longer_ours_loses_our_entry_and_others_are_not_written() -> None:
+    from controller.dag.gateway_model import GatewayAPIStatus
+    other = {"parentRef": {"name": "theirs"}, "controllerName": "example.com/other",
+             "conditions": []}
+    ours = {"parentRef": {"name": "gw"}, "controllerName": "projectcontour.io/gateway-controller",
+            "conditions": []}
+    seen = {("HTTPRoute", "apps", "was-ours"): Observed("", "", "1", (), None,
+                                                        {"parents": [other, ours]}),
+            ("HTTPRoute", "apps", "theirs"): Observed("", "", "1", (), None,
+                                                      {"parents": [other]}),
+            ("HTTPRoute", "apps", "bare"): Observed("", "", "1", (), None, {})}
+    w, client = writer(seen)
+    records = tuple(GatewayAPIStatus("HTTPRoute", "apps", n) for n in ("was-ours", "theirs",
+                                                                       "bare"))
+    run_gateway_once(w, records)
+    assert client.patches == [
+        ("/apis/gateway.networking.k8s.io/v1/namespaces/apps/httproutes/was-ours/status",
+         {"status": {"parents": [other]}})]
