@@ -33,7 +33,8 @@ STATUS_INTERVAL = 1.0
 for one, and a burst of them (a 10k-object change ACKed by n Envoys) is one."""
 
 
-ROUTING_KINDS = frozenset({*STATUS_PATHS, "Ingress"})
+ROUTING_KINDS = frozenset({*STATUS_PATHS, "Ingress", "HTTPRoute", "GRPCRoute", "TLSRoute"})
+"""Kinds whose routes carry provenance: their generation is what Programmed is about."""
 
 
 def generation_of(obj: dict[str, object]) -> int | None:

@@ -313,3 +313,16 @@ def test_grpcroute_through_envoy(served: Any) -> None:
         with pytest.raises(grpc.RpcError) as err:
             channel.unary_unary("/echo.Echo/Other")(b"x", timeout=5)
         assert err.value.code() == grpc.StatusCode.UNIMPLEMENTED  # no route: Envoy's 404
+
+
+def test_routes_are_programmed_in_envoy(served: Any) -> None:
+    """/debug/programmed reads the routes' provenance: the HTTPRoute and the GRPCRoute are
+    served by the connected Envoy."""
+    from harness.controller import http_get
+
+    ctl = served[3]
+    status, body = http_get(ctl.ports.debug, "/debug/programmed", timeout=3)
+    assert status == 200
+    rows = {(r["kind"], r["namespace"], r["name"]): r for r in json.loads(body)}
+    for key in (("HTTPRoute", "apps", "app"), ("GRPCRoute", "apps", "grpc")):
+        assert rows[key]["programmed"] is True, rows[key]
