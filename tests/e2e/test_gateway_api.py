@@ -3,7 +3,7 @@ listener, and HTTPRoutes read from a folder by `contour serve`; requests go thro
 to echo backends of the test's own (they answer with what they received) and prove
 matching (segment-wise prefixes, exact, headers, query, method), filters (header
 modifiers, redirect, rewrite, mirror), weighted backends, TLS termination, and a GRPCRoute
-to a gRPC backend over h2c."""
+to a gRPC backend over h2c, a TLSRoute passed through to a TLS backend."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,6 +30,7 @@ from harness.envoy import Envoy
 
 HOST = "gw.example.com"
 GRPC_HOST = "grpc.example.com"
+TLS_HOST = "tls.example.com"
 BACKENDS = ("blue", "green", "mirror")
 
 
@@ -78,6 +80,47 @@ class GrpcEcho:
         self.server.start()
 
 
+class TlsEcho:
+    """A TLS backend with its own certificate (for TLS_HOST): answers `passthrough` to any
+    HTTP/1.1 request, so a client seeing its certificate knows Envoy did not terminate."""
+
+    def __init__(self, leaf: Any, workdir: Path) -> None:
+        (workdir / "tls.crt").write_bytes(leaf.cert_pem)
+        (workdir / "tls.key").write_bytes(leaf.key_pem)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(workdir / "tls.crt", workdir / "tls.key")
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                self.send_response(200)
+                self.send_header("Content-Length", "11")
+                self.end_headers()
+                self.wfile.write(b"passthrough")
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def _tls_objects(port: int) -> list[dict[str, Any]]:
+    return [
+        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "tls", "namespace": "apps"},
+         "spec": {"ports": [{"name": "tls", "port": 443}]}},
+        {"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "tls", "namespace": "apps"},
+         "subsets": [{"addresses": [{"ip": "127.0.0.1"}],
+                      "ports": [{"name": "tls", "port": port}]}]},
+        {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "TLSRoute",
+         "metadata": {"name": "tls", "namespace": "apps"},
+         "spec": {"parentRefs": [{"name": "gw", "namespace": "infra", "sectionName": "tls"}],
+                  "hostnames": [TLS_HOST],
+                  "rules": [{"backendRefs": [{"name": "tls", "port": 443}]}]}},
+    ]
+
+
 def _grpc_objects(port: int) -> list[dict[str, Any]]:
     return [
         {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "grpc", "namespace": "apps"},
@@ -105,7 +148,10 @@ def _objects(echoes: dict[str, Echo], leaf: Any) -> list[dict[str, Any]]:
               "allowedRoutes": {"namespaces": {"from": "All"}}},
              {"name": "https", "protocol": "HTTPS", "port": 443, "hostname": HOST,
               "tls": {"certificateRefs": [{"name": "cert"}]},
-              "allowedRoutes": {"namespaces": {"from": "All"}}}]}},
+              "allowedRoutes": {"namespaces": {"from": "All"}}},
+             {"name": "tls", "protocol": "TLS", "port": 443, "hostname": TLS_HOST,
+              "tls": {"mode": "Passthrough"}, "allowedRoutes": {"namespaces": {"from": "All"}}},
+         ]}},
         {"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
          "metadata": {"name": "cert", "namespace": "infra"},
          "data": {"tls.crt": base64.b64encode(leaf.cert_pem).decode(),
@@ -191,7 +237,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Any:
     ca = HarnessCA()
     echoes = {name: Echo(name) for name in BACKENDS}
     grpc_echo = GrpcEcho("grpc")
-    objects = _objects(echoes, ca.issue(HOST)) + _grpc_objects(grpc_echo.port)
+    tls_echo = TlsEcho(ca.issue(TLS_HOST), workdir)
+    objects = (_objects(echoes, ca.issue(HOST)) + _grpc_objects(grpc_echo.port)
+               + _tls_objects(tls_echo.port))
     (source / "objects.yaml").write_text(yaml.safe_dump_all(objects))
     ports = Ports.allocate()
     ctl = Controller(workdir, source, ports, {})
@@ -209,6 +257,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Any:
         for e in echoes.values():
             e.server.shutdown()
         grpc_echo.server.stop(None)
+        tls_echo.server.shutdown()
 
 
 @pytest.mark.parametrize("path, method, headers, want", [
@@ -269,17 +318,30 @@ def test_weighted_backends_share_requests(served: Any) -> None:
     assert set(seen) == {"blue", "green"}, seen
 
 
-def test_https_listener_terminates_tls_with_the_certificate_ref(served: Any) -> None:
-    ports, ca = served[0], served[2]
+def tls_get(port: int, ca: HarnessCA, host: str, path: str) -> tuple[str, bytes]:
+    """GET over TLS with SNI `host` (verified against the harness CA): the certificate's
+    CN and the raw response."""
     ctx = ssl.create_default_context(cadata=ca.cert_pem.decode())
-    with socket.create_connection(("127.0.0.1", ports.https), timeout=5) as raw, \
-            ctx.wrap_socket(raw, server_hostname=HOST) as tls:
-        tls.sendall(f"GET /app HTTP/1.1\r\nHost: {HOST}\r\nConnection: close\r\n\r\n".encode())
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw, \
+            ctx.wrap_socket(raw, server_hostname=host) as tls:
+        cn = dict(x[0] for x in tls.getpeercert()["subject"])["commonName"]
+        tls.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
         data = b""
         while chunk := tls.recv(65536):
             data += chunk
-    assert data.startswith(b"HTTP/1.1 200")
+    return cn, data
+
+
+def test_https_listener_terminates_tls_with_the_certificate_ref(served: Any) -> None:
+    cn, data = tls_get(served[0].https, served[2], HOST, "/app")
+    assert cn == HOST and data.startswith(b"HTTP/1.1 200")
     assert b'"backend": "blue"' in data
+
+
+def test_tls_listener_passes_tls_through_to_the_tlsroute_backend(served: Any) -> None:
+    cn, data = tls_get(served[0].https, served[2], TLS_HOST, "/")
+    assert cn == TLS_HOST  # the backend's own certificate: Envoy did not terminate
+    assert data.startswith(b"HTTP/1.0 200") and data.endswith(b"passthrough")
 
 
 def test_debug_status_rows_for_the_gateway_api(served: Any) -> None:
@@ -287,8 +349,9 @@ def test_debug_status_rows_for_the_gateway_api(served: Any) -> None:
     assert err is None and rows is not None
     by_kind = {(r["kind"], r["name"]): r for r in rows if "status" in r}
     gw = by_kind[("Gateway", "gw")]["status"]
-    # http: the HTTPRoute and the GRPCRoute; https (gw.example.com only): the HTTPRoute
-    assert [ls["attachedRoutes"] for ls in gw["listeners"]] == [2, 1]
+    # http: the HTTPRoute and the GRPCRoute; https (gw.example.com only): the HTTPRoute;
+    # tls: the TLSRoute
+    assert [ls["attachedRoutes"] for ls in gw["listeners"]] == [2, 1, 1]
     (parent,) = by_kind[("HTTPRoute", "app")]["status"]["parents"]
     conditions = {c["type"]: c["reason"] for c in parent["conditions"]}
     assert conditions == {"Accepted": "Accepted", "ResolvedRefs": "BackendNotFound"}
@@ -316,7 +379,7 @@ def test_grpcroute_through_envoy(served: Any) -> None:
 
 
 def test_routes_are_programmed_in_envoy(served: Any) -> None:
-    """/debug/programmed reads the routes' provenance: the HTTPRoute and the GRPCRoute are
+    """/debug/programmed reads the routes' provenance: the HTTPRoute, GRPCRoute and TLSRoute are
     served by the connected Envoy."""
     from harness.controller import http_get
 
@@ -324,5 +387,6 @@ def test_routes_are_programmed_in_envoy(served: Any) -> None:
     status, body = http_get(ctl.ports.debug, "/debug/programmed", timeout=3)
     assert status == 200
     rows = {(r["kind"], r["namespace"], r["name"]): r for r in json.loads(body)}
-    for key in (("HTTPRoute", "apps", "app"), ("GRPCRoute", "apps", "grpc")):
+    for key in (("HTTPRoute", "apps", "app"), ("GRPCRoute", "apps", "grpc"),
+                ("TLSRoute", "apps", "tls")):
         assert rows[key]["programmed"] is True, rows[key]
