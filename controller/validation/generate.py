@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from controller.validation.cel import RULES_KEY, UnknownRule, rules_in
+from controller.validation.cel import UnknownRule, rules_in
 from controller.validation.structural import strict_schema
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -45,46 +45,17 @@ def crd_entries(crd: dict[str, Any]) -> list[dict[str, Any]]:
         if not isinstance(schema, dict):
             raise GenerateError(f"CRD {name} {version['name']}: no openAPIV3Schema")
         strict_schema(schema)  # fails here, not at import, on a pattern Python cannot read
-        entry: dict[str, Any] = {
-            "apiVersion": f"{spec['group']}/{version['name']}",
-            "kind": spec["names"]["kind"],
-            "scope": spec["scope"],
-        }
-        if spec["group"] in CEL_DEFERRED_GROUPS:
-            entry["celDeferred"] = len(cel_rules(schema))
-            schema = without_cel(schema)
         try:
             rules_in(schema)
         except UnknownRule as err:
             raise GenerateError(f"CRD {name} {version['name']}: {err}") from err
-        entries.append({**entry, "schema": without_docs(schema)})
+        entries.append({
+            "apiVersion": f"{spec['group']}/{version['name']}",
+            "kind": spec["names"]["kind"],
+            "scope": spec["scope"],
+            "schema": without_docs(schema),
+        })
     return entries
-
-
-CEL_DEFERRED_GROUPS = frozenset({"gateway.networking.k8s.io"})
-"""Groups whose CEL rules only the API server checks (docs/decisions.md, "Gateway API CEL
-rules"): the pinned Gateway API v1.6.3 CRDs carry 70 distinct rules without Python twins
-yet. Each entry counts the rules it left out (`celDeferred`), so a change shows in the
-generated file; the schema part (types, enums, patterns, bounds) is still checked."""
-
-
-def cel_rules(node: Any) -> list[str]:
-    """Every `x-kubernetes-validations` rule text under `node`."""
-    if isinstance(node, list):
-        return [r for v in node for r in cel_rules(v)]
-    if not isinstance(node, dict):
-        return []
-    own = [e["rule"] for e in node.get(RULES_KEY, [])]
-    return own + [r for k, v in node.items() if k != RULES_KEY for r in cel_rules(v)]
-
-
-def without_cel(node: Any) -> Any:
-    """`node` without its `x-kubernetes-validations` (at every depth)."""
-    if isinstance(node, list):
-        return [without_cel(v) for v in node]
-    if not isinstance(node, dict):
-        return node
-    return {k: without_cel(v) for k, v in node.items() if k != RULES_KEY}
 
 
 _DOCS = ("description", "example", "externalDocs")

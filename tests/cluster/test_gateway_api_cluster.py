@@ -1,6 +1,6 @@
 """The Gateway API against a real kube-apiserver: manifests/05-gateway-api-crds.yaml
 installs with a plain `kubectl apply` (the CRDs fit its last-applied annotation), the API
-server enforces the CEL rules the folder source leaves to it, and `contour serve` in
+server refuses exactly what the boundary's CEL twins refuse, and `contour serve` in
 cluster mode, with the manifests' ServiceAccount, writes GatewayClass, Gateway and
 HTTPRoute statuses through their status subresources (the API server validates them
 against the CRDs' status schemas), once."""
@@ -8,18 +8,25 @@ against the CRDs' status schemas), once."""
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from clusterkit import (
+
+_VALIDATION_TESTS = str(Path(__file__).resolve().parents[1] / "controller" / "validation")
+if _VALIDATION_TESTS not in sys.path:
+    sys.path.insert(0, _VALIDATION_TESTS)
+
+from clusterkit import (  # noqa: E402
     MANIFESTS,
     ClusterController,
     Identity,
     contour_identity,  # noqa: F401 - fixture
     wait_for,
 )
+from gateway_cases import CASES  # noqa: E402
 
 GATEWAY_CRDS = MANIFESTS / "05-gateway-api-crds.yaml"
 NS = "gw-api"
@@ -35,6 +42,7 @@ def gateway_crds(control_plane: Any) -> Any:
                               "gatewayclasses", "gateways", "httproutes", "grpcroutes",
                               "referencegrants", "tlsroutes")])
     control_plane.kubectl("create", "namespace", NS, check=False)
+    control_plane.kubectl("create", "namespace", "gw-cel", check=False)
     return control_plane
 
 
@@ -56,9 +64,18 @@ def route(name: str, backend: str, path: str = "/") -> dict[str, Any]:
                                 "backendRefs": [{"name": backend, "port": 80}]}]}}
 
 
-def test_the_api_server_enforces_the_cel_rules(gateway_crds: Any) -> None:
-    proc = apply(gateway_crds, route("bad-path", "app", "/a//b"), check=False)
-    assert proc.returncode != 0 and "must not contain '//'" in proc.stderr
+@pytest.mark.parametrize("obj, refusal", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_the_api_server_agrees_with_the_boundary_cel_twins(gateway_crds: Any,
+                                                           obj: dict[str, Any],
+                                                           refusal: str | None) -> None:
+    """tests/controller/validation/test_validation_gateway.py checks the same cases at the
+    folder boundary."""
+    proc = gateway_crds.kubectl("apply", "--dry-run=server", "--validate=false", "-f", "-",
+                                input=json.dumps(obj), check=False)
+    if refusal is None:
+        assert proc.returncode == 0, proc.stderr
+    else:
+        assert proc.returncode != 0 and refusal in proc.stderr, proc.stderr
 
 
 def _conditions(obj: dict[str, Any]) -> dict[str, str]:
