@@ -142,7 +142,7 @@ def attach_route(route: RouteView, gw: GatewayView, listeners: list[Listener],
         hosted, accepted = _listeners_for(ref, route, gw, listeners, reads)
         if accepted.status == "True" and unsupported:
             accepted = condition("Accepted", False, "UnsupportedValue",
-                                 f"unsupported filters: {', '.join(sorted(set(unsupported)))}")
+                                 f"unsupported: {', '.join(sorted(set(unsupported)))}")
             hosted = []
         for li, hosts in hosted:
             li.attached.add((route.kind, *route.key))

@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from controller.dag.ingress import re2_compatible
 from controller.dag.model import (
     Cluster,
     DirectResponse,
@@ -56,7 +57,8 @@ class RuleRoutes:
     routes: list[Route] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     unsupported: list[str] = field(default_factory=list)
-    """Filter types this controller does not implement (Accepted False UnsupportedValue)."""
+    """What the rule asks for that cannot be served: filter types this controller does not
+    implement, regexes RE2 refuses (Accepted False UnsupportedValue)."""
 
 
 def gateway_duration(text: str) -> float | None:
@@ -94,6 +96,13 @@ def match_route(match: HTTPMatchView) -> Route:
                  query_params=query)
 
 
+def _regexes(match: HTTPMatchView) -> list[str]:
+    """The RE2 expressions of a match: its path and header/query values."""
+    found = [match.path] if match.path_type == "RegularExpression" else []
+    return found + [m.value for m in (*match.headers, *match.query)
+                    if m.type == "RegularExpression"]
+
+
 def _filter(filters: tuple[FilterView, ...], kind: str) -> FilterView | None:
     return next((f for f in filters if f.type == kind), None)
 
@@ -122,8 +131,10 @@ def _rewrites(f: FilterView | None, route: Route) -> dict[str, object]:
 
 def rule_routes(rule: HTTPRuleView, kind: str, key: Key, service: ServiceLookup) -> RuleRoutes:
     """One route per match of `rule` of the HTTPRoute (or GRPCRoute) `key`."""
-    out = RuleRoutes(unsupported=sorted({f.type for f in rule.filters}
-                                        - SUPPORTED_FILTERS))
+    out = RuleRoutes(unsupported=[f"filter {t}" for t in sorted(
+        {f.type for f in rule.filters} - SUPPORTED_FILTERS)])
+    out.unsupported += [f"regular expression {r!r}" for m in rule.matches
+                        for r in _regexes(m) if not re2_compatible(r)]
     clusters = _clusters(rule, service, out)
     mirrors = _mirrors(rule, service, out)
     redirect = _filter(rule.filters, "RequestRedirect")

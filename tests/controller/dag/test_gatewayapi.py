@@ -393,3 +393,16 @@ def test_grpc_backends_speak_h2c_and_the_route_is_accepted() -> None:
     listener = g.status_of(dag, "Gateway", "default", "gw").listeners[0]
     assert listener.supported_kinds == (("gateway.networking.k8s.io", "GRPCRoute"),
                                         ("gateway.networking.k8s.io", "HTTPRoute"))
+
+
+@pytest.mark.parametrize("match", [
+    {"path": {"type": "RegularExpression", "value": "/a(("}},
+    {"headers": [{"name": "x", "value": "(?<=a)", "type": "RegularExpression"}]},
+], ids=["path", "header"])
+def test_a_regex_re2_refuses_is_not_accepted(match: dict[str, Any]) -> None:
+    """Envoy would refuse the whole virtual host: the route is not accepted instead."""
+    dag = build_both(*BASE, _route(g.rule(g.backend("s1"), matches=[match])))
+    st = g.status_of(dag, "HTTPRoute", "default", "r")
+    assert g.parent_conditions(st)["Accepted"] == ("False", "UnsupportedValue")
+    assert "regular expression" in st.parents[0].conditions[0].message
+    assert dag.http == ()
