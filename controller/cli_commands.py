@@ -145,6 +145,9 @@ def serve(
     gateway_ref: Annotated[str, Opt(
         metavar="NS/NAME", help="The one Gateway to serve (default: the oldest Gateway of "
                                 "an accepted GatewayClass).")] = "",
+    envoy_service: Annotated[str, Opt(
+        metavar="NS/NAME", help="The Service in front of the Envoys: its addresses are the "
+                                "Gateway's.")] = "heptio-contour/contour",
     debug: Annotated[bool, Opt(help="Debug logging.")] = False,
 ) -> None:
     """Serve xDS to Envoy from a folder of objects (--source-dir) or a cluster."""
@@ -161,6 +164,8 @@ def serve(
             fallback_certificate=fallback_certificate(tls_cfg or {}),
             gateway_controller_name=gateway_controller_name,
             gateway_ref=namespaced_name("--gateway-ref", gateway_ref),
+            envoy_service=namespaced_name("--envoy-service", envoy_service)
+            or ("heptio-contour", "contour"),
         ),
         listeners=ListenerSettings(
             http_address=envoy_service_http_address, http_port=envoy_service_http_port,

@@ -125,7 +125,8 @@ def resolve_listeners(gw: GatewayView, reads: GatewayReads) -> list[Listener]:
     return listeners
 
 
-def gateway_status(gw: GatewayView, listeners: list[Listener]) -> GatewayAPIStatus:
+def gateway_status(gw: GatewayView, listeners: list[Listener],
+                   addresses: tuple[tuple[str, str], ...] = ()) -> GatewayAPIStatus:
     """Accepted (ListenersNotValid when some listener is not usable; False when none is)
     and Programmed, then every listener's status."""
     usable = sum(li.usable for li in listeners)
@@ -137,4 +138,5 @@ def gateway_status(gw: GatewayView, listeners: list[Listener]) -> GatewayAPIStat
                              "are not valid")
     programmed = condition("Programmed", usable > 0, "Programmed" if usable else "Invalid")
     return GatewayAPIStatus(GATEWAY, gw.key[0], gw.key[1], conditions=(accepted, programmed),
-                            listeners=tuple(li.status() for li in listeners))
+                            listeners=tuple(li.status() for li in listeners),
+                            addresses=addresses)

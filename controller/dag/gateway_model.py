@@ -51,7 +51,8 @@ class RouteParentStatus:
 @dataclass(frozen=True, slots=True)
 class GatewayAPIStatus:
     """One Gateway API object's status: `conditions` (GatewayClass, Gateway), `listeners`
-    (Gateway) or `parents` (routes: only the entries of parents this controller owns)."""
+    and `addresses` (Gateway) or `parents` (routes: only the entries of parents this
+    controller owns)."""
 
     kind: str
     namespace: str
@@ -59,6 +60,8 @@ class GatewayAPIStatus:
     conditions: tuple[GatewayCondition, ...] = ()
     listeners: tuple[ListenerStatus, ...] = ()
     parents: tuple[RouteParentStatus, ...] = ()
+    addresses: tuple[tuple[str, str], ...] = ()
+    """Gateway: (type, value) of the Envoy Service's addresses."""
 
 
 def condition(type_: str, ok: bool, reason: str, message: str = "") -> GatewayCondition:

@@ -18,6 +18,7 @@ from controller.k8s.gateway_views import (
     gateway_class_view,
     gateway_view,
     reference_grant_view,
+    service_addresses,
 )
 from controller.k8s.objects import (
     GATEWAY,
@@ -50,6 +51,14 @@ class GatewayObjects:
     """(kind, key) → HTTPRoute, GRPCRoute or TLSRoute."""
     grants: dict[Key, ReferenceGrantView] = field(default_factory=dict)
     namespace_labels: dict[str, dict[str, str]] = field(default_factory=dict)
+    addresses: tuple[tuple[str, str], ...] = ()
+    """The Envoy Service's addresses (BuilderSettings.envoy_service), status included."""
+
+    def set_envoy_service(self, obj: Obj | None) -> bool:
+        """The Envoy Service changed (None: deleted); True when its addresses did."""
+        addresses = service_addresses(obj) if obj is not None else ()
+        changed, self.addresses = addresses != self.addresses, addresses
+        return changed
 
     def upsert(self, kind: str, obj: Obj) -> Refs:
         """Store the object's view; returns the Services and Secrets it names."""

@@ -62,6 +62,6 @@ def process(reads: GatewayReads, settings: BuilderSettings) -> GatewayResult:
     # oldest route to keep a conflicting match
     for route in reversed(routes):
         result.statuses.append(attach_route(route, gw, listeners, reads, settings, result))
-    result.statuses.append(gl.gateway_status(gw, listeners))
+    result.statuses.append(gl.gateway_status(gw, listeners, objects.addresses))
     result.statuses.sort(key=lambda s: (s.namespace, s.name, s.kind))
     return result

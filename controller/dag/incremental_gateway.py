@@ -2,7 +2,8 @@
 
 The Gateway API layer is small next to the other kinds (one Gateway, its routes), so it is
 re-run whole, through a `deps.Recorder`, when an event touches a Gateway API kind, a
-Namespace, or a Service or Secret the last run read; otherwise its last result stands.
+Namespace, the Envoy Service (the Gateway's addresses), or a Service or Secret the last
+run read; otherwise its last result stands.
 The hosts it had and has are replayed (incremental.py compares the frozen vhosts, so only
 the hosts that changed reach the translator).
 """
@@ -41,5 +42,5 @@ class GatewayLayer:
         if kind in GATEWAY_KINDS:
             return True
         if kind == SERVICE:
-            return key in self._deps.services
+            return key in self._deps.services or key == self.settings.envoy_service
         return kind == SECRET and key in self._deps.secrets

@@ -166,7 +166,9 @@ class ObjectStore:
             return False
         if kind == SERVICE:
             self.services.pop(key, None)
-            return self._service_refs.get(key, 0) > 0
+            addresses = key == self.settings.envoy_service and self.gateway.set_envoy_service(
+                None)
+            return addresses or self._service_refs.get(key, 0) > 0
         if kind == SECRET:
             self.rejected_secrets.pop(key, None)
             return self.secrets.pop(key, None) is not None and self._secret_referenced(key)
@@ -265,10 +267,12 @@ class ObjectStore:
         return True
 
     def _upsert_service(self, obj: Obj, key: Key) -> bool:
+        # the Envoy Service matters with its status (its addresses), which _changed ignores
+        addresses = key == self.settings.envoy_service and self.gateway.set_envoy_service(obj)
         if not self._changed(SERVICE, key, obj):
-            return False
+            return addresses
         self.services[key] = stored_service(service_view(obj))
-        return self._service_refs.get(key, 0) > 0
+        return addresses or self._service_refs.get(key, 0) > 0
 
     def _upsert_secret(self, obj: Obj, key: Key) -> bool:
         if not self._changed(SECRET, key, obj):

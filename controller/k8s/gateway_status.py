@@ -44,6 +44,9 @@ class GatewayStatusRecord(ObjectRecord, Protocol):
     @property
     def parents(self) -> Sequence[Any]: ...
 
+    @property
+    def addresses(self) -> Sequence[tuple[str, str]]: ...
+
 
 def _conditions(conditions: Sequence[Any], generation: int | None) -> list[dict[str, Any]]:
     out = []
@@ -84,6 +87,8 @@ def wanted(record: GatewayStatusRecord, generation: int | None,
     out: dict[str, Any] = {"conditions": _conditions(record.conditions, generation)}
     if record.kind == "Gateway":
         out["listeners"] = [_listener(ls, generation) for ls in record.listeners]
+        if record.addresses:  # unknown (no Envoy Service): leave what is there
+            out["addresses"] = [{"type": t, "value": v} for t, v in record.addresses]
     return out
 
 

@@ -106,6 +106,24 @@ class ReferenceGrantView:
     targets: tuple[tuple[str, str, str], ...]
 
 
+def service_addresses(obj: object) -> tuple[tuple[str, str], ...]:
+    """A Service's addresses as Gateway `status.addresses` (type, value): its load
+    balancer's ingress (IPs, then host names), else its externalIPs, else its clusterIP
+    (sorted within each kind; "None" is no address)."""
+    raw = as_dict(obj)
+    spec, status = as_dict(raw.get("spec")), as_dict(raw.get("status"))
+    ingress = [as_dict(i) for i in as_list(as_dict(status.get("loadBalancer")).get("ingress"))]
+    ips = sorted({as_str(i.get("ip")) for i in ingress} - {""})
+    names = sorted({as_str(i.get("hostname")) for i in ingress} - {""})
+    if ips or names:
+        return (*(("IPAddress", ip) for ip in ips), *(("Hostname", n) for n in names))
+    external = sorted({as_str(ip) for ip in as_list(spec.get("externalIPs"))} - {""})
+    if external:
+        return tuple(("IPAddress", ip) for ip in external)
+    cluster_ip = as_str(spec.get("clusterIP"))
+    return (("IPAddress", cluster_ip),) if cluster_ip and cluster_ip != "None" else ()
+
+
 def created_of(obj: object) -> str:
     return as_str(as_dict(as_dict(obj).get("metadata")).get("creationTimestamp"))
 

@@ -95,7 +95,10 @@ def test_statuses_are_written_through_the_subresources(gateway_crds: Any,
            "spec": {"gatewayClassName": "contour", "listeners": [
                {"name": "http", "protocol": "HTTP", "port": 80},
                {"name": "odd", "protocol": "HTTP", "port": 8080}]}},
-          route("good", "app"), route("broken", "missing"))
+          route("good", "app"), route("broken", "missing"),
+          {"apiVersion": "v1", "kind": "Service",
+           "metadata": {"name": "contour", "namespace": "heptio-contour"},
+           "spec": {"type": "LoadBalancer", "ports": [{"name": "http", "port": 80}]}})
     ctl = ClusterController(tmp_path / "ctl", contour_identity.kubeconfig)
     try:
         ctl.wait_healthy()
@@ -126,5 +129,14 @@ def test_statuses_are_written_through_the_subresources(gateway_crds: Any,
         assert writes >= 4
         time.sleep(1.5)  # rebuilds after the watch shows our writes: nothing more to write
         assert ctl.status_writes() == writes
+        # no load balancer here: the Envoy Service's clusterIP, until one reports in
+        svc = get(cp, "service", "contour", "heptio-contour")
+        assert gw["status"]["addresses"] == [{"type": "IPAddress",
+                                              "value": svc["spec"]["clusterIP"]}]
+        cp.kubectl("patch", "service", "contour", "-n", "heptio-contour",
+                   "--subresource=status", "--type=merge", "-p", json.dumps(
+                       {"status": {"loadBalancer": {"ingress": [{"ip": "192.0.2.7"}]}}}))
+        wait_for("the load balancer's address", lambda: get(cp, "gateway", "gw")["status"][
+            "addresses"] == [{"type": "IPAddress", "value": "192.0.2.7"}], 15)
     finally:
         ctl.stop()

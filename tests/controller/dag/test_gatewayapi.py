@@ -406,3 +406,40 @@ def test_a_regex_re2_refuses_is_not_accepted(match: dict[str, Any]) -> None:
     assert g.parent_conditions(st)["Accepted"] == ("False", "UnsupportedValue")
     assert "regular expression" in st.parents[0].conditions[0].message
     assert dag.http == ()
+
+
+# -- addresses --------------------------------------------------------------------------------
+
+
+def _envoy_service(status: dict[str, Any] | None = None, **spec: Any) -> dict[str, Any]:
+    svc = service("contour", "heptio-contour")
+    svc["spec"] |= {"type": "LoadBalancer", "clusterIP": "10.96.0.10", **spec}
+    if status is not None:
+        svc["status"] = status
+    return svc
+
+
+@pytest.mark.parametrize("svc, want", [
+    (_envoy_service(), (("IPAddress", "10.96.0.10"),)),
+    (_envoy_service(externalIPs=["192.0.2.9"]), (("IPAddress", "192.0.2.9"),)),
+    (_envoy_service({"loadBalancer": {"ingress": [{"hostname": "lb.example.com"},
+                                                  {"ip": "192.0.2.1"}]}}),
+     (("IPAddress", "192.0.2.1"), ("Hostname", "lb.example.com"))),
+    (None, ()),
+], ids=["cluster-ip", "external-ips", "load-balancer", "no-service"])
+def test_the_gateway_addresses_are_the_envoy_services(svc: dict[str, Any] | None,
+                                                      want: tuple[tuple[str, str], ...]) -> None:
+    dag = build_both(*BASE, *([svc] if svc else []))
+    assert g.status_of(dag, "Gateway", "default", "gw").addresses == want
+
+
+def test_a_load_balancer_status_change_is_a_routing_change() -> None:
+    from controller.dag.store import ObjectStore
+    store = ObjectStore(BuilderSettings())
+    assert store.upsert(_envoy_service()) is True
+    assert store.upsert(_envoy_service()) is False
+    lb = _envoy_service({"loadBalancer": {"ingress": [{"ip": "192.0.2.1"}]}})
+    assert store.upsert(lb) is True  # only the status changed
+    assert store.gateway.addresses == (("IPAddress", "192.0.2.1"),)
+    assert store.remove("Service", "heptio-contour", "contour") is True
+    assert store.gateway.addresses == ()

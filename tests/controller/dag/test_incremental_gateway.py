@@ -2,7 +2,7 @@
 Gateway API objects among HTTPProxies and Ingresses: random events over a small universe
 (two Gateways competing to be served, listeners with hostnames and selectors, routes in
 two namespaces with cross-namespace backends, ReferenceGrants, Secrets and Services that
-come and go, Namespace labels)."""
+come and go, Namespace labels, the Envoy Service's load balancer status)."""
 
 from __future__ import annotations
 
@@ -83,9 +83,13 @@ def _random_event(rng: random.Random) -> tuple[str, str, str, dict[str, Any] | N
     elif roll < 0.88:
         kind, ns, name = "Namespace", "", rng.choice(NAMESPACES)
         make = lambda: g.namespace(name, **({"gw": "yes"} if rng.random() < 0.5 else {}))  # noqa: E731
-    elif roll < 0.94:
+    elif roll < 0.91:
         kind, ns, name = "GatewayClass", "", "contour"
         make = g.gateway_class
+    elif roll < 0.94:  # the Envoy Service: the Gateway's addresses, status included
+        kind, ns, name = "Service", "heptio-contour", "contour"
+        make = lambda: k.service(name, ns) | {"status": {"loadBalancer": {  # noqa: E731
+            "ingress": [{"ip": rng.choice(("192.0.2.1", "192.0.2.2"))}]}}}
     else:
         kind, name = "Ingress", "i0"
         make = lambda: k.ingress("i0", ns, rules=[k.rule("x.com", k.path(  # noqa: E731

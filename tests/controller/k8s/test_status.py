@@ -219,3 +219,17 @@ def test_a_route_no_longer_ours_loses_our_entry_and_others_are_not_written() -> 
     assert client.patches == [
         ("/apis/gateway.networking.k8s.io/v1/namespaces/apps/httproutes/was-ours/status",
          {"status": {"parents": [other]}})]
+
+
+def test_a_gateway_status_carries_the_addresses_when_known() -> None:
+    from dataclasses import replace
+
+    gw, _ = _gateway_records()
+    w, client = writer({("Gateway", "infra", "gw"): Observed("", "")})
+    run_gateway_once(w, (replace(gw, addresses=(("IPAddress", "192.0.2.1"),)),))
+    ((_, body),) = client.patches
+    assert body["status"]["addresses"] == [{"type": "IPAddress", "value": "192.0.2.1"}]
+    w, client = writer({("Gateway", "infra", "gw"): Observed("", "")})
+    run_gateway_once(w, (gw,))
+    ((_, body),) = client.patches
+    assert "addresses" not in body["status"]
