@@ -79,11 +79,11 @@ def _listeners_for(ref: ObjectRef, route: RouteView, gw: GatewayView, listeners:
     Accepted condition."""
     named = [li for li in listeners if (not ref.section_name or li.view.name == ref.section_name)
              and (ref.port is None or li.view.port == ref.port)]
-    usable = [li for li in named if li.usable]
-    if not usable:
+    attachable = [li for li in named if li.attachable]
+    if not attachable:
         return [], condition("Accepted", False, "NoMatchingParent",
                              "no valid listener matches the parentRef")
-    allowed = [li for li in usable if _allows(li, route, gw, reads)]
+    allowed = [li for li in attachable if _allows(li, route, gw, reads)]
     if not allowed:
         return [], condition("Accepted", False, "NotAllowedByListeners",
                              "no listener allows this route")
@@ -146,7 +146,8 @@ def attach_route(route: RouteView, gw: GatewayView, listeners: list[Listener],
             hosted = []
         for li, hosts in hosted:
             li.attached.add((route.kind, *route.key))
-            _contribute(li, hosts, http, tcp, result)
+            if li.usable:  # attached, but Envoy serves only listeners with resolved refs
+                _contribute(li, hosts, http, tcp, result)
         parents.append(RouteParentStatus(_parent(ref), settings.gateway_controller_name,
                                          tuple(sorted((accepted, resolved)))))
     return GatewayAPIStatus(route.kind, route.key[0], route.key[1], parents=tuple(parents))

@@ -40,10 +40,15 @@ class Listener:
     attached: set[tuple[str, str, str]] = field(default_factory=set)
 
     @property
+    def attachable(self) -> bool:
+        """Routes attach to it (and count in attachedRoutes), even with unresolved refs:
+        the spec's (conformance GatewayWithAttachedRoutes, "unresolved refs")."""
+        return self.accepted.status == "True" and self.conflicted.status == "False"
+
+    @property
     def usable(self) -> bool:
         """Routes attach to it and Envoy serves it."""
-        return (self.accepted.status == "True" and self.resolved.status == "True"
-                and self.conflicted.status == "False")
+        return self.attachable and self.resolved.status == "True"
 
     def hosts_for(self, route_hostnames: tuple[str, ...]) -> list[str]:
         return hostnames(self.view.hostname, route_hostnames)

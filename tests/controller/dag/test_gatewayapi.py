@@ -443,3 +443,14 @@ def test_a_load_balancer_status_change_is_a_routing_change() -> None:
     assert store.gateway.addresses == (("IPAddress", "192.0.2.1"),)
     assert store.remove("Service", "heptio-contour", "contour") is True
     assert store.gateway.addresses == ()
+
+
+def test_a_listener_with_unresolved_refs_counts_routes_but_serves_none() -> None:
+    gw = g.gateway("gw", "default", g.https_listener(secret="does-not-exist"))
+    dag = build_both(g.gateway_class(), gw, service("s1"), _route())
+    (ls,) = g.status_of(dag, "Gateway", "default", "gw").listeners
+    assert ls.attached_routes == 1
+    assert {c.type: c.status for c in ls.conditions}["Programmed"] == "False"
+    st = g.status_of(dag, "HTTPRoute", "default", "r")
+    assert g.parent_conditions(st)["Accepted"] == ("True", "Accepted")
+    assert dag.https == ()
