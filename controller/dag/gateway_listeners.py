@@ -47,8 +47,10 @@ class Listener:
 
     @property
     def usable(self) -> bool:
-        """Routes attach to it and Envoy serves it."""
-        return self.attachable and self.resolved.status == "True"
+        """Routes attach to it and Envoy serves it: its refs resolve, or only some of its
+        allowedRoutes kinds are not supported (the others are still served)."""
+        return self.attachable and (self.resolved.status == "True" or (
+            self.resolved.reason == "InvalidRouteKinds" and bool(self.kinds)))
 
     def hosts_for(self, route_hostnames: tuple[str, ...]) -> list[str]:
         return hostnames(self.view.hostname, route_hostnames)

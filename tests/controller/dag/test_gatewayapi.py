@@ -454,3 +454,13 @@ def test_a_listener_with_unresolved_refs_counts_routes_but_serves_none() -> None
     st = g.status_of(dag, "HTTPRoute", "default", "r")
     assert g.parent_conditions(st)["Accepted"] == ("True", "Accepted")
     assert dag.https == ()
+
+
+def test_a_listener_with_some_invalid_route_kinds_serves_the_valid_ones() -> None:
+    li = g.listener(allowedRoutes={"kinds": [{"kind": "HTTPRoute"}, {"kind": "FooRoute"}]})
+    dag = build_both(g.gateway_class(), g.gateway("gw", "default", li), service("s1"),
+                     _route())
+    (ls,) = g.status_of(dag, "Gateway", "default", "gw").listeners
+    assert ls.supported_kinds == (("gateway.networking.k8s.io", "HTTPRoute"),)
+    assert {c.type: c.reason for c in ls.conditions}["ResolvedRefs"] == "InvalidRouteKinds"
+    assert [v.host for v in dag.http] == ["*"]
