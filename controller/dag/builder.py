@@ -120,21 +120,17 @@ class VirtualHostTables:
         for http_route, https_route in result.routes:
             self.add_routes(result.host, http_route, https_route)
 
-    def add_gateway(self, result: GatewayResult, host: str | None = None) -> None:
-        """The Gateway API contributions (of `host` only, when given), laid last: TLS and
-        passthrough proxies of the secure vhosts, then routes in the processor's order."""
+    def add_gateway(self, result: GatewayResult) -> None:
+        """The Gateway API contributions, laid last: TLS and passthrough proxies of the
+        secure vhosts, then routes in the processor's order."""
         for h, secret in sorted(result.tls.items()):
-            if host is None or h == host:
-                self.set_tls(h, secret, GATEWAY_MIN_TLS)
+            self.set_tls(h, secret, GATEWAY_MIN_TLS)
         for h, tcp in sorted(result.tcp.items()):
-            if host is None or h == host:
-                self._secure(h).tcp_proxy = tcp
+            self._secure(h).tcp_proxy = tcp
         for h, route in result.http:
-            if host is None or h == host:
-                self.add_routes(h, route, None)
+            self.add_routes(h, route, None)
         for h, route in result.https:
-            if host is None or h == host:
-                self.add_routes(h, None, route)
+            self.add_routes(h, None, route)
 
     def freeze(self) -> tuple[tuple[VirtualHost, ...], tuple[SecureVirtualHost, ...]]:
         """Insecure vhosts survive with a route; secure ones with a secret or a TCP proxy."""

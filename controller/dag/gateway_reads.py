@@ -36,6 +36,19 @@ class GatewayResult:
     tcp: dict[str, TCPProxy] = field(default_factory=dict)
     statuses: list[GatewayAPIStatus] = field(default_factory=list)
 
+    def by_host(self) -> dict[str, GatewayResult]:
+        """The contributions split per host (routes in order; no statuses)."""
+        out: dict[str, GatewayResult] = {}
+        for host, route in self.http:
+            out.setdefault(host, GatewayResult()).http.append((host, route))
+        for host, route in self.https:
+            out.setdefault(host, GatewayResult()).https.append((host, route))
+        for host, secret in self.tls.items():
+            out.setdefault(host, GatewayResult()).tls[host] = secret
+        for host, tcp in self.tcp.items():
+            out.setdefault(host, GatewayResult()).tcp[host] = tcp
+        return out
+
     def hosts(self) -> set[str]:
         return {h for h, _ in self.http} | {h for h, _ in self.https} | set(self.tls) | set(
             self.tcp)

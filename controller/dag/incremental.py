@@ -291,7 +291,9 @@ class IncrementalBuilder:
         proxy = self._proxies.host_result(host)
         if proxy is not None:
             vhosts.add_proxy(proxy)
-        vhosts.add_gateway(self._gateway.result, host)
+        gateway = self._gateway.by_host.get(host)
+        if gateway is not None:
+            vhosts.add_gateway(gateway)
         if vhosts.fallback_secret is not None:
             self._fallback[host] = vhosts.fallback_secret
         else:

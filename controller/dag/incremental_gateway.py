@@ -25,6 +25,8 @@ class GatewayLayer:
     def __init__(self, store: ObjectStore, settings: BuilderSettings) -> None:
         self.store, self.settings = store, settings
         self.result = GatewayResult()
+        self.by_host: dict[str, GatewayResult] = {}
+        """`result` split per host, for the replay of one host (incremental.py)."""
         self._deps = Deps()
 
     def update(self, first: bool, touched: Iterable[tuple[str, Key]], hosts: set[str]) -> bool:
@@ -34,6 +36,7 @@ class GatewayLayer:
         before = self.result.hosts()
         deps = Deps()
         self.result = gatewayapi.process(Recorder(self.store, deps), self.settings)
+        self.by_host = self.result.by_host()
         self._deps = deps
         hosts |= before | self.result.hosts()
         return True
