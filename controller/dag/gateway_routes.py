@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from controller.dag.ingress import re2_compatible
 from controller.dag.model import (
@@ -107,7 +108,7 @@ def _filter(filters: tuple[FilterView, ...], kind: str) -> FilterView | None:
     return next((f for f in filters if f.type == kind), None)
 
 
-def _redirect(f: FilterView, prefix: str) -> Redirect:
+def _redirect(f: FilterView) -> Redirect:
     r = f.redirect
     assert r is not None
     path = r.path
@@ -117,7 +118,7 @@ def _redirect(f: FilterView, prefix: str) -> Redirect:
                     status_code=r.status_code)
 
 
-def _rewrites(f: FilterView | None, route: Route) -> dict[str, object]:
+def _rewrites(f: FilterView | None, route: Route) -> dict[str, Any]:
     """Route fields of a URLRewrite filter's path part."""
     path = f.rewrite.path if f is not None and f.rewrite is not None else None
     if path is None:
@@ -131,10 +132,7 @@ def _rewrites(f: FilterView | None, route: Route) -> dict[str, object]:
 
 def rule_routes(rule: HTTPRuleView, kind: str, key: Key, service: ServiceLookup) -> RuleRoutes:
     """One route per match of `rule` of the HTTPRoute (or GRPCRoute) `key`."""
-    out = RuleRoutes(unsupported=[f"filter {t}" for t in sorted(
-        {f.type for f in rule.filters} - SUPPORTED_FILTERS)])
-    out.unsupported += [f"regular expression {r!r}" for m in rule.matches
-                        for r in _regexes(m) if not re2_compatible(r)]
+    out = RuleRoutes(unsupported=_unsupported(rule))
     clusters = _clusters(rule, service, out)
     mirrors = _mirrors(rule, service, out)
     redirect = _filter(rule.filters, "RequestRedirect")
@@ -142,25 +140,32 @@ def rule_routes(rule: HTTPRuleView, kind: str, key: Key, service: ServiceLookup)
     req = _filter(rule.filters, "RequestHeaderModifier")
     resp = _filter(rule.filters, "ResponseHeaderModifier")
     host = rewrite.rewrite.hostname if rewrite is not None and rewrite.rewrite else ""
+    common: dict[str, Any] = {
+        "request_headers": headers_policy(req.request_headers if req else None, host),
+        "response_headers": headers_policy(resp.response_headers if resp else None),
+        "provenance": Provenance(kind, (key,)),
+    }
     timeout = gateway_duration(rule.request_timeout or rule.backend_timeout)
-    provenance = Provenance(kind, (key,))
     for match in rule.matches:
         base = match_route(match)
-        action: dict[str, object] = {}
+        action: dict[str, Any]
         if redirect is not None:
-            action["redirect"] = _redirect(redirect, base.match)
+            action = {"redirect": _redirect(redirect)}
         elif clusters:
             action = {"clusters": clusters, "mirrors": mirrors, "timeout": timeout,
                       **_rewrites(rewrite, base)}
         else:
-            action["direct_response"] = DirectResponse(500)
-        out.routes.append(Route(
-            base.match, exact=base.exact, regex=base.regex, segment_prefix=base.segment_prefix,
-            headers=base.headers, query_params=base.query_params,
-            request_headers=headers_policy(req.request_headers if req else None, host),
-            response_headers=headers_policy(resp.response_headers if resp else None),
-            provenance=provenance, **action))  # type: ignore[arg-type]
+            action = {"direct_response": DirectResponse(500)}
+        out.routes.append(replace(base, **common, **action))
     return out
+
+
+def _unsupported(rule: HTTPRuleView) -> list[str]:
+    """Filter types not implemented, and regexes RE2 refuses (Envoy would refuse the
+    whole virtual host)."""
+    filters = [f"filter {t}" for t in sorted({f.type for f in rule.filters} - SUPPORTED_FILTERS)]
+    return filters + [f"regular expression {r!r}" for m in rule.matches for r in _regexes(m)
+                      if not re2_compatible(r)]
 
 
 def _clusters(rule: HTTPRuleView, service: ServiceLookup, out: RuleRoutes) -> tuple[Cluster, ...]:
