@@ -16,6 +16,7 @@ from typing import Any
 
 from controller import memory
 from controller.config import ConfigError, Settings
+from controller.dag.model import DAG
 from controller.endpoint_publisher import EndpointPublisher
 from controller.events import BuildStats, Pipeline
 from controller.nacks import NackResolver
@@ -48,12 +49,18 @@ class Controller:
         self.view = StateView(settings, self.routing, self.rejections, self.cache,
                               self.registry, BuildStats(), self.heartbeat)
 
+    def _rebuild(self) -> DAG:
+        """Rebuild the DAG; then the ExtensionServices' assignments follow its clusters."""
+        dag = self.routing.rebuild()
+        self.endpoints.set_extensions(dag.extensions)
+        return dag
+
     def pipeline(self, *, expected_sources: int = 1) -> Pipeline:
         pipeline = Pipeline(
             apply_object=self.routing.apply,
             apply_endpoints=self.endpoints.apply,
             record=self.rejections.record,
-            rebuild=self.routing.rebuild,
+            rebuild=self._rebuild,
             publish_endpoints=self.endpoints.publish,
             on_ready=self.cache.mark_ready,
             expected_sources=expected_sources,

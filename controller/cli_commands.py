@@ -26,6 +26,7 @@ from controller.config import (
     TLSFiles,
     parse_tls_version,
 )
+from controller.config_ratelimit import rate_limit_settings
 from controller.envoy import type_urls as t
 
 Opt = typer.Option
@@ -166,6 +167,7 @@ def serve(
             gateway_ref=namespaced_name("--gateway-ref", gateway_ref),
             envoy_service=namespaced_name("--envoy-service", envoy_service)
             or ("heptio-contour", "contour"),
+            rate_limit_service=rate_limit_settings(cfg),
         ),
         listeners=ListenerSettings(
             http_address=envoy_service_http_address, http_port=envoy_service_http_port,
@@ -206,8 +208,9 @@ def bootstrap(
     exclude_cluster_stats: Annotated[bool, Opt(
         help="Same as --cluster-stats none.")] = False,
     xds_protocol: Annotated[str, Opt(
-        help="ADS flavour Envoy asks for: sotw (state of the world; the default) or delta "
-             "(incremental: much faster cluster additions at 10k+ clusters).")] = "sotw",
+        help="ADS flavour Envoy asks for: delta (incremental, the default: a change sends "
+             "only what changed, much faster at 10k+ clusters) or sotw (state of the "
+             "world).")] = "delta",
 ) -> None:
     """Write an Envoy v3 bootstrap (ADS to this controller) to PATH."""
     from controller.envoy.bootstrap import CLUSTER_STATS, XDS_PROTOCOLS

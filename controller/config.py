@@ -10,6 +10,22 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class RateLimitSettings:
+    """Config file `rateLimitService` (v1.33): the global rate limit service Envoy asks."""
+
+    extension_service: tuple[str, str]
+    """`extensionService: namespace/name` as (namespace, name)."""
+    domain: str = ""
+    fail_open: bool = False
+    enable_x_ratelimit_headers: bool = False
+    enable_resource_exhausted_code: bool = False
+    default_global_policy: object = field(default=None, hash=False)
+    """`defaultGlobalRateLimitPolicy` as given (a mapping with `descriptors`), applied to
+    every HTTPProxy virtual host that has no global policy of its own nor opts out; the
+    builder reads it with the HTTPProxy parser (k8s/extension_views.py)."""
+
+
+@dataclass(frozen=True, slots=True)
 class BuilderSettings:
     """What the pure DAG builder needs to know about the controller's configuration."""
 
@@ -32,6 +48,8 @@ class BuilderSettings:
     envoy_service: tuple[str, str] = ("heptio-contour", "contour")
     """--envoy-service NS/NAME: the Service in front of the Envoys (manifests/04-service.yaml);
     its addresses are the served Gateway's `status.addresses`."""
+    rate_limit_service: RateLimitSettings | None = None
+    """Config file `rateLimitService`; None: no global rate limiting."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from typing import Any
 
 from controller import faults
 from controller.dag.model import DAG
-from controller.k8s.objects import CLUSTER_SCOPED
+from controller.k8s.objects import CLUSTER_SCOPED, event_kind
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +56,8 @@ class ObjectEvent:
         """An event for an object already known to be valid (its metadata are strings)."""
         meta = obj.get("metadata") or {}
         namespace = "" if obj.get("kind") in CLUSTER_SCOPED else meta.get("namespace") or "default"
-        return cls(UPSERT, obj.get("kind", ""), namespace, meta.get("name", ""), obj,
-                   source=source, warnings=warnings)
+        return cls(UPSERT, event_kind(obj.get("kind", ""), obj.get("apiVersion")), namespace,
+                   meta.get("name", ""), obj, source=source, warnings=warnings)
 
     @classmethod
     def delete(cls, kind: str, namespace: str, name: str, *, source: str = "") -> ObjectEvent:

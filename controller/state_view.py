@@ -13,7 +13,7 @@ from controller.dag.model import DAG, Status
 from controller.events import BuildStats
 from controller.k8s import gateway_status
 from controller.k8s.conditions import condition_dict
-from controller.k8s.objects import HTTPPROXY
+from controller.k8s.objects import EXTENSION_SERVICE, HTTPPROXY
 from controller.programmed.conditions import with_programmed
 from controller.programmed.state import Programmed
 from controller.rejections import Rejections
@@ -77,7 +77,7 @@ class StateView:
             state = states.get((s.kind, s.namespace, s.name))
             if state is not None:
                 row["programmed"] = programmed_dict(state)
-            if s.kind == HTTPPROXY:
+            if s.kind in (HTTPPROXY, EXTENSION_SERVICE):
                 stored = self.routing.stored_statuses.get((s.kind, s.namespace, s.name))
                 generation = stored.generation if stored is not None else None
                 row["conditions"] = [condition_dict(c, generation) for c in s.conditions]

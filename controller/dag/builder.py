@@ -15,16 +15,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from controller.config import BuilderSettings
-from controller.dag import gatewayapi, httpproxy, ingress, ingressroute
+from controller.dag import extension, gatewayapi, httpproxy, ingress, ingressroute
 from controller.dag import status as st
 from controller.dag.claims import httpproxy_fqdns, ingressroute_blocked
 from controller.dag.gateway_reads import GatewayResult
+from controller.dag.global_ratelimit import rate_limit_service
 from controller.dag.ingressroute import RootResult
 from controller.dag.model import (
     DAG,
+    ClientValidation,
     CORSPolicy,
+    ExtensionCluster,
+    ExternalAuthorization,
     IPFilter,
+    JWTProvider,
     LocalRateLimit,
+    RateLimitDescriptor,
+    RateLimitService,
     Route,
     RouteKey,
     Secret,
@@ -51,6 +58,8 @@ class _Secure:
     max_tls_version: str = ""
     fallback: bool = False
     strict_sni: bool = False
+    client_validation: ClientValidation | None = None
+    jwt_providers: tuple[JWTProvider, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +69,9 @@ class _Policies:
     cors: CORSPolicy | None
     ip_filter: IPFilter | None
     rate_limit: LocalRateLimit | None
+    global_rate_limits: tuple[RateLimitDescriptor, ...] = ()
+    authorization: ExternalAuthorization | None = None
+    """Port 443 only."""
 
 
 class VirtualHostTables:
@@ -108,12 +120,15 @@ class VirtualHostTables:
             if result.secret is not None:
                 svh.secret, svh.min_tls_version = result.secret, result.min_tls_version
                 svh.max_tls_version, svh.strict_sni = result.max_tls_version, True
+                svh.client_validation = result.client_validation
+                svh.jwt_providers = result.jwt_providers
             svh.fallback = result.fallback_secret is not None
             svh.tcp_proxy = result.tcp_proxy or svh.tcp_proxy
             self.fallback_secret = self.fallback_secret or result.fallback_secret
         if not result.insecure_vhost:
             return
-        policies = _Policies(result.cors, result.ip_filter, result.rate_limit)
+        policies = _Policies(result.cors, result.ip_filter, result.rate_limit,
+                             result.global_rate_limits, result.authorization)
         self.http_policies[result.host] = policies
         if result.host in self.https:
             self.https[result.host].policies = policies
@@ -135,14 +150,17 @@ class VirtualHostTables:
     def freeze(self) -> tuple[tuple[VirtualHost, ...], tuple[SecureVirtualHost, ...]]:
         """Insecure vhosts survive with a route; secure ones with a secret or a TCP proxy."""
         http = tuple(
-            VirtualHost(host, _ordered(self.http[host]), *_fields(self.http_policies.get(host)))
+            VirtualHost(host, _ordered(self.http[host]), *_fields(self.http_policies.get(host)),
+                        global_rate_limits=_global_limits(self.http_policies.get(host)))
             for host in sorted(self.http)
             if self.http[host]
         )
         https = tuple(
             SecureVirtualHost(host, _ordered(s.routes), s.secret, s.min_tls_version, s.tcp_proxy,
                               *_fields(s.policies), s.max_tls_version, s.fallback,
-                              s.strict_sni)
+                              s.strict_sni, s.client_validation, s.jwt_providers,
+                              _global_limits(s.policies),
+                              s.policies.authorization if s.policies else None)
             for host, s in sorted(self.https.items())
             if s.secret is not None or s.tcp_proxy is not None
         )
@@ -152,6 +170,10 @@ class VirtualHostTables:
 def _fields(p: _Policies | None) -> tuple[CORSPolicy | None, IPFilter | None,
                                          LocalRateLimit | None]:
     return (None, None, None) if p is None else (p.cors, p.ip_filter, p.rate_limit)
+
+
+def _global_limits(p: _Policies | None) -> tuple[RateLimitDescriptor, ...]:
+    return p.global_rate_limits if p is not None else ()
 
 
 def _ordered(routes: dict[RouteKey, Route]) -> tuple[Route, ...]:
@@ -172,12 +194,23 @@ def build(store: ObjectStore, settings: BuilderSettings) -> DAG:
         if not view.is_root and key not in reached:
             statuses.set(st.orphaned(key))
     proxy_statuses = _add_httpproxies(store, settings, vhosts)
+    clusters, extension_statuses = extension.extensions(store.extensionservices.values(), store)
     gateway = gatewayapi.process(store, settings)
     vhosts.add_gateway(gateway)
     http, https = vhosts.freeze()
-    return DAG(http=http, https=https, statuses=sorted_statuses(statuses.result(), proxy_statuses),
-               fallback_secret=vhosts.fallback_secret,
+    return DAG(http=http, https=https,
+               statuses=sorted_statuses(statuses.result(), proxy_statuses, extension_statuses),
+               fallback_secret=vhosts.fallback_secret, extensions=clusters,
+               rate_limit_service=resolved_rate_limit(settings, clusters),
                gateway_statuses=tuple(gateway.statuses))
+
+
+def resolved_rate_limit(settings: BuilderSettings, clusters: tuple[ExtensionCluster, ...]
+                        ) -> RateLimitService | None:
+    """The config's rate limit service with what its ExtensionService says (both builders)."""
+    return rate_limit_service(settings.rate_limit_service,
+                              {(c.namespace, c.name): (c.response_timeout, c.subject_name)
+                               for c in clusters})
 
 
 def sorted_statuses(*groups: Iterable[Status]) -> tuple[Status, ...]:

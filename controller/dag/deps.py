@@ -15,13 +15,15 @@ from typing import Generic, TypeVar
 from controller.dag.gateway_store import GatewayObjects
 from controller.dag.model import Secret, ServicePort
 from controller.dag.store import ObjectStore
+from controller.k8s.extension_views import ExtensionServiceView
 from controller.k8s.httpproxy_views import HTTPProxyView
 from controller.k8s.objects import (
+    DELEGATION_KINDS,
+    EXTENSION_SERVICE,
     HTTPPROXY,
     INGRESSROUTE,
     SECRET,
     SERVICE,
-    TLS_CERTIFICATE_DELEGATION,
     Key,
 )
 from controller.k8s.views import IngressRouteView
@@ -36,6 +38,7 @@ class Deps:
     services: set[Key] = field(default_factory=set)
     secrets: set[Key] = field(default_factory=set)
     delegation_namespaces: set[str] = field(default_factory=set)
+    extensions: set[Key] = field(default_factory=set)
 
 
 V = TypeVar("V")
@@ -106,6 +109,17 @@ class Recorder:
         self.deps.secrets.add(key)
         return self._store.ca_certificate(key)
 
+    def crl(self, key: Key) -> bytes:
+        self.deps.secrets.add(key)
+        return self._store.crl(key)
+
+    def missing_secret(self, key: Key) -> str:
+        self.deps.secrets.add(key)
+        return self._store.missing_secret(key)
+    def extension_service(self, key: Key) -> ExtensionServiceView | None:
+        self.deps.extensions.add(key)
+        return self._store.extension_service(key)
+
 
 class _Index:
     """dependency → the roots that read it."""
@@ -139,7 +153,7 @@ class ReadersIndex:
     """Each root's last `Deps`, turned around: an object → the roots that read it."""
 
     __slots__ = ("_ingressroutes", "_httpproxies", "_services", "_secrets",
-                 "_delegation_namespaces")
+                 "_delegation_namespaces", "_extensions")
 
     def __init__(self) -> None:
         self._ingressroutes = _Index()
@@ -147,6 +161,7 @@ class ReadersIndex:
         self._services = _Index()
         self._secrets = _Index()
         self._delegation_namespaces = _Index()
+        self._extensions = _Index()
 
     def add(self, deps: Deps, root: Key) -> None:
         self._ingressroutes.add(deps.ingressroutes, root)
@@ -154,6 +169,7 @@ class ReadersIndex:
         self._services.add(deps.services, root)
         self._secrets.add(deps.secrets, root)
         self._delegation_namespaces.add(deps.delegation_namespaces, root)
+        self._extensions.add(deps.extensions, root)
 
     def discard(self, deps: Deps, root: Key) -> None:
         self._ingressroutes.discard(deps.ingressroutes, root)
@@ -161,6 +177,7 @@ class ReadersIndex:
         self._services.discard(deps.services, root)
         self._secrets.discard(deps.secrets, root)
         self._delegation_namespaces.discard(deps.delegation_namespaces, root)
+        self._extensions.discard(deps.extensions, root)
 
     def readers(self, kind: str, key: Key) -> set[Key]:
         """The roots whose processing read the object (a delegation: any secret of its
@@ -173,6 +190,8 @@ class ReadersIndex:
             return self._services.get(key)
         if kind == SECRET:
             return self._secrets.get(key)
-        if kind == TLS_CERTIFICATE_DELEGATION:
+        if kind in DELEGATION_KINDS:
             return self._delegation_namespaces.get(key[0])
+        if kind == EXTENSION_SERVICE:
+            return self._extensions.get(key)
         return set()

@@ -37,9 +37,9 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from controller.config import BuilderSettings
-from controller.dag import ingressroute
+from controller.dag import extension, ingressroute
 from controller.dag import status as st
-from controller.dag.builder import VirtualHostTables
+from controller.dag.builder import VirtualHostTables, resolved_rate_limit
 from controller.dag.claims import ingressroute_group
 from controller.dag.deps import Deps, ReadersIndex, Recorder
 from controller.dag.fqdn_groups import FqdnGroups
@@ -49,6 +49,7 @@ from controller.dag.incremental_proxies import ProxyRoots
 from controller.dag.ingressroute import RootResult
 from controller.dag.model import (
     DAG,
+    ExtensionCluster,
     Route,
     Secret,
     SecureVirtualHost,
@@ -57,12 +58,19 @@ from controller.dag.model import (
 )
 from controller.dag.store import ObjectStore
 from controller.k8s.objects import (
+    EXTENSION_SERVICE,
     HTTPPROXY,
     INGRESSROUTE,
+    SECRET,
+    SERVICE,
+    TLS_CERTIFICATE_DELEGATION,
     Key,
 )
 
 HostRoutes = list[tuple[Route | None, Route | None]]
+_EXTENSION_READS = frozenset({EXTENSION_SERVICE, SERVICE, SECRET, TLS_CERTIFICATE_DELEGATION})
+"""The kinds an ExtensionService's cluster reads: an event on one re-derives them all
+(ExtensionServices are few; each costs microseconds)."""
 
 
 
@@ -149,6 +157,8 @@ class IncrementalBuilder:
         self._fallback: dict[str, Secret] = {}
         self._last_fallback: Secret | None = None
         self._gateway = GatewayLayer(store, settings)
+        self._extensions: tuple[ExtensionCluster, ...] = ()
+        self._extension_keys: set[Key] = set()
 
     @property
     def http_vhosts(self) -> Mapping[str, VirtualHost]:
@@ -182,6 +192,8 @@ class IncrementalBuilder:
                 status_keys.add(key)
                 self._regroup(key, groups)
         groups |= self._proxies.collect(self._first, self._touched)
+        if self._first or any(kind in _EXTENSION_READS for kind, _ in self._touched):
+            self._update_extensions()
         self._ingress.update(self._first, self._touched, hosts)
         self._gateway.update(self._first, self._touched, hosts)
         self._touched.clear()
@@ -207,10 +219,22 @@ class IncrementalBuilder:
             statuses=cast(tuple[Status, ...], self._statuses.as_tuple()),
             fallback_secret=self._fallback[min(self._fallback)] if self._fallback else None,
             gateway_statuses=tuple(self._gateway.result.statuses),
+            extensions=self._extensions,
+            rate_limit_service=resolved_rate_limit(self.settings, self._extensions),
         )
         changes.fallback_secret = dag.fallback_secret != self._last_fallback
         self._last_fallback = dag.fallback_secret
         return dag, changes
+
+    def _update_extensions(self) -> None:
+        """Every ExtensionService's cluster and status, as the full build derives them."""
+        views = self.store.extensionservices
+        self._extensions, found = extension.extensions(views.values(), self.store)
+        for key in self._extension_keys - views.keys():
+            self._statuses.set((*key, EXTENSION_SERVICE), None)
+        for status in found:
+            self._statuses.set((status.namespace, status.name, EXTENSION_SERVICE), status)
+        self._extension_keys = set(views)
 
     # -- duplicate fqdns -------------------------------------------------------------------
 

@@ -14,6 +14,18 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from controller.dag.gateway_model import GatewayAPIStatus
 
+from controller.dag.model_auth import (
+    ClientValidation,
+    CookieRewrite,
+    JWKSCluster,
+    JWTProvider,
+)
+from controller.dag.model_ext import ExtensionCluster, ExternalAuthorization, RateLimitService
+from controller.dag.provenance import Provenance
+
+__all__ = ["ClientValidation", "CookieRewrite", "ExtensionCluster", "ExternalAuthorization",
+           "JWKSCluster", "JWTProvider", "Provenance", "RateLimitService"]
+
 VALID = "valid"
 INVALID = "invalid"
 ORPHANED = "orphaned"
@@ -99,6 +111,9 @@ class Cluster:
     """Per-service header policies: they shape the route's weighted-cluster entry, not the
     Envoy cluster (cluster_name ignores them)."""
     response_headers: HeadersPolicy | None = None
+    cookie_rewrites: tuple[CookieRewrite, ...] = ()
+    """Per-service cookieRewritePolicies: like the header policies, they shape the route's
+    weighted-cluster entry, not the Envoy cluster."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,17 +250,22 @@ class CORSPolicy:
     allow_private_network: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Provenance:
-    """Where a route (or cluster, secret) came from: the object kind and the include or
-    delegation path from the root to the object that declared it, root first."""
+@dataclass(frozen=True, slots=True, order=True)
+class RateLimitEntry:
+    """One entry of a global rate limit descriptor (v1.33 RateLimitDescriptorEntry): `kind`
+    is "generic_key" (key, value), "request_header" (header_name → descriptor key),
+    "header_value_match" (value if `headers` match, or not when `expect_match` is False)
+    or "remote_address"."""
 
     kind: str
-    chain: tuple[tuple[str, str], ...]
+    key: str = ""
+    value: str = ""
+    header_name: str = ""
+    headers: tuple[HeaderMatch, ...] = ()
+    expect_match: bool = True
 
-    @property
-    def owner(self) -> tuple[str, str]:
-        return self.chain[-1]
+
+RateLimitDescriptor = tuple[RateLimitEntry, ...]
 
 
 class Timeout:
@@ -290,6 +310,17 @@ class Route:
     and `/foo/bar`, not `/foobar`: Envoy path_separated_prefix)."""
     regex_rewrite: tuple[str, str] | None = None
     """(RE2 pattern, substitution) for the path (Gateway API URLRewrite)."""
+    jwt_provider: str = ""
+    """The JWT provider (requirement) whose token the route requires; "" = none."""
+    cookie_rewrites: tuple[CookieRewrite, ...] = ()
+    global_rate_limits: tuple[RateLimitDescriptor, ...] = ()
+    """rateLimitPolicy.global descriptors (Envoy route action rate_limits)."""
+    ignore_vhost_rate_limits: bool = False
+    """rateLimitPolicy.global.disabled: the vhost's global descriptors do not apply."""
+    auth_disabled: bool = False
+    """Under an authorizing vhost: the check is skipped (authPolicy.disabled)."""
+    auth_context: tuple[tuple[str, str], ...] = ()
+    """Under an authorizing vhost: the check's context extensions, sorted by key."""
     provenance: Provenance | None = field(default=None, compare=False)
     """Who produced this route; not part of its identity (equal routes translate alike)."""
 
@@ -315,6 +346,7 @@ class VirtualHost:
     cors: CORSPolicy | None = None
     ip_filter: IPFilter | None = None
     rate_limit: LocalRateLimit | None = None
+    global_rate_limits: tuple[RateLimitDescriptor, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,6 +370,13 @@ class SecureVirtualHost:
     strict_sni: bool = False
     """HTTPProxy (v1.33): over its SNI chain, a request whose Host names another host is
     answered 421 Misdirected Request instead of routed by Host."""
+    client_validation: ClientValidation | None = None
+    """tls.clientValidation: verify (or request) client certificates; XFCC forwarding."""
+    jwt_providers: tuple[JWTProvider, ...] = ()
+    """jwtProviders, in spec order: the chain's jwt_authn filter and its JWKS clusters."""
+    global_rate_limits: tuple[RateLimitDescriptor, ...] = ()
+    authorization: ExternalAuthorization | None = None
+    """HTTPProxy virtualhost.authorization: ext_authz on this vhost's filter chain."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,6 +427,10 @@ class DAG:
     secure vhost enables it and the Secret exists: the translator adds its filter chain."""
     gateway_statuses: tuple[GatewayAPIStatus, ...] = ()
     """Gateway API objects' statuses (gateway_model.py), sorted by (namespace, name, kind)."""
+    extensions: tuple[ExtensionCluster, ...] = ()
+    """Every valid ExtensionService's cluster, sorted by (namespace, name)."""
+    rate_limit_service: RateLimitService | None = None
+    """The global rate limit service of the controller config, resolved (settings)."""
 
     def clusters(self) -> tuple[Cluster, ...]:
         """Every cluster reachable from a surviving vhost, in visit order (may repeat)."""

@@ -13,8 +13,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import NamedTuple, TypeVar
 
+from controller.dag import authz
 from controller.dag import conditions as cnd
+from controller.dag import global_ratelimit as grl
 from controller.dag import policy as pol
+from controller.dag import proxy_auth as auth
 from controller.dag import proxystatus as ps
 from controller.dag.model import (
     Cluster,
@@ -54,7 +57,7 @@ class RouteWalk:
     """One root's walk through its includes."""
 
     __slots__ = ("reads", "result", "enforce_tls", "permit_insecure", "wildcard", "path",
-                 "visits")
+                 "visits", "auth")
 
     def __init__(self, reads: ProxyReads, result: ProxyResult, enforce_tls: bool,
                  permit_insecure: bool, fqdn: str) -> None:
@@ -63,6 +66,8 @@ class RouteWalk:
         self.wildcard = cnd.wildcard_host_match(fqdn) if fqdn.startswith("*.") else None
         self.path: list[Key] = []
         self.visits = 0
+        self.auth: authz.RouteAuth | None = None
+        """The root's authorization defaults for every route (None: no ext_authz)."""
 
     def walk(self, proxy: HTTPProxyView, conds: Conds = ()) -> list[Route]:
         """v1.33 computeRoutes for `proxy` under the include conditions `conds`."""
@@ -158,7 +163,11 @@ class RouteWalk:
         filt, ok = ip_filter(view.ip, cond)
         if not ok:
             return None
-        return replace(route, ip_filter=filt)
+        route = replace(route, ip_filter=filt)
+        if self.auth is None:
+            return route
+        disabled, context = authz.route_auth(self.auth, view.auth_policy)
+        return replace(route, auth_disabled=disabled, auth_context=context)
 
     def _route_fields(self, proxy: HTTPProxyView, view: HPRouteView, all_conds: Conds,
                       cond: ps.ProxyConditions) -> Route:
@@ -179,7 +188,9 @@ class RouteWalk:
                                _ClusterShape(strategy, health, idle_connection), cond)
         if self.wildcard is not None:
             route = replace(route, headers=tuple(sorted((*route.headers, self.wildcard))))
-        return route
+        provider = _policy(auth.JWT_ERROR, "InvalidJWTVerificationPolicy", "",
+                           auth.route_provider, view.jwt, self.result.default_jwt)
+        return replace(route, jwt_provider=provider) if provider else route
 
     # -- services --------------------------------------------------------------------------
 
@@ -234,6 +245,9 @@ class RouteWalk:
                       pol.headers_policy, svc.request_headers, True, dynamic)
         resp = _policy("ServiceError", "ResponseHeadersPolicyInvalid", " on response headers",
                        pol.headers_policy, svc.response_headers, False, dynamic)
+        cookies = _policy("RouteError", "CookieRewritePoliciesInvalid",
+                          " on service cookie rewrite rules", auth.cookie_rewrites,
+                          svc.cookie_rewrites)
         slow = None
         if svc.slow_start is not None:
             if shape.strategy not in ("", pol.ROUND_ROBIN, pol.WEIGHTED_LEAST_REQUEST):
@@ -241,7 +255,7 @@ class RouteWalk:
             slow = _policy("ServiceError", "SlowStartInvalid", " on slow start", pol.slow_start,
                            svc.slow_start)
         return Cluster(port, svc.weight, shape.strategy, shape.health, validation, slow,
-                       shape.idle_connection, req, resp)
+                       shape.idle_connection, req, resp, cookies)
 
     def _validation(self, proxy: HTTPProxyView, svc: HPServiceView) -> UpstreamValidation:
         """v1.33 LookupUpstreamValidation: a CA of another namespace must be delegated."""
@@ -296,11 +310,16 @@ def _route_policies(proxy: HTTPProxyView, view: HPRouteView, cond: ps.ProxyCondi
                   pol.headers_policy, view.request_headers, True, dynamic)
     resp = _policy("RouteError", "ResponseHeaderPolicyInvalid", " on response headers",
                    pol.headers_policy, view.response_headers, False, dynamic)
+    cookies = _policy("RouteError", "CookieRewritePoliciesInvalid",
+                      " on route cookie rewrite rules", auth.cookie_rewrites,
+                      view.cookie_rewrites)
     timeout, idle, idle_connection = _policy(
         "RouteError", "TimeoutPolicyNotValid", "", pol.timeout_policy, view.timeout,
         prefix="route.timeoutPolicy failed to parse: ")
     rate_limit = _policy("RouteError", "RateLimitPolicyNotValid", "", local_rate_limit,
                          view.rate_limit, prefix="route.rateLimitPolicy is invalid: ")
+    global_limits = _policy("RouteError", "RateLimitPolicyNotValid", "", grl.descriptors,
+                            view.global_rate_limit, prefix="route.rateLimitPolicy is invalid: ")
     hashes, strategy = pol.request_hash(view.load_balancer, cond)
     redirect = _policy("RouteError", "RequestRedirectPolicy", "", pol.redirect, view.redirect,
                        prefix="route.requestRedirectPolicy is invalid: ")
@@ -309,8 +328,10 @@ def _route_policies(proxy: HTTPProxyView, view: HPRouteView, cond: ps.ProxyCondi
         websocket=view.websockets, timeout=timeout, idle_timeout=idle,
         retry=pol.retry_policy(view.retry), request_headers=req, response_headers=resp,
         rate_limit=rate_limit, hash_policies=hashes, redirect=redirect,
+        global_rate_limits=global_limits,
+        ignore_vhost_rate_limits=grl.ignores_vhost(view.global_rate_limit),
         direct_response=DirectResponse(direct.status_code, direct.body) if direct else None,
-        internal_redirect=view.internal_redirect,
+        internal_redirect=view.internal_redirect, cookie_rewrites=cookies,
     )
     return fields, strategy, idle_connection
 

@@ -24,7 +24,7 @@ from controller.k8s.views import DelegationView
 
 TLS_TYPE = "kubernetes.io/tls"
 SERVICE_ACCOUNT_TOKEN_TYPE = "kubernetes.io/service-account-token"
-CERT_KEY, KEY_KEY, CA_KEY = "tls.crt", "tls.key", "ca.crt"
+CERT_KEY, KEY_KEY, CA_KEY, CRL_KEY = "tls.crt", "tls.key", "ca.crt", "crl.pem"
 
 _KEY_BLOCKS = frozenset({"PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"})
 _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n(.*?)-----END \1-----", re.DOTALL)
@@ -36,12 +36,14 @@ PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 @dataclass(frozen=True, slots=True)
 class StoredSecret:
     """A Secret the store accepted. `tls` is set for a usable kubernetes.io/tls secret;
-    `ca` is the ca.crt bytes when they hold at least one parseable certificate."""
+    `ca` is the ca.crt bytes when they hold at least one parseable certificate, `crl` the
+    crl.pem bytes when every PEM block in them is a parseable X509 CRL."""
 
     namespace: str
     name: str
     tls: Secret | None
     ca: bytes
+    crl: bytes = b""
 
 
 class SecretRejected(ValueError):
@@ -54,7 +56,8 @@ def accept_secret(obj: object) -> StoredSecret | None:
     raw = as_dict(obj)
     kind = as_str(raw.get("type"))
     data = secret_data(raw)
-    if kind == SERVICE_ACCOUNT_TOKEN_TYPE or (kind != TLS_TYPE and CA_KEY not in data):
+    if kind == SERVICE_ACCOUNT_TOKEN_TYPE or (
+            kind != TLS_TYPE and CA_KEY not in data and CRL_KEY not in data):
         return None
     namespace, name = key_of(obj)
     cert, key = data.get(CERT_KEY, b""), data.get(KEY_KEY, b"")
@@ -64,7 +67,8 @@ def accept_secret(obj: object) -> StoredSecret | None:
     if kind == TLS_TYPE and certs and private is not None:
         validate_pair(certs[0], private)
         tls = Secret(namespace, name, cert, key)
-    return StoredSecret(namespace, name, tls, _usable_ca(data.get(CA_KEY, b"")))
+    return StoredSecret(namespace, name, tls, _usable_ca(data.get(CA_KEY, b"")),
+                        usable_crl(data.get(CRL_KEY, b"")))
 
 
 def secret_data(raw: Mapping[str, object]) -> dict[str, bytes]:
@@ -148,6 +152,20 @@ def _usable_ca(data: bytes) -> bytes:
     try:
         validate_certificates(data)
     except SecretRejected:
+        return b""
+    return data
+
+
+def usable_crl(data: bytes) -> bytes:
+    """crl.pem when it holds X509 CRL blocks only, each parseable (Envoy rejects a listener
+    whose CRL does not parse), else b""."""
+    blocks = pem_blocks(data)
+    if not blocks or any(kind != "X509 CRL" for kind, _ in blocks):
+        return b""
+    try:
+        for _, pem in blocks:
+            x509.load_pem_x509_crl(pem)
+    except ValueError:
         return b""
     return data
 

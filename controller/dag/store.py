@@ -34,8 +34,11 @@ from controller.dag.secrets import (
     split_secret,
 )
 from controller.k8s import annotations as ann
+from controller.k8s.extension_views import ExtensionServiceView, extension_service_view
 from controller.k8s.httpproxy_views import HTTPProxyView, httpproxy_view
 from controller.k8s.objects import (
+    DELEGATION_KINDS,
+    EXTENSION_SERVICE,
     HTTPPROXY,
     INGRESS,
     INGRESSROUTE,
@@ -43,6 +46,7 @@ from controller.k8s.objects import (
     SECRET,
     SERVICE,
     TLS_CERTIFICATE_DELEGATION,
+    TLS_CERTIFICATE_DELEGATION_V1,
     Key,
     Obj,
     annotations_of,
@@ -125,14 +129,17 @@ class ObjectStore:
         self.ingresses: dict[Key, IngressView] = {}
         self.services: dict[Key, StoredService] = {}
         self.secrets: dict[Key, StoredSecret] = {}
-        self.delegations: dict[Key, tuple[DelegationView, ...]] = {}
+        self.delegations: dict[tuple[Key, str], tuple[DelegationView, ...]] = {}
+        """(object key, kind) → its grants; both API groups' delegations, read alike."""
+        self.extensionservices: dict[Key, ExtensionServiceView] = {}
         self.rejected_secrets: dict[Key, str] = {}
         """Secrets refused at insert (spec §2.6): key → reason, for logs and debug output."""
         self.gateway = GatewayObjects()
         self._raw: dict[str, dict[Key, Obj]] = {
             k: {}
             for k in (INGRESS, INGRESSROUTE, HTTPPROXY, SERVICE, SECRET,
-                      TLS_CERTIFICATE_DELEGATION, *GATEWAY_KINDS)
+                      TLS_CERTIFICATE_DELEGATION, TLS_CERTIFICATE_DELEGATION_V1,
+                      EXTENSION_SERVICE, *GATEWAY_KINDS)
         }
         self._service_refs: dict[Key, int] = {}
         self._secret_refs: dict[Key, int] = {}
@@ -146,6 +153,8 @@ class ObjectStore:
             SECRET: self._upsert_secret,
             TLS_CERTIFICATE_DELEGATION: self._upsert_delegation,
             **dict.fromkeys(GATEWAY_KINDS, self._upsert_gateway_kind),
+            TLS_CERTIFICATE_DELEGATION_V1: self._upsert_delegation_v1,
+            EXTENSION_SERVICE: self._upsert_extension,
         }
 
     # -- events ------------------------------------------------------------------------------
@@ -172,8 +181,8 @@ class ObjectStore:
         if kind == SECRET:
             self.rejected_secrets.pop(key, None)
             return self.secrets.pop(key, None) is not None and self._secret_referenced(key)
-        if kind == TLS_CERTIFICATE_DELEGATION:
-            self._set_delegations(key, ())
+        if kind in DELEGATION_KINDS:
+            self._set_delegations(kind, key, ())
             return True
         if kind in GATEWAY_KINDS:
             self.gateway.remove(kind, key)
@@ -183,6 +192,8 @@ class ObjectStore:
             self.ingresses.pop(key, None)
         elif kind == HTTPPROXY:
             self.httpproxies.pop(key, None)
+        elif kind == EXTENSION_SERVICE:
+            self.extensionservices.pop(key, None)
         else:
             self.ingressroutes.pop(key, None)
         self._set_refs(kind, key, (), ())
@@ -228,6 +239,19 @@ class ObjectStore:
         stored = self.secrets.get(key)
         return stored.ca if stored is not None else b""
 
+    def crl(self, key: Key) -> bytes:
+        stored = self.secrets.get(key)
+        return stored.crl if stored is not None else b""
+
+    def missing_secret(self, key: Key) -> str:
+        """Why `key` is no stored Secret ("" when it is one): v1.33's "Secret not found",
+        or why the store rejected it."""
+        if key in self.secrets:
+            return ""
+        return self.rejected_secrets.get(key, "Secret not found")
+    def extension_service(self, key: Key) -> ExtensionServiceView | None:
+        return self.extensionservices.get(key)
+
     # -- per kind ------------------------------------------------------------------------------
 
     def _changed(self, kind: str, key: Key, obj: Obj) -> bool:
@@ -266,6 +290,17 @@ class ObjectStore:
         self._set_refs(HTTPPROXY, key, _hp_services(view), _hp_secrets(view))
         return True
 
+    def _upsert_extension(self, obj: Obj, key: Key) -> bool:
+        """Every ExtensionService has a status, so any change matters."""
+        if not self._changed(EXTENSION_SERVICE, key, obj):
+            return False
+        view = self.extensionservices[key] = extension_service_view(obj)
+        services = tuple(sorted({(view.namespace, t.name) for t in view.services}))
+        secrets = (() if view.validation is None
+                   else (split_secret(view.validation.ca_secret, view.namespace),))
+        self._set_refs(EXTENSION_SERVICE, key, services, secrets)
+        return True
+
     def _upsert_service(self, obj: Obj, key: Key) -> bool:
         # the Envoy Service matters with its status (its addresses), which _changed ignores
         addresses = key == self.settings.envoy_service and self.gateway.set_envoy_service(obj)
@@ -296,11 +331,15 @@ class ObjectStore:
         # a Namespace's labels matter only to a listener selecting namespaces by label
         return kind != NAMESPACE or self.gateway.selects_namespaces()
 
-    def _upsert_delegation(self, obj: Obj, key: Key) -> bool:
-        if not self._changed(TLS_CERTIFICATE_DELEGATION, key, obj):
+    def _upsert_delegation(self, obj: Obj, key: Key,
+                           kind: str = TLS_CERTIFICATE_DELEGATION) -> bool:
+        if not self._changed(kind, key, obj):
             return False
-        self._set_delegations(key, delegation_views(obj))
+        self._set_delegations(kind, key, delegation_views(obj))
         return True
+
+    def _upsert_delegation_v1(self, obj: Obj, key: Key) -> bool:
+        return self._upsert_delegation(obj, key, TLS_CERTIFICATE_DELEGATION_V1)
 
     # -- indexes -------------------------------------------------------------------------------
 
@@ -319,19 +358,20 @@ class ObjectStore:
         if services or secrets:
             self._refs_of[(kind, key)] = (services, secrets)
 
-    def _set_delegations(self, key: Key, views: tuple[DelegationView, ...]) -> None:
+    def _set_delegations(self, kind: str, key: Key,
+                         views: tuple[DelegationView, ...]) -> None:
         """Re-index every delegation of the object's namespace (few objects, cheap)."""
         if views:
-            self.delegations[key] = views
+            self.delegations[(key, kind)] = views
         else:
-            self.delegations.pop(key, None)
+            self.delegations.pop((key, kind), None)
         namespace = key[0]
         for secret in [k for k in self._granted if k[0] == namespace]:
             del self._granted[secret]
-        for obj_key in sorted(self.delegations):
+        for obj_key, obj_kind in sorted(self.delegations):
             if obj_key[0] != namespace:
                 continue
-            for d in self.delegations[obj_key]:
+            for d in self.delegations[(obj_key, obj_kind)]:
                 self._granted.setdefault((namespace, d.secret_name), []).append(d)
 
 
@@ -392,4 +432,11 @@ def _hp_secrets(view: HTTPProxyView) -> tuple[Key, ...]:
     }
     if view.vhost is not None and view.vhost.tls is not None:
         refs.add(split_secret(view.vhost.tls.secret_name, view.namespace))
+        cv = view.vhost.tls.client_validation
+        for ref in (cv.ca_secret, cv.crl_secret) if cv is not None else ():
+            if ref:
+                refs.add(split_secret(ref, view.namespace))
+    for provider in view.vhost.jwt_providers if view.vhost is not None else ():
+        if provider.validation is not None:
+            refs.add(split_secret(provider.validation.ca_secret, view.namespace))
     return tuple(sorted(refs))

@@ -69,7 +69,7 @@ def bootstrap(
     node_cluster: str = "",
     exclude_cluster_stats: bool = False,
     cluster_stats: str = ESSENTIAL,
-    xds_protocol: str = SOTW,
+    xds_protocol: str = DELTA,
 ) -> pb.Bootstrap:
     """Static clusters `contour` (xDS) and `service-stats` (admin), LDS and CDS over ADS, and
     the admin listener. Empty or zero values take the defaults. The node id and cluster are

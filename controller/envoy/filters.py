@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from controller.dag import model
 from controller.envoy import pb
+from controller.envoy.cookies import cookie_rewrite_filter
 from controller.envoy.core import any_of, duration
 
 GRPC_WEB = "envoy.filters.http.grpc_web"
@@ -26,13 +27,15 @@ DEFAULT_RATE_LIMIT_STATUS = 429
 
 def hcm_filters() -> list[pb.HttpFilter]:
     """The HCM's HTTP filters in upstream's order: grpc_web, cors, local_ratelimit (no
-    token bucket: off until a vhost or route configures it), rbac (no rules: allows all)
+    token bucket: off until a vhost or route configures it), lua (cookie rewriting, off
+    until a route entry names its script: cookies.py), rbac (no rules: allows all)
     and the router, last."""
     return [
         pb.HttpFilter(name=GRPC_WEB, typed_config=any_of(pb.GrpcWeb())),
         pb.HttpFilter(name=CORS, typed_config=any_of(pb.Cors())),
         pb.HttpFilter(name=LOCAL_RATE_LIMIT, typed_config=any_of(
             pb.LocalRateLimit(stat_prefix=HCM_RATE_LIMIT_STAT_PREFIX))),
+        cookie_rewrite_filter(),
         pb.HttpFilter(name=RBAC, typed_config=any_of(pb.RBAC())),
         pb.HttpFilter(name=ROUTER, typed_config=any_of(pb.Router())),
     ]

@@ -73,15 +73,23 @@ def http_filter(name: str, config: pb.Any) -> pb.HttpFilter:
 
 
 def http_connection_manager(
-    route_config_name: str, access_log: str, *, xds_cluster: str = "", stat_prefix: str = ""
+    route_config_name: str, access_log: str, *, xds_cluster: str = "", stat_prefix: str = "",
+    auth_filters: Sequence[pb.HttpFilter] = (),
+    forward_client_cert: tuple[str, ...] | None = None,
+    rate_limit: Sequence[pb.HttpFilter] = (),
 ) -> pb.Filter:
     """The HCM of ingress_http/ingress_https: routes by RDS (ADS unless `xds_cluster`),
-    through the per-vhost/route switchable filters (filters.hcm_filters). gzip
-    (`envoy.gzip`) is deprecated in v3 (compressor replaces it) and is omitted."""
+    through the per-vhost/route switchable filters (filters.hcm_filters), then a secure
+    vhost's own `auth_filters` (jwt_authn, ext_authz) and the global `rate_limit` filter
+    just before the router, as upstream orders them; `forward_client_cert` sets
+    X-Forwarded-Client-Cert (SANITIZE_SET). gzip (`envoy.gzip`) is deprecated in v3
+    (compressor replaces it) and is omitted."""
+    http_filters = filters.hcm_filters()
+    http_filters[-1:-1] = [*auth_filters, *rate_limit]
     hcm = pb.HttpConnectionManager(
         stat_prefix=stat_prefix or route_config_name,
         rds=pb.Rds(route_config_name=route_config_name, config_source=config_source(xds_cluster)),
-        http_filters=filters.hcm_filters(),
+        http_filters=http_filters,
         http_protocol_options=pb.Http1ProtocolOptions(accept_http_10=True),
         access_log=[file_access_log(access_log)],
         use_remote_address=pb.BoolValue(value=True),
@@ -91,7 +99,18 @@ def http_connection_manager(
         ),
         preserve_external_request_id=True,
     )
+    if forward_client_cert is not None:
+        hcm.forward_client_cert_details = pb.HttpConnectionManager.SANITIZE_SET
+        hcm.set_current_client_cert_details.CopyFrom(client_cert_details(forward_client_cert))
     return pb.Filter(name=HTTP_CONNECTION_MANAGER, typed_config=any_of(hcm))
+
+
+def client_cert_details(forward: tuple[str, ...]
+                        ) -> pb.HttpConnectionManager.SetCurrentClientCertDetails:
+    """XFCC's details: each of forward's (model_auth.FORWARD_DETAILS) set to true."""
+    return pb.HttpConnectionManager.SetCurrentClientCertDetails(
+        subject=pb.BoolValue(value="subject" in forward), cert="cert" in forward,
+        chain="chain" in forward, dns="dns" in forward, uri="uri" in forward)
 
 
 def tcp_proxy(proxy: model.TCPProxy, access_log: str) -> pb.Filter:
@@ -122,9 +141,11 @@ def downstream_tls_context(
     max_version: str = "",
     alpn: Sequence[str] = (),
     xds_cluster: str = "",
+    client_validation: model.ClientValidation | None = None,
 ) -> pb.DownstreamTlsContext:
     """TLS termination with the certificate fetched by SDS name (over ADS by default),
-    between `min_version` and `max_version` (empty: TLS 1.3)."""
+    between `min_version` and `max_version` (empty: TLS 1.3); with `client_validation`,
+    client certificates are requested (required unless optional) and verified."""
     common = pb.CommonTlsContext(
         tls_params=pb.TlsParameters(
             tls_minimum_protocol_version=tls_version(min_version),
@@ -136,7 +157,27 @@ def downstream_tls_context(
         ],
         alpn_protocols=alpn,
     )
-    return pb.DownstreamTlsContext(common_tls_context=common)
+    out = pb.DownstreamTlsContext(common_tls_context=common)
+    if client_validation is not None:
+        out.common_tls_context.validation_context.CopyFrom(
+            client_validation_context(client_validation))
+        out.require_client_certificate.value = not client_validation.optional
+    return out
+
+
+def client_validation_context(cv: model.ClientValidation) -> pb.CertificateValidationContext:
+    """The CA and CRL inlined (upstream v1.33 inlines them too: no SDS round trip, and
+    the bundle changes with the Secret like the listener does); skipClientCertValidation
+    accepts untrusted certificates."""
+    out = pb.CertificateValidationContext(
+        trust_chain_verification=pb.CertificateValidationContext.ACCEPT_UNTRUSTED
+        if cv.skip_verify else pb.CertificateValidationContext.VERIFY_TRUST_CHAIN)
+    if cv.ca:
+        out.trusted_ca.inline_bytes = cv.ca
+    if cv.crl:
+        out.crl.inline_bytes = cv.crl
+        out.only_verify_leaf_cert_crl = cv.crl_only_leaf
+    return out
 
 
 def filter_chain(

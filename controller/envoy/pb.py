@@ -29,6 +29,7 @@ from envoy.config.core.v3.config_source_pb2 import (
 )
 from envoy.config.core.v3.grpc_service_pb2 import GrpcService
 from envoy.config.core.v3.health_check_pb2 import HealthCheck
+from envoy.config.core.v3.http_uri_pb2 import HttpUri
 from envoy.config.core.v3.protocol_pb2 import (
     Http1ProtocolOptions,
     Http2ProtocolOptions,
@@ -50,6 +51,7 @@ from envoy.config.listener.v3.listener_components_pb2 import (
 )
 from envoy.config.listener.v3.listener_pb2 import Listener
 from envoy.config.metrics.v3.stats_pb2 import StatsConfig, StatsMatcher
+from envoy.config.ratelimit.v3.rls_pb2 import RateLimitServiceConfig
 from envoy.config.rbac.v3.rbac_pb2 import RBAC as RBACRules
 from envoy.config.rbac.v3.rbac_pb2 import Permission, Policy, Principal
 from envoy.config.route.v3.route_components_pb2 import (
@@ -65,16 +67,37 @@ from envoy.config.route.v3.route_components_pb2 import (
     VirtualHost,
     WeightedCluster,
 )
+from envoy.config.route.v3.route_components_pb2 import RateLimit as RouteRateLimit
 from envoy.config.route.v3.route_pb2 import RouteConfiguration
 from envoy.extensions.access_loggers.file.v3.file_pb2 import FileAccessLog
 from envoy.extensions.filters.http.cors.v3.cors_pb2 import Cors, CorsPolicy
+from envoy.extensions.filters.http.ext_authz.v3.ext_authz_pb2 import (
+    BufferSettings,
+    CheckSettings,
+    ExtAuthz,
+    ExtAuthzPerRoute,
+)
 from envoy.extensions.filters.http.grpc_web.v3.grpc_web_pb2 import GrpcWeb
 from envoy.extensions.filters.http.health_check.v3.health_check_pb2 import (
     HealthCheck as HealthCheckFilter,
 )
+from envoy.extensions.filters.http.jwt_authn.v3.config_pb2 import (
+    JwtAuthentication,
+    JwtProvider,
+    JwtRequirement,
+    RemoteJwks,
+)
+from envoy.extensions.filters.http.jwt_authn.v3.config_pb2 import (
+    PerRouteConfig as JwtPerRoute,
+)
 from envoy.extensions.filters.http.local_ratelimit.v3.local_rate_limit_pb2 import (
     LocalRateLimit,
 )
+from envoy.extensions.filters.http.lua.v3.lua_pb2 import Lua, LuaPerRoute
+from envoy.extensions.filters.http.ratelimit.v3.rate_limit_pb2 import (
+    RateLimit as RateLimitFilter,
+)
+from envoy.extensions.filters.http.ratelimit.v3.rate_limit_pb2 import RateLimitPerRoute
 from envoy.extensions.filters.http.rbac.v3.rbac_pb2 import RBAC, RBACPerRoute
 from envoy.extensions.filters.http.router.v3.router_pb2 import Router
 from envoy.extensions.filters.listener.proxy_protocol.v3.proxy_protocol_pb2 import ProxyProtocol
@@ -106,6 +129,7 @@ from envoy.type.v3.range_pb2 import Int64Range
 from envoy.type.v3.token_bucket_pb2 import TokenBucket
 from google.protobuf.any_pb2 import Any
 from google.protobuf.duration_pb2 import Duration
+from google.protobuf.struct_pb2 import Struct
 from google.protobuf.wrappers_pb2 import BoolValue, UInt32Value
 
 from controller.envoy.type_urls import (  # noqa: E402, F401 - re-exported
@@ -121,6 +145,14 @@ __all__ = [
     "CLUSTER_TYPE",
     "ENDPOINT_TYPE",
     "LISTENER_TYPE",
+    "BufferSettings",
+    "CheckSettings",
+    "ExtAuthz",
+    "ExtAuthzPerRoute",
+    "RateLimitFilter",
+    "RateLimitPerRoute",
+    "RateLimitServiceConfig",
+    "RouteRateLimit",
     "RBAC",
     "ROUTE_TYPE",
     "SECRET_TYPE",
@@ -133,6 +165,15 @@ __all__ = [
     "ApiConfigSource",
     "ApiVersion",
     "BoolValue",
+    "HttpUri",
+    "JwtAuthentication",
+    "JwtPerRoute",
+    "JwtProvider",
+    "JwtRequirement",
+    "Lua",
+    "LuaPerRoute",
+    "RemoteJwks",
+    "Struct",
     "Bootstrap",
     "CertificateValidationContext",
     "CidrRange",

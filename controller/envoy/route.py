@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from controller.dag import model
-from controller.envoy import filters, pb
+from controller.envoy import extfilters, filters, pb
+from controller.envoy.cookies import LUA, cookie_rewrite_per_route
 from controller.envoy.core import duration
+from controller.envoy.jwt import JWT_AUTHN, jwt_per_route
 from controller.envoy.names import cluster_name, vhost_name
 from controller.envoy.route_match import route_match
 
@@ -38,13 +40,16 @@ def route_configuration(
 
 
 def virtual_host(
-    host: str, routes: Iterable[pb.Route], per_filter: Mapping[str, pb.Any] | None = None
+    host: str, routes: Iterable[pb.Route], per_filter: Mapping[str, pb.Any] | None = None,
+    rate_limits: Sequence[model.RateLimitDescriptor] = (),
 ) -> pb.VirtualHost:
     """A vhost named by hashname(60, host) answering `host` with any port (the table
-    ignores ports), or everything; `per_filter` switches on CORS, RBAC, rate limits."""
+    ignores ports), or everything; `per_filter` switches on CORS, RBAC, rate limits;
+    `rate_limits` are its global rate limit descriptors."""
     domains = ["*"] if host == "*" else [host]
     return pb.VirtualHost(name=vhost_name(host), domains=domains, routes=routes,
-                          typed_per_filter_config=per_filter)
+                          typed_per_filter_config=per_filter,
+                          rate_limits=extfilters.rate_limits(rate_limits))
 
 
 def redirect_route(route: model.Route) -> pb.Route:
@@ -52,15 +57,18 @@ def redirect_route(route: model.Route) -> pb.Route:
     return pb.Route(match=route_match(route), redirect=pb.RedirectAction(https_redirect=True))
 
 
-def route(route: model.Route, vhost: str = "") -> pb.Route:
+def route(route: model.Route, vhost: str = "", *, secure: bool = False) -> pb.Route:
     """The Envoy route of a route that `forwards`: a direct response, a redirect, or a
     forwarding route with its header policies and per-route filters (stats of a rate
-    limit under the vhost's host name `vhost`). x-request-start is added by the table."""
+    limit under the vhost's host name `vhost`). x-request-start is added by the table.
+    On port 443 (`secure`) a direct response or forwarding route carries its ext_authz
+    override, as upstream's buildRoute (port 80 has no ext_authz filter)."""
     out = pb.Route(match=route_match(route))
     if route.direct_response is not None:
         out.direct_response.CopyFrom(direct_response(route.direct_response))
     elif route.redirect is not None:
         out.redirect.CopyFrom(redirect_action(route.redirect))
+        return out
     else:
         out.route.CopyFrom(route_action(route))
         _set_headers(out, route.request_headers, route.response_headers)
@@ -68,6 +76,14 @@ def route(route: model.Route, vhost: str = "") -> pb.Route:
             vhost, ip=route.ip_filter, rate_limit=route.rate_limit
         ).items():
             out.typed_per_filter_config[name].CopyFrom(config)
+        if route.jwt_provider:
+            out.typed_per_filter_config[JWT_AUTHN].CopyFrom(jwt_per_route(route.jwt_provider))
+        if route.ignore_vhost_rate_limits:
+            out.typed_per_filter_config[extfilters.GLOBAL_RATE_LIMIT].CopyFrom(
+                extfilters.ignore_vhost_rate_limits())
+    auth = extfilters.auth_per_route(route.auth_disabled, route.auth_context) if secure else None
+    if auth is not None:
+        out.typed_per_filter_config[extfilters.EXT_AUTHZ].CopyFrom(auth)
     return out
 
 
@@ -115,10 +131,11 @@ def _set_headers(out: pb.Route | pb.WeightedCluster.ClusterWeight,
 
 def route_action(route: model.Route) -> pb.RouteAction:
     action = pb.RouteAction()
-    if len(route.clusters) == 1 and not _shapes_headers(route.clusters[0]):
+    if len(route.clusters) == 1 and not _needs_entry(route, route.clusters[0]):
         action.cluster = cluster_name(route.clusters[0])
     else:
-        action.weighted_clusters.CopyFrom(weighted_clusters(route.clusters))
+        action.weighted_clusters.CopyFrom(weighted_clusters(route.clusters,
+                                                            route.cookie_rewrites))
     if route.timeout is not None:
         action.timeout.CopyFrom(timeout(route.timeout))
     if route.idle_timeout is not None:
@@ -134,6 +151,7 @@ def route_action(route: model.Route) -> pb.RouteAction:
     action.request_mirror_policies.extend(mirror_policies(route.mirrors))
     if route.internal_redirect:
         action.internal_redirect_policy.SetInParent()
+    action.rate_limits.extend(extfilters.rate_limits(route.global_rate_limits))
     return action
 
 
@@ -161,29 +179,37 @@ def replacement(route: model.Route) -> str:
     return next((new for old, new in route.replace_prefix if not old), "")
 
 
-def _shapes_headers(cluster: model.Cluster) -> bool:
-    """A cluster with a header policy needs a weighted-cluster entry to carry it."""
+def _needs_entry(route: model.Route, cluster: model.Cluster) -> bool:
+    """A cluster with a header policy or cookie rewrites (its own or its route's) needs a
+    weighted-cluster entry to carry them."""
     req, resp = cluster.request_headers, cluster.response_headers
     return bool((req and (req.set or req.add or req.remove or req.host_rewrite))
-                or (resp and (resp.set or resp.add or resp.remove)))
+                or (resp and (resp.set or resp.add or resp.remove))
+                or route.cookie_rewrites or cluster.cookie_rewrites)
 
 
-def weighted_clusters(clusters: Sequence[model.Cluster]) -> pb.WeightedCluster:
-    """One entry per service (duplicates kept) with its header policies, sorted by (name,
-    weight, entry); all-zero weights become 1 each. v3 deprecates `total_weight`: weights
-    are relative, so it is omitted."""
+def weighted_clusters(clusters: Sequence[model.Cluster],
+                      cookies: Sequence[model.CookieRewrite] = ()) -> pb.WeightedCluster:
+    """One entry per service (duplicates kept) with its header policies and the cookie
+    rewrites of the route (`cookies`) then of the service, sorted by (name, weight,
+    entry); all-zero weights become 1 each. v3 deprecates `total_weight`: weights are
+    relative, so it is omitted."""
     all_zero = not any(c.weight for c in clusters)
-    entries = [cluster_weight(c, 1 if all_zero else c.weight) for c in clusters]
+    entries = [cluster_weight(c, 1 if all_zero else c.weight, cookies) for c in clusters]
     entries.sort(key=lambda e: (e.name, e.weight.value, e.SerializeToString(deterministic=True)))
     return pb.WeightedCluster(clusters=entries)
 
 
-def cluster_weight(cluster: model.Cluster, weight: int) -> pb.WeightedCluster.ClusterWeight:
+def cluster_weight(cluster: model.Cluster, weight: int,
+                   cookies: Sequence[model.CookieRewrite] = ()) -> pb.WeightedCluster.ClusterWeight:
     out = pb.WeightedCluster.ClusterWeight(name=cluster_name(cluster),
                                            weight=pb.UInt32Value(value=weight))
     _set_headers(out, cluster.request_headers, cluster.response_headers)
     if cluster.request_headers is not None and cluster.request_headers.host_rewrite:
         out.host_rewrite_literal = cluster.request_headers.host_rewrite
+    if cookies or cluster.cookie_rewrites:
+        out.typed_per_filter_config[LUA].CopyFrom(
+            cookie_rewrite_per_route((*cookies, *cluster.cookie_rewrites)))
     return out
 
 

@@ -64,10 +64,13 @@ def _sub(sub: SubConditionRecord) -> dict[str, str]:
 
 def condition_dict(cond: ConditionRecord, generation: int | None = None) -> dict[str, Any]:
     """One condition as the API (and /debug/status) carries it: `errors` and `warnings`
-    always present (possibly empty), `observedGeneration` when known."""
+    only when not empty (v1.33's DetailedCondition marks both `omitempty`),
+    `observedGeneration` when known."""
     out: dict[str, Any] = _sub(cond)
-    out["errors"] = [_sub(e) for e in cond.errors]
-    out["warnings"] = [_sub(w) for w in cond.warnings]
+    if cond.errors:
+        out["errors"] = [_sub(e) for e in cond.errors]
+    if cond.warnings:
+        out["warnings"] = [_sub(w) for w in cond.warnings]
     if generation is not None:
         out["observedGeneration"] = generation
     return out

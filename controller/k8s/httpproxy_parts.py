@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from controller.k8s.httpproxy_auth import CookieRewriteView, cookie_rewrites
 from controller.k8s.objects import as_bool, as_dict, as_int, as_list, as_str
 
 # -- conditions -----------------------------------------------------------------------------
@@ -84,6 +85,7 @@ class HPServiceView:
     request_headers: HeadersPolicyView | None = None
     response_headers: HeadersPolicyView | None = None
     slow_start: SlowStartView | None = None
+    cookie_rewrites: tuple[CookieRewriteView, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,6 +263,7 @@ def service(raw: object) -> HPServiceView:
             as_str(slow.get("window")), as_str(slow.get("aggression")),
             _int(slow.get("minWeightPercent", 10)),  # the CRD default
         ) if isinstance(slow, dict) else None,
+        cookie_rewrites=cookie_rewrites(d.get("cookieRewritePolicies")),
     )
 
 

@@ -17,6 +17,12 @@ INGRESSROUTE = "IngressRoute"
 HTTPPROXY = "HTTPProxy"
 EXTENSION_SERVICE = "ExtensionService"
 TLS_CERTIFICATE_DELEGATION = "TLSCertificateDelegation"
+"""contour.heptio.com/v1beta1's kind."""
+TLS_CERTIFICATE_DELEGATION_V1 = "TLSCertificateDelegation.projectcontour.io"
+"""projectcontour.io/v1's TLSCertificateDelegation as the controller names it in events,
+the store and its reports: the two API groups share the kind name, and a v1beta1 and a v1
+delegation of one namespace and name are two objects (deleting one keeps the other)."""
+DELEGATION_KINDS = frozenset({TLS_CERTIFICATE_DELEGATION, TLS_CERTIFICATE_DELEGATION_V1})
 INGRESS = "Ingress"
 SERVICE = "Service"
 SECRET = "Secret"
@@ -114,8 +120,19 @@ def str_map(value: object) -> dict[str, str]:
     return {k: v for k, v in as_dict(value).items() if isinstance(k, str) and isinstance(v, str)}
 
 
+def event_kind(kind: str, api_version: object) -> str:
+    """The kind as events and the store key it: `kind`, except a projectcontour.io
+    TLSCertificateDelegation (TLS_CERTIFICATE_DELEGATION_V1)."""
+    if kind == TLS_CERTIFICATE_DELEGATION and isinstance(api_version, str) and \
+            api_version.startswith("projectcontour.io/"):
+        return TLS_CERTIFICATE_DELEGATION_V1
+    return kind
+
+
 def kind_of(obj: object) -> str:
-    return as_str(as_dict(obj).get("kind"))
+    """The object's kind as events and the store key it (`event_kind`)."""
+    raw = as_dict(obj)
+    return event_kind(as_str(raw.get("kind")), raw.get("apiVersion"))
 
 
 def key_of(obj: object) -> Key:

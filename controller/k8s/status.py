@@ -37,6 +37,8 @@ RETRY_SECONDS = 1.0
 STATUS_PATHS = {
     "IngressRoute": "/apis/contour.heptio.com/v1beta1/namespaces/{}/ingressroutes/{}/status",
     "HTTPProxy": "/apis/projectcontour.io/v1/namespaces/{}/httpproxies/{}/status",
+    "ExtensionService":
+        "/apis/projectcontour.io/v1alpha1/namespaces/{}/extensionservices/{}/status",
 }
 """The kinds whose status is written, and where."""
 
@@ -93,16 +95,23 @@ def observed_status(obj: dict[str, Any] | None) -> Observed:
 
 
 def wanted_status(status: StatusRecord, generation: int | None) -> dict[str, Any]:
-    """The `status` to write, without lastTransitionTime; conditions only for HTTPProxy."""
+    """The `status` to write, without lastTransitionTime; for HTTPProxy also the conditions
+    and `loadBalancer: {}` (v1.33's HTTPProxyStatus.LoadBalancer is a struct, which Go's
+    `omitempty` never omits, so upstream always writes it); for ExtensionService only the
+    conditions (v1alpha1 has no currentStatus)."""
+    if status.kind == "ExtensionService":
+        return {"conditions": [condition_dict(c, generation) for c in status.conditions]}
     out: dict[str, Any] = {"currentStatus": status.current, "description": status.description}
     if status.kind == "HTTPProxy":
+        out["loadBalancer"] = {}
         out["conditions"] = [condition_dict(c, generation) for c in status.conditions]
     return out
 
 
 def is_current(wanted: dict[str, Any], seen: Observed) -> bool:
     """Whether the stored status already says what `wanted` says (lastTransitionTime aside)."""
-    if (seen.current, seen.description) != (wanted["currentStatus"], wanted["description"]):
+    if (seen.current, seen.description) != (wanted.get("currentStatus", ""),
+                                             wanted.get("description", "")):
         return False
     return "conditions" not in wanted or comparable(seen.conditions) == comparable(
         wanted["conditions"])

@@ -23,6 +23,7 @@ from typing import Any
 
 from controller.events import Event, ObjectEvent, Synced
 from controller.k8s.client import ApiError, KubeClient
+from controller.k8s.objects import event_kind
 from controller.sources.intake import admit_event
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,11 @@ class Kind:
     plural: str
     namespaces: tuple[str, ...] = ()  # empty: cluster-wide
 
+    @property
+    def event_kind(self) -> str:
+        """The kind as events, the store and the watch stats name it (`event_kind`)."""
+        return event_kind(self.kind, self.api_version)
+
     def paths(self) -> list[str]:
         prefix = "/api/v1" if self.api_version == "v1" else f"/apis/{self.api_version}"
         if not self.namespaces:
@@ -64,9 +70,9 @@ def watched_kinds(root_namespaces: frozenset[str],
     (spec §1.5), plus the fallback certificate's namespace, as v1.33 does
     (cmd/contour/serve.go: secretNamespaces).
 
-    Both TLSCertificateDelegation versions arrive under one kind name (the store reads
-    them alike): a v1beta1 and a v1 delegation of the same namespace and name are one
-    object here, the later event wins."""
+    The two TLSCertificateDelegation API groups share a kind name; their events are keyed
+    apart (`Kind.event_kind`), so a v1beta1 and a v1 delegation of the same namespace and
+    name are two objects, both read alike by the store."""
     secret_ns = set(root_namespaces)
     if root_namespaces and fallback_certificate is not None:
         secret_ns.add(fallback_certificate[0])
@@ -172,7 +178,7 @@ class Watcher:
             except Exception as err:  # noqa: BLE001 - reconnect, never die
                 backoff = self._failed(err, backoff)
             if not self.stop.is_set():
-                self.stats.restarted(self.kind.kind)
+                self.stats.restarted(self.kind.event_kind)
 
     def _failed(self, err: Exception, backoff: float) -> float:
         """Mark the path failing, wait, and return the next backoff."""
@@ -186,7 +192,7 @@ class Watcher:
         items, rv = self._list_all()
         current = {_key(o): o for o in items}
         # deletes first: an object that vanished during a gap must not outlive it
-        events: list[Event] = [ObjectEvent.delete(self.kind.kind, *key)
+        events: list[Event] = [ObjectEvent.delete(self.kind.event_kind, *key)
                                for key in sorted(set(self.known) - set(current))]
         events += [_admitted(obj) for key, obj in sorted(current.items())
                    if self.known.get(key) != _rv(obj)]
@@ -194,7 +200,7 @@ class Watcher:
         self.known = {k: _rv(o) for k, o in current.items()}
         self.listed = True
         self.stats.failing.discard(self.path)
-        self.stats.in_sync(self.kind.kind)
+        self.stats.in_sync(self.kind.event_kind)
         return rv
 
     def _emit(self, event: Event) -> None:
@@ -269,7 +275,7 @@ class Watcher:
                 # that connection would read the rest of this watch
                 resp.close()
             resp.release_conn()
-        self.stats.in_sync(self.kind.kind)
+        self.stats.in_sync(self.kind.event_kind)
         return rv
 
     def _handle(self, event: dict[str, Any], rv: str) -> str:
@@ -280,12 +286,12 @@ class Watcher:
             raise ApiError(int(obj.get("code") or 500), json.dumps(obj).encode(), "watch")
         new_rv = str((obj.get("metadata") or {}).get("resourceVersion") or rv)
         if etype == "BOOKMARK":
-            self.stats.in_sync(self.kind.kind)
+            self.stats.in_sync(self.kind.event_kind)
             return new_rv
         obj = self._typed(obj)
         if etype == "DELETED":
             self.known.pop(_key(obj), None)
-            self._emit(ObjectEvent.delete(self.kind.kind, *_key(obj)))
+            self._emit(ObjectEvent.delete(self.kind.event_kind, *_key(obj)))
         else:
             self.known[_key(obj)] = _rv(obj)
             self._emit(_admitted(obj))
@@ -329,7 +335,7 @@ class ClusterSource:
 
     def __post_init__(self) -> None:
         for k in self.kinds:  # every kind shows in /metrics from the start
-            self.stats.restarts.setdefault(k.kind, 0)
+            self.stats.restarts.setdefault(k.event_kind, 0)
 
     async def run(self, emit: Callable[[Event], None]) -> None:
         loop = asyncio.get_running_loop()

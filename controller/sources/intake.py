@@ -23,7 +23,7 @@ from controller.dag.secrets import (
     secret_data,
 )
 from controller.events import ObjectEvent
-from controller.k8s.objects import INGRESS, SECRET, key_of
+from controller.k8s.objects import INGRESS, SECRET, event_kind, key_of
 from controller.k8s.views import ingress_view
 from controller.validation import Admitted, admit
 
@@ -72,8 +72,9 @@ def admit_event(raw: object, *, source: str, fallback_name: str) -> ObjectEvent:
         return ObjectEvent.reject("", "", fallback_name, source=source, reasons=(reason,))
     if isinstance(verdict, Admitted):
         return _admitted(verdict, source)
+    kind = event_kind(verdict.kind, raw.get("apiVersion") if isinstance(raw, dict) else None)
     if not verdict.kind or not verdict.name:
-        return ObjectEvent.reject(verdict.kind, "", fallback_name, source=source,
+        return ObjectEvent.reject(kind, "", fallback_name, source=source,
                                   reasons=verdict.reasons)
-    return ObjectEvent.reject(verdict.kind, verdict.namespace, verdict.name, source=source,
+    return ObjectEvent.reject(kind, verdict.namespace, verdict.name, source=source,
                               reasons=verdict.reasons)

@@ -60,6 +60,9 @@ class NodeStatus:
     rejecting: set[str] = field(default_factory=set)
     """Types whose last response the node NACKed (cleared by its next ACK)."""
     nacks: deque[Nack] = field(default_factory=lambda: deque(maxlen=MAX_NACKS_PER_NODE))
+    protocol: str = ""
+    """"sotw" or "delta": the flavour of its last stream. Under delta, Envoy's config_dump
+    shows a route table's or secret's own resource version, not the response's."""
 
     @property
     def connected(self) -> bool:
@@ -74,7 +77,7 @@ class NodeStatus:
         return NodeStatus(
             self.node_id, self.cluster, self.streams, self.first_seen, self.last_seen,
             dict(self.sent), dict(self.acked), dict(self.held), set(self.rejecting),
-            deque(self.nacks, maxlen=MAX_NACKS_PER_NODE),
+            deque(self.nacks, maxlen=MAX_NACKS_PER_NODE), self.protocol,
         )
 
 
@@ -128,10 +131,11 @@ class NodeRegistry:
         return True
 
     # --- recording (called by the streams) -----------------------------------------
-    def connect(self, node_id: str, cluster: str = "") -> None:
+    def connect(self, node_id: str, cluster: str = "", protocol: str = "") -> None:
         node = self._nodes.get(node_id) or NodeStatus(node_id)
         self._nodes[node_id] = node
         node.cluster = cluster or node.cluster
+        node.protocol = protocol or node.protocol
         if not node.streams:  # a (re)connected Envoy holds nothing this controller knows of
             node.held.clear()
             node.rejecting.clear()

@@ -174,7 +174,7 @@ class XdsStream(ABC):
         # Envoy may send the node only on a stream's first request.
         if self.node_id is None:
             self.node_id = node.id or f"unknown@{self._context.peer()}"
-            self._registry.connect(self.node_id, node.cluster)
+            self._registry.connect(self.node_id, node.cluster, self.kind)
 
     def _take_response_nonce(self, type_url: str, state: TypeState, request: Any) -> None:
         # A nonce other than the last one sent answers an older response that was

@@ -77,8 +77,9 @@ def collect(session: Any, *, contour_url: str, admin_url: str, namespace: str, s
     from kubectl_contour.queries.diff import EnvoyView, diff_rows
 
     # every controller: each Envoy is compared with the one it is connected to
-    debugs = [get_json(f, "/debug/xds") for f in contour_fetchers(
-        session, contour_url=contour_url, namespace=namespace, selector=contour_selector)]
+    debugs = [{**get_json(f, "/debug/xds"), "resources": get_json(f, "/debug/xds/resources")}
+              for f in contour_fetchers(session, contour_url=contour_url, namespace=namespace,
+                                        selector=contour_selector)]
     envoys = []
     for fetcher in envoy_fetchers(session, admin_url=admin_url, namespace=namespace,
                                   selector=selector):

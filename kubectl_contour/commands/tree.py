@@ -101,13 +101,14 @@ def route_node(r: RouteNode) -> Node:
     arrow: list[Part] = [(r.match or '""', "bold"), (" → ", "dim")]
     if r.delegate:
         head = [*arrow, (f"{r.link} {r.delegate}", "")]
-        if r.note:
+        if r.note and r.child is None:
             skipped = "route" if r.link == "delegate" else "include"
             return Node([*head, (f" ({r.note}: {skipped} skipped)", "bold red")])
         assert r.child is not None
         child = r.child
+        unserved: list[Part] = [(" (not served)", "bold red")] if r.note else []
         return Node([*head, (" ", ""), *status_parts(child.status, child.reason),
-                     *stored_parts(child)], detail_nodes(child) + route_nodes(child))
+                     *stored_parts(child), *unserved], detail_nodes(child) + route_nodes(child))
     if len(r.services) == 1:
         return Node([*arrow, *service_parts(r.services[0])])
     if not r.services:

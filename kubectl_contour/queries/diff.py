@@ -1,7 +1,11 @@
 """Controller (`/debug/xds`) versus Envoy (`/config_dump`): per node and xDS type, is Envoy
 holding what the controller serves? States: ok, stale (a newer version is not acked yet),
 nacked (Envoy rejected the last version), drift (Envoy holds a version the controller never
-recorded as acked), missing (the Envoy is not connected to the controller)."""
+recorded as acked), missing (the Envoy is not connected to the controller).
+
+An Envoy on delta ADS shows each route table's and secret's own version, not the response's:
+those types are compared resource by resource with the controller's `/debug/xds/resources`
+(`debug["resources"]`), the others by the response version as under state-of-the-world."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from kubectl_contour.queries.envoy import TYPE_URLS, TYPES, type_versions
+from kubectl_contour.queries.envoy import TYPE_URLS, TYPES, held_resources, type_versions
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,13 +38,23 @@ class EnvoyView:
     dump: dict[str, Any]
 
 
-def node_types(debug: dict[str, Any], node: str) -> dict[str, Any] | None:
-    """The node's per-type state, or None when it is not connected to the controller (the
+PER_RESOURCE = ("routes", "secrets")
+"""Types whose config_dump versions are per resource under delta ADS."""
+
+
+def node_entry(debug: dict[str, Any], node: str) -> dict[str, Any] | None:
+    """The node's /debug/xds entry, or None when it is not connected to the controller (the
     controller keeps disconnected nodes for a while, with `connected: false`)."""
     for entry in debug.get("nodes") or []:
         if entry.get("node") == node and entry.get("connected", True) is not False:
-            return dict(entry.get("types") or {})
+            return dict(entry)
     return None
+
+
+def node_types(debug: dict[str, Any], node: str) -> dict[str, Any] | None:
+    """The node's per-type state, or None when it is not connected (`node_entry`)."""
+    entry = node_entry(debug, node)
+    return None if entry is None else dict(entry.get("types") or {})
 
 
 def controller_of(debugs: Sequence[dict[str, Any]], node: str) -> dict[str, Any]:
@@ -64,13 +78,20 @@ def diff_rows(debug: dict[str, Any] | Sequence[dict[str, Any]],
 def envoy_rows(envoy: EnvoyView, debug: dict[str, Any]) -> list[DiffRow]:
     """The Envoy's rows against one controller's /debug/xds, in TYPES order."""
     versions = debug.get("versions") or {}
-    types = node_types(debug, envoy.node)
+    entry = node_entry(debug, envoy.node)
+    types = None if entry is None else dict(entry.get("types") or {})
+    delta = entry is not None and entry.get("protocol") == "delta"
     rows = []
     for kind in TYPES:
         url = TYPE_URLS[kind]
         held = type_versions(envoy.dump, kind)
         serving = str(versions.get(url) or "")
-        if types is None:
+        serial = int((debug.get("serials") or {}).get(url) or 0)
+        if types is not None and delta and kind in PER_RESOURCE and (url in types or held):
+            served = dict((debug.get("resources") or {}).get(url) or {})
+            rows.append(delta_row(envoy.node, kind, serving, types.get(url) or {},
+                                  held_resources(envoy.dump, kind), served, serial))
+        elif types is None:
             rows.append(DiffRow(envoy.node, kind, serving, "", "", ",".join(held), "missing",
                                 f"{envoy.source} is not connected to the controller"))
         elif url not in types and not held:
@@ -79,8 +100,40 @@ def envoy_rows(envoy: EnvoyView, debug: dict[str, Any]) -> list[DiffRow]:
                                 "not subscribed: nothing of this type is in use"))
         else:
             rows.append(diff_row(envoy.node, kind, serving, types.get(url) or {}, held,
-                                 serial=int((debug.get("serials") or {}).get(url) or 0)))
+                                 serial=serial))
     return rows
+
+
+def delta_row(node: str, kind: str, serving: str, state: dict[str, Any],
+              held: dict[str, str], served: dict[str, str], serial: int) -> DiffRow:
+    """A delta node's route tables or secrets, resource by resource: `held` is Envoy's
+    name → version, `served` the controller's. A resource at another version is `stale`
+    while a newer response is in flight (sent, not acked), `drift` otherwise."""
+    sent, acked = str(state.get("sent") or ""), str(state.get("acked") or "")
+    row = DiffRow(node, kind, serving, sent, acked, held_column(held), "ok")
+    nack = state.get("nack")
+    if nack:
+        detail = f"version {nack.get('version', '?')} rejected: {nack.get('error', '')}"
+        return replace(row, state="nacked", detail=detail)
+    differ = [n for n, v in held.items() if served.get(n) != v]
+    behind = acked != serving and not (bool(serial) and int(state.get("held") or 0) >= serial)
+    if differ and not (behind and sent != acked):
+        name = differ[0]
+        more = f" (+{len(differ) - 1} more)" if len(differ) > 1 else ""
+        return replace(row, state="drift", detail=(
+            f"Envoy holds {name} at {held[name]!r}, the controller serves "
+            f"{served.get(name, 'nothing')!r}{more}"))
+    if behind:
+        return replace(row, state="stale", detail=f"serving {serving}, Envoy acked {acked!r}")
+    return row
+
+
+def held_column(held: dict[str, str]) -> str:
+    """Envoy's distinct per-resource versions for the ENVOY column: two at most, then the
+    count of the others (no spaces: the text table is split on whitespace by scripts)."""
+    versions = sorted(set(held.values()))
+    shown = ",".join(versions[:2])
+    return shown + (f",+{len(versions) - 2}" if len(versions) > 2 else "")
 
 
 def diff_row(node: str, kind: str, serving: str, state: dict[str, Any],

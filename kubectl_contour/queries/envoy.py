@@ -222,6 +222,19 @@ def type_versions(dump: dict[str, Any], kind: str) -> tuple[str, ...]:
     return tuple(sorted(v for v in found if v))
 
 
+def held_resources(dump: dict[str, Any], kind: str) -> dict[str, str]:
+    """Route tables or secrets Envoy holds: name → the version it shows for each (under
+    delta ADS a resource's own version, under state-of-the-world the response's)."""
+    if kind == "routes":
+        items = section(dump, kind).get("dynamic_route_configs") or []
+        pairs = (((i.get("route_config") or {}).get("name"), i.get("version_info"))
+                 for i in items)
+    else:
+        items = section(dump, kind).get("dynamic_active_secrets") or []
+        pairs = ((i.get("name"), i.get("version_info")) for i in items)
+    return {str(n): str(v or "") for n, v in sorted(pairs, key=lambda p: str(p[0])) if n}
+
+
 def vhost_routes(dump: dict[str, Any], fqdn: str) -> list[dict[str, Any]]:
     """Every Envoy route of the virtual hosts that serve `fqdn`, across route configs."""
     out: list[dict[str, Any]] = []

@@ -145,6 +145,8 @@ def test_status_is_written_through_the_subresource_only_when_changed(cp: Any) ->
     assert cond["lastTransitionTime"] == "2026-01-01T00:00:00Z"
     assert cond["errors"] == [{"type": "IncludeError", "status": "True",
                                "reason": "IncludeNotFound", "message": "include x/y not found"}]
+    # v1.33's shape, kept by the real API server's structural schema
+    assert "warnings" not in cond and first["status"]["loadBalancer"] == {}
     # unchanged: no write at all (the resourceVersion stays)
     writer.now = lambda: "2026-02-02T00:00:00Z"
     assert write(writer, invalid("written", "include x/y not found")) == [SKIPPED]
@@ -165,3 +167,38 @@ def test_printer_columns(cp: Any) -> None:
         "NAME", "FQDN", "TLS SECRET", "STATUS", "STATUS DESCRIPTION"]
     assert re.split(r"\s{2,}", row.strip()) == [
         "cols", "cols.example.com", "cert", "NotReconciled", "Waiting for controller"]
+
+
+def test_extension_service_status_is_conditions_only(cp: Any) -> None:
+    """What the builder decides for an ExtensionService (here: its Service is missing) is
+    written as v1.33's `status.conditions`, with no currentStatus, and only once."""
+    from controller.config import BuilderSettings
+    from controller.dag.builder import build
+    from controller.dag.store import ObjectStore
+
+    obj = {"apiVersion": "projectcontour.io/v1alpha1", "kind": "ExtensionService",
+           "metadata": {"name": "authz", "namespace": NS},
+           "spec": {"services": [{"name": "authz", "port": 9000}]}}
+    cp.kubectl("apply", "-f", "-", input=json.dumps(obj))
+    store = ObjectStore(BuilderSettings())
+    store.upsert(obj)
+    (status,) = [s for s in build(store, BuilderSettings()).statuses
+                 if s.kind == "ExtensionService"]
+
+    def stored() -> dict[str, Any]:
+        out: dict[str, Any] = json.loads(cp.kubectl(
+            "get", "extensionservice", "authz", "-n", NS, "-o", "json").stdout)
+        return out
+
+    writer = StatusWriter(sa_client(cp), lambda kind, ns, name: observed_status(stored()),
+                          lambda: True)
+    assert write(writer, status) == [WRITTEN]
+    got = stored()
+    assert "currentStatus" not in got["status"]
+    (cond,) = got["status"]["conditions"]
+    assert (cond["type"], cond["status"], cond["reason"]) == ("Valid", "False", "ErrorPresent")
+    assert cond["errors"] == [{"type": "ServiceError", "status": "True",
+                               "reason": "ServiceUnresolvedReference",
+                               "message": f'unresolved service "{NS}/authz": service '
+                                          f'"{NS}/authz" not found'}]
+    assert write(writer, status) == [SKIPPED]

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +17,10 @@ import pytest
 from harness.controller import REPO_ROOT, Controller, Ports, http_get
 from harness.envoy import Envoy
 
+from kubectl_contour.queries.envoy import held_resources
+
 EXAMPLES = REPO_ROOT / "examples"
+ROUTE = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration"
 
 
 @pytest.fixture
@@ -117,5 +121,12 @@ def test_debug_xds_reports_connected_envoy(served: Controller, tmp_path: Path):
             return doc
         doc = eventually(acked, timeout=30)
         assert set(doc["versions"]) >= {"type.googleapis.com/envoy.config.listener.v3.Listener"}
+        assert doc["nodes"][0]["protocol"] == "delta"  # the bootstrap's default
+        # what Envoy shows per route table under delta is what /debug/xds/resources serves
+        served_routes = get_json(served.ports.debug, "/debug/xds/resources")[ROUTE]
+        dump = json.loads(urllib.request.urlopen(
+            f"http://127.0.0.1:{served.ports.admin}/config_dump", timeout=5).read())
+        held = held_resources(dump, "routes")
+        assert held and held == {n: served_routes.get(n) for n in held}, (held, served_routes)
     finally:
         envoy.stop()

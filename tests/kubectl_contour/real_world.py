@@ -241,14 +241,16 @@ class World:
         return env
 
     def contour(self, *args: str, timeout: float = 90.0, input: str | None = None,
-                kubeconfig: bool = True) -> Done:
-        """`kubectl [--kubeconfig K] contour ARGS` through the real kubectl binary."""
+                kubeconfig: bool = True, env: dict[str, str] | None = None) -> Done:
+        """`kubectl [--kubeconfig K] contour ARGS` through the real kubectl binary (`env`
+        added to the plugin's environment)."""
         kubectl = shutil.which("kubectl")
         assert kubectl is not None
         flags = ["--kubeconfig", str(self.kubeconfig)] if kubeconfig else []
         t0 = time.monotonic()
         proc = subprocess.run([kubectl, "contour", *args, *flags], capture_output=True,
-                              text=True, env=self.env(), cwd=ROOT, timeout=timeout, input=input,
+                              text=True, env=self.env(**(env or {})), cwd=ROOT, timeout=timeout,
+                              input=input,
                               check=False)
         return Done(proc.returncode, proc.stdout, proc.stderr, time.monotonic() - t0)
 

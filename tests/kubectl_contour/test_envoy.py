@@ -129,6 +129,7 @@ def admin_url() -> Iterator[str]:
         "/config_dump": CONFIG_DUMP, "/config_dump?include_eds": CONFIG_DUMP,
         "/clusters?format=json": CLUSTERS, "/server_info": {"node": {"id": "envoy-0"}},
         "/debug/xds": DEBUG,
+        "/debug/xds/resources": {},
         # a real Envoy answers ?resource= with one entry per resource, typed <Dump>.<Resource>
         "/config_dump?resource=dynamic_route_configs": {"configs": [
             {"@type": T + "RoutesConfigDump.DynamicRouteConfig", **item}
@@ -218,3 +219,74 @@ def test_diff_a_type_never_subscribed_and_not_held_is_ok() -> None:
     dump = {"configs": [c for c in CONFIG_DUMP["configs"] if "Secrets" not in c["@type"]]}
     rows = {r.type: r for r in diff_rows(no_sds, [EnvoyView("envoy-0", "pod", dump)])}
     assert rows["secrets"].state == "ok" and "not subscribed" in rows["secrets"].detail
+
+
+DELTA_DUMP = {"configs": [
+    {"@type": T + "RoutesConfigDump", "dynamic_route_configs": [
+        {"version_info": "r1", "route_config": {"name": "ingress_http"}},
+        {"version_info": "r2", "route_config": {"name": "https/a.example.com"}}]},
+    {"@type": T + "SecretsConfigDump", "dynamic_active_secrets": [
+        {"name": "default/tls/abc", "version_info": "s1"}]},
+]}
+ROUTES, SECRETS = envoy.TYPE_URLS["routes"], envoy.TYPE_URLS["secrets"]
+
+
+def delta_debug(acked: str, served: dict[str, str], *, held: int = 0,
+                nack: dict[str, str] | None = None) -> dict[str, Any]:
+    state = {"sent": "v2", "acked": acked, "held": held, "nack": nack}
+    return {"versions": {ROUTES: "v2", SECRETS: "v2"}, "serials": {ROUTES: 5, SECRETS: 5},
+            "nodes": [{"node": "n", "connected": True, "protocol": "delta",
+                       "types": {ROUTES: state, SECRETS: state}}],
+            "resources": {ROUTES: served, SECRETS: {"default/tls/abc": "s1"}}}
+
+
+CURRENT = {"ingress_http": "r1", "https/a.example.com": "r2"}
+
+
+@pytest.mark.parametrize(("debug", "routes", "detail"), [
+    # delta: per-resource versions equal to the controller's, current ack: in sync
+    (delta_debug("v2", CURRENT), "ok", ""),
+    # the node holds the current content serial though its acked version is older
+    (delta_debug("v1", CURRENT, held=5), "ok", ""),
+    # a route table at another version while the newest response is not acked yet
+    (delta_debug("v1", {**CURRENT, "ingress_http": "r9"}), "stale", "serving v2"),
+    # ... and after it was acked: Envoy holds something the controller does not serve
+    (delta_debug("v2", {**CURRENT, "ingress_http": "r9"}), "drift",
+     "Envoy holds ingress_http at 'r1', the controller serves 'r9'"),
+    (delta_debug("v2", {"ingress_http": "r1"}), "drift", "serves 'nothing'"),
+    # behind, but nothing in flight: the controller will never send what Envoy holds
+    ({**delta_debug("v1", {}), "nodes": [{**delta_debug("v1", {})["nodes"][0], "types": {
+        ROUTES: {"sent": "v1", "acked": "v1"}, SECRETS: {"sent": "v1", "acked": "v1"}}}]},
+     "drift", "Envoy holds https/a.example.com at 'r2', the controller serves 'nothing' (+1"),
+    # (its secrets match, but the node has not acked the current version: stale, as sotw)
+    # every resource current, but the newest response not acked (a table it has yet to get)
+    (delta_debug("v1", CURRENT), "stale", "Envoy acked 'v1'"),
+    (delta_debug("v1", CURRENT, nack={"version": "v2", "error": "bad"}), "nacked",
+     "version v2 rejected: bad"),
+])
+def test_a_delta_envoy_is_compared_resource_by_resource(
+        debug: dict[str, Any], routes: str, detail: str) -> None:
+    rows = {r.type: r for r in diff_rows(debug, [EnvoyView("n", "pod", DELTA_DUMP)])}
+    assert (rows["routes"].state, rows["routes"].envoy) == (routes, "r1,r2")
+    assert detail in rows["routes"].detail
+    behind = debug["nodes"][0]["types"][SECRETS]["acked"] != "v2" and not debug["nodes"][0][
+        "types"][SECRETS].get("held")
+    assert rows["secrets"].state == ("nacked" if routes == "nacked" else
+                                     "stale" if behind else "ok")
+
+
+def test_a_sotw_envoy_with_the_same_dump_is_drift() -> None:
+    """Under state-of-the-world every route table shows the response's version: per-resource
+    versions there are a real mismatch."""
+    debug = {**delta_debug("v2", CURRENT), "nodes": [
+        {**delta_debug("v2", CURRENT)["nodes"][0], "protocol": "sotw"}]}
+    rows = {r.type: r for r in diff_rows(debug, [EnvoyView("n", "pod", DELTA_DUMP)])}
+    assert rows["routes"].state == "drift"
+
+
+def test_the_envoy_column_shows_two_versions_then_a_count() -> None:
+    from kubectl_contour.queries.diff import held_column
+
+    assert held_column({}) == ""
+    assert held_column({"a": "v1", "b": "v1"}) == "v1"
+    assert held_column({"a": "v3", "b": "v1", "c": "v2", "d": "v4"}) == "v1,v2,+2"

@@ -76,18 +76,12 @@ STATUS_CASES: list[tuple[str, list[Obj], str, str, list[tuple[str, str, str]]]] 
     ("root namespace", [S1, k.hp("a", fqdn="a.com", routes=[HOME])], "a", "invalid",
      [("RootNamespaceError", "RootProxyNotAllowedInNamespace",
        "root HTTPProxy cannot be defined in this namespace")]),
-    ("authorization not translated: refused, not served open",
+    ("authorization needs TLS",
      [S1, k.hp("a", fqdn="a.com", routes=[HOME],
                vhost={"authorization": {"extensionRef": {"name": "authz"}}})], "a", "invalid",
-     [("SpecError", "NotSupported",
-       "Spec.VirtualHost.Authorization: not supported by this controller yet; the virtual "
-       "host is not served, since serving it without the policy would bypass it")]),
-    ("jwt verification on a route: refused",
-     [S1, k.hp("a", fqdn="a.com", routes=[{**HOME, "jwtVerificationPolicy": {"require": "p"}}])],
-     "a", "invalid",
-     [("SpecError", "NotSupported",
-       "Spec.Routes[0].JWTVerificationPolicy: not supported by this controller yet; the "
-       "virtual host is not served, since serving it without the policy would bypass it")]),
+     [("AuthError", "AuthNotPermitted",
+       "Spec.VirtualHost.Authorization.ExtensionServiceRef can only be defined for root "
+       "HTTPProxies that terminate TLS")]),
     ("errors accumulate", [k.hp("a", fqdn="a.com", routes=[
         k.hp_route(k.hp_svc("x"), k.hp_svc("y"))], includes=[k.include("m")])], "a", "invalid",
      [("IncludeError", "IncludeNotFound", "include default/m not found"),
@@ -282,12 +276,26 @@ def test_upstream_validation_of_a_tls_service() -> None:
     assert cluster.service.protocol.value == "tls"
 
 
-def test_untranslated_fields_without_a_security_role_are_warnings() -> None:
-    route = {**HOME, "cookieRewritePolicies": [{"name": "c", "pathRewrite": {"value": "/"}}]}
-    dag = k.build_both(S1, k.hp("a", fqdn="a.com", routes=[route]))
-    status = next(s for s in dag.statuses if s.name == "a")
-    (valid,) = status.conditions
-    assert status.current == "valid" and [(w.type, w.reason) for w in valid.warnings] == [
-        ("SpecError", "IgnoredField")]
-    assert "Spec.Routes[0].CookieRewritePolicies" in valid.warnings[0].message
-    assert _routes(dag, "a.com") == [("prefix", "/", ("s1",), None)]
+def test_removing_a_v1beta1_delegation_keeps_the_v1_one_of_the_same_name() -> None:
+    """A migration keeps `certs/d` in both API groups for a while; deleting the old one must
+    not revoke what the new one grants (they were one store key once)."""
+    from controller.dag.incremental import IncrementalBuilder
+    from controller.dag.store import ObjectStore
+
+    old = k.delegation("d", "secret", ("w", ["other"]))
+    new = k.hp_delegation("d", "secret", ("w", ["*"]))
+    objs = [S1, k.secret("w", "secret"), old, new,
+            k.hp("a", fqdn="a.com", tls={"secretName": "secret/w"}, routes=[HOME])]
+    assert k.hp_status(k.build_both(*objs), "default", "a") == ("valid", [], [])
+    settings = BuilderSettings()
+    store = ObjectStore(settings)
+    incremental = IncrementalBuilder(store, settings)
+    for obj in objs:
+        store.upsert(obj)
+    incremental.build()
+    assert store.remove("TLSCertificateDelegation", "secret", "d")
+    incremental.touch("TLSCertificateDelegation", "secret", "d")
+    dag = incremental.build()[0]
+    assert dag == k.build_both(*[o for o in objs if o is not old])
+    assert k.hp_status(dag, "default", "a") == ("valid", [], [])
+    assert k.https_vhost(dag, "a.com") is not None

@@ -196,12 +196,14 @@ def test_namespace_defaults_and_counts() -> None:
     store = store_of(obj, service("kuard"), ingress("i", class_name="nginx"))
     assert ("default", "a") in store.ingressroutes
     assert store.counts() == {
+        "ExtensionService": 0,
         "HTTPProxy": 0,
         "Ingress": 0,
         "IngressRoute": 1,
         "Service": 1,
         "Secret": 0,
         "TLSCertificateDelegation": 0,
+        "TLSCertificateDelegation.projectcontour.io": 0,
     }
 
 
@@ -226,3 +228,36 @@ def test_ingress_class_setting() -> None:
         ir("b", fqdn="b.com", annotations={"kubernetes.io/ingress.class": "linkerd"})
     )
     assert store.upsert(ir("c", fqdn="c.com"))
+
+
+def v1(obj: Obj) -> Obj:
+    return {**obj, "apiVersion": "projectcontour.io/v1"}
+
+
+@pytest.mark.parametrize("removed_kind", [
+    "TLSCertificateDelegation", "TLSCertificateDelegation.projectcontour.io"])
+def test_a_v1beta1_and_a_v1_delegation_of_one_name_are_two_objects(removed_kind: str) -> None:
+    """Both API groups share the kind name; a migration keeps both for a while, and deleting
+    the old one must not take the new one's grants with it."""
+    old = delegation("d", "certs", ("shared", ["app"]))
+    new = v1(delegation("d", "certs", ("shared", ["other"])))
+    store = store_of(secret("shared", "certs"), old, new)
+    key = ("certs", "shared")
+    assert store.tls_secret(key, "app")[1] and store.tls_secret(key, "other")[1]
+    assert store.remove(removed_kind, "certs", "d")
+    kept = "other" if removed_kind == "TLSCertificateDelegation" else "app"
+    gone = "app" if kept == "other" else "other"
+    assert store.tls_secret(key, kept)[1] and not store.tls_secret(key, gone)[1]
+
+
+def test_event_kinds_of_the_two_delegation_groups() -> None:
+    from controller.events import ObjectEvent
+    from controller.k8s.objects import kind_of
+
+    old = delegation("d", "certs", ("shared", ["app"]))
+    assert (kind_of(old), kind_of(v1(old))) == (
+        "TLSCertificateDelegation", "TLSCertificateDelegation.projectcontour.io")
+    assert ObjectEvent.upsert(v1(old)).key == (
+        "TLSCertificateDelegation.projectcontour.io", "certs", "d")
+    # a v1 object of another kind is not renamed
+    assert kind_of({"apiVersion": "projectcontour.io/v1", "kind": "HTTPProxy"}) == "HTTPProxy"

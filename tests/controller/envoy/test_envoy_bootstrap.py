@@ -33,8 +33,10 @@ def test_dynamic_resources_use_ads(protocol: str, api_type: str) -> None:
     assert got == text_format.Parse(want, pb.Bootstrap.DynamicResources())
 
 
-def test_state_of_the_world_is_the_default() -> None:
-    assert bootstrap().dynamic_resources.ads_config.api_type == pb.ApiConfigSource.GRPC
+def test_delta_is_the_default() -> None:
+    """docs/decisions.md: `diff` compares a delta Envoy's route tables and secrets resource
+    by resource, so nothing needs state-of-the-world any more."""
+    assert bootstrap().dynamic_resources.ads_config.api_type == pb.ApiConfigSource.DELTA_GRPC
 
 
 def test_contour_cluster() -> None:

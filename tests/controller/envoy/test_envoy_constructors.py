@@ -279,6 +279,7 @@ def test_http_connection_manager() -> None:
         "envoy.filters.http.grpc_web",
         "envoy.filters.http.cors",
         "envoy.filters.http.local_ratelimit",
+        "envoy.filters.http.lua",
         "envoy.filters.http.rbac",
         "envoy.filters.http.router",
     ]

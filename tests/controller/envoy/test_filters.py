@@ -6,11 +6,12 @@ from google.protobuf import text_format
 
 from controller.dag import model as m
 from controller.envoy import filters, pb
+from controller.envoy.cookies import LUA
 
 
 def test_hcm_filters_end_with_the_router() -> None:
     names = [f.name for f in filters.hcm_filters()]
-    assert names == [filters.GRPC_WEB, filters.CORS, filters.LOCAL_RATE_LIMIT, filters.RBAC,
+    assert names == [filters.GRPC_WEB, filters.CORS, filters.LOCAL_RATE_LIMIT, LUA, filters.RBAC,
                      filters.ROUTER]
 
 

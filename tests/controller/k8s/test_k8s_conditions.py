@@ -24,9 +24,17 @@ def test_condition_dict_is_the_api_shape() -> None:
         "message": "At least one error present",
         "errors": [{"type": "IncludeError", "status": "True", "reason": "IncludeNotFound",
                     "message": "not found"}],
-        "warnings": [], "observedGeneration": 3,
+        "observedGeneration": 3,
     }
     assert "observedGeneration" not in condition_dict(INVALID)
+
+
+def test_condition_dict_omits_empty_lists_as_go_omitempty_does() -> None:
+    valid = Condition("Valid", "True", "Valid", "Valid HTTPProxy")
+    assert set(condition_dict(valid)) == {"type", "status", "reason", "message"}
+    warned = Condition("Valid", "True", "Valid", "Valid HTTPProxy",
+                       warnings=(SubCondition("SpecError", "IgnoredField", "x"),))
+    assert "errors" not in condition_dict(warned) and condition_dict(warned)["warnings"]
 
 
 @pytest.mark.parametrize(("length", "expected"), [

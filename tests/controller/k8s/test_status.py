@@ -61,6 +61,8 @@ def test_an_httpproxy_status_is_patched_with_conditions_and_generation() -> None
     assert (body["status"]["currentStatus"], body["status"]["description"]) == ("invalid", ERROR)
     assert (cond["observedGeneration"], cond["lastTransitionTime"]) == (4, "2026-01-01T00:00:00Z")
     assert cond["errors"][0]["reason"] == "IncludeNotFound"
+    assert "warnings" not in cond  # omitempty, as v1.33 writes it
+    assert body["status"]["loadBalancer"] == {}
 
 
 def test_an_unchanged_status_is_not_patched() -> None:
