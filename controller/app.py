@@ -164,7 +164,8 @@ def make_source(controller: Controller) -> tuple[Any, list[Callable[[threading.E
         is_leader = elector.is_leader
         background.append(elector.run)
     stored = controller.routing.stored_statuses
-    writer = StatusWriter(client, lambda kind, ns, n: stored.get((kind, ns, n)), is_leader)
+    writer = StatusWriter(client, lambda kind, ns, n: stored.get((kind, ns, n)), is_leader,
+                          gateway_controller=settings.builder.gateway_controller_name)
     controller.routing.status_sink = writer.submit
     controller.view.status_writes = writer
     background.append(writer.run)

@@ -39,6 +39,15 @@ class BuilderSettings:
     fallback_certificate: tuple[str, str] | None = None
     """Config file `tls.fallback-certificate` {name, namespace} as (namespace, name): the
     certificate served to TLS clients whose SNI matches no HTTPProxy virtual host."""
+    gateway_controller_name: str = "projectcontour.io/gateway-controller"
+    """--gateway-controller-name: the GatewayClass `spec.controllerName` this controller
+    accepts (Contour's default)."""
+    gateway_ref: tuple[str, str] | None = None
+    """--gateway-ref NS/NAME (Contour's gateway.gatewayRef): the one Gateway served; None
+    serves the oldest Gateway of an accepted GatewayClass (docs/decisions.md)."""
+    envoy_service: tuple[str, str] = ("heptio-contour", "contour")
+    """--envoy-service NS/NAME: the Service in front of the Envoys (manifests/04-service.yaml);
+    its addresses are the served Gateway's `status.addresses`."""
     rate_limit_service: RateLimitSettings | None = None
     """Config file `rateLimitService`; None: no global rate limiting."""
 

@@ -2,10 +2,11 @@
 
 Steps, in upstream order (spec §1.2): (a) secure vhosts from Ingress TLS, (b) Ingress routes,
 (c) IngressRoutes — duplicate fqdns and fqdns an HTTPProxy claims (claims.py), then roots in
-(namespace, name) order (§0.3), (d) HTTPProxy roots (httpproxy.py), (e) orphan statuses and
-pruning. Routes are keyed per vhost by `route_key`: a later writer overwrites an earlier
-one, which is the Ingress/IngressRoute/HTTPProxy overlay rule. Statuses are sorted by
-(namespace, name, kind).
+(namespace, name) order (§0.3), (d) HTTPProxy roots (httpproxy.py), (e) the Gateway API
+(gatewayapi.py, laid last as v1.33's processor order), (f) orphan statuses and pruning.
+Routes are keyed per vhost by `route_key`: a later writer overwrites an earlier one, which
+is the Ingress/IngressRoute/HTTPProxy overlay rule. Statuses are sorted by (namespace,
+name, kind).
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from controller.config import BuilderSettings
-from controller.dag import extension, httpproxy, ingress, ingressroute
+from controller.dag import extension, gatewayapi, httpproxy, ingress, ingressroute
 from controller.dag import status as st
 from controller.dag.claims import httpproxy_fqdns, ingressroute_blocked
+from controller.dag.gateway_reads import GatewayResult
 from controller.dag.global_ratelimit import rate_limit_service
 from controller.dag.ingressroute import RootResult
 from controller.dag.model import (
@@ -133,6 +135,18 @@ class VirtualHostTables:
         for http_route, https_route in result.routes:
             self.add_routes(result.host, http_route, https_route)
 
+    def add_gateway(self, result: GatewayResult) -> None:
+        """The Gateway API contributions, laid last: TLS and passthrough proxies of the
+        secure vhosts, then routes in the processor's order."""
+        for h, secret in sorted(result.tls.items()):
+            self.set_tls(h, secret, GATEWAY_MIN_TLS)
+        for h, tcp in sorted(result.tcp.items()):
+            self._secure(h).tcp_proxy = tcp
+        for h, route in result.http:
+            self.add_routes(h, route, None)
+        for h, route in result.https:
+            self.add_routes(h, None, route)
+
     def freeze(self) -> tuple[tuple[VirtualHost, ...], tuple[SecureVirtualHost, ...]]:
         """Insecure vhosts survive with a route; secure ones with a secret or a TCP proxy."""
         http = tuple(
@@ -166,6 +180,10 @@ def _ordered(routes: dict[RouteKey, Route]) -> tuple[Route, ...]:
     return tuple(sorted(routes.values(), key=route_order_key, reverse=True))
 
 
+GATEWAY_MIN_TLS = "1.2"
+"""Gateway API listeners have no minimum-version field: v1.33's default floor."""
+
+
 def build(store: ObjectStore, settings: BuilderSettings) -> DAG:
     vhosts = VirtualHostTables()
     _add_ingresses(store, vhosts)
@@ -177,11 +195,14 @@ def build(store: ObjectStore, settings: BuilderSettings) -> DAG:
             statuses.set(st.orphaned(key))
     proxy_statuses = _add_httpproxies(store, settings, vhosts)
     clusters, extension_statuses = extension.extensions(store.extensionservices.values(), store)
+    gateway = gatewayapi.process(store, settings)
+    vhosts.add_gateway(gateway)
     http, https = vhosts.freeze()
     return DAG(http=http, https=https,
                statuses=sorted_statuses(statuses.result(), proxy_statuses, extension_statuses),
                fallback_secret=vhosts.fallback_secret, extensions=clusters,
-               rate_limit_service=resolved_rate_limit(settings, clusters))
+               rate_limit_service=resolved_rate_limit(settings, clusters),
+               gateway_statuses=tuple(gateway.statuses))
 
 
 def resolved_rate_limit(settings: BuilderSettings, clusters: tuple[ExtensionCluster, ...]

@@ -12,6 +12,7 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from controller.dag.gateway_store import GatewayObjects
 from controller.dag.model import Secret, ServicePort
 from controller.dag.store import ObjectStore
 from controller.k8s.extension_views import ExtensionServiceView
@@ -72,6 +73,12 @@ class Recorder:
     @property
     def httpproxies(self) -> _RecordingLookup[HTTPProxyView]:
         return self._httpproxies
+
+    @property
+    def gateway(self) -> GatewayObjects:
+        """Not recorded: any Gateway API event re-runs the whole Gateway API layer
+        (incremental_gateway.py)."""
+        return self._store.gateway
 
     def service_exists(self, key: Key) -> bool:
         self.deps.services.add(key)

@@ -16,9 +16,12 @@ tests check it on randomized event sequences):
 - HTTPProxy roots are tracked the same way by incremental_proxies.ProxyRoots; an fqdn an
   HTTPProxy root names blocks the IngressRoute roots of that fqdn (claims.py), so a change
   to an HTTPProxy fqdn group re-checks the IngressRoute group of the same fqdn;
+- the Gateway API layer is re-run whole when anything it reads changes
+  (incremental_gateway.py);
 - each host's vhosts are replayed from its Ingress contribution and its one processed
   root (duplicate and claimed fqdns are skipped, so at most one root owns a host):
-  Ingress first, then the root, which is the builder's overlay order;
+  Ingress first, then the root, then the Gateway API, which is the builder's overlay
+  order;
 - an IngressRoute status is the duplicate-fqdn (or claim) one, else the one of the first
   root (in key order) that recorded one for the object, else "orphaned" for an unreached
   non-root; statuses are kept by (namespace, name, kind).
@@ -40,6 +43,7 @@ from controller.dag.builder import VirtualHostTables, resolved_rate_limit
 from controller.dag.claims import ingressroute_group
 from controller.dag.deps import Deps, ReadersIndex, Recorder
 from controller.dag.fqdn_groups import FqdnGroups
+from controller.dag.incremental_gateway import GatewayLayer
 from controller.dag.incremental_ingress import IngressLayer
 from controller.dag.incremental_proxies import ProxyRoots
 from controller.dag.ingressroute import RootResult
@@ -152,6 +156,7 @@ class IncrementalBuilder:
         self._proxies = ProxyRoots(store, settings)
         self._fallback: dict[str, Secret] = {}
         self._last_fallback: Secret | None = None
+        self._gateway = GatewayLayer(store, settings)
         self._extensions: tuple[ExtensionCluster, ...] = ()
         self._extension_keys: set[Key] = set()
 
@@ -190,6 +195,7 @@ class IncrementalBuilder:
         if self._first or any(kind in _EXTENSION_READS for kind, _ in self._touched):
             self._update_extensions()
         self._ingress.update(self._first, self._touched, hosts)
+        self._gateway.update(self._first, self._touched, hosts)
         self._touched.clear()
         self._first = False
         for fqdn in groups:
@@ -212,6 +218,7 @@ class IncrementalBuilder:
             https=cast(tuple[SecureVirtualHost, ...], self._https.as_tuple()),
             statuses=cast(tuple[Status, ...], self._statuses.as_tuple()),
             fallback_secret=self._fallback[min(self._fallback)] if self._fallback else None,
+            gateway_statuses=tuple(self._gateway.result.statuses),
             extensions=self._extensions,
             rate_limit_service=resolved_rate_limit(self.settings, self._extensions),
         )
@@ -308,6 +315,9 @@ class IncrementalBuilder:
         proxy = self._proxies.host_result(host)
         if proxy is not None:
             vhosts.add_proxy(proxy)
+        gateway = self._gateway.by_host.get(host)
+        if gateway is not None:
+            vhosts.add_gateway(gateway)
         if vhosts.fallback_secret is not None:
             self._fallback[host] = vhosts.fallback_secret
         else:

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from controller.dag.gateway_model import GatewayAPIStatus
 
 from controller.dag.model_auth import (
     ClientValidation,
@@ -132,6 +136,9 @@ class HeadersPolicy:
     remove: tuple[str, ...] = ()
     host_rewrite: str = ""
     host_rewrite_header: str = ""
+    add: tuple[tuple[str, str], ...] = ()
+    """Gateway API `add`: appended to any value the message has (Envoy
+    APPEND_IF_EXISTS_OR_ADD)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,6 +305,11 @@ class Route:
     internal_redirect: bool = False
     ip_filter: IPFilter | None = None
     rate_limit: LocalRateLimit | None = None
+    segment_prefix: bool = False
+    """Gateway API PathPrefix: `match` matches whole path segments (`/foo` matches `/foo`
+    and `/foo/bar`, not `/foobar`: Envoy path_separated_prefix)."""
+    regex_rewrite: tuple[str, str] | None = None
+    """(RE2 pattern, substitution) for the path (Gateway API URLRewrite)."""
     jwt_provider: str = ""
     """The JWT provider (requirement) whose token the route requires; "" = none."""
     cookie_rewrites: tuple[CookieRewrite, ...] = ()
@@ -413,6 +425,8 @@ class DAG:
     fallback_secret: Secret | None = None
     """The controller's fallback certificate (BuilderSettings.fallback_certificate) when some
     secure vhost enables it and the Secret exists: the translator adds its filter chain."""
+    gateway_statuses: tuple[GatewayAPIStatus, ...] = ()
+    """Gateway API objects' statuses (gateway_model.py), sorted by (namespace, name, kind)."""
     extensions: tuple[ExtensionCluster, ...] = ()
     """Every valid ExtensionService's cluster, sorted by (namespace, name)."""
     rate_limit_service: RateLimitService | None = None
@@ -458,10 +472,11 @@ def _descending(text: str) -> tuple[int, ...]:
     return (*(-ord(c) for c in text), 1)
 
 
-RouteKey = tuple[bool, bool, str, tuple[HeaderMatch, ...], tuple[QueryMatch, ...]]
+RouteKey = tuple[bool, bool, str, tuple[HeaderMatch, ...], tuple[QueryMatch, ...], bool]
 
 
 def route_key(route: Route) -> RouteKey:
     """A route's identity on its vhost: a later route with the same key replaces an earlier
     one (the Ingress/IngressRoute overlay rule)."""
-    return (route.regex, route.exact, route.match, route.headers, route.query_params)
+    return (route.regex, route.exact, route.match, route.headers, route.query_params,
+            route.segment_prefix)

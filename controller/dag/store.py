@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from controller.config import BuilderSettings
+from controller.dag.gateway_store import GATEWAY_KINDS, GatewayObjects
 from controller.dag.model import Protocol, Secret, ServicePort
 from controller.dag.secrets import (
     SecretRejected,
@@ -41,6 +42,7 @@ from controller.k8s.objects import (
     HTTPPROXY,
     INGRESS,
     INGRESSROUTE,
+    NAMESPACE,
     SECRET,
     SERVICE,
     TLS_CERTIFICATE_DELEGATION,
@@ -132,11 +134,12 @@ class ObjectStore:
         self.extensionservices: dict[Key, ExtensionServiceView] = {}
         self.rejected_secrets: dict[Key, str] = {}
         """Secrets refused at insert (spec §2.6): key → reason, for logs and debug output."""
+        self.gateway = GatewayObjects()
         self._raw: dict[str, dict[Key, Obj]] = {
             k: {}
             for k in (INGRESS, INGRESSROUTE, HTTPPROXY, SERVICE, SECRET,
                       TLS_CERTIFICATE_DELEGATION, TLS_CERTIFICATE_DELEGATION_V1,
-                      EXTENSION_SERVICE)
+                      EXTENSION_SERVICE, *GATEWAY_KINDS)
         }
         self._service_refs: dict[Key, int] = {}
         self._secret_refs: dict[Key, int] = {}
@@ -149,6 +152,7 @@ class ObjectStore:
             SERVICE: self._upsert_service,
             SECRET: self._upsert_secret,
             TLS_CERTIFICATE_DELEGATION: self._upsert_delegation,
+            **dict.fromkeys(GATEWAY_KINDS, self._upsert_gateway_kind),
             TLS_CERTIFICATE_DELEGATION_V1: self._upsert_delegation_v1,
             EXTENSION_SERVICE: self._upsert_extension,
         }
@@ -171,13 +175,19 @@ class ObjectStore:
             return False
         if kind == SERVICE:
             self.services.pop(key, None)
-            return self._service_refs.get(key, 0) > 0
+            addresses = key == self.settings.envoy_service and self.gateway.set_envoy_service(
+                None)
+            return addresses or self._service_refs.get(key, 0) > 0
         if kind == SECRET:
             self.rejected_secrets.pop(key, None)
             return self.secrets.pop(key, None) is not None and self._secret_referenced(key)
         if kind in DELEGATION_KINDS:
             self._set_delegations(kind, key, ())
             return True
+        if kind in GATEWAY_KINDS:
+            self.gateway.remove(kind, key)
+            self._set_refs(kind, key, (), ())
+            return kind != NAMESPACE or self.gateway.selects_namespaces()
         if kind == INGRESS:
             self.ingresses.pop(key, None)
         elif kind == HTTPPROXY:
@@ -190,8 +200,9 @@ class ObjectStore:
         return True
 
     def counts(self) -> dict[str, int]:
-        """Stored objects per kind (metrics)."""
-        return {kind: len(objs) for kind, objs in self._raw.items()}
+        """Stored objects per kind (metrics); Gateway API kinds once there are some."""
+        return {kind: len(objs) for kind, objs in self._raw.items()
+                if objs or kind not in GATEWAY_KINDS}
 
     # -- lookups for the builder ---------------------------------------------------------------
 
@@ -291,10 +302,12 @@ class ObjectStore:
         return True
 
     def _upsert_service(self, obj: Obj, key: Key) -> bool:
+        # the Envoy Service matters with its status (its addresses), which _changed ignores
+        addresses = key == self.settings.envoy_service and self.gateway.set_envoy_service(obj)
         if not self._changed(SERVICE, key, obj):
-            return False
+            return addresses
         self.services[key] = stored_service(service_view(obj))
-        return self._service_refs.get(key, 0) > 0
+        return addresses or self._service_refs.get(key, 0) > 0
 
     def _upsert_secret(self, obj: Obj, key: Key) -> bool:
         if not self._changed(SECRET, key, obj):
@@ -308,6 +321,15 @@ class ObjectStore:
             return self.secrets.pop(key, None) is not None and self._secret_referenced(key)
         self.secrets[key] = stored
         return self._secret_referenced(key)
+
+    def _upsert_gateway_kind(self, obj: Obj, key: Key) -> bool:
+        kind = kind_of(obj)
+        if not self._changed(kind, key, obj):
+            return False
+        services, secrets = self.gateway.upsert(kind, obj)
+        self._set_refs(kind, key, services, secrets)
+        # a Namespace's labels matter only to a listener selecting namespaces by label
+        return kind != NAMESPACE or self.gateway.selects_namespaces()
 
     def _upsert_delegation(self, obj: Obj, key: Key,
                            kind: str = TLS_CERTIFICATE_DELEGATION) -> bool:

@@ -183,9 +183,11 @@ def client_validation_context(cv: model.ClientValidation) -> pb.CertificateValid
 def filter_chain(
     server_name: str, network_filter: pb.Filter, tls: pb.DownstreamTlsContext | None = None
 ) -> pb.FilterChain:
-    """A chain selected by SNI; no transport socket means TLS passthrough."""
+    """A chain selected by SNI (`*`: any, a Gateway listener without hostname); no
+    transport socket means TLS passthrough."""
+    names = [] if server_name == "*" else [server_name]
     chain = pb.FilterChain(
-        filter_chain_match=pb.FilterChainMatch(server_names=[server_name]),
+        filter_chain_match=pb.FilterChainMatch(server_names=names),
         filters=[network_filter],
     )
     if tls is not None:

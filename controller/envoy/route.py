@@ -122,10 +122,10 @@ def _set_headers(out: pb.Route | pb.WeightedCluster.ClusterWeight,
                  response: model.HeadersPolicy | None) -> None:
     """Header policies on a route or a weighted-cluster entry (same field names)."""
     if request is not None:
-        out.request_headers_to_add.extend(filters.header_options(request.set))
+        out.request_headers_to_add.extend(filters.header_options(request.set, request.add))
         out.request_headers_to_remove.extend(sorted(request.remove))
     if response is not None:
-        out.response_headers_to_add.extend(filters.header_options(response.set))
+        out.response_headers_to_add.extend(filters.header_options(response.set, response.add))
         out.response_headers_to_remove.extend(sorted(response.remove))
 
 
@@ -159,6 +159,10 @@ def _set_rewrites(action: pb.RouteAction, route: model.Route) -> None:
     prefix = route.prefix_rewrite or replacement(route)
     if prefix:
         action.prefix_rewrite = prefix
+    if route.regex_rewrite is not None:
+        pattern, substitution = route.regex_rewrite
+        action.regex_rewrite.pattern.regex = pattern
+        action.regex_rewrite.substitution = substitution
     headers = route.request_headers
     if headers is not None and headers.host_rewrite:
         action.host_rewrite_literal = headers.host_rewrite
@@ -179,8 +183,8 @@ def _needs_entry(route: model.Route, cluster: model.Cluster) -> bool:
     """A cluster with a header policy or cookie rewrites (its own or its route's) needs a
     weighted-cluster entry to carry them."""
     req, resp = cluster.request_headers, cluster.response_headers
-    return bool((req and (req.set or req.remove or req.host_rewrite))
-                or (resp and (resp.set or resp.remove))
+    return bool((req and (req.set or req.add or req.remove or req.host_rewrite))
+                or (resp and (resp.set or resp.add or resp.remove))
                 or route.cookie_rewrites or cluster.cookie_rewrites)
 
 
