@@ -1,6 +1,7 @@
 """Status rows: every IngressRoute and HTTPProxy (as the builder computes it, plus the stored
-status when it differs; an HTTPProxy's reason is its first error, its conditions ride along)
-and every Ingress (served, partly served, not served, or filtered by class)."""
+status when it differs; an HTTPProxy's reason is its first error, its conditions ride along),
+every Ingress (served, partly served, not served, or filtered by class) and every Gateway API
+object (gateway_status.py)."""
 
 from __future__ import annotations
 
@@ -41,8 +42,10 @@ class StatusRow:
 
 def status_rows(snapshot: Snapshot, dag: Any, *, scope: str | None,
                 ingress_class: str) -> list[StatusRow]:
+    from kubectl_contour.queries.gateway_status import gateway_rows  # it imports StatusRow
+
     rows = proxy_rows(snapshot, dag) + ingress_rows(snapshot, dag, ingress_class=ingress_class)
-    rows += rejected_rows(snapshot)
+    rows += gateway_rows(snapshot, dag) + rejected_rows(snapshot)
     return sorted((r for r in rows if scope is None or r.namespace == scope),
                   key=lambda r: (r.namespace, r.name, r.kind))
 
