@@ -8,7 +8,10 @@ from typing import Any
 
 from kubectl_contour.errors import NotFound, UsageError
 from kubectl_contour.objects import (
+    GATEWAY,
+    GRPCROUTE,
     HTTPPROXY,
+    HTTPROUTE,
     INGRESSROUTE,
     Key,
     Obj,
@@ -18,7 +21,10 @@ from kubectl_contour.objects import (
 )
 
 KIND_PREFIXES = {"ingressroute": INGRESSROUTE, "ingressroutes": INGRESSROUTE,
-                 "httpproxy": HTTPPROXY, "httpproxies": HTTPPROXY, "proxy": HTTPPROXY}
+                 "httpproxy": HTTPPROXY, "httpproxies": HTTPPROXY, "proxy": HTTPPROXY,
+                 "gateway": GATEWAY, "gateways": GATEWAY, "gtw": GATEWAY,
+                 "httproute": HTTPROUTE, "httproutes": HTTPROUTE,
+                 "grpcroute": GRPCROUTE, "grpcroutes": GRPCROUTE}
 """`KIND/NAME` prefixes a NAME argument may carry (kubectl's resource names)."""
 
 
