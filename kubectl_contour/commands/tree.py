@@ -16,8 +16,8 @@ if TYPE_CHECKING:
 
 HELP = """Show IngressRoute delegation trees, HTTPProxy include trees and Gateways (listeners →
 attached HTTPRoutes, GRPCRoutes, TLSRoutes with their parents' verdicts → rule matches →
-backendRefs with weights and ready endpoints; routes no Gateway accepted apart): each root's fqdn and
-TLS secret, every route's match or conditions → services (port, weight, ready endpoints),
+backendRefs with weights and ready endpoints; routes no Gateway accepted apart): each root's
+fqdn and TLS secret, every route's match or conditions → services (port, weight, ready endpoints),
 every delegation or include (with its conditions) → the child, and every object's status as
 the controller computes it (HTTPProxy: the Valid condition's errors and warnings; in cluster
 mode, also the stored status when it differs). Orphans are listed apart; cycles, missing
@@ -59,9 +59,8 @@ def resolve_tree_root(snapshot: Any, name: str, *, namespace: str | None) -> Any
 
 
 def view(model: TreeView, *, rich: bool) -> Any:
-    from kubectl_contour.render.text import Node, sections, tree
-
     from kubectl_contour.commands.tree_gateway import gateway_parts
+    from kubectl_contour.render.text import Node, sections, tree
 
     if not (model.roots or model.orphans or model.gateways or model.unattached):
         return "No IngressRoutes, HTTPProxies or Gateways found."

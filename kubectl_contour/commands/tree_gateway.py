@@ -33,8 +33,9 @@ def gateway_parts(model: TreeView, *, rich: bool) -> list[Any]:
 def gateway_node(g: GatewayNode) -> Node:
     from kubectl_contour.render.text import Node
 
-    return Node([(f"gateway {g.namespace}/{g.name}", "bold cyan"), (f" (class {g.class_name}) ", ""),
-                 *status_parts(g.status, "" if g.status == "programmed" else g.reason)],
+    reason = "" if g.status == "programmed" else g.reason
+    return Node([(f"gateway {g.namespace}/{g.name}", "bold cyan"),
+                 (f" (class {g.class_name}) ", ""), *status_parts(g.status, reason)],
                 [listener_node(li) for li in g.listeners])
 
 

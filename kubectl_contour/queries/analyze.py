@@ -3,7 +3,8 @@ builder, the findings merged, narrowed to the namespace shown and sorted (most s
 first, then code, namespace, name, kind, message).
 
 Families: analyze_objects (CTR1xxx, CTR4001), analyze_routes and analyze_backends
-(CTR2xxx), analyze_hosts (CTR3xxx), analyze_gateway (CTR5xxx). The codes and their severities: analyze_model.CODES.
+(CTR2xxx), analyze_hosts (CTR3xxx), analyze_gateway (CTR5xxx). The codes and their
+severities: analyze_model.CODES.
 """
 
 from __future__ import annotations

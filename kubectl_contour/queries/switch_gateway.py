@@ -117,5 +117,5 @@ def conflict_lines(plan: SwitchPlan, root: Key, now: Obj) -> list[str]:
 
 def refs_text(refs: list[dict[str, Any]]) -> str:
     """`api-blue=0, api-green=100` (a backendRef list as `switch` shows it)."""
-    return ", ".join(f"{r.get('namespace') + '/' if r.get('namespace') else ''}"
+    return ", ".join(f"{str(r['namespace']) + '/' if r.get('namespace') else ''}"
                      f"{r.get('name')}={r.get('weight', 1)}" for r in refs)
