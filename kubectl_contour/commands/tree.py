@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from kubectl_contour.commands.common import emit, session_of, status_parts
+from kubectl_contour.commands.common import emit, service_parts, session_of, status_parts
 from kubectl_contour.completion import COMMANDS
 from kubectl_contour.flags import Output
 
 if TYPE_CHECKING:
-    from kubectl_contour.queries.tree import ProxyNode, RouteNode, ServiceLeaf, TreeView
+    from kubectl_contour.queries.tree import ProxyNode, RouteNode, TreeView
     from kubectl_contour.render.text import Node, Part
 
 HELP = """Show IngressRoute delegation trees, HTTPProxy include trees and Gateways (listeners →
@@ -37,14 +37,14 @@ def register(app: typer.Typer) -> None:
 
 
 def run(session: Any, *, name: str, output: str) -> None:
-    from kubectl_contour.queries.tree import tree_view
+    from kubectl_contour.queries.gateway_tree import with_gateways
 
     session.output = output
     snapshot = session.snapshot()
     only = resolve_tree_root(snapshot, name, namespace=session.options.namespace or None) \
         if name else None
-    model = tree_view(snapshot, session.build(), scope=None if only else session.scope(),
-                      only=only)
+    model = with_gateways(snapshot, session.build(),
+                          scope=None if only else session.scope(), only=only)
     emit(session, model, lambda rich: view(model, rich=rich))
 
 
@@ -126,11 +126,3 @@ def route_node(r: RouteNode) -> Node:
         return Node([*arrow, ("no services", "yellow")])
     return Node([*arrow, (f"{len(r.services)} services", "")],
                 [Node(service_parts(s)) for s in r.services])
-
-
-def service_parts(s: ServiceLeaf) -> list[Part]:
-    if not s.exists:
-        return [(f"{s.name}:{s.port} ", ""), ("(service not found)", "bold red")]
-    weight = "" if s.weight is None else f"weight {s.weight}, "
-    style = "green" if s.ready else "bold red"
-    return [(f"{s.name}:{s.port} ", ""), (f"({weight}{s.ready}/{s.total} ready)", style)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from kubectl_contour.commands.common import status_parts
+from kubectl_contour.commands.common import service_parts, status_parts
 
 if TYPE_CHECKING:
     from kubectl_contour.queries.gateway_tree import (
@@ -58,7 +58,6 @@ def route_node(r: GwRouteNode) -> Node:
 
 
 def rule_node(rule: RuleNode) -> Node:
-    from kubectl_contour.commands.tree import service_parts
     from kubectl_contour.render.text import Node
 
     arrow = [(" | ".join(rule.matches), "bold"), (" → ", "dim")]

@@ -29,7 +29,7 @@ from kubectl_contour.queries.gateway import (
     listener_hosts,
     parent_verdicts,
 )
-from kubectl_contour.queries.status import StatusRow
+from kubectl_contour.queries.statuses import StatusRow
 
 
 def gateway_rows(snapshot: Snapshot, dag: Any) -> list[StatusRow]:

@@ -11,7 +11,7 @@ and whose hostname (if any) one of the route's hostnames matches.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from kubectl_contour.objects import (
@@ -35,7 +35,7 @@ from kubectl_contour.queries.gateway import (
     route_rules,
 )
 from kubectl_contour.queries.gateway_status import gateway_row, route_row
-from kubectl_contour.queries.tree import ServiceLeaf
+from kubectl_contour.queries.tree import ServiceLeaf, TreeView, tree_view
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +81,19 @@ class GatewayNode:
 class GatewayTree:
     gateways: tuple[GatewayNode, ...] = ()
     unattached: tuple[GwRouteNode, ...] = ()
+
+
+def with_gateways(snapshot: Snapshot, dag: Any, *, scope: str | None,
+                  only: tuple[str, Key] | None) -> TreeView:
+    """The whole `tree` model: one Gateway (`only` a Gateway), one proxy, or every root of
+    both APIs with the proxies' orphans and the unattached routes."""
+    if only is not None and only[0] == GATEWAY:
+        return TreeView(gateways=gateway_tree(snapshot, dag, scope=None, only=only[1]).gateways)
+    view = tree_view(snapshot, dag, scope=scope, only=only)
+    if only is not None:
+        return view
+    gw = gateway_tree(snapshot, dag, scope=scope)
+    return replace(view, gateways=gw.gateways, unattached=gw.unattached)
 
 
 def gateway_tree(snapshot: Snapshot, dag: Any, *, scope: str | None,

@@ -50,6 +50,20 @@ Statuses = dict[tuple[str, str, str], Computed]
 """(kind, namespace, name) → the status the builder computed."""
 
 
+@dataclass(frozen=True, slots=True)
+class StatusRow:
+    kind: str
+    namespace: str
+    name: str
+    hosts: str
+    status: str
+    reason: str
+    stored_status: str = ""
+    stored_reason: str = ""
+    conditions: tuple[Any, ...] = ()
+    """HTTPProxy: v1.33's Valid condition with its errors and warnings (for -o json|yaml)."""
+
+
 def computed_statuses(statuses: Iterable[object]) -> Statuses:
     """First status per object wins, as in the builder (spec §1.8)."""
     out: Statuses = {}

@@ -6,7 +6,6 @@ on the switched snapshot (the DAG's provenance says what TO serves)."""
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
 from typing import Any
 
 from kubectl_contour.errors import CheckFailed
@@ -25,41 +24,9 @@ from kubectl_contour.queries.endpoints import ready_count
 from kubectl_contour.queries.envoy import dag_path
 from kubectl_contour.queries.proxies import entries
 from kubectl_contour.queries.statuses import computed_statuses, status_of
+from kubectl_contour.queries.switch_model import Change, Check, SwitchPlan
 
 LEADS_TO = {INGRESSROUTE: "route delegates to", "HTTPProxy": "include names"}
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    root: Key
-    fqdn: str
-    index: int
-    match: str
-    old: dict[str, Any]
-    new: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Check:
-    name: str
-    ok: bool
-    detail: str
-
-
-@dataclass(frozen=True, slots=True)
-class SwitchPlan:
-    source: Key
-    target: Key
-    changes: tuple[Change, ...]
-    checks: tuple[Check, ...] = ()
-    kind: str = INGRESSROUTE
-
-    @property
-    def ok(self) -> bool:
-        return all(c.ok for c in self.checks)
-
-    def roots(self) -> list[Key]:
-        return sorted({c.root for c in self.changes})
 
 
 def plan_switch(snapshot: Snapshot, *, source: Key, target: Key, root: Key | None = None,

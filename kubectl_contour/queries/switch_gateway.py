@@ -16,7 +16,7 @@ from typing import Any
 from kubectl_contour.errors import CheckFailed
 from kubectl_contour.objects import Key, Obj, Snapshot, key_of, namespace_of, ref, spec_of
 from kubectl_contour.queries.gateway import gateway_statuses, hostnames_of, match_text
-from kubectl_contour.queries.switch import Change, Check, SwitchPlan
+from kubectl_contour.queries.switch_model import Change, Check, SwitchPlan
 
 
 def plan_backend_switch(snapshot: Snapshot, *, source: Key, target: Key, kind: str,

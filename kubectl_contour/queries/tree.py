@@ -10,7 +10,6 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from kubectl_contour.objects import (
-    GATEWAY,
     HTTPPROXY,
     SERVICE,
     Key,
@@ -32,7 +31,6 @@ from kubectl_contour.queries.statuses import (
 
 if TYPE_CHECKING:
     from controller.dag.model import DAG
-    from kubectl_contour.queries.gateway_tree import GatewayNode, GwRouteNode
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,9 +78,9 @@ class ProxyNode:
 class TreeView:
     roots: tuple[ProxyNode, ...] = ()
     orphans: tuple[ProxyNode, ...] = ()
-    gateways: tuple[GatewayNode, ...] = ()
-    """Gateway API roots (gateway_tree.py)."""
-    unattached: tuple[GwRouteNode, ...] = ()
+    gateways: tuple[Any, ...] = ()
+    """Gateway API roots (gateway_tree.GatewayNode: that module builds on this one)."""
+    unattached: tuple[Any, ...] = ()
     """Gateway API routes no Gateway of ours accepted."""
 
 
@@ -97,20 +95,8 @@ class Context:
 
 def tree_view(snapshot: Snapshot, dag: DAG, *, scope: str | None,
               only: tuple[str, Key] | None = None) -> TreeView:
-    """Every root in scope (or only `only`: a proxy, or a Gateway), the orphans apart, and
-    the Gateway API's trees."""
-    from kubectl_contour.queries.gateway_tree import gateway_tree
-
-    if only is not None and only[0] == GATEWAY:
-        return TreeView(gateways=gateway_tree(snapshot, dag, scope=None, only=only[1]).gateways)
-    gw = gateway_tree(snapshot, dag, scope=scope) if only is None else None
-    view = proxy_tree(snapshot, dag, scope=scope, only=only)
-    return replace(view, gateways=gw.gateways, unattached=gw.unattached) if gw else view
-
-
-def proxy_tree(snapshot: Snapshot, dag: DAG, *, scope: str | None,
-               only: tuple[str, Key] | None) -> TreeView:
-    """Every IngressRoute and HTTPProxy root in scope (or only `only`), and the orphans."""
+    """Every IngressRoute and HTTPProxy root in scope (or only `only`), and the orphans
+    apart (gateway_tree.with_gateways adds the Gateway API's trees)."""
     objects = {(kind, key_of(o)): o for kind in PROXY_KINDS for o in snapshot.of_kind(kind)}
     ctx = Context(snapshot, dag, computed_statuses(dag.statuses), objects,
                   snapshot.index(SERVICE))
