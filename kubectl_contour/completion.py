@@ -93,7 +93,9 @@ RESOURCES = {"ingressroute": ("ingressroutes.contour.heptio.com",),
              "proxy": ("ingressroutes.contour.heptio.com", "httpproxies.projectcontour.io"),
              "service": ("services",), "namespace": ("namespaces",), "pod": ("pods",),
              "routing": ("ingressroutes.contour.heptio.com", "httpproxies.projectcontour.io",
-                         "ingresses.networking.k8s.io"),
+                         "ingresses.networking.k8s.io", "httproutes.gateway.networking.k8s.io",
+                         "grpcroutes.gateway.networking.k8s.io",
+                         "tlsroutes.gateway.networking.k8s.io"),
              "tree-root": ("ingressroutes.contour.heptio.com", "httpproxies.projectcontour.io",
                            "gateways.gateway.networking.k8s.io"),
              "switch-root": ("ingressroutes.contour.heptio.com", "httpproxies.projectcontour.io",
@@ -103,13 +105,15 @@ RESOURCES = {"ingressroute": ("ingressroutes.contour.heptio.com",),
 listed on its own so that a cluster without one of the CRDs still completes the other)."""
 KINDS = {"ingressroute": ("IngressRoute",), "proxy": ("IngressRoute", "HTTPProxy"),
          "service": ("Service",), "namespace": ("Namespace",),
-         "routing": ("IngressRoute", "HTTPProxy", "Ingress"),
+         "routing": ("IngressRoute", "HTTPProxy", "Ingress", "HTTPRoute", "GRPCRoute",
+                     "TLSRoute"),
          "tree-root": ("IngressRoute", "HTTPProxy", "Gateway"),
          "switch-root": ("IngressRoute", "HTTPProxy", "HTTPRoute", "GRPCRoute")}
 PREFIXES = {"Gateway": "gateway/", "HTTPRoute": "httproute/", "GRPCRoute": "grpcroute/",
-            "gateways.gateway.networking.k8s.io": "gateway/",
+            "TLSRoute": "tlsroute/", "gateways.gateway.networking.k8s.io": "gateway/",
             "httproutes.gateway.networking.k8s.io": "httproute/",
-            "grpcroutes.gateway.networking.k8s.io": "grpcroute/"}
+            "grpcroutes.gateway.networking.k8s.io": "grpcroute/",
+            "tlsroutes.gateway.networking.k8s.io": "tlsroute/"}
 """Kinds (and their resources) named `kind/NAME` on the command line, as the commands take
 them (`tree gateway/NAME`, `switch --root httproute/NAME`)."""
 
