@@ -83,6 +83,10 @@ class ProxyNode:
 class TreeView:
     roots: tuple[ProxyNode, ...] = ()
     orphans: tuple[ProxyNode, ...] = ()
+    gateways: tuple[Any, ...] = ()
+    """Gateway API roots (gateway_tree.GatewayNode: that module builds on this one)."""
+    unattached: tuple[Any, ...] = ()
+    """Gateway API routes no Gateway of ours accepted."""
 
 
 @dataclass(slots=True)
@@ -98,7 +102,8 @@ class Context:
 
 def tree_view(snapshot: Snapshot, dag: DAG, *, scope: str | None,
               only: tuple[str, Key] | None = None) -> TreeView:
-    """Every root in scope (or only `only`), and the orphans apart."""
+    """Every IngressRoute and HTTPProxy root in scope (or only `only`), and the orphans
+    apart (gateway_tree.with_gateways adds the Gateway API's trees)."""
     objects = {(kind, key_of(o)): o for kind in PROXY_KINDS for o in snapshot.of_kind(kind)}
     ctx = Context(snapshot, dag, computed_statuses(dag.statuses), objects,
                   snapshot.index(SERVICE), served_edges(dag))
