@@ -144,8 +144,8 @@ def serve(
         help="The GatewayClass controllerName this controller accepts.")] = (
         "projectcontour.io/gateway-controller"),
     gateway_ref: Annotated[str, Opt(
-        metavar="NS/NAME", help="The one Gateway to serve (default: the oldest Gateway of "
-                                "an accepted GatewayClass).")] = "",
+        metavar="NS/NAME", help="The one Gateway to serve (default: every Gateway of an "
+                                "accepted GatewayClass).")] = "",
     envoy_service: Annotated[str, Opt(
         metavar="NS/NAME", help="The Service in front of the Envoys: its addresses are the "
                                 "Gateway's.")] = "heptio-contour/contour",

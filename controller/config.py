@@ -44,7 +44,7 @@ class BuilderSettings:
     accepts (Contour's default)."""
     gateway_ref: tuple[str, str] | None = None
     """--gateway-ref NS/NAME (Contour's gateway.gatewayRef): the one Gateway served; None
-    serves the oldest Gateway of an accepted GatewayClass (docs/decisions.md)."""
+    serves every Gateway of an accepted GatewayClass (docs/decisions.md)."""
     envoy_service: tuple[str, str] = ("heptio-contour", "contour")
     """--envoy-service NS/NAME: the Service in front of the Envoys (manifests/04-service.yaml);
     its addresses are the served Gateway's `status.addresses`."""

@@ -66,7 +66,8 @@ def _ours(ref: ObjectRef, gw: GatewayView) -> bool:
         ref.namespace, ref.name) == gw.key
 
 
-def _parent(ref: ObjectRef) -> ParentRef:
+def parent_ref(ref: ObjectRef) -> ParentRef:
+    """The status.parents[].parentRef of one spec parentRef."""
     return ParentRef(ref.group, ref.kind, ref.name, ref.namespace, ref.section_name, ref.port)
 
 
@@ -148,7 +149,7 @@ def attach_route(route: RouteView, gw: GatewayView, listeners: list[Listener],
             li.attached.add((route.kind, *route.key))
             if li.usable:  # attached, but Envoy serves only listeners with resolved refs
                 _contribute(li, hosts, http, tcp, result)
-        parents.append(RouteParentStatus(_parent(ref), settings.gateway_controller_name,
+        parents.append(RouteParentStatus(parent_ref(ref), settings.gateway_controller_name,
                                          tuple(sorted((accepted, resolved)))))
     return GatewayAPIStatus(route.kind, route.key[0], route.key[1], parents=tuple(parents))
 

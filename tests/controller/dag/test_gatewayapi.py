@@ -32,11 +32,20 @@ def test_the_controller_name_is_a_setting() -> None:
     assert [s.name for s in dag.gateway_statuses] == ["other"]
 
 
-def test_the_oldest_gateway_of_an_accepted_class_is_served() -> None:
+def test_every_gateway_of_an_accepted_class_is_served() -> None:
+    """Static provisioning over one Envoy fleet: both Gateways are Accepted and Programmed,
+    a route attached to each is served, and a route naming both has one parent each, in
+    its parentRefs order."""
     newer = g.gateway("new", "default", created="2024-06-01T00:00:00Z")
-    dag = build_both(*BASE, newer, _route(hostnames=["a.com"]))
-    assert {(s.kind, s.name) for s in dag.gateway_statuses} >= {("Gateway", "gw")}
-    assert ("Gateway", "new") not in {(s.kind, s.name) for s in dag.gateway_statuses}
+    both = g.httproute("both", "default", g.rule(g.backend("s2")), hostnames=["b.com"],
+                       parents=[{"name": "new"}, {"name": "gw"}])
+    dag = build_both(*BASE, newer, _route(hostnames=["a.com"]), both)
+    gateways = {s.name: g.conditions(s) for s in dag.gateway_statuses if s.kind == "Gateway"}
+    assert set(gateways) == {"gw", "new"}
+    assert all(c["Accepted"][0] == c["Programmed"][0] == "True" for c in gateways.values())
+    assert http_vhost(dag, "a.com") is not None and http_vhost(dag, "b.com") is not None
+    (status,) = [s for s in dag.gateway_statuses if s.name == "both"]
+    assert [p.parent.name for p in status.parents] == ["new", "gw"]
 
 
 def test_gateway_ref_names_the_served_gateway() -> None:
