@@ -42,6 +42,16 @@ def served_gateways(objects: GatewayObjects, settings: BuilderSettings) -> list[
                   key=lambda g: (g.created, g.key))
 
 
+def _catch_all_tls(listeners: list[gl.Listener], result: GatewayResult) -> None:
+    """A usable HTTPS listener without hostname terminates TLS for any SNI with its
+    certificate, routes or not: a request for a host no route serves gets a 404, not a
+    reset connection (conformance HTTPRouteHTTPSListener)."""
+    for li in listeners:
+        if li.view.protocol == "HTTPS" and not li.view.hostname and li.usable and \
+                li.secret is not None:
+            result.tls.setdefault("*", li.secret)
+
+
 def class_statuses(objects: GatewayObjects, settings: BuilderSettings) -> list[GatewayAPIStatus]:
     """Accepted for every GatewayClass naming this controller (others are not ours)."""
     return [GatewayAPIStatus(GATEWAY_CLASS, "", v.name, conditions=(
@@ -61,6 +71,7 @@ def process(reads: GatewayReads, settings: BuilderSettings) -> GatewayResult:
     # the spec wants the oldest route to keep a conflicting match
     for gw in reversed(served_gateways(objects, settings)):
         listeners = gl.resolve_listeners(gw, reads)
+        _catch_all_tls(listeners, result)
         for route in reversed(routes):
             status = attach_route(route, gw, listeners, reads, settings, result)
             parents[(route.kind, *route.key)] += status.parents

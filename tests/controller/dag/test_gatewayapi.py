@@ -111,6 +111,17 @@ def test_an_https_listener_terminates_tls_with_its_secret() -> None:
     assert dag.http == () and [s.host for s in dag.https] == ["a.example.com"]
 
 
+def test_an_https_listener_without_hostname_terminates_any_sni() -> None:
+    """Its certificate answers every SNI; a host no route serves gets Envoy's 404 instead of
+    a reset connection (conformance HTTPRouteHTTPSListener)."""
+    gw = g.gateway("gw", "default", g.https_listener())
+    dag = build_both(g.gateway_class(), gw, secret("tls"), service("s1"),
+                     _route(hostnames=["a.example.com"]))
+    catch_all = https_vhost(dag, "*")
+    assert catch_all is not None and catch_all.secret is not None and catch_all.routes == ()
+    assert [s.host for s in dag.https] == ["*", "a.example.com"]
+
+
 def test_a_reference_grant_lets_a_gateway_use_another_namespace_secret() -> None:
     gw = g.gateway("gw", "default", g.https_listener(secret="tls", namespace="certs"))
     objs = (g.gateway_class(), gw, secret("tls", "certs"), service("s1"), _route())
