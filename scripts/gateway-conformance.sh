@@ -167,7 +167,8 @@ main() {
     REPORT_DIR="${REPO}/docs/conformance"; [[ "${SUBSET_RUN}" == 1 ]] && REPORT_DIR="${WORK}"
   fi
   mkdir -p "${REPORT_DIR}"
-  report="$(realpath "${REPORT_DIR}")/gateway-api-$(bash "${HERE}/gateway-conformance-build.sh" --version)$([[ "${SUBSET_RUN}" == 1 ]] && echo -subset)-report.yaml"
+  local suffix=""; [[ "${SUBSET_RUN}" == 1 ]] && suffix="-subset"
+  report="$(realpath "${REPORT_DIR}")/gateway-api-$(bash "${HERE}/gateway-conformance-build.sh" --version)${suffix}-report.yaml"
   build_images
   trap teardown EXIT
   node_sh up "${NODE}" >/dev/null
