@@ -113,8 +113,11 @@ def _short(filename: str) -> str:
 
 
 def workload(n: int, kind: str) -> list[dict[str, Any]]:
-    """bench/generate.py's objects: N Services, N Endpoints, then the routing objects."""
-    return generate.objects(n, kind=kind)
+    """bench/generate.py's objects (N Services, N Endpoints, then the routing objects), as
+    a source hands them over: parsed from JSON, so equal strings (a namespace) are separate
+    objects, as they are when read from files or the API server."""
+    parsed: list[dict[str, Any]] = json.loads(json.dumps(generate.objects(n, kind=kind)))
+    return parsed
 
 
 def load(n: int, kind: str) -> tuple[Any, Any, float]:

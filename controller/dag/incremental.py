@@ -38,7 +38,7 @@ from controller.dag import ingressroute
 from controller.dag import status as st
 from controller.dag.builder import VirtualHostTables
 from controller.dag.claims import ingressroute_group
-from controller.dag.deps import Deps, ReadersIndex, Recorder
+from controller.dag.deps import Deps, FrozenDeps, ReadersIndex, Recorder
 from controller.dag.fqdn_groups import FqdnGroups
 from controller.dag.incremental_ingress import IngressLayer
 from controller.dag.incremental_proxies import ProxyRoots
@@ -51,6 +51,7 @@ from controller.dag.model import (
     Status,
     VirtualHost,
 )
+from controller.dag.multimap import MultiMap
 from controller.dag.store import ObjectStore
 from controller.k8s.objects import (
     HTTPPROXY,
@@ -65,7 +66,7 @@ HostRoutes = list[tuple[Route | None, Route | None]]
 @dataclass(slots=True)
 class _Processed:
     result: RootResult
-    deps: Deps
+    deps: FrozenDeps
 
 
 @dataclass(slots=True)
@@ -138,7 +139,7 @@ class IncrementalBuilder:
         self._http = _SortedTable()
         self._https = _SortedTable()
         # statuses
-        self._status_roots: dict[Key, set[Key]] = {}
+        self._status_roots: MultiMap[Key, Key] = MultiMap()
         self._reached_by: dict[Key, int] = {}
         self._statuses = _SortedTable()
         self._proxies = ProxyRoots(store, settings)
@@ -233,7 +234,7 @@ class IncrementalBuilder:
         deps = Deps()
         deps.ingressroutes.add(key)
         result = ingressroute.process_root(view, Recorder(self.store, deps), self.settings)
-        new = self._processed[key] = _Processed(result, deps)
+        new = self._processed[key] = _Processed(result, deps.frozen())
         self._index(key, new, hosts, status_keys)
 
     def _index(self, key: Key, p: _Processed, hosts: set[str], status_keys: set[Key]) -> None:
@@ -241,7 +242,7 @@ class IncrementalBuilder:
         for k in p.result.reached:
             self._reached_by[k] = self._reached_by.get(k, 0) + 1
         for k in p.result.statuses:
-            self._status_roots.setdefault(k, set()).add(key)
+            self._status_roots.add(k, key)
         if p.result.host:
             self._host_root[p.result.host] = key
             hosts.add(p.result.host)
@@ -257,10 +258,7 @@ class IncrementalBuilder:
             else:
                 del self._reached_by[k]
         for k in p.result.statuses:
-            owners = self._status_roots[k]
-            owners.discard(key)
-            if not owners:
-                del self._status_roots[k]
+            self._status_roots.discard(k, key)
         if p.result.host:
             if self._host_root.get(p.result.host) == key:
                 del self._host_root[p.result.host]

@@ -64,8 +64,6 @@ from controller.k8s.views import (
     service_view,
 )
 
-_VOLATILE_METADATA = ("resourceVersion", "managedFields", "generation")
-
 
 @dataclass(frozen=True, slots=True)
 class StoredService:
@@ -107,14 +105,6 @@ def stored_service(view: ServiceView) -> StoredService:
     return out
 
 
-def _stripped(obj: Obj) -> Obj:
-    """The object without the parts that change on every write but never affect routing."""
-    out = {k: v for k, v in obj.items() if k != "status"}
-    meta = as_dict(obj.get("metadata"))
-    out["metadata"] = {k: v for k, v in meta.items() if k not in _VOLATILE_METADATA}
-    return out
-
-
 class ObjectStore:
     """Kubernetes objects the builder reads, parsed, plus the indexes it needs."""
 
@@ -129,11 +119,15 @@ class ObjectStore:
         """(object key, kind) → its grants; both API groups' delegations, read alike."""
         self.rejected_secrets: dict[Key, str] = {}
         """Secrets refused at insert (spec §2.6): key → reason, for logs and debug output."""
-        self._raw: dict[str, dict[Key, Obj]] = {
+        self._parsed: dict[str, dict[Key, object]] = {
             k: {}
             for k in (INGRESS, INGRESSROUTE, HTTPPROXY, SERVICE, SECRET,
                       TLS_CERTIFICATE_DELEGATION, TLS_CERTIFICATE_DELEGATION_V1)
         }
+        """kind → key → what the stored object parsed to (its view, StoredService, ...),
+        compared on the next upsert. memory (bench/memory.py, 50k IngressRoutes and
+        Services): keeping the raw objects for that instead cost ~160 MB; a view holds
+        every field the builder reads, so an equal view cannot change the DAG."""
         self._service_refs: dict[Key, int] = {}
         self._secret_refs: dict[Key, int] = {}
         self._refs_of: dict[tuple[str, Key], tuple[tuple[Key, ...], tuple[Key, ...]]] = {}
@@ -161,8 +155,8 @@ class ObjectStore:
     def remove(self, kind: str, namespace: str, name: str) -> bool:
         """Delete; True when the object was stored and the removal may alter the DAG."""
         key = (namespace, name)
-        raw = self._raw.get(kind)
-        if raw is None or raw.pop(key, None) is None:
+        parsed = self._parsed.get(kind)
+        if parsed is None or parsed.pop(key, None) is None:
             return False
         if kind == SERVICE:
             self.services.pop(key, None)
@@ -184,7 +178,7 @@ class ObjectStore:
 
     def counts(self) -> dict[str, int]:
         """Stored objects per kind (metrics)."""
-        return {kind: len(objs) for kind, objs in self._raw.items()}
+        return {kind: len(objs) for kind, objs in self._parsed.items()}
 
     # -- lookups for the builder ---------------------------------------------------------------
 
@@ -234,29 +228,32 @@ class ObjectStore:
 
     # -- per kind ------------------------------------------------------------------------------
 
-    def _changed(self, kind: str, key: Key, obj: Obj) -> bool:
-        stripped = _stripped(obj)
-        if self._raw[kind].get(key) == stripped:
+    def _changed(self, kind: str, key: Key, parsed: object) -> bool:
+        """Record what the object parsed to; False when it equals what was stored."""
+        seen = self._parsed[kind]
+        if seen.get(key) == parsed:
             return False
-        self._raw[kind][key] = stripped
+        seen[key] = parsed
         return True
 
     def _upsert_ingress(self, obj: Obj, key: Key) -> bool:
         wanted = self.settings.ingress_class
         if not ann.class_matches(annotations_of(obj), wanted, ingress_class_name(obj)):
             return self.remove(INGRESS, *key)
-        if not self._changed(INGRESS, key, obj):
+        view = ingress_view(obj)
+        if not self._changed(INGRESS, key, view):
             return False
-        view = self.ingresses[key] = ingress_view(obj)
+        self.ingresses[key] = view
         self._set_refs(INGRESS, key, _ingress_services(view), _ingress_secrets(view))
         return True
 
     def _upsert_ingressroute(self, obj: Obj, key: Key) -> bool:
         if not ann.class_matches(annotations_of(obj), self.settings.ingress_class):
             return self.remove(INGRESSROUTE, *key)
-        if not self._changed(INGRESSROUTE, key, obj):
+        view = ingressroute_view(obj)
+        if not self._changed(INGRESSROUTE, key, view):
             return False
-        view = self.ingressroutes[key] = ingressroute_view(obj)
+        self.ingressroutes[key] = view
         self._set_refs(INGRESSROUTE, key, _ir_services(view), _ir_secrets(view))
         return True
 
@@ -264,26 +261,31 @@ class ObjectStore:
         class_name = as_str(as_dict(obj.get("spec")).get("ingressClassName"))
         if not ann.class_matches(annotations_of(obj), self.settings.ingress_class, class_name):
             return self.remove(HTTPPROXY, *key)
-        if not self._changed(HTTPPROXY, key, obj):
+        view = httpproxy_view(obj)
+        if not self._changed(HTTPPROXY, key, view):
             return False
-        view = self.httpproxies[key] = httpproxy_view(obj)
+        self.httpproxies[key] = view
         self._set_refs(HTTPPROXY, key, _hp_services(view), _hp_secrets(view))
         return True
 
     def _upsert_service(self, obj: Obj, key: Key) -> bool:
-        if not self._changed(SERVICE, key, obj):
+        stored = stored_service(service_view(obj))
+        if not self._changed(SERVICE, key, stored):
             return False
-        self.services[key] = stored_service(service_view(obj))
+        self.services[key] = stored
         return self._service_refs.get(key, 0) > 0
 
     def _upsert_secret(self, obj: Obj, key: Key) -> bool:
-        if not self._changed(SECRET, key, obj):
-            return False
         try:
-            stored = accept_secret(obj)
-            self.rejected_secrets.pop(key, None)
+            stored, reason = accept_secret(obj), ""
         except SecretRejected as e:
-            stored, self.rejected_secrets[key] = None, str(e)
+            stored, reason = None, str(e)
+        if not self._changed(SECRET, key, (stored, reason)):
+            return False
+        if reason:
+            self.rejected_secrets[key] = reason
+        else:
+            self.rejected_secrets.pop(key, None)
         if stored is None:
             return self.secrets.pop(key, None) is not None and self._secret_referenced(key)
         self.secrets[key] = stored
@@ -291,9 +293,10 @@ class ObjectStore:
 
     def _upsert_delegation(self, obj: Obj, key: Key,
                            kind: str = TLS_CERTIFICATE_DELEGATION) -> bool:
-        if not self._changed(kind, key, obj):
+        views = delegation_views(obj)
+        if not self._changed(kind, key, views):
             return False
-        self._set_delegations(kind, key, delegation_views(obj))
+        self._set_delegations(kind, key, views)
         return True
 
     def _upsert_delegation_v1(self, obj: Obj, key: Key) -> bool:

@@ -67,7 +67,12 @@ ING = ingress(
             False,
             id="ingressroute-managedFields-only",
         ),
-        pytest.param([ROOT], with_meta(ROOT, labels={"a": "b"}), True, id="ingressroute-label"),
+        # the store compares views: what the builder does not read is no change
+        pytest.param([ROOT], with_meta(ROOT, labels={"a": "b"}), False, id="ingressroute-label"),
+        pytest.param([ROOT], with_meta(ROOT, annotations={"a": "b"}), False,
+                     id="ingressroute-unread-annotation"),
+        pytest.param([ROOT], ROOT | {"spec": ROOT["spec"] | {"routes": []}}, True,
+                     id="ingressroute-routes-changed"),
         pytest.param(
             [],
             ir("x", fqdn="x.com", annotations={"contour.heptio.com/ingress.class": "nginx"}),
