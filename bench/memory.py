@@ -1,6 +1,7 @@
 """Where the controller's memory goes after a full load (issue 12, item 4).
 
-    python -m bench.memory --n 50000 [--kind ingressroute|httpproxy|ingress] [--top 25]
+    python -m bench.memory --n 50000 [--kind ingressroute|httpproxy|ingress]
+                           [--endpoints endpoints|slices] [--top 25]
                            [--frames 8] [--no-trace] [--json FILE]
 
 Builds bench/generate.py's N-object workload (N Services, N Endpoints, N routing objects of
@@ -112,15 +113,19 @@ def _short(filename: str) -> str:
         return "/".join(parts[-2:])
 
 
-def workload(n: int, kind: str) -> list[dict[str, Any]]:
-    """bench/generate.py's objects (N Services, N Endpoints, then the routing objects), as
-    a source hands them over: parsed from JSON, so equal strings (a namespace) are separate
-    objects, as they are when read from files or the API server."""
-    parsed: list[dict[str, Any]] = json.loads(json.dumps(generate.objects(n, kind=kind)))
+def workload(n: int, kind: str, endpoints: str = "endpoints") -> list[dict[str, Any]]:
+    """bench/generate.py's objects (N Services, N Endpoints or, with `endpoints="slices"`,
+    the EndpointSlices of `bench.bench cluster`, then the routing objects), as a source hands
+    them over: parsed from JSON, so equal strings (a namespace) are separate objects, as they
+    are when read from files or the API server."""
+    objs = generate.objects(n, kind=kind)
+    if endpoints == "slices":
+        objs[n:2 * n] = [generate.endpointslice(i, ip="10.1.0.2") for i in range(n)]
+    parsed: list[dict[str, Any]] = json.loads(json.dumps(objs))
     return parsed
 
 
-def load(n: int, kind: str) -> tuple[Any, Any, float]:
+def load(n: int, kind: str, endpoints: str = "endpoints") -> tuple[Any, Any, float]:
     """(controller, pipeline, seconds): the workload fed through the production pipeline
     (boundary → store → builders → translators → snapshot) in one batch, raw objects gone."""
     from controller.app import Controller, tune_gc
@@ -131,7 +136,7 @@ def load(n: int, kind: str) -> tuple[Any, Any, float]:
     tune_gc()
     controller = Controller(Settings(insecure=True))
     pipeline = controller.pipeline()
-    objs = workload(n, kind)
+    objs = workload(n, kind, endpoints)
     t0 = time.perf_counter()
     pipeline.process([admit_event(o, source="bench", fallback_name=str(i))
                       for i, o in enumerate(objs)] + [Synced("bench")])
@@ -148,21 +153,22 @@ def settle() -> None:
     memory.trim()
 
 
-def measure(n: int, kind: str, *, top: int = 25, frames: int = 8,
-            trace: bool = True) -> dict[str, Any]:
+def measure(n: int, kind: str, *, endpoints: str = "endpoints", top: int = 25,
+            frames: int = 8, trace: bool = True) -> dict[str, Any]:
     """Load, settle, and measure; returns the report (JSON-ready)."""
     import controller.app  # noqa: F401 - the baseline includes the imported code
 
     if trace:
         tracemalloc.start(frames)
     base = rss_mb()
-    controller, _, seconds = load(n, kind)
+    controller, _, seconds = load(n, kind, endpoints)
     settle()
     rss = rss_mb()
     overhead = tracemalloc.get_tracemalloc_memory() / MB if trace else 0.0
     counts = controller.routing.store.counts()
     out: dict[str, Any] = {
-        "bench": "memory", "n": n, "kind": kind, "traced": trace, "objects": counts,
+        "bench": "memory", "n": n, "kind": kind, "endpoints": endpoints, "traced": trace,
+        "objects": counts,
         "rss_before_mb": round(base, 1), "rss_mb": round(rss - overhead, 1),
         "tracemalloc_overhead_mb": round(overhead, 1), "load_s": round(seconds, 2),
     }
@@ -202,13 +208,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n", type=int, default=10000)
     parser.add_argument("--kind", choices=("ingressroute", "httpproxy", "ingress"),
                         default="ingressroute")
+    parser.add_argument("--endpoints", choices=("endpoints", "slices"), default="endpoints")
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--frames", type=int, default=8)
     parser.add_argument("--no-trace", action="store_true",
                         help="RSS only, without tracemalloc in the process")
     parser.add_argument("--json", help="append the JSON line to this file")
     args = parser.parse_args(argv)
-    out = measure(args.n, args.kind, top=args.top, frames=args.frames,
+    out = measure(args.n, args.kind, endpoints=args.endpoints, top=args.top, frames=args.frames,
                   trace=not args.no_trace)
     line = json.dumps(out)
     print(line, flush=True)

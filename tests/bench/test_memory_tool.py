@@ -47,5 +47,5 @@ def test_a_small_traced_run_reports_the_loaded_objects(tmp_path: Path) -> None:
 
 
 def test_ingress_workload() -> None:
-    out = memory.measure(20, "ingress", trace=False)
+    out = memory.measure(20, "ingress", endpoints="slices", trace=False)
     assert out["objects"]["Ingress"] == 20 and "traced_mb" not in out
