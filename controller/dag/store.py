@@ -21,7 +21,7 @@ builder never touches raw dicts. Nothing here raises on malformed input.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from controller.config import BuilderSettings
 from controller.dag.model import Protocol, Secret, ServicePort
@@ -68,11 +68,21 @@ from controller.k8s.views import (
 @dataclass(frozen=True, slots=True)
 class StoredService:
     """A Service's ports, ready to drop into clusters: HTTP flavour (upstream protocol and
-    ExternalName honoured) by number and by name, and TCP flavour (neither honoured, §1.6)."""
+    ExternalName honoured), and TCP flavour (neither honoured, §1.6), in spec order; the
+    first port of a number (or name) is the one found. memory: tuples scanned, not dicts
+    (a Service has a few ports; three dicts each were ~30 MB at 50k, bench/memory.py)."""
 
-    by_number: dict[int, ServicePort] = field(default_factory=dict)
-    by_name: dict[str, ServicePort] = field(default_factory=dict)
-    tcp_by_number: dict[int, ServicePort] = field(default_factory=dict)
+    http: tuple[ServicePort, ...] = ()
+    tcp: tuple[ServicePort, ...] = ()
+
+    def http_port(self, number: int) -> ServicePort | None:
+        return next((p for p in self.http if p.port == number), None)
+
+    def http_port_named(self, name: str) -> ServicePort | None:
+        return next((p for p in self.http if name and p.port_name == name), None)
+
+    def tcp_port(self, number: int) -> ServicePort | None:
+        return next((p for p in self.tcp if p.port == number), None)
 
 
 def stored_service(view: ServiceView) -> StoredService:
@@ -89,28 +99,21 @@ def stored_service(view: ServiceView) -> StoredService:
     # STRICT_DNS cluster: treat its ports as missing for HTTP routes.
     http_ok = view.type != "ExternalName" or valid_hostname(external)
     ns, name = view.namespace, view.name
-    by_number: dict[int, ServicePort] = {}
-    by_name: dict[str, ServicePort] = {}
-    tcp_by_number: dict[int, ServicePort] = {}
+    http: list[ServicePort] = []
+    tcp: list[ServicePort] = []
     for p in view.ports:
         # perf: ServicePort(...) directly, not dataclasses.replace(): a third of a cold
         # start's Service handling at 10k was replace()'s field introspection.
-        tcp = ServicePort(ns, name, p.port, p.name, Protocol.HTTP1, "", *limits)
-        tcp_by_number.setdefault(p.port, tcp)
+        tcp.append(ServicePort(ns, name, p.port, p.name, Protocol.HTTP1, "", *limits))
         if not http_ok:
             continue
         protocol = Protocol(protocols.get(p.name) or protocols.get(str(p.port), ""))
         # memory: a plain port is the same ServicePort for both flavours
-        http = tcp if protocol is Protocol.HTTP1 and not external else ServicePort(
-            ns, name, p.port, p.name, protocol, external, *limits)
-        by_number.setdefault(p.port, http)
-        if p.name:
-            by_name.setdefault(p.name, http)
-    # memory: plain ports (the usual case) share one dict for both flavours; three small
-    # dicts per Service were ~30 MB at 50k Services (bench/memory.py)
-    same = by_number.keys() == tcp_by_number.keys() and all(
-        by_number[k] is v for k, v in tcp_by_number.items())
-    return StoredService(by_number, by_name, by_number if same else tcp_by_number)
+        http.append(tcp[-1] if protocol is Protocol.HTTP1 and not external else ServicePort(
+            ns, name, p.port, p.name, protocol, external, *limits))
+    tcp_ports = tuple(tcp)
+    same = len(http) == len(tcp) and all(h is t for h, t in zip(http, tcp, strict=True))
+    return StoredService(tcp_ports if same else tuple(http), tcp_ports)
 
 
 class ObjectStore:
@@ -192,15 +195,15 @@ class ObjectStore:
 
     def service_port(self, key: Key, port: int) -> ServicePort | None:
         svc = self.services.get(key)
-        return svc.by_number.get(port) if svc is not None else None
+        return svc.http_port(port) if svc is not None else None
 
     def service_port_named(self, key: Key, name: str) -> ServicePort | None:
         svc = self.services.get(key)
-        return svc.by_name.get(name) if svc is not None else None
+        return svc.http_port_named(name) if svc is not None else None
 
     def tcp_service_port(self, key: Key, port: int) -> ServicePort | None:
         svc = self.services.get(key)
-        return svc.tcp_by_number.get(port) if svc is not None else None
+        return svc.tcp_port(port) if svc is not None else None
 
     def tls_secret(self, key: Key, namespace: str) -> tuple[Secret | None, bool]:
         """(the usable TLS secret or None, whether `namespace` may use it — answered even

@@ -265,3 +265,23 @@ def test_event_kinds_of_the_two_delegation_groups() -> None:
         "TLSCertificateDelegation.projectcontour.io", "certs", "d")
     # a v1 object of another kind is not renamed
     assert kind_of({"apiVersion": "projectcontour.io/v1", "kind": "HTTPProxy"}) == "HTTPProxy"
+
+
+def test_service_ports_first_of_a_number_or_name_wins() -> None:
+    raw = {"apiVersion": "v1", "kind": "Service",
+           "metadata": {"name": "multi", "namespace": "default", "annotations": {
+               "contour.heptio.com/upstream-protocol.h2c": "b"}},
+           "spec": {"ports": [{"name": "a", "port": 80}, {"name": "b", "port": 80},
+                              {"port": 81}]}}
+    store = store_of(raw)
+    key = ("default", "multi")
+    first = store.service_port(key, 80)
+    assert first is not None and first.port_name == "a"
+    named = store.service_port_named(key, "b")
+    assert named is not None and named.port == 80 and named.protocol.value == "h2c"
+    assert store.service_port_named(key, "") is None
+    assert store.service_port(key, 82) is None
+    tcp = store.tcp_service_port(key, 80)
+    assert tcp is not None and tcp.port_name == "a" and tcp.protocol.value != "h2c"
+    unnamed = store.tcp_service_port(key, 81)
+    assert unnamed is not None and unnamed is store.service_port(key, 81)
