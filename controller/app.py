@@ -16,6 +16,7 @@ from typing import Any
 
 from controller import memory
 from controller.config import ConfigError, Settings
+from controller.dag.model import DAG
 from controller.endpoint_publisher import EndpointPublisher
 from controller.events import BuildStats, Pipeline
 from controller.nacks import NackResolver
@@ -48,12 +49,18 @@ class Controller:
         self.view = StateView(settings, self.routing, self.rejections, self.cache,
                               self.registry, BuildStats(), self.heartbeat)
 
+    def _rebuild(self) -> DAG:
+        """Rebuild the DAG; then the ExtensionServices' assignments follow its clusters."""
+        dag = self.routing.rebuild()
+        self.endpoints.set_extensions(dag.extensions)
+        return dag
+
     def pipeline(self, *, expected_sources: int = 1) -> Pipeline:
         pipeline = Pipeline(
             apply_object=self.routing.apply,
             apply_endpoints=self.endpoints.apply,
             record=self.rejections.record,
-            rebuild=self.routing.rebuild,
+            rebuild=self._rebuild,
             publish_endpoints=self.endpoints.publish,
             on_ready=self.cache.mark_ready,
             expected_sources=expected_sources,
@@ -157,7 +164,8 @@ def make_source(controller: Controller) -> tuple[Any, list[Callable[[threading.E
         is_leader = elector.is_leader
         background.append(elector.run)
     stored = controller.routing.stored_statuses
-    writer = StatusWriter(client, lambda kind, ns, n: stored.get((kind, ns, n)), is_leader)
+    writer = StatusWriter(client, lambda kind, ns, n: stored.get((kind, ns, n)), is_leader,
+                          gateway_controller=settings.builder.gateway_controller_name)
     controller.routing.status_sink = writer.submit
     controller.view.status_writes = writer
     background.append(writer.run)

@@ -26,6 +26,7 @@ from controller.config import (
     TLSFiles,
     parse_tls_version,
 )
+from controller.config_ratelimit import rate_limit_settings
 from controller.envoy import type_urls as t
 
 Opt = typer.Option
@@ -65,6 +66,16 @@ def root_namespaces(value: str) -> frozenset[str]:
 
 
 FALLBACK_CERTIFICATE = "tls.fallback-certificate"
+
+
+def namespaced_name(flag: str, value: str) -> tuple[str, str] | None:
+    """`NS/NAME` → (NS, NAME); "" → None; anything else is a UsageError."""
+    if not value:
+        return None
+    ns, _, name = value.partition("/")
+    if not ns or not name or "/" in name:
+        raise UsageError(f"{flag} {value}: expected NAMESPACE/NAME")
+    return ns, name
 
 
 def fallback_certificate(tls_cfg: dict[str, Any]) -> tuple[str, str] | None:
@@ -129,6 +140,15 @@ def serve(
     envoy_service_https_port: Annotated[int, Opt()] = 8443,
     use_proxy_protocol: Annotated[bool, Opt()] = False,
     enable_leader_election: Annotated[bool, Opt()] = False,
+    gateway_controller_name: Annotated[str, Opt(
+        help="The GatewayClass controllerName this controller accepts.")] = (
+        "projectcontour.io/gateway-controller"),
+    gateway_ref: Annotated[str, Opt(
+        metavar="NS/NAME", help="The one Gateway to serve (default: every Gateway of an "
+                                "accepted GatewayClass).")] = "",
+    envoy_service: Annotated[str, Opt(
+        metavar="NS/NAME", help="The Service in front of the Envoys: its addresses are the "
+                                "Gateway's.")] = "heptio-contour/contour",
     debug: Annotated[bool, Opt(help="Debug logging.")] = False,
 ) -> None:
     """Serve xDS to Envoy from a folder of objects (--source-dir) or a cluster."""
@@ -143,6 +163,11 @@ def serve(
             ingress_class=ingress_class_name or "contour",
             disable_permit_insecure=bool(cfg.get("disablePermitInsecure", False)),
             fallback_certificate=fallback_certificate(tls_cfg or {}),
+            gateway_controller_name=gateway_controller_name,
+            gateway_ref=namespaced_name("--gateway-ref", gateway_ref),
+            envoy_service=namespaced_name("--envoy-service", envoy_service)
+            or ("heptio-contour", "contour"),
+            rate_limit_service=rate_limit_settings(cfg),
         ),
         listeners=ListenerSettings(
             http_address=envoy_service_http_address, http_port=envoy_service_http_port,

@@ -10,6 +10,22 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class RateLimitSettings:
+    """Config file `rateLimitService` (v1.33): the global rate limit service Envoy asks."""
+
+    extension_service: tuple[str, str]
+    """`extensionService: namespace/name` as (namespace, name)."""
+    domain: str = ""
+    fail_open: bool = False
+    enable_x_ratelimit_headers: bool = False
+    enable_resource_exhausted_code: bool = False
+    default_global_policy: object = field(default=None, hash=False)
+    """`defaultGlobalRateLimitPolicy` as given (a mapping with `descriptors`), applied to
+    every HTTPProxy virtual host that has no global policy of its own nor opts out; the
+    builder reads it with the HTTPProxy parser (k8s/extension_views.py)."""
+
+
+@dataclass(frozen=True, slots=True)
 class BuilderSettings:
     """What the pure DAG builder needs to know about the controller's configuration."""
 
@@ -23,6 +39,17 @@ class BuilderSettings:
     fallback_certificate: tuple[str, str] | None = None
     """Config file `tls.fallback-certificate` {name, namespace} as (namespace, name): the
     certificate served to TLS clients whose SNI matches no HTTPProxy virtual host."""
+    gateway_controller_name: str = "projectcontour.io/gateway-controller"
+    """--gateway-controller-name: the GatewayClass `spec.controllerName` this controller
+    accepts (Contour's default)."""
+    gateway_ref: tuple[str, str] | None = None
+    """--gateway-ref NS/NAME (Contour's gateway.gatewayRef): the one Gateway served; None
+    serves every Gateway of an accepted GatewayClass (docs/decisions.md)."""
+    envoy_service: tuple[str, str] = ("heptio-contour", "contour")
+    """--envoy-service NS/NAME: the Service in front of the Envoys (manifests/04-service.yaml);
+    its addresses are the served Gateway's `status.addresses`."""
+    rate_limit_service: RateLimitSettings | None = None
+    """Config file `rateLimitService`; None: no global rate limiting."""
 
 
 @dataclass(frozen=True, slots=True)

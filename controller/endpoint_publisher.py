@@ -3,11 +3,15 @@ snapshot cache, without a DAG rebuild."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from controller import faults
+from controller.dag.model import ExtensionCluster
 from controller.envoy import pb
 from controller.events import UPSERT, ObjectEvent
 from controller.k8s.endpoints import EndpointsIndex, ServiceKey
 from controller.xdscache import endpoints as eds
+from controller.xdscache.extension_endpoints import ExtensionAssignments
 from controller.xdscache.snapshot import SnapshotCache
 
 
@@ -20,6 +24,7 @@ class EndpointPublisher:
         self._dirty: set[ServiceKey] = set()
         self._names: dict[ServiceKey, tuple[str, ...]] = {}  # EDS names published per Service
         # memory: tuples, not frozensets (216 bytes each even for one name; 50k Services)
+        self.extensions = ExtensionAssignments()
 
     def apply(self, event: ObjectEvent) -> bool:
         """Index one event (a rejected object counts as deleted); True when a Service's
@@ -36,19 +41,34 @@ class EndpointPublisher:
         """Translate only the Services whose endpoints changed (all of them the first time)."""
         if not self.cache.ready:
             self._dirty = set(self.index.services()) | set(self._names)
-        changed: dict[str, bytes] = {}
-        removed: set[str] = set()
+        changed: dict[str, pb.ClusterLoadAssignment | None] = {}
         for svc in sorted(self._dirty):
             assignments = self._guarded_assignments(svc)
-            removed |= set(self._names.get(svc, ())) - assignments.keys()
+            changed.update(dict.fromkeys(set(self._names.get(svc, ())) - assignments.keys()))
             changed.update(assignments)
             self._names[svc] = tuple(assignments)
             if not assignments:
                 self._names.pop(svc, None)
         self._dirty.clear()
-        self.cache.update(pb.ENDPOINT_TYPE, changed, removed)
+        self.extensions.member_changed(changed)
+        upserts = {n: a.SerializeToString(deterministic=True) for n, a in changed.items()
+                   if a is not None}
+        self._send(upserts, {n for n, a in changed.items() if a is None}, always=True)
 
-    def _guarded_assignments(self, svc: ServiceKey) -> dict[str, bytes]:
+    def set_extensions(self, extensions: Iterable[ExtensionCluster]) -> None:
+        """After a build: the ExtensionServices' clusters, whose assignments gather their
+        member Services' endpoints (extension_endpoints.py)."""
+        self.extensions.set_extensions(extensions)
+        self._send({}, set())
+
+    def _send(self, changed: dict[str, bytes], removed: set[str], *, always: bool = False
+              ) -> None:
+        extension_changed, extension_removed = self.extensions.take()
+        changed.update(extension_changed)
+        if always or changed or removed or extension_removed:
+            self.cache.update(pb.ENDPOINT_TYPE, changed, removed | extension_removed)
+
+    def _guarded_assignments(self, svc: ServiceKey) -> dict[str, pb.ClusterLoadAssignment]:
         """The translate stage's error boundary for one Service: on a bug, the Service has no
         endpoints (reported), every other Service is published."""
         try:
@@ -57,7 +77,7 @@ class EndpointPublisher:
             faults.quarantine_reason("endpoints", f"Service {svc[0]}/{svc[1]}", err)
             return {}
 
-    def _assignments(self, svc: ServiceKey) -> dict[str, bytes]:
+    def _assignments(self, svc: ServiceKey) -> dict[str, pb.ClusterLoadAssignment]:
         kind, objects = self.index.source_of(svc)
         if kind == "slices":
             loads = eds.endpoints_from_endpointslices(objects)
@@ -65,4 +85,4 @@ class EndpointPublisher:
             loads = eds.endpoints_from_endpoints(objects[0])
         else:
             loads = eds.Assignments()
-        return {name: cla.SerializeToString(deterministic=True) for name, cla in loads.items()}
+        return dict(loads)

@@ -12,11 +12,12 @@ from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 from controller.config import Settings
+from controller.dag.gateway_model import GatewayAPIStatus
 from controller.dag.incremental import IncrementalBuilder
 from controller.dag.model import DAG, Status
 from controller.dag.store import ObjectStore
 from controller.events import UPSERT, ObjectEvent
-from controller.k8s.status import STATUS_PATHS, Observed, observed_status
+from controller.k8s.status import STATUS_PATHS, WRITTEN_KINDS, Observed, observed_status
 from controller.programmed.conditions import GRACE_SECONDS, in_grace, with_programmed
 from controller.programmed.state import NodeRecord, Programmed
 from controller.programmed.ticker import Ticker, schedule_later
@@ -26,13 +27,14 @@ from controller.xdscache.incremental import IncrementalTranslator
 from controller.xdscache.retire import Retirer
 from controller.xdscache.snapshot import SnapshotCache
 
-StatusSink = Callable[[tuple[Status, ...]], None]
+StatusSink = Callable[[tuple[Status, ...], tuple[GatewayAPIStatus, ...]], None]
 STATUS_INTERVAL = 1.0
 """Seconds between two status submissions at most: each build and each Envoy answer asks
 for one, and a burst of them (a 10k-object change ACKed by n Envoys) is one."""
 
 
-ROUTING_KINDS = frozenset({*STATUS_PATHS, "Ingress"})
+ROUTING_KINDS = frozenset({*STATUS_PATHS, "Ingress", "HTTPRoute", "GRPCRoute", "TLSRoute"})
+"""Kinds whose routes carry provenance: their generation is what Programmed is about."""
 
 
 def generation_of(obj: dict[str, object]) -> int | None:
@@ -56,8 +58,9 @@ class RoutingPublisher:
         self.dag = DAG()
         self.statuses: tuple[Status, ...] = ()
         self.stored_statuses: dict[tuple[str, str, str], Observed] = {}
-        """IngressRoute and HTTPProxy statuses as the source last showed them, by (kind,
-        namespace, name): the writer skips equal ones, /debug/status shows the generation."""
+        """IngressRoute, HTTPProxy and Gateway API statuses as the source last showed them,
+        by (kind, namespace, name): the writer skips equal ones, /debug/status shows the
+        generation."""
         self.status_sink: StatusSink | None = None
         self.programmed = ProgrammedTracker()
         self.nodes: Callable[[], Iterable[NodeRecord]] = tuple
@@ -72,7 +75,7 @@ class RoutingPublisher:
         key = event.key
         self.builder.touch(event.kind, event.namespace, event.name)  # perf: what to rebuild
         if event.op == UPSERT and event.obj is not None:
-            if event.kind in STATUS_PATHS:
+            if event.kind in WRITTEN_KINDS:
                 self.stored_statuses[key] = observed_status(event.obj)
             # a spec edit the views do not read leaves the store unchanged, but its
             # generation must still reach the statuses' observedGeneration
@@ -82,7 +85,7 @@ class RoutingPublisher:
                 moved = self._generations.get(key, generation) != generation
                 self._generations[key] = generation
             return self.store.upsert(event.obj) or moved
-        if event.kind in STATUS_PATHS:
+        if event.kind in WRITTEN_KINDS:
             self.stored_statuses.pop(key, None)
         self._generations.pop(key, None)
         return self.store.remove(event.kind, event.namespace, event.name)
@@ -118,7 +121,8 @@ class RoutingPublisher:
         if self.status_sink is None:
             return
         states, now = self.programmed_states(), time.time()
-        self.status_sink(with_programmed(self.statuses, states, self._stored, now))
+        self.status_sink(with_programmed(self.statuses, states, self._stored, now),
+                         self.dag.gateway_statuses)
         if any(in_grace(s, now) for s in states.values()):
             schedule_later(GRACE_SECONDS, self._status_ticker.poke)  # write it if it lasts
 

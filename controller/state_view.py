@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 from controller.config import Settings
 from controller.dag.model import DAG, Status
 from controller.events import BuildStats
+from controller.k8s import gateway_status
 from controller.k8s.conditions import condition_dict
-from controller.k8s.objects import HTTPPROXY
+from controller.k8s.objects import EXTENSION_SERVICE, HTTPPROXY
 from controller.programmed.conditions import with_programmed
 from controller.programmed.state import Programmed
 from controller.rejections import Rejections
@@ -76,11 +77,26 @@ class StateView:
             state = states.get((s.kind, s.namespace, s.name))
             if state is not None:
                 row["programmed"] = programmed_dict(state)
-            if s.kind == HTTPPROXY:
+            if s.kind in (HTTPPROXY, EXTENSION_SERVICE):
                 stored = self.routing.stored_statuses.get((s.kind, s.namespace, s.name))
                 generation = stored.generation if stored is not None else None
                 row["conditions"] = [condition_dict(c, generation) for c in s.conditions]
             rows.append(row)
+        return rows + self.gateway_status_rows()
+
+    def gateway_status_rows(self) -> list[dict[str, Any]]:
+        """/debug/status rows of the Gateway API kinds: the `status` the writer would
+        write (without lastTransitionTime), by (namespace, name, kind)."""
+        statuses = self.dag.gateway_statuses
+        if not statuses:
+            return []
+        controller = self.settings.builder.gateway_controller_name
+        rows = []
+        for s in statuses:
+            stored = self.routing.stored_statuses.get((s.kind, s.namespace, s.name))
+            generation, seen = (stored.generation, stored.status) if stored else (None, {})
+            rows.append({"kind": s.kind, "namespace": s.namespace, "name": s.name,
+                         "status": gateway_status.wanted(s, generation, seen, controller)})
         return rows
 
     def programmed_rows(self) -> list[dict[str, Any]]:

@@ -46,7 +46,7 @@ COMMAND_FLAGS: dict[str, dict[str, str]] = {
     "route": {"--output": "output", "-o": "output", "--header": "text", "-H": "text",
               "--scheme": "scheme"},
     "endpoints": {"--output": "output", "-o": "output", "--scheme": "scheme"},
-    "switch": {"--output": "output", "-o": "output", "--root": "proxy", "--yes": "",
+    "switch": {"--output": "output", "-o": "output", "--root": "switch-root", "--yes": "",
                "-y": "", "--dry-run": "", "--wait": "", "--timeout": "text", **ENVOY_FLAGS},
     "envoy-dump": {"--output": "output", "-o": "output", "--type": "type", "-t": "type",
                    **ENVOY_FLAGS},
@@ -82,8 +82,10 @@ SUBCOMMAND_FLAGS: dict[str, dict[str, dict[str, str]]] = {"rollout": {
 }}
 SUBCOMMAND_ARGS = {"rollout": {"start": 2, "status": 1, "promote": 1, "abort": 1, "undo": 1}}
 """How many object names each subcommand takes (FROM TO, or ROOT)."""
-ARGUMENTS = {"tree": "proxy", "convert": "ingressroute", "switch": "proxy",
+ARGUMENTS = {"tree": "tree-root", "convert": "ingressroute", "switch": "proxy",
              "endpoints": "service", "envoy-dump": "pod", "wait": "routing"}
+BACKEND_ROOTS = ("httproute/", "grpcroute/")
+"""`switch --root` values whose FROM and TO are Services (a weighted backendRef switch)."""
 CHOICES = {"output": ["json", "yaml"], "scheme": ["http", "https"],
            "goal": ["programmed", "valid"],
            "type": ["all", "clusters", "endpoints", "listeners", "routes", "secrets"]}
@@ -91,12 +93,29 @@ RESOURCES = {"ingressroute": ("ingressroutes.contour.heptio.com",),
              "proxy": ("ingressroutes.contour.heptio.com", "httpproxies.projectcontour.io"),
              "service": ("services",), "namespace": ("namespaces",), "pod": ("pods",),
              "routing": ("ingressroutes.contour.heptio.com", "httpproxies.projectcontour.io",
-                         "ingresses.networking.k8s.io")}
+                         "ingresses.networking.k8s.io", "httproutes.gateway.networking.k8s.io",
+                         "grpcroutes.gateway.networking.k8s.io",
+                         "tlsroutes.gateway.networking.k8s.io"),
+             "tree-root": ("ingressroutes.contour.heptio.com", "httpproxies.projectcontour.io",
+                           "gateways.gateway.networking.k8s.io"),
+             "switch-root": ("ingressroutes.contour.heptio.com", "httpproxies.projectcontour.io",
+                             "httproutes.gateway.networking.k8s.io",
+                             "grpcroutes.gateway.networking.k8s.io")}
 """Completion kind → the API resources whose names it offers (`proxy`: both kinds, each
 listed on its own so that a cluster without one of the CRDs still completes the other)."""
 KINDS = {"ingressroute": ("IngressRoute",), "proxy": ("IngressRoute", "HTTPProxy"),
          "service": ("Service",), "namespace": ("Namespace",),
-         "routing": ("IngressRoute", "HTTPProxy", "Ingress")}
+         "routing": ("IngressRoute", "HTTPProxy", "Ingress", "HTTPRoute", "GRPCRoute",
+                     "TLSRoute"),
+         "tree-root": ("IngressRoute", "HTTPProxy", "Gateway"),
+         "switch-root": ("IngressRoute", "HTTPProxy", "HTTPRoute", "GRPCRoute")}
+PREFIXES = {"Gateway": "gateway/", "HTTPRoute": "httproute/", "GRPCRoute": "grpcroute/",
+            "TLSRoute": "tlsroute/", "gateways.gateway.networking.k8s.io": "gateway/",
+            "httproutes.gateway.networking.k8s.io": "httproute/",
+            "grpcroutes.gateway.networking.k8s.io": "grpcroute/",
+            "tlsroutes.gateway.networking.k8s.io": "tlsroute/"}
+"""Kinds (and their resources) named `kind/NAME` on the command line, as the commands take
+them (`tree gateway/NAME`, `switch --root httproute/NAME`)."""
 
 
 def complete(args: Sequence[str], *, describe: bool = True) -> int:
@@ -135,6 +154,8 @@ def candidates_for(words: list[str], current: str) -> tuple[list[tuple[str, str]
     if not command:
         return sorted(COMMANDS.items()), NO_FILES
     kind = ARGUMENTS.get(command)
+    if command == "switch" and flag_value(words, "--root").startswith(BACKEND_ROOTS):
+        kind = "service"
     if kind is None or positionals(words, command, flags) >= (2 if command == "switch" else 1):
         return [], NO_FILES
     return [(n, "") for n in resource_names(kind, words)], NO_FILES
@@ -210,7 +231,7 @@ def resource_names(kind: str, words: list[str]) -> list[str]:
         namespace = flag_value(words, "--namespace", "-n")
         all_ns = "-A" in words or "--all-namespaces" in words
         scope = ["-n", namespace] if namespace else (["-A"] if all_ns else [])
-    return sorted({n for resource in RESOURCES[kind]
+    return sorted({PREFIXES.get(resource, "") + n for resource in RESOURCES[kind]
                    for line in kubectl_lines(["get", resource, "-o",
                                               "jsonpath={.items[*].metadata.name}", *scope], words)
                    for n in line.split()})
@@ -239,8 +260,10 @@ def names_from_dir(kind: str, directory: str) -> list[str]:
         snapshot = load_dir(Path(directory))
     except PluginError:
         return []
-    names = {str((o.get("metadata") or {}).get("name") or "") for o in snapshot.objects
-             if o.get("kind") in wanted}
+    names = {PREFIXES.get(str(o.get("kind")), "") + str((o.get("metadata") or {}).get("name")
+                                                        or "")
+             for o in snapshot.objects if o.get("kind") in wanted and
+             (o.get("metadata") or {}).get("name")}
     if kind == "namespace":
         names |= {str((o.get("metadata") or {}).get("namespace") or "") for o in snapshot.objects}
     return sorted(n for n in names if n)

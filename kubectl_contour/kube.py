@@ -24,11 +24,18 @@ from kubectl_contour.objects import (
     DELEGATION,
     ENDPOINTS,
     ENDPOINTSLICE,
+    GATEWAY,
+    GATEWAY_CLASS,
+    GRPCROUTE,
     HTTPPROXY,
+    HTTPROUTE,
     INGRESS,
     INGRESSROUTE,
+    NAMESPACE,
+    REFERENCE_GRANT,
     SECRET,
     SERVICE,
+    TLSROUTE,
     Obj,
 )
 
@@ -39,6 +46,9 @@ PLURALS = {INGRESSROUTE: "ingressroutes", DELEGATION: "tlscertificatedelegations
            HTTPPROXY: "httpproxies"}
 REQUEST_TIMEOUT = (5.0, 30.0)
 quote = urllib.parse.quote
+GATEWAY_PLURALS = {GATEWAY_CLASS: "gatewayclasses", GATEWAY: "gateways",
+                   HTTPROUTE: "httproutes", GRPCROUTE: "grpcroutes", TLSROUTE: "tlsroutes",
+                   REFERENCE_GRANT: "referencegrants"}
 FORWARD_LINE = re.compile(r"Forwarding from 127\.0\.0\.1:(\d+)")
 
 
@@ -50,8 +60,16 @@ class HttpError(Exception):
         self.status, self.body = status, body
 
 
+def gateway_api_path(kind: str) -> str:
+    """The API path listing one Gateway API kind (its served version, API_VERSIONS)."""
+    return f"/apis/{API_VERSIONS[kind]}/{GATEWAY_PLURALS[kind]}"
+
+
 def proxy_path(kind: str, namespace: str, name: str) -> str:
-    """The API path of one IngressRoute or HTTPProxy."""
+    """The API path of one IngressRoute, HTTPProxy or Gateway API route."""
+    if kind in GATEWAY_PLURALS:
+        return (f"/apis/{API_VERSIONS[kind]}/namespaces/{quote(namespace)}/"
+                f"{GATEWAY_PLURALS[kind]}/{quote(name)}")
     api = CONTOUR_API if kind == INGRESSROUTE else PROJECTCONTOUR_API
     return f"{api}/namespaces/{quote(namespace)}/{PLURALS[kind]}/{quote(name)}"
 
@@ -202,7 +220,8 @@ class Kube:
 
     def list_all(self) -> list[Obj]:
         """Every object the builder and the plugin read, in all namespaces (listed
-        concurrently: one round trip of latency instead of seven)."""
+        concurrently: one round trip of latency instead of sixteen). Without the Gateway API
+        CRDs their lists answer 404 and stay empty."""
         from concurrent.futures import ThreadPoolExecutor
 
         lists = [(SERVICE, "/api/v1/services", False), (SECRET, "/api/v1/secrets", False),
@@ -212,7 +231,9 @@ class Kube:
                  (INGRESSROUTE, f"{CONTOUR_API}/{PLURALS[INGRESSROUTE]}", True),
                  (DELEGATION, f"{CONTOUR_API}/{PLURALS[DELEGATION]}", True),
                  (HTTPPROXY, f"{PROJECTCONTOUR_API}/{PLURALS[HTTPPROXY]}", True),
-                 (DELEGATION, f"{PROJECTCONTOUR_API}/{PLURALS[DELEGATION]}", True)]
+                 (DELEGATION, f"{PROJECTCONTOUR_API}/{PLURALS[DELEGATION]}", True),
+                 (NAMESPACE, "/api/v1/namespaces", True),
+                 *((kind, gateway_api_path(kind), True) for kind in GATEWAY_PLURALS)]
         self.client  # noqa: B018 - connect (load the kubeconfig) once, before the threads
         with ThreadPoolExecutor(max_workers=len(lists)) as pool:
             futures = [pool.submit(self._list, kind, path, optional=optional)

@@ -18,8 +18,22 @@ SECRET = "Secret"
 INGRESS = "Ingress"
 ENDPOINTS = "Endpoints"
 ENDPOINTSLICE = "EndpointSlice"
+NAMESPACE = "Namespace"
+GATEWAY_CLASS = "GatewayClass"
+GATEWAY = "Gateway"
+HTTPROUTE = "HTTPRoute"
+GRPCROUTE = "GRPCRoute"
+TLSROUTE = "TLSRoute"
+REFERENCE_GRANT = "ReferenceGrant"
 
-BUILDER_KINDS = (SERVICE, SECRET, INGRESS, INGRESSROUTE, HTTPPROXY, DELEGATION)
+GATEWAY_ROUTE_KINDS = (HTTPROUTE, GRPCROUTE, TLSROUTE)
+GATEWAY_KINDS = (GATEWAY_CLASS, GATEWAY, *GATEWAY_ROUTE_KINDS, REFERENCE_GRANT)
+"""The Gateway API kinds the plugin reads (controller/sources/cluster.py GATEWAY_API_KINDS),
+plus Namespaces for their labels (listeners' allowedRoutes selectors)."""
+CLUSTER_SCOPED = frozenset({NAMESPACE, GATEWAY_CLASS})
+
+BUILDER_KINDS = (SERVICE, SECRET, INGRESS, INGRESSROUTE, HTTPPROXY, DELEGATION, *GATEWAY_KINDS,
+                 NAMESPACE)
 """Kinds the DAG builder's store takes; endpoints are read by the plugin itself."""
 
 API_VERSIONS = {
@@ -31,6 +45,10 @@ API_VERSIONS = {
     INGRESS: "networking.k8s.io/v1",
     ENDPOINTS: "v1",
     ENDPOINTSLICE: "discovery.k8s.io/v1",
+    NAMESPACE: "v1",
+    **dict.fromkeys((GATEWAY_CLASS, GATEWAY, *GATEWAY_ROUTE_KINDS),
+                    "gateway.networking.k8s.io/v1"),
+    REFERENCE_GRANT: "gateway.networking.k8s.io/v1beta1",
 }
 
 Key = tuple[str, str]
@@ -42,6 +60,9 @@ def name_of(obj: Obj) -> str:
 
 
 def namespace_of(obj: Obj) -> str:
+    """The namespace; "" for a cluster-scoped kind (the controller's key_of reading)."""
+    if obj.get("kind") in CLUSTER_SCOPED:
+        return ""
     return str((obj.get("metadata") or {}).get("namespace") or "default")
 
 

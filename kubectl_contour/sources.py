@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kubectl_contour.errors import NotFound, UsageError
-from kubectl_contour.objects import Obj, Rejected, Snapshot
+from kubectl_contour.objects import CLUSTER_SCOPED, Obj, Rejected, Snapshot
 
 if TYPE_CHECKING:
     from kubectl_contour.kube import Kube
@@ -40,9 +40,10 @@ def parse_file(path: Path) -> list[Any]:
 
 
 def with_namespace(obj: Obj) -> Obj:
-    """Objects without a namespace land in `default`, as `kubectl apply` would put them."""
+    """Objects without a namespace land in `default`, as `kubectl apply` would put them
+    (cluster-scoped ones keep none)."""
     meta = obj.setdefault("metadata", {})
-    if obj.get("kind") != "Namespace" and not meta.get("namespace"):
+    if obj.get("kind") not in CLUSTER_SCOPED and not meta.get("namespace"):
         meta["namespace"] = "default"
     return obj
 

@@ -2,7 +2,8 @@
 # Build an image with no registry: Debian packages (mmdebstrap, from Debian's archive), the
 # project's wheels for `contour`, and an OCI layout tarball written by scripts/oci_image.py.
 #
-#   scripts/image.sh contour|echo   build if its inputs changed, print the tarball's path last
+#   scripts/image.sh contour|echo|echo-conformance
+#                                   build if its inputs changed, print the tarball's path last
 #   scripts/image.sh --name contour print the image reference (what manifests/ name)
 #
 # An image is described once, in image/NAME/: `packages` (Debian packages), `setup.sh` (run
@@ -28,7 +29,10 @@ reference() {
   case "$1" in
     contour) echo docker.io/library/kubectl-contour:latest ;;
     echo) echo docker.io/library/kubectl-contour-echo:latest ;;
-    *) die "unknown image $1 (contour or echo)" ;;
+    # the Gateway API suite's backend; scripts/gateway-conformance.sh tags it with every
+    # echo-basic and coredns name the suite's manifests use
+    echo-conformance) echo registry.k8s.io/gateway-api/echo-basic:v1.5.1 ;;
+    *) die "unknown image $1 (contour, echo or echo-conformance)" ;;
   esac
 }
 
@@ -86,7 +90,7 @@ build() {
 
 main() {
   if [[ "${1:-}" == --name ]]; then reference "${2:?image name}"; return; fi
-  local name="${1:?usage: image.sh contour|echo}"
+  local name="${1:?usage: image.sh contour|echo|echo-conformance}"
   reference "${name}" >/dev/null
   export SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-$(git -C "${REPO}" log -1 --format=%ct 2>/dev/null || echo 0)}"
   local key out; key="$(cache_key "${name}")"; out="${CACHE}/${name}-${key}.tar"
@@ -95,7 +99,8 @@ main() {
   local start; start=$(date +%s)
   build "${name}" "${out}.tmp"
   mv -f "${out}.tmp" "${out}"
-  find "${CACHE}" -maxdepth 1 -name "${name}-*.tar" ! -name "${out##*/}" -delete
+  # older builds of this image only (a 16-hex key: `echo-*` would take echo-conformance's too)
+  find "${CACHE}" -maxdepth 1 -name "${name}-$(printf '?%.0s' {1..16}).tar" ! -name "${out##*/}" -delete
   log "${name}: built in $(( $(date +%s) - start ))s, $(du -m "${out}" | cut -f1) MB: ${out}"
   echo "${out}"
 }

@@ -10,6 +10,9 @@ PY=${PYTHON:-python3}
 if [ -x scripts/envtest.sh ] || [ -f scripts/envtest.sh ]; then
   bash scripts/envtest.sh   # kube-apiserver + etcd from pinned Go modules, cached after the first build
 fi
+# the Gateway API CRDs in manifests/ are the pinned module's (downloaded into the Go module
+# cache once): stale ones fail here, and the staleness test then runs instead of skipping
+bash scripts/gateway-api-crds.sh --check
 # the node tests' parts (tests/node): kubelet, kube-controller-manager, kube-scheduler,
 # kube-proxy from the same pinned module, the pause image, and containerd, runc, CNI,
 # iptables, mmdebstrap from Debian (apt-get when missing; a failure stops here, loudly)

@@ -2,10 +2,11 @@
 
 Steps, in upstream order (spec §1.2): (a) secure vhosts from Ingress TLS, (b) Ingress routes,
 (c) IngressRoutes — duplicate fqdns and fqdns an HTTPProxy claims (claims.py), then roots in
-(namespace, name) order (§0.3), (d) HTTPProxy roots (httpproxy.py), (e) orphan statuses and
-pruning. Routes are keyed per vhost by `route_key`: a later writer overwrites an earlier
-one, which is the Ingress/IngressRoute/HTTPProxy overlay rule. Statuses are sorted by
-(namespace, name, kind).
+(namespace, name) order (§0.3), (d) HTTPProxy roots (httpproxy.py), (e) the Gateway API
+(gatewayapi.py, laid last as v1.33's processor order), (f) orphan statuses and pruning.
+Routes are keyed per vhost by `route_key`: a later writer overwrites an earlier one, which
+is the Ingress/IngressRoute/HTTPProxy overlay rule. Statuses are sorted by (namespace,
+name, kind).
 """
 
 from __future__ import annotations
@@ -14,17 +15,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from controller.config import BuilderSettings
-from controller.dag import httpproxy, ingress, ingressroute
+from controller.dag import extension, gatewayapi, httpproxy, ingress, ingressroute
 from controller.dag import status as st
 from controller.dag.claims import httpproxy_fqdns, ingressroute_blocked
+from controller.dag.gateway_reads import GatewayResult
+from controller.dag.global_ratelimit import rate_limit_service
 from controller.dag.ingressroute import RootResult
 from controller.dag.model import (
     DAG,
     ClientValidation,
     CORSPolicy,
+    ExtensionCluster,
+    ExternalAuthorization,
     IPFilter,
     JWTProvider,
     LocalRateLimit,
+    RateLimitDescriptor,
+    RateLimitService,
     Route,
     RouteKey,
     Secret,
@@ -62,6 +69,9 @@ class _Policies:
     cors: CORSPolicy | None
     ip_filter: IPFilter | None
     rate_limit: LocalRateLimit | None
+    global_rate_limits: tuple[RateLimitDescriptor, ...] = ()
+    authorization: ExternalAuthorization | None = None
+    """Port 443 only."""
 
 
 class VirtualHostTables:
@@ -117,24 +127,40 @@ class VirtualHostTables:
             self.fallback_secret = self.fallback_secret or result.fallback_secret
         if not result.insecure_vhost:
             return
-        policies = _Policies(result.cors, result.ip_filter, result.rate_limit)
+        policies = _Policies(result.cors, result.ip_filter, result.rate_limit,
+                             result.global_rate_limits, result.authorization)
         self.http_policies[result.host] = policies
         if result.host in self.https:
             self.https[result.host].policies = policies
         for http_route, https_route in result.routes:
             self.add_routes(result.host, http_route, https_route)
 
+    def add_gateway(self, result: GatewayResult) -> None:
+        """The Gateway API contributions, laid last: TLS and passthrough proxies of the
+        secure vhosts, then routes in the processor's order."""
+        for h, secret in sorted(result.tls.items()):
+            self.set_tls(h, secret, GATEWAY_MIN_TLS)
+        for h, tcp in sorted(result.tcp.items()):
+            self._secure(h).tcp_proxy = tcp
+        for h, route in result.http:
+            self.add_routes(h, route, None)
+        for h, route in result.https:
+            self.add_routes(h, None, route)
+
     def freeze(self) -> tuple[tuple[VirtualHost, ...], tuple[SecureVirtualHost, ...]]:
         """Insecure vhosts survive with a route; secure ones with a secret or a TCP proxy."""
         http = tuple(
-            VirtualHost(host, _ordered(self.http[host]), *_fields(self.http_policies.get(host)))
+            VirtualHost(host, _ordered(self.http[host]), *_fields(self.http_policies.get(host)),
+                        global_rate_limits=_global_limits(self.http_policies.get(host)))
             for host in sorted(self.http)
             if self.http[host]
         )
         https = tuple(
             SecureVirtualHost(host, _ordered(s.routes), s.secret, s.min_tls_version, s.tcp_proxy,
                               *_fields(s.policies), s.max_tls_version, s.fallback,
-                              s.strict_sni, s.client_validation, s.jwt_providers)
+                              s.strict_sni, s.client_validation, s.jwt_providers,
+                              _global_limits(s.policies),
+                              s.policies.authorization if s.policies else None)
             for host, s in sorted(self.https.items())
             if s.secret is not None or s.tcp_proxy is not None
         )
@@ -146,8 +172,16 @@ def _fields(p: _Policies | None) -> tuple[CORSPolicy | None, IPFilter | None,
     return (None, None, None) if p is None else (p.cors, p.ip_filter, p.rate_limit)
 
 
+def _global_limits(p: _Policies | None) -> tuple[RateLimitDescriptor, ...]:
+    return p.global_rate_limits if p is not None else ()
+
+
 def _ordered(routes: dict[RouteKey, Route]) -> tuple[Route, ...]:
     return tuple(sorted(routes.values(), key=route_order_key, reverse=True))
+
+
+GATEWAY_MIN_TLS = "1.2"
+"""Gateway API listeners have no minimum-version field: v1.33's default floor."""
 
 
 def build(store: ObjectStore, settings: BuilderSettings) -> DAG:
@@ -160,9 +194,23 @@ def build(store: ObjectStore, settings: BuilderSettings) -> DAG:
         if not view.is_root and key not in reached:
             statuses.set(st.orphaned(key))
     proxy_statuses = _add_httpproxies(store, settings, vhosts)
+    clusters, extension_statuses = extension.extensions(store.extensionservices.values(), store)
+    gateway = gatewayapi.process(store, settings)
+    vhosts.add_gateway(gateway)
     http, https = vhosts.freeze()
-    return DAG(http=http, https=https, statuses=sorted_statuses(statuses.result(), proxy_statuses),
-               fallback_secret=vhosts.fallback_secret)
+    return DAG(http=http, https=https,
+               statuses=sorted_statuses(statuses.result(), proxy_statuses, extension_statuses),
+               fallback_secret=vhosts.fallback_secret, extensions=clusters,
+               rate_limit_service=resolved_rate_limit(settings, clusters),
+               gateway_statuses=tuple(gateway.statuses))
+
+
+def resolved_rate_limit(settings: BuilderSettings, clusters: tuple[ExtensionCluster, ...]
+                        ) -> RateLimitService | None:
+    """The config's rate limit service with what its ExtensionService says (both builders)."""
+    return rate_limit_service(settings.rate_limit_service,
+                              {(c.namespace, c.name): (c.response_timeout, c.subject_name)
+                               for c in clusters})
 
 
 def sorted_statuses(*groups: Iterable[Status]) -> tuple[Status, ...]:

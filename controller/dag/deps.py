@@ -12,12 +12,15 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from controller.dag.gateway_store import GatewayObjects
 from controller.dag.model import Secret, ServicePort
 from controller.dag.multimap import MultiMap
 from controller.dag.store import ObjectStore
+from controller.k8s.extension_views import ExtensionServiceView
 from controller.k8s.httpproxy_views import HTTPProxyView
 from controller.k8s.objects import (
     DELEGATION_KINDS,
+    EXTENSION_SERVICE,
     HTTPPROXY,
     INGRESSROUTE,
     SECRET,
@@ -36,13 +39,14 @@ class Deps:
     services: set[Key] = field(default_factory=set)
     secrets: set[Key] = field(default_factory=set)
     delegation_namespaces: set[str] = field(default_factory=set)
+    extensions: set[Key] = field(default_factory=set)
 
     def frozen(self) -> FrozenDeps:
-        """The same reads as tuples, to keep after the processing (memory: five sets are
+        """The same reads as tuples, to keep after the processing (memory: five sets were
         ~1.1 KB per root, 55 MB at 50k roots; bench/memory.py)."""
         return FrozenDeps(tuple(self.ingressroutes), tuple(self.httpproxies),
                           tuple(self.services), tuple(self.secrets),
-                          tuple(self.delegation_namespaces))
+                          tuple(self.delegation_namespaces), tuple(self.extensions))
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +58,7 @@ class FrozenDeps:
     services: tuple[Key, ...] = ()
     secrets: tuple[Key, ...] = ()
     delegation_namespaces: tuple[str, ...] = ()
+    extensions: tuple[Key, ...] = ()
 
 
 V = TypeVar("V")
@@ -88,6 +93,12 @@ class Recorder:
     @property
     def httpproxies(self) -> _RecordingLookup[HTTPProxyView]:
         return self._httpproxies
+
+    @property
+    def gateway(self) -> GatewayObjects:
+        """Not recorded: any Gateway API event re-runs the whole Gateway API layer
+        (incremental_gateway.py)."""
+        return self._store.gateway
 
     def service_exists(self, key: Key) -> bool:
         self.deps.services.add(key)
@@ -125,6 +136,9 @@ class Recorder:
     def missing_secret(self, key: Key) -> str:
         self.deps.secrets.add(key)
         return self._store.missing_secret(key)
+    def extension_service(self, key: Key) -> ExtensionServiceView | None:
+        self.deps.extensions.add(key)
+        return self._store.extension_service(key)
 
 
 class _Index:
@@ -151,7 +165,7 @@ class ReadersIndex:
     """Each root's last `Deps`, turned around: an object → the roots that read it."""
 
     __slots__ = ("_ingressroutes", "_httpproxies", "_services", "_secrets",
-                 "_delegation_namespaces")
+                 "_delegation_namespaces", "_extensions")
 
     def __init__(self) -> None:
         self._ingressroutes = _Index()
@@ -159,6 +173,7 @@ class ReadersIndex:
         self._services = _Index()
         self._secrets = _Index()
         self._delegation_namespaces = _Index()
+        self._extensions = _Index()
 
     def add(self, deps: FrozenDeps, root: Key) -> None:
         self._ingressroutes.add(deps.ingressroutes, root)
@@ -166,6 +181,7 @@ class ReadersIndex:
         self._services.add(deps.services, root)
         self._secrets.add(deps.secrets, root)
         self._delegation_namespaces.add(deps.delegation_namespaces, root)
+        self._extensions.add(deps.extensions, root)
 
     def discard(self, deps: FrozenDeps, root: Key) -> None:
         self._ingressroutes.discard(deps.ingressroutes, root)
@@ -173,6 +189,7 @@ class ReadersIndex:
         self._services.discard(deps.services, root)
         self._secrets.discard(deps.secrets, root)
         self._delegation_namespaces.discard(deps.delegation_namespaces, root)
+        self._extensions.discard(deps.extensions, root)
 
     def readers(self, kind: str, key: Key) -> set[Key]:
         """The roots whose processing read the object (a delegation: any secret of its
@@ -187,4 +204,6 @@ class ReadersIndex:
             return self._secrets.get(key)
         if kind in DELEGATION_KINDS:
             return self._delegation_namespaces.get(key[0])
+        if kind == EXTENSION_SERVICE:
+            return self._extensions.get(key)
         return set()

@@ -16,9 +16,12 @@ tests check it on randomized event sequences):
 - HTTPProxy roots are tracked the same way by incremental_proxies.ProxyRoots; an fqdn an
   HTTPProxy root names blocks the IngressRoute roots of that fqdn (claims.py), so a change
   to an HTTPProxy fqdn group re-checks the IngressRoute group of the same fqdn;
+- the Gateway API layer is re-run whole when anything it reads changes
+  (incremental_gateway.py);
 - each host's vhosts are replayed from its Ingress contribution and its one processed
   root (duplicate and claimed fqdns are skipped, so at most one root owns a host):
-  Ingress first, then the root, which is the builder's overlay order;
+  Ingress first, then the root, then the Gateway API, which is the builder's overlay
+  order;
 - an IngressRoute status is the duplicate-fqdn (or claim) one, else the one of the first
   root (in key order) that recorded one for the object, else "orphaned" for an unreached
   non-root; statuses are kept by (namespace, name, kind).
@@ -34,17 +37,19 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from controller.config import BuilderSettings
-from controller.dag import ingressroute
+from controller.dag import extension, ingressroute
 from controller.dag import status as st
-from controller.dag.builder import VirtualHostTables
+from controller.dag.builder import VirtualHostTables, resolved_rate_limit
 from controller.dag.claims import ingressroute_group
 from controller.dag.deps import Deps, FrozenDeps, ReadersIndex, Recorder
 from controller.dag.fqdn_groups import FqdnGroups
+from controller.dag.incremental_gateway import GatewayLayer
 from controller.dag.incremental_ingress import IngressLayer
 from controller.dag.incremental_proxies import ProxyRoots
 from controller.dag.ingressroute import RootResult
 from controller.dag.model import (
     DAG,
+    ExtensionCluster,
     Route,
     Secret,
     SecureVirtualHost,
@@ -54,12 +59,19 @@ from controller.dag.model import (
 from controller.dag.multimap import MultiMap
 from controller.dag.store import ObjectStore
 from controller.k8s.objects import (
+    EXTENSION_SERVICE,
     HTTPPROXY,
     INGRESSROUTE,
+    SECRET,
+    SERVICE,
+    TLS_CERTIFICATE_DELEGATION,
     Key,
 )
 
 HostRoutes = list[tuple[Route | None, Route | None]]
+_EXTENSION_READS = frozenset({EXTENSION_SERVICE, SERVICE, SECRET, TLS_CERTIFICATE_DELEGATION})
+"""The kinds an ExtensionService's cluster reads: an event on one re-derives them all
+(ExtensionServices are few; each costs microseconds)."""
 
 
 
@@ -145,6 +157,9 @@ class IncrementalBuilder:
         self._proxies = ProxyRoots(store, settings)
         self._fallback: dict[str, Secret] = {}
         self._last_fallback: Secret | None = None
+        self._gateway = GatewayLayer(store, settings)
+        self._extensions: tuple[ExtensionCluster, ...] = ()
+        self._extension_keys: set[Key] = set()
 
     @property
     def http_vhosts(self) -> Mapping[str, VirtualHost]:
@@ -178,7 +193,10 @@ class IncrementalBuilder:
                 status_keys.add(key)
                 self._regroup(key, groups)
         groups |= self._proxies.collect(self._first, self._touched)
+        if self._first or any(kind in _EXTENSION_READS for kind, _ in self._touched):
+            self._update_extensions()
         self._ingress.update(self._first, self._touched, hosts)
+        self._gateway.update(self._first, self._touched, hosts)
         self._touched.clear()
         self._first = False
         for fqdn in groups:
@@ -201,10 +219,23 @@ class IncrementalBuilder:
             https=cast(tuple[SecureVirtualHost, ...], self._https.as_tuple()),
             statuses=cast(tuple[Status, ...], self._statuses.as_tuple()),
             fallback_secret=self._fallback[min(self._fallback)] if self._fallback else None,
+            gateway_statuses=tuple(self._gateway.result.statuses),
+            extensions=self._extensions,
+            rate_limit_service=resolved_rate_limit(self.settings, self._extensions),
         )
         changes.fallback_secret = dag.fallback_secret != self._last_fallback
         self._last_fallback = dag.fallback_secret
         return dag, changes
+
+    def _update_extensions(self) -> None:
+        """Every ExtensionService's cluster and status, as the full build derives them."""
+        views = self.store.extensionservices
+        self._extensions, found = extension.extensions(views.values(), self.store)
+        for key in self._extension_keys - views.keys():
+            self._statuses.set((*key, EXTENSION_SERVICE), None)
+        for status in found:
+            self._statuses.set((status.namespace, status.name, EXTENSION_SERVICE), status)
+        self._extension_keys = set(views)
 
     # -- duplicate fqdns -------------------------------------------------------------------
 
@@ -282,6 +313,9 @@ class IncrementalBuilder:
         proxy = self._proxies.host_result(host)
         if proxy is not None:
             vhosts.add_proxy(proxy)
+        gateway = self._gateway.by_host.get(host)
+        if gateway is not None:
+            vhosts.add_gateway(gateway)
         if vhosts.fallback_secret is not None:
             self._fallback[host] = vhosts.fallback_secret
         else:

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from controller.dag.gateway_model import GatewayAPIStatus
 
 from controller.dag.model_auth import (
     ClientValidation,
@@ -16,10 +20,11 @@ from controller.dag.model_auth import (
     JWKSCluster,
     JWTProvider,
 )
+from controller.dag.model_ext import ExtensionCluster, ExternalAuthorization, RateLimitService
 from controller.dag.provenance import Provenance
 
-__all__ = ["ClientValidation", "CookieRewrite", "JWKSCluster",
-           "JWTProvider", "Provenance"]
+__all__ = ["ClientValidation", "CookieRewrite", "ExtensionCluster", "ExternalAuthorization",
+           "JWKSCluster", "JWTProvider", "Provenance", "RateLimitService"]
 
 VALID = "valid"
 INVALID = "invalid"
@@ -131,6 +136,9 @@ class HeadersPolicy:
     remove: tuple[str, ...] = ()
     host_rewrite: str = ""
     host_rewrite_header: str = ""
+    add: tuple[tuple[str, str], ...] = ()
+    """Gateway API `add`: appended to any value the message has (Envoy
+    APPEND_IF_EXISTS_OR_ADD)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +250,24 @@ class CORSPolicy:
     allow_private_network: bool = False
 
 
+@dataclass(frozen=True, slots=True, order=True)
+class RateLimitEntry:
+    """One entry of a global rate limit descriptor (v1.33 RateLimitDescriptorEntry): `kind`
+    is "generic_key" (key, value), "request_header" (header_name → descriptor key),
+    "header_value_match" (value if `headers` match, or not when `expect_match` is False)
+    or "remote_address"."""
+
+    kind: str
+    key: str = ""
+    value: str = ""
+    header_name: str = ""
+    headers: tuple[HeaderMatch, ...] = ()
+    expect_match: bool = True
+
+
+RateLimitDescriptor = tuple[RateLimitEntry, ...]
+
+
 class Timeout:
     """Route timeout values: None = unset (Envoy default 15s), INFINITE = 0s in Envoy."""
 
@@ -279,9 +305,22 @@ class Route:
     internal_redirect: bool = False
     ip_filter: IPFilter | None = None
     rate_limit: LocalRateLimit | None = None
+    segment_prefix: bool = False
+    """Gateway API PathPrefix: `match` matches whole path segments (`/foo` matches `/foo`
+    and `/foo/bar`, not `/foobar`: Envoy path_separated_prefix)."""
+    regex_rewrite: tuple[str, str] | None = None
+    """(RE2 pattern, substitution) for the path (Gateway API URLRewrite)."""
     jwt_provider: str = ""
     """The JWT provider (requirement) whose token the route requires; "" = none."""
     cookie_rewrites: tuple[CookieRewrite, ...] = ()
+    global_rate_limits: tuple[RateLimitDescriptor, ...] = ()
+    """rateLimitPolicy.global descriptors (Envoy route action rate_limits)."""
+    ignore_vhost_rate_limits: bool = False
+    """rateLimitPolicy.global.disabled: the vhost's global descriptors do not apply."""
+    auth_disabled: bool = False
+    """Under an authorizing vhost: the check is skipped (authPolicy.disabled)."""
+    auth_context: tuple[tuple[str, str], ...] = ()
+    """Under an authorizing vhost: the check's context extensions, sorted by key."""
     provenance: Provenance | None = field(default=None, compare=False)
     """Who produced this route; not part of its identity (equal routes translate alike)."""
 
@@ -307,6 +346,7 @@ class VirtualHost:
     cors: CORSPolicy | None = None
     ip_filter: IPFilter | None = None
     rate_limit: LocalRateLimit | None = None
+    global_rate_limits: tuple[RateLimitDescriptor, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,6 +374,9 @@ class SecureVirtualHost:
     """tls.clientValidation: verify (or request) client certificates; XFCC forwarding."""
     jwt_providers: tuple[JWTProvider, ...] = ()
     """jwtProviders, in spec order: the chain's jwt_authn filter and its JWKS clusters."""
+    global_rate_limits: tuple[RateLimitDescriptor, ...] = ()
+    authorization: ExternalAuthorization | None = None
+    """HTTPProxy virtualhost.authorization: ext_authz on this vhost's filter chain."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -382,6 +425,12 @@ class DAG:
     fallback_secret: Secret | None = None
     """The controller's fallback certificate (BuilderSettings.fallback_certificate) when some
     secure vhost enables it and the Secret exists: the translator adds its filter chain."""
+    gateway_statuses: tuple[GatewayAPIStatus, ...] = ()
+    """Gateway API objects' statuses (gateway_model.py), sorted by (namespace, name, kind)."""
+    extensions: tuple[ExtensionCluster, ...] = ()
+    """Every valid ExtensionService's cluster, sorted by (namespace, name)."""
+    rate_limit_service: RateLimitService | None = None
+    """The global rate limit service of the controller config, resolved (settings)."""
 
     def clusters(self) -> tuple[Cluster, ...]:
         """Every cluster reachable from a surviving vhost, in visit order (may repeat)."""
@@ -423,10 +472,11 @@ def _descending(text: str) -> tuple[int, ...]:
     return (*(-ord(c) for c in text), 1)
 
 
-RouteKey = tuple[bool, bool, str, tuple[HeaderMatch, ...], tuple[QueryMatch, ...]]
+RouteKey = tuple[bool, bool, str, tuple[HeaderMatch, ...], tuple[QueryMatch, ...], bool]
 
 
 def route_key(route: Route) -> RouteKey:
     """A route's identity on its vhost: a later route with the same key replaces an earlier
     one (the Ingress/IngressRoute overlay rule)."""
-    return (route.regex, route.exact, route.match, route.headers, route.query_params)
+    return (route.regex, route.exact, route.match, route.headers, route.query_params,
+            route.segment_prefix)

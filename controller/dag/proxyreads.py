@@ -8,8 +8,10 @@ from typing import Protocol as TypingProtocol
 
 from controller.dag.model import (
     CORSPolicy,
+    ExternalAuthorization,
     IPFilter,
     LocalRateLimit,
+    RateLimitDescriptor,
     Route,
     Secret,
     ServicePort,
@@ -17,6 +19,7 @@ from controller.dag.model import (
 )
 from controller.dag.model_auth import ClientValidation, JWTProvider
 from controller.dag.proxystatus import ProxyConditions
+from controller.k8s.extension_views import ExtensionServiceView
 from controller.k8s.httpproxy_views import HTTPProxyView
 from controller.k8s.objects import Key
 
@@ -46,6 +49,7 @@ class ProxyReads(TypingProtocol):
     def crl(self, key: Key) -> bytes: ...
 
     def missing_secret(self, key: Key) -> str: ...
+    def extension_service(self, key: Key) -> ExtensionServiceView | None: ...
 
 
 @dataclass(slots=True)
@@ -69,6 +73,8 @@ class ProxyResult:
     jwt_providers: tuple[JWTProvider, ...] = ()
     default_jwt: str = ""
     """The provider every route requires unless its jwtVerificationPolicy says otherwise."""
+    global_rate_limits: tuple[RateLimitDescriptor, ...] = ()
+    authorization: ExternalAuthorization | None = None
     secure_vhost: bool = False
     """The port-443 vhost exists (TLS attached), whether or not routes reach it."""
     insecure_vhost: bool = False

@@ -13,7 +13,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import NamedTuple, TypeVar
 
+from controller.dag import authz
 from controller.dag import conditions as cnd
+from controller.dag import global_ratelimit as grl
 from controller.dag import policy as pol
 from controller.dag import proxy_auth as auth
 from controller.dag import proxystatus as ps
@@ -55,7 +57,7 @@ class RouteWalk:
     """One root's walk through its includes."""
 
     __slots__ = ("reads", "result", "enforce_tls", "permit_insecure", "wildcard", "path",
-                 "visits")
+                 "visits", "auth")
 
     def __init__(self, reads: ProxyReads, result: ProxyResult, enforce_tls: bool,
                  permit_insecure: bool, fqdn: str) -> None:
@@ -64,6 +66,8 @@ class RouteWalk:
         self.wildcard = cnd.wildcard_host_match(fqdn) if fqdn.startswith("*.") else None
         self.path: list[Key] = []
         self.visits = 0
+        self.auth: authz.RouteAuth | None = None
+        """The root's authorization defaults for every route (None: no ext_authz)."""
 
     def walk(self, proxy: HTTPProxyView, conds: Conds = ()) -> list[Route]:
         """v1.33 computeRoutes for `proxy` under the include conditions `conds`."""
@@ -159,7 +163,11 @@ class RouteWalk:
         filt, ok = ip_filter(view.ip, cond)
         if not ok:
             return None
-        return replace(route, ip_filter=filt)
+        route = replace(route, ip_filter=filt)
+        if self.auth is None:
+            return route
+        disabled, context = authz.route_auth(self.auth, view.auth_policy)
+        return replace(route, auth_disabled=disabled, auth_context=context)
 
     def _route_fields(self, proxy: HTTPProxyView, view: HPRouteView, all_conds: Conds,
                       cond: ps.ProxyConditions) -> Route:
@@ -310,6 +318,8 @@ def _route_policies(proxy: HTTPProxyView, view: HPRouteView, cond: ps.ProxyCondi
         prefix="route.timeoutPolicy failed to parse: ")
     rate_limit = _policy("RouteError", "RateLimitPolicyNotValid", "", local_rate_limit,
                          view.rate_limit, prefix="route.rateLimitPolicy is invalid: ")
+    global_limits = _policy("RouteError", "RateLimitPolicyNotValid", "", grl.descriptors,
+                            view.global_rate_limit, prefix="route.rateLimitPolicy is invalid: ")
     hashes, strategy = pol.request_hash(view.load_balancer, cond)
     redirect = _policy("RouteError", "RequestRedirectPolicy", "", pol.redirect, view.redirect,
                        prefix="route.requestRedirectPolicy is invalid: ")
@@ -318,6 +328,8 @@ def _route_policies(proxy: HTTPProxyView, view: HPRouteView, cond: ps.ProxyCondi
         websocket=view.websockets, timeout=timeout, idle_timeout=idle,
         retry=pol.retry_policy(view.retry), request_headers=req, response_headers=resp,
         rate_limit=rate_limit, hash_policies=hashes, redirect=redirect,
+        global_rate_limits=global_limits,
+        ignore_vhost_rate_limits=grl.ignores_vhost(view.global_rate_limit),
         direct_response=DirectResponse(direct.status_code, direct.body) if direct else None,
         internal_redirect=view.internal_redirect, cookie_rewrites=cookies,
     )

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from controller.config import BuilderSettings
+from controller.dag.gateway_store import GATEWAY_KINDS, GatewayObjects
 from controller.dag.model import Protocol, Secret, ServicePort
 from controller.dag.secrets import (
     SecretRejected,
@@ -33,12 +34,15 @@ from controller.dag.secrets import (
     split_secret,
 )
 from controller.k8s import annotations as ann
+from controller.k8s.extension_views import ExtensionServiceView, extension_service_view
 from controller.k8s.httpproxy_views import HTTPProxyView, httpproxy_view
 from controller.k8s.objects import (
     DELEGATION_KINDS,
+    EXTENSION_SERVICE,
     HTTPPROXY,
     INGRESS,
     INGRESSROUTE,
+    NAMESPACE,
     SECRET,
     SERVICE,
     TLS_CERTIFICATE_DELEGATION,
@@ -116,6 +120,18 @@ def stored_service(view: ServiceView) -> StoredService:
     return StoredService(tcp_ports if same else tuple(http), tcp_ports)
 
 
+_VOLATILE_METADATA = ("resourceVersion", "managedFields", "generation")
+
+
+def _stripped(obj: Obj) -> Obj:
+    """The object without the parts that change on every write but never affect routing:
+    what the kinds without a view of their own (ExtensionService, Gateway API) compare."""
+    out = {k: v for k, v in obj.items() if k != "status"}
+    meta = as_dict(obj.get("metadata"))
+    out["metadata"] = {k: v for k, v in meta.items() if k not in _VOLATILE_METADATA}
+    return out
+
+
 class ObjectStore:
     """Kubernetes objects the builder reads, parsed, plus the indexes it needs."""
 
@@ -128,17 +144,22 @@ class ObjectStore:
         self.secrets: dict[Key, StoredSecret] = {}
         self.delegations: dict[tuple[Key, str], tuple[DelegationView, ...]] = {}
         """(object key, kind) → its grants; both API groups' delegations, read alike."""
+        self.extensionservices: dict[Key, ExtensionServiceView] = {}
         self.rejected_secrets: dict[Key, str] = {}
         """Secrets refused at insert (spec §2.6): key → reason, for logs and debug output."""
+        self.gateway = GatewayObjects()
         self._parsed: dict[str, dict[Key, object]] = {
             k: {}
             for k in (INGRESS, INGRESSROUTE, HTTPPROXY, SERVICE, SECRET,
-                      TLS_CERTIFICATE_DELEGATION, TLS_CERTIFICATE_DELEGATION_V1)
+                      TLS_CERTIFICATE_DELEGATION, TLS_CERTIFICATE_DELEGATION_V1,
+                      EXTENSION_SERVICE, *GATEWAY_KINDS)
         }
         """kind → key → what the stored object parsed to (its view, StoredService, ...),
         compared on the next upsert. memory (bench/memory.py, 50k IngressRoutes and
         Services): keeping the raw objects for that instead cost ~160 MB; a view holds
-        every field the builder reads, so an equal view cannot change the DAG."""
+        every field the builder reads, so an equal view cannot change the DAG. The kinds
+        without a view of their own (ExtensionService, Gateway API: few objects) keep the
+        object without its volatile parts."""
         self._service_refs: dict[Key, int] = {}
         self._secret_refs: dict[Key, int] = {}
         self._refs_of: dict[tuple[str, Key], tuple[tuple[Key, ...], tuple[Key, ...]]] = {}
@@ -150,7 +171,9 @@ class ObjectStore:
             SERVICE: self._upsert_service,
             SECRET: self._upsert_secret,
             TLS_CERTIFICATE_DELEGATION: self._upsert_delegation,
+            **dict.fromkeys(GATEWAY_KINDS, self._upsert_gateway_kind),
             TLS_CERTIFICATE_DELEGATION_V1: self._upsert_delegation_v1,
+            EXTENSION_SERVICE: self._upsert_extension,
         }
 
     # -- events ------------------------------------------------------------------------------
@@ -171,25 +194,34 @@ class ObjectStore:
             return False
         if kind == SERVICE:
             self.services.pop(key, None)
-            return self._service_refs.get(key, 0) > 0
+            addresses = key == self.settings.envoy_service and self.gateway.set_envoy_service(
+                None)
+            return addresses or self._service_refs.get(key, 0) > 0
         if kind == SECRET:
             self.rejected_secrets.pop(key, None)
             return self.secrets.pop(key, None) is not None and self._secret_referenced(key)
         if kind in DELEGATION_KINDS:
             self._set_delegations(kind, key, ())
             return True
+        if kind in GATEWAY_KINDS:
+            self.gateway.remove(kind, key)
+            self._set_refs(kind, key, (), ())
+            return kind != NAMESPACE or self.gateway.selects_namespaces()
         if kind == INGRESS:
             self.ingresses.pop(key, None)
         elif kind == HTTPPROXY:
             self.httpproxies.pop(key, None)
+        elif kind == EXTENSION_SERVICE:
+            self.extensionservices.pop(key, None)
         else:
             self.ingressroutes.pop(key, None)
         self._set_refs(kind, key, (), ())
         return True
 
     def counts(self) -> dict[str, int]:
-        """Stored objects per kind (metrics)."""
-        return {kind: len(objs) for kind, objs in self._parsed.items()}
+        """Stored objects per kind (metrics); Gateway API kinds once there are some."""
+        return {kind: len(objs) for kind, objs in self._parsed.items()
+                if objs or kind not in GATEWAY_KINDS}
 
     # -- lookups for the builder ---------------------------------------------------------------
 
@@ -236,6 +268,8 @@ class ObjectStore:
         if key in self.secrets:
             return ""
         return self.rejected_secrets.get(key, "Secret not found")
+    def extension_service(self, key: Key) -> ExtensionServiceView | None:
+        return self.extensionservices.get(key)
 
     # -- per kind ------------------------------------------------------------------------------
 
@@ -279,12 +313,25 @@ class ObjectStore:
         self._set_refs(HTTPPROXY, key, _hp_services(view), _hp_secrets(view))
         return True
 
+    def _upsert_extension(self, obj: Obj, key: Key) -> bool:
+        """Every ExtensionService has a status, so any change matters."""
+        if not self._changed(EXTENSION_SERVICE, key, _stripped(obj)):
+            return False
+        view = self.extensionservices[key] = extension_service_view(obj)
+        services = tuple(sorted({(view.namespace, t.name) for t in view.services}))
+        secrets = (() if view.validation is None
+                   else (split_secret(view.validation.ca_secret, view.namespace),))
+        self._set_refs(EXTENSION_SERVICE, key, services, secrets)
+        return True
+
     def _upsert_service(self, obj: Obj, key: Key) -> bool:
+        # the Envoy Service matters with its status (its addresses), which its view ignores
+        addresses = key == self.settings.envoy_service and self.gateway.set_envoy_service(obj)
         stored = stored_service(service_view(obj))
         if not self._changed(SERVICE, key, stored):
-            return False
+            return addresses
         self.services[key] = stored
-        return self._service_refs.get(key, 0) > 0
+        return addresses or self._service_refs.get(key, 0) > 0
 
     def _upsert_secret(self, obj: Obj, key: Key) -> bool:
         try:
@@ -301,6 +348,15 @@ class ObjectStore:
             return self.secrets.pop(key, None) is not None and self._secret_referenced(key)
         self.secrets[key] = stored
         return self._secret_referenced(key)
+
+    def _upsert_gateway_kind(self, obj: Obj, key: Key) -> bool:
+        kind = kind_of(obj)
+        if not self._changed(kind, key, _stripped(obj)):
+            return False
+        services, secrets = self.gateway.upsert(kind, obj)
+        self._set_refs(kind, key, services, secrets)
+        # a Namespace's labels matter only to a listener selecting namespaces by label
+        return kind != NAMESPACE or self.gateway.selects_namespaces()
 
     def _upsert_delegation(self, obj: Obj, key: Key,
                            kind: str = TLS_CERTIFICATE_DELEGATION) -> bool:

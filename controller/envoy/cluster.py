@@ -165,3 +165,35 @@ def validation_context(validation: model.UpstreamValidation) -> pb.CertificateVa
         trusted_ca=pb.DataSource(inline_bytes=validation.ca_cert),
         match_typed_subject_alt_names=[san],
     )
+
+
+def extension_cluster(ext: model.ExtensionCluster) -> pb.Cluster:
+    """An ExtensionService's cluster: HTTP/2 to its Services' endpoints (EDS: the
+    assignment of its own name gathers them, xdscache/extension_endpoints.py), over TLS
+    for h2 (verified when `validation`, with the subject name as SNI), cleartext for h2c."""
+    out = pb.Cluster()
+    out.CopyFrom(_EDS_DEFAULTS)
+    out.name = ext.cluster_name
+    out.alt_stat_name = f"extension_{ext.namespace}_{ext.name}"
+    out.eds_cluster_config.service_name = ext.cluster_name
+    out.lb_policy = lb_policy(ext.strategy)
+    if any(ext.circuit_breakers):
+        out.circuit_breakers.CopyFrom(_limits(*ext.circuit_breakers))
+    if ext.protocol == "h2":
+        validation = (model.UpstreamValidation(ext.ca_secret, ext.ca_cert, ext.subject_name)
+                      if ext.ca_cert else None)
+        tls = upstream_tls_context(validation, alpn=("h2",))
+        tls.sni = ext.subject_name
+        out.transport_socket.CopyFrom(transport_socket(tls))
+    options = upstream_http_options(h2=True, idle_timeout=ext.idle_connection_timeout)
+    for key, value in options.items():
+        out.typed_extension_protocol_options[key].CopyFrom(value)
+    return out
+
+
+def _limits(connections: int, pending: int, requests: int, retries: int) -> pb.CircuitBreakers:
+    """circuit_breakers() for values that do not come from Service annotations."""
+    svc = model.ServicePort("", "", 0, max_connections=connections,
+                            max_pending_requests=pending, max_requests=requests,
+                            max_retries=retries)
+    return circuit_breakers(svc)

@@ -41,14 +41,16 @@ def hcm_filters() -> list[pb.HttpFilter]:
     ]
 
 
-def header_options(pairs: Sequence[tuple[str, str]]) -> list[pb.HeaderValueOption]:
-    """Headers that replace any value the message has (or are added), sorted by name."""
+def header_options(pairs: Sequence[tuple[str, str]],
+                   appended: Sequence[tuple[str, str]] = ()) -> list[pb.HeaderValueOption]:
+    """Headers that replace any value the message has (or are added), sorted by name;
+    then the `appended` ones (added to any value there is), sorted by name."""
+    replace = pb.HeaderValueOption.OVERWRITE_IF_EXISTS_OR_ADD
+    append = pb.HeaderValueOption.APPEND_IF_EXISTS_OR_ADD
     return [
-        pb.HeaderValueOption(
-            header=pb.HeaderValue(key=key, value=value),
-            append_action=pb.HeaderValueOption.OVERWRITE_IF_EXISTS_OR_ADD,
-        )
-        for key, value in sorted(pairs)
+        pb.HeaderValueOption(header=pb.HeaderValue(key=key, value=value), append_action=action)
+        for action, group in ((replace, pairs), (append, appended))
+        for key, value in sorted(group)
     ]
 
 

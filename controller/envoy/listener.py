@@ -76,14 +76,16 @@ def http_connection_manager(
     route_config_name: str, access_log: str, *, xds_cluster: str = "", stat_prefix: str = "",
     auth_filters: Sequence[pb.HttpFilter] = (),
     forward_client_cert: tuple[str, ...] | None = None,
+    rate_limit: Sequence[pb.HttpFilter] = (),
 ) -> pb.Filter:
     """The HCM of ingress_http/ingress_https: routes by RDS (ADS unless `xds_cluster`),
     through the per-vhost/route switchable filters (filters.hcm_filters), then a secure
-    vhost's own `auth_filters` (jwt_authn) just before the router, as upstream orders them;
-    `forward_client_cert` sets X-Forwarded-Client-Cert (SANITIZE_SET). gzip
-    (`envoy.gzip`) is deprecated in v3 (compressor replaces it) and is omitted."""
+    vhost's own `auth_filters` (jwt_authn, ext_authz) and the global `rate_limit` filter
+    just before the router, as upstream orders them; `forward_client_cert` sets
+    X-Forwarded-Client-Cert (SANITIZE_SET). gzip (`envoy.gzip`) is deprecated in v3
+    (compressor replaces it) and is omitted."""
     http_filters = filters.hcm_filters()
-    http_filters[-1:-1] = auth_filters
+    http_filters[-1:-1] = [*auth_filters, *rate_limit]
     hcm = pb.HttpConnectionManager(
         stat_prefix=stat_prefix or route_config_name,
         rds=pb.Rds(route_config_name=route_config_name, config_source=config_source(xds_cluster)),
@@ -181,9 +183,11 @@ def client_validation_context(cv: model.ClientValidation) -> pb.CertificateValid
 def filter_chain(
     server_name: str, network_filter: pb.Filter, tls: pb.DownstreamTlsContext | None = None
 ) -> pb.FilterChain:
-    """A chain selected by SNI; no transport socket means TLS passthrough."""
+    """A chain selected by SNI (`*`: any, a Gateway listener without hostname); no
+    transport socket means TLS passthrough."""
+    names = [] if server_name == "*" else [server_name]
     chain = pb.FilterChain(
-        filter_chain_match=pb.FilterChainMatch(server_names=[server_name]),
+        filter_chain_match=pb.FilterChainMatch(server_names=names),
         filters=[network_filter],
     )
     if tls is not None:

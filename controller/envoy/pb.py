@@ -51,6 +51,7 @@ from envoy.config.listener.v3.listener_components_pb2 import (
 )
 from envoy.config.listener.v3.listener_pb2 import Listener
 from envoy.config.metrics.v3.stats_pb2 import StatsConfig, StatsMatcher
+from envoy.config.ratelimit.v3.rls_pb2 import RateLimitServiceConfig
 from envoy.config.rbac.v3.rbac_pb2 import RBAC as RBACRules
 from envoy.config.rbac.v3.rbac_pb2 import Permission, Policy, Principal
 from envoy.config.route.v3.route_components_pb2 import (
@@ -66,9 +67,16 @@ from envoy.config.route.v3.route_components_pb2 import (
     VirtualHost,
     WeightedCluster,
 )
+from envoy.config.route.v3.route_components_pb2 import RateLimit as RouteRateLimit
 from envoy.config.route.v3.route_pb2 import RouteConfiguration
 from envoy.extensions.access_loggers.file.v3.file_pb2 import FileAccessLog
 from envoy.extensions.filters.http.cors.v3.cors_pb2 import Cors, CorsPolicy
+from envoy.extensions.filters.http.ext_authz.v3.ext_authz_pb2 import (
+    BufferSettings,
+    CheckSettings,
+    ExtAuthz,
+    ExtAuthzPerRoute,
+)
 from envoy.extensions.filters.http.grpc_web.v3.grpc_web_pb2 import GrpcWeb
 from envoy.extensions.filters.http.health_check.v3.health_check_pb2 import (
     HealthCheck as HealthCheckFilter,
@@ -86,6 +94,10 @@ from envoy.extensions.filters.http.local_ratelimit.v3.local_rate_limit_pb2 impor
     LocalRateLimit,
 )
 from envoy.extensions.filters.http.lua.v3.lua_pb2 import Lua, LuaPerRoute
+from envoy.extensions.filters.http.ratelimit.v3.rate_limit_pb2 import (
+    RateLimit as RateLimitFilter,
+)
+from envoy.extensions.filters.http.ratelimit.v3.rate_limit_pb2 import RateLimitPerRoute
 from envoy.extensions.filters.http.rbac.v3.rbac_pb2 import RBAC, RBACPerRoute
 from envoy.extensions.filters.http.router.v3.router_pb2 import Router
 from envoy.extensions.filters.listener.proxy_protocol.v3.proxy_protocol_pb2 import ProxyProtocol
@@ -133,6 +145,14 @@ __all__ = [
     "CLUSTER_TYPE",
     "ENDPOINT_TYPE",
     "LISTENER_TYPE",
+    "BufferSettings",
+    "CheckSettings",
+    "ExtAuthz",
+    "ExtAuthzPerRoute",
+    "RateLimitFilter",
+    "RateLimitPerRoute",
+    "RateLimitServiceConfig",
+    "RouteRateLimit",
     "RBAC",
     "ROUTE_TYPE",
     "SECRET_TYPE",

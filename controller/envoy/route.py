@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from controller.dag import model
-from controller.envoy import filters, pb
+from controller.envoy import extfilters, filters, pb
 from controller.envoy.cookies import LUA, cookie_rewrite_per_route
 from controller.envoy.core import duration
 from controller.envoy.jwt import JWT_AUTHN, jwt_per_route
@@ -40,13 +40,16 @@ def route_configuration(
 
 
 def virtual_host(
-    host: str, routes: Iterable[pb.Route], per_filter: Mapping[str, pb.Any] | None = None
+    host: str, routes: Iterable[pb.Route], per_filter: Mapping[str, pb.Any] | None = None,
+    rate_limits: Sequence[model.RateLimitDescriptor] = (),
 ) -> pb.VirtualHost:
     """A vhost named by hashname(60, host) answering `host` with any port (the table
-    ignores ports), or everything; `per_filter` switches on CORS, RBAC, rate limits."""
+    ignores ports), or everything; `per_filter` switches on CORS, RBAC, rate limits;
+    `rate_limits` are its global rate limit descriptors."""
     domains = ["*"] if host == "*" else [host]
     return pb.VirtualHost(name=vhost_name(host), domains=domains, routes=routes,
-                          typed_per_filter_config=per_filter)
+                          typed_per_filter_config=per_filter,
+                          rate_limits=extfilters.rate_limits(rate_limits))
 
 
 def redirect_route(route: model.Route) -> pb.Route:
@@ -54,15 +57,18 @@ def redirect_route(route: model.Route) -> pb.Route:
     return pb.Route(match=route_match(route), redirect=pb.RedirectAction(https_redirect=True))
 
 
-def route(route: model.Route, vhost: str = "") -> pb.Route:
+def route(route: model.Route, vhost: str = "", *, secure: bool = False) -> pb.Route:
     """The Envoy route of a route that `forwards`: a direct response, a redirect, or a
     forwarding route with its header policies and per-route filters (stats of a rate
-    limit under the vhost's host name `vhost`). x-request-start is added by the table."""
+    limit under the vhost's host name `vhost`). x-request-start is added by the table.
+    On port 443 (`secure`) a direct response or forwarding route carries its ext_authz
+    override, as upstream's buildRoute (port 80 has no ext_authz filter)."""
     out = pb.Route(match=route_match(route))
     if route.direct_response is not None:
         out.direct_response.CopyFrom(direct_response(route.direct_response))
     elif route.redirect is not None:
         out.redirect.CopyFrom(redirect_action(route.redirect))
+        return out
     else:
         out.route.CopyFrom(route_action(route))
         _set_headers(out, route.request_headers, route.response_headers)
@@ -72,6 +78,12 @@ def route(route: model.Route, vhost: str = "") -> pb.Route:
             out.typed_per_filter_config[name].CopyFrom(config)
         if route.jwt_provider:
             out.typed_per_filter_config[JWT_AUTHN].CopyFrom(jwt_per_route(route.jwt_provider))
+        if route.ignore_vhost_rate_limits:
+            out.typed_per_filter_config[extfilters.GLOBAL_RATE_LIMIT].CopyFrom(
+                extfilters.ignore_vhost_rate_limits())
+    auth = extfilters.auth_per_route(route.auth_disabled, route.auth_context) if secure else None
+    if auth is not None:
+        out.typed_per_filter_config[extfilters.EXT_AUTHZ].CopyFrom(auth)
     return out
 
 
@@ -110,10 +122,10 @@ def _set_headers(out: pb.Route | pb.WeightedCluster.ClusterWeight,
                  response: model.HeadersPolicy | None) -> None:
     """Header policies on a route or a weighted-cluster entry (same field names)."""
     if request is not None:
-        out.request_headers_to_add.extend(filters.header_options(request.set))
+        out.request_headers_to_add.extend(filters.header_options(request.set, request.add))
         out.request_headers_to_remove.extend(sorted(request.remove))
     if response is not None:
-        out.response_headers_to_add.extend(filters.header_options(response.set))
+        out.response_headers_to_add.extend(filters.header_options(response.set, response.add))
         out.response_headers_to_remove.extend(sorted(response.remove))
 
 
@@ -139,6 +151,7 @@ def route_action(route: model.Route) -> pb.RouteAction:
     action.request_mirror_policies.extend(mirror_policies(route.mirrors))
     if route.internal_redirect:
         action.internal_redirect_policy.SetInParent()
+    action.rate_limits.extend(extfilters.rate_limits(route.global_rate_limits))
     return action
 
 
@@ -146,6 +159,10 @@ def _set_rewrites(action: pb.RouteAction, route: model.Route) -> None:
     prefix = route.prefix_rewrite or replacement(route)
     if prefix:
         action.prefix_rewrite = prefix
+    if route.regex_rewrite is not None:
+        pattern, substitution = route.regex_rewrite
+        action.regex_rewrite.pattern.regex = pattern
+        action.regex_rewrite.substitution = substitution
     headers = route.request_headers
     if headers is not None and headers.host_rewrite:
         action.host_rewrite_literal = headers.host_rewrite
@@ -166,8 +183,8 @@ def _needs_entry(route: model.Route, cluster: model.Cluster) -> bool:
     """A cluster with a header policy or cookie rewrites (its own or its route's) needs a
     weighted-cluster entry to carry them."""
     req, resp = cluster.request_headers, cluster.response_headers
-    return bool((req and (req.set or req.remove or req.host_rewrite))
-                or (resp and (resp.set or resp.remove))
+    return bool((req and (req.set or req.add or req.remove or req.host_rewrite))
+                or (resp and (resp.set or resp.add or resp.remove))
                 or route.cookie_rewrites or cluster.cookie_rewrites)
 
 

@@ -11,12 +11,15 @@ _INVERTED = {"notpresent": "present", "notexact": "exact", "notcontains": "conta
 
 
 def route_match(route: model.Route) -> pb.RouteMatch:
-    """The path specifier (`path` for exact, RE2 `safe_regex`, or `prefix`), then the
+    """The path specifier (`path` for exact, RE2 `safe_regex`, `path_separated_prefix`
+    for a segment prefix, or `prefix`), then the
     header and query parameter matchers in the route's (sorted) order."""
     if route.exact:
         match = pb.RouteMatch(path=route.match)
     elif route.regex:
         match = pb.RouteMatch(safe_regex=pb.RegexMatcher(regex=route.match))
+    elif route.segment_prefix and route.match != "/":
+        match = pb.RouteMatch(path_separated_prefix=route.match.rstrip("/"))
     else:
         match = pb.RouteMatch(prefix=route.match)
     match.headers.extend(header_matcher(h) for h in route.headers)

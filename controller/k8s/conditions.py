@@ -16,6 +16,19 @@ MAX_MESSAGE = 32768
 TRANSITION = "lastTransitionTime"
 
 
+class ObjectRecord(Protocol):
+    """The object a status record is about (both writers' records have it)."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def namespace(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+
 class SubConditionRecord(Protocol):
     @property
     def type(self) -> str: ...

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from controller.k8s import extension_views as ext
 from controller.k8s import httpproxy_auth as auth
 from controller.k8s import httpproxy_parts as parts
+from controller.k8s.extension_views import AuthorizationView, AuthPolicyView, GlobalRateLimitView
 from controller.k8s.httpproxy_auth import (
     ClientValidationView,
     CookieRewriteView,
@@ -58,6 +60,8 @@ class HPRouteView:
     rate_limit: LocalRateLimitView | None = None
     jwt: JWTPolicyView | None = None
     cookie_rewrites: tuple[CookieRewriteView, ...] = ()
+    global_rate_limit: GlobalRateLimitView | None = None
+    auth_policy: AuthPolicyView | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +95,8 @@ class HPVirtualHostView:
     ip: IPPolicies = IPPolicies()
     rate_limit: LocalRateLimitView | None = None
     jwt_providers: tuple[JWTProviderView, ...] = ()
+    global_rate_limit: GlobalRateLimitView | None = None
+    authorization: AuthorizationView | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,31 +126,29 @@ class HTTPProxyView:
 
 # -- parsing ----------------------------------------------------------------------------------
 
-PROTECTIVE_VHOST = {"authorization": "Authorization"}
-"""Virtual-host policies that protect it and are not translated yet (external
-authorization): a root using them is refused rather than served unprotected."""
+PROTECTIVE_VHOST: dict[str, str] = {}
+"""Virtual-host policies that protect it and are not translated yet: a root using them is
+refused rather than served unprotected (none left since issue 8)."""
 PROTECTIVE_TLS: dict[str, str] = {}
-PROTECTIVE_ROUTE = {"authPolicy": "AuthPolicy"}
+PROTECTIVE_ROUTE: dict[str, str] = {}
 IGNORED_ROUTE: dict[str, str] = {}
 
 
-_VHOST_KEYS = frozenset({*PROTECTIVE_VHOST, "tls", "rateLimitPolicy"})
-_ROUTE_KEYS = frozenset({*PROTECTIVE_ROUTE, *IGNORED_ROUTE, "rateLimitPolicy"})
+_VHOST_KEYS = frozenset({*PROTECTIVE_VHOST, "tls"})
+_ROUTE_KEYS = frozenset({*PROTECTIVE_ROUTE, *IGNORED_ROUTE})
 _NONE: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
 
 
 def unsupported_paths(spec: dict[str, object]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(protective, ignored): the Spec paths, in v1.33's Go field style, of the fields this
     controller does not translate yet; protective ones guard the virtual host (PROTECTIVE_*),
-    the others (cookie rewrites, global rate limits) do not. Each sorted.
+    the others (cookie rewrites) do not. Each sorted.
     perf: a key-set intersection first, so the common object costs ~1 µs, not ~5."""
     vhost, guard, ignored = as_dict(spec.get("virtualhost")), [], []
     if vhost.keys() & _VHOST_KEYS:
         guard += [f"Spec.VirtualHost.{go}" for f, go in PROTECTIVE_VHOST.items() if f in vhost]
         guard += [f"Spec.VirtualHost.TLS.{go}" for f, go in PROTECTIVE_TLS.items()
                   if f in as_dict(vhost.get("tls"))]
-        if "global" in as_dict(vhost.get("rateLimitPolicy")):
-            ignored.append("Spec.VirtualHost.RateLimitPolicy.Global")
     for i, raw in enumerate(as_list(spec.get("routes"))):
         route = as_dict(raw)
         if not route.keys() & _ROUTE_KEYS:
@@ -152,8 +156,6 @@ def unsupported_paths(spec: dict[str, object]) -> tuple[tuple[str, ...], tuple[s
         where = f"Spec.Routes[{i}]"
         guard += [f"{where}.{go}" for f, go in PROTECTIVE_ROUTE.items() if f in route]
         ignored += [f"{where}.{go}" for f, go in IGNORED_ROUTE.items() if f in route]
-        if "global" in as_dict(route.get("rateLimitPolicy")):
-            ignored.append(f"{where}.RateLimitPolicy.Global")
     if not guard and not ignored:
         return _NONE
     return tuple(sorted(guard)), tuple(sorted(ignored))
@@ -180,6 +182,8 @@ def _route(raw: object) -> HPRouteView:
         rate_limit=parts.local_rate_limit(d.get("rateLimitPolicy")),
         jwt=auth.jwt_policy(d.get("jwtVerificationPolicy")),
         cookie_rewrites=auth.cookie_rewrites(d.get("cookieRewritePolicies")),
+        global_rate_limit=ext.global_rate_limit(as_dict(d.get("rateLimitPolicy")).get("global")),
+        auth_policy=ext.auth_policy(d.get("authPolicy")),
     )
 
 
@@ -211,7 +215,7 @@ def _tls(raw: object) -> HPTLSView | None:
     )
 
 
-def _vhost(raw: object) -> HPVirtualHostView | None:
+def _vhost(raw: object, namespace: str) -> HPVirtualHostView | None:
     if not isinstance(raw, dict):
         return None
     return HPVirtualHostView(
@@ -221,6 +225,8 @@ def _vhost(raw: object) -> HPVirtualHostView | None:
         ip=parts.ip(raw),
         rate_limit=parts.local_rate_limit(raw.get("rateLimitPolicy")),
         jwt_providers=auth.jwt_providers(raw.get("jwtProviders")),
+        global_rate_limit=ext.global_rate_limit(as_dict(raw.get("rateLimitPolicy")).get("global")),
+        authorization=ext.authorization(raw.get("authorization"), namespace),
     )
 
 
@@ -237,7 +243,7 @@ def httpproxy_view(obj: object) -> HTTPProxyView:
     return HTTPProxyView(
         namespace=namespace,
         name=name,
-        vhost=_vhost(spec.get("virtualhost")),
+        vhost=_vhost(spec.get("virtualhost"), namespace),
         routes=tuple(_route(r) for r in as_list(spec.get("routes"))),
         includes=includes,
         tcpproxy=_tcpproxy(spec.get("tcpproxy"), namespace),

@@ -31,8 +31,15 @@ ENDPOINTS = "Endpoints"
 ENDPOINT_SLICE = "EndpointSlice"
 NAMESPACE = "Namespace"
 INGRESS_CLASS = "IngressClass"
+GATEWAY_CLASS = "GatewayClass"
+GATEWAY = "Gateway"
+HTTPROUTE = "HTTPRoute"
+TLSROUTE = "TLSRoute"
+GRPCROUTE = "GRPCRoute"
+REFERENCE_GRANT = "ReferenceGrant"
+GATEWAY_GROUP = "gateway.networking.k8s.io"
 
-CLUSTER_SCOPED = frozenset({NAMESPACE, INGRESS_CLASS})
+CLUSTER_SCOPED = frozenset({NAMESPACE, INGRESS_CLASS, GATEWAY_CLASS})
 
 Key = tuple[str, str]
 """(namespace, name); namespace is "" for cluster-scoped kinds."""

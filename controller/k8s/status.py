@@ -1,5 +1,5 @@
-"""Writes IngressRoute and HTTPProxy statuses through the status subresource: only what
-changed, only while this replica leads.
+"""Writes IngressRoute, HTTPProxy and Gateway API statuses (gateway_status.py) through the
+status subresource: only what changed, only while this replica leads.
 
 The statuses come from the builder (`controller.dag.model.Status`), but this package only
 talks to the API server and never imports the builder (tests/test_layering.py): what is
@@ -20,9 +20,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol
 
+from controller.k8s import gateway_status as gws
 from controller.k8s.client import ApiError, KubeClient
 from controller.k8s.conditions import (
     ConditionRecord,
+    ObjectRecord,
     comparable,
     condition_dict,
     with_transition_times,
@@ -35,21 +37,14 @@ RETRY_SECONDS = 1.0
 STATUS_PATHS = {
     "IngressRoute": "/apis/contour.heptio.com/v1beta1/namespaces/{}/ingressroutes/{}/status",
     "HTTPProxy": "/apis/projectcontour.io/v1/namespaces/{}/httpproxies/{}/status",
+    "ExtensionService":
+        "/apis/projectcontour.io/v1alpha1/namespaces/{}/extensionservices/{}/status",
 }
 """The kinds whose status is written, and where."""
 
 
-class StatusRecord(Protocol):
+class StatusRecord(ObjectRecord, Protocol):
     """One object's status as a build decided it (what `StatusWriter` writes)."""
-
-    @property
-    def kind(self) -> str: ...
-
-    @property
-    def namespace(self) -> str: ...
-
-    @property
-    def name(self) -> str: ...
 
     @property
     def current(self) -> str: ...
@@ -69,10 +64,17 @@ class Observed(NamedTuple):
     resource_version: str = ""
     conditions: tuple[dict[str, Any], ...] = ()
     generation: int | None = None
+    status: dict[str, Any] = {}  # noqa: RUF012 - never mutated
+    """The whole stored `status` (Gateway API kinds are compared and merged on it)."""
 
 
 def status_path(kind: str, namespace: str, name: str) -> str:
-    return STATUS_PATHS[kind].format(namespace, name)
+    path = STATUS_PATHS.get(kind) or gws.GATEWAY_STATUS_PATHS[kind]
+    return path.format(namespace, name)
+
+
+WRITTEN_KINDS = frozenset({*STATUS_PATHS, *gws.GATEWAY_STATUS_PATHS})
+"""Every kind whose status the writer writes (and whose stored status it reads)."""
 
 
 def observed_status(obj: dict[str, Any] | None) -> Observed:
@@ -88,13 +90,17 @@ def observed_status(obj: dict[str, Any] | None) -> Observed:
         tuple(c for c in conditions if isinstance(c, dict)) if isinstance(conditions, list)
         else (),
         generation if isinstance(generation, int) and not isinstance(generation, bool) else None,
+        st,
     )  # fmt: skip
 
 
 def wanted_status(status: StatusRecord, generation: int | None) -> dict[str, Any]:
     """The `status` to write, without lastTransitionTime; for HTTPProxy also the conditions
     and `loadBalancer: {}` (v1.33's HTTPProxyStatus.LoadBalancer is a struct, which Go's
-    `omitempty` never omits, so upstream always writes it)."""
+    `omitempty` never omits, so upstream always writes it); for ExtensionService only the
+    conditions (v1alpha1 has no currentStatus)."""
+    if status.kind == "ExtensionService":
+        return {"conditions": [condition_dict(c, generation) for c in status.conditions]}
     out: dict[str, Any] = {"currentStatus": status.current, "description": status.description}
     if status.kind == "HTTPProxy":
         out["loadBalancer"] = {}
@@ -104,7 +110,8 @@ def wanted_status(status: StatusRecord, generation: int | None) -> dict[str, Any
 
 def is_current(wanted: dict[str, Any], seen: Observed) -> bool:
     """Whether the stored status already says what `wanted` says (lastTransitionTime aside)."""
-    if (seen.current, seen.description) != (wanted["currentStatus"], wanted["description"]):
+    if (seen.current, seen.description) != (wanted.get("currentStatus", ""),
+                                             wanted.get("description", "")):
         return False
     return "conditions" not in wanted or comparable(seen.conditions) == comparable(
         wanted["conditions"])
@@ -146,9 +153,16 @@ class StatusWriter:
     writes: int = 0
     now: Callable[[], str] = _now
     """The lastTransitionTime of a condition whose status changed (RFC 3339, UTC)."""
+    gateway_controller: str = "projectcontour.io/gateway-controller"
+    """Our `controllerName` in routes' status.parents (others' entries are kept)."""
 
-    def submit(self, statuses: tuple[StatusRecord, ...]) -> None:
-        latest = {(s.kind, s.namespace, s.name): s for s in statuses if s.kind in STATUS_PATHS}
+    def submit(self, statuses: tuple[StatusRecord, ...],
+               gateway: tuple[gws.GatewayStatusRecord, ...] = ()) -> None:
+        """The statuses of a build: IngressRoute/HTTPProxy ones and Gateway API ones."""
+        latest: dict[Key, Any] = {(s.kind, s.namespace, s.name): s for s in statuses
+                                  if s.kind in STATUS_PATHS}
+        latest.update(((s.kind, s.namespace, s.name), s) for s in gateway
+                      if s.kind in gws.GATEWAY_STATUS_PATHS)
         with self._wake:
             self._latest = latest
             self._pending.update(latest)
@@ -194,15 +208,24 @@ class StatusWriter:
         seen = self.current(*key)
         if seen is None:
             return SKIPPED
-        want = wanted_status(status, seen.generation)
-        if is_current(want, seen):
-            return SKIPPED
+        gateway_kind = status.kind in gws.GATEWAY_STATUS_PATHS
+        if gateway_kind:
+            want = gws.wanted(status, seen.generation, seen.status,  # type: ignore[arg-type]
+                              self.gateway_controller)
+            if gws.is_current(want, seen.status):
+                return SKIPPED
+        else:
+            want = wanted_status(status, seen.generation)
+            if is_current(want, seen):
+                return SKIPPED
         fingerprint = json.dumps(want, sort_keys=True)
         if self._sent.get(key) == (fingerprint, seen.resource_version):
             return SKIPPED  # already patched; the watch has not shown it yet
         if not self.is_leader():
             return SKIPPED
-        if "conditions" in want:
+        if gateway_kind:
+            want = gws.with_times(want, seen.status, self.now())
+        elif "conditions" in want:
             want["conditions"] = with_transition_times(want["conditions"], seen.conditions,
                                                        self.now())
         try:

@@ -28,6 +28,10 @@ from controller.programmed.state import (
 )
 
 INGRESS = "Ingress"
+STATUSLESS_KINDS = frozenset({INGRESS, "HTTPRoute", "GRPCRoute", "TLSRoute"})
+"""Routing kinds without a builder `Status`: valid while stored (the boundary refused the
+others), programmed when they serve a route. Gateway API routes' own statuses are
+gateway_model's; whether they attach shows here as serving a route or not."""
 
 
 @dataclass(slots=True)
@@ -129,10 +133,10 @@ def _dag_hosts(dag: DAG) -> set[str]:
 def _objects(statuses: tuple[Status, ...],
              generations: Mapping[Key, int | None]) -> dict[Key, str]:
     """Every routing object → its status (valid, invalid, orphaned). IngressRoutes and
-    HTTPProxies carry a status; an Ingress is valid when the store holds it (the boundary
-    rejected the others) and, like the rest, programmed only when it serves a route."""
+    HTTPProxies carry a status; an Ingress or a Gateway API route is valid when the store
+    holds it (STATUSLESS_KINDS) and, like the rest, programmed only when it serves a route."""
     out: dict[Key, str] = {(s.kind, s.namespace, s.name): s.current for s in statuses}
     for key in generations:
-        if key[0] == INGRESS:
+        if key[0] in STATUSLESS_KINDS:
             out.setdefault(key, VALID)
     return out

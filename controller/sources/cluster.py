@@ -89,7 +89,22 @@ def watched_kinds(root_namespaces: frozenset[str],
         Kind("Endpoints", "v1", "endpoints"),
         Kind("EndpointSlice", "discovery.k8s.io/v1", "endpointslices"),
         Kind("Secret", "v1", "secrets", tuple(sorted(secret_ns))),
+        *GATEWAY_API_KINDS,
     ]
+
+
+GATEWAY_API_KINDS = (
+    Kind("GatewayClass", "gateway.networking.k8s.io/v1", "gatewayclasses"),
+    Kind("Gateway", "gateway.networking.k8s.io/v1", "gateways"),
+    Kind("HTTPRoute", "gateway.networking.k8s.io/v1", "httproutes"),
+    Kind("GRPCRoute", "gateway.networking.k8s.io/v1", "grpcroutes"),
+    Kind("TLSRoute", "gateway.networking.k8s.io/v1", "tlsroutes"),
+    # v1beta1: served by every Gateway API release that has ReferenceGrant (v1 since v1.5)
+    Kind("ReferenceGrant", "gateway.networking.k8s.io/v1beta1", "referencegrants"),
+    Kind("Namespace", "v1", "namespaces"),  # labels, for allowedRoutes selectors
+)
+"""Gateway API kinds (manifests/05-gateway-api-crds.yaml); without the CRDs they are not
+served (404) and stay empty, retried every NOT_SERVED_RETRY."""
 
 
 @dataclass

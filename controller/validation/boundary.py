@@ -55,7 +55,7 @@ def admit(obj: object) -> Admitted | Rejected:
 
 def _with_cel(verdict: Admitted, rule: Rule) -> Admitted | Rejected:
     """The schema-valid object through its kind's CEL rules, as the API server runs them."""
-    problems = [p for cel in rule.cel for p in cel.problems(verdict.obj)]
+    problems = rule.cel_tree.problems(verdict.obj) if rule.cel else []
     return _rejected(verdict.obj, problems, namespaced=rule.namespaced) if problems else verdict
 
 

@@ -16,15 +16,18 @@ _STRING_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
 
 
 def metadata_schema(name_rule: Schema, namespaced: bool = True) -> Schema:
-    """name (required, by the kind's rule), namespace (a DNS-1123 label; any string for a
-    cluster-scoped kind, whose namespace the API server ignores), labels and annotations
-    (string → string maps)."""
+    """name (required, by the kind's rule), namespace (a DNS-1123 label, or "" for unset;
+    any string for a cluster-scoped kind, whose namespace the API server ignores), labels
+    and annotations (string → string maps)."""
     return {
         "type": "object",
         "required": ["name"],
         "properties": {
             "name": name_rule,
-            "namespace": formats.dns1123_label() if namespaced else {"type": "string"},
+            # "" is unset, as the API server takes it (the object lands in the request's
+            # namespace; here `default`, as key_of and identity() read it)
+            "namespace": formats.dns1123_label(allow_empty=True) if namespaced
+            else {"type": "string"},
             "labels": _STRING_MAP,
             "annotations": _STRING_MAP,
         },

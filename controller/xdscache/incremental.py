@@ -56,6 +56,14 @@ class Update:
     def __bool__(self) -> bool:
         return any(self.changed.values()) or any(self.removed.values())
 
+    def replace(self, type_url: str, old: Mapping[str, bytes], new: Mapping[str, bytes]) -> None:
+        """Go from the resources `old` to `new`: drop what went, put what changed."""
+        for name in old.keys() - new.keys():
+            self.drop(type_url, name)
+        for name, body in new.items():
+            if old.get(name) != body:
+                self.put(type_url, name, body)
+
 
 class _RouteTable:
     """One RouteConfiguration: framed vhost bytes by vhost name, joined in name order.
@@ -164,6 +172,7 @@ class IncrementalTranslator:
         self._clusters = _Refs(pick_min=True)
         self._secrets = _Refs(pick_min=False)
         self._listeners: dict[str, bytes] = {}
+        self._extensions: dict[str, bytes] = {}  # the ExtensionServices' clusters
         self.holds = Holds()
         """Hosts held at what Envoy last accepted (NACK bisection and quarantine)."""
 
@@ -181,8 +190,13 @@ class IncrementalTranslator:
             http = {vh.host: vh for vh in dag.http}
         if https is None:
             https = {svh.host: svh for svh in dag.https}
+        if self._translator.use_rate_limit(dag.rate_limit_service):
+            self._values.clear()  # every HTTPS chain embeds the filter: re-encode them all
+            self._http_listener = self._translator.http_listener_bytes()
+            hosts = None
         if hosts is None:
-            hosts = {h for _, h in self._values} | http.keys() | https.keys()
+            hosts = {h for _, h in self._values} | {h for _, h in self._built} | \
+                http.keys() | https.keys()
         out = Update()
         clusters: set[str] = set()
         secrets: set[str] = set()
@@ -193,6 +207,7 @@ class IncrementalTranslator:
         finally:
             self._translator.end_build()  # the memos of shared clusters and secrets
         self._clusters.settle(sorted(clusters), pb.CLUSTER_TYPE, out)
+        self._update_extensions(dag, out)
         self._secrets.settle(sorted(secrets), pb.SECRET_TYPE, out)
         for table in self._tables:
             if table.dirty:
@@ -230,6 +245,12 @@ class IncrementalTranslator:
             out.put(pb.ROUTE_TYPE, table.name, table.body())
         table.dirty = False
 
+    def _update_extensions(self, dag: model.DAG, out: Update) -> None:
+        """The extension clusters: put what changed, drop what went."""
+        wanted = self._translator.extension_clusters(dag.extensions)
+        out.replace(pb.CLUSTER_TYPE, self._extensions, wanted)
+        self._extensions = wanted
+
     def resources(self) -> Resources:
         """Everything currently translated (for tests and debugging)."""
         tables = {t.name: t.body() for t in self._tables}
@@ -239,7 +260,7 @@ class IncrementalTranslator:
         return {
             pb.LISTENER_TYPE: dict(sorted(self._listeners.items())),
             pb.ROUTE_TYPE: dict(sorted(tables.items())),
-            pb.CLUSTER_TYPE: dict(sorted(self._clusters.current.items())),
+            pb.CLUSTER_TYPE: dict(sorted({**self._clusters.current, **self._extensions}.items())),
             pb.SECRET_TYPE: dict(sorted(self._secrets.current.items())),
         }
 
@@ -362,11 +383,7 @@ class IncrementalTranslator:
             else:
                 wanted.pop(lds.HTTPS_LISTENER, None)
         wanted[lds.STATS_LISTENER] = self._stats_listener
-        for name in self._listeners.keys() - wanted.keys():
-            out.drop(pb.LISTENER_TYPE, name)
-        for name, body in wanted.items():
-            if self._listeners.get(name) != body:
-                out.put(pb.LISTENER_TYPE, name, body)
+        out.replace(pb.LISTENER_TYPE, self._listeners, wanted)
         self._listeners = wanted
 
 

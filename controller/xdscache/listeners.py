@@ -7,8 +7,8 @@ from collections.abc import Iterable
 
 from controller.config import ListenerSettings
 from controller.dag import model
+from controller.envoy import extfilters, pb
 from controller.envoy import listener as envoy_listener
-from controller.envoy import pb
 from controller.envoy.core import length_delimited
 from controller.envoy.jwt import jwt_authn_filter
 from controller.envoy.names import secret_name
@@ -20,18 +20,20 @@ STATS_LISTENER = envoy_listener.STATS_LISTENER
 _CHAINS_FIELD = pb.Listener.DESCRIPTOR.fields_by_name["filter_chains"].number
 
 
-def http_listener(settings: ListenerSettings) -> pb.Listener:
+def rate_limit_filters(service: model.RateLimitService | None) -> list[pb.HttpFilter]:
+    """The global ratelimit filter every connection manager has when it is configured."""
+    return [] if service is None else [extfilters.rate_limit_filter(service)]
+
+
+def http_listener(settings: ListenerSettings,
+                  rate_limit: model.RateLimitService | None = None) -> pb.Listener:
+    hcm = envoy_listener.http_connection_manager(HTTP_LISTENER, settings.http_access_log,
+                                                 rate_limit=rate_limit_filters(rate_limit))
     return envoy_listener.listener(
         HTTP_LISTENER,
         settings.http_address,
         settings.http_port,
-        filter_chains=[
-            pb.FilterChain(
-                filters=[
-                    envoy_listener.http_connection_manager(HTTP_LISTENER, settings.http_access_log)
-                ]
-            )
-        ],
+        filter_chains=[pb.FilterChain(filters=[hcm])],
         listener_filters=envoy_listener.listener_filters(
             proxy_protocol=settings.use_proxy_protocol, tls_inspector=False
         ),
@@ -62,10 +64,12 @@ def min_tls_version(svh: model.SecureVirtualHost, settings: ListenerSettings) ->
 
 
 def https_filter_chain(
-    svh: model.SecureVirtualHost, settings: ListenerSettings
+    svh: model.SecureVirtualHost, settings: ListenerSettings,
+    rate_limit: model.RateLimitService | None = None,
 ) -> pb.FilterChain | None:
     """The SNI chain of one secure vhost: a TCP proxy (passthrough when there is no secret),
-    or TLS-terminated HTTP; None for a vhost that serves nothing."""
+    or TLS-terminated HTTP (through its ext_authz filter when it has `authorization`);
+    None for a vhost that serves nothing."""
     log = settings.https_access_log
     tls = None
     if svh.secret is not None:
@@ -82,10 +86,13 @@ def https_filter_chain(
         return None
     routes = own_route_table(svh.host) if svh.strict_sni else HTTPS_LISTENER
     cv = svh.client_validation
+    auth = [jwt_authn_filter(svh.jwt_providers)] if svh.jwt_providers else []
+    if svh.authorization is not None:
+        auth.append(extfilters.ext_authz_filter(svh.authorization))
     hcm = envoy_listener.http_connection_manager(
-        routes, log, stat_prefix=HTTPS_LISTENER,
-        auth_filters=[jwt_authn_filter(svh.jwt_providers)] if svh.jwt_providers else [],
-        forward_client_cert=cv.forward if cv is not None else None)
+        routes, log, stat_prefix=HTTPS_LISTENER, auth_filters=auth,
+        forward_client_cert=cv.forward if cv is not None else None,
+        rate_limit=rate_limit_filters(rate_limit))
     return envoy_listener.filter_chain(svh.host, hcm, tls)
 
 
@@ -94,14 +101,16 @@ def own_route_table(host: str) -> str:
     return f"https/{host}"
 
 
-def fallback_filter_chain(secret: model.Secret, settings: ListenerSettings) -> pb.FilterChain:
+def fallback_filter_chain(secret: model.Secret, settings: ListenerSettings,
+                          rate_limit: model.RateLimitService | None = None) -> pb.FilterChain:
     """The fallback-certificate chain: TLS with `secret` between the global floor and 1.3,
     HTTP routed by Host through the `ingress_fallbackcert` table."""
     tls = envoy_listener.downstream_tls_context(
         secret_name(secret), settings.min_tls_version, alpn=envoy_listener.HTTP_ALPN
     )
     hcm = envoy_listener.http_connection_manager(
-        FALLBACK_ROUTES, settings.https_access_log, stat_prefix=HTTPS_LISTENER
+        FALLBACK_ROUTES, settings.https_access_log, stat_prefix=HTTPS_LISTENER,
+        rate_limit=rate_limit_filters(rate_limit),
     )
     return envoy_listener.fallback_filter_chain(hcm, tls)
 
@@ -121,11 +130,12 @@ def fallback_secret(dag: model.DAG) -> model.Secret | None:
 
 def https_filter_chains(dag: model.DAG, settings: ListenerSettings) -> list[pb.FilterChain]:
     """One chain per secure vhost, sorted by server name; then the fallback chain."""
-    chains = (https_filter_chain(svh, settings) for svh in sorted(dag.https, key=_host))
+    rls = dag.rate_limit_service
+    chains = (https_filter_chain(svh, settings, rls) for svh in sorted(dag.https, key=_host))
     out = [c for c in chains if c is not None]
     secret = fallback_secret(dag)
     if secret is not None:
-        out.append(fallback_filter_chain(secret, settings))
+        out.append(fallback_filter_chain(secret, settings, rls))
     return out
 
 
@@ -138,7 +148,7 @@ def listeners(dag: model.DAG, settings: ListenerSettings) -> dict[str, pb.Listen
     stats-health always; sorted by name."""
     out: dict[str, pb.Listener] = {}
     if dag.http:
-        out[HTTP_LISTENER] = http_listener(settings)
+        out[HTTP_LISTENER] = http_listener(settings, dag.rate_limit_service)
     chains = https_filter_chains(dag, settings)
     if chains:
         out[HTTPS_LISTENER] = https_listener(settings, chains)

@@ -31,7 +31,7 @@ def envoy_routes(routes: Sequence[model.Route], *, secure: bool, vhost: str = ""
         if r.https_redirect and not secure:
             out.append(envoy_route.redirect_route(r))
         elif r.forwards:
-            out.append(envoy_route.route(r, vhost))
+            out.append(envoy_route.route(r, vhost, secure=secure))
     return out
 
 
@@ -42,7 +42,7 @@ def _virtual_host(vh: model.VirtualHost | model.SecureVirtualHost, *,
         return None
     per_filter = filters.per_filter_config(vh.host, cors=vh.cors, ip=vh.ip_filter,
                                            rate_limit=vh.rate_limit)
-    return envoy_route.virtual_host(vh.host, routes, per_filter)
+    return envoy_route.virtual_host(vh.host, routes, per_filter, vh.global_rate_limits)
 
 
 def http_virtual_host(vh: model.VirtualHost) -> pb.VirtualHost | None:
@@ -57,8 +57,9 @@ def https_virtual_host(svh: model.SecureVirtualHost) -> pb.VirtualHost | None:
     return _virtual_host(svh, secure=True)
 
 
-MISDIRECTED = model.Route("/", direct_response=model.DirectResponse(421))
-"""What a strict-SNI chain answers for a Host that is not its SNI (v1.33)."""
+MISDIRECTED = model.Route("/", direct_response=model.DirectResponse(421), auth_disabled=True)
+"""What a strict-SNI chain answers for a Host that is not its SNI (v1.33), without asking
+an authorization server first (v1.33's misdirected-request filter runs before ext_authz)."""
 
 
 def misdirected_virtual_host() -> pb.VirtualHost:

@@ -141,8 +141,13 @@ class Translator:
         self.rejected: dict[str, str] = {}
         """After translate(): host → why Envoy would reject it (its parts were left out)."""
         self._fallback_chain: Memo[model.Secret, bytes] = Memo(self._build_fallback_chain)
+        self._extension: Memo[model.ExtensionCluster, Checked] = Memo(self._build_extension)
         self._memos = (self._http, self._https, self._cluster, self._secret,
-                       self._fallback_chain, self._jwks)
+                       self._fallback_chain, self._jwks, self._extension)
+        self.rate_limit: model.RateLimitService | None = None
+        """The rate limit service the listeners and chains were encoded with."""
+        self.extensions_rejected: dict[str, str] = {}
+        """After translate(): extension cluster name → why Envoy would reject it (left out)."""
         self.fallback_rejected: str | None = None
         """After translate(): why Envoy would reject the fallback certificate (its chain
         and table were left out; the vhosts keep their own SNI chains)."""
@@ -150,7 +155,39 @@ class Translator:
         self._http_listener = lds.http_listener(settings).SerializeToString()
         self._stats_listener = lds.stats_listener(settings).SerializeToString()
 
+    def use_rate_limit(self, service: model.RateLimitService | None) -> bool:
+        """Encode with this rate limit service from now on; True when it changed (every
+        listener and HTTPS chain then changes: the memos of those are dropped)."""
+        if service == self.rate_limit:
+            return False
+        self.rate_limit = service
+        self._https = Memo(self.https_parts)
+        self._fallback_chain = Memo(self._build_fallback_chain)
+        self._memos = (self._http, self._https, self._cluster, self._secret,
+                       self._fallback_chain, self._jwks, self._extension)
+        self._http_listener = lds.http_listener(self.settings, service).SerializeToString()
+        return True
+
+    def http_listener_bytes(self) -> bytes:
+        """`ingress_http`, serialized, with the current rate limit service."""
+        return self._http_listener
+
+    def extension_clusters(self, extensions: Iterable[model.ExtensionCluster]
+                           ) -> dict[str, bytes]:
+        """The ExtensionServices' clusters by name; those Envoy would reject are left out
+        (`extensions_rejected` says why)."""
+        out: dict[str, bytes] = {}
+        self.extensions_rejected = {}
+        for ext in extensions:
+            (name, data), reason = self._extension(ext)
+            if reason is None:
+                out[name] = data
+            else:
+                self.extensions_rejected[name] = reason
+        return out
+
     def translate(self, dag: model.DAG) -> Resources:
+        self.use_rate_limit(dag.rate_limit_service)
         http = [self._http(vh) for vh in dag.http]
         https = [self._https(svh) for svh in dag.https]  # DAG order: first cluster visit wins
         self.rejected = rejected_hosts(zip(dag.http, http, strict=True),
@@ -164,7 +201,7 @@ class Translator:
         out = {
             pb.LISTENER_TYPE: self._listeners(http, by_server_name, fallback),
             pb.ROUTE_TYPE: self._routes(http, https, fallback),
-            pb.CLUSTER_TYPE: _clusters(http + https),
+            pb.CLUSTER_TYPE: _clusters(http + https, self.extension_clusters(dag.extensions)),
             pb.SECRET_TYPE: dict(sorted(secrets + ([fallback.secret] if fallback else []))),
         }
         self.end_build()
@@ -252,7 +289,7 @@ class Translator:
 
     def _https_parts(self, svh: model.SecureVirtualHost) -> VhostParts:
         vhost = rds.https_virtual_host(svh)
-        chain = lds.https_filter_chain(svh, self.settings)
+        chain = lds.https_filter_chain(svh, self.settings, self.rate_limit)
         refs = [c for r in svh.routes for c in model.route_clusters(r)]
         if svh.tcp_proxy is not None:
             refs.extend(svh.tcp_proxy.clusters)
@@ -294,8 +331,13 @@ class Translator:
         return _named(built, built.name), rejection(f"cluster {built.name!r}", built)
 
     def _build_fallback_chain(self, secret: model.Secret) -> bytes:
-        chain = lds.fallback_filter_chain(secret, self.settings)
+        chain = lds.fallback_filter_chain(secret, self.settings, self.rate_limit)
         return chain.SerializeToString(deterministic=True)
+
+    @staticmethod
+    def _build_extension(ext: model.ExtensionCluster) -> Checked:
+        built = envoy_cluster.extension_cluster(ext)
+        return _named(built, built.name), rejection(f"cluster {built.name!r}", built)
 
     @staticmethod
     def _build_secret(secret: model.Secret) -> Checked:
@@ -326,9 +368,10 @@ def rejected_hosts(
     return dict(sorted(found.items()))
 
 
-def _clusters(parts: list[VhostParts]) -> dict[str, bytes]:
-    """De-duplicated by name, the first visited wins (as upstream), sorted by name."""
-    out: dict[str, bytes] = {}
+def _clusters(parts: list[VhostParts], extensions: dict[str, bytes]) -> dict[str, bytes]:
+    """De-duplicated by name, the first visited wins (as upstream), sorted by name; with
+    the extension clusters (`extension/...` names, which no service cluster has)."""
+    out: dict[str, bytes] = dict(extensions)
     for p in parts:
         for name, data in p.clusters:
             out.setdefault(name, data)

@@ -35,3 +35,13 @@ def status_parts(status: str, reason: str) -> list[tuple[str, str]]:
     if reason and reason not in ("valid IngressRoute", "Valid HTTPProxy"):
         return [(f"[{status}: {reason}]", status_style(status))]
     return [(f"[{status}]", status_style(status))]
+
+
+def service_parts(s: Any) -> list[tuple[str, str]]:
+    """A service or backendRef leaf (queries.tree.ServiceLeaf): `name:port (weight W, R/T
+    ready)`, or `(service not found)`."""
+    if not s.exists:
+        return [(f"{s.name}:{s.port} ", ""), ("(service not found)", "bold red")]
+    weight = "" if s.weight is None else f"weight {s.weight}, "
+    style = "green" if s.ready else "bold red"
+    return [(f"{s.name}:{s.port} ", ""), (f"({weight}{s.ready}/{s.total} ready)", style)]

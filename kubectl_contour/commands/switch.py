@@ -88,6 +88,10 @@ def prepare(session: Any, *, source: str, target: str, root: str) -> tuple[Switc
 
     snapshot = session.snapshot()
     ns = session.options.namespace or None
+    gateway_kind = backend_switch_kind(snapshot, source, root, namespace=ns)
+    if gateway_kind is not None:
+        return prepare_backends(session, snapshot, gateway_kind, source=source,
+                                target=target, root=root)
     kind, from_key = resolve_proxy(snapshot, source, namespace=ns)
     to_kind = split_kind(target)[0]
     if to_kind not in (None, kind):
@@ -99,6 +103,47 @@ def prepare(session: Any, *, source: str, target: str, root: str) -> tuple[Switc
     after = session.build(objects)
     plan = dataclasses.replace(plan, checks=tuple(checks(objects, after, plan)))
     return plan, after
+
+
+def backend_switch_kind(snapshot: Any, source: str, root: str, *,
+                        namespace: str | None) -> str | None:
+    """HTTPRoute or GRPCRoute when this is a backendRef switch: --root names such a route,
+    or FROM is no IngressRoute or HTTPProxy but a Service (then HTTPRoutes are switched)."""
+    from kubectl_contour.errors import NotFound
+    from kubectl_contour.queries.statuses import resolve_proxy, split_kind
+
+    root_kind = split_kind(root)[0] if root else None
+    if root_kind in ("HTTPRoute", "GRPCRoute"):
+        return root_kind
+    if root_kind is not None or split_kind(source)[0] is not None:
+        return None
+    try:
+        resolve_proxy(snapshot, source, namespace=namespace)
+    except NotFound:
+        return "HTTPRoute" if any(o for o in snapshot.of_kind("Service")
+                                  if o["metadata"].get("name") == source.rpartition("/")[2]) \
+            else None
+    return None
+
+
+def prepare_backends(session: Any, snapshot: Any, kind: str, *, source: str, target: str,
+                     root: str) -> tuple[SwitchPlan, Any]:
+    """A backendRef switch's plan with its checks, and the DAG the switched routes build."""
+    import dataclasses
+
+    from kubectl_contour.queries.statuses import resolve, split_kind
+    from kubectl_contour.queries.switch import checks, switched
+    from kubectl_contour.queries.switch_gateway import plan_backend_switch
+
+    ns = session.options.namespace or None
+    from_key = resolve(snapshot, "Service", source, namespace=ns)
+    to_key = resolve(snapshot, "Service", target, namespace=ns or from_key[0])
+    root_key = resolve(snapshot, kind, split_kind(root)[1], namespace=ns) if root else None
+    plan = plan_backend_switch(snapshot, source=from_key, target=to_key, kind=kind,
+                               root=root_key)
+    objects = switched(snapshot, plan)
+    after = session.build(objects)
+    return dataclasses.replace(plan, checks=tuple(checks(objects, after, plan))), after
 
 
 def confirm(session: Any, *, yes: bool, question: str = "Apply this switch?",
@@ -207,6 +252,10 @@ def view(plan: SwitchPlan, *, rich: bool) -> Any:
     from kubectl_contour.render.text import sections, table
 
     def delegate(d: dict[str, Any]) -> str:
+        if "backendRefs" in d:
+            from kubectl_contour.queries.switch_gateway import refs_text
+
+            return refs_text(d["backendRefs"])
         return f"{d['namespace']}/{d['name']}" if d.get("namespace") else str(d.get("name"))
 
     changes = table(["root", "fqdn", "route", "from", "to"],

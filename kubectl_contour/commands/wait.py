@@ -19,10 +19,10 @@ from kubectl_contour.commands.envoy_flags import (
 from kubectl_contour.completion import COMMANDS
 from kubectl_contour.flags import Output
 
-HELP = """Wait until [KIND/]NAME (ingressroute/, httpproxy/ or ingress/; NAME alone: any of
-them) is programmed: every Envoy connected to a controller serves the object's current
-generation (the cluster's metadata.generation), as every contour pod's /debug/programmed
-says (--contour-url: that controller's alone).
+HELP = """Wait until [KIND/]NAME (ingressroute/, httpproxy/, ingress/, httproute/, grpcroute/
+or tlsroute/; NAME alone: any of them) is programmed: every Envoy connected to a controller
+serves the object's current generation (the cluster's metadata.generation), as every
+contour pod's /debug/programmed says (--contour-url: that controller's alone).
 --for valid waits only for the builder to accept that generation.
 
 Exit codes: 0 done; 1 the object is invalid at the deadline, or an Envoy rejected (NACKed)
@@ -68,7 +68,8 @@ def resolve(session: Any, text: str, goal: str) -> tuple[Any, int | None]:
         raise UsageError(f"--for must be programmed or valid, not {goal!r}")
     target = parse_target(text, session.scope() or "default")
     if target is None:
-        raise UsageError(f"{text!r}: KIND must be ingressroute, httpproxy or ingress")
+        raise UsageError(f"{text!r}: KIND must be ingressroute, httpproxy, ingress, "
+                         "httproute, grpcroute or tlsroute")
     return found_in_cluster(session, target)
 
 
@@ -76,9 +77,9 @@ def found_in_cluster(session: Any, target: Any) -> tuple[Any, int | None]:
     from dataclasses import replace
 
     from kubectl_contour.errors import NotFound, UsageError
-    from kubectl_contour.objects import HTTPPROXY, INGRESS, INGRESSROUTE
+    from kubectl_contour.queries.programmed import ROUTING_KINDS
 
-    kinds = [target.kind] if target.kind else [INGRESSROUTE, HTTPPROXY, INGRESS]
+    kinds = [target.kind] if target.kind else list(ROUTING_KINDS)
     found = []
     for kind in kinds:
         obj = session.kube.get_routing_object(kind, namespace=target.namespace,

@@ -3,7 +3,8 @@ builder, the findings merged, narrowed to the namespace shown and sorted (most s
 first, then code, namespace, name, kind, message).
 
 Families: analyze_objects (CTR1xxx, CTR4001), analyze_routes and analyze_backends
-(CTR2xxx), analyze_hosts (CTR3xxx). The codes and their severities: analyze_model.CODES.
+(CTR2xxx), analyze_hosts (CTR3xxx), analyze_gateway (CTR5xxx). The codes and their
+severities: analyze_model.CODES.
 """
 
 from __future__ import annotations
@@ -33,12 +34,14 @@ def inputs_for(snapshot: Snapshot, settings: BuilderSettings, *, now: datetime,
 def analyze(inputs: Inputs, *, scope: str | None) -> list[Finding]:
     """Every finding about an object in namespace `scope` (None: all), sorted, each once."""
     from kubectl_contour.queries.analyze_backends import backend_findings
+    from kubectl_contour.queries.analyze_gateway import gateway_findings
     from kubectl_contour.queries.analyze_hosts import host_findings
     from kubectl_contour.queries.analyze_objects import object_findings
     from kubectl_contour.queries.analyze_routes import route_findings
 
     found: set[Finding] = set()
-    for family in (object_findings, route_findings, backend_findings, host_findings):
+    for family in (object_findings, route_findings, backend_findings, host_findings,
+                   gateway_findings):
         found.update(family(inputs))
     kept = without_covered(found)
     return sorted((f for f in kept if scope is None or f.namespace == scope),

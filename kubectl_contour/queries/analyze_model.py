@@ -3,7 +3,7 @@ the table of codes, and the inputs every analyzer reads.
 
 Codes are stable: a code never changes meaning, a retired code is never reused. Families:
 CTR1xxx objects and their links, CTR2xxx routes and backends, CTR3xxx hosts and TLS,
-CTR4xxx what the controller does not watch. docs/plugin.md lists them all.
+CTR4xxx what the controller does not watch, CTR5xxx the Gateway API. docs/plugin.md lists them all.
 """
 
 from __future__ import annotations
@@ -73,6 +73,16 @@ CODES: dict[str, Code] = {
                     "renew the certificate in the Secret"),
     "CTR3007": Code(ERROR, "the TLS certificate's names do not cover the host",
                     "issue a certificate whose subjectAltName covers the host"),
+    "CTR5001": Code(ERROR, "a Gateway API route is not accepted by its parent",
+                    "fix what the reason says (listener hostname, sectionName, allowedRoutes)"),
+    "CTR5002": Code(ERROR, "a Gateway API reference is not resolved",
+                    "create the Service or Secret, or a ReferenceGrant in its namespace"),
+    "CTR5003": Code(WARNING, "a Gateway API route names no Gateway this controller serves",
+                    "set parentRefs to the served Gateway (`kubectl contour tree`)"),
+    "CTR5004": Code(ERROR, "the served Gateway or a listener is not programmed",
+                    "fix the listener (port 80/443, protocol, certificateRefs)"),
+    "CTR5005": Code(ERROR, "every backendRef of a rule is weighted 0: it answers 500",
+                    "give a backendRef a weight"),
     "CTR4001": Code(INFO, "ignored: its ingress class is not the controller's",
                     "set the class the controller runs with (--ingress-class), or none"),
 }

@@ -50,18 +50,13 @@ class Served:
 
 def served_by(dag: Any) -> Served:
     """`Served` of a DAG built from the IngressRoutes (model.DAG)."""
-    routes: set[tuple[Key, str]] = set()
-    edges: set[tuple[Key, Key]] = set()
-    for vhost in (*dag.http, *dag.https):
-        for route in vhost.routes:
-            origin = route.provenance
-            if origin is None or origin.kind != INGRESSROUTE:
-                continue
-            routes.add((origin.owner, route.match))
-            edges.update(zip(origin.chain, origin.chain[1:], strict=False))
-        tcp = getattr(vhost, "tcp_proxy", None)
-        if tcp is not None and getattr(tcp, "provenance", None) is not None:
-            edges.update(zip(tcp.provenance.chain, tcp.provenance.chain[1:], strict=False))
+    from kubectl_contour.queries.provenance import served_edges
+
+    routes = {(route.provenance.owner, route.match) for vhost in (*dag.http, *dag.https)
+              for route in vhost.routes
+              if route.provenance is not None and route.provenance.kind == INGRESSROUTE}
+    edges = {(parent, child) for kind, parent, child in served_edges(dag)
+             if kind == INGRESSROUTE}
     secure = {v.host for v in dag.https if v.secret is not None or v.tcp_proxy is not None}
     invalid = tuple(sorted(((s.namespace, s.name), s.description) for s in dag.statuses
                            if s.kind == INGRESSROUTE and s.current == "invalid"))

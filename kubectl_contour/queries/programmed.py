@@ -6,13 +6,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from kubectl_contour.objects import HTTPPROXY, INGRESS, INGRESSROUTE
+from kubectl_contour.objects import GRPCROUTE, HTTPPROXY, HTTPROUTE, INGRESS, INGRESSROUTE, TLSROUTE
 
 KIND_ALIASES = {
     "ingressroute": INGRESSROUTE, "ingressroutes": INGRESSROUTE, "ir": INGRESSROUTE,
     "httpproxy": HTTPPROXY, "httpproxies": HTTPPROXY, "proxy": HTTPPROXY,
     "ingress": INGRESS, "ingresses": INGRESS, "ing": INGRESS,
+    "httproute": HTTPROUTE, "httproutes": HTTPROUTE,
+    "grpcroute": GRPCROUTE, "grpcroutes": GRPCROUTE, "tlsroute": TLSROUTE, "tlsroutes": TLSROUTE,
 }
+ROUTING_KINDS = (INGRESSROUTE, HTTPPROXY, INGRESS, HTTPROUTE, GRPCROUTE, TLSROUTE)
+"""What `wait NAME` (no KIND) looks for, in this order."""
 READY, WAITING, FAILED = "ready", "waiting", "failed"
 
 

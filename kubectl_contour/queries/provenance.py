@@ -45,6 +45,21 @@ def chain_links(snapshot: Snapshot, statuses: Statuses, route: Any) -> list[Chai
     return out
 
 
+def served_edges(dag: Any) -> frozenset[tuple[str, Key, Key]]:
+    """(kind, parent, child) of every delegation or include a served route or TCP proxy of
+    `dag` passes, read from their provenance (no walk of the objects)."""
+    edges: set[tuple[str, Key, Key]] = set()
+    for vhost in (*dag.http, *dag.https):
+        origins = [route.provenance for route in vhost.routes]
+        tcp = getattr(vhost, "tcp_proxy", None)
+        origins.append(getattr(tcp, "provenance", None))
+        for origin in origins:
+            if origin is not None:
+                edges.update((origin.kind, parent, child) for parent, child in
+                             zip(origin.chain, origin.chain[1:], strict=False))
+    return frozenset(edges)
+
+
 def leading_entry(kind: str, obj: Any, child: Key, route: Any) -> str:
     """The conditions of the entry of `obj` that leads to `child` on the way to `route`:
     when several do, the one with the longest prefix the route's path starts with."""

@@ -1,10 +1,10 @@
 """Status rows: every IngressRoute and HTTPProxy (as the builder computes it, plus the stored
-status when it differs; an HTTPProxy's reason is its first error, its conditions ride along)
-and every Ingress (served, partly served, not served, or filtered by class)."""
+status when it differs; an HTTPProxy's reason is its first error, its conditions ride along),
+every Ingress (served, partly served, not served, or filtered by class) and every Gateway API
+object (gateway_status.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from kubectl_contour.objects import (
@@ -19,30 +19,17 @@ from kubectl_contour.objects import (
     spec_of,
 )
 from kubectl_contour.queries.endpoints import service_ports
+from kubectl_contour.queries.gateway_status import gateway_rows
 from kubectl_contour.queries.proxies import PROXY_KINDS
-from kubectl_contour.queries.statuses import computed_statuses, stored_if_different
+from kubectl_contour.queries.statuses import StatusRow, computed_statuses, stored_if_different
 
 CLASS_ANNOTATIONS = ("contour.heptio.com/ingress.class", "kubernetes.io/ingress.class")
-
-
-@dataclass(frozen=True, slots=True)
-class StatusRow:
-    kind: str
-    namespace: str
-    name: str
-    hosts: str
-    status: str
-    reason: str
-    stored_status: str = ""
-    stored_reason: str = ""
-    conditions: tuple[Any, ...] = ()
-    """HTTPProxy: v1.33's Valid condition with its errors and warnings (for -o json|yaml)."""
 
 
 def status_rows(snapshot: Snapshot, dag: Any, *, scope: str | None,
                 ingress_class: str) -> list[StatusRow]:
     rows = proxy_rows(snapshot, dag) + ingress_rows(snapshot, dag, ingress_class=ingress_class)
-    rows += rejected_rows(snapshot)
+    rows += gateway_rows(snapshot, dag) + rejected_rows(snapshot)
     return sorted((r for r in rows if scope is None or r.namespace == scope),
                   key=lambda r: (r.namespace, r.name, r.kind))
 

@@ -8,7 +8,10 @@ from typing import Any
 
 from kubectl_contour.errors import NotFound, UsageError
 from kubectl_contour.objects import (
+    GATEWAY,
+    GRPCROUTE,
     HTTPPROXY,
+    HTTPROUTE,
     INGRESSROUTE,
     Key,
     Obj,
@@ -18,7 +21,10 @@ from kubectl_contour.objects import (
 )
 
 KIND_PREFIXES = {"ingressroute": INGRESSROUTE, "ingressroutes": INGRESSROUTE,
-                 "httpproxy": HTTPPROXY, "httpproxies": HTTPPROXY, "proxy": HTTPPROXY}
+                 "httpproxy": HTTPPROXY, "httpproxies": HTTPPROXY, "proxy": HTTPPROXY,
+                 "gateway": GATEWAY, "gateways": GATEWAY, "gtw": GATEWAY,
+                 "httproute": HTTPROUTE, "httproutes": HTTPROUTE,
+                 "grpcroute": GRPCROUTE, "grpcroutes": GRPCROUTE}
 """`KIND/NAME` prefixes a NAME argument may carry (kubectl's resource names)."""
 
 
@@ -42,6 +48,20 @@ class Computed:
 
 Statuses = dict[tuple[str, str, str], Computed]
 """(kind, namespace, name) → the status the builder computed."""
+
+
+@dataclass(frozen=True, slots=True)
+class StatusRow:
+    kind: str
+    namespace: str
+    name: str
+    hosts: str
+    status: str
+    reason: str
+    stored_status: str = ""
+    stored_reason: str = ""
+    conditions: tuple[Any, ...] = ()
+    """HTTPProxy: v1.33's Valid condition with its errors and warnings (for -o json|yaml)."""
 
 
 def computed_statuses(statuses: Iterable[object]) -> Statuses:

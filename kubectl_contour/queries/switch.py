@@ -1,54 +1,32 @@
 """Plan and check a blue/green switch: which root entries lead to FROM (IngressRoute
-delegate routes, HTTPProxy includes), the JSON patch that repoints them at TO, and the checks
-the builder runs on the switched snapshot (the DAG's provenance says what TO serves)."""
+delegate routes, HTTPProxy includes; Gateway API routes' weighted backendRefs:
+switch_gateway.py), the JSON patch that repoints them at TO, and the checks the builder runs
+on the switched snapshot (the DAG's provenance says what TO serves)."""
 
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
 from typing import Any
 
 from kubectl_contour.errors import CheckFailed
-from kubectl_contour.objects import INGRESSROUTE, Key, Obj, Snapshot, fqdn_of, key_of, ref
+from kubectl_contour.objects import (
+    GATEWAY_ROUTE_KINDS,
+    INGRESSROUTE,
+    SERVICE,
+    Key,
+    Obj,
+    Snapshot,
+    fqdn_of,
+    key_of,
+    ref,
+)
 from kubectl_contour.queries.endpoints import ready_count
 from kubectl_contour.queries.envoy import dag_path
 from kubectl_contour.queries.proxies import entries
 from kubectl_contour.queries.statuses import computed_statuses, status_of
+from kubectl_contour.queries.switch_model import Change, Check, SwitchPlan
 
 LEADS_TO = {INGRESSROUTE: "route delegates to", "HTTPProxy": "include names"}
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    root: Key
-    fqdn: str
-    index: int
-    match: str
-    old: dict[str, Any]
-    new: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Check:
-    name: str
-    ok: bool
-    detail: str
-
-
-@dataclass(frozen=True, slots=True)
-class SwitchPlan:
-    source: Key
-    target: Key
-    changes: tuple[Change, ...]
-    checks: tuple[Check, ...] = ()
-    kind: str = INGRESSROUTE
-
-    @property
-    def ok(self) -> bool:
-        return all(c.ok for c in self.checks)
-
-    def roots(self) -> list[Key]:
-        return sorted({c.root for c in self.changes})
 
 
 def plan_switch(snapshot: Snapshot, *, source: Key, target: Key, root: Key | None = None,
@@ -95,6 +73,11 @@ def reference(kind: str, obj: Obj, index: int) -> dict[str, Any]:
 def patch_ops(plan: SwitchPlan, root: Key) -> list[dict[str, Any]]:
     """RFC 6902 ops for one root: `test` the exact entry then replace its reference."""
     ops: list[dict[str, Any]] = []
+    if plan.kind in GATEWAY_ROUTE_KINDS:  # one change per hostname: one rule patched once
+        from kubectl_contour.queries import switch_gateway
+
+        rules = {c.index: c for c in plan.changes if c.root == root}
+        return [op for i in sorted(rules) for op in switch_gateway.entry_ops(rules[i])]
     for c in (c for c in plan.changes if c.root == root):
         ops += entry_ops(plan.kind, c)
     return ops
@@ -117,6 +100,11 @@ def switched(snapshot: Snapshot, plan: SwitchPlan) -> Snapshot:
     """The snapshot as it will be after the patch (for the builder's verdict)."""
     index = snapshot.index(plan.kind)
     for root in plan.roots():
+        if plan.kind in GATEWAY_ROUTE_KINDS:
+            from kubectl_contour.queries.switch_gateway import switched_route
+
+            snapshot = snapshot.replaced(switched_route(index[root], plan))
+            continue
         obj = copy.deepcopy(index[root])
         for c in (c for c in plan.changes if c.root == root):
             repoint(plan.kind, obj["spec"], c.index, c.new)
@@ -134,6 +122,13 @@ def repoint(kind: str, spec: dict[str, Any], index: int, new: dict[str, Any]) ->
 
 
 def checks(after: Snapshot, dag: Any, plan: SwitchPlan) -> list[Check]:
+    if plan.kind in GATEWAY_ROUTE_KINDS:
+        from kubectl_contour.queries.switch_gateway import route_checks
+
+        exists = after.get(SERVICE, plan.target) is not None
+        return [Check(f"Service {ref(plan.target)} exists", exists,
+                      "found" if exists else "not found"),
+                *route_checks(dag, plan), endpoints_check(after, dag, plan)]
     statuses = computed_statuses(dag.statuses)
     out = []
     for key in (plan.target, *plan.roots()):
@@ -156,16 +151,28 @@ def served_via(dag: Any, plan: SwitchPlan, via: Key) -> list[Any]:
     fqdns = {c.fqdn.lower() for c in plan.changes}
     return [r for vh in (*dag.http, *dag.https) if vh.host in fqdns for r in vh.routes
             if r.provenance is not None and r.provenance.kind == plan.kind
-            and via in r.provenance.chain[1:]]
+            and produced_by(r, plan, via)]
+
+
+def produced_by(route: Any, plan: SwitchPlan, via: Key) -> bool:
+    """`via` (or an object below it) produced the route; for a Gateway API route, `via` is
+    a Service: the switched route's DAG routes that send to it."""
+    if plan.kind in GATEWAY_ROUTE_KINDS:
+        return route.provenance.chain[0] in plan.roots() and any(
+            (c.service.namespace, c.service.name) == via for c in route.clusters)
+    return via in route.provenance.chain[1:]
 
 
 def endpoints_check(snapshot: Snapshot, dag: Any, plan: SwitchPlan) -> Check:
     """Every service TO (and its children) routes to has at least one ready endpoint."""
     empty: list[str] = []
     counted: list[str] = []
+    only_target = plan.kind in GATEWAY_ROUTE_KINDS  # its rules may keep other backends
     for route in served_through(dag, plan):
         for c in route.clusters:
             svc = c.service
+            if only_target and (svc.namespace, svc.name) != plan.target:
+                continue
             n = ready_count(snapshot, (svc.namespace, svc.name), port=svc.port)
             (counted if n else empty).append(f"{svc.namespace}/{svc.name}:{svc.port} ({n} ready)")
     name = f"{ref(plan.target)} has ready endpoints"
@@ -190,6 +197,10 @@ def expected_backends(dag: Any, plan: SwitchPlan) -> dict[tuple[str, str], set[s
 
 def conflict_lines(plan: SwitchPlan, root: Key, now: Obj) -> list[str]:
     """What each planned entry of `root` was expected to be, and what it is now."""
+    if plan.kind in GATEWAY_ROUTE_KINDS:
+        from kubectl_contour.queries import switch_gateway
+
+        return switch_gateway.conflict_lines(plan, root, now)
     field = "routes" if plan.kind == INGRESSROUTE else "includes"
     have = (now.get("spec") or {}).get(field) or []
     out = []

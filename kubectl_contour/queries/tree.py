@@ -1,8 +1,10 @@
 """Delegation and include trees: every root (or one object) of both kinds with its declared
 entries (routes → services, delegations and includes → the child), each object's status as
 the builder computes it (HTTPProxy: the Valid condition's errors and warnings), cycles
-marked. Orphans are the objects the builder found orphaned (or never processed): no walk of
-our own decides what is reachable."""
+marked. What is served is the DAG's word, not a walk of our own: a delegation or include no
+served route passes (by the routes' provenance) shows its child's status, marked `not
+served`, without expanding it; orphans are the objects the builder found orphaned (or never
+processed)."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from kubectl_contour.objects import (
     tls_secret_of,
 )
 from kubectl_contour.queries.endpoints import service_rows
+from kubectl_contour.queries.provenance import served_edges
 from kubectl_contour.queries.proxies import LINK_WORDS, PROXY_KINDS, Entry, entries
 from kubectl_contour.queries.statuses import (
     Statuses,
@@ -51,7 +54,9 @@ class RouteNode:
     """`name`, or `ns/name` when the namespace changes; empty for a service route."""
     child: ProxyNode | None = None
     note: str = ""
-    """`cycle`, `not found` or `a root` (the entry is skipped) or empty."""
+    """`cycle`, `not found` or `a root` (the entry is skipped), `not served` (no served route
+    passes it, by the DAG's provenance: the child is shown with its status, not expanded)
+    or empty."""
     link: str = "delegate"
     """`delegate` (IngressRoute) or `include` (HTTPProxy)."""
 
@@ -78,6 +83,10 @@ class ProxyNode:
 class TreeView:
     roots: tuple[ProxyNode, ...] = ()
     orphans: tuple[ProxyNode, ...] = ()
+    gateways: tuple[Any, ...] = ()
+    """Gateway API roots (gateway_tree.GatewayNode: that module builds on this one)."""
+    unattached: tuple[Any, ...] = ()
+    """Gateway API routes no Gateway of ours accepted."""
 
 
 @dataclass(slots=True)
@@ -87,14 +96,17 @@ class Context:
     statuses: Statuses = field(default_factory=dict)
     objects: dict[tuple[str, Key], Obj] = field(default_factory=dict)
     services: dict[Key, Obj] = field(default_factory=dict)
+    edges: frozenset[tuple[str, Key, Key]] = frozenset()
+    """(kind, parent, child) a served route passes (`served_edges`)."""
 
 
 def tree_view(snapshot: Snapshot, dag: DAG, *, scope: str | None,
               only: tuple[str, Key] | None = None) -> TreeView:
-    """Every root in scope (or only `only`), and the orphans apart."""
+    """Every IngressRoute and HTTPProxy root in scope (or only `only`), and the orphans
+    apart (gateway_tree.with_gateways adds the Gateway API's trees)."""
     objects = {(kind, key_of(o)): o for kind in PROXY_KINDS for o in snapshot.of_kind(kind)}
     ctx = Context(snapshot, dag, computed_statuses(dag.statuses), objects,
-                  snapshot.index(SERVICE))
+                  snapshot.index(SERVICE), served_edges(dag))
     if only is not None:
         return TreeView(roots=(proxy_node(ctx, *only, path=()),))
     found = sorted((k for k in objects if in_scope(k[1], scope)), key=lambda k: (k[1], k[0]))
@@ -114,7 +126,9 @@ def orphaned(ctx: Context, kind: str, key: Key) -> bool:
     return st is None or st.current == "orphaned"
 
 
-def proxy_node(ctx: Context, kind: str, key: Key, *, path: tuple[Key, ...]) -> ProxyNode:
+def proxy_node(ctx: Context, kind: str, key: Key, *, path: tuple[Key, ...],
+               expand: bool = True) -> ProxyNode:
+    """The object with its status and, when `expand`, its entries (children recursively)."""
     obj = ctx.objects[(kind, key)]
     computed = status_of(ctx.statuses, kind, key)
     stored = stored_if_different(obj, computed, live=ctx.snapshot.live)
@@ -128,7 +142,7 @@ def proxy_node(ctx: Context, kind: str, key: Key, *, path: tuple[Key, ...]) -> P
         tls_served=bool(secret) and tls_served(ctx.dag, fqdn or ""),
         stored_status=stored[0], stored_reason=stored[1],
         routes=tuple(route_node(ctx, kind, key, e, path=(*path, key))
-                     for e in entries(kind, obj)),
+                     for e in entries(kind, obj)) if expand else (),
         kind=kind, errors=tuple(errors[1:]), warnings=tuple(warnings),
     )
 
@@ -151,6 +165,9 @@ def route_node(ctx: Context, kind: str, owner: Key, entry: Entry, *,
         return replace(node, note="cycle")
     if fqdn_of(child) is not None and kind == HTTPPROXY:  # v1.33: RootIncludesRoot
         return replace(node, note="a root")
+    if (kind, owner, target) not in ctx.edges:
+        return replace(node, note="not served",
+                       child=proxy_node(ctx, kind, target, path=path, expand=False))
     return replace(node, child=proxy_node(ctx, kind, target, path=path))
 
 

@@ -14,7 +14,10 @@ Part = tuple[str, str]
 """(text, rich style); the style is ignored in plain text."""
 
 STATUS_STYLES = {"valid": "green", "invalid": "bold red", "orphaned": "yellow",
-                 "ok": "green", "drift": "bold red", "stale": "yellow", "nacked": "bold red"}
+                 "ok": "green", "drift": "bold red", "stale": "yellow", "nacked": "bold red",
+                 "accepted": "green", "programmed": "green", "not accepted": "bold red",
+                 "not programmed": "bold red", "refs unresolved": "yellow",
+                 "partly accepted": "yellow", "not attached": "yellow"}
 
 
 def status_style(status: str) -> str:

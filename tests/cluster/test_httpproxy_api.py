@@ -167,3 +167,38 @@ def test_printer_columns(cp: Any) -> None:
         "NAME", "FQDN", "TLS SECRET", "STATUS", "STATUS DESCRIPTION"]
     assert re.split(r"\s{2,}", row.strip()) == [
         "cols", "cols.example.com", "cert", "NotReconciled", "Waiting for controller"]
+
+
+def test_extension_service_status_is_conditions_only(cp: Any) -> None:
+    """What the builder decides for an ExtensionService (here: its Service is missing) is
+    written as v1.33's `status.conditions`, with no currentStatus, and only once."""
+    from controller.config import BuilderSettings
+    from controller.dag.builder import build
+    from controller.dag.store import ObjectStore
+
+    obj = {"apiVersion": "projectcontour.io/v1alpha1", "kind": "ExtensionService",
+           "metadata": {"name": "authz", "namespace": NS},
+           "spec": {"services": [{"name": "authz", "port": 9000}]}}
+    cp.kubectl("apply", "-f", "-", input=json.dumps(obj))
+    store = ObjectStore(BuilderSettings())
+    store.upsert(obj)
+    (status,) = [s for s in build(store, BuilderSettings()).statuses
+                 if s.kind == "ExtensionService"]
+
+    def stored() -> dict[str, Any]:
+        out: dict[str, Any] = json.loads(cp.kubectl(
+            "get", "extensionservice", "authz", "-n", NS, "-o", "json").stdout)
+        return out
+
+    writer = StatusWriter(sa_client(cp), lambda kind, ns, name: observed_status(stored()),
+                          lambda: True)
+    assert write(writer, status) == [WRITTEN]
+    got = stored()
+    assert "currentStatus" not in got["status"]
+    (cond,) = got["status"]["conditions"]
+    assert (cond["type"], cond["status"], cond["reason"]) == ("Valid", "False", "ErrorPresent")
+    assert cond["errors"] == [{"type": "ServiceError", "status": "True",
+                               "reason": "ServiceUnresolvedReference",
+                               "message": f'unresolved service "{NS}/authz": service '
+                                          f'"{NS}/authz" not found'}]
+    assert write(writer, status) == [SKIPPED]

@@ -81,6 +81,7 @@ def test_manifest_files_present_and_ordered():
     names = sorted(p.name for p in MANIFESTS.glob("*.yaml"))
     assert names == [
         "00-common.yaml", "01-crds.yaml", "02-rbac.yaml", "03-contour.yaml", "04-service.yaml",
+        "05-gateway-api-crds.yaml",
     ]
     kinds = [(d["kind"], d["metadata"]["name"]) for d in manifest_docs()]
     assert ("Namespace", "heptio-contour") in kinds

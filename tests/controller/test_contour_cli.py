@@ -147,3 +147,26 @@ def test_fallback_certificate_from_the_config_file(monkeypatch, tmp_path: Path):
 def test_a_malformed_fallback_certificate_is_a_clear_config_error(value, message):
     with pytest.raises(ConfigError, match=re.escape(message)):
         fallback_certificate({"fallback-certificate": value})
+
+
+# -- Gateway API: --gateway-controller-name, --gateway-ref ----------------------------------
+
+
+def test_gateway_flags(monkeypatch):
+    settings = serve_settings(monkeypatch, "--gateway-controller-name", "example.com/gw",
+                              "--gateway-ref", "infra/public")
+    assert settings.builder.gateway_controller_name == "example.com/gw"
+    assert settings.builder.gateway_ref == ("infra", "public")
+    defaults = serve_settings(monkeypatch).builder
+    assert defaults.gateway_controller_name == "projectcontour.io/gateway-controller"
+    assert defaults.gateway_ref is None
+
+
+@pytest.mark.parametrize("value", ["public", "infra/", "/public", "a/b/c"])
+def test_a_malformed_gateway_ref_is_a_usage_error(monkeypatch, value):
+    import controller.app
+
+    monkeypatch.setattr(controller.app, "serve", lambda settings: None)
+    with pytest.raises(UsageError, match="--gateway-ref .*expected NAMESPACE/NAME"):
+        runner.invoke(app, ["serve", "--insecure", "--gateway-ref", value],
+                      catch_exceptions=False)

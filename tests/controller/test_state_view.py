@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from controller.dag import status as st
-from controller.dag.model import Condition, Status, SubCondition
+from controller.dag.model import DAG, Condition, Status, SubCondition
 from controller.k8s.status import Observed
 from controller.state_view import StateView
 
@@ -22,7 +22,7 @@ CHILD = Status("default", "child", "invalid", ERROR, kind="HTTPProxy", condition
 
 def rows(statuses: tuple[Status, ...], stored: dict[Any, Observed]) -> list[dict[str, Any]]:
     routing = SimpleNamespace(statuses=statuses, stored_statuses=stored,
-                              programmed_states=dict)
+                              programmed_states=dict, dag=DAG())
     view = StateView(*([None] * 7))  # type: ignore[arg-type]
     view.routing = routing  # type: ignore[assignment]
     return view.status_rows()
@@ -51,3 +51,34 @@ def test_ingressroute_rows_have_no_conditions() -> None:
     assert rows((st.valid(("default", "r"), "r.io"),), {}) == [{
         "kind": "IngressRoute", "namespace": "default", "name": "r",
         "currentStatus": "valid", "description": "valid IngressRoute"}]
+
+
+def test_gateway_api_rows_show_the_status_to_write() -> None:
+    from controller.config import Settings
+    from controller.dag.gateway_model import (
+        GatewayAPIStatus,
+        ParentRef,
+        RouteParentStatus,
+        condition,
+    )
+
+    route = GatewayAPIStatus("HTTPRoute", "default", "r", parents=(RouteParentStatus(
+        ParentRef("gateway.networking.k8s.io", "Gateway", "gw", "default"),
+        "projectcontour.io/gateway-controller",
+        (condition("Accepted", True, "Accepted", "ok"),)),))
+    other = {"parentRef": {"name": "x"}, "controllerName": "example.com/other",
+             "conditions": []}
+    stored = {("HTTPRoute", "default", "r"): Observed("", "", generation=3,
+                                                      status={"parents": [other]})}
+    routing = SimpleNamespace(statuses=(), stored_statuses=stored, programmed_states=dict,
+                              dag=DAG(gateway_statuses=(route,)))
+    view = StateView(Settings(), *([None] * 6))  # type: ignore[arg-type]
+    view.routing = routing  # type: ignore[assignment]
+    assert view.status_rows() == [{
+        "kind": "HTTPRoute", "namespace": "default", "name": "r", "status": {"parents": [
+            other,
+            {"parentRef": {"group": "gateway.networking.k8s.io", "kind": "Gateway",
+                           "name": "gw", "namespace": "default"},
+             "controllerName": "projectcontour.io/gateway-controller",
+             "conditions": [{"type": "Accepted", "status": "True", "reason": "Accepted",
+                             "message": "ok", "observedGeneration": 3}]}]}}]

@@ -57,6 +57,11 @@ CASES = [
     ("CTR3006", {"CTR3006"}, {"Secret default/soon-tls"}),
     ("CTR3007", {"CTR3007"}, {"HTTPProxy default/shop", "Ingress default/legacy"}),
     ("CTR4001", {"CTR4001"}, {"Ingress default/nginx", "IngressRoute default/root"}),
+    ("CTR5001", {"CTR5001"}, {"HTTPRoute default/app"}),
+    ("CTR5002", {"CTR5002"}, {"HTTPRoute default/app"}),
+    ("CTR5003", {"CTR5003"}, {"HTTPRoute default/app"}),
+    ("CTR5004", {"CTR5004"}, {"Gateway default/gw"}),
+    ("CTR5005", {"CTR5005"}, {"HTTPRoute default/app"}),
 ]
 
 

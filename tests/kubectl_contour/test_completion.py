@@ -95,3 +95,14 @@ def test_bash_script_completes(tmp_path: Path, fixtures_dir: Path) -> None:
     done = subprocess.run(["bash", "-c", line], capture_output=True, text=True, env=env,
                           check=True)
     assert done.stdout.split() == ["blue-green-root"]
+
+
+def test_gateway_api_names_are_completed_as_the_commands_take_them() -> None:
+    """`tree gateway/NAME`, `switch --root httproute/NAME`, and then Services as FROM/TO."""
+    folder = Path(__file__).parent / "fixtures" / "gateway"
+    assert answer("--from-dir", str(folder), "tree", "gateway/") == [
+        "gateway/elsewhere", "gateway/web", ":4"]
+    assert answer("--from-dir", str(folder), "switch", "--root", "httproute/s") == [
+        "httproute/secure", "httproute/shop", "httproute/stray", ":4"]
+    assert answer("--from-dir", str(folder), "switch", "--root", "httproute/shop",
+                  "api-") == ["api-blue", "api-green", ":4"]

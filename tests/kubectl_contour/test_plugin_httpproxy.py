@@ -62,8 +62,12 @@ def test_tree_roots_orphans_and_marks() -> None:
     assert notes["greedy"] == [("prefix /shop", "a root")]
     loop_a = view.roots[2].routes[0].child
     assert loop_a is not None and loop_a.status == "invalid"
+    # loop-a → loop-b serves nothing (loop-b's only include closes the cycle): loop-b is
+    # shown with its status, not expanded; the cycle is in loop-a's status
     loop_b = loop_a.routes[0].child
-    assert loop_b is not None and loop_b.routes[0].note == "cycle"
+    assert loop_a.routes[0].note == "not served"
+    assert loop_b is not None and loop_b.status == "valid" and loop_b.routes == ()
+    assert "include cycle" in loop_a.reason
     broken = view.roots[0]
     assert broken.reason == "include shop/nope not found"
     assert broken.errors == ('Spec.Routes unresolved service reference: service "shop/ghost" '

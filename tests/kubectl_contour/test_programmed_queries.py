@@ -27,6 +27,10 @@ from kubectl_contour.queries.programmed import (
     ("HTTPProxies.projectcontour.io/web", Target("HTTPProxy", "ns", "web")),
     ("ing/web", Target("Ingress", "ns", "web")),
     ("ir/web", Target("IngressRoute", "ns", "web")),
+    ("httproute/web", Target("HTTPRoute", "ns", "web")),
+    ("httproutes.gateway.networking.k8s.io/web", Target("HTTPRoute", "ns", "web")),
+    ("grpcroute/web", Target("GRPCRoute", "ns", "web")),
+    ("tlsroute/web", Target("TLSRoute", "ns", "web")),
     ("configmap/web", None),
 ])
 def test_parse_target(text: str, target: Target | None) -> None:

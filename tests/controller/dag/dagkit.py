@@ -375,3 +375,16 @@ def hp_status(dag: DAG, ns: str, name: str) -> tuple[str, list[tuple[str, str, s
     s = next(s for s in dag.statuses if (s.namespace, s.name, s.kind) == (ns, name, "HTTPProxy"))
     return (s.current, [(e.type, e.reason, e.message) for e in c.errors],
             [(w.type, w.reason, w.message) for w in c.warnings])
+
+
+def apply_events(store: ObjectStore, builder: IncrementalBuilder,
+                 events: list[tuple[str, str, str, Obj | None]]) -> Any:
+    """Store each (kind, namespace, name, object or None for a delete), touch it, and
+    return the incremental build (DAG, changes)."""
+    for kind, ns, name, obj in events:
+        if obj is None:
+            store.remove(kind, ns, name)
+        else:
+            store.upsert(obj)
+        builder.touch(kind, ns, name)
+    return builder.build()

@@ -76,12 +76,12 @@ STATUS_CASES: list[tuple[str, list[Obj], str, str, list[tuple[str, str, str]]]] 
     ("root namespace", [S1, k.hp("a", fqdn="a.com", routes=[HOME])], "a", "invalid",
      [("RootNamespaceError", "RootProxyNotAllowedInNamespace",
        "root HTTPProxy cannot be defined in this namespace")]),
-    ("authorization not translated: refused, not served open",
+    ("authorization needs TLS",
      [S1, k.hp("a", fqdn="a.com", routes=[HOME],
                vhost={"authorization": {"extensionRef": {"name": "authz"}}})], "a", "invalid",
-     [("SpecError", "NotSupported",
-       "Spec.VirtualHost.Authorization: not supported by this controller yet; the virtual "
-       "host is not served, since serving it without the policy would bypass it")]),
+     [("AuthError", "AuthNotPermitted",
+       "Spec.VirtualHost.Authorization.ExtensionServiceRef can only be defined for root "
+       "HTTPProxies that terminate TLS")]),
     ("errors accumulate", [k.hp("a", fqdn="a.com", routes=[
         k.hp_route(k.hp_svc("x"), k.hp_svc("y"))], includes=[k.include("m")])], "a", "invalid",
      [("IncludeError", "IncludeNotFound", "include default/m not found"),

@@ -16,7 +16,7 @@ from typing import Any
 import dagkit as k
 import pytest
 
-from controller.config import BuilderSettings, ListenerSettings
+from controller.config import BuilderSettings, ListenerSettings, RateLimitSettings
 from controller.dag.builder import build
 from controller.dag.incremental import IncrementalBuilder
 from controller.dag.store import ObjectStore
@@ -105,6 +105,11 @@ def _hp_route(rng: random.Random) -> dict[str, Any]:
         extra["pathRewritePolicy"] = {"replacePrefix": [{"replacement": "/r"}]}
     if rng.random() < 0.2:
         extra["permitInsecure"] = True
+    if rng.random() < 0.15:
+        extra["authPolicy"] = {"disabled": rng.random() < 0.5, "context": {"k": "r"}}
+    if rng.random() < 0.15:
+        extra["rateLimitPolicy"] = {"global": rng.choice((
+            {"disabled": True}, {"descriptors": [{"entries": [{"remoteAddress": {}}]}]}))}
     if rng.random() < 0.1:
         return k.hp_route(conditions=rng.choice(HP_CONDITIONS),
                           directResponsePolicy={"statusCode": 200})
@@ -128,8 +133,26 @@ def _httpproxy(rng: random.Random, name: str, ns: str) -> dict[str, Any]:
     if tls is not None and rng.random() < 0.2:
         tcpproxy = ({"services": [k.hp_svc(rng.choice(SERVICES))]} if rng.random() < 0.5
                     else {"include": _ref(rng, HP_NAMES)})
+    vhost = None
+    if rng.random() < 0.3:
+        vhost = {"authorization": {"extensionRef": {"name": rng.choice(EXTENSIONS),
+                                                    "namespace": rng.choice(NAMESPACES)}}}
     return k.hp(name, ns, fqdn=rng.choice(FQDNS[:4] + ("*.w.com",)), routes=routes,
-                includes=includes, tls=tls, tcpproxy=tcpproxy)
+                includes=includes, tls=tls, tcpproxy=tcpproxy, vhost=vhost)
+
+
+EXTENSIONS = ("e0", "e1")
+
+
+def _extension(rng: random.Random, name: str, ns: str) -> dict[str, Any]:
+    spec: dict[str, Any] = {"services": [{"name": rng.choice(SERVICES),
+                                          "port": rng.choice((80, 8080))}]}
+    if rng.random() < 0.3:
+        spec["timeoutPolicy"] = {"response": rng.choice(("1s", "2s"))}
+    if rng.random() < 0.2:
+        spec["validation"] = {"caSecret": rng.choice(SECRETS), "subjectName": "x"}
+    return {"apiVersion": "projectcontour.io/v1alpha1", "kind": "ExtensionService",
+            "metadata": k.meta(name, ns), "spec": spec}
 
 
 def _random_event(rng: random.Random) -> tuple[str, str, str, dict[str, Any] | None]:
@@ -152,16 +175,20 @@ def _random_event(rng: random.Random) -> tuple[str, str, str, dict[str, Any] | N
         kind, name = "TLSCertificateDelegation", "d"
         make = lambda: k.delegation(  # noqa: E731
             "d", ns, (rng.choice(SECRETS), [rng.choice(("*", "a", "b"))]))
-    else:
+    elif roll < 0.94:
         kind, name = "Ingress", rng.choice(("i0", "i1", "i2", "i3"))
         make = lambda: _ingress(rng, name, ns)  # noqa: E731
+    else:
+        kind, name = "ExtensionService", rng.choice(EXTENSIONS)
+        make = lambda: _extension(rng, name, ns)  # noqa: E731
     if rng.random() < 0.2:
         return kind, ns, name, None
     return kind, ns, name, make()
 
 
 VARIANTS = (BuilderSettings(),
-            BuilderSettings(root_namespaces=frozenset({"a"}), fallback_certificate=("a", "tls0")))
+            BuilderSettings(root_namespaces=frozenset({"a"}), fallback_certificate=("a", "tls0"),
+                            rate_limit_service=RateLimitSettings(("a", "e0"), "d")))
 
 
 @pytest.mark.parametrize("seed", range(SEEDS))
@@ -185,6 +212,8 @@ def test_incremental_equals_full_build(seed: int) -> None:
         assert dag.https == full.https, f"seed {seed} step {step}"
         assert dag.statuses == full.statuses, f"seed {seed} step {step}"
         assert dag.fallback_secret == full.fallback_secret, f"seed {seed} step {step}"
+        assert dag.extensions == full.extensions, f"seed {seed} step {step}"
+        assert dag.rate_limit_service == full.rate_limit_service, f"seed {seed} step {step}"
         translator.update(dag, None if changes.full else changes.hosts)
         assert translator.resources() == Translator(ListenerSettings()).translate(full)
 

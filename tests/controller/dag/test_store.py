@@ -201,6 +201,7 @@ def test_namespace_defaults_and_counts() -> None:
     store = store_of(obj, service("kuard"), ingress("i", class_name="nginx"))
     assert ("default", "a") in store.ingressroutes
     assert store.counts() == {
+        "ExtensionService": 0,
         "HTTPProxy": 0,
         "Ingress": 0,
         "IngressRoute": 1,

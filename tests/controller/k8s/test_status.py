@@ -118,3 +118,120 @@ def test_a_batch_writes_the_latest_submission() -> None:
     assert [w._write(s) for s in batch.values()] == ["written"]
     ((_, body),) = client.patches
     assert body["status"]["description"] == "newer"
+
+
+# -- Gateway API statuses ---------------------------------------------------------------------
+
+
+def _gateway_records() -> tuple[Any, Any]:
+    from controller.dag.gateway_model import (
+        GatewayAPIStatus,
+        ListenerStatus,
+        ParentRef,
+        RouteParentStatus,
+        condition,
+    )
+    gw = GatewayAPIStatus("Gateway", "infra", "gw", conditions=(
+        condition("Accepted", True, "Accepted"), condition("Programmed", True, "Programmed")),
+        listeners=(ListenerStatus("http", (("gateway.networking.k8s.io", "HTTPRoute"),), 2,
+                                  (condition("Accepted", True, "Accepted"),)),))
+    route = GatewayAPIStatus("HTTPRoute", "apps", "r", parents=(RouteParentStatus(
+        ParentRef("gateway.networking.k8s.io", "Gateway", "gw", "infra", "http"),
+        "projectcontour.io/gateway-controller",
+        (condition("Accepted", False, "NotAllowedByListeners", "no"),)),))
+    return gw, route
+
+
+def run_gateway_once(w: StatusWriter, records: tuple[Any, ...]) -> list[str]:
+    w.submit((), records)
+    with w._wake:
+        batch = w._take()
+    return [w._write(s) for s in batch.values()]
+
+
+def test_a_gateway_status_is_patched_with_listeners_generation_and_times() -> None:
+    gw, _ = _gateway_records()
+    old = {"conditions": [{"type": "Accepted", "status": "True", "reason": "Accepted",
+                           "message": "", "observedGeneration": 1,
+                           "lastTransitionTime": "2025-01-01T00:00:00Z"}]}
+    seen = {("Gateway", "infra", "gw"): Observed("", "", "5", (), 2, old)}
+    w, client = writer(seen)
+    assert run_gateway_once(w, (gw,)) == ["written"]
+    ((path, body),) = client.patches
+    assert path == "/apis/gateway.networking.k8s.io/v1/namespaces/infra/gateways/gw/status"
+    accepted, programmed = body["status"]["conditions"]
+    assert accepted["lastTransitionTime"] == "2025-01-01T00:00:00Z"  # status unchanged
+    assert programmed["lastTransitionTime"] == "2026-01-01T00:00:00Z"
+    assert accepted["observedGeneration"] == 2
+    (listener,) = body["status"]["listeners"]
+    assert listener["attachedRoutes"] == 2 and listener["supportedKinds"] == [
+        {"group": "gateway.networking.k8s.io", "kind": "HTTPRoute"}]
+    # the watch shows what was written: nothing more to write
+    seen[("Gateway", "infra", "gw")] = observed_status(
+        {"metadata": {"generation": 2, "resourceVersion": "6"}, "status": body["status"]})
+    assert run_gateway_once(w, (gw,)) == [SKIPPED]
+
+
+def test_a_route_status_keeps_other_controllers_parents() -> None:
+    _, route = _gateway_records()
+    other = {"parentRef": {"name": "theirs"}, "controllerName": "example.com/other",
+             "conditions": [{"type": "Accepted", "status": "True", "reason": "Accepted",
+                             "message": "", "lastTransitionTime": "2025-01-01T00:00:00Z"}]}
+    ours_before = {"parentRef": {"name": "gone"},
+                   "controllerName": "projectcontour.io/gateway-controller", "conditions": []}
+    seen = {("HTTPRoute", "apps", "r"): Observed("", "", "1", (), None,
+                                                 {"parents": [other, ours_before]})}
+    w, client = writer(seen)
+    run_gateway_once(w, (route,))
+    ((path, body),) = client.patches
+    assert path == "/apis/gateway.networking.k8s.io/v1/namespaces/apps/httproutes/r/status"
+    first, ours = body["status"]["parents"]
+    assert first == other
+    assert ours["parentRef"] == {"group": "gateway.networking.k8s.io", "kind": "Gateway",
+                                 "name": "gw", "namespace": "infra", "sectionName": "http"}
+    assert ours["conditions"][0]["reason"] == "NotAllowedByListeners"
+    assert ours["conditions"][0]["lastTransitionTime"] == "2026-01-01T00:00:00Z"
+
+
+def test_a_gateway_class_status_path_is_cluster_scoped() -> None:
+    from controller.dag.gateway_model import GatewayAPIStatus, condition
+    cls = GatewayAPIStatus("GatewayClass", "", "contour",
+                           conditions=(condition("Accepted", True, "Accepted"),))
+    w, client = writer({("GatewayClass", "", "contour"): Observed("", "")})
+    run_gateway_once(w, (cls,))
+    assert [p for p, _ in client.patches] == [
+        "/apis/gateway.networking.k8s.io/v1/gatewayclasses/contour/status"]
+
+
+def test_a_route_no_longer_ours_loses_our_entry_and_others_are_not_written() -> None:
+    from controller.dag.gateway_model import GatewayAPIStatus
+    other = {"parentRef": {"name": "theirs"}, "controllerName": "example.com/other",
+             "conditions": []}
+    ours = {"parentRef": {"name": "gw"}, "controllerName": "projectcontour.io/gateway-controller",
+            "conditions": []}
+    seen = {("HTTPRoute", "apps", "was-ours"): Observed("", "", "1", (), None,
+                                                        {"parents": [other, ours]}),
+            ("HTTPRoute", "apps", "theirs"): Observed("", "", "1", (), None,
+                                                      {"parents": [other]}),
+            ("HTTPRoute", "apps", "bare"): Observed("", "", "1", (), None, {})}
+    w, client = writer(seen)
+    records = tuple(GatewayAPIStatus("HTTPRoute", "apps", n) for n in ("was-ours", "theirs",
+                                                                       "bare"))
+    run_gateway_once(w, records)
+    assert client.patches == [
+        ("/apis/gateway.networking.k8s.io/v1/namespaces/apps/httproutes/was-ours/status",
+         {"status": {"parents": [other]}})]
+
+
+def test_a_gateway_status_carries_the_addresses_when_known() -> None:
+    from dataclasses import replace
+
+    gw, _ = _gateway_records()
+    w, client = writer({("Gateway", "infra", "gw"): Observed("", "")})
+    run_gateway_once(w, (replace(gw, addresses=(("IPAddress", "192.0.2.1"),)),))
+    ((_, body),) = client.patches
+    assert body["status"]["addresses"] == [{"type": "IPAddress", "value": "192.0.2.1"}]
+    w, client = writer({("Gateway", "infra", "gw"): Observed("", "")})
+    run_gateway_once(w, (gw,))
+    ((_, body),) = client.patches
+    assert "addresses" not in body["status"]

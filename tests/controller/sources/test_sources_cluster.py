@@ -15,6 +15,12 @@ def test_every_kind_the_builder_reads_is_watched() -> None:
             ("TLSCertificateDelegation", "contour.heptio.com/v1beta1"),
             ("ExtensionService", "projectcontour.io/v1alpha1"),
             ("IngressRoute", "contour.heptio.com/v1beta1")} <= kinds
+    assert {("GatewayClass", "gateway.networking.k8s.io/v1"),
+            ("Gateway", "gateway.networking.k8s.io/v1"),
+            ("HTTPRoute", "gateway.networking.k8s.io/v1"),
+            ("TLSRoute", "gateway.networking.k8s.io/v1"),
+            ("ReferenceGrant", "gateway.networking.k8s.io/v1beta1"),
+            ("Namespace", "v1")} <= kinds
 
 
 @pytest.mark.parametrize(("roots", "fallback", "secret_paths"), [

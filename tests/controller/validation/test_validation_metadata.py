@@ -40,9 +40,9 @@ CASES = [
     (ingressroute, ("metadata", "namespace"), ["team"], ("IngressRoute", "", "root"),
      "metadata.namespace: must be a string"),
     (ingressroute, ("metadata", "namespace"), "a.b", ("IngressRoute", "a.b", "root"),
-     f"metadata.namespace: {LABEL}"),
+     f"metadata.namespace: {LABEL} or empty"),
     (ingressroute, ("metadata", "namespace"), "a" * 64, ("IngressRoute", "a" * 64, "root"),
-     f"metadata.namespace: {LABEL}"),
+     f"metadata.namespace: {LABEL} or empty"),
     (ingressroute, ("metadata", "labels"), {"app": 1}, ("IngressRoute", "team", "root"),
      "metadata.labels.app: must be a string"),
     (ingressroute, ("metadata", "labels"), {1: "a"}, ("IngressRoute", "team", "root"),
@@ -76,6 +76,17 @@ def test_every_known_kind_needs_a_name(kind: str) -> None:
 def test_a_namespaced_object_without_namespace_is_named_in_default() -> None:
     obj = mutate(mutate(ingressroute(), ("metadata", "namespace"), DELETE), ("spec",), 1)
     assert admit(obj) == Rejected("IngressRoute", "default", "root", ("spec: must be an object",))
+
+
+def test_an_empty_namespace_is_unset_as_the_api_server_takes_it() -> None:
+    """Found by the fuzzer (an EndpointSlice with `namespace: ""`): the API server puts such
+    an object in the request's namespace instead of refusing it."""
+    from controller.events import ObjectEvent
+
+    obj = mutate(ingressroute(), ("metadata", "namespace"), "")
+    verdict = admit(obj)
+    assert isinstance(verdict, Admitted)
+    assert ObjectEvent.upsert(verdict.obj).key == ("IngressRoute", "default", "root")
 
 
 @pytest.mark.parametrize("value", [None, 5, "x", [1], True, 1.5])

@@ -30,30 +30,49 @@ SERVICES = tuple(service(f"s{i}") for i in range(3))
 FALLBACKS = (m.Secret("default", "fallback", CERT, KEY),
              m.Secret("default", "fallback", CERT + b"2", KEY))
 SEEDS = 12
+AUTH = m.ExternalAuthorization("extension/a/authz", fail_open=True, response_timeout=1.0)
+LIMITS = ((m.RateLimitEntry("generic_key", key="k", value="v"),),
+          (m.RateLimitEntry("remote_address"),))
+EXTENSIONS = (m.ExtensionCluster("a", "authz", (("a/authz", 0),)),
+              m.ExtensionCluster("a", "rl", (("a/rl", 0), ("a/rl2", 5)), "h2c"))
+RATE_LIMITS = (None, m.RateLimitService("a", "rl", "d"),
+               m.RateLimitService("a", "rl", "d", fail_open=True, timeout=0.5))
 
 
 def _routes(rng: random.Random) -> tuple[m.Route, ...]:
     every = httpproxy_routes(rng.choice(SERVICES))
-    return tuple(rng.sample(every, rng.randint(1, len(every))))
+    routes = rng.sample(every, rng.randint(1, len(every)))
+    return tuple(_extended(rng, r) if rng.random() < 0.3 else r for r in routes)
+
+
+def _extended(rng: random.Random, route: m.Route) -> m.Route:
+    """A route with authorization overrides and global rate limits."""
+    return replace(route, auth_disabled=rng.random() < 0.5,
+                   auth_context=rng.choice(((), (("k", "v"),))),
+                   global_rate_limits=rng.choice(((), LIMITS)),
+                   ignore_vhost_rate_limits=rng.random() < 0.3)
 
 
 def _policies(rng: random.Random) -> dict[str, object]:
     return {"cors": rng.choice((None, CORS)), "ip_filter": rng.choice((None, ALLOW_LOOPBACK)),
-            "rate_limit": rng.choice((None, LIMIT))}
+            "rate_limit": rng.choice((None, LIMIT)), "global_rate_limits": rng.choice(((), LIMITS))}
 
 
 def _secure(rng: random.Random, host: str) -> m.SecureVirtualHost:
     return m.SecureVirtualHost(host, _routes(rng), secret=replace(SECRET, name=host),
                                max_tls_version=rng.choice(("", "1.2")),
                                fallback_certificate=rng.random() < 0.5,
-                               strict_sni=rng.random() < 0.5, **_policies(rng))
+                               strict_sni=rng.random() < 0.5,
+                               authorization=rng.choice((None, AUTH)), **_policies(rng))
 
 
 def _dag(rng: random.Random) -> m.DAG:
     http = [m.VirtualHost(h, _routes(rng), **_policies(rng)) for h in HOSTS if rng.random() < 0.7]
     https = [_secure(rng, h) for h in HOSTS if rng.random() < 0.5]
     return m.DAG(http=tuple(http), https=tuple(https),
-                 fallback_secret=rng.choice((None, *FALLBACKS)))
+                 fallback_secret=rng.choice((None, *FALLBACKS)),
+                 extensions=tuple(e for e in EXTENSIONS if rng.random() < 0.5),
+                 rate_limit_service=rng.choice(RATE_LIMITS))
 
 
 def _changed_hosts(before: m.DAG, after: m.DAG) -> set[str]:
@@ -72,9 +91,10 @@ def test_incremental_equals_full_translation(seed: int) -> None:
     dag = m.DAG()
     published: dict[str, dict[str, bytes]] = {}
     for step in range(25):
-        # Mostly a few hosts change; sometimes only the fallback secret does.
+        # Mostly a few hosts change; sometimes only the fallback secret and rate limit service do.
         new = _dag(rng) if rng.random() < 0.8 else replace(
-            dag, fallback_secret=rng.choice((None, *FALLBACKS)))
+            dag, fallback_secret=rng.choice((None, *FALLBACKS)),
+            rate_limit_service=rng.choice(RATE_LIMITS))
         update = incremental.update(new, _changed_hosts(dag, new) if rng.random() < 0.7
                                     else None)
         _publish(published, update)

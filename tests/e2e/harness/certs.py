@@ -65,12 +65,15 @@ class HarnessCA:
         )
         self.cert_pem = self.cert.public_bytes(serialization.Encoding.PEM)
         self.key_pem = _key_pem(self._key)
-        self._leaves: dict[tuple[str, tuple[str, ...]], Leaf] = {}
+        self._leaves: dict[tuple[str, tuple[str, ...], bool], Leaf] = {}
         self._lock = threading.Lock()
 
-    def issue(self, cn: str, sans: list[str] | tuple[str, ...] | None = None) -> Leaf:
+    def issue(self, cn: str, sans: list[str] | tuple[str, ...] | None = None,
+              client: bool = False) -> Leaf:
+        """A leaf for `cn` (SANs default to it): a server certificate, or with `client` a
+        client certificate (extended key usage clientAuth, which a verifying server needs)."""
         sans_t = tuple(sans) if sans else (cn,)
-        k = (cn, sans_t)
+        k = (cn, sans_t, client)
         with self._lock:
             if k in self._leaves:
                 return self._leaves[k]
@@ -92,7 +95,9 @@ class HarnessCA:
             .not_valid_after(now + _dt.timedelta(days=365))
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.SubjectAlternativeName(names), critical=False)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH if client
+                                                  else ExtendedKeyUsageOID.SERVER_AUTH]),
+                           critical=False)
             .sign(self._key, hashes.SHA256())
         )
         leaf = Leaf(cn, sans_t, cert.public_bytes(serialization.Encoding.PEM), _key_pem(key))

@@ -128,6 +128,7 @@ def config_document(settings: dict[str, Any]) -> dict[str, Any] | None:
         tls["fallback-certificate"] = {"name": name, "namespace": ns}
     if tls:
         doc["tls"] = tls
+    doc.update(settings.get("config_file") or {})  # tests: raw config file keys
     return doc or None
 
 

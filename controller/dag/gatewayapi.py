@@ -1,0 +1,76 @@
+"""The Gateway API processor: GatewayClasses, the served Gateways and their listeners, and
+the routes attached to them → vhost contributions and statuses. Pure, like the builder.
+
+In: the store's reads (`GatewayReads`) and the settings. Out: a `GatewayResult` that both
+builders lay over the other kinds' vhosts last (v1.33 runs its Gateway API processor after
+Ingress and HTTPProxy), and the statuses of every GatewayClass, the Gateway and the routes.
+
+Static provisioning (docs/decisions.md "Gateway API: static provisioning"): the Gateway
+named by `gateway_ref`, else every Gateway of an accepted class, is served by the Envoys
+this controller already programs; Gateways share those Envoys' listeners and address (a
+route attached to one Gateway is reachable through the others' address too). HTTP
+listeners on port 80 are Envoy's `ingress_http`, HTTPS and TLS listeners on port 443 its
+`ingress_https` (SNI chains); a listener on any other port is not accepted
+(PortUnavailable): the Service the manifests deploy exposes only those two.
+"""
+
+from __future__ import annotations
+
+from controller.config import BuilderSettings
+from controller.dag import gateway_listeners as gl
+from controller.dag.gateway_attach import attach_route, parent_ref
+from controller.dag.gateway_model import GatewayAPIStatus, RouteParentStatus, condition
+from controller.dag.gateway_reads import GatewayReads, GatewayResult
+from controller.dag.gateway_store import GatewayObjects
+from controller.k8s.gateway_views import GatewayView
+from controller.k8s.objects import GATEWAY_CLASS
+
+
+def accepted_classes(objects: GatewayObjects, settings: BuilderSettings) -> set[str]:
+    return {v.name for v in objects.classes.values()
+            if v.controller_name == settings.gateway_controller_name}
+
+
+def served_gateways(objects: GatewayObjects, settings: BuilderSettings) -> list[GatewayView]:
+    """The `gateway_ref` Gateway (when it exists), else every Gateway of an accepted class,
+    oldest first (then by key)."""
+    if settings.gateway_ref is not None:
+        found = objects.gateways.get(settings.gateway_ref)
+        return [found] if found is not None else []
+    classes = accepted_classes(objects, settings)
+    return sorted((g for g in objects.gateways.values() if g.class_name in classes),
+                  key=lambda g: (g.created, g.key))
+
+
+def class_statuses(objects: GatewayObjects, settings: BuilderSettings) -> list[GatewayAPIStatus]:
+    """Accepted for every GatewayClass naming this controller (others are not ours)."""
+    return [GatewayAPIStatus(GATEWAY_CLASS, "", v.name, conditions=(
+                condition("Accepted", True, "Accepted", "Valid GatewayClass"),))
+            for v in sorted(objects.classes.values(), key=lambda v: v.name)
+            if v.controller_name == settings.gateway_controller_name]
+
+
+def process(reads: GatewayReads, settings: BuilderSettings) -> GatewayResult:
+    """Every Gateway API contribution and status of one build."""
+    objects = reads.gateway
+    result = GatewayResult(statuses=class_statuses(objects, settings))
+    routes = sorted(objects.routes.values(), key=lambda r: (r.created, r.key, r.kind))
+    parents: dict[tuple[str, str, str], list[RouteParentStatus]] = {
+        (r.kind, *r.key): [] for r in routes}
+    # newest first, Gateways and routes: a later writer of the same route key wins, and
+    # the spec wants the oldest route to keep a conflicting match
+    for gw in reversed(served_gateways(objects, settings)):
+        listeners = gl.resolve_listeners(gw, reads)
+        for route in reversed(routes):
+            status = attach_route(route, gw, listeners, reads, settings, result)
+            parents[(route.kind, *route.key)] += status.parents
+        result.statuses.append(gl.gateway_status(gw, listeners, objects.addresses))
+    # parents in the route's parentRefs order; a route naming none of them gets a status
+    # without parents (which takes out what we wrote before)
+    for route in routes:
+        order = {parent_ref(ref): i for i, ref in reversed(list(enumerate(route.parents)))}
+        found = parents[(route.kind, *route.key)]
+        result.statuses.append(GatewayAPIStatus(route.kind, *route.key, parents=tuple(
+            sorted(found, key=lambda p: order.get(p.parent, len(order))))))
+    result.statuses.sort(key=lambda s: (s.namespace, s.name, s.kind))
+    return result
