@@ -42,10 +42,10 @@ PROJECT_DIRS = ("controller", "bench")
 MB = 2**20
 
 
-def rss_mb() -> float:
-    """VmRSS of this process, in MB."""
+def rss_mb(field: str = "VmRSS") -> float:
+    """VmRSS (or another /proc/self/status field, VmHWM: the peak) of this process, in MB."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return 0.0
 
@@ -170,7 +170,8 @@ def measure(n: int, kind: str, *, endpoints: str = "endpoints", top: int = 25,
         "bench": "memory", "n": n, "kind": kind, "endpoints": endpoints, "traced": trace,
         "objects": counts,
         "rss_before_mb": round(base, 1), "rss_mb": round(rss - overhead, 1),
-        "tracemalloc_overhead_mb": round(overhead, 1), "load_s": round(seconds, 2),
+        "tracemalloc_overhead_mb": round(overhead, 1), "peak_mb": round(rss_mb("VmHWM"), 1),
+        "load_s": round(seconds, 2),
     }
     if trace:
         out.update(_traced(tracemalloc.take_snapshot(), top))
