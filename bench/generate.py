@@ -69,7 +69,10 @@ def httpproxies(i: int, *, prefix_rewrite: str = "") -> list[Obj]:
 
 
 def routing(i: int, kind: str, *, prefix_rewrite: str = "") -> list[Obj]:
-    """Host i's routing objects of `kind` ("ingressroute" or "httpproxy")."""
+    """Host i's routing objects of `kind` ("ingressroute", "httpproxy" or "ingress"; an
+    Ingress has no prefix rewrite)."""
+    if kind == "ingress":
+        return [ingress(i)]
     if kind == "httpproxy":
         return httpproxies(i, prefix_rewrite=prefix_rewrite)
     return [ingressroute(i, prefix_rewrite=prefix_rewrite)]

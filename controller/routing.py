@@ -77,9 +77,14 @@ class RoutingPublisher:
         if event.op == UPSERT and event.obj is not None:
             if event.kind in WRITTEN_KINDS:
                 self.stored_statuses[key] = observed_status(event.obj)
+            # a spec edit the views do not read leaves the store unchanged, but its
+            # generation must still reach the statuses' observedGeneration
+            moved = False
             if event.kind in ROUTING_KINDS:
-                self._generations[key] = generation_of(event.obj)
-            return self.store.upsert(event.obj)
+                generation = generation_of(event.obj)
+                moved = self._generations.get(key, generation) != generation
+                self._generations[key] = generation
+            return self.store.upsert(event.obj) or moved
         if event.kind in WRITTEN_KINDS:
             self.stored_statuses.pop(key, None)
         self._generations.pop(key, None)

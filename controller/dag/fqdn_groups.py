@@ -3,6 +3,7 @@ root kinds use it: a change to a group re-checks its duplicates and claims)."""
 
 from __future__ import annotations
 
+from controller.dag.multimap import MultiMap
 from controller.k8s.objects import Key
 
 
@@ -13,7 +14,7 @@ class FqdnGroups:
 
     def __init__(self) -> None:
         self._fqdn_of: dict[Key, str] = {}
-        self._groups: dict[str, set[Key]] = {}
+        self._groups: MultiMap[str, Key] = MultiMap()
 
     def move(self, key: Key, fqdn: str | None, changed: set[str]) -> None:
         """Put `key` in the group of `fqdn` (None: in no group, it is not a root); the
@@ -21,14 +22,11 @@ class FqdnGroups:
         old = self._fqdn_of.pop(key, None)
         if old is not None:
             changed.add(old)
-            members = self._groups[old]
-            members.discard(key)
-            if not members:
-                del self._groups[old]
+            self._groups.discard(old, key)
         if fqdn is not None:
             self._fqdn_of[key] = fqdn
-            self._groups.setdefault(fqdn, set()).add(key)
+            self._groups.add(fqdn, key)
             changed.add(fqdn)
 
     def members(self, fqdn: str) -> set[Key]:
-        return self._groups.get(fqdn, set())
+        return self._groups.get(fqdn)

@@ -41,7 +41,7 @@ from controller.dag import extension, ingressroute
 from controller.dag import status as st
 from controller.dag.builder import VirtualHostTables, resolved_rate_limit
 from controller.dag.claims import ingressroute_group
-from controller.dag.deps import Deps, ReadersIndex, Recorder
+from controller.dag.deps import Deps, FrozenDeps, ReadersIndex, Recorder
 from controller.dag.fqdn_groups import FqdnGroups
 from controller.dag.incremental_gateway import GatewayLayer
 from controller.dag.incremental_ingress import IngressLayer
@@ -56,6 +56,7 @@ from controller.dag.model import (
     Status,
     VirtualHost,
 )
+from controller.dag.multimap import MultiMap
 from controller.dag.store import ObjectStore
 from controller.k8s.objects import (
     EXTENSION_SERVICE,
@@ -77,7 +78,7 @@ _EXTENSION_READS = frozenset({EXTENSION_SERVICE, SERVICE, SECRET, TLS_CERTIFICAT
 @dataclass(slots=True)
 class _Processed:
     result: RootResult
-    deps: Deps
+    deps: FrozenDeps
 
 
 @dataclass(slots=True)
@@ -150,7 +151,7 @@ class IncrementalBuilder:
         self._http = _SortedTable()
         self._https = _SortedTable()
         # statuses
-        self._status_roots: dict[Key, set[Key]] = {}
+        self._status_roots: MultiMap[Key, Key] = MultiMap()
         self._reached_by: dict[Key, int] = {}
         self._statuses = _SortedTable()
         self._proxies = ProxyRoots(store, settings)
@@ -264,7 +265,7 @@ class IncrementalBuilder:
         deps = Deps()
         deps.ingressroutes.add(key)
         result = ingressroute.process_root(view, Recorder(self.store, deps), self.settings)
-        new = self._processed[key] = _Processed(result, deps)
+        new = self._processed[key] = _Processed(result, deps.frozen())
         self._index(key, new, hosts, status_keys)
 
     def _index(self, key: Key, p: _Processed, hosts: set[str], status_keys: set[Key]) -> None:
@@ -272,7 +273,7 @@ class IncrementalBuilder:
         for k in p.result.reached:
             self._reached_by[k] = self._reached_by.get(k, 0) + 1
         for k in p.result.statuses:
-            self._status_roots.setdefault(k, set()).add(key)
+            self._status_roots.add(k, key)
         if p.result.host:
             self._host_root[p.result.host] = key
             hosts.add(p.result.host)
@@ -288,10 +289,7 @@ class IncrementalBuilder:
             else:
                 del self._reached_by[k]
         for k in p.result.statuses:
-            owners = self._status_roots[k]
-            owners.discard(key)
-            if not owners:
-                del self._status_roots[k]
+            self._status_roots.discard(k, key)
         if p.result.host:
             if self._host_root.get(p.result.host) == key:
                 del self._host_root[p.result.host]

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from controller.dag import ingress
-from controller.dag.deps import Deps, ReadersIndex, Recorder
+from controller.dag.deps import Deps, FrozenDeps, ReadersIndex, Recorder
 from controller.dag.model import Route, Secret
 from controller.dag.store import ObjectStore
 from controller.k8s.objects import INGRESS, Key
@@ -41,7 +41,7 @@ class _Everywhere:
 class _Contribution:
     tls: dict[str, tuple[Secret, str]] = field(default_factory=dict)
     routes: dict[str, list[tuple[Route | None, Route | None]]] = field(default_factory=dict)
-    deps: Deps = field(default_factory=Deps)
+    deps: FrozenDeps = field(default_factory=FrozenDeps)
 
     def hosts(self) -> set[str]:
         return self.tls.keys() | self.routes.keys()
@@ -82,12 +82,13 @@ class IngressLayer:
         view = self.store.ingresses.get(key)
         if view is None:
             return
-        new = _Contribution()
-        reads = Recorder(self.store, new.deps)
+        new, deps = _Contribution(), Deps()
+        reads = Recorder(self.store, deps)
         for tls in ingress.tls_entries(view, reads):
             new.tls[tls[0]] = tls[1]
         for host, r80, r443 in ingress.ingress_routes(view, reads, _Everywhere()):
             new.routes.setdefault(host, []).append((r80, r443))
+        new.deps = deps.frozen()
         self._contributions[key] = new
         self._readers.add(new.deps, key)
         for host in new.tls:

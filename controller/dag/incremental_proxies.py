@@ -19,9 +19,10 @@ from controller.config import BuilderSettings
 from controller.dag import httpproxy
 from controller.dag import proxystatus as ps
 from controller.dag.claims import claimants
-from controller.dag.deps import Deps, ReadersIndex, Recorder
+from controller.dag.deps import Deps, FrozenDeps, ReadersIndex, Recorder
 from controller.dag.fqdn_groups import FqdnGroups
 from controller.dag.model import Status
+from controller.dag.multimap import MultiMap
 from controller.dag.proxyreads import ProxyResult
 from controller.dag.store import ObjectStore
 from controller.k8s.objects import HTTPPROXY, Key
@@ -32,11 +33,11 @@ class ProxyRoots:
 
     def __init__(self, store: ObjectStore, settings: BuilderSettings) -> None:
         self.store, self.settings = store, settings
-        self._processed: dict[Key, tuple[ProxyResult, Deps]] = {}
+        self._processed: dict[Key, tuple[ProxyResult, FrozenDeps]] = {}
         self._readers = ReadersIndex()
         self._groups = FqdnGroups()
         self._duplicates: dict[Key, ps.ProxyConditions] = {}
-        self._recorded_by: dict[Key, set[Key]] = {}
+        self._recorded_by: MultiMap[Key, Key] = MultiMap()
         self._host_root: dict[str, Key] = {}
         self._roots: set[Key] = set()
         self.status_keys: set[Key] = set()
@@ -113,23 +114,22 @@ class ProxyRoots:
         deps = Deps()
         deps.httpproxies.add(key)
         result = httpproxy.process_root(view, Recorder(self.store, deps), self.settings)
-        self._processed[key] = (result, deps)
-        self._readers.add(deps, key)
+        frozen = deps.frozen()
+        self._processed[key] = (result, frozen)
+        self._readers.add(frozen, key)
         for k in result.conditions:
-            self._recorded_by.setdefault(k, set()).add(key)
+            self._recorded_by.add(k, key)
         self.status_keys.update(result.conditions)
         if result.host:
             self._host_root[result.host] = key
             hosts.add(result.host)
         return True
 
-    def _unindex(self, key: Key, result: ProxyResult, deps: Deps, hosts: set[str]) -> None:
+    def _unindex(self, key: Key, result: ProxyResult, deps: FrozenDeps,
+                 hosts: set[str]) -> None:
         self._readers.discard(deps, key)
         for k in result.conditions:
-            owners = self._recorded_by[k]
-            owners.discard(key)
-            if not owners:
-                del self._recorded_by[k]
+            self._recorded_by.discard(k, key)
         self.status_keys.update(result.conditions)
         if result.host:
             if self._host_root.get(result.host) == key:
@@ -143,7 +143,7 @@ class ProxyRoots:
         duplicate = self._duplicates.get(key)
         if duplicate is not None:
             records.append(duplicate)
-        for root in sorted(self._recorded_by.get(key, ())):
+        for root in sorted(self._recorded_by.get(key)):
             records.append(self._processed[root][0].conditions[key])
         if records:
             return ps.status(key, ps.merge(records))

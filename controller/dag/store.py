@@ -21,7 +21,7 @@ builder never touches raw dicts. Nothing here raises on malformed input.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from controller.config import BuilderSettings
 from controller.dag.gateway_store import GATEWAY_KINDS, GatewayObjects
@@ -68,17 +68,25 @@ from controller.k8s.views import (
     service_view,
 )
 
-_VOLATILE_METADATA = ("resourceVersion", "managedFields", "generation")
-
 
 @dataclass(frozen=True, slots=True)
 class StoredService:
     """A Service's ports, ready to drop into clusters: HTTP flavour (upstream protocol and
-    ExternalName honoured) by number and by name, and TCP flavour (neither honoured, §1.6)."""
+    ExternalName honoured), and TCP flavour (neither honoured, §1.6), in spec order; the
+    first port of a number (or name) is the one found. memory: tuples scanned, not dicts
+    (a Service has a few ports; three dicts each were ~30 MB at 50k, bench/memory.py)."""
 
-    by_number: dict[int, ServicePort] = field(default_factory=dict)
-    by_name: dict[str, ServicePort] = field(default_factory=dict)
-    tcp_by_number: dict[int, ServicePort] = field(default_factory=dict)
+    http: tuple[ServicePort, ...] = ()
+    tcp: tuple[ServicePort, ...] = ()
+
+    def http_port(self, number: int) -> ServicePort | None:
+        return next((p for p in self.http if p.port == number), None)
+
+    def http_port_named(self, name: str) -> ServicePort | None:
+        return next((p for p in self.http if name and p.port_name == name), None)
+
+    def tcp_port(self, number: int) -> ServicePort | None:
+        return next((p for p in self.tcp if p.port == number), None)
 
 
 def stored_service(view: ServiceView) -> StoredService:
@@ -95,24 +103,29 @@ def stored_service(view: ServiceView) -> StoredService:
     # STRICT_DNS cluster: treat its ports as missing for HTTP routes.
     http_ok = view.type != "ExternalName" or valid_hostname(external)
     ns, name = view.namespace, view.name
-    out = StoredService()
+    http: list[ServicePort] = []
+    tcp: list[ServicePort] = []
     for p in view.ports:
         # perf: ServicePort(...) directly, not dataclasses.replace(): a third of a cold
         # start's Service handling at 10k was replace()'s field introspection.
-        tcp = ServicePort(ns, name, p.port, p.name, Protocol.HTTP1, "", *limits)
-        out.tcp_by_number.setdefault(p.port, tcp)
+        tcp.append(ServicePort(ns, name, p.port, p.name, Protocol.HTTP1, "", *limits))
         if not http_ok:
             continue
         protocol = Protocol(protocols.get(p.name) or protocols.get(str(p.port), ""))
-        http = ServicePort(ns, name, p.port, p.name, protocol, external, *limits)
-        out.by_number.setdefault(p.port, http)
-        if p.name:
-            out.by_name.setdefault(p.name, http)
-    return out
+        # memory: a plain port is the same ServicePort for both flavours
+        http.append(tcp[-1] if protocol is Protocol.HTTP1 and not external else ServicePort(
+            ns, name, p.port, p.name, protocol, external, *limits))
+    tcp_ports = tuple(tcp)
+    same = len(http) == len(tcp) and all(h is t for h, t in zip(http, tcp, strict=True))
+    return StoredService(tcp_ports if same else tuple(http), tcp_ports)
+
+
+_VOLATILE_METADATA = ("resourceVersion", "managedFields", "generation")
 
 
 def _stripped(obj: Obj) -> Obj:
-    """The object without the parts that change on every write but never affect routing."""
+    """The object without the parts that change on every write but never affect routing:
+    what the kinds without a view of their own (ExtensionService, Gateway API) compare."""
     out = {k: v for k, v in obj.items() if k != "status"}
     meta = as_dict(obj.get("metadata"))
     out["metadata"] = {k: v for k, v in meta.items() if k not in _VOLATILE_METADATA}
@@ -135,12 +148,18 @@ class ObjectStore:
         self.rejected_secrets: dict[Key, str] = {}
         """Secrets refused at insert (spec §2.6): key → reason, for logs and debug output."""
         self.gateway = GatewayObjects()
-        self._raw: dict[str, dict[Key, Obj]] = {
+        self._parsed: dict[str, dict[Key, object]] = {
             k: {}
             for k in (INGRESS, INGRESSROUTE, HTTPPROXY, SERVICE, SECRET,
                       TLS_CERTIFICATE_DELEGATION, TLS_CERTIFICATE_DELEGATION_V1,
                       EXTENSION_SERVICE, *GATEWAY_KINDS)
         }
+        """kind → key → what the stored object parsed to (its view, StoredService, ...),
+        compared on the next upsert. memory (bench/memory.py, 50k IngressRoutes and
+        Services): keeping the raw objects for that instead cost ~160 MB; a view holds
+        every field the builder reads, so an equal view cannot change the DAG. The kinds
+        without a view of their own (ExtensionService, Gateway API: few objects) keep the
+        object without its volatile parts."""
         self._service_refs: dict[Key, int] = {}
         self._secret_refs: dict[Key, int] = {}
         self._refs_of: dict[tuple[str, Key], tuple[tuple[Key, ...], tuple[Key, ...]]] = {}
@@ -170,8 +189,8 @@ class ObjectStore:
     def remove(self, kind: str, namespace: str, name: str) -> bool:
         """Delete; True when the object was stored and the removal may alter the DAG."""
         key = (namespace, name)
-        raw = self._raw.get(kind)
-        if raw is None or raw.pop(key, None) is None:
+        parsed = self._parsed.get(kind)
+        if parsed is None or parsed.pop(key, None) is None:
             return False
         if kind == SERVICE:
             self.services.pop(key, None)
@@ -201,22 +220,22 @@ class ObjectStore:
 
     def counts(self) -> dict[str, int]:
         """Stored objects per kind (metrics); Gateway API kinds once there are some."""
-        return {kind: len(objs) for kind, objs in self._raw.items()
+        return {kind: len(objs) for kind, objs in self._parsed.items()
                 if objs or kind not in GATEWAY_KINDS}
 
     # -- lookups for the builder ---------------------------------------------------------------
 
     def service_port(self, key: Key, port: int) -> ServicePort | None:
         svc = self.services.get(key)
-        return svc.by_number.get(port) if svc is not None else None
+        return svc.http_port(port) if svc is not None else None
 
     def service_port_named(self, key: Key, name: str) -> ServicePort | None:
         svc = self.services.get(key)
-        return svc.by_name.get(name) if svc is not None else None
+        return svc.http_port_named(name) if svc is not None else None
 
     def tcp_service_port(self, key: Key, port: int) -> ServicePort | None:
         svc = self.services.get(key)
-        return svc.tcp_by_number.get(port) if svc is not None else None
+        return svc.tcp_port(port) if svc is not None else None
 
     def tls_secret(self, key: Key, namespace: str) -> tuple[Secret | None, bool]:
         """(the usable TLS secret or None, whether `namespace` may use it — answered even
@@ -254,29 +273,32 @@ class ObjectStore:
 
     # -- per kind ------------------------------------------------------------------------------
 
-    def _changed(self, kind: str, key: Key, obj: Obj) -> bool:
-        stripped = _stripped(obj)
-        if self._raw[kind].get(key) == stripped:
+    def _changed(self, kind: str, key: Key, parsed: object) -> bool:
+        """Record what the object parsed to; False when it equals what was stored."""
+        seen = self._parsed[kind]
+        if seen.get(key) == parsed:
             return False
-        self._raw[kind][key] = stripped
+        seen[key] = parsed
         return True
 
     def _upsert_ingress(self, obj: Obj, key: Key) -> bool:
         wanted = self.settings.ingress_class
         if not ann.class_matches(annotations_of(obj), wanted, ingress_class_name(obj)):
             return self.remove(INGRESS, *key)
-        if not self._changed(INGRESS, key, obj):
+        view = ingress_view(obj)
+        if not self._changed(INGRESS, key, view):
             return False
-        view = self.ingresses[key] = ingress_view(obj)
+        self.ingresses[key] = view
         self._set_refs(INGRESS, key, _ingress_services(view), _ingress_secrets(view))
         return True
 
     def _upsert_ingressroute(self, obj: Obj, key: Key) -> bool:
         if not ann.class_matches(annotations_of(obj), self.settings.ingress_class):
             return self.remove(INGRESSROUTE, *key)
-        if not self._changed(INGRESSROUTE, key, obj):
+        view = ingressroute_view(obj)
+        if not self._changed(INGRESSROUTE, key, view):
             return False
-        view = self.ingressroutes[key] = ingressroute_view(obj)
+        self.ingressroutes[key] = view
         self._set_refs(INGRESSROUTE, key, _ir_services(view), _ir_secrets(view))
         return True
 
@@ -284,15 +306,16 @@ class ObjectStore:
         class_name = as_str(as_dict(obj.get("spec")).get("ingressClassName"))
         if not ann.class_matches(annotations_of(obj), self.settings.ingress_class, class_name):
             return self.remove(HTTPPROXY, *key)
-        if not self._changed(HTTPPROXY, key, obj):
+        view = httpproxy_view(obj)
+        if not self._changed(HTTPPROXY, key, view):
             return False
-        view = self.httpproxies[key] = httpproxy_view(obj)
+        self.httpproxies[key] = view
         self._set_refs(HTTPPROXY, key, _hp_services(view), _hp_secrets(view))
         return True
 
     def _upsert_extension(self, obj: Obj, key: Key) -> bool:
         """Every ExtensionService has a status, so any change matters."""
-        if not self._changed(EXTENSION_SERVICE, key, obj):
+        if not self._changed(EXTENSION_SERVICE, key, _stripped(obj)):
             return False
         view = self.extensionservices[key] = extension_service_view(obj)
         services = tuple(sorted({(view.namespace, t.name) for t in view.services}))
@@ -302,21 +325,25 @@ class ObjectStore:
         return True
 
     def _upsert_service(self, obj: Obj, key: Key) -> bool:
-        # the Envoy Service matters with its status (its addresses), which _changed ignores
+        # the Envoy Service matters with its status (its addresses), which its view ignores
         addresses = key == self.settings.envoy_service and self.gateway.set_envoy_service(obj)
-        if not self._changed(SERVICE, key, obj):
+        stored = stored_service(service_view(obj))
+        if not self._changed(SERVICE, key, stored):
             return addresses
-        self.services[key] = stored_service(service_view(obj))
+        self.services[key] = stored
         return addresses or self._service_refs.get(key, 0) > 0
 
     def _upsert_secret(self, obj: Obj, key: Key) -> bool:
-        if not self._changed(SECRET, key, obj):
-            return False
         try:
-            stored = accept_secret(obj)
-            self.rejected_secrets.pop(key, None)
+            stored, reason = accept_secret(obj), ""
         except SecretRejected as e:
-            stored, self.rejected_secrets[key] = None, str(e)
+            stored, reason = None, str(e)
+        if not self._changed(SECRET, key, (stored, reason)):
+            return False
+        if reason:
+            self.rejected_secrets[key] = reason
+        else:
+            self.rejected_secrets.pop(key, None)
         if stored is None:
             return self.secrets.pop(key, None) is not None and self._secret_referenced(key)
         self.secrets[key] = stored
@@ -324,7 +351,7 @@ class ObjectStore:
 
     def _upsert_gateway_kind(self, obj: Obj, key: Key) -> bool:
         kind = kind_of(obj)
-        if not self._changed(kind, key, obj):
+        if not self._changed(kind, key, _stripped(obj)):
             return False
         services, secrets = self.gateway.upsert(kind, obj)
         self._set_refs(kind, key, services, secrets)
@@ -333,9 +360,10 @@ class ObjectStore:
 
     def _upsert_delegation(self, obj: Obj, key: Key,
                            kind: str = TLS_CERTIFICATE_DELEGATION) -> bool:
-        if not self._changed(kind, key, obj):
+        views = delegation_views(obj)
+        if not self._changed(kind, key, views):
             return False
-        self._set_delegations(kind, key, delegation_views(obj))
+        self._set_delegations(kind, key, views)
         return True
 
     def _upsert_delegation_v1(self, obj: Obj, key: Key) -> bool:

@@ -11,6 +11,7 @@ absent. The parse never raises.
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any, TypedDict
 
 INGRESSROUTE = "IngressRoute"
@@ -143,7 +144,9 @@ def key_of(obj: object) -> Key:
     name = as_str(meta.get("name"))
     if as_str(raw.get("kind")) in CLUSTER_SCOPED:
         return ("", name)
-    return (as_str(meta.get("namespace")) or "default", name)
+    # memory: one string per namespace, however many objects are parsed (50k JSON objects
+    # of one namespace held 50k copies of its name)
+    return (sys.intern(as_str(meta.get("namespace")) or "default"), name)
 
 
 def annotations_of(obj: object) -> dict[str, str]:

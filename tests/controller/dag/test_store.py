@@ -67,7 +67,12 @@ ING = ingress(
             False,
             id="ingressroute-managedFields-only",
         ),
-        pytest.param([ROOT], with_meta(ROOT, labels={"a": "b"}), True, id="ingressroute-label"),
+        # the store compares views: what the builder does not read is no change
+        pytest.param([ROOT], with_meta(ROOT, labels={"a": "b"}), False, id="ingressroute-label"),
+        pytest.param([ROOT], with_meta(ROOT, annotations={"a": "b"}), False,
+                     id="ingressroute-unread-annotation"),
+        pytest.param([ROOT], ROOT | {"spec": ROOT["spec"] | {"routes": []}}, True,
+                     id="ingressroute-routes-changed"),
         pytest.param(
             [],
             ir("x", fqdn="x.com", annotations={"contour.heptio.com/ingress.class": "nginx"}),
@@ -261,3 +266,23 @@ def test_event_kinds_of_the_two_delegation_groups() -> None:
         "TLSCertificateDelegation.projectcontour.io", "certs", "d")
     # a v1 object of another kind is not renamed
     assert kind_of({"apiVersion": "projectcontour.io/v1", "kind": "HTTPProxy"}) == "HTTPProxy"
+
+
+def test_service_ports_first_of_a_number_or_name_wins() -> None:
+    raw = {"apiVersion": "v1", "kind": "Service",
+           "metadata": {"name": "multi", "namespace": "default", "annotations": {
+               "contour.heptio.com/upstream-protocol.h2c": "b"}},
+           "spec": {"ports": [{"name": "a", "port": 80}, {"name": "b", "port": 80},
+                              {"port": 81}]}}
+    store = store_of(raw)
+    key = ("default", "multi")
+    first = store.service_port(key, 80)
+    assert first is not None and first.port_name == "a"
+    named = store.service_port_named(key, "b")
+    assert named is not None and named.port == 80 and named.protocol.value == "h2c"
+    assert store.service_port_named(key, "") is None
+    assert store.service_port(key, 82) is None
+    tcp = store.tcp_service_port(key, 80)
+    assert tcp is not None and tcp.port_name == "a" and tcp.protocol.value != "h2c"
+    unnamed = store.tcp_service_port(key, 81)
+    assert unnamed is not None and unnamed is store.service_port(key, 81)
