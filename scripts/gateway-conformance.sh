@@ -36,7 +36,8 @@ SUPPORTED_FEATURES="${GATEWAY_SUPPORTED_FEATURES:-HTTPRouteQueryParamMatching,HT
 # one test per feature area: classes, gateways, routing, hostnames, matches, filters,
 # weights, cross-namespace grants, HTTPS listeners, route status, gRPC, TLS passthrough
 SUBSET=(GatewayClassObservedGenerationBump GatewayWithAttachedRoutes HTTPRouteSimpleSameNamespace
-  HTTPRouteHostnameIntersection HTTPRouteMatching HTTPRouteRequestHeaderModifier HTTPRouteWeight
+  HTTPRouteHostnameIntersection HTTPRouteMatching HTTPRouteHeaderMatching
+  HTTPRouteRequestHeaderModifier HTTPRouteWeight
   HTTPRouteReferenceGrant HTTPRouteHTTPSListener HTTPRouteInvalidCrossNamespaceBackendRef
   GRPCExactMethodMatching TLSRouteSimpleSameNamespace)
 

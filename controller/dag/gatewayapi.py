@@ -16,12 +16,15 @@ listeners on port 80 are Envoy's `ingress_http`, HTTPS and TLS listeners on port
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from controller.config import BuilderSettings
 from controller.dag import gateway_listeners as gl
 from controller.dag.gateway_attach import attach_route, parent_ref
 from controller.dag.gateway_model import GatewayAPIStatus, RouteParentStatus, condition
 from controller.dag.gateway_reads import GatewayReads, GatewayResult
 from controller.dag.gateway_store import GatewayObjects
+from controller.dag.model import Route, RouteKey, route_key
 from controller.k8s.gateway_views import GatewayView
 from controller.k8s.objects import GATEWAY_CLASS
 
@@ -40,6 +43,22 @@ def served_gateways(objects: GatewayObjects, settings: BuilderSettings) -> list[
     classes = accepted_classes(objects, settings)
     return sorted((g for g in objects.gateways.values() if g.class_name in classes),
                   key=lambda g: (g.created, g.key))
+
+
+def _oldest_first(pairs: list[tuple[str, Route]]) -> list[tuple[str, Route]]:
+    """The contributions (laid newest route and last rule first, so that the oldest route and
+    earliest rule won an identical match) in the spec's order of precedence for the rest:
+    oldest route, then rule order, first. The builder keeps equally specific routes in the
+    order they were added (Envoy takes the first that matches), and a duplicate keeps the
+    place of the first: so each (host, match) is kept once, as the winner, here."""
+    seen: set[tuple[str, RouteKey]] = set()
+    out = []
+    for host, route in reversed(pairs):
+        key = (host, route_key(route))
+        if key not in seen:
+            seen.add(key)
+            out.append((host, replace(route, precedence=len(out) + 1)))
+    return out
 
 
 def _catch_all_tls(listeners: list[gl.Listener], result: GatewayResult) -> None:
@@ -76,6 +95,7 @@ def process(reads: GatewayReads, settings: BuilderSettings) -> GatewayResult:
             status = attach_route(route, gw, listeners, reads, settings, result)
             parents[(route.kind, *route.key)] += status.parents
         result.statuses.append(gl.gateway_status(gw, listeners, objects.addresses))
+    result.http, result.https = _oldest_first(result.http), _oldest_first(result.https)
     # parents in the route's parentRefs order; a route naming none of them gets a status
     # without parents (which takes out what we wrote before)
     for route in routes:

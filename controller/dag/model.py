@@ -321,6 +321,10 @@ class Route:
     """Under an authorizing vhost: the check is skipped (authPolicy.disabled)."""
     auth_context: tuple[tuple[str, str], ...] = ()
     """Under an authorizing vhost: the check's context extensions, sorted by key."""
+    precedence: int = 0
+    """Gateway API only (1, 2, ...: oldest route, then rule order, first): the spec's
+    tie-break between equally specific matches, after the number of query matches
+    (`route_order_key`); 0 for the other kinds, ordered as v1.33 orders them."""
     provenance: Provenance | None = field(default=None, compare=False)
     """Who produced this route; not part of its identity (equal routes translate alike)."""
 
@@ -462,7 +466,10 @@ def route_order_key(route: Route) -> tuple[object, ...]:
     more query conditions."""
     group = 2 if route.exact else 1 if route.regex else 0
     ascending = tuple((_descending(h.name), _descending(h.value)) for h in route.headers)
-    return (group, route.match, len(route.headers), ascending, route.headers,
+    # Gateway API: more query matches, then precedence (oldest route, first rule) before
+    # the header names; for the other kinds both are 0 and v1.33's order stands
+    gateway = (len(route.query_params), -route.precedence) if route.precedence else (0, 0)
+    return (group, route.match, len(route.headers), *gateway, ascending, route.headers,
             len(route.query_params))
 
 

@@ -336,6 +336,23 @@ def test_the_oldest_route_keeps_a_conflicting_match() -> None:
     assert route.provenance is not None and route.provenance.chain == (("default", "old"),)
 
 
+def test_equally_specific_matches_keep_rule_order_then_route_age() -> None:
+    """Spec precedence after specificity: the oldest route, then the earliest rule. Envoy
+    takes the first route that matches (conformance HTTPRouteHeaderMatching: version=two
+    and color=blue must go to the `version` rule, written first)."""
+    def header(name: str, value: str) -> dict[str, Any]:
+        return {"headers": [{"name": name, "value": value}]}
+
+    old = g.httproute("old", "default",
+                      g.rule(g.backend("s2"), matches=[header("version", "two")]),
+                      g.rule(g.backend("s1"), matches=[header("color", "blue")]),
+                      created="2024-01-01T00:00:00Z")
+    new = g.httproute("new", "default", g.rule(g.backend("s1"), matches=[header("team", "a")]),
+                      created="2024-02-01T00:00:00Z")
+    routes = build_both(*BASE, new, old).http[0].routes
+    assert [r.headers[0].name for r in routes] == ["version", "color", "team"]
+
+
 def test_attached_routes_are_counted_per_listener() -> None:
     gw = g.gateway("gw", "default", g.listener("a", hostname="a.com"),
                    g.listener("b", hostname="b.com"))
