@@ -52,7 +52,7 @@ def _oldest_first(pairs: list[tuple[str, Route]]) -> list[tuple[str, Route]]:
     order they were added (Envoy takes the first that matches), and a duplicate keeps the
     place of the first: so each (host, match) is kept once, as the winner, here."""
     seen: set[tuple[str, RouteKey]] = set()
-    out = []
+    out: list[tuple[str, Route]] = []
     for host, route in reversed(pairs):
         key = (host, route_key(route))
         if key not in seen:
