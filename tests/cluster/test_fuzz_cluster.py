@@ -47,10 +47,13 @@ Key = tuple[str, str, str]
 
 
 def sendable(e: Expect) -> bool:
-    """An object the harness can address in the API at all (a kind it knows, a name that
-    needs no URL quoting); anything else is left to the folder fuzzer."""
+    """An object the harness can address in the API at all (a kind it knows, a name and an
+    apiVersion that need no URL quoting); anything else is left to the folder fuzzer."""
     if not e.identified or e.kind not in RESOURCES or not isinstance(e.obj, dict):
         return False
+    version = e.obj.get("apiVersion", "v1")
+    if not isinstance(version, str) or urllib.parse.quote(version, safe="/") != version:
+        return False  # the HTTP client refuses it (a control character) before sending
     return all(urllib.parse.quote(v, safe="") == v and v for v in (e.name, e.namespace or "x"))
 
 

@@ -94,7 +94,7 @@ def test_a_paused_envoy_makes_wait_time_out_naming_it(world: World,
 
 @pytest.mark.parametrize(("args", "code", "message"), [
     pytest.param(["ingressroute/nope"], 3, "error: no IngressRoute default/nope", id="not-found"),
-    pytest.param(["configmap/x"], 2, "KIND must be ingressroute, httpproxy or ingress",
+    pytest.param(["configmap/x"], 2, "KIND must be ingressroute, httpproxy, ingress",
                  id="bad-kind"),
     pytest.param(["ghost", "--timeout", "1"], 1, "ghost is orphaned: ", id="orphaned-at-deadline"),
     pytest.param(["blue-green-root", "--for", "valid"], 0, "", id="valid"),
