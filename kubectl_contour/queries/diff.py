@@ -111,10 +111,8 @@ def delta_row(node: str, kind: str, serving: str, state: dict[str, Any],
     while a newer response is in flight (sent, not acked), `drift` otherwise."""
     sent, acked = str(state.get("sent") or ""), str(state.get("acked") or "")
     row = DiffRow(node, kind, serving, sent, acked, held_column(held), "ok")
-    nack = state.get("nack")
-    if nack:
-        detail = f"version {nack.get('version', '?')} rejected: {nack.get('error', '')}"
-        return replace(row, state="nacked", detail=detail)
+    if state.get("nack"):
+        return nacked(row, state["nack"])
     differ = [n for n, v in held.items() if served.get(n) != v]
     behind = acked != serving and not (bool(serial) and int(state.get("held") or 0) >= serial)
     if differ and not (behind and sent != acked):
@@ -144,11 +142,9 @@ def diff_row(node: str, kind: str, serving: str, state: dict[str, Any],
     is not stale even when its acked version is older: the change was to resources it does
     not ask for (a removed secret it unsubscribed from), so nothing was owed to it."""
     sent, acked = str(state.get("sent") or ""), str(state.get("acked") or "")
-    nack = state.get("nack")
     row = DiffRow(node, kind, serving, sent, acked, ",".join(held), "ok")
-    if nack:
-        detail = f"version {nack.get('version', '?')} rejected: {nack.get('error', '')}"
-        return replace(row, state="nacked", detail=detail)
+    if state.get("nack"):
+        return nacked(row, state["nack"])
     if held and acked not in held:
         return replace(row, state="drift",
                        detail=f"Envoy holds {row.envoy}, the controller saw {acked!r} acked")
@@ -158,6 +154,12 @@ def diff_row(node: str, kind: str, serving: str, state: dict[str, Any],
     if not held and kind == "endpoints" and acked:
         return replace(row, detail="Envoy's dump has no EDS versions: acked version checked")
     return row
+
+
+def nacked(row: DiffRow, nack: dict[str, Any]) -> DiffRow:
+    """The row of a type whose last response the Envoy rejected."""
+    detail = f"version {nack.get('version', '?')} rejected: {nack.get('error', '')}"
+    return replace(row, state="nacked", detail=detail)
 
 
 def drifted(rows: list[DiffRow]) -> bool:
