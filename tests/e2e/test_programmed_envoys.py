@@ -83,8 +83,10 @@ def test_programmed_needs_every_envoy(two_envoys: tuple[Controller, Envoy, Envoy
     root = ctl.source_dir / "blue-green.yaml"
     root.write_text(root.read_text().replace("delegate:\n      name: blue",
                                              "delegate:\n      name: green", 1))
-    row = until("the switched root waits for the paused Envoy",
-                lambda: (r := programmed(ctl)[ROOT_KEY])["pending"] and r)
+    # envoy-a ACKs a moment after the change is seen: wait for that state, not the first
+    # row with a pending Envoy (CI once read the row before envoy-a had ACKed).
+    row = until("the switched root waits for the paused Envoy only",
+                lambda: (r := programmed(ctl)[ROOT_KEY])["pending"] and r["servedBy"] and r)
     assert row["programmed"] is False and row["servedBy"] == ["envoy-a"]
     assert row["pending"] == [{"node": "envoy-b", "why": "stale"}]
     assert row["message"] == "served by 1/2 Envoys; envoy-b: stale"
