@@ -3,14 +3,15 @@
     python -m bench.fuzz --objects 100000 --seed S [--batch B] [--window W] [--json FILE]
     python -m bench.fuzz --seed S [--batch B] --replay I [--dump DIR]
 
-Generated objects of every kind (valid ones, and mutations of them: wrong types, missing
-and null fields, out-of-range numbers, hostile strings, deep nesting, alias bombs,
-delegation cycles, stolen secrets, ...) go into the source folder in batches of about B
-objects; after every batch the invariants are checked (tests/fuzz/fuzzing/run.py): the
-controller is alive, no NACK, the control vhosts unchanged and answering, an unrelated
-change reaches Envoy within --latency-limit, every bad object reported, removal exact, and
-memory back to its baseline after removal. Every failure prints its reproducer; the exit
-status is 1 when any invariant failed.
+Generated objects of every kind (IngressRoute, HTTPProxy, both TLSCertificateDelegations,
+Ingress and the core kinds: valid ones, and mutations of them: wrong types, missing and
+null fields, out-of-range numbers, hostile strings, deep nesting, alias bombs, regexes RE2
+refuses, delegation and include cycles, missing includes, stolen secrets, ...) go into the
+source folder in batches of about B objects; after every batch the invariants are checked
+(tests/fuzz/fuzzing/run.py): the controller is alive, no NACK, the control vhosts
+unchanged and answering, an unrelated change reaches Envoy within --latency-limit, every
+bad object reported, removal exact, and memory back to its baseline after removal. Every
+failure prints its reproducer; the exit status is 1 when any invariant failed.
 
 `--replay I` writes batch I of seed S (what a reproducer names) into --dump DIR, with each
 object's verdict in DIR/verdicts.json, without starting anything.
@@ -44,7 +45,8 @@ def replay(seed: int, batch_objects: int, index: int, dump: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(text.encode("utf-8", "surrogatepass"))
     verdicts = [{"file": e.file, "kind": e.kind, "namespace": e.namespace, "name": e.name,
-                 "verdict": e.verdict, "why": e.why} for e in batch.expects]
+                 "verdict": e.verdict, "why": e.why, "at_fault": list(e.paths)}
+                for e in batch.expects]
     groups = [{"check": g.what, "why": g.why, "keys": g.keys, "fqdn": g.fqdn}
               for g in batch.groups]
     (dump / "verdicts.json").write_text(json.dumps({"objects": verdicts, "groups": groups},

@@ -9,7 +9,7 @@ import copy
 import json
 import random
 
-from fuzzing import cases, documents, valid
+from fuzzing import cases, documents, proxies, valid
 from fuzzing.mutate import mutate
 from fuzzing.oracle import UNPARSEABLE, judge
 from hypothesis import HealthCheck, given, settings
@@ -20,7 +20,9 @@ FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthChe
 
 def family_objects(rnd: random.Random) -> list[dict]:
     return [e.obj for e in cases.ir_family(rnd, "t0").expects] + \
-        [e.obj for e in cases.tls_family(rnd, "t1").expects]
+        [e.obj for e in cases.tls_family(rnd, "t1").expects] + \
+        [e.obj for e in proxies.proxy_family(rnd, "t2").expects] + \
+        [e.obj for e in proxies.proxy_tls_family(rnd, "t3").expects]
 
 
 @FAST
@@ -38,7 +40,8 @@ def test_a_mutation_changes_the_copy_and_not_the_input(rnd: random.Random) -> No
 @given(st.randoms(use_true_random=False))
 def test_unmutated_family_members_are_good(rnd: random.Random) -> None:
     for make in (cases.ir_family, cases.ingress_family, cases.tls_family,
-                 cases.tcpproxy_family, cases.graph_family, cases.stolen_secret_family):
+                 cases.tcpproxy_family, cases.graph_family, cases.stolen_secret_family,
+                 proxies.proxy_family, proxies.proxy_tls_family, proxies.proxy_graph_family):
         case = make(rnd, "t9")
         for e in case.expects:
             if e.why.startswith("valid"):
@@ -93,3 +96,25 @@ def test_stolen_secret_names_the_control_secret() -> None:
     assert f"{cases.CONTROL_NAMESPACE}/{cases.CONTROL_SECRET}" in text
     assert case.groups[0].what == "no_tls" and case.groups[0].fqdn == "s0.fuzz.test"
     assert all(e.obj["metadata"]["namespace"] in valid.FUZZ_NAMESPACES for e in case.expects)
+
+
+def test_httpproxy_mutations_reach_regexes_includes_and_durations() -> None:
+    """The HTTPProxy hazards of issue 7 are produced (KIND_BOOSTS), and the v1 delegation
+    is reported under its own kind."""
+    whys, kinds = set(), set()
+    for index in range(40):
+        for e in cases.make_batch(7, index, 50).expects:
+            kinds.add(e.kind)
+            if e.kind == "HTTPProxy":
+                whys.add(e.why.split(" ")[0])
+    assert {"regex", "include:", "duration"} <= whys
+    assert "TLSCertificateDelegation.projectcontour.io" in kinds
+
+
+def test_httpproxy_graph_checks_name_every_member() -> None:
+    for seed in range(20):
+        case = proxies.proxy_graph_family(random.Random(seed), "g0")
+        group = case.groups[0]
+        assert group.kind == "HTTPProxy" and group.keys
+        names = {(e.namespace, e.name) for e in case.expects if e.kind == "HTTPProxy"}
+        assert set(group.keys) <= names

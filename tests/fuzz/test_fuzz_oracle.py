@@ -1,5 +1,6 @@
 """The fuzzer's oracle: the verdict of known hostile objects (table-driven, the cases of
-issue 7), Go duration parsing, and that valid objects are judged good."""
+issue 7, and HTTPProxy / v1 TLSCertificateDelegation by the projectcontour.io CRDs), Go
+duration parsing, and that valid objects are judged good."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from typing import Any
 
 import pytest
 from fuzzing import valid
+from fuzzing import valid_proxy as vp
 from fuzzing.mutate import set_at
 from fuzzing.oracle import ANY, BAD, GOOD, WARN, go_duration_seconds, judge
+from fuzzing.schema import V1_DELEGATION, schema_key
 from fuzzing.secrets import b64, leaves
 
 Obj = dict[str, Any]
@@ -131,5 +134,87 @@ def test_every_valid_builder_is_judged_good() -> None:
             valid.child(rnd, "fz-a", "c", "/c", "s"),
             valid.root(rnd, "fz-b", "r", "r.fuzz.test", "s", tls_secret_name="fz-a/s",
                        delegate={"name": "c", "namespace": "fz-a"})]
+    for obj in objs:
+        assert judge(obj).verdict == GOOD, (obj["kind"], judge(obj))
+
+
+def proxy() -> Obj:
+    return vp.hp_root(random.Random(0), "fz-a", "p", "p.fuzz.test", "svc",
+                      includes=[vp.include("c", "fz-b", "/c")])
+
+
+def delegation_v1() -> Obj:
+    return vp.delegation_v1("fz-a", "d", "s", ["fz-b"])
+
+
+HP_SVC = ("spec", "routes", 0, "services", 0)
+HP_ROUTE = ("spec", "routes", 0)
+UPSTREAM = {"caSecret": "ca", "subjectName": "a.example"}
+
+PROXY_CASES = [
+    # (label, valid object, mutation, verdict): the projectcontour.io CRDs and their CEL rule
+    ("port 65535", proxy, at((*HP_SVC, "port"), 65535), GOOD),
+    ("port 65536 (exclusiveMaximum)", proxy, at((*HP_SVC, "port"), 65536), BAD),
+    ("weight abc", proxy, at((*HP_SVC, "weight"), "abc"), BAD),
+    ("retry count -2", proxy, at((*HP_ROUTE, "retryPolicy"), {"count": -2}), BAD),
+    ("timeout not a duration", proxy, at((*HP_ROUTE, "timeoutPolicy"), {"response": "soon"}),
+     BAD),
+    ("timeout beyond Go's range: the pattern admits it", proxy,
+     at((*HP_ROUTE, "timeoutPolicy"), {"response": "99999999999999h"}), GOOD),
+    ("fqdn upper case", proxy, at(("spec", "virtualhost", "fqdn"), "P.fuzz.test"), BAD),
+    ("fqdn with a trailing newline ($ is the end of the text)", proxy,
+     at(("spec", "virtualhost", "fqdn"), "p.fuzz.test\n"), BAD),
+    ("unicode digit in a duration (\\d is ASCII)", proxy,
+     at((*HP_ROUTE, "timeoutPolicy"), {"response": "\u0663s"}), BAD),
+    ("int32 overflow", proxy, at((*HP_ROUTE, "rateLimitPolicy"), {"local": {
+        "requests": 2**31, "unit": "second"}}), BAD),
+    ("int64 field takes 2**40", proxy, at((*HP_ROUTE, "healthCheckPolicy"), {
+        "path": "/h", "intervalSeconds": 2**40}), GOOD),
+    ("CEL: subjectNames[0] must be subjectName", proxy, at((*HP_SVC, "validation"), {
+        **UPSTREAM, "subjectNames": ["b.example"]}), BAD),
+    ("CEL holds", proxy, at((*HP_SVC, "validation"), {**UPSTREAM,
+                                                       "subjectNames": ["a.example"]}), GOOD),
+    ("no spec", proxy, lambda o: o.pop("spec"), BAD),
+    ("include without a name", proxy, lambda o: o["spec"]["includes"][0].pop("name"), BAD),
+    ("a regex RE2 refuses: the schema admits it", proxy,
+     at((*HP_ROUTE, "conditions"), [{"regex": "/(?=x)"}]), GOOD),
+    ("cors method with a space", proxy, at(("spec", "virtualhost", "corsPolicy"), {
+        "allowOrigin": ["*"], "allowMethods": ["GET POST"]}), BAD),
+    ("cors maxAge 0", proxy, at(("spec", "virtualhost", "corsPolicy"), {
+        "allowOrigin": ["*"], "allowMethods": ["GET"], "maxAge": "0"}), GOOD),
+    ("ip filter source junk", proxy, at(("spec", "virtualhost", "ipAllowPolicy"), [
+        {"cidr": "10.0.0.0/8", "source": "Client"}]), BAD),
+    ("unknown field", proxy, at((*HP_ROUTE, "fuzzUnknown"), 1), WARN),
+    ("v1 delegation: targetNamespaces a string", delegation_v1,
+     at(("spec", "delegations", 0, "targetNamespaces"), "fz-b"), BAD),
+    ("v1 delegation: no secretName", delegation_v1,
+     lambda o: o["spec"]["delegations"][0].pop("secretName"), BAD),
+    ("v1 delegation: apiVersion v2", delegation_v1, at(("apiVersion",), "projectcontour.io/v2"),
+     BAD),
+    ("v1 delegation: unknown field", delegation_v1, at(("spec", "fuzzUnknown"), 1), WARN),
+]
+
+
+@pytest.mark.parametrize(("make", "mutation", "verdict"),
+                         [pytest.param(m, f, v, id=label) for label, m, f, v in PROXY_CASES])
+def test_verdict_of_projectcontour_objects(make: Callable[[], Obj],
+                                           mutation: Callable[[Obj], None],
+                                           verdict: str) -> None:
+    test_verdict_of_known_objects(make, mutation, verdict)
+
+
+def test_the_two_delegations_are_judged_by_their_own_schemas() -> None:
+    v1beta1 = valid.delegation("fz-a", "d", "s", ["fz-b"])
+    assert schema_key(v1beta1) == "TLSCertificateDelegation"
+    assert schema_key(delegation_v1()) == V1_DELEGATION
+    for obj in (v1beta1, delegation_v1()):
+        obj["spec"]["delegations"][0]["fuzzUnknown"] = 1
+        assert judge(obj).unknown == [".spec.delegations[0].fuzzUnknown"]
+
+
+def test_every_projectcontour_builder_is_judged_good() -> None:
+    rnd = random.Random(4)
+    objs = [proxy(), delegation_v1(), vp.hp_child(rnd, "fz-b", "c", "svc"),
+            vp.hp_root(rnd, "fz-c", "t", "t.fuzz.test", "svc", tls_secret_name="fz-a/s")]
     for obj in objs:
         assert judge(obj).verdict == GOOD, (obj["kind"], judge(obj))

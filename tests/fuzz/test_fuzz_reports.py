@@ -1,10 +1,11 @@
-"""Invariant 5's checker, pure: what counts as reported, what as a false rejection, what as
-left over after a removal, and the graph checks."""
+"""Invariant 5's checker, pure: what counts as reported (an HTTPProxy's status too), what as
+a false rejection, what as left over after a removal, which objects a later file shadows,
+and the graph checks."""
 
 from __future__ import annotations
 
 import pytest
-from fuzzing.cases import Expect, GroupCheck
+from fuzzing.family import Expect, GroupCheck
 from fuzzing.oracle import BAD, GOOD, UNPARSEABLE, WARN
 from fuzzing.reports import (
     Reports,
@@ -12,7 +13,9 @@ from fuzzing.reports import (
     group_failures,
     is_reported,
     leftovers,
+    shadowed,
     softened,
+    status_problem,
     unreported,
 )
 
@@ -104,3 +107,79 @@ def test_group_checks() -> None:
     stolen = GroupCheck("no_tls", fqdn="s.fuzz.test", why="stolen")
     assert group_failures([stolen], pages(), {"c0.control.fuzz"}) == []
     assert len(group_failures([stolen], pages(), {"s.fuzz.test"})) == 1
+
+
+def proxy_expect(paths: tuple[str, ...] = ("spec.routes[0].services[0].port",)) -> Expect:
+    return Expect("HTTPProxy", "fz-a", "b1-0-root", BAD, "test", True, file="b1/b1-0.yaml",
+                  paths=paths)
+
+
+def proxy_row(current: str = "invalid", errors: list[dict] | None = None) -> dict:
+    return {"kind": "HTTPProxy", "namespace": "fz-a", "name": "b1-0-root",
+            "currentStatus": current, "description": "At least one error present",
+            "conditions": [{"type": "Valid", "status": "False", "reason": "ErrorPresent",
+                            "errors": errors or []}]}
+
+
+SPEC_ERROR = {"type": "SpecError", "reason": "Invalid",
+              "message": "spec.routes[0].services[0].port: must be less than 65536"}
+
+
+@pytest.mark.parametrize(("rows", "problem"), [
+    ([proxy_row(errors=[SPEC_ERROR])], None),
+    ([proxy_row(errors=[{**SPEC_ERROR, "message": "(root): nested too deeply"}])], None),
+    ([], "status missing, not invalid"),
+    ([proxy_row("valid")], "status valid, not invalid"),
+    ([proxy_row(errors=[{**SPEC_ERROR, "reason": "IncludeNotFound"}])], "no SpecError/Invalid"),
+    ([proxy_row(errors=[{**SPEC_ERROR, "message": "spec.virtualhost.fqdn: must match"}])],
+     "names none of"),
+    ([{**proxy_row(errors=[SPEC_ERROR]), "kind": "IngressRoute"}], "status missing"),
+])
+def test_a_bad_httpproxy_needs_an_invalid_status_naming_the_path(rows: list[dict],
+                                                                  problem: str | None) -> None:
+    found = status_problem(proxy_expect(), SRC, pages(statuses=rows))
+    assert (found is None) if problem is None else (found is not None and problem in found)
+
+
+def test_status_problem_spares_other_objects_and_unreadable_files() -> None:
+    r = pages(errors={SRC: "bad yaml"})
+    assert status_problem(proxy_expect(), SRC, r) is None
+    assert status_problem(expect(BAD), SRC, pages()) is None
+    good = proxy_expect()
+    good.verdict = GOOD
+    assert status_problem(good, SRC, pages()) is None
+
+
+def test_httpproxy_and_ingressroute_statuses_are_apart() -> None:
+    ir = {"kind": "IngressRoute", "namespace": "fz-a", "name": "b1-0-root",
+          "currentStatus": "valid", "description": "valid IngressRoute"}
+    r = pages(statuses=[ir, proxy_row(errors=[SPEC_ERROR])])
+    assert is_reported(proxy_expect(), SRC, r)
+    ir_expect = Expect("IngressRoute", "fz-a", "b1-0-root", BAD, "t", True, file="b1/b1-0.yaml")
+    assert not is_reported(ir_expect, SRC, r)
+
+
+def test_httpproxy_group_checks_read_the_conditions() -> None:
+    cycle = GroupCheck("invalid_any", [("fz-a", "b1-0-root")], needle="include cycle",
+                       why="cycle", kind="HTTPProxy")
+    message = "include creates an include cycle: fz-a/b1-0-root -> fz-a/b1-0-root"
+    r = pages(statuses=[proxy_row(errors=[{"type": "IncludeError",
+                                           "reason": "IncludeCreatesCycle",
+                                           "message": message}])])
+    assert group_failures([cycle], r, set()) == []
+    assert len(group_failures([cycle], pages(statuses=[proxy_row("valid")]), set())) == 1
+
+
+def test_a_key_defined_again_by_a_later_file_is_shadowed() -> None:
+    first = Expect("Service", "fz-b", "a" * 300, BAD, "t", True, file="b475/b475-10.yaml")
+    second = Expect("Service", "fz-b", "a" * 300, BAD, "t", True, file="b475/b475-25.yaml")
+    other = Expect("Service", "fz-b", "x", BAD, "t", True, file="b475/b475-10.yaml")
+    source_of = {e.file: f"/src/{e.file}" for e in (first, second)}
+    assert shadowed([first, second, other], source_of) == {id(first)}
+    # path order, as the folder source's: b9/ sorts after b10/
+    nine = Expect("Service", "fz-b", "y", BAD, "t", True, file="b9/x.yaml")
+    ten = Expect("Service", "fz-b", "y", BAD, "t", True, file="b10/x.yaml")
+    source_of = {e.file: f"/src/{e.file}" for e in (nine, ten)}
+    assert shadowed([ten, nine], source_of) == {id(ten)}
+    r = pages(rejected=[row(ns="fz-b", name="a" * 300, source="/src/b475/b475-25.yaml")])
+    assert not is_reported(first, "/src/b475/b475-10.yaml", r)  # why it must be spared

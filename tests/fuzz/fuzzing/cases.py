@@ -13,78 +13,28 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
-from fuzzing import valid
+from fuzzing import proxies, valid
 from fuzzing.documents import hostile_document
-from fuzzing.mutate import NESTED_PREFIX, mutate
-from fuzzing.oracle import UNPARSEABLE, judge
+from fuzzing.family import (
+    CONTROL_NAMESPACE,
+    CONTROL_SECRET,
+    Case,
+    Expect,
+    GroupCheck,
+    expect_for,
+    mutated_family,
+)
+from fuzzing.mutate import NESTED_PREFIX
+from fuzzing.oracle import UNPARSEABLE
 
 Obj = dict[str, Any]
-CONTROL_NAMESPACE = "fuzz-control"
-CONTROL_SECRET = "control-tls"
-MUTATION_RATE = 0.8
-
-
-@dataclass
-class Expect:
-    """One generated object (or one hostile file) and the verdict it deserves."""
-
-    kind: str
-    namespace: str
-    name: str
-    verdict: str
-    why: str
-    identified: bool  # kind, namespace and name are usable strings
-    obj: Any = None
-    file: str = ""  # set when the case is laid out into files
-
-
-@dataclass
-class GroupCheck:
-    """`invalid_any`: one of `keys` (IngressRoutes) is invalid with `needle` in the
-    description; `valid_all`: all of them are valid; `no_tls`: no HTTPS filter chain
-    serves `fqdn`."""
-
-    what: str
-    keys: list[tuple[str, str]] = field(default_factory=list)
-    needle: str = ""
-    fqdn: str = ""
-    why: str = ""
-
-
-@dataclass
-class Case:
-    name: str
-    expects: list[Expect] = field(default_factory=list)
-    groups: list[GroupCheck] = field(default_factory=list)
-    raw_file: tuple[str, str] | None = None  # (suffix, text) of a hostile file
-
-
-def expect_for(obj: Any, why: str) -> Expect:
-    meta = obj.get("metadata") if isinstance(obj, dict) else None
-    kind = obj.get("kind") if isinstance(obj, dict) else None
-    name = meta.get("name") if isinstance(meta, dict) else None
-    ns = meta.get("namespace", "default") if isinstance(meta, dict) else None
-    identified = all(isinstance(v, str) and v for v in (kind, name)) and isinstance(ns, str)
-    if kind == "Namespace":
-        ns = ""
-    return Expect(str(kind), str(ns), str(name), judge(obj).verdict, why, identified, obj)
-
-
-def _mutated_family(rnd: random.Random, name: str, objs: list[Obj]) -> Case:
-    case = Case(name)
-    target = rnd.randrange(len(objs)) if rnd.random() < MUTATION_RATE else -1
-    for i, obj in enumerate(objs):
-        if i == target:
-            obj, why = mutate(obj, rnd)
-            case.expects.append(expect_for(obj, why))
-        else:
-            case.expects.append(expect_for(obj, "valid"))
-    return case
+__all__ = ["CONTROL_NAMESPACE", "CONTROL_SECRET", "Batch", "Case", "Expect", "GroupCheck",
+           "make_batch"]
 
 
 def ir_family(rnd: random.Random, p: str) -> Case:
@@ -99,7 +49,7 @@ def ir_family(rnd: random.Random, p: str) -> Case:
                                delegate=delegate))
     else:
         objs.append(valid.root(rnd, ns, f"{p}-root", f"{p}.fuzz.test", f"{p}-svc"))
-    return _mutated_family(rnd, p, objs)
+    return mutated_family(rnd, p, objs)
 
 
 def tcpproxy_family(rnd: random.Random, p: str) -> Case:
@@ -108,7 +58,7 @@ def tcpproxy_family(rnd: random.Random, p: str) -> Case:
     spec = {"virtualhost": {"fqdn": f"{p}.fuzz.test", "tls": {"passthrough": True}},
             "tcpproxy": {"services": [valid.ir_service(rnd, f"{p}-svc")]}}
     objs.append(valid.ingressroute(ns, f"{p}-tcp", spec))
-    return _mutated_family(rnd, p, objs)
+    return mutated_family(rnd, p, objs)
 
 
 def ingress_family(rnd: random.Random, p: str) -> Case:
@@ -118,7 +68,7 @@ def ingress_family(rnd: random.Random, p: str) -> Case:
     if secret:
         objs.append(valid.tls_secret(ns, secret))
     objs.append(valid.ingress(rnd, ns, f"{p}-ing", f"{p}.fuzz.test", f"{p}-svc", secret))
-    return _mutated_family(rnd, p, objs)
+    return mutated_family(rnd, p, objs)
 
 
 def tls_family(rnd: random.Random, p: str) -> Case:
@@ -128,11 +78,11 @@ def tls_family(rnd: random.Random, p: str) -> Case:
             *valid.backing(rnd, user, f"{p}-svc"),
             valid.root(rnd, user, f"{p}-root", f"{p}.fuzz.test", f"{p}-svc",
                        tls_secret_name=f"{owner}/{p}-tls")]
-    return _mutated_family(rnd, p, objs)
+    return mutated_family(rnd, p, objs)
 
 
 def namespace_family(rnd: random.Random, p: str) -> Case:
-    return _mutated_family(rnd, p, [valid.namespace(f"{p}-ns")])
+    return mutated_family(rnd, p, [valid.namespace(f"{p}-ns")])
 
 
 def _chain_case(rnd: random.Random, p: str, links: list[tuple[str, str, list[str]]],
@@ -217,7 +167,7 @@ def document_family(rnd: random.Random, p: str) -> Case:
 
 FAMILIES = ((ir_family, 5), (ingress_family, 3), (tls_family, 2), (tcpproxy_family, 1),
             (namespace_family, 1), (graph_family, 0.7), (stolen_secret_family, 1),
-            (document_family, 1.5))
+            (document_family, 1.5), *proxies.FAMILIES)
 
 
 def make_case(rnd: random.Random, prefix: str) -> Case:

@@ -1,6 +1,7 @@
 """Mutations of a valid object: wrong types at every path the schemas type, missing and null
 fields, out-of-range numbers, hostile strings (unicode, control characters, huge), unknown
-fields, huge lists, malformed metadata, hostile IPs and durations, broken TLS secrets.
+fields, huge lists, malformed metadata, hostile IPs and durations, broken TLS secrets,
+regexes RE2 refuses, HTTPProxy includes that are missing, cyclic or point at a root.
 
 `mutate(obj, rnd)` returns the mutated copy and a one-line description; the verdict is not
 assumed by the operator but computed by the oracle (oracle.judge) from the result.
@@ -13,7 +14,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from fuzzing.schema import Schema, all_schemas, child
+from fuzzing.schema import Schema, all_schemas, child, schema_key
 from fuzzing.secrets import b64, leaves
 
 Obj = dict[str, Any]
@@ -30,7 +31,15 @@ HOSTILE_INTS = (-1, 0, 65536, 70000, 2**31, 2**32, 2**63, -(2**63), 2**64, 10**3
 HOSTILE_IPS = ("999.1.1.1", 12345, "host.example", " 1.2.3.4", "1.2.3.4 ", "::zz", "1.2.3",
                "", "fe80::1%eth0", "1.2.3.4/32", "0x7f.0.0.1", "01.2.3.4", "1.2.3.4\n")
 HOSTILE_DURATIONS = ("99999999999999h", "-1s", "1e9h", "1h1h", "9223372036854775807ns",
-                     "2562048h", "abc", "", "1.5.3s", "87600000h", "-99999999999999h")
+                     "2562048h", "abc", "", "1.5.3s", "87600000h", "-99999999999999h",
+                     "2562047h", "0.000000001ns", "1.h", ".5s", "1hh", "infinity", "infinite",
+                     "0", "9999999999999999999999s")
+RE2_REFUSED = ("(?=x)", "(?!x)", "(?<=a)b", "a(?<!b)", "(a)\\1", "[", "(", "a{1001}",
+               "a{2,1}", "(?P<n>a)(?P=n)", "x**", "\\", "(?i", "a{99999}", "[z-a]",
+               "\\p{Nope}", "(?#comment)")
+"""Patterns RE2 does not compile (lookaround, backreferences, bad repetitions, bad classes):
+a regex condition or header match with one must never reach Envoy (a NACK)."""
+INCLUDE_TARGETS = ("missing", "self", "control", "other-namespace")
 WRONG_TYPES: dict[str, tuple[Any, ...]] = {
     "string": (5, 1.5, True, ["x"], {"a": "b"}),
     "integer": ("3", "abc", 1.5, True, [1], {"a": 1}),
@@ -118,7 +127,8 @@ def _replace(obj: Obj, locs: list[Location], rnd: random.Random,
 
 
 def _checked(name: str) -> Callable[[Location], bool]:
-    return lambda loc: (loc[1] or {}).get("x-check") == name
+    """Locations whose schema carries the check `name` (or the fuzzer's mark of it)."""
+    return lambda loc: name in ((loc[1] or {}).get("x-check"), (loc[1] or {}).get("x-fuzz"))
 
 
 def hostile_int(obj: Obj, locs: list[Location], rnd: random.Random) -> str | None:
@@ -210,6 +220,34 @@ def hostile_duration(obj: Obj, locs: list[Location], rnd: random.Random) -> str 
     return _replace(obj, locs, rnd, _checked("duration"), HOSTILE_DURATIONS, "duration")
 
 
+def bad_regex(obj: Obj, locs: list[Location], rnd: random.Random) -> str | None:
+    return _replace(obj, locs, rnd, _checked("regex"), RE2_REFUSED, "regex")
+
+
+def broken_include(obj: Obj, locs: list[Location], rnd: random.Random) -> str | None:
+    """An HTTPProxy include pointed at a proxy that does not exist, at itself (a cycle), at
+    a control vhost's IngressRoute (includes name HTTPProxies only), or across namespaces
+    to a name nobody has."""
+    includes = (obj.get("spec") or {}).get("includes") if isinstance(obj.get("spec"), dict) \
+        else None
+    meta = obj.get("metadata")
+    if obj.get("kind") != "HTTPProxy" or not isinstance(includes, list) or not includes or \
+            not isinstance(meta, dict) or not all(isinstance(i, dict) for i in includes):
+        return None
+    inc = includes[rnd.randrange(len(includes))]
+    how = rnd.choice(INCLUDE_TARGETS)
+    name, ns = str(meta.get("name")), str(meta.get("namespace", "default"))
+    if how == "missing":
+        inc["name"] = f"{name}-missing"
+    elif how == "self":
+        inc.update(name=name, namespace=ns)
+    elif how == "control":
+        inc.update(name="c1", namespace="fuzz-control")
+    else:
+        inc["namespace"] = f"{ns}-nowhere"
+    return f"include: {how} ({inc.get('namespace', ns)}/{inc['name']})"
+
+
 def broken_secret(obj: Obj, locs: list[Location], rnd: random.Random) -> str | None:
     data = obj.get("data")
     if obj.get("kind") != "Secret" or not isinstance(data, dict):
@@ -232,23 +270,31 @@ OPERATORS: tuple[tuple[Operator, float], ...] = (
     (wrong_type, 5), (hostile_string, 4), (hostile_int, 3), (enum_junk, 1), (drop_field, 2),
     (null_field, 1.5), (unknown_field, 1), (huge_list, 0.3), (nested, 0.5),
     (bad_metadata, 1.5), (hostile_ip, 3), (hostile_duration, 1), (broken_secret, 2),
+    (bad_regex, 2), (broken_include, 1.5),
 )
+
+KIND_BOOSTS: dict[str, dict[str, float]] = {
+    "HTTPProxy": {"bad_regex": 6, "broken_include": 5, "hostile_duration": 4},
+}
+"""Weights raised for a kind whose own hazards the generic operators rarely reach (they
+apply only where the object has a regex, an include, a duration)."""
 
 
 def mutate(obj: Obj, rnd: random.Random) -> tuple[Obj, str]:
     """A mutated deep copy of `obj` and what was done (operators that do not apply to this
     object are skipped; wrong_type applies to every kind)."""
     out = copy.deepcopy(obj)
-    locs = locations(out, all_schemas().get(str(obj.get("kind"))))
+    locs = locations(out, all_schemas().get(schema_key(obj)))
+    boost = KIND_BOOSTS.get(schema_key(obj), {})
     ops = [op for op, _ in OPERATORS]
-    weights = [w for _, w in OPERATORS]
+    weights = [boost.get(op.__name__, w) for op, w in OPERATORS]
     for _ in range(8):
         op = rnd.choices(ops, weights)[0]
         what = op(out, locs, rnd)
         if what is not None and out != obj:
             return out, what
         out = copy.deepcopy(obj)  # an operator may leave the value as it was: start over
-        locs = locations(out, all_schemas().get(str(obj.get("kind"))))
+        locs = locations(out, all_schemas().get(schema_key(obj)))
     for op in (wrong_type, hostile_string, null_field):  # these apply to (nearly) anything
         what = op(out, locs, rnd)
         if what is not None and out != obj:

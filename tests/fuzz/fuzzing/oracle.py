@@ -1,6 +1,7 @@
 """The verdict an object deserves, computed from the schemas of schema.py.
 
-`judge(obj)` walks the object against its kind's schema and returns a `Judgement`: the
+`judge(obj)` walks the object against its kind's schema (then, for a CRD kind, checks the
+CEL rules of its manifest) and returns a `Judgement`: the
 violations (the object is bad: it must be rejected or marked invalid, and reported), the
 unknown fields (pruned with a warning), and the nulls (the API server's handling of them
 differs by field, so they decide nothing on their own). The walk is iterative, so a
@@ -17,7 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from fuzzing.schema import Schema, all_schemas, child, crd_schemas
+from controller.validation.cel import CelRule, rules_in
+from fuzzing.schema import Schema, all_schemas, child, crd_schemas, manifest_schemas, schema_key
 
 GOOD, BAD, WARN, ANY, UNPARSEABLE = "good", "bad", "warn", "any", "unparseable"
 JSON_TYPES: dict[str, tuple[type, ...]] = {
@@ -141,10 +143,28 @@ _PATTERNS: dict[str, re.Pattern[str]] = {}
 
 def _compiled(pattern: str) -> re.Pattern[str]:
     """A Go (RE2) pattern as Python `re`: `$` is the end of the text, never before a
-    trailing newline as in Python."""
+    trailing newline as in Python; `\\d`, `\\w`, `\\s` are ASCII, as in Go."""
     if pattern not in _PATTERNS:
-        _PATTERNS[pattern] = re.compile(re.sub(r"(?<!\\)\$", r"\\Z", pattern))
+        _PATTERNS[pattern] = re.compile(_end_anchors(pattern), re.ASCII)
     return _PATTERNS[pattern]
+
+
+def _end_anchors(pattern: str) -> str:
+    """Every `$` outside a character class and not escaped as `\\Z`."""
+    out, escaped, in_class = [], False, False
+    for c in pattern:
+        if escaped:
+            escaped = False
+        elif c == "\\":
+            escaped = True
+        elif c == "[":
+            in_class = True
+        elif c == "]":
+            in_class = False
+        elif c == "$" and not in_class:
+            c = "\\Z"
+        out.append(c)
+    return "".join(out)
 
 
 def judge(obj: Any) -> Judgement:
@@ -152,22 +172,36 @@ def judge(obj: Any) -> Judgement:
     non-string kind: only metadata rules apply)."""
     j = Judgement()
     kind = obj.get("kind") if isinstance(obj, dict) else None
-    schemas = all_schemas()
     if not isinstance(kind, str):
         j.violations.append(f"kind: must be a string, not {type(kind).__name__}")
         return j
-    schema = schemas.get(kind)
+    key = schema_key(obj)
+    schema = all_schemas().get(key)
     if schema is None:
         j.foreign = True
         return j
     _walk(obj, schema, j)
-    if kind not in crd_schemas():
+    if key not in crd_schemas():
         j.unknown.clear()  # core kinds: the API server drops unknown fields, nobody warns
+    elif not j.violations and not j.nulls:
+        j.violations += [p for rule in cel_rules(key) for p in rule.problems(obj)]
     if schema.get("x-check") == "tls-secret":
         reason = tls_secret_problem(obj)
         if reason:
             j.violations.append(reason)
     return j
+
+
+_CEL: dict[str, tuple[CelRule, ...]] = {}
+
+
+def cel_rules(key: str) -> tuple[CelRule, ...]:
+    """The CEL rules (`x-kubernetes-validations`) of a CRD kind's manifest schema, as the
+    boundary reads them (controller/validation/cel.py: each rule text with its Python
+    twin); checked, as the API server checks them, only on a schema-valid object."""
+    if key not in _CEL:
+        _CEL[key] = tuple(rules_in(manifest_schemas()[key]))
+    return _CEL[key]
 
 
 def _walk(root: Any, root_schema: Schema, j: Judgement) -> None:
@@ -222,13 +256,28 @@ def _scalar_problem(value: Any, schema: Schema) -> str | None:
     if isinstance(value, int) and not isinstance(value, bool):
         if not -(2**63) <= value < 2**63:
             return f"{value} does not fit an int64 (the API server's integers)"
-        lo, hi = schema.get("minimum"), schema.get("maximum")
-        if (lo is not None and value < lo) or (hi is not None and value > hi):
-            return f"{value} is out of range [{lo}, {hi}]"
+        return _int_problem(value, schema)
     if isinstance(value, list) and len(value) < schema.get("minItems", 0):
         return f"needs at least {schema['minItems']} items"
     if isinstance(value, list) and len(value) > schema.get("maxItems", 1 << 62):
         return f"has more than {schema['maxItems']} items"
+    return None
+
+
+INT_FORMATS = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
+
+
+def _int_problem(value: int, schema: Schema) -> str | None:
+    """Bounds (`exclusiveMinimum`/`exclusiveMaximum` are draft-4 booleans, as in CRDs) and
+    the range of an `int32`/`int64` format, which the API server cannot decode beyond."""
+    lo, hi = schema.get("minimum"), schema.get("maximum")
+    if (lo is not None and value < lo) or (hi is not None and value > hi) or \
+            (schema.get("exclusiveMinimum") and value == lo) or \
+            (schema.get("exclusiveMaximum") and value == hi):
+        return f"{value} is out of range [{lo}, {hi}]"
+    flo, fhi = INT_FORMATS.get(schema.get("format", ""), (lo, hi))
+    if (flo is not None and value < flo) or (fhi is not None and value > fhi):
+        return f"{value} does not fit an {schema['format']}"
     return None
 
 

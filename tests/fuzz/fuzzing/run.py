@@ -6,7 +6,9 @@ the probe answering through Envoy is both the change-latency measurement (invari
 the barrier after which the controller has seen the batch. Then: the controller is alive
 and /livez answers (1); no NACK in /debug/xds nor in Envoy's update_rejected counters (2);
 the control vhosts' xDS bytes are unchanged and their traffic answers from the right
-backend (3); every bad object is reported (5). Batch `i - window` is removed afterwards and
+backend (3); every bad object is reported (5; a bad HTTPProxy by an `invalid` status whose
+SpecError/Invalid error names the path at fault; an object a later file shadows is owed
+no report). Batch `i - window` is removed afterwards and
 checked gone one batch later. Memory (6) is measured after draining everything, against a
 baseline taken after the warm-up batches.
 """
@@ -298,16 +300,25 @@ class Fuzzer:
 
     def check_reports(self, index: int, batch: Batch) -> None:
         self.reports.read_pages(self.w.debug("/debug/status"), self.w.debug("/debug/sources"))
-        source_of = {e.file: self.w.path_of(e.file) for e in batch.expects}
-        for e in reports.unreported(batch.expects, source_of, self.reports):
+        present = [e for b in self.present for e in b.expects]
+        source_of = {e.file: self.w.path_of(e.file) for e in present}
+        hidden = reports.shadowed(present, source_of)
+        expects = [e for e in batch.expects if id(e) not in hidden]
+        for e in reports.unreported(expects, source_of, self.reports):
             self.summary.unreported += 1
             self.fail("5-unreported", index, f"{e.verdict} {e.kind} {e.namespace}/{e.name}: "
                       f"{e.why}", _repro(self.s, index, e))
-        for e in reports.false_rejections(batch.expects, source_of, self.reports):
+        for e in expects:
+            problem = reports.status_problem(e, source_of[e.file], self.reports)
+            if problem:
+                self.summary.unreported += 1
+                self.fail("5-status", index, f"bad HTTPProxy {e.namespace}/{e.name}: {problem}",
+                          _repro(self.s, index, e))
+        for e in reports.false_rejections(expects, source_of, self.reports):
             self.summary.false_rejections += 1
             self.say(f"[finding] batch {index}: valid {e.kind} {e.namespace}/{e.name} rejected: "
                      f"{_repro(self.s, index, e)}")
-        for e in reports.softened(batch.expects, source_of, self.reports):
+        for e in reports.softened(expects, source_of, self.reports):
             self.summary.softened += 1
             self.say(f"[finding] batch {index}: bad {e.kind} {e.namespace}/{e.name} only "
                      f"admitted with a warning: {_repro(self.s, index, e)}")

@@ -1,10 +1,12 @@
 """The schemas the fuzzer's oracle judges objects by.
 
-IngressRoute and TLSCertificateDelegation: the CRDs' `openAPIV3Schema` read from
-manifests/01-crds.yaml (the single source of truth), plus overlays for the bounds the CRDs
-leave to the builder on purpose (ports, weights, host names, paths, durations Envoy can
-hold). Core kinds: the API server's rules for the fields the controller reads, written here
-in the same JSON-schema subset (a test oracle, independent of controller/validation).
+The CRD kinds (IngressRoute, HTTPProxy, both TLSCertificateDelegations, ExtensionService):
+the CRDs' `openAPIV3Schema` read from manifests/01-crds.yaml (the single source of truth;
+their CEL rules are the manifests' too, see oracle.py), plus overlays for the bounds the
+IngressRoute CRD leaves to the builder on purpose (ports, weights, host names, paths,
+durations Envoy can hold). Core kinds: the API server's rules for the fields the
+controller reads, written here in the same JSON-schema subset (a test oracle, independent
+of controller/validation).
 
 Extensions understood by `oracle.py`: `x-check` (a named predicate, see oracle.CHECKS) and
 `x-open` (an object whose other keys are not unknown fields).
@@ -161,31 +163,74 @@ IR_OVERLAYS: dict[tuple[str, ...], Schema] = {
 }
 
 
-FUZZED_GROUP = "contour.heptio.com"
-"""The fuzzer writes the IngressRoute era's kinds; projectcontour.io's TLSCertificateDelegation
-has the same kind name, so only this group's CRDs are read."""
+V1_DELEGATION = "TLSCertificateDelegation.projectcontour.io"
+"""projectcontour.io's TLSCertificateDelegation shares its kind name with contour.heptio.com's:
+its schema is keyed (and the controller reports it) as this kind."""
+DURATION_MARK = r"(\d*(\.\d*)?h)"
+"""Part of every Go duration pattern of the projectcontour.io CRDs (crd_httpproxy.duration)."""
+
+
+def schema_key(obj: Any) -> str:
+    """The kind an object is judged and reported as: its `kind`, except a projectcontour.io
+    TLSCertificateDelegation (V1_DELEGATION), as the controller's event kind."""
+    kind = obj.get("kind") if isinstance(obj, dict) else None
+    api = obj.get("apiVersion") if isinstance(obj, dict) else None
+    if kind == "TLSCertificateDelegation" and isinstance(api, str) and \
+            api.startswith("projectcontour.io/"):
+        return V1_DELEGATION
+    return str(kind)
+
+
+@functools.cache
+def manifest_schemas() -> dict[str, Schema]:
+    """schema_key → the CRD's own openAPIV3Schema in manifests/01-crds.yaml (every group)."""
+    out: dict[str, Schema] = {}
+    for doc in yaml.safe_load_all((ROOT / "manifests" / "01-crds.yaml").read_text()):
+        group, kind = doc["spec"]["group"], doc["spec"]["names"]["kind"]
+        version = doc["spec"]["versions"][0]
+        out[schema_key({"kind": kind, "apiVersion": f"{group}/{version['name']}"})] = \
+            version["schema"]["openAPIV3Schema"]
+    return out
+
+
+def _api_versions(key: str) -> list[str]:
+    for doc in yaml.safe_load_all((ROOT / "manifests" / "01-crds.yaml").read_text()):
+        group, kind = doc["spec"]["group"], doc["spec"]["names"]["kind"]
+        versions = [f"{group}/{v['name']}" for v in doc["spec"]["versions"]]
+        if schema_key({"kind": kind, "apiVersion": versions[0]}) == key:
+            return versions
+    raise KeyError(key)
 
 
 @functools.cache
 def crd_schemas() -> dict[str, Schema]:
-    """kind → openAPIV3Schema of manifests/01-crds.yaml (FUZZED_GROUP), with metadata rules
-    and overlays."""
+    """schema_key → openAPIV3Schema of manifests/01-crds.yaml, with metadata rules (the API
+    server's), the IngressRoute overlays, and the fuzzer's marks (`x-fuzz`: where a
+    duration or a regex is, for the mutations)."""
     out: dict[str, Schema] = {}
-    text = (ROOT / "manifests" / "01-crds.yaml").read_text()
-    for doc in yaml.safe_load_all(text):
-        if doc["spec"]["group"] != FUZZED_GROUP:
-            continue
-        kind = doc["spec"]["names"]["kind"]
-        schema = copy.deepcopy(doc["spec"]["versions"][0]["schema"]["openAPIV3Schema"])
+    for key, crd in manifest_schemas().items():
+        schema = copy.deepcopy(crd)
         schema["properties"]["metadata"] = _metadata(DNS1123_SUBDOMAIN, 253)
-        schema["required"] = ["apiVersion", "kind", "metadata"]
-        schema["properties"]["apiVersion"]["enum"] = [
-            f"{doc['spec']['group']}/{v['name']}" for v in doc["spec"]["versions"]]
-        schema.pop("x-open", None)
-        out[kind] = schema
+        schema["required"] = sorted({"apiVersion", "kind", "metadata",
+                                     *schema.get("required", ())})
+        schema["properties"]["apiVersion"]["enum"] = _api_versions(key)
+        _mark(schema, "")
+        out[key] = schema
     for path, extra in IR_OVERLAYS.items():
         at(out["IngressRoute"], path).update(extra)
     return out
+
+
+def _mark(schema: Schema, key: str) -> None:
+    """Tag duration strings (by their pattern) and regex fields (by name) with `x-fuzz`."""
+    if DURATION_MARK in str(schema.get("pattern", "")):
+        schema["x-fuzz"] = "duration"
+    elif key == "regex" and schema.get("type") == "string":
+        schema["x-fuzz"] = "regex"
+    for name, sub in (schema.get("properties") or {}).items():
+        _mark(sub, name)
+    if isinstance(schema.get("items"), dict):
+        _mark(schema["items"], "")
 
 
 @functools.cache
