@@ -140,6 +140,7 @@ def make_source(controller: Controller) -> tuple[Any, list[Callable[[threading.E
 
         folder = FolderSource(Path(settings.source_dir))
         controller.view.source_errors = folder.errors
+        controller.view.source_reading = folder.reading
         return folder, []
     from controller.k8s.client import KubeClient, load_api_client
     from controller.k8s.leader import LeaderElector

@@ -93,6 +93,23 @@ class BuildStats:
     events: int = 0
 
 
+SLOW_BATCH_SECONDS = 0.5
+"""A batch whose apply and publish take longer is logged with its slowest object: every
+other change waits for it (the event loop is one thread), so the operator learns who."""
+
+
+def _log_if_slow(events: int, apply_s: float, publish_s: float,
+                 slowest: tuple[float, ObjectEvent | None]) -> None:
+    if apply_s + publish_s < SLOW_BATCH_SECONDS:
+        return
+    took, event = slowest
+    named = f"{event.kind} {event.namespace}/{event.name} from {event.source or '-'}" \
+        if event is not None else "-"
+    log.warning("slow batch: %d events took %.2f s (apply %.2f s, the slowest %s %.2f s; "
+                "build and publish %.2f s)", events, apply_s + publish_s, apply_s, named,
+                took, publish_s)
+
+
 @contextlib.contextmanager
 def _gc_paused() -> Iterator[None]:
     """perf (bench/): what a batch allocates (views, DAG, encoded resources) is live data,
@@ -165,18 +182,26 @@ class Pipeline:
 
     def _process(self, batch: list[Event]) -> None:
         routing_changed = endpoints_changed = False
+        started = time.perf_counter()
+        slowest: tuple[float, ObjectEvent | None] = (0.0, None)
         for event in batch:
             if isinstance(event, Synced):
                 self._pending_sources -= 1
                 routing_changed = True
                 continue
             self.stats.events += 1
+            t = time.perf_counter()
             r, e = self._apply(event)
+            if (took := time.perf_counter() - t) > slowest[0]:
+                slowest = (took, event)
             routing_changed |= r
             endpoints_changed |= e
         if self._pending_sources > 0:
             return  # never publish a partial view: Envoy would drop what is not listed yet
+        applied, cold = time.perf_counter(), not self.ready.is_set()
         self._publish(routing_changed, endpoints_changed)
+        if not cold:  # the cold build is slow by nature, and /debug says what it cost
+            _log_if_slow(len(batch), applied - started, time.perf_counter() - applied, slowest)
         self._removed += sum(1 for e in batch if isinstance(e, ObjectEvent) and e.op != UPSERT)
         if self._removed >= TRIM_AFTER_REMOVALS and self._release_memory is not None:
             self._removed = 0

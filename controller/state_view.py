@@ -49,6 +49,8 @@ class StateView:
     build_stats: BuildStats
     heartbeat: Heartbeat
     source_errors: Mapping[str, str] = field(default_factory=dict)
+    source_reading: Mapping[Any, Any] = field(default_factory=dict)
+    """Source files being read off the event loop (folder mode): their objects follow."""
     watch_stats: WatchStats | None = None
     leader: LeaderElector | None = None
     status_writes: Any = None
@@ -113,8 +115,11 @@ class StateView:
         return rows
 
     def sources_report(self) -> dict[str, Any]:
-        """/debug/sources: files that fail to parse, rejected objects, pruned fields."""
-        return {"errors": dict(sorted(self.source_errors.items())), **self.rejections.report()}
+        """/debug/sources: files that fail to parse, files being read, rejected objects,
+        pruned fields."""
+        return {"errors": dict(sorted(self.source_errors.items())),
+                "reading": sorted(str(path) for path in self.source_reading),
+                **self.rejections.report()}
 
 
 def programmed_dict(state: Programmed) -> dict[str, Any]:

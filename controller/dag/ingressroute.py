@@ -31,6 +31,7 @@ from controller.dag.model import (
     UpstreamValidation,
 )
 from controller.dag.secrets import split_secret
+from controller.dag.walk_limits import MAX_DEPTH, MAX_VISITS
 from controller.k8s import annotations as ann
 from controller.k8s.objects import Key, valid_hostname
 from controller.k8s.views import (
@@ -41,11 +42,6 @@ from controller.k8s.views import (
     RetryView,
 )
 
-MAX_DEPTH = 64
-"""Delegation levels below a root; deeper chains are refused (and Python's stack is safe)."""
-MAX_VISITS = 50_000
-"""IngressRoute visits from one root: diamonds are walked once per path, so a hostile
-lattice of them could otherwise take exponential time."""
 MAX_RETRIES = 2**32 - 1
 
 _CycleText = Callable[[Iterable[Key]], str]

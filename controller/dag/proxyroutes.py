@@ -32,14 +32,10 @@ from controller.dag.model import (
 from controller.dag.proxyreads import ProxyReads, ProxyResult
 from controller.dag.secrets import split_secret
 from controller.dag.vhost_policy import ip_filter, local_rate_limit
+from controller.dag.walk_limits import MAX_DEPTH, MAX_VISITS
 from controller.k8s.httpproxy_parts import HPServiceView, MatchConditionView
 from controller.k8s.httpproxy_views import HPRouteView, HTTPProxyView, IncludeView
 from controller.k8s.objects import Key
-
-MAX_DEPTH = 64
-"""Include levels below a root; deeper chains are refused (and Python's stack is safe)."""
-MAX_VISITS = 50_000
-"""HTTPProxy visits from one root: diamonds are walked once per path."""
 
 Conds = tuple[MatchConditionView, ...]
 T = TypeVar("T")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
+from controller import events
 from controller.dag.model import DAG
 from controller.events import ObjectEvent, Pipeline, Synced
 
@@ -94,3 +97,26 @@ def test_memory_is_released_after_mass_removals_only():
     assert released == []
     p.process([ObjectEvent.reject("Service", "default", "x", source="f", reasons=("bad",))])
     assert released == [1]
+
+
+
+class SlowRecorder(Recorder):
+    def obj(self, e):
+        if e.name == "slow":
+            time.sleep(0.06)
+        return super().obj(e)
+
+
+def test_a_slow_batch_names_its_slowest_object(caplog: pytest.LogCaptureFixture,
+                                               monkeypatch: pytest.MonkeyPatch):
+    """Every change waits for a slow batch (one event loop), so its log line says who."""
+    monkeypatch.setattr(events, "SLOW_BATCH_SECONDS", 0.05)
+    p = SlowRecorder().pipeline()
+    p.process([Synced("folder")])
+    slow = {"kind": "Service", "metadata": {"name": "slow", "namespace": "team"}}
+    caplog.clear()
+    p.process([ObjectEvent.upsert(SVC)])
+    assert "slow batch" not in caplog.text
+    p.process([ObjectEvent.upsert(SVC), ObjectEvent.upsert(slow, source="f.yaml")])
+    assert "slow batch: 2 events" in caplog.text
+    assert "the slowest Service team/slow from f.yaml" in caplog.text

@@ -26,7 +26,7 @@ from dagkit import (
 
 from controller.config import BuilderSettings
 from controller.dag.builder import build
-from controller.dag.ingressroute import MAX_DEPTH, MAX_VISITS
+from controller.dag.walk_limits import MAX_DEPTH, MAX_VISITS
 
 Obj = dict[str, Any]
 KUARD = svc("kuard", 80)

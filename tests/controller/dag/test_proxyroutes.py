@@ -7,7 +7,8 @@ import time
 import dagkit as k
 
 from controller.dag.model import Route
-from controller.dag.proxyroutes import MAX_DEPTH, expand_prefix_rewrites
+from controller.dag.proxyroutes import expand_prefix_rewrites
+from controller.dag.walk_limits import MAX_DEPTH
 
 
 def test_a_lone_rewritten_prefix_is_split_in_two() -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from dagkit import b64, certificate, delegation, ec_key, pem_key, rsa_key, secret, tls_pair
 
 from controller.dag import secrets
@@ -182,3 +183,42 @@ GRANTS = {
 )
 def test_delegation_permitted(secret_key: tuple[str, str], namespace: str, permitted: bool) -> None:
     assert secrets.delegation_permitted(GRANTS, secret_key, namespace) is permitted
+
+
+def _tampered(**change: int) -> bytes:
+    """A PEM RSA key whose private numbers differ from a real key's by `change`."""
+    real = rsa_key(2048).private_numbers()
+    fields = {f: getattr(real, f) for f in ("p", "q", "d", "dmp1", "dmq1", "iqmp")}
+    numbers = rsa.RSAPrivateNumbers(**{**fields, **change}, public_numbers=real.public_numbers)
+    return numbers.private_key(unsafe_skip_rsa_key_validation=True).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption())
+
+
+_REAL = rsa_key(2048).private_numbers()
+
+
+@pytest.mark.parametrize("change", [
+    pytest.param({}, id="consistent"),
+    pytest.param({"dmp1": _REAL.dmp1 + 2}, id="dmp1"),
+    pytest.param({"dmq1": _REAL.dmq1 + 2}, id="dmq1"),
+    pytest.param({"iqmp": _REAL.iqmp + 1}, id="iqmp"),
+    pytest.param({"d": _REAL.d + 2}, id="d"),
+    pytest.param({"p": _REAL.q, "q": _REAL.p}, id="p-q-swapped"),
+])
+def test_rsa_parameters_judged_as_openssl_judges_them(change: dict[str, int]) -> None:
+    """The fast RSA check (no primality tests) agrees with OpenSSL's full one on keys whose
+    numbers are tampered with; `_REAL` is the key `rsa_key` returns (it is cached)."""
+    pem = _tampered(**change)
+    try:
+        serialization.load_pem_private_key(pem, password=None)
+        openssl_ok = True
+    except ValueError:
+        openssl_ok = False
+    try:
+        secrets.validate_private_key(pem)
+        ours_ok = True
+    except SecretRejected as err:
+        ours_ok = False
+        assert "tls.key: invalid private key" in str(err)
+    assert (ours_ok, openssl_ok) == (not change, not change)

@@ -147,7 +147,7 @@ class Fuzzer:
             index += 1
         self.summary.rss["final"] = self.drained_rss(index + 1)
         self.summary.rss["peak"] = self.w.rss_mb()[1]
-        self.reports.read_pages(self.w.debug("/debug/status"), self.w.debug("/debug/sources"))
+        self.read_settled_pages()
         self.check_leftovers(index)
         self.check_memory(index)
         self.summary.wall_s = time.monotonic() - started
@@ -298,8 +298,22 @@ class Fuzzer:
                       _repro(self.s, index))
             self.baseline_view = view.control  # report each change once
 
+    def read_settled_pages(self) -> None:
+        """Read the report pages once no source file is still being read: a large file is
+        read off the controller's event loop, so the probe is no barrier for it."""
+        deadline = time.monotonic() + PROBE_TIMEOUT
+        sources = self.w.debug("/debug/sources")
+        waited = False
+        while sources.get("reading") and time.monotonic() < deadline:
+            time.sleep(0.05)
+            sources, waited = self.w.debug("/debug/sources"), True
+        if waited:  # the landed read's events are queued; the pipeline applies them next
+            time.sleep(0.3)
+            sources = self.w.debug("/debug/sources")
+        self.reports.read_pages(self.w.debug("/debug/status"), sources)
+
     def check_reports(self, index: int, batch: Batch) -> None:
-        self.reports.read_pages(self.w.debug("/debug/status"), self.w.debug("/debug/sources"))
+        self.read_settled_pages()
         present = [e for b in self.present for e in b.expects]
         source_of = {e.file: self.w.path_of(e.file) for e in present}
         hidden = reports.shadowed(present, source_of)
