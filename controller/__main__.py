@@ -1,3 +1,4 @@
 from controller.cli import main
 
-main()
+if __name__ == "__main__":  # a spawned reader process (sources/folder.py) must not run it
+    main()
