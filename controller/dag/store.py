@@ -15,7 +15,8 @@ loop can skip rebuilds:
   path).
 
 Objects are parsed once, on upsert, into the typed views of controller.k8s.objects (a
-Service into its ports: stored_service.py); the builder never touches raw dicts. Nothing here raises on malformed input.
+Service into its ports: stored_service.py); the builder never touches raw dicts. Nothing
+here raises on malformed input.
 """
 
 from __future__ import annotations
