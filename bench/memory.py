@@ -138,10 +138,11 @@ def load(n: int, kind: str, endpoints: str = "endpoints") -> tuple[Any, Any, flo
     pipeline = controller.pipeline()
     objs = workload(n, kind, endpoints)
     t0 = time.perf_counter()
-    pipeline.process([admit_event(o, source="bench", fallback_name=str(i))
-                      for i, o in enumerate(objs)] + [Synced("bench")])
+    events = [admit_event(o, source="bench", fallback_name=str(i))
+              for i, o in enumerate(objs)] + [Synced("bench")]
+    del objs  # handed over: a source keeps no list of what it has queued (cluster.py)
+    pipeline.process(events)  # which consumes the batch
     seconds = time.perf_counter() - t0
-    del objs
     return controller, pipeline, seconds
 
 

@@ -78,11 +78,8 @@ class EndpointPublisher:
             return {}
 
     def _assignments(self, svc: ServiceKey) -> dict[str, pb.ClusterLoadAssignment]:
-        kind, objects = self.index.source_of(svc)
-        if kind == "slices":
-            loads = eds.endpoints_from_endpointslices(objects)
-        elif kind == "endpoints":
-            loads = eds.endpoints_from_endpoints(objects[0])
-        else:
-            loads = eds.Assignments()
-        return dict(loads)
+        kind, sets = self.index.source_of(svc)
+        if kind == "none":
+            return {}
+        return dict(eds.assignments_of("EndpointSlice" if kind == "slices" else "Endpoints",
+                                       sets))

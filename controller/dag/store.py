@@ -9,23 +9,23 @@ loop can skip rebuilds:
 - a Service or Secret matters only while an Ingress, IngressRoute or HTTPProxy references it
   by name (or it is the controller's fallback certificate). TLSCertificateDelegations of
   contour.heptio.com/v1beta1 and projectcontour.io/v1 share one kind name and shape.
-  The reference index is an over-approximation (orphans and unpermitted delegations count
-  too), which can cost a rebuild but never miss one;
+  The reference index (store_refs.py) is an over-approximation (orphans and unpermitted
+  delegations count too), which can cost a rebuild but never miss one;
 - Endpoints, EndpointSlices and kinds the builder does not read are ignored (EDS has its own
   path).
 
-Objects are parsed once, on upsert, into the typed views of controller.k8s.objects; the
-builder never touches raw dicts. Nothing here raises on malformed input.
+Objects are parsed once, on upsert, into the typed views of controller.k8s.objects (a
+Service into its ports: stored_service.py); the builder never touches raw dicts. Nothing
+here raises on malformed input.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable
 
 from controller.config import BuilderSettings
 from controller.dag.gateway_store import GATEWAY_KINDS, GatewayObjects
-from controller.dag.model import Protocol, Secret, ServicePort
+from controller.dag.model import Secret, ServicePort
 from controller.dag.secrets import (
     SecretRejected,
     StoredSecret,
@@ -33,6 +33,13 @@ from controller.dag.secrets import (
     delegation_permitted,
     split_secret,
 )
+from controller.dag.store_refs import (
+    References,
+    httpproxy_refs,
+    ingress_refs,
+    ingressroute_refs,
+)
+from controller.dag.stored_service import StoredService, stored_service
 from controller.k8s import annotations as ann
 from controller.k8s.extension_views import ExtensionServiceView, extension_service_view
 from controller.k8s.httpproxy_views import HTTPProxyView, httpproxy_view
@@ -54,71 +61,17 @@ from controller.k8s.objects import (
     as_str,
     key_of,
     kind_of,
-    valid_hostname,
 )
 from controller.k8s.views import (
     DelegationView,
     IngressRouteView,
     IngressView,
-    ServiceView,
     delegation_views,
     ingress_class_name,
     ingress_view,
     ingressroute_view,
     service_view,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class StoredService:
-    """A Service's ports, ready to drop into clusters: HTTP flavour (upstream protocol and
-    ExternalName honoured), and TCP flavour (neither honoured, §1.6), in spec order; the
-    first port of a number (or name) is the one found. memory: tuples scanned, not dicts
-    (a Service has a few ports; three dicts each were ~30 MB at 50k, bench/memory.py)."""
-
-    http: tuple[ServicePort, ...] = ()
-    tcp: tuple[ServicePort, ...] = ()
-
-    def http_port(self, number: int) -> ServicePort | None:
-        return next((p for p in self.http if p.port == number), None)
-
-    def http_port_named(self, name: str) -> ServicePort | None:
-        return next((p for p in self.http if name and p.port_name == name), None)
-
-    def tcp_port(self, number: int) -> ServicePort | None:
-        return next((p for p in self.tcp if p.port == number), None)
-
-
-def stored_service(view: ServiceView) -> StoredService:
-    a = view.annotations
-    protocols = ann.upstream_protocols(a)
-    limits = (
-        ann.circuit_breaker(a, ann.MAX_CONNECTIONS),
-        ann.circuit_breaker(a, ann.MAX_PENDING_REQUESTS),
-        ann.circuit_breaker(a, ann.MAX_REQUESTS),
-        ann.circuit_breaker(a, ann.MAX_RETRIES),
-    )
-    external = view.external_name.lower() if view.type == "ExternalName" else ""
-    # An ExternalName Service without a usable DNS name would give Envoy an invalid
-    # STRICT_DNS cluster: treat its ports as missing for HTTP routes.
-    http_ok = view.type != "ExternalName" or valid_hostname(external)
-    ns, name = view.namespace, view.name
-    http: list[ServicePort] = []
-    tcp: list[ServicePort] = []
-    for p in view.ports:
-        # perf: ServicePort(...) directly, not dataclasses.replace(): a third of a cold
-        # start's Service handling at 10k was replace()'s field introspection.
-        tcp.append(ServicePort(ns, name, p.port, p.name, Protocol.HTTP1, "", *limits))
-        if not http_ok:
-            continue
-        protocol = Protocol(protocols.get(p.name) or protocols.get(str(p.port), ""))
-        # memory: a plain port is the same ServicePort for both flavours
-        http.append(tcp[-1] if protocol is Protocol.HTTP1 and not external else ServicePort(
-            ns, name, p.port, p.name, protocol, external, *limits))
-    tcp_ports = tuple(tcp)
-    same = len(http) == len(tcp) and all(h is t for h, t in zip(http, tcp, strict=True))
-    return StoredService(tcp_ports if same else tuple(http), tcp_ports)
-
 
 _VOLATILE_METADATA = ("resourceVersion", "managedFields", "generation")
 
@@ -160,9 +113,7 @@ class ObjectStore:
         every field the builder reads, so an equal view cannot change the DAG. The kinds
         without a view of their own (ExtensionService, Gateway API: few objects) keep the
         object without its volatile parts."""
-        self._service_refs: dict[Key, int] = {}
-        self._secret_refs: dict[Key, int] = {}
-        self._refs_of: dict[tuple[str, Key], tuple[tuple[Key, ...], tuple[Key, ...]]] = {}
+        self._refs = References()
         self._granted: dict[Key, list[DelegationView]] = {}  # secret key → delegations
         self._upserts: dict[str, Callable[[Obj, Key], bool]] = {
             INGRESS: self._upsert_ingress,
@@ -196,7 +147,7 @@ class ObjectStore:
             self.services.pop(key, None)
             addresses = key == self.settings.envoy_service and self.gateway.set_envoy_service(
                 None)
-            return addresses or self._service_refs.get(key, 0) > 0
+            return addresses or self._refs.names_service(key)
         if kind == SECRET:
             self.rejected_secrets.pop(key, None)
             return self.secrets.pop(key, None) is not None and self._secret_referenced(key)
@@ -205,7 +156,7 @@ class ObjectStore:
             return True
         if kind in GATEWAY_KINDS:
             self.gateway.remove(kind, key)
-            self._set_refs(kind, key, (), ())
+            self._refs.set(kind, key, (), ())
             return kind != NAMESPACE or self.gateway.selects_namespaces()
         if kind == INGRESS:
             self.ingresses.pop(key, None)
@@ -215,7 +166,7 @@ class ObjectStore:
             self.extensionservices.pop(key, None)
         else:
             self.ingressroutes.pop(key, None)
-        self._set_refs(kind, key, (), ())
+        self._refs.set(kind, key, (), ())
         return True
 
     def counts(self) -> dict[str, int]:
@@ -289,7 +240,7 @@ class ObjectStore:
         if not self._changed(INGRESS, key, view):
             return False
         self.ingresses[key] = view
-        self._set_refs(INGRESS, key, _ingress_services(view), _ingress_secrets(view))
+        self._refs.set(INGRESS, key, *ingress_refs(view))
         return True
 
     def _upsert_ingressroute(self, obj: Obj, key: Key) -> bool:
@@ -299,7 +250,7 @@ class ObjectStore:
         if not self._changed(INGRESSROUTE, key, view):
             return False
         self.ingressroutes[key] = view
-        self._set_refs(INGRESSROUTE, key, _ir_services(view), _ir_secrets(view))
+        self._refs.set(INGRESSROUTE, key, *ingressroute_refs(view))
         return True
 
     def _upsert_httpproxy(self, obj: Obj, key: Key) -> bool:
@@ -310,7 +261,7 @@ class ObjectStore:
         if not self._changed(HTTPPROXY, key, view):
             return False
         self.httpproxies[key] = view
-        self._set_refs(HTTPPROXY, key, _hp_services(view), _hp_secrets(view))
+        self._refs.set(HTTPPROXY, key, *httpproxy_refs(view))
         return True
 
     def _upsert_extension(self, obj: Obj, key: Key) -> bool:
@@ -321,7 +272,7 @@ class ObjectStore:
         services = tuple(sorted({(view.namespace, t.name) for t in view.services}))
         secrets = (() if view.validation is None
                    else (split_secret(view.validation.ca_secret, view.namespace),))
-        self._set_refs(EXTENSION_SERVICE, key, services, secrets)
+        self._refs.set(EXTENSION_SERVICE, key, services, secrets)
         return True
 
     def _upsert_service(self, obj: Obj, key: Key) -> bool:
@@ -331,7 +282,7 @@ class ObjectStore:
         if not self._changed(SERVICE, key, stored):
             return addresses
         self.services[key] = stored
-        return addresses or self._service_refs.get(key, 0) > 0
+        return addresses or self._refs.names_service(key)
 
     def _upsert_secret(self, obj: Obj, key: Key) -> bool:
         try:
@@ -354,7 +305,7 @@ class ObjectStore:
         if not self._changed(kind, key, _stripped(obj)):
             return False
         services, secrets = self.gateway.upsert(kind, obj)
-        self._set_refs(kind, key, services, secrets)
+        self._refs.set(kind, key, services, secrets)
         # a Namespace's labels matter only to a listener selecting namespaces by label
         return kind != NAMESPACE or self.gateway.selects_namespaces()
 
@@ -373,18 +324,7 @@ class ObjectStore:
 
     def _secret_referenced(self, key: Key) -> bool:
         """Named by an object, or the controller's fallback certificate."""
-        return self._secret_refs.get(key, 0) > 0 or key == self.settings.fallback_certificate
-
-    def _set_refs(
-        self, kind: str, key: Key, services: tuple[Key, ...], secrets: tuple[Key, ...]
-    ) -> None:
-        old_services, old_secrets = self._refs_of.pop((kind, key), ((), ()))
-        _count(self._service_refs, old_services, -1)
-        _count(self._secret_refs, old_secrets, -1)
-        _count(self._service_refs, services, +1)
-        _count(self._secret_refs, secrets, +1)
-        if services or secrets:
-            self._refs_of[(kind, key)] = (services, secrets)
+        return self._refs.names_secret(key) or key == self.settings.fallback_certificate
 
     def _set_delegations(self, kind: str, key: Key,
                          views: tuple[DelegationView, ...]) -> None:
@@ -401,70 +341,3 @@ class ObjectStore:
                 continue
             for d in self.delegations[(obj_key, obj_kind)]:
                 self._granted.setdefault((namespace, d.secret_name), []).append(d)
-
-
-def _count(counter: dict[Key, int], keys: Iterable[Key], delta: int) -> None:
-    for key in keys:
-        n = counter.get(key, 0) + delta
-        if n > 0:
-            counter[key] = n
-        else:
-            counter.pop(key, None)
-
-
-def _ingress_services(view: IngressView) -> tuple[Key, ...]:
-    return tuple(
-        {
-            (view.namespace, p.backend.service)
-            for rule in view.rules
-            for p in rule.paths
-            if p.backend is not None
-        }
-    )
-
-
-def _ingress_secrets(view: IngressView) -> tuple[Key, ...]:
-    return tuple({split_secret(t.secret_name, view.namespace) for t in view.tls})
-
-
-def _ir_services(view: IngressRouteView) -> tuple[Key, ...]:
-    names = {s.name for r in view.routes or () for s in r.services}
-    names.update(s.name for s in (view.tcpproxy.services if view.tcpproxy else ()))
-    return tuple((view.namespace, n) for n in names)
-
-
-def _ir_secrets(view: IngressRouteView) -> tuple[Key, ...]:
-    refs = {
-        (view.namespace, s.validation.ca_secret)
-        for r in view.routes or ()
-        for s in r.services
-        if s.validation is not None
-    }
-    if view.tls is not None:
-        refs.add(split_secret(view.tls.secret_name, view.namespace))
-    return tuple(refs)
-
-
-def _hp_services(view: HTTPProxyView) -> tuple[Key, ...]:
-    names = {s.name for r in view.routes for s in r.services}
-    names.update(s.name for s in (view.tcpproxy.services if view.tcpproxy else ()))
-    return tuple(sorted((view.namespace, n) for n in names))
-
-
-def _hp_secrets(view: HTTPProxyView) -> tuple[Key, ...]:
-    refs = {
-        split_secret(s.validation.ca_secret, view.namespace)
-        for r in view.routes
-        for s in r.services
-        if s.validation is not None
-    }
-    if view.vhost is not None and view.vhost.tls is not None:
-        refs.add(split_secret(view.vhost.tls.secret_name, view.namespace))
-        cv = view.vhost.tls.client_validation
-        for ref in (cv.ca_secret, cv.crl_secret) if cv is not None else ():
-            if ref:
-                refs.add(split_secret(ref, view.namespace))
-    for provider in view.vhost.jwt_providers if view.vhost is not None else ():
-        if provider.validation is not None:
-            refs.add(split_secret(provider.validation.ca_secret, view.namespace))
-    return tuple(sorted(refs))

@@ -1,5 +1,6 @@
-"""EDS fast path: Kubernetes Endpoints / EndpointSlices (raw JSON dicts) → one
-ClusterLoadAssignment per port name, no DAG involved (spec §3.7).
+"""EDS fast path: Kubernetes Endpoints / EndpointSlices (read into `EndpointSet`s by
+controller/k8s/endpoints.py) → one ClusterLoadAssignment per port name, no DAG involved
+(spec §3.7).
 
 The cluster name is `ns/service/portName` (`ns/service` for an unnamed port), never hashed;
 it is the `eds_cluster_config.service_name` of the CDS clusters. Only ready addresses count.
@@ -20,12 +21,13 @@ from typing import Any
 from controller.envoy import pb
 from controller.envoy.constraints import rejection
 from controller.envoy.endpoint import ip_port_assignment
+from controller.k8s.endpoints import (
+    EndpointSet,
+    read_endpoints,
+    read_endpointslice,
+)
 
-SERVICE_NAME_LABEL = "kubernetes.io/service-name"
-_IP_ADDRESS_TYPES = ("IPv4", "IPv6")
-
-Targets = dict[str, set[tuple[str, int]]]
-_UNREADABLE = (AttributeError, KeyError, TypeError, ValueError, IndexError)
+Targets = dict[str, set[tuple[Any, int]]]
 
 
 class Assignments(dict[str, pb.ClusterLoadAssignment]):
@@ -36,76 +38,31 @@ class Assignments(dict[str, pb.ClusterLoadAssignment]):
         self.rejected: dict[str, str] = {}
 
 
-def eds_name(namespace: str, service: str, port_name: str | None) -> str:
-    base = f"{namespace}/{service}"
-    return f"{base}/{port_name}" if port_name else base
-
-
 def endpoints_from_endpoints(obj: Mapping[str, Any]) -> Assignments:
-    """A v1 Endpoints object: subsets[].addresses (never notReadyAddresses) × the subset's
-    ports; a port name may gather addresses with different target ports from several subsets."""
-    targets: Targets = {}
-    try:
-        meta = obj.get("metadata") or {}
-        for subset in obj.get("subsets") or ():
-            ips = [a["ip"] for a in subset.get("addresses") or () if a.get("ip")]
-            if ips:
-                _add(targets, meta, subset.get("ports") or (), ips)
-    except _UNREADABLE as error:
-        return _unreadable("Endpoints", [obj], error)
-    return _assignments(targets)
+    """A v1 Endpoints object's assignments (controller/k8s/endpoints.py reads it)."""
+    return assignments_of("Endpoints", [read_endpoints(obj)])
 
 
 def endpoints_from_endpointslices(slices: Iterable[Mapping[str, Any]]) -> Assignments:
-    """The discovery.k8s.io/v1 EndpointSlices of a Service (or of several): endpoints whose
-    `conditions.ready` is not false, first address of each, × the slice's ports."""
+    """The discovery.k8s.io/v1 EndpointSlices of a Service (or of several)."""
+    return assignments_of("EndpointSlice", [read_endpointslice(s) for s in slices])
+
+
+def assignments_of(kind: str, sets: list[EndpointSet]) -> Assignments:
+    """The assignments of a Service's read objects of `kind`: the union of their groups.
+    When one of them cannot be read (the first such one's error), nothing is sent and
+    every one of them is named by `namespace/name`."""
+    broken = next((s for s in sets if s.error), None)
+    if broken is not None:
+        out = Assignments()
+        for s in sets:
+            out.rejected[s.display] = f"{kind} {s.display} cannot be read: {broken.error}"
+        return out
     targets: Targets = {}
-    slices = list(slices)
-    try:
-        for s in slices:
-            if s.get("addressType", "IPv4") not in _IP_ADDRESS_TYPES:
-                continue  # FQDN slices carry no IPs
-            meta = dict(s.get("metadata") or {})
-            meta["name"] = (meta.get("labels") or {}).get(SERVICE_NAME_LABEL, "")
-            ips = [e["addresses"][0] for e in s.get("endpoints") or () if _ready_with_address(e)]
-            if meta["name"] and ips:
-                _add(targets, meta, s.get("ports") or (), ips)
-    except _UNREADABLE as error:
-        return _unreadable("EndpointSlice", slices, error)
+    for s in sets:
+        for name, port, ips in s.groups:
+            targets.setdefault(name, set()).update((ip, port) for ip in ips)
     return _assignments(targets)
-
-
-def _unreadable(kind: str, objects: list[Mapping[str, Any]], error: Exception) -> Assignments:
-    """Nothing is sent for objects whose shape cannot be read; they are named by
-    `namespace/name` (as far as their metadata can be read)."""
-    out = Assignments()
-    for obj in objects:
-        meta = obj.get("metadata") if isinstance(obj, Mapping) else None
-        meta = meta if isinstance(meta, Mapping) else {}
-        name = f"{meta.get('namespace', '')}/{meta.get('name', '')}"
-        out.rejected[name] = f"{kind} {name} cannot be read: {type(error).__name__}: {error}"
-    return out
-
-
-def _ready_with_address(endpoint: Mapping[str, Any]) -> bool:
-    conditions = endpoint.get("conditions") or {}
-    return conditions.get("ready") is not False and bool(endpoint.get("addresses"))
-
-
-def _add(
-    targets: Targets,
-    meta: Mapping[str, Any],
-    ports: Iterable[Mapping[str, Any]],
-    ips: list[str],
-) -> None:
-    for port in ports:
-        number = port.get("port")
-        if not number:
-            continue
-        if type(number) is not int:  # never coerce "80", 80.5 or True
-            raise ValueError(f"port {number!r} is not an integer")
-        name = eds_name(meta.get("namespace", ""), meta.get("name", ""), port.get("name"))
-        targets.setdefault(name, set()).update((ip, number) for ip in ips)
 
 
 def _assignments(targets: Targets) -> Assignments:
