@@ -82,13 +82,24 @@ _BACKEND = obj(
     servicePort={"type": ["integer", "string"], "minimum": 1, "maximum": 65535},
     resource={"type": "object"},
 )
-_HTTP_PATH = obj(
-    ("backend",),
-    path={"type": "string", "pattern": r"^(/[\s\S]*)?$",
-          formats.REASON: "must be an absolute path (start with '/')"},
-    pathType=one_of("Exact", "Prefix", "ImplementationSpecific"),
-    backend=_BACKEND,
-)
+_HTTP_PATH = {
+    **obj(("backend",),
+          path={"type": "string", "pattern": r"^(/[\s\S]*)?$",
+                formats.REASON: "must be an absolute path (start with '/')"},
+          pathType=one_of("Exact", "Prefix", "ImplementationSpecific"),
+          backend=_BACKEND),
+    # the API server's rule for Exact and Prefix: a path, absolute and without sequences
+    # that normalize away (ImplementationSpecific may be empty and hold anything). Draft 4
+    # has no if/then: either the pathType is neither, or the path keeps the rule.
+    "allOf": [{"anyOf": [
+        {"not": {"required": ["pathType"],
+                 "properties": {"pathType": {"enum": ["Exact", "Prefix"]}}}},
+        {"required": ["path"], "properties": {"path": {"type": "string", "pattern": "^/", "not": {
+            "pattern": r"//|/\./|/\.\./|%2[fF]|/\.\.?$"}}}},
+        {"required": ["path"], "properties": {"path": {"not": {"type": "string"}}}},  # said once
+    ], formats.REASON: "an Exact or Prefix path must be absolute (start with '/'), hold no "
+                       "'//', '/./', '/../' or '%2f', and not end with '/..' or '/.'"}],
+}
 INGRESS = obj(spec=obj(
     ingressClassName=STRING,
     defaultBackend=_BACKEND,

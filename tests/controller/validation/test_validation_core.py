@@ -118,8 +118,6 @@ CASES = [
      "spec.rules[0].http.paths[0].backend.service.name: must be a lowercase RFC 1035 label "
      "(a-z, 0-9 and '-', starting with a letter and ending with a letter or digit, at most "
      "63 characters)"),
-    (ingress, (*PATH, "path"), "a", "spec.rules[0].http.paths[0].path: must be an absolute "
-     "path (start with '/')"),
     (endpointslice, ("ports",), [{"port": 80}] * 101, "ports: must have at most 100 items"),
     (ingress, ("spec", "rules", 0, "http"), "x", "spec.rules[0].http: must be an object"),
     (ingress, ("spec", "tls", 0, "hosts", 0), 1, "spec.tls[0].hosts[0]: must be a string"),
@@ -131,6 +129,36 @@ CASES = [
      "spec.backend.serviceName: must be a string"),
     (ingressclass, ("spec", "controller"), 1, "spec.controller: must be a string"),
 ]  # fmt: skip
+
+
+PATH_RULE = ("spec.rules[0].http.paths[0]: an Exact or Prefix path must be absolute (start "
+             "with '/'), hold no '//', '/./', '/../' or '%2f', and not end with '/..' or '/.'")
+ABSOLUTE = "spec.rules[0].http.paths[0].path: must be an absolute path (start with '/')"
+
+
+@pytest.mark.parametrize(("path", "path_type", "reasons"), [
+    ("/a", "Prefix", ()), ("/[a", "Exact", ()), ("/a/b/", "Prefix", ()),
+    ("/.well-known", "Exact", ()), ("", "ImplementationSpecific", ()),
+    ("/a//b", "ImplementationSpecific", ()), ("", None, ()),
+    ("", "Prefix", (PATH_RULE,)), (DELETE, "Exact", (PATH_RULE,)),
+    ("/a//b", "Prefix", (PATH_RULE,)),
+    ("/a/./b", "Exact", (PATH_RULE,)), ("/a/../b", "Prefix", (PATH_RULE,)),
+    ("/a%2fb", "Exact", (PATH_RULE,)), ("/a%2Fb", "Prefix", (PATH_RULE,)),
+    ("/a/..", "Exact", (PATH_RULE,)), ("/a/.", "Prefix", (PATH_RULE,)),
+    ("a", "Prefix", (ABSOLUTE, PATH_RULE)), ("a", "ImplementationSpecific", (ABSOLUTE,)),
+])  # fmt: skip
+def test_ingress_path_by_path_type(path: object, path_type: str | None,
+                                   reasons: tuple[str, ...]) -> None:
+    """The API server's path rules depend on the pathType: Exact and Prefix need an
+    absolute path without sequences that normalize away; ImplementationSpecific does not."""
+    obj = mutate(mutate(ingress(), (*PATH, "path"), path), (*PATH, "pathType"),
+                 DELETE if path_type is None else path_type)
+    verdict = admit(obj)
+    if not reasons:
+        assert verdict == Admitted(obj, ())
+    else:
+        meta = obj["metadata"]
+        assert verdict == Rejected("Ingress", meta["namespace"], meta["name"], reasons)
 
 
 @pytest.mark.parametrize(("make", "path", "value", "reason"), CASES,

@@ -108,6 +108,26 @@ def _ingress_host_ok(v: str) -> bool:
     return _SUBDOMAIN.match(host) is not None and len(host) <= 253 and not _ip_ok(host)
 
 
+_INVALID_SEQUENCES = ("//", "/./", "/../", "%2f", "%2F")
+
+
+def ingress_path_problem(value: dict[str, Any]) -> str | None:
+    """The API server's rule for an Ingress path, which depends on its pathType (an
+    absolute path without `//`-like sequences for Exact and Prefix, empty or absolute
+    otherwise), and the controller's: no whitespace or control characters, and a
+    regex-looking ImplementationSpecific path must compile for RE2."""
+    path, kind = value.get("path", ""), value.get("pathType")
+    if not isinstance(path, str) or not isinstance(kind, str | None):
+        return None  # a type error, reported by the walk
+    if kind in ("Exact", "Prefix"):
+        if not path.startswith("/") or any(s in path for s in _INVALID_SEQUENCES) \
+                or path.endswith(("/..", "/.")):
+            return f"{path!r:.40} is no absolute path a {kind} path may be"
+        return None if not _UNSAFE.search(path) else f"{path!r:.40} holds whitespace"
+    return None if path == "" or _ingress_path_ok(path) else \
+        f"{path!r:.40} fails the ingress-path check"
+
+
 def _ingress_path_ok(v: str) -> bool:
     if not _path_ok(v):
         return False
@@ -134,7 +154,7 @@ def _base64_ok(v: str) -> bool:
 CHECKS: dict[str, Callable[[Any], bool]] = {
     "hostname": lambda v: _HOSTNAME.match(v) is not None,
     "path": _path_ok, "rewrite": _rewrite_ok, "duration": _duration_ok, "ip": _ip_ok,
-    "ingress-host": _ingress_host_ok, "ingress-path": _ingress_path_ok, "base64": _base64_ok,
+    "ingress-host": _ingress_host_ok, "base64": _base64_ok,
 }
 
 
@@ -231,6 +251,10 @@ def _walk_object(path: str, value: dict[str, Any], schema: Schema, j: Judgement,
             j.violations.append(f"{path}.{req}: required")
     if len(value) < schema.get("minProperties", 0):
         j.violations.append(f"{path}: fewer than {schema['minProperties']} fields")
+    if schema.get("x-check") == "ingress-http-path":
+        problem = ingress_path_problem(value)
+        if problem:
+            j.violations.append(f"{path}.path: {problem}")
     known = schema.get("properties")
     for key, item in value.items():
         sub = child(schema, key) if isinstance(key, str) else None

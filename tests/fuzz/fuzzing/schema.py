@@ -129,8 +129,9 @@ def _ingress() -> Schema:
             "minProperties": 1}
     backend = obj(open_=True, service=obj(
         ("name", "port"), name=string(pattern=DNS1035_LABEL, maxLength=63), port=port))
-    path = obj(("backend",), path=string(**{"x-check": "ingress-path"}), backend=backend,
-               pathType=string(enum=["Exact", "Prefix", "ImplementationSpecific"]))
+    path = {**obj(("backend",), path=string(), backend=backend,
+                  pathType=string(enum=["Exact", "Prefix", "ImplementationSpecific"])),
+            "x-check": "ingress-http-path"}
     rule = obj(host=string(**{"x-check": "ingress-host"}),
                http=obj(("paths",), paths=arr(path)))
     tls = obj(hosts=arr(string(**{"x-check": "ingress-host"})),
