@@ -82,6 +82,7 @@ def tune_gc() -> None:
 
 async def serve(settings: Settings) -> None:
     """Run `contour serve` until SIGINT/SIGTERM."""
+    memory.trace_from_env()
     tune_gc()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

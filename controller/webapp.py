@@ -10,6 +10,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from controller import memory
 from controller.dag.dot import dag_dot
 from controller.envoy.type_urls import ROUTE_TYPE, SECRET_TYPE
 from controller.web import HttpServer, Response, as_json, text
@@ -150,6 +151,7 @@ def debug_routes(controller: StateView) -> dict[str, Any]:
         "/debug/xds": lambda: as_json(xds_status(controller)),
         "/debug/xds/resources": lambda: as_json(xds_resources(controller)),
         "/debug/sources": lambda: as_json(controller.sources_report()),
+        "/debug/memory": lambda: as_json(memory.report()),
     }
 
 
