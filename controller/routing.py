@@ -9,7 +9,6 @@ from __future__ import annotations
 import gc
 import time
 from collections.abc import Callable, Collection, Iterable
-from typing import Any
 
 from controller.config import Settings
 from controller.dag.gateway_model import GatewayAPIStatus
@@ -18,7 +17,7 @@ from controller.dag.model import DAG, Status
 from controller.dag.store import ObjectStore
 from controller.events import UPSERT, ObjectEvent
 from controller.k8s.status import STATUS_PATHS, WRITTEN_KINDS, Observed, observed_status
-from controller.programmed.conditions import GRACE_SECONDS, in_grace, with_programmed
+from controller.programmed.conditions import GRACE_SECONDS, in_grace, to_write
 from controller.programmed.state import NodeRecord, Programmed
 from controller.programmed.ticker import Ticker, schedule_later
 from controller.programmed.tracker import Key, ProgrammedTracker
@@ -121,14 +120,9 @@ class RoutingPublisher:
         if self.status_sink is None:
             return
         states, now = self.programmed_states(), time.time()
-        self.status_sink(with_programmed(self.statuses, states, self._stored, now),
-                         self.dag.gateway_statuses)
+        self.status_sink(to_write(self.statuses, states, now), self.dag.gateway_statuses)
         if any(in_grace(s, now) for s in states.values()):
             schedule_later(GRACE_SECONDS, self._status_ticker.poke)  # write it if it lasts
-
-    def _stored(self, key: Key) -> tuple[int | None, tuple[dict[str, Any], ...]] | None:
-        seen = self.stored_statuses.get(key)
-        return None if seen is None else (seen.generation, seen.conditions)
 
     def rebuild(self) -> DAG:
         """Re-process only the roots and re-encode only the hosts the events touched;

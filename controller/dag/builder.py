@@ -177,6 +177,8 @@ def _global_limits(p: _Policies | None) -> tuple[RateLimitDescriptor, ...]:
 
 
 def _ordered(routes: dict[RouteKey, Route]) -> tuple[Route, ...]:
+    if len(routes) == 1:  # perf: most vhosts have one route (no order key to compute)
+        return tuple(routes.values())
     return tuple(sorted(routes.values(), key=route_order_key, reverse=True))
 
 

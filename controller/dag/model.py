@@ -1,14 +1,16 @@
-"""The routing graph (DAG) the builder produces and the translators consume.
+"""The routing graph (DAG) the builder produces and the translators consume: virtual hosts,
+their routes and TCP proxies, and the build's result (`DAG`).
 
 Everything here is an immutable value: two equal objects translate to byte-identical
 Envoy resources, so translators may cache serialized output keyed by these values.
-Collections are tuples sorted the way Envoy will see them.
+Collections are tuples sorted the way Envoy will see them. The values routes and vhosts
+are made of live beside this module by concern (model_upstream, model_policy, model_auth,
+model_ext, model_status); every public name is importable from here as well.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -21,257 +23,45 @@ from controller.dag.model_auth import (
     JWTProvider,
 )
 from controller.dag.model_ext import ExtensionCluster, ExternalAuthorization, RateLimitService
+from controller.dag.model_policy import (
+    CIDR,
+    HEADER_OPS,
+    QUERY_OPS,
+    CORSPolicy,
+    DirectResponse,
+    HashPolicy,
+    HeaderMatch,
+    IPFilter,
+    LocalRateLimit,
+    QueryMatch,
+    RateLimitDescriptor,
+    RateLimitEntry,
+    Redirect,
+    RetryPolicy,
+    Timeout,
+)
+from controller.dag.model_status import INVALID, ORPHANED, VALID, Condition, Status, SubCondition
+from controller.dag.model_upstream import (
+    Cluster,
+    HeadersPolicy,
+    HealthCheck,
+    Protocol,
+    Secret,
+    ServicePort,
+    SlowStart,
+    UpstreamValidation,
+)
 from controller.dag.provenance import Provenance
 
-__all__ = ["ClientValidation", "CookieRewrite", "ExtensionCluster", "ExternalAuthorization",
-           "JWKSCluster", "JWTProvider", "Provenance", "RateLimitService"]
-
-VALID = "valid"
-INVALID = "invalid"
-ORPHANED = "orphaned"
-
-
-class Protocol(str, Enum):  # noqa: UP042 (StrEnum would change str())
-    """Upstream protocol of a Service port (contour.heptio.com/upstream-protocol.*)."""
-
-    HTTP1 = ""
-    H2 = "h2"
-    H2C = "h2c"
-    TLS = "tls"
-
-
-@dataclass(frozen=True, slots=True)
-class Secret:
-    """A usable kubernetes.io/tls Secret (PEM-validated when it entered the store)."""
-
-    namespace: str
-    name: str
-    cert: bytes
-    key: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class ServicePort:
-    """One port of a Kubernetes Service, with the Service-level annotations that shape a cluster."""
-
-    namespace: str
-    name: str
-    port: int
-    port_name: str = ""
-    protocol: Protocol = Protocol.HTTP1
-    external_name: str = ""
-    max_connections: int = 0
-    max_pending_requests: int = 0
-    max_requests: int = 0
-    max_retries: int = 0
-
-    @property
-    def eds_name(self) -> str:
-        """EDS service_name: `ns/svc/portName`, or `ns/svc` for an unnamed port (spec §3.4)."""
-        base = f"{self.namespace}/{self.name}"
-        return f"{base}/{self.port_name}" if self.port_name else base
-
-
-@dataclass(frozen=True, slots=True)
-class HealthCheck:
-    """Active HTTP health check; zero values mean "use the default" (spec §1.1)."""
-
-    path: str
-    host: str = ""
-    interval_seconds: int = 0
-    timeout_seconds: int = 0
-    unhealthy_threshold: int = 0
-    healthy_threshold: int = 0
-    expected_statuses: tuple[tuple[int, int], ...] = ()
-    """HTTPProxy `expectedStatuses`: half-open [start, end) ranges; empty = only 200."""
-
-
-@dataclass(frozen=True, slots=True)
-class UpstreamValidation:
-    """Verify the upstream's certificate against a CA (only for `tls` upstreams)."""
-
-    ca_secret_name: str
-    ca_cert: bytes
-    subject_name: str
-
-
-@dataclass(frozen=True, slots=True)
-class Cluster:
-    """One upstream use of a service port. Weight is not part of the Envoy cluster's identity."""
-
-    service: ServicePort
-    weight: int = 0
-    strategy: str = ""
-    health_check: HealthCheck | None = None
-    validation: UpstreamValidation | None = None
-    slow_start: SlowStart | None = None
-    idle_connection_timeout: float | None = None
-    """HTTPProxy timeoutPolicy.idleConnection (seconds; Timeout.INFINITE); None = unset."""
-    request_headers: HeadersPolicy | None = None
-    """Per-service header policies: they shape the route's weighted-cluster entry, not the
-    Envoy cluster (cluster_name ignores them)."""
-    response_headers: HeadersPolicy | None = None
-    cookie_rewrites: tuple[CookieRewrite, ...] = ()
-    """Per-service cookieRewritePolicies: like the header policies, they shape the route's
-    weighted-cluster entry, not the Envoy cluster."""
-
-
-@dataclass(frozen=True, slots=True)
-class SlowStart:
-    """HTTPProxy slowStartPolicy: ramp a new endpoint's weight over `window` seconds."""
-
-    window: float
-    aggression: float = 1.0
-    min_weight_percent: int = 10
-
-
-@dataclass(frozen=True, slots=True, order=True)
-class HeadersPolicy:
-    """Header changes: `set` replaces (or adds) each header, `remove` drops them.
-    `host_rewrite` (request side only) rewrites the Host/:authority header;
-    `host_rewrite_header` (HTTPProxy `Host: %REQ(name)%`) rewrites it to the value of that
-    request header instead (Envoy host_rewrite_header)."""
-
-    set: tuple[tuple[str, str], ...] = ()
-    remove: tuple[str, ...] = ()
-    host_rewrite: str = ""
-    host_rewrite_header: str = ""
-    add: tuple[tuple[str, str], ...] = ()
-    """Gateway API `add`: appended to any value the message has (Envoy
-    APPEND_IF_EXISTS_OR_ADD)."""
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    retry_on: str = "5xx"
-    """Comma-joined Envoy retry_on conditions."""
-    num_retries: int = 0  # 0: leave unset (Envoy default)
-    per_try_timeout: float = 0.0  # seconds; 0: unset
-    retriable_status_codes: tuple[int, ...] = ()
-
-
-@dataclass(frozen=True, slots=True, order=True)
-class HeaderMatch:
-    """One HTTPProxy header condition. `op` is one of HEADER_OPS."""
-
-    name: str
-    op: str
-    value: str = ""
-    ignore_case: bool = False
-    treat_missing_as_empty: bool = False
-
-
-HEADER_OPS = ("present", "notpresent", "exact", "notexact", "contains", "notcontains",
-              "regex")
-
-
-@dataclass(frozen=True, slots=True, order=True)
-class QueryMatch:
-    """One HTTPProxy queryParameter condition. `op` is one of QUERY_OPS."""
-
-    name: str
-    op: str
-    value: str = ""
-    ignore_case: bool = False
-
-
-QUERY_OPS = ("exact", "prefix", "suffix", "regex", "contains", "present")
-
-
-@dataclass(frozen=True, slots=True)
-class HashPolicy:
-    """RequestHash load balancing: hash on a `header` or `query` parameter named `name`, or
-    on the `source_ip`; `terminal` stops at the first policy that yields a hash."""
-
-    kind: str  # "header" | "query" | "source_ip"
-    name: str = ""
-    terminal: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class DirectResponse:
-    """Envoy answers itself: `status` and `body` (may be empty)."""
-
-    status: int
-    body: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Redirect:
-    """HTTPProxy requestRedirectPolicy; empty fields keep the request's value."""
-
-    scheme: str = ""
-    hostname: str = ""
-    port: int = 0
-    path: str = ""
-    prefix: str = ""
-    status_code: int = 302
-
-
-@dataclass(frozen=True, slots=True)
-class CIDR:
-    address: str
-    prefix_len: int
-    remote: bool = False
-    """Match the client address from X-Forwarded-For (source Remote) instead of the peer."""
-
-
-@dataclass(frozen=True, slots=True)
-class IPFilter:
-    """ipAllowPolicy (`allow`) or ipDenyPolicy; a route-level filter replaces the vhost's."""
-
-    allow: bool
-    rules: tuple[CIDR, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class LocalRateLimit:
-    """A token bucket of `max_tokens` refilled with `tokens_per_fill` every `fill_interval`
-    seconds; over the limit Envoy answers `status` with `headers` added."""
-
-    max_tokens: int
-    tokens_per_fill: int
-    fill_interval: float
-    status: int = 429
-    headers: tuple[tuple[str, str], ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class CORSPolicy:
-    """A virtual host's corsPolicy. `allow_origin` pairs (value, is_regex); `max_age` is an
-    Envoy duration string in seconds ("600"), empty for unset."""
-
-    allow_origin: tuple[tuple[str, bool], ...]
-    allow_methods: tuple[str, ...] = ()
-    allow_headers: tuple[str, ...] = ()
-    expose_headers: tuple[str, ...] = ()
-    max_age: str = ""
-    allow_credentials: bool = False
-    allow_private_network: bool = False
-
-
-@dataclass(frozen=True, slots=True, order=True)
-class RateLimitEntry:
-    """One entry of a global rate limit descriptor (v1.33 RateLimitDescriptorEntry): `kind`
-    is "generic_key" (key, value), "request_header" (header_name → descriptor key),
-    "header_value_match" (value if `headers` match, or not when `expect_match` is False)
-    or "remote_address"."""
-
-    kind: str
-    key: str = ""
-    value: str = ""
-    header_name: str = ""
-    headers: tuple[HeaderMatch, ...] = ()
-    expect_match: bool = True
-
-
-RateLimitDescriptor = tuple[RateLimitEntry, ...]
-
-
-class Timeout:
-    """Route timeout values: None = unset (Envoy default 15s), INFINITE = 0s in Envoy."""
-
-    INFINITE = -1.0
+__all__ = [
+    "CIDR", "HEADER_OPS", "INVALID", "ORPHANED", "QUERY_OPS", "VALID", "CORSPolicy",
+    "ClientValidation", "Cluster", "Condition", "CookieRewrite", "DirectResponse",
+    "ExtensionCluster", "ExternalAuthorization", "HashPolicy", "HeaderMatch", "HeadersPolicy",
+    "HealthCheck", "IPFilter", "JWKSCluster", "JWTProvider", "LocalRateLimit", "Protocol",
+    "Provenance", "QueryMatch", "RateLimitDescriptor", "RateLimitEntry", "RateLimitService",
+    "Redirect", "RetryPolicy", "Secret", "ServicePort", "SlowStart", "Status", "SubCondition",
+    "Timeout", "UpstreamValidation",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -381,42 +171,6 @@ class SecureVirtualHost:
     global_rate_limits: tuple[RateLimitDescriptor, ...] = ()
     authorization: ExternalAuthorization | None = None
     """HTTPProxy virtualhost.authorization: ext_authz on this vhost's filter chain."""
-
-
-@dataclass(frozen=True, slots=True)
-class Status:
-    """The status of one IngressRoute after a build."""
-
-    namespace: str
-    name: str
-    current: str  # VALID | INVALID | ORPHANED
-    description: str
-    vhost: str = ""
-    kind: str = "IngressRoute"
-    conditions: tuple[Condition, ...] = ()
-    """HTTPProxy only: v1.33's `status.conditions` (the Valid condition)."""
-
-
-@dataclass(frozen=True, slots=True)
-class SubCondition:
-    """One entry of a Valid condition's `errors` or `warnings` (v1.33 DetailedCondition)."""
-
-    type: str
-    reason: str
-    message: str
-    status: str = "True"
-
-
-@dataclass(frozen=True, slots=True)
-class Condition:
-    """v1.33's DetailedCondition: `status` "True"/"False", errors and warnings."""
-
-    type: str
-    status: str
-    reason: str
-    message: str
-    errors: tuple[SubCondition, ...] = ()
-    warnings: tuple[SubCondition, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

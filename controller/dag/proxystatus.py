@@ -9,7 +9,7 @@ visit's findings are kept: `merge` unions the records of every root that visited
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from controller.dag.model import INVALID, ORPHANED, VALID, Condition, Status, SubCondition
@@ -43,8 +43,11 @@ class ProxyConditions:
         return not self.errors
 
 
-def merge(records: Iterable[ProxyConditions]) -> ProxyConditions:
-    """The union of several visits' findings, first-seen order, each entry once."""
+def merge(records: Sequence[ProxyConditions]) -> ProxyConditions:
+    """The union of several visits' findings, first-seen order, each entry once (not to be
+    mutated: one clean record is returned as it is)."""
+    if len(records) == 1 and not records[0].errors and not records[0].warnings:
+        return records[0]  # perf: the common case, a valid proxy visited once
     out = ProxyConditions()
     for r in records:
         out.vhost = out.vhost or r.vhost
@@ -53,11 +56,15 @@ def merge(records: Iterable[ProxyConditions]) -> ProxyConditions:
     return out
 
 
+_VALID = Condition("Valid", "True", "Valid", VALID_DESCRIPTION)
+
+
 def status(key: Key, record: ProxyConditions) -> Status:
     """The status row of one HTTPProxy: v1.33's proxystatus Mutate."""
     errors, warnings = tuple(record.errors), tuple(record.warnings)
     if not errors:
-        cond = Condition("Valid", "True", "Valid", VALID_DESCRIPTION, (), warnings)
+        cond = _VALID if not warnings else Condition("Valid", "True", "Valid",
+                                                     VALID_DESCRIPTION, (), warnings)
         return Status(key[0], key[1], VALID, VALID_DESCRIPTION, record.vhost, HTTPPROXY, (cond,))
     cond = Condition("Valid", "False", "ErrorPresent", ERROR_PRESENT, errors, warnings)
     orphan = next((e for e in errors if e.type == ORPHANED_TYPE), None)

@@ -202,12 +202,14 @@ class StatusWriter:
         perf: the latest submission's status for the object is written, not the one the
         batch was taken with. A 10k first install takes seconds to write, and meanwhile the
         Envoys ACK (an HTTPProxy's Programmed condition turns True): writing the batch's
-        stale copy, then the new one, was two writes per object."""
+        stale copy, then the new one, was two writes per object. An object the latest
+        submission left out (an HTTPProxy waiting for its Envoys) keeps its stored status."""
         key = (status.kind, status.namespace, status.name)
-        status = self._latest.get(key, status)
+        latest = self._latest.get(key)
         seen = self.current(*key)
-        if seen is None:
+        if seen is None or latest is None:
             return SKIPPED
+        status = latest
         gateway_kind = status.kind in gws.GATEWAY_STATUS_PATHS
         if gateway_kind:
             want = gws.wanted(status, seen.generation, seen.status,  # type: ignore[arg-type]

@@ -3,9 +3,8 @@ True when every connected Envoy serves the object's current generation."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
 
 from controller.dag.model import Condition, Status
 from controller.programmed.hosts import Key
@@ -14,12 +13,12 @@ from controller.programmed.state import Programmed
 PROGRAMMED = "Programmed"
 HTTPPROXY = "HTTPProxy"
 GRACE_SECONDS = 10.0
-"""How long a stored `Programmed: True` for the object's current generation is kept while
-no Envoy, or a reconnecting one, serves it yet. A restarted controller sees no Envoy for a
-moment, then Envoys that hold nothing until they ACK: writing False then True again was two
-writes per HTTPProxy on every restart (measured at 1k: 4,509 writes for 1,500 objects)."""
-Stored = Callable[[Key], "tuple[int | None, Sequence[Mapping[str, Any]]] | None"]
-"""An object's stored status: (metadata.generation, its conditions as the API holds them)."""
+"""How long the status of a valid HTTPProxy that waits for its Envoys is left as stored (not
+written). A restarted controller sees no Envoy for a moment, then Envoys that hold nothing
+until they ACK; a new object or generation waits for its ACK: writing `NoEnvoys` or
+`Pending`, then `True`, was three writes per HTTPProxy on a first install and two on every
+restart (measured at 1k: 4,509 writes for 1,500 objects; tests/cluster/test_status_writes.py
+counts them)."""
 
 
 def programmed_condition(state: Programmed) -> Condition:
@@ -37,40 +36,34 @@ def programmed_condition(state: Programmed) -> Condition:
     return Condition(PROGRAMMED, "False", reason, state.message)
 
 
-def with_programmed(statuses: tuple[Status, ...], states: Mapping[Key, Programmed],
-                    stored: Stored | None = None, now: float = 0.0) -> tuple[Status, ...]:
+def with_programmed(statuses: tuple[Status, ...],
+                    states: Mapping[Key, Programmed]) -> tuple[Status, ...]:
     """Every HTTPProxy status with its Programmed condition (replacing an earlier one);
-    the others as they are. Order is kept. With `stored`, a stored True condition for the
-    current generation is kept for GRACE_SECONDS while the object waits for Envoys."""
+    the others as they are. Order is kept."""
     out = []
     for status in statuses:
-        key = (status.kind, status.namespace, status.name)
-        state = states.get(key)
+        state = states.get((status.kind, status.namespace, status.name))
         if status.kind != HTTPPROXY or state is None:
             out.append(status)
             continue
         kept = tuple(c for c in status.conditions if c.type != PROGRAMMED)
-        condition = _in_grace(state, stored(key) if stored else None, now)
-        out.append(replace(status, conditions=(*kept, condition or programmed_condition(state))))
+        out.append(replace(status, conditions=(*kept, programmed_condition(state))))
     return tuple(out)
 
 
+def to_write(statuses: tuple[Status, ...], states: Mapping[Key, Programmed],
+             now: float) -> tuple[Status, ...]:
+    """The statuses for the status writer: `with_programmed`'s, without the HTTPProxies in
+    their grace (`in_grace`): what is stored for those stands until their Envoys serve them
+    (one write, `True`) or the grace ends (`NoEnvoys`, `Pending`)."""
+    waiting = {key for key, state in states.items()
+               if key[0] == HTTPPROXY and in_grace(state, now)}
+    return tuple(s for s in with_programmed(statuses, states)
+                 if (s.kind, s.namespace, s.name) not in waiting)
+
+
 def in_grace(state: Programmed, now: float) -> bool:
-    """A valid object that has waited for its Envoys less than GRACE_SECONDS."""
+    """A valid object that has waited for its Envoys less than GRACE_SECONDS (not NACKed)."""
     return (not state.programmed and not state.reason and state.unserved_since is not None
             and now - state.unserved_since < GRACE_SECONDS
             and not any(why.startswith("NACKed") for _, why in state.pending))
-
-
-def _in_grace(state: Programmed, stored: Any, now: float) -> Condition | None:
-    """The stored Programmed condition to keep, when it is True for the state's generation
-    and the object is still in its grace."""
-    if stored is None or not in_grace(state, now):
-        return None
-    generation, conditions = stored
-    found = next((c for c in conditions if c.get("type") == PROGRAMMED), None)
-    if found is None or found.get("status") != "True" or generation != state.generation \
-            or found.get("observedGeneration") != generation:
-        return None
-    return Condition(PROGRAMMED, "True", str(found.get("reason") or "Programmed"),
-                     str(found.get("message") or ""))

@@ -27,7 +27,9 @@ def envoy_routes(routes: Sequence[model.Route], *, secure: bool, vhost: str = ""
     dropped. `vhost` is the vhost's host name (rate limit stats: `vhost.<host>`, as
     upstream)."""
     out = []
-    for r in sorted(routes, key=model.route_order_key, reverse=True):
+    ordered = routes if len(routes) < 2 else sorted(routes, key=model.route_order_key,
+                                                     reverse=True)
+    for r in ordered:
         if r.https_redirect and not secure:
             out.append(envoy_route.redirect_route(r))
         elif r.forwards:

@@ -66,3 +66,20 @@ def test_a_blank_virtualhost_is_still_a_root() -> None:
     view = httpproxy_view(_obj({"virtualhost": {}}))
     assert view.is_root and view.fqdn == ""
     assert not HTTPProxyView("n", "p").is_root
+
+
+def test_a_route_key_left_out_parses_as_the_view_default() -> None:
+    """Views parse only the keys a route has (perf): every HPRouteView field has a parser,
+    and its default is what that parser makes of an absent key."""
+    from dataclasses import fields
+
+    from controller.k8s import httpproxy_parts as parts
+    from controller.k8s.httpproxy_views import _IP_KEYS, _ROUTE_FIELDS, HPRouteView
+
+    parsers = {name: parse for entries in _ROUTE_FIELDS.values() for name, parse in entries}
+    defaults = HPRouteView()
+    assert sorted([*parsers, "ip"]) == sorted(f.name for f in fields(HPRouteView))
+    for name, parse in parsers.items():
+        assert parse(None) == getattr(defaults, name), name
+    assert parts.ip({}) == defaults.ip
+    assert sorted(_IP_KEYS) == ["ipAllowPolicy", "ipDenyPolicy"]

@@ -120,6 +120,19 @@ def test_a_batch_writes_the_latest_submission() -> None:
     assert body["status"]["description"] == "newer"
 
 
+def test_a_batch_skips_what_the_latest_submission_left_out() -> None:
+    """An HTTPProxy the latest build holds back (waiting for its Envoys) keeps its stored
+    status: the batch's older copy is not written either."""
+    seen = {("HTTPProxy", "apps", "p"): Observed("NotReconciled", "", "7", (), 4)}
+    w, client = writer(seen)
+    w.submit((PROXY,))
+    with w._wake:
+        batch = w._take()
+    w.submit(())
+    assert [w._write(s) for s in batch.values()] == [SKIPPED]
+    assert client.patches == []
+
+
 # -- Gateway API statuses ---------------------------------------------------------------------
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from controller.dag.model import Condition, Status
-from controller.programmed.conditions import programmed_condition, with_programmed
+from controller.programmed.conditions import programmed_condition, to_write, with_programmed
 from controller.programmed.state import PROGRAMMED_TYPES, Programmed, merged, on_nodes
 
 CDS, SDS, LDS, RDS = PROGRAMMED_TYPES
@@ -93,34 +93,29 @@ def test_with_programmed_adds_to_httpproxies_only_and_replaces() -> None:
                                                                ("Programmed", "True")]
 
 
-STORED_TRUE = (4, ({"type": "Valid", "status": "True"},
-                   {"type": "Programmed", "status": "True", "reason": "Programmed",
-                    "message": "served by 2/2 Envoys", "observedGeneration": 4}))
-
-
-@pytest.mark.parametrize(("state", "stored", "now", "kept"), [
-    pytest.param(Programmed(generation=4, unserved_since=100.0), STORED_TRUE, 105.0, True,
+@pytest.mark.parametrize(("state", "now", "written"), [
+    pytest.param(Programmed(generation=4, unserved_since=100.0), 105.0, "",
                  id="no-envoy-yet-after-a-restart"),
-    pytest.param(Programmed((), (("a", "stale"),), 4, unserved_since=100.0), STORED_TRUE,
-                 109.0, True, id="a-reconnecting-envoy"),
-    pytest.param(Programmed(generation=4, unserved_since=100.0), STORED_TRUE, 111.0, False,
+    pytest.param(Programmed((), (("a", "stale"),), 4, unserved_since=100.0), 109.0, "",
+                 id="a-reconnecting-envoy-or-a-new-generation"),
+    pytest.param(Programmed(generation=4, unserved_since=100.0), 111.0, "NoEnvoys",
                  id="grace-over"),
-    pytest.param(Programmed(generation=5, unserved_since=100.0), STORED_TRUE, 101.0, False,
-                 id="a-new-generation"),
-    pytest.param(Programmed((), (("a", "NACKed: bad"),), 4, unserved_since=100.0),
-                 STORED_TRUE, 101.0, False, id="nacked"),
+    pytest.param(Programmed((), (("a", "stale"),), 4, unserved_since=100.0), 110.5,
+                 "Pending", id="stale-past-the-grace"),
+    pytest.param(Programmed((), (("a", "NACKed: bad"),), 4, unserved_since=100.0), 101.0,
+                 "Rejected", id="nacked"),
     pytest.param(Programmed(generation=4, unserved_since=100.0, reason="not valid (invalid)"),
-                 STORED_TRUE, 101.0, False, id="not-valid"),
-    pytest.param(Programmed(generation=4, unserved_since=100.0), None, 101.0, False,
-                 id="nothing-stored"),
+                 101.0, "NotValid", id="not-valid"),
+    pytest.param(Programmed(("a",), (), 4, 100.0), 101.0, "Programmed", id="served"),
 ])
-def test_a_stored_true_is_kept_through_the_grace(state: Programmed, stored: object,
-                                                 now: float, kept: bool) -> None:
+def test_an_httpproxy_waiting_for_its_envoys_is_not_written_within_the_grace(
+        state: Programmed, now: float, written: str) -> None:
+    """to_write leaves out a valid HTTPProxy that has waited for its Envoys (not NACKed)
+    less than GRACE_SECONDS: its stored status stands; an IngressRoute is always written."""
     proxy = Status("ns", "p", "valid", "Valid HTTPProxy", kind="HTTPProxy",
                    conditions=(Condition("Valid", "True", "Valid", "Valid HTTPProxy"),))
-    (out,) = with_programmed((proxy,), {("HTTPProxy", "ns", "p"): state},
-                             lambda key: stored, now)  # type: ignore[arg-type, return-value]
-    programmed = out.conditions[-1]
-    assert (programmed.status == "True") is kept
-    if kept:
-        assert programmed.message == "served by 2/2 Envoys"
+    route = Status("ns", "r", "valid", "valid IngressRoute")
+    states = {("HTTPProxy", "ns", "p"): state, ("IngressRoute", "ns", "r"): state}
+    out = to_write((proxy, route), states, now)
+    assert out[-1] is route
+    assert [s.conditions[-1].reason for s in out[:-1]] == ([written] if written else [])
