@@ -34,6 +34,7 @@ from controller.k8s.documents import (
     raw_documents,
     yaml_document_texts,
 )
+from controller.sources.first_read import read_all
 from controller.sources.intake import admit_event
 
 log = logging.getLogger(__name__)
@@ -174,10 +175,14 @@ class FolderSource:
         for path in [p for p in self.files if p not in seen]:
             touched |= self._forget(path)
             self.errors.pop(str(path), None)
-        for path, stamp in sorted(seen.items()):
-            state = self.files.get(path)
-            if stamp is None or (state is not None and state.stamp == stamp):
-                continue
+        changed = [(path, stamp) for path, stamp in sorted(seen.items()) if stamp is not None
+                   and (path not in self.files or self.files[path].stamp != stamp)]
+        if inline and not self.files:  # the first scan: read by two (first_read.py)
+            reads = read_all(changed, _read_new)
+            for path, stamp in changed:
+                touched |= self._settle(path, stamp, reads[path])
+            return self._diff(touched)
+        for path, stamp in changed:
             if inline or stamp[1] <= SLOW_FILE_BYTES:
                 old = self.files.get(path)
                 read = read_file(path, stamp, old.pieces if old is not None else None)
@@ -279,6 +284,11 @@ def read_file(path: Path, stamp: Stamp, previous: Pieces | None) -> Read:
         return str(err)
     except Exception as err:  # noqa: BLE001 - the parse stage's error boundary
         return faults.quarantine_reason("parse", str(path), err)
+
+
+def _read_new(path: Path, stamp: Stamp) -> Read:
+    """read_file of a file never read before (picklable, for first_read's helper)."""
+    return read_file(path, stamp, None)
 
 
 def _same(old: ObjectEvent | None, new: ObjectEvent) -> bool:
