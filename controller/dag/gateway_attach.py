@@ -109,7 +109,10 @@ def _http_routes(route: RouteView, reads: GatewayReads) -> tuple[list[Route], li
     return routes, problems, unsupported
 
 
-def _tcp_proxy(route: RouteView, reads: GatewayReads) -> tuple[TCPProxy | None, list[Problem]]:
+def _tcp_proxy(route: RouteView, reads: GatewayReads) -> tuple[TCPProxy, list[Problem]]:
+    """The TLSRoute's passthrough proxy. Without a resolved backend of weight > 0 it has no
+    clusters: Envoy closes the connections to its hostnames (the suite's
+    TLSRouteInvalidBackendRef*: "connection rejected", not another chain's handshake)."""
     clusters, problems = [], []
     for ref in route.backends:
         port, problem = resolve_backend(ref, route, reads)
@@ -117,8 +120,6 @@ def _tcp_proxy(route: RouteView, reads: GatewayReads) -> tuple[TCPProxy | None, 
             problems.append(problem)
         if port is not None and ref.weight > 0:
             clusters.append(Cluster(port, weight=ref.weight))
-    if not clusters:
-        return None, problems
     return TCPProxy(tuple(clusters), Provenance(route.kind, (route.key,))), problems
 
 

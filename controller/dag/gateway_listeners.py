@@ -64,22 +64,31 @@ class Listener:
 
 
 def _accepted(view: ListenerView) -> GatewayCondition:
+    """What the listener asks that is not served, the protocol and TLS mode (the spec's
+    UnsupportedValue: conformance TLSRouteListenerTerminateNotSupported) before the port."""
     port = PORTS.get(view.protocol)
     if port is None:
         return condition("Accepted", False, "UnsupportedProtocol",
                          f"protocol {view.protocol!r} is not supported")
+    if _terminates_tls_route(view):
+        return condition("Accepted", False, "UnsupportedValue",
+                         "TLS listeners support mode Passthrough only")
     if view.port != port:
         return condition("Accepted", False, "PortUnavailable",
                          f"static provisioning serves {view.protocol} on port {port} only")
-    if view.protocol == "TLS" and view.tls_mode != "Passthrough":
-        return condition("Accepted", False, "UnsupportedValue",
-                         "TLS listeners support mode Passthrough only")
     return condition("Accepted", True, "Accepted")
 
 
+def _terminates_tls_route(view: ListenerView) -> bool:
+    """A TLS listener with mode Terminate: no route kind is served there."""
+    return view.protocol == "TLS" and view.tls_mode != "Passthrough"
+
+
 def _kinds(view: ListenerView) -> tuple[tuple[tuple[str, str], ...], bool]:
-    """The supported route kinds, and whether every kind asked for is one."""
-    defaults = ROUTE_KINDS.get(view.protocol, ())
+    """The supported route kinds, and whether every kind asked for is one. A TLS listener
+    in mode Terminate supports none: its supportedKinds is empty (the suite's
+    TLSRouteListenerTerminateNotSupported wants it so)."""
+    defaults = () if _terminates_tls_route(view) else ROUTE_KINDS.get(view.protocol, ())
     if view.kinds is None:
         return defaults, True
     kinds = tuple(k for k in view.kinds if k in defaults)
