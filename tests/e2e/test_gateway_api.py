@@ -249,6 +249,17 @@ def wait_for_route(port: int, timeout: float = 60) -> None:
     raise AssertionError("the HTTPRoute never answered through Envoy")
 
 
+def serve_folder(workdir: Path, source: Path, ports: Ports, name: str,
+                 *args: str) -> tuple[Controller, Envoy]:
+    """`contour serve --source-dir SOURCE ARGS...` and an Envoy bootstrapped to it."""
+    ctl = Controller(workdir, source, ports, {}, source_args=["--source-dir", str(source),
+                                                              *args])
+    boot = workdir / "envoy.json"
+    subprocess.run([sys.executable, "-m", "controller", "bootstrap", str(boot), "--xds-port",
+                    str(ports.xds), "--admin-port", str(ports.admin)], check=True)
+    return ctl, Envoy(workdir, boot, name, ports.admin)
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Any:
     workdir = tmp_path_factory.mktemp("gateway")
@@ -262,11 +273,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Any:
                + _tls_objects(tls_echo.port))
     (source / "objects.yaml").write_text(yaml.safe_dump_all(objects))
     ports = Ports.allocate()
-    ctl = Controller(workdir, source, ports, {})
-    boot = workdir / "envoy.json"
-    subprocess.run([sys.executable, "-m", "controller", "bootstrap", str(boot), "--xds-port",
-                    str(ports.xds), "--admin-port", str(ports.admin)], check=True)
-    envoy = Envoy(workdir, boot, "gateway", ports.admin)
+    ctl, envoy = serve_folder(workdir, source, ports, "gateway")
     try:
         ctl.wait_healthy()
         wait_for_route(ports.http)
