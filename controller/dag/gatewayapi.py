@@ -149,12 +149,13 @@ def _targets(served: list[tuple[GatewayView, list[gl.Listener]]], objects: Gatew
     group per port in `result.groups`, the Service each Gateway needs in
     `result.services`; a port without a free Envoy port makes its listeners
     PortUnavailable. Gateway → where its listeners' contributions go ({} when shared)."""
-    if settings.gateway_ports is None or not isolated(settings):
+    span = settings.gateway_ports
+    if span is None or not isolated(settings):
         return {}
     wanted = [(gw.key, tuple(sorted({li.view.port for li in listeners
                                      if li.accepted.status == "True"})))
               for gw, listeners in served]
-    ports = allocate(wanted, objects.owned, settings.gateway_ports)
+    ports = allocate(wanted, objects.owned, span)
     targets: dict[Key, Target] = {}
     for gw, listeners in served:
         mine = ports.get(gw.key, {})

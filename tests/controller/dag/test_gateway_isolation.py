@@ -8,6 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from controller.config import BuilderSettings, ListenerSettings
+from controller.dag.builder import build
+from controller.dag.incremental import IncrementalBuilder
 from controller.envoy import pb
 from controller.k8s.gateway_services import (
     GATEWAY_ANNOTATION,
@@ -19,7 +21,7 @@ from controller.k8s.gateway_services import (
 from controller.xdscache.incremental import IncrementalTranslator
 from controller.xdscache.translator import Translator, decode
 from tests.controller.dag import gwkit as g
-from tests.controller.dag.dagkit import build_both, secret, service
+from tests.controller.dag.dagkit import apply_events, build_both, secret, service, store_of
 
 ISOLATED = BuilderSettings(gateway_ports=(10000, 10009))
 ALL = {"namespaces": {"from": "All"}}
@@ -163,3 +165,16 @@ def test_the_owned_service_round_trips() -> None:
     assert view.ports == ((80, 10000), (443, 10001))
     assert owned_service(service("s1")) is None
     assert len(service_name(("a" * 63, "b" * 253))) < 64
+
+
+def test_the_incremental_builder_follows_a_gateway_service_going() -> None:
+    """Deleting the Service re-runs the Gateway layer (its allocation and address go)."""
+    owned = _owned("b", [(80, 10000)])
+    store = store_of(*_gateways(owned), settings=ISOLATED)
+    builder = IncrementalBuilder(store, ISOLATED)
+    builder.build()
+    dag, _ = apply_events(store, builder, [("Service", "heptio-contour",
+                                            owned["metadata"]["name"], None)])
+    assert dag == build(store, ISOLATED)
+    assert [(li.name, li.port) for li in dag.gateway_listeners] == [
+        ("gateway/default/a/80", 10000), ("gateway/default/b/80", 10001)]
