@@ -25,22 +25,29 @@ def listener_name(gateway: Key, port: int) -> str:
 
 def allocate(wanted: Iterable[tuple[Key, tuple[int, ...]]],
              owned: Mapping[Key, OwnedService], span: tuple[int, int]) -> Allocation:
-    """A port the Gateway's Service already maps (into `span`) keeps its Envoy port; a new
-    one takes the lowest port of `span` no Service maps and no Gateway was given here. A
-    port that finds none free is left out (the processor says PortUnavailable)."""
-    used = {t for s in owned.values() for _, t in s.ports}
+    """Two passes, so that a fresh port never takes one a Service already maps: first each
+    port its Gateway's Service maps (into `span`) keeps that Envoy port, unless an older
+    Gateway kept it already (two Services can claim one port after a race: a build saw a
+    Gateway before the Service made for it); then every other port takes the lowest port
+    of `span` no Service maps and no Gateway was given. A port that finds none free is
+    left out (the processor says PortUnavailable)."""
+    wanted = list(wanted)
     by_gateway: dict[Key, dict[int, int]] = {}
     for s in sorted(owned.values(), key=lambda s: s.key):
         by_gateway.setdefault(s.gateway, dict(s.ports))
-    out: Allocation = {}
-    free = iter(p for p in range(span[0], span[1] + 1) if p not in used)
+    out: Allocation = {gateway: {} for gateway, _ in wanted}
+    taken: set[int] = set()
     for gateway, ports in wanted:
         have = by_gateway.get(gateway, {})
-        mine = out[gateway] = {}
         for port in ports:
             target = have.get(port)
-            if target is None or not span[0] <= target <= span[1]:
-                target = next(free, None)
-            if target is not None:
-                mine[port] = target
+            if target is not None and span[0] <= target <= span[1] and target not in taken:
+                out[gateway][port] = target
+                taken.add(target)
+    used = taken | {t for s in owned.values() for _, t in s.ports}
+    free = iter(p for p in range(span[0], span[1] + 1) if p not in used)
+    for gateway, ports in wanted:
+        for port in ports:
+            if port not in out[gateway] and (target := next(free, None)) is not None:
+                out[gateway][port] = target
     return out

@@ -1,5 +1,6 @@
-"""Isolated Gateways' own listeners (DAG.gateway_listeners) → one Envoy Listener and one
-RouteConfiguration each, both named after the listener (`gateway/NS/NAME/PORT`).
+"""Isolated Gateways' own listeners (DAG.gateway_listeners) → one Envoy Listener
+(`gateway/NS/NAME/PORT@ENVOY_PORT`) and one RouteConfiguration (`gateway/NS/NAME/PORT`)
+each.
 
 An HTTP one is `ingress_http`'s twin on its own port, routed by its own table; a secure
 one holds an SNI chain per secure vhost (TLS-terminated HTTP routed by its table, or TCP
@@ -114,10 +115,18 @@ def _listener(group: model.GatewayListener, tr: Translator,
             rate_limit=lds.rate_limit_filters(tr.rate_limit))
         chains = [pb.FilterChain(filters=[hcm])]
     return envoy_listener.listener(
-        group.name, settings.https_address if group.secure else settings.http_address,
+        listener_name(group), settings.https_address if group.secure else settings.http_address,
         group.port, filter_chains=sorted(chains, key=_server_name),
         listener_filters=envoy_listener.listener_filters(
             proxy_protocol=settings.use_proxy_protocol, tls_inspector=group.secure))
+
+
+def listener_name(group: model.GatewayListener) -> str:
+    """`TABLE@ENVOY_PORT`: a listener that moves to another Envoy port is another listener
+    (removed, then added: Envoy handles removals first), never an address update, which
+    Envoy refuses when, in the same update, a new listener takes the old port ("duplicate
+    address": seen when an older Gateway took the port of a newer one)."""
+    return f"{group.name}@{group.port}"
 
 
 def _server_name(chain: pb.FilterChain) -> str:

@@ -129,13 +129,13 @@ def test_the_translators_give_each_listener_its_port_and_route_table() -> None:
                                 service("s1", ports=((None, 443),))), settings=ISOLATED)
     out = _translated(dag)
     listeners, tables = out[pb.LISTENER_TYPE], out[pb.ROUTE_TYPE]
-    a = listeners["gateway/default/a/80"]
+    a = listeners["gateway/default/a/80@10000"]
     assert a.address.socket_address.port_value == 10000
     hcm = pb.HttpConnectionManager()
     assert a.filter_chains[0].filters[0].typed_config.Unpack(hcm)
     assert hcm.rds.route_config_name == "gateway/default/a/80"
     assert [v.name for v in tables["gateway/default/a/80"].virtual_hosts] == ["*"]
-    secure = listeners["gateway/default/c/443"]
+    secure = listeners["gateway/default/c/443@10002"]
     assert [list(ch.filter_chain_match.server_names) for ch in secure.filter_chains] == [
         ["h.example.com"], ["t.example.com"]]
     assert "ingress_http" not in listeners and "ingress_https" not in listeners
@@ -148,7 +148,7 @@ def test_the_incremental_translator_follows_a_gateway_going() -> None:
     incremental.update(build_both(*objs, settings=ISOLATED))
     smaller = build_both(*[o for o in objs if o["metadata"]["name"] != "b"], settings=ISOLATED)
     update = incremental.update(smaller)
-    assert update.removed[pb.LISTENER_TYPE] == {"gateway/default/b/80"}
+    assert update.removed[pb.LISTENER_TYPE] == {"gateway/default/b/80@10001"}
     assert incremental.resources() == Translator(ListenerSettings()).translate(smaller)
 
 
@@ -178,3 +178,13 @@ def test_the_incremental_builder_follows_a_gateway_service_going() -> None:
     assert dag == build(store, ISOLATED)
     assert [(li.name, li.port) for li in dag.gateway_listeners] == [
         ("gateway/default/a/80", 10000), ("gateway/default/b/80", 10001)]
+
+
+def test_two_services_claiming_one_envoy_port_the_older_gateway_keeps_it() -> None:
+    """After a race (a build allocated before it saw a Service) two Services can map one
+    Envoy port: the oldest Gateway keeps it, the other moves to a free one (two Envoy
+    listeners on one port: Envoy could bind only one)."""
+    dag = build_both(*_gateways(_owned("a", [(80, 10001)]), _owned("b", [(80, 10001)])),
+                     settings=ISOLATED)
+    assert [(li.name, li.port) for li in dag.gateway_listeners] == [
+        ("gateway/default/a/80", 10001), ("gateway/default/b/80", 10000)]

@@ -95,7 +95,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Any:
                               "--gateway-listener-ports", f"{base}-{base + 3}")
     try:
         ctl.wait_healthy()
-        yield base, ports
+        yield base, ports, source, echoes
     finally:
         envoy.stop()
         ctl.stop()
@@ -126,7 +126,7 @@ def test_each_gateway_serves_its_own_routes(served: Any, offset: int, dedicated:
 
 
 def test_the_shared_listener_serves_no_gateway_route(served: Any) -> None:
-    base, ports = served
+    base, ports = served[:2]
     _eventually(base, "/", (200, "v2"))  # the Gateways are served by now
     with pytest.raises(OSError):  # ingress_http has no vhost: Envoy does not listen
         _get(ports.http, "/")
@@ -137,3 +137,18 @@ def test_nothing_listens_past_the_gateways_ports(served: Any) -> None:
     _eventually(base + 1, "/", (200, "v3"))
     with pytest.raises(OSError):
         _get(base + 2, "/")
+
+
+def test_an_older_gateway_moves_the_others_listeners_to_new_ports(served: Any) -> None:
+    """Folder mode has no Services to keep allocations: an older Gateway takes the first
+    port and the others' listeners move to the next ones (same names, new addresses):
+    Envoy must rebind them. Runs last: it changes the module's objects."""
+    base, _, source, echoes = served
+    older = {"apiVersion": V1, "kind": "Gateway", "metadata": {
+        "name": "older", "namespace": "infra", "creationTimestamp": "2023-01-01T00:00:00Z"},
+        "spec": {"gatewayClassName": "contour", "listeners": [
+            {"name": "http", "protocol": "HTTP", "port": 80}]}}
+    (source / "objects.yaml").write_text(yaml.safe_dump_all([older, *_objects(echoes)]))
+    _eventually(base + 1, "/", (200, "v2"))
+    _eventually(base + 2, "/", (200, "v3"))
+    _eventually(base, "/", (404, ""))  # the older Gateway has no route
