@@ -37,12 +37,14 @@ PROFILES=GATEWAY-HTTP,GATEWAY-TLS,GATEWAY-GRPC
 # extended features claimed (issue 13's model); the profiles' core features are implied
 SUPPORTED_FEATURES="${GATEWAY_SUPPORTED_FEATURES:-HTTPRouteQueryParamMatching,HTTPRouteMethodMatching,HTTPRouteResponseHeaderModification,HTTPRoutePortRedirect,HTTPRouteSchemeRedirect,HTTPRoutePathRedirect,HTTPRouteHostRewrite,HTTPRoutePathRewrite,HTTPRouteRequestMirror,HTTPRouteRequestTimeout,HTTPRouteBackendTimeout,HTTPRouteParentRefPort}"
 # one test per feature area: classes, gateways, routing, hostnames, matches, filters,
-# weights, cross-namespace grants, HTTPS listeners, route status, gRPC, TLS passthrough
+# weights, cross-namespace grants, HTTPS listeners, route status, gRPC, TLS passthrough,
+# isolated Gateways, a TLSRoute without backends
 SUBSET=(GatewayClassObservedGenerationBump GatewayWithAttachedRoutes HTTPRouteSimpleSameNamespace
   HTTPRouteHostnameIntersection HTTPRouteMatching HTTPRouteHeaderMatching
   HTTPRouteRequestHeaderModifier HTTPRouteWeight
   HTTPRouteReferenceGrant HTTPRouteHTTPSListener HTTPRouteInvalidCrossNamespaceBackendRef
-  GRPCExactMethodMatching TLSRouteSimpleSameNamespace)
+  GRPCExactMethodMatching TLSRouteSimpleSameNamespace HTTPRouteMultipleGateways
+  TLSRouteInvalidBackendRefNonexistent)
 
 log() { printf '[conformance] %s\n' "$*" >&2; }
 die() { printf '[conformance] ERROR: %s\n' "$*" >&2; exit 1; }
