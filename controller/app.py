@@ -144,6 +144,7 @@ def make_source(controller: Controller) -> tuple[Any, list[Callable[[threading.E
         controller.view.source_reading = folder.reading
         return folder, []
     from controller.k8s.client import KubeClient, load_api_client
+    from controller.k8s.gateway_service_writer import GatewayServiceWriter
     from controller.k8s.leader import LeaderElector
     from controller.k8s.status import StatusWriter
     from controller.sources.cluster import ClusterSource, watched_kinds
@@ -171,6 +172,10 @@ def make_source(controller: Controller) -> tuple[Any, list[Callable[[threading.E
     controller.routing.status_sink = writer.submit
     controller.view.status_writes = writer
     background.append(writer.run)
+    if settings.builder.gateway_ports is not None and settings.builder.gateway_ref is None:
+        services = GatewayServiceWriter(client, is_leader, settings.builder.envoy_service)
+        controller.routing.gateway_services_sink = services.submit
+        background.append(services.run)
     return cluster, background
 
 

@@ -78,6 +78,16 @@ def namespaced_name(flag: str, value: str) -> tuple[str, str] | None:
     return ns, name
 
 
+def port_range(flag: str, value: str) -> tuple[int, int] | None:
+    """`FROM-TO` (1024 < FROM <= TO < 65536) → (FROM, TO); "" → None; else a UsageError."""
+    if not value:
+        return None
+    low, _, high = value.partition("-")
+    if not (low.isdigit() and high.isdigit() and 1024 < int(low) <= int(high) < 65536):
+        raise UsageError(f"{flag} {value}: expected FROM-TO, ports above 1024")
+    return int(low), int(high)
+
+
 def fallback_certificate(tls_cfg: dict[str, Any]) -> tuple[str, str] | None:
     """The config file's `tls.fallback-certificate: {name, namespace}` as (namespace, name),
     None when absent; a ConfigError naming the key when it is not two non-empty strings."""
@@ -149,6 +159,9 @@ def serve(
     envoy_service: Annotated[str, Opt(
         metavar="NS/NAME", help="The Service in front of the Envoys: its addresses are the "
                                 "Gateway's.")] = "heptio-contour/contour",
+    gateway_listener_ports: Annotated[str, Opt(
+        metavar="FROM-TO", help="Isolate Gateways: Envoy listeners of each Gateway's own on "
+                                "ports of this range, and a Service per Gateway.")] = "",
     debug: Annotated[bool, Opt(help="Debug logging.")] = False,
 ) -> None:
     """Serve xDS to Envoy from a folder of objects (--source-dir) or a cluster."""
@@ -167,6 +180,7 @@ def serve(
             gateway_ref=namespaced_name("--gateway-ref", gateway_ref),
             envoy_service=namespaced_name("--envoy-service", envoy_service)
             or ("heptio-contour", "contour"),
+            gateway_ports=port_range("--gateway-listener-ports", gateway_listener_ports),
             rate_limit_service=rate_limit_settings(cfg),
         ),
         listeners=ListenerSettings(

@@ -48,6 +48,10 @@ class BuilderSettings:
     envoy_service: tuple[str, str] = ("heptio-contour", "contour")
     """--envoy-service NS/NAME: the Service in front of the Envoys (manifests/04-service.yaml);
     its addresses are the served Gateway's `status.addresses`."""
+    gateway_ports: tuple[int, int] | None = None
+    """--gateway-listener-ports FROM-TO: isolated Gateways (without --gateway-ref): each gets
+    Envoy listeners of its own on ports of this range and a Service of its own (its
+    address). None: every served Gateway shares the Envoy Service's listeners."""
     rate_limit_service: RateLimitSettings | None = None
     """Config file `rateLimitService`; None: no global rate limiting."""
 

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Collection, Iterable
 
 from controller.config import Settings
-from controller.dag.gateway_model import GatewayAPIStatus
+from controller.dag.gateway_model import GatewayAPIStatus, GatewayService
 from controller.dag.incremental import IncrementalBuilder
 from controller.dag.model import DAG, Status
 from controller.dag.store import ObjectStore
@@ -61,6 +61,8 @@ class RoutingPublisher:
         by (kind, namespace, name): the writer skips equal ones, /debug/status shows the
         generation."""
         self.status_sink: StatusSink | None = None
+        self.gateway_services_sink: Callable[[tuple[GatewayService, ...]], None] | None = None
+        """Isolated Gateways: each build's wanted Services (k8s/gateway_service_writer.py)."""
         self.programmed = ProgrammedTracker()
         self.nodes: Callable[[], Iterable[NodeRecord]] = tuple
         """The Envoys the xDS server knows (set by the composition root)."""
@@ -102,6 +104,8 @@ class RoutingPublisher:
         self.retirer.hold_back(update.changed, update.removed)  # make-before-break
         self.cache.publish(update.changed, partial=True, removed=update.removed)
         self.dag = dag
+        if self.gateway_services_sink is not None:
+            self.gateway_services_sink(dag.gateway_services)
         built = with_translation_rejections(dag.statuses, update.rejected)
         self.statuses = merged_statuses(built, self.rejections.statuses())
         self.programmed.built(dag, self.statuses, hosts, self.cache.snapshot.serials(),

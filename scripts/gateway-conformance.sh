@@ -2,11 +2,14 @@
 # Run the official Gateway API conformance suite (pinned: scripts/gateway-conformance-build.sh)
 # against this controller on a real node (scripts/node.sh), then tear the node down.
 #
-#   scripts/gateway-conformance.sh [--subset] [--report DIR] [--keep] [--accept-gatewayclass]
+#   scripts/gateway-conformance.sh [--subset | --run NAMES] [--report DIR] [--keep]
+#                                  [--accept-gatewayclass]
 #
 #   --subset      a fixed, fast list (SUBSET below: one test per feature area), for CI
+#   --run NAMES   only these tests (comma-separated ShortNames, e.g.
+#                 TLSRouteInvalidBackendRefNonexistent,HTTPRouteRequestMirror)
 #   --report DIR  where the suite writes its report (default: docs/conformance/ for a full
-#                 run; the run's own folder for --subset)
+#                 run; the run's own folder for --subset and --run)
 #   --keep        leave the node up, and the suite's base resources on it (its folder is
 #                 printed; `scripts/node.sh down DIR` ends it)
 #   --accept-gatewayclass
@@ -34,20 +37,23 @@ PROFILES=GATEWAY-HTTP,GATEWAY-TLS,GATEWAY-GRPC
 # extended features claimed (issue 13's model); the profiles' core features are implied
 SUPPORTED_FEATURES="${GATEWAY_SUPPORTED_FEATURES:-HTTPRouteQueryParamMatching,HTTPRouteMethodMatching,HTTPRouteResponseHeaderModification,HTTPRoutePortRedirect,HTTPRouteSchemeRedirect,HTTPRoutePathRedirect,HTTPRouteHostRewrite,HTTPRoutePathRewrite,HTTPRouteRequestMirror,HTTPRouteRequestTimeout,HTTPRouteBackendTimeout,HTTPRouteParentRefPort}"
 # one test per feature area: classes, gateways, routing, hostnames, matches, filters,
-# weights, cross-namespace grants, HTTPS listeners, route status, gRPC, TLS passthrough
+# weights, cross-namespace grants, HTTPS listeners, route status, gRPC, TLS passthrough,
+# isolated Gateways, a TLSRoute without backends
 SUBSET=(GatewayClassObservedGenerationBump GatewayWithAttachedRoutes HTTPRouteSimpleSameNamespace
   HTTPRouteHostnameIntersection HTTPRouteMatching HTTPRouteHeaderMatching
   HTTPRouteRequestHeaderModifier HTTPRouteWeight
   HTTPRouteReferenceGrant HTTPRouteHTTPSListener HTTPRouteInvalidCrossNamespaceBackendRef
-  GRPCExactMethodMatching TLSRouteSimpleSameNamespace)
+  GRPCExactMethodMatching TLSRouteSimpleSameNamespace HTTPRouteMultipleGateways
+  TLSRouteInvalidBackendRefNonexistent)
 
 log() { printf '[conformance] %s\n' "$*" >&2; }
 die() { printf '[conformance] ERROR: %s\n' "$*" >&2; exit 1; }
 
-SUBSET_RUN=0 REPORT_DIR="" KEEP=0 ACCEPT=0
+SUBSET_RUN=0 REPORT_DIR="" KEEP=0 ACCEPT=0 ONLY=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --subset) SUBSET_RUN=1 ;;
+    --run) ONLY="${2:?--run NAMES}"; shift ;;
     --report) REPORT_DIR="${2:?--report DIR}"; shift ;;
     --keep) KEEP=1 ;;
     --accept-gatewayclass) ACCEPT=1 ;;
@@ -129,8 +135,9 @@ EOF
 run_suite() {  # run_suite BINARY REPORT: inside the node's namespaces; output to WORK/suite.log
   local run='^TestConformance$'
   if [[ "${SUBSET_RUN}" == 1 ]]; then run="^TestConformance$/($(IFS='|'; echo "${SUBSET[*]}"))\$"; fi
+  if [[ -n "${ONLY}" ]]; then run="^TestConformance$/(${ONLY//,/|})\$"; fi
   local version; version="$(git -C "${REPO}" describe --always --dirty 2>/dev/null || echo unknown)"
-  log "suite: profiles ${PROFILES}; $([[ "${SUBSET_RUN}" == 1 ]] && echo "subset of ${#SUBSET[@]} tests" || echo "every test")"
+  log "suite: profiles ${PROFILES}; $([[ "${SUBSET_RUN}" == 1 ]] && echo "subset of ${#SUBSET[@]} tests" || echo "${ONLY:-every test}")"
   set +e
   (cd "${WORK}" && node_sh exec "${NODE}" env KUBECONFIG="${NODE}/etc/node.kubeconfig" \
     "$1" -test.v -test.timeout=120m -test.run "${run}" \
@@ -165,10 +172,11 @@ main() {
   binary="$(bash "${HERE}/gateway-conformance-build.sh" | tail -1)"
   module="$(bash "${HERE}/gateway-conformance-build.sh" --module-dir)"
   if [[ -z "${REPORT_DIR}" ]]; then
-    REPORT_DIR="${REPO}/docs/conformance"; [[ "${SUBSET_RUN}" == 1 ]] && REPORT_DIR="${WORK}"
+    REPORT_DIR="${REPO}/docs/conformance"
+    [[ "${SUBSET_RUN}" == 1 || -n "${ONLY}" ]] && REPORT_DIR="${WORK}"
   fi
   mkdir -p "${REPORT_DIR}"
-  local suffix=""; [[ "${SUBSET_RUN}" == 1 ]] && suffix="-subset"
+  local suffix=""; [[ "${SUBSET_RUN}" == 1 ]] && suffix="-subset"; [[ -n "${ONLY}" ]] && suffix="-run"
   report="$(realpath "${REPORT_DIR}")/gateway-api-$(bash "${HERE}/gateway-conformance-build.sh" --version)${suffix}-report.yaml"
   build_images
   trap teardown EXIT

@@ -27,6 +27,7 @@ from controller.dag.model import (
     CORSPolicy,
     ExtensionCluster,
     ExternalAuthorization,
+    GatewayListener,
     IPFilter,
     JWTProvider,
     LocalRateLimit,
@@ -186,6 +187,18 @@ GATEWAY_MIN_TLS = "1.2"
 """Gateway API listeners have no minimum-version field: v1.33's default floor."""
 
 
+def gateway_listeners(result: GatewayResult) -> tuple[GatewayListener, ...]:
+    """Each isolated Gateway port's vhosts (both builders), laid and frozen as the shared
+    ones are, sorted by listener name."""
+    out = []
+    for name, group in sorted(result.groups.items()):
+        tables = VirtualHostTables()
+        tables.add_gateway(group.result)
+        http, https = tables.freeze()
+        out.append(GatewayListener(name, group.port, group.secure, http, https))
+    return tuple(out)
+
+
 def build(store: ObjectStore, settings: BuilderSettings) -> DAG:
     vhosts = VirtualHostTables()
     _add_ingresses(store, vhosts)
@@ -204,7 +217,9 @@ def build(store: ObjectStore, settings: BuilderSettings) -> DAG:
                statuses=sorted_statuses(statuses.result(), proxy_statuses, extension_statuses),
                fallback_secret=vhosts.fallback_secret, extensions=clusters,
                rate_limit_service=resolved_rate_limit(settings, clusters),
-               gateway_statuses=tuple(gateway.statuses))
+               gateway_statuses=tuple(gateway.statuses),
+               gateway_listeners=gateway_listeners(gateway),
+               gateway_services=tuple(gateway.services))
 
 
 def resolved_rate_limit(settings: BuilderSettings, clusters: tuple[ExtensionCluster, ...]

@@ -8,6 +8,7 @@ no parentRef names the served Gateway, so that an entry we wrote before is taken
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from controller.config import BuilderSettings
@@ -109,7 +110,10 @@ def _http_routes(route: RouteView, reads: GatewayReads) -> tuple[list[Route], li
     return routes, problems, unsupported
 
 
-def _tcp_proxy(route: RouteView, reads: GatewayReads) -> tuple[TCPProxy | None, list[Problem]]:
+def _tcp_proxy(route: RouteView, reads: GatewayReads) -> tuple[TCPProxy, list[Problem]]:
+    """The TLSRoute's passthrough proxy. Without a resolved backend of weight > 0 it has no
+    clusters: Envoy closes the connections to its hostnames (the suite's
+    TLSRouteInvalidBackendRef*: "connection rejected", not another chain's handshake)."""
     clusters, problems = [], []
     for ref in route.backends:
         port, problem = resolve_backend(ref, route, reads)
@@ -117,15 +121,18 @@ def _tcp_proxy(route: RouteView, reads: GatewayReads) -> tuple[TCPProxy | None, 
             problems.append(problem)
         if port is not None and ref.weight > 0:
             clusters.append(Cluster(port, weight=ref.weight))
-    if not clusters:
-        return None, problems
     return TCPProxy(tuple(clusters), Provenance(route.kind, (route.key,))), problems
+
+
+Target = Callable[[Listener], GatewayResult]
+"""Where a listener's contributions go: the shared tables, or its isolated Gateway port's."""
 
 
 def attach_route(route: RouteView, gw: GatewayView, listeners: list[Listener],
                  reads: GatewayReads, settings: BuilderSettings,
-                 result: GatewayResult) -> GatewayAPIStatus:
-    """Add the route's contributions to `result`; its status (no parents: not ours)."""
+                 target: Target) -> GatewayAPIStatus:
+    """Add the route's contributions to each listener's `target`; its status (no parents:
+    not ours)."""
     refs = [r for r in route.parents if _ours(r, gw)]
     if not refs:
         return GatewayAPIStatus(route.kind, route.key[0], route.key[1])
@@ -148,7 +155,7 @@ def attach_route(route: RouteView, gw: GatewayView, listeners: list[Listener],
         for li, hosts in hosted:
             li.attached.add((route.kind, *route.key))
             if li.usable:  # attached, but Envoy serves only listeners with resolved refs
-                _contribute(li, hosts, http, tcp, result)
+                _contribute(li, hosts, http, tcp, target(li))
         parents.append(RouteParentStatus(parent_ref(ref), settings.gateway_controller_name,
                                          tuple(sorted((accepted, resolved)))))
     return GatewayAPIStatus(route.kind, route.key[0], route.key[1], parents=tuple(parents))

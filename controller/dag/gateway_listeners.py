@@ -63,23 +63,33 @@ class Listener:
                                             self.resolved))))
 
 
-def _accepted(view: ListenerView) -> GatewayCondition:
+def _accepted(view: ListenerView, isolated: bool) -> GatewayCondition:
+    """What the listener asks that is not served, the protocol and TLS mode (the spec's
+    UnsupportedValue: conformance TLSRouteListenerTerminateNotSupported) before the port
+    (isolated Gateways have Envoy listeners on any port; shared ones on 80 and 443)."""
     port = PORTS.get(view.protocol)
     if port is None:
         return condition("Accepted", False, "UnsupportedProtocol",
                          f"protocol {view.protocol!r} is not supported")
-    if view.port != port:
-        return condition("Accepted", False, "PortUnavailable",
-                         f"static provisioning serves {view.protocol} on port {port} only")
-    if view.protocol == "TLS" and view.tls_mode != "Passthrough":
+    if _terminates_tls_route(view):
         return condition("Accepted", False, "UnsupportedValue",
                          "TLS listeners support mode Passthrough only")
+    if view.port != port and not isolated:
+        return condition("Accepted", False, "PortUnavailable",
+                         f"static provisioning serves {view.protocol} on port {port} only")
     return condition("Accepted", True, "Accepted")
 
 
+def _terminates_tls_route(view: ListenerView) -> bool:
+    """A TLS listener with mode Terminate: no route kind is served there."""
+    return view.protocol == "TLS" and view.tls_mode != "Passthrough"
+
+
 def _kinds(view: ListenerView) -> tuple[tuple[tuple[str, str], ...], bool]:
-    """The supported route kinds, and whether every kind asked for is one."""
-    defaults = ROUTE_KINDS.get(view.protocol, ())
+    """The supported route kinds, and whether every kind asked for is one. A TLS listener
+    in mode Terminate supports none: its supportedKinds is empty (the suite's
+    TLSRouteListenerTerminateNotSupported wants it so)."""
+    defaults = () if _terminates_tls_route(view) else ROUTE_KINDS.get(view.protocol, ())
     if view.kinds is None:
         return defaults, True
     kinds = tuple(k for k in view.kinds if k in defaults)
@@ -107,7 +117,8 @@ def _certificate(gw: GatewayView, view: ListenerView,
     return secret, condition("ResolvedRefs", True, "ResolvedRefs")
 
 
-def resolve_listener(gw: GatewayView, view: ListenerView, reads: GatewayReads) -> Listener:
+def resolve_listener(gw: GatewayView, view: ListenerView, reads: GatewayReads,
+                     isolated: bool = False) -> Listener:
     kinds, all_kinds = _kinds(view)
     resolved = condition("ResolvedRefs", True, "ResolvedRefs")
     secret = None
@@ -116,16 +127,29 @@ def resolve_listener(gw: GatewayView, view: ListenerView, reads: GatewayReads) -
                              "allowedRoutes names a kind this listener cannot serve")
     elif view.protocol == "HTTPS":
         secret, resolved = _certificate(gw, view, reads)
-    return Listener(view, kinds, _accepted(view), resolved, secret=secret)
+    return Listener(view, kinds, _accepted(view, isolated), resolved, secret=secret)
 
 
-def resolve_listeners(gw: GatewayView, reads: GatewayReads) -> list[Listener]:
-    """Every listener; two accepted ones on one port with one hostname conflict."""
-    listeners = [resolve_listener(gw, v, reads) for v in gw.listeners]
-    names = Counter((li.view.port, li.view.hostname) for li in listeners
-                    if li.accepted.status == "True")
-    for li in listeners:
-        if li.accepted.status == "True" and names[(li.view.port, li.view.hostname)] > 1:
+def secure(protocol: str) -> bool:
+    """HTTPS and TLS listeners share a port as SNI chains; HTTP cannot share it with them."""
+    return protocol != "HTTP"
+
+
+def resolve_listeners(gw: GatewayView, reads: GatewayReads,
+                      isolated: bool = False) -> list[Listener]:
+    """Every listener; accepted ones on one port conflict when one is HTTP and another is
+    not (ProtocolConflict), or when they have one hostname (HostnameConflict)."""
+    listeners = [resolve_listener(gw, v, reads, isolated) for v in gw.listeners]
+    accepted = [li for li in listeners if li.accepted.status == "True"]
+    names = Counter((li.view.port, li.view.hostname) for li in accepted)
+    kinds: dict[int, set[bool]] = {}
+    for li in accepted:
+        kinds.setdefault(li.view.port, set()).add(secure(li.view.protocol))
+    for li in accepted:
+        if len(kinds[li.view.port]) > 1:
+            li.conflicted = condition("Conflicted", True, "ProtocolConflict",
+                                      f"HTTP and TLS listeners share port {li.view.port}")
+        elif names[(li.view.port, li.view.hostname)] > 1:
             li.conflicted = condition("Conflicted", True, "HostnameConflict",
                                       f"another listener on port {li.view.port} has hostname "
                                       f"{li.view.hostname or '(none)'}")

@@ -64,5 +64,15 @@ class GatewayAPIStatus:
     """Gateway: (type, value) of the Envoy Service's addresses."""
 
 
+@dataclass(frozen=True, slots=True)
+class GatewayService:
+    """The Service an isolated Gateway needs (the controller creates it): `ports` are
+    (Gateway listener port, Envoy port) pairs, sorted."""
+
+    namespace: str
+    name: str
+    ports: tuple[tuple[int, int], ...]
+
+
 def condition(type_: str, ok: bool, reason: str, message: str = "") -> GatewayCondition:
     return GatewayCondition(type_, TRUE if ok else FALSE, reason, message)

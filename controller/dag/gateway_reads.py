@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from controller.dag.gateway_model import GatewayAPIStatus
+from controller.dag.gateway_model import GatewayAPIStatus, GatewayService
 from controller.dag.gateway_store import GatewayObjects
 from controller.dag.model import Route, Secret, ServicePort, TCPProxy
 from controller.k8s.objects import Key
@@ -35,6 +35,11 @@ class GatewayResult:
     tls: dict[str, Secret] = field(default_factory=dict)
     tcp: dict[str, TCPProxy] = field(default_factory=dict)
     statuses: list[GatewayAPIStatus] = field(default_factory=list)
+    groups: dict[str, ListenerGroup] = field(default_factory=dict)
+    """Isolated Gateways: listener name → the contributions of that Gateway port (the
+    shared tables above then hold none)."""
+    services: list[GatewayService] = field(default_factory=list)
+    """Isolated Gateways: the Service each needs."""
 
     def by_host(self) -> dict[str, GatewayResult]:
         """The contributions split per host (routes in order; no statuses)."""
@@ -52,3 +57,14 @@ class GatewayResult:
     def hosts(self) -> set[str]:
         return {h for h, _ in self.http} | {h for h, _ in self.https} | set(self.tls) | set(
             self.tcp)
+
+
+@dataclass(slots=True)
+class ListenerGroup:
+    """One isolated Gateway port: its Envoy listener's name, port and kind, and what the
+    routes attached to its listeners contribute (http/https/tls/tcp of `result`)."""
+
+    name: str
+    port: int
+    secure: bool
+    result: GatewayResult = field(default_factory=GatewayResult)

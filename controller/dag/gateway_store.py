@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from controller.k8s.gateway_route_views import RouteView, route_view
+from controller.k8s.gateway_services import OwnedService, owned_service
 from controller.k8s.gateway_views import (
     GatewayClassView,
     GatewayView,
@@ -53,12 +54,32 @@ class GatewayObjects:
     namespace_labels: dict[str, dict[str, str]] = field(default_factory=dict)
     addresses: tuple[tuple[str, str], ...] = ()
     """The Envoy Service's addresses (BuilderSettings.envoy_service), status included."""
+    envoy_service: Obj | None = None
+    """The Envoy Service itself: isolated Gateways' Services copy its selector and type."""
+    owned: dict[Key, OwnedService] = field(default_factory=dict)
+    """Service key → the isolated Gateway's Service this controller made (with status)."""
 
     def set_envoy_service(self, obj: Obj | None) -> bool:
         """The Envoy Service changed (None: deleted); True when its addresses did."""
         addresses = service_addresses(obj) if obj is not None else ()
         changed, self.addresses = addresses != self.addresses, addresses
+        self.envoy_service = obj
         return changed
+
+    def set_service(self, key: Key, obj: Obj | None) -> bool:
+        """Any Service changed (None: deleted); True when it is, or was, an isolated
+        Gateway's and what it says changed."""
+        view = owned_service(obj) if obj is not None else None
+        before = self.owned.pop(key, None)
+        if view is not None:
+            self.owned[key] = view
+        return view != before
+
+    def gateway_service(self, gateway: Key) -> OwnedService | None:
+        """The Service made for `gateway` (the first by key if, briefly, there are two)."""
+        found = sorted((s for s in self.owned.values() if s.gateway == gateway),
+                       key=lambda s: s.key)
+        return found[0] if found else None
 
     def upsert(self, kind: str, obj: Obj) -> Refs:
         """Store the object's view; returns the Services and Secrets it names."""

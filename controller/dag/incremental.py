@@ -222,6 +222,8 @@ class IncrementalBuilder:
             gateway_statuses=tuple(self._gateway.result.statuses),
             extensions=self._extensions,
             rate_limit_service=resolved_rate_limit(self.settings, self._extensions),
+            gateway_listeners=self._gateway.listeners,
+            gateway_services=tuple(self._gateway.result.services),
         )
         changes.fallback_secret = dag.fallback_secret != self._last_fallback
         self._last_fallback = dag.fallback_secret

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from controller.dag.gateway_model import GatewayAPIStatus
+    from controller.dag.gateway_model import GatewayAPIStatus, GatewayService
 
 from controller.dag.model_auth import (
     ClientValidation,
@@ -174,6 +174,19 @@ class SecureVirtualHost:
 
 
 @dataclass(frozen=True, slots=True)
+class GatewayListener:
+    """An Envoy listener of one Gateway's own, for one of its ports (isolated Gateways,
+    docs/decisions.md): `port` is the Envoy port (its Service's targetPort); `secure`
+    (HTTPS and TLS listeners): SNI chains of `https`, else HTTP with the vhosts `http`."""
+
+    name: str
+    port: int
+    secure: bool
+    http: tuple[VirtualHost, ...] = ()
+    https: tuple[SecureVirtualHost, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class DAG:
     """The result of one build: surviving vhosts sorted by host, plus every status."""
 
@@ -189,18 +202,24 @@ class DAG:
     """Every valid ExtensionService's cluster, sorted by (namespace, name)."""
     rate_limit_service: RateLimitService | None = None
     """The global rate limit service of the controller config, resolved (settings)."""
+    gateway_listeners: tuple[GatewayListener, ...] = ()
+    """Isolated Gateways' own listeners, sorted by name (empty when they share)."""
+    gateway_services: tuple[GatewayService, ...] = ()
+    """Isolated Gateways: the Service each needs (the Gateway's address), by Gateway key."""
 
     def clusters(self) -> tuple[Cluster, ...]:
         """Every cluster reachable from a surviving vhost, in visit order (may repeat)."""
         out: list[Cluster] = []
-        for vh in self.http:
-            for r in vh.routes:
-                out.extend(route_clusters(r))
-        for svh in self.https:
-            for r in svh.routes:
-                out.extend(route_clusters(r))
-            if svh.tcp_proxy is not None:
-                out.extend(svh.tcp_proxy.clusters)
+        groups = [(self.http, self.https)] + [(g.http, g.https) for g in self.gateway_listeners]
+        for http, https in groups:
+            for vh in http:
+                for r in vh.routes:
+                    out.extend(route_clusters(r))
+            for svh in https:
+                for r in svh.routes:
+                    out.extend(route_clusters(r))
+                if svh.tcp_proxy is not None:
+                    out.extend(svh.tcp_proxy.clusters)
         return tuple(out)
 
 

@@ -147,7 +147,8 @@ class ObjectStore:
             self.services.pop(key, None)
             addresses = key == self.settings.envoy_service and self.gateway.set_envoy_service(
                 None)
-            return addresses or self._refs.names_service(key)
+            owned = self.gateway.set_service(key, None)
+            return addresses or owned or self._refs.names_service(key)
         if kind == SECRET:
             self.rejected_secrets.pop(key, None)
             return self.secrets.pop(key, None) is not None and self._secret_referenced(key)
@@ -278,11 +279,12 @@ class ObjectStore:
     def _upsert_service(self, obj: Obj, key: Key) -> bool:
         # the Envoy Service matters with its status (its addresses), which its view ignores
         addresses = key == self.settings.envoy_service and self.gateway.set_envoy_service(obj)
+        owned = self.gateway.set_service(key, obj)  # with its status (the Gateway's address)
         stored = stored_service(service_view(obj))
         if not self._changed(SERVICE, key, stored):
-            return addresses
+            return addresses or owned
         self.services[key] = stored
-        return addresses or self._refs.names_service(key)
+        return addresses or owned or self._refs.names_service(key)
 
     def _upsert_secret(self, obj: Obj, key: Key) -> bool:
         try:

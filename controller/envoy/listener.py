@@ -13,6 +13,7 @@ from controller.envoy.names import cluster_name
 
 HTTP_CONNECTION_MANAGER = "envoy.filters.network.http_connection_manager"
 TCP_PROXY = "envoy.filters.network.tcp_proxy"
+DIRECT_RESPONSE = "envoy.filters.network.direct_response"
 HEALTH_CHECK = "envoy.filters.http.health_check"
 TLS_INSPECTOR = "envoy.filters.listener.tls_inspector"
 PROXY_PROTOCOL = "envoy.filters.listener.proxy_protocol"
@@ -114,7 +115,11 @@ def client_cert_details(forward: tuple[str, ...]
 
 
 def tcp_proxy(proxy: model.TCPProxy, access_log: str) -> pb.Filter:
-    """One cluster, or weighted_clusters of weight 1 each sorted by name (spec §3.5)."""
+    """One cluster, or weighted_clusters of weight 1 each sorted by name (spec §3.5); a
+    proxy without clusters (a TLSRoute whose backends are all unresolved) closes the
+    connection instead (`closing_filter`)."""
+    if not proxy.clusters:
+        return closing_filter()
     config = pb.TcpProxy(
         stat_prefix="ingress_https",
         access_log=[file_access_log(access_log)],
@@ -128,6 +133,13 @@ def tcp_proxy(proxy: model.TCPProxy, access_log: str) -> pb.Filter:
             pb.TcpProxy.WeightedCluster.ClusterWeight(name=n, weight=1) for n in names
         )
     return pb.Filter(name=TCP_PROXY, typed_config=any_of(config))
+
+
+def closing_filter() -> pb.Filter:
+    """A network filter that closes every connection at once, writing nothing: the client
+    sees EOF (the Gateway API's "connection rejected", where a TLSRoute's backends are
+    unresolved; its SNI must not fall through to another filter chain)."""
+    return pb.Filter(name=DIRECT_RESPONSE, typed_config=any_of(pb.DirectResponseConfig()))
 
 
 def tls_version(version: str) -> pb.TlsParameters.TlsProtocol.ValueType:

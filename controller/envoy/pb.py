@@ -102,6 +102,9 @@ from envoy.extensions.filters.http.rbac.v3.rbac_pb2 import RBAC, RBACPerRoute
 from envoy.extensions.filters.http.router.v3.router_pb2 import Router
 from envoy.extensions.filters.listener.proxy_protocol.v3.proxy_protocol_pb2 import ProxyProtocol
 from envoy.extensions.filters.listener.tls_inspector.v3.tls_inspector_pb2 import TlsInspector
+from envoy.extensions.filters.network.direct_response.v3.config_pb2 import (
+    Config as DirectResponseConfig,
+)
 from envoy.extensions.filters.network.http_connection_manager.v3.http_connection_manager_pb2 import (  # noqa: E501
     HttpConnectionManager,
     HttpFilter,
@@ -187,6 +190,7 @@ __all__ = [
     "CorsPolicy",
     "DataSource",
     "DirectResponseAction",
+    "DirectResponseConfig",
     "DownstreamTlsContext",
     "Duration",
     "Endpoint",

@@ -40,6 +40,7 @@ SHORT_NAMES = {"lds": LISTENER, "rds": ROUTE, "cds": CLUSTER, "eds": ENDPOINT, "
 _NESTED_CONFIG_MODULES = (
     "envoy.extensions.filters.network.http_connection_manager.v3.http_connection_manager_pb2",
     "envoy.extensions.filters.network.tcp_proxy.v3.tcp_proxy_pb2",
+    "envoy.extensions.filters.network.direct_response.v3.config_pb2",
     "envoy.extensions.filters.http.router.v3.router_pb2",
     "envoy.extensions.filters.http.grpc_web.v3.grpc_web_pb2",
     "envoy.extensions.filters.http.health_check.v3.health_check_pb2",

@@ -26,6 +26,7 @@ from controller.envoy import pb
 from controller.envoy.core import length_delimited
 from controller.xdscache import listeners as lds
 from controller.xdscache import routes as rds
+from controller.xdscache.gateway_listeners import GroupParts
 from controller.xdscache.holds import Holds, Parts
 from controller.xdscache.translator import Resources, Translator, VhostParts
 
@@ -33,6 +34,7 @@ _VHOSTS_FIELD = pb.RouteConfiguration.DESCRIPTOR.fields_by_name["virtual_hosts"]
 _NAME_FIELD = pb.RouteConfiguration.DESCRIPTOR.fields_by_name["name"].number
 _HTTP, _HTTPS = 0, 1
 _FALLBACK = (2, "")  # the referrer of the fallback secret
+_GROUP = 3  # referrers (_GROUP, listener name): an isolated Gateway's listener
 
 
 @dataclass(slots=True)
@@ -175,6 +177,8 @@ class IncrementalTranslator:
         self._extensions: dict[str, bytes] = {}  # the ExtensionServices' clusters
         self.holds = Holds()
         """Hosts held at what Envoy last accepted (NACK bisection and quarantine)."""
+        self._groups: tuple[model.GatewayListener, ...] = ()
+        self._group_parts: dict[str, GroupParts] = {}  # isolated Gateways' listeners
 
     def update(
         self,
@@ -204,6 +208,7 @@ class IncrementalTranslator:
             for host in hosts:
                 self._apply_host(host, http.get(host), https.get(host), clusters, secrets)
             self._update_fallback(dag.fallback_secret, secrets, out)
+            self._update_groups(dag.gateway_listeners, clusters, secrets, out)
         finally:
             self._translator.end_build()  # the memos of shared clusters and secrets
         self._clusters.settle(sorted(clusters), pb.CLUSTER_TYPE, out)
@@ -245,6 +250,34 @@ class IncrementalTranslator:
             out.put(pb.ROUTE_TYPE, table.name, table.body())
         table.dirty = False
 
+    def _update_groups(self, groups: tuple[model.GatewayListener, ...], clusters: set[str],
+                       secrets: set[str], out: Update) -> None:
+        """The isolated Gateways' listeners and tables (re-encoded through the translator's
+        memo when the DAG's tuple changed; the incremental builder keeps it while equal);
+        their clusters and secrets are referred to by `(_GROUP, listener name)`."""
+        if groups is self._groups:
+            return
+        self._groups = groups
+        parts = dict(zip((g.name for g in groups), self._translator.group_parts(groups),
+                         strict=True))
+        old = self._group_parts
+        for name in old.keys() | parts.keys():
+            before, after = old.get(name), parts.get(name)
+            if before == after:
+                continue
+            if before is not None:
+                self._clusters.discard((_GROUP, name), before.clusters, clusters)
+                self._secrets.discard((_GROUP, name), before.secrets, secrets)
+            if after is not None:
+                self._clusters.add((_GROUP, name), after.clusters, clusters)
+                self._secrets.add((_GROUP, name), after.secrets, secrets)
+        out.replace(pb.ROUTE_TYPE, _tables(old), _tables(parts))
+        wanted = {n: b for n, b in self._listeners.items() if n not in _listeners(old)}
+        wanted.update(_listeners(parts))
+        out.replace(pb.LISTENER_TYPE, self._listeners, wanted)
+        self._listeners = wanted
+        self._group_parts = parts
+
     def _update_extensions(self, dag: model.DAG, out: Update) -> None:
         """The extension clusters: put what changed, drop what went."""
         wanted = self._translator.extension_clusters(dag.extensions)
@@ -255,6 +288,7 @@ class IncrementalTranslator:
         """Everything currently translated (for tests and debugging)."""
         tables = {t.name: t.body() for t in self._tables}
         tables.update(self._strict_tables)
+        tables.update(_tables(self._group_parts))
         if self._fallback is not None:
             tables[self._fallback_table.name] = self._fallback_table.body()
         return {
@@ -390,3 +424,11 @@ class IncrementalTranslator:
 def _shared_vhost(parts: VhostParts | None) -> tuple[str, bytes] | None:
     """The vhost a slot puts in its port's shared table (not a strict-SNI one's)."""
     return parts.vhost if parts is not None and parts.table is None else None
+
+
+def _tables(parts: Mapping[str, GroupParts]) -> dict[str, bytes]:
+    return dict(p.table for p in parts.values())
+
+
+def _listeners(parts: Mapping[str, GroupParts]) -> dict[str, bytes]:
+    return dict(p.listener for p in parts.values() if p.listener is not None)

@@ -65,11 +65,12 @@ def min_tls_version(svh: model.SecureVirtualHost, settings: ListenerSettings) ->
 
 def https_filter_chain(
     svh: model.SecureVirtualHost, settings: ListenerSettings,
-    rate_limit: model.RateLimitService | None = None,
+    rate_limit: model.RateLimitService | None = None, table: str = "",
 ) -> pb.FilterChain | None:
     """The SNI chain of one secure vhost: a TCP proxy (passthrough when there is no secret),
-    or TLS-terminated HTTP (through its ext_authz filter when it has `authorization`);
-    None for a vhost that serves nothing."""
+    or TLS-terminated HTTP (through its ext_authz filter when it has `authorization`),
+    routed by `table` (an isolated Gateway listener's; default `ingress_https`, or the
+    vhost's own when strict SNI); None for a vhost that serves nothing."""
     log = settings.https_access_log
     tls = None
     if svh.secret is not None:
@@ -84,13 +85,13 @@ def https_filter_chain(
         )
     if tls is None:
         return None
-    routes = own_route_table(svh.host) if svh.strict_sni else HTTPS_LISTENER
+    routes = table or (own_route_table(svh.host) if svh.strict_sni else HTTPS_LISTENER)
     cv = svh.client_validation
     auth = [jwt_authn_filter(svh.jwt_providers)] if svh.jwt_providers else []
     if svh.authorization is not None:
         auth.append(extfilters.ext_authz_filter(svh.authorization))
     hcm = envoy_listener.http_connection_manager(
-        routes, log, stat_prefix=HTTPS_LISTENER, auth_filters=auth,
+        routes, log, stat_prefix=table or HTTPS_LISTENER, auth_filters=auth,
         forward_client_cert=cv.forward if cv is not None else None,
         rate_limit=rate_limit_filters(rate_limit))
     return envoy_listener.filter_chain(svh.host, hcm, tls)

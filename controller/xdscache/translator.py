@@ -36,6 +36,7 @@ from controller.envoy.secret import tls_secret
 from controller.xdscache import listeners as lds
 from controller.xdscache import routes as rds
 from controller.xdscache.clusters import ClusterKey, cluster_key, cluster_of
+from controller.xdscache.gateway_listeners import GroupParts, group_parts
 from controller.xdscache.verdicts import Verdicts
 
 K = TypeVar("K", bound=Hashable)
@@ -142,8 +143,12 @@ class Translator:
         """After translate(): host → why Envoy would reject it (its parts were left out)."""
         self._fallback_chain: Memo[model.Secret, bytes] = Memo(self._build_fallback_chain)
         self._extension: Memo[model.ExtensionCluster, Checked] = Memo(self._build_extension)
+        self._group: Memo[model.GatewayListener, GroupParts] = Memo(self._build_group)
         self._memos = (self._http, self._https, self._cluster, self._secret,
-                       self._fallback_chain, self._jwks, self._extension)
+                       self._fallback_chain, self._jwks, self._extension, self._group)
+        self.gateway_rejected: dict[tuple[str, str], str] = {}
+        """After translate(): (isolated Gateway listener, host) → why Envoy would reject
+        that vhost (it was left out of that listener)."""
         self.rate_limit: model.RateLimitService | None = None
         """The rate limit service the listeners and chains were encoded with."""
         self.extensions_rejected: dict[str, str] = {}
@@ -163,8 +168,9 @@ class Translator:
         self.rate_limit = service
         self._https = Memo(self.https_parts)
         self._fallback_chain = Memo(self._build_fallback_chain)
+        self._group = Memo(self._build_group)
         self._memos = (self._http, self._https, self._cluster, self._secret,
-                       self._fallback_chain, self._jwks, self._extension)
+                       self._fallback_chain, self._jwks, self._extension, self._group)
         self._http_listener = lds.http_listener(self.settings, service).SerializeToString()
         return True
 
@@ -198,12 +204,22 @@ class Translator:
         by_server_name = [p for _, p in sorted(zip(dag.https, https, strict=True), key=_host)]
         fallback = self.fallback(dag.fallback_secret, https)
         secrets = [p.secret for p in https if p.secret is not None]
+        groups = self.group_parts(dag.gateway_listeners)
+        secrets += [s for g in groups for s in g.secrets]
+        clusters = _clusters(http + https, self.extension_clusters(dag.extensions))
+        for name, data in (c for g in groups for c in g.clusters):
+            clusters.setdefault(name, data)
         out = {
             pb.LISTENER_TYPE: self._listeners(http, by_server_name, fallback),
             pb.ROUTE_TYPE: self._routes(http, https, fallback),
-            pb.CLUSTER_TYPE: _clusters(http + https, self.extension_clusters(dag.extensions)),
+            pb.CLUSTER_TYPE: dict(sorted(clusters.items())),
             pb.SECRET_TYPE: dict(sorted(secrets + ([fallback.secret] if fallback else []))),
         }
+        out[pb.LISTENER_TYPE].update(g.listener for g in groups if g.listener is not None)
+        out[pb.ROUTE_TYPE].update(g.table for g in groups)
+        for type_url in (pb.LISTENER_TYPE, pb.ROUTE_TYPE):
+            out[type_url] = dict(sorted(out[type_url].items()))
+        self.gateway_rejected = {(g.table[0], h): why for g in groups for h, why in g.rejected}
         self.end_build()
         return out
 
@@ -315,6 +331,18 @@ class Translator:
             table=rds.strict_table_bytes(svh.host, named) if svh.strict_sni and named else None,
         )
 
+    def clusters_of(self, refs: Iterable[model.Cluster]) -> tuple[tuple[Named, ...], str | None]:
+        """The clusters (memoized), and why Envoy would reject the first bad one."""
+        return self._clusters_of(refs)
+
+    def secret_of(self, secret: model.Secret) -> Checked:
+        """The SDS secret (memoized), and why Envoy would reject it."""
+        return self._secret(secret)
+
+    def group_parts(self, groups: Iterable[model.GatewayListener]) -> list[GroupParts]:
+        """The isolated Gateways' listeners, memoized by value (gateway_listeners.py)."""
+        return [self._group(g) for g in groups]
+
     def _clusters_of(self, refs: Iterable[model.Cluster]) -> tuple[tuple[Named, ...], str | None]:
         """The clusters, and why Envoy would reject the first bad one (None: all fine)."""
         checked = [self._cluster(cluster_key(c)) for c in refs]
@@ -333,6 +361,9 @@ class Translator:
     def _build_fallback_chain(self, secret: model.Secret) -> bytes:
         chain = lds.fallback_filter_chain(secret, self.settings, self.rate_limit)
         return chain.SerializeToString(deterministic=True)
+
+    def _build_group(self, group: model.GatewayListener) -> GroupParts:
+        return group_parts(group, self)
 
     @staticmethod
     def _build_extension(ext: model.ExtensionCluster) -> Checked:

@@ -140,3 +140,52 @@ def test_statuses_are_written_through_the_subresources(gateway_crds: Any,
             "addresses"] == [{"type": "IPAddress", "value": "192.0.2.7"}], 15)
     finally:
         ctl.stop()
+
+
+def _owned_services(cp: Any) -> dict[str, dict[str, Any]]:
+    """The isolated Gateways' Services, by the Gateway they are for."""
+    out = json.loads(cp.kubectl("get", "services", "-n", "heptio-contour", "-l",
+                                "projectcontour.io/gateway-service=true", "-o", "json").stdout)
+    return {s["metadata"]["annotations"]["projectcontour.io/gateway"]: s for s in out["items"]}
+
+
+def test_isolated_gateways_get_services_of_their_own(gateway_crds: Any,
+                                                     contour_identity: Identity,  # noqa: F811
+                                                     tmp_path: Path) -> None:
+    """--gateway-listener-ports: with the manifests' RBAC, the controller creates a Service
+    per Gateway next to the Envoy Service (its selector, a port per listener port mapped
+    to the Gateway's Envoy port), the Gateway's address is that Service's, and a deleted
+    Gateway's Service goes."""
+    cp = gateway_crds
+    gateways = [{"apiVersion": V1, "kind": "Gateway", "metadata": {"name": n, "namespace": NS},
+                 "spec": {"gatewayClassName": "contour", "listeners": [
+                     {"name": "http", "protocol": "HTTP", "port": 80}]}}
+                for n in ("iso-a", "iso-b")]
+    apply(cp, {"apiVersion": V1, "kind": "GatewayClass", "metadata": {"name": "contour"},
+               "spec": {"controllerName": "projectcontour.io/gateway-controller"}},
+          {"apiVersion": "v1", "kind": "Service",
+           "metadata": {"name": "contour", "namespace": "heptio-contour"},
+           "spec": {"selector": {"app": "contour"}, "ports": [{"name": "http", "port": 80}]}},
+          *gateways)
+    ctl = ClusterController(tmp_path / "ctl", contour_identity.kubeconfig,
+                            extra_args=["--gateway-listener-ports", "10000-10009"])
+    try:
+        ctl.wait_healthy()
+        owned = wait_for("a Service per Gateway", lambda: (s := _owned_services(cp)) and {
+            f"{NS}/iso-a", f"{NS}/iso-b"} <= s.keys() and s, 30)
+        targets = set()
+        for name in ("iso-a", "iso-b"):
+            svc = owned[f"{NS}/{name}"]
+            (port,) = svc["spec"]["ports"]
+            assert svc["spec"]["selector"] == {"app": "contour"} and port["port"] == 80
+            targets.add(port["targetPort"])
+            wait_for(f"{name}'s address", lambda n=name, ip=svc["spec"]["clusterIP"]: get(
+                cp, "gateway", n)["status"].get("addresses") == [
+                    {"type": "IPAddress", "value": ip}], 30)
+        assert len(targets) == 2 and targets <= set(range(10000, 10010))
+        cp.kubectl("delete", "gateway", "iso-b", "-n", NS)
+        wait_for("iso-b's Service deleted", lambda: set(_owned_services(cp)) & {
+            f"{NS}/iso-a", f"{NS}/iso-b"} == {f"{NS}/iso-a"}, 30)
+    finally:
+        ctl.stop()
+        cp.kubectl("delete", "gateway", "iso-a", "iso-b", "-n", NS, "--ignore-not-found")

@@ -449,6 +449,13 @@ def test_rbac_leases_only_in_own_namespace(installed):
                      namespace="heptio-contour")
 
 
+def test_rbac_gateway_services_only_in_own_namespace(installed):
+    """Isolated Gateways' Services are made next to the Envoy Service, nowhere else."""
+    for verb in ["create", "patch", "update", "delete"]:
+        assert can_i(installed, verb, "services", namespace="heptio-contour")
+        assert not can_i(installed, verb, "services", namespace="default")
+
+
 def test_rbac_with_real_serviceaccount_token(installed):
     """A TokenRequest token for the ServiceAccount, used the way the Pod would."""
     cp = installed

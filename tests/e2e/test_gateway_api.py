@@ -31,6 +31,7 @@ from harness.envoy import Envoy
 HOST = "gw.example.com"
 GRPC_HOST = "grpc.example.com"
 TLS_HOST = "tls.example.com"
+BROKEN_TLS_HOST = "broken-tls.example.com"
 BACKENDS = ("blue", "green", "mirror")
 
 
@@ -118,7 +119,26 @@ def _tls_objects(port: int) -> list[dict[str, Any]]:
          "spec": {"parentRefs": [{"name": "gw", "namespace": "infra", "sectionName": "tls"}],
                   "hostnames": [TLS_HOST],
                   "rules": [{"backendRefs": [{"name": "tls", "port": 443}]}]}},
+        # its only backend does not exist: its connections must be closed, not answered by
+        # the catch-all Gateway's certificate (`_catch_all_gateway`)
+        {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "TLSRoute",
+         "metadata": {"name": "tls-broken", "namespace": "infra"},
+         "spec": {"parentRefs": [{"name": "catch-all", "namespace": "infra"}],
+                  "hostnames": [BROKEN_TLS_HOST],
+                  "rules": [{"backendRefs": [{"name": "nonexistent", "port": 443}]}]}},
     ]
+
+
+def _catch_all_gateway() -> dict[str, Any]:
+    """A second Gateway: an HTTPS listener without hostname (its certificate answers any
+    SNI no other chain names) and a TLS passthrough listener for BROKEN_TLS_HOST."""
+    return {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+            "metadata": {"name": "catch-all", "namespace": "infra"},
+            "spec": {"gatewayClassName": "contour", "listeners": [
+                {"name": "https", "protocol": "HTTPS", "port": 443,
+                 "tls": {"certificateRefs": [{"name": "cert"}]}},
+                {"name": "tls", "protocol": "TLS", "port": 443, "hostname": BROKEN_TLS_HOST,
+                 "tls": {"mode": "Passthrough"}}]}}
 
 
 def _grpc_objects(port: int) -> list[dict[str, Any]]:
@@ -165,7 +185,7 @@ def _objects(echoes: dict[str, Echo], leaf: Any) -> list[dict[str, Any]]:
                  "metadata": {"name": name, "namespace": "apps"},
                  "subsets": [{"addresses": [{"ip": "127.0.0.1"}],
                               "ports": [{"name": "http", "port": echo.port}]}]}]
-    return out + [_route()]
+    return out + [_route(), _catch_all_gateway()]
 
 
 def _rule(path: str, *backends: str, kind: str = "PathPrefix", **extra: Any) -> dict[str, Any]:
@@ -229,6 +249,17 @@ def wait_for_route(port: int, timeout: float = 60) -> None:
     raise AssertionError("the HTTPRoute never answered through Envoy")
 
 
+def serve_folder(workdir: Path, source: Path, ports: Ports, name: str,
+                 *args: str) -> tuple[Controller, Envoy]:
+    """`contour serve --source-dir SOURCE ARGS...` and an Envoy bootstrapped to it."""
+    ctl = Controller(workdir, source, ports, {}, source_args=["--source-dir", str(source),
+                                                              *args])
+    boot = workdir / "envoy.json"
+    subprocess.run([sys.executable, "-m", "controller", "bootstrap", str(boot), "--xds-port",
+                    str(ports.xds), "--admin-port", str(ports.admin)], check=True)
+    return ctl, Envoy(workdir, boot, name, ports.admin)
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Any:
     workdir = tmp_path_factory.mktemp("gateway")
@@ -242,11 +273,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Any:
                + _tls_objects(tls_echo.port))
     (source / "objects.yaml").write_text(yaml.safe_dump_all(objects))
     ports = Ports.allocate()
-    ctl = Controller(workdir, source, ports, {})
-    boot = workdir / "envoy.json"
-    subprocess.run([sys.executable, "-m", "controller", "bootstrap", str(boot), "--xds-port",
-                    str(ports.xds), "--admin-port", str(ports.admin)], check=True)
-    envoy = Envoy(workdir, boot, "gateway", ports.admin)
+    ctl, envoy = serve_folder(workdir, source, ports, "gateway")
     try:
         ctl.wait_healthy()
         wait_for_route(ports.http)
@@ -342,6 +369,18 @@ def test_tls_listener_passes_tls_through_to_the_tlsroute_backend(served: Any) ->
     cn, data = tls_get(served[0].https, served[2], TLS_HOST, "/")
     assert cn == TLS_HOST  # the backend's own certificate: Envoy did not terminate
     assert data.startswith(b"HTTP/1.0 200") and data.endswith(b"passthrough")
+
+
+def test_a_tlsroute_without_backends_closes_the_connection(served: Any) -> None:
+    """Envoy closes at once (EOF in the handshake) for the broken TLSRoute's SNI, though the
+    catch-all Gateway's certificate would answer it; another SNI gets that certificate."""
+    ctx = ssl.create_default_context(cadata=served[2].cert_pem.decode())
+    with socket.create_connection(("127.0.0.1", served[0].https), timeout=5) as raw, \
+            pytest.raises((ssl.SSLEOFError, ConnectionResetError)):
+        ctx.wrap_socket(raw, server_hostname=BROKEN_TLS_HOST)
+    with socket.create_connection(("127.0.0.1", served[0].https), timeout=5) as raw, \
+            pytest.raises(ssl.SSLCertVerificationError):  # the catch-all answers: HOST's cert
+        ctx.wrap_socket(raw, server_hostname="other.example.com")
 
 
 def test_debug_status_rows_for_the_gateway_api(served: Any) -> None:

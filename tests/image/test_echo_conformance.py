@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import socket
 import ssl
 import subprocess
@@ -56,6 +57,30 @@ def test_echo_describes_the_request_and_the_pod(http_port: int) -> None:
     assert "Host" not in doc["headers"] and "tls" not in doc
     assert (doc["namespace"], doc["pod"], doc["httpPort"]) == (
         CONTEXT["namespace"], CONTEXT["pod"], "3000")
+
+
+def _mirror_log(path: str) -> re.Pattern[str]:
+    """The suite's GetMirrorLogRegexp (conformance/utils/http/mirror.go, v1.6.3)."""
+    return re.compile(f"Echoing back request made to {re.escape(path)} to client")
+
+
+def test_each_echo_is_logged_as_the_suites_mirror_tests_read_it(
+        http_port: int, capfd: pytest.CaptureFixture[str]) -> None:
+    """HTTP/1.1 and h2c alike: the line with the request-target (query included) and the
+    client's address; /health is not an echo and is not logged."""
+    server = serve.EchoServer(0, Echo(CONTEXT, "3000"), h2c=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        assert _get(http_port, "/mirror?gateway-api-conformance-request-id=1")[0] == 200
+        assert _get(http_port, "/health")[0] == 200
+        assert _h2_get(server.server_address[1], "/h2mirror?id=2", "a")[0][":status"] == "200"
+    finally:
+        server.shutdown()
+    out = capfd.readouterr().out
+    assert _mirror_log("/mirror?gateway-api-conformance-request-id=1").search(out), out
+    assert re.search(r"made to /mirror\S* to client \(127\.0\.0\.1:\d+\)", out), out
+    assert _mirror_log("/h2mirror?id=2").search(out), out
+    assert "/health" not in out
 
 
 def test_status_health_and_retry_routes(http_port: int) -> None:
@@ -184,8 +209,6 @@ def test_grpc_echo_replies_with_method_metadata_authority_and_pod() -> None:
 
 def _proto_shape(text: str) -> tuple[dict[str, list[tuple[str, int, str, bool]]], list[str]]:
     """Messages (fields: name, number, type, repeated) and service methods of a .proto."""
-    import re
-
     text = re.sub(r"//[^\n]*", "", text)
     messages = {}
     for name, body in re.findall(r"message\s+(\w+)\s*\{([^}]*)\}", text):

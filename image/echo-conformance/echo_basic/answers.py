@@ -35,6 +35,8 @@ class Request:
     proto: str
     headers: list[tuple[str, str]]
     tls: dict[str, object] | None = None
+    client: str = ""
+    """The peer, `ip:port` (the echo's log line names it, as the suite's server's does)."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,14 @@ class Answer:
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
     reset: bool = False
+
+
+def peer(address: object) -> str:
+    """`ip:port` of a socket address (IPv6 in brackets, as Go writes RemoteAddr)."""
+    if not isinstance(address, tuple) or len(address) < 2:
+        return str(address)
+    host = str(address[0])
+    return f"[{host}]:{address[1]}" if ":" in host else f"{host}:{address[1]}"
 
 
 def canonical_name(name: str) -> str:
@@ -143,7 +153,11 @@ class Echo:
         return Answer(int(code)) if code.lstrip("-").isdigit() else Answer(0, reset=True)
 
     def echo(self, request: Request) -> Answer:
-        """The echo: `?delay=` first, then the request described as JSON."""
+        """The echo: `?delay=` first, then the request described as JSON. Each is logged
+        first, in the suite's server's words: the suite's mirror tests look for
+        `Echoing back request made to PATH to client` in the mirrored backend's pod log."""
+        print(f"Echoing back request made to {request.target} to client ({request.client})",
+              flush=True)
         problem = _sleep(_query(request).get("delay", ""))
         if problem:
             return problem

@@ -18,7 +18,7 @@ import h2.connection
 import h2.events
 import h2.exceptions
 
-from .answers import Answer, Echo, Request, error
+from .answers import Answer, Echo, Request, error, peer
 
 
 class Connection:
@@ -29,6 +29,10 @@ class Connection:
         self.cond = threading.Condition()  # guards conn; notified when a window opens
         self.headers: dict[int, list[tuple[str, str]]] = {}
         self.closed = False
+        try:
+            self.client = peer(sock.getpeername())
+        except OSError:  # the peer has gone already
+            self.client = ""
 
     def flush(self) -> None:
         """Send what the connection has queued; the caller holds `cond`."""
@@ -79,7 +83,7 @@ class Connection:
         regular = [(k, v) for k, v in headers if not k.startswith(":") and k != "host"]
         host = pseudo.get(":authority") or next((v for k, v in headers if k == "host"), "")
         request = Request(pseudo.get(":method", ""), pseudo.get(":path", ""), host,
-                          "HTTP/2.0", regular, self.tls)
+                          "HTTP/2.0", regular, self.tls, self.client)
         reply = self.echo.answer(request)
         if reply.reset:  # HTTP/2 has no connection to hijack: the suite's server says so
             reply = error("response writer does not support hijacking", 500)

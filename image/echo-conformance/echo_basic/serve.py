@@ -13,7 +13,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from . import h2serve, tlsinfo, ws
-from .answers import Answer, Echo, Request
+from .answers import Answer, Echo, Request, peer
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
@@ -82,7 +82,7 @@ class Handler(BaseHTTPRequestHandler):
             proto=self.request_version,
             headers=[(k, v) for k, v in self.headers.items() if k.lower() != "host"],
             tls=tlsinfo.assertions(self.request) if isinstance(self.request, ssl.SSLSocket)
-            else None)
+            else None, client=peer(self.client_address))
         self.write(self.server.echo.answer(request))
 
     def websocket(self) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from controller.config import ListenerSettings
+from controller.config import BuilderSettings, ListenerSettings
 from controller.xdscache.translator import Translator
 from tests.controller.dag import gwkit as g
 from tests.controller.dag.dagkit import build_both, secret, service
@@ -75,6 +75,14 @@ def _mutated(rng: random.Random) -> list[dict[str, Any]]:
 @pytest.mark.parametrize("seed", range(60))
 def test_garbage_in_gateway_api_objects_never_raises(seed: int) -> None:
     dag = build_both(*_mutated(random.Random(seed)))
+    Translator(ListenerSettings()).translate(dag)
+
+
+@pytest.mark.parametrize("seed", range(60, 80))
+def test_garbage_never_raises_with_isolated_gateways(seed: int) -> None:
+    """The same through isolated Gateways' listeners (BuilderSettings.gateway_ports)."""
+    dag = build_both(*_mutated(random.Random(seed)),
+                     settings=BuilderSettings(gateway_ports=(10000, 10003)))
     Translator(ListenerSettings()).translate(dag)
 
 
