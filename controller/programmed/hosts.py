@@ -19,8 +19,7 @@ Key = tuple[str, str, str]
 def object_hosts(dag: DAG) -> dict[Key, frozenset[str]]:
     """Every object of the DAG's provenance and every valid root → the hosts it serves."""
     found: dict[Key, set[str]] = {}
-    vhosts: list[VirtualHost | SecureVirtualHost] = [*dag.http, *dag.https]
-    for vhost in vhosts:
+    for vhost in all_vhosts(dag):
         for provenance in _provenances(vhost):
             for namespace, name in provenance.chain:
                 found.setdefault((provenance.kind, namespace, name), set()).add(vhost.host)
@@ -29,6 +28,21 @@ def object_hosts(dag: DAG) -> dict[Key, frozenset[str]]:
             found.setdefault((status.kind, status.namespace, status.name), set()).add(
                 status.vhost)
     return {key: frozenset(hosts) for key, hosts in sorted(found.items())}
+
+
+def all_vhosts(dag: DAG) -> list[VirtualHost | SecureVirtualHost]:
+    """The shared listeners' virtual hosts, then the isolated Gateways' own (the same host
+    may be in both: it is one host to the tracker, which asks the same serials of both)."""
+    out: list[VirtualHost | SecureVirtualHost] = [*dag.http, *dag.https]
+    for listener in dag.gateway_listeners:
+        out += [*listener.http, *listener.https]
+    return out
+
+
+def gateway_hosts(dag: DAG) -> set[str]:
+    """The hosts of the isolated Gateways' own listeners."""
+    hosts = {vh.host for g in dag.gateway_listeners for vh in g.http}
+    return hosts | {svh.host for g in dag.gateway_listeners for svh in g.https}
 
 
 def _provenances(vhost: VirtualHost | SecureVirtualHost) -> Iterable[Provenance]:

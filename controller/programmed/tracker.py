@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from controller.dag.model import DAG, VALID, Status
-from controller.programmed.hosts import Key, object_hosts
+from controller.programmed.hosts import Key, all_vhosts, gateway_hosts, object_hosts
 from controller.programmed.state import (
     NO_SERIALS,
     PROGRAMMED_TYPES,
@@ -64,8 +64,8 @@ class ProgrammedTracker:
             required = self._built.required
             if hosts is None:
                 required = {h: vector for h in _dag_hosts(dag)}
-            else:
-                for host in hosts:
+            else:  # an isolated Gateway's listener is re-encoded whole: its hosts wait too
+                for host in {*hosts, *gateway_hosts(dag)}:
                     required[host] = vector
             self._built = _Built(dag, statuses, required, dict(generations))
 
@@ -127,7 +127,7 @@ class ProgrammedTracker:
 
 
 def _dag_hosts(dag: DAG) -> set[str]:
-    return {vh.host for vh in dag.http} | {svh.host for svh in dag.https}
+    return {vh.host for vh in all_vhosts(dag)}
 
 
 def _objects(statuses: tuple[Status, ...],

@@ -113,3 +113,20 @@ def test_unserved_since_is_kept_per_generation() -> None:
     assert tracker.evaluate([])[key].unserved_since == 10.0
     assert tracker.evaluate([holding(2)])[key].unserved_since is None
     assert tracker.evaluate([holding(1)])[key].unserved_since == 20.0
+
+
+def test_routes_on_an_isolated_gateway_listener_are_programmed() -> None:
+    """An isolated Gateway's own listener (docs/decisions.md) is one more place a route is
+    served from; its hosts wait for the serials of every build (the listener is re-encoded
+    whole), so no state is programmed before Envoy holds it."""
+    tracker = ProgrammedTracker()
+    vhost = m.VirtualHost("g.com", (route("/", ("default", "web"), kind="HTTPRoute"),))
+    listener = m.GatewayListener("gateway/default/gw/80@10000", 10000, False, http=(vhost,))
+    built = m.DAG(gateway_listeners=(listener,))
+    key = ("HTTPRoute", "default", "web")
+    assert object_hosts(built) == {key: frozenset({"g.com"})}
+    tracker.built(built, (), None, serials(4), {key: 1})
+    assert tracker.evaluate([holding(4)])[key].programmed
+    tracker.built(built, (), {"other.com"}, serials(5), {key: 1})
+    assert tracker.evaluate([holding(4)])[key].pending == (("envoy", "stale"),)
+    assert tracker.evaluate([holding(5)])[key].programmed
