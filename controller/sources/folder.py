@@ -18,9 +18,8 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, Executor, Future
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +33,7 @@ from controller.k8s.documents import (
     raw_documents,
     yaml_document_texts,
 )
-from controller.sources.first_read import read_all
+from controller.sources.first_read import read_all, spawned_reader
 from controller.sources.intake import admit_event
 
 log = logging.getLogger(__name__)
@@ -50,14 +49,13 @@ inline, it held an unrelated new vhost back 2.4-2.6 s, because every scan (and s
 file) waited for it. A 500-document file of the 10k bench is ~150 kB and stays inline."""
 
 
-def spawned_reader() -> Executor:
-    """The lane for large files: one fresh process per read (~0.8 s to start, paid only by
-    files over SLOW_FILE_BYTES). Not a thread: parsing 2.8 MB of YAML in-process left ~100 MB
-    of CPython arenas pinned by a few survivors (22 of 112 MB in use after freeing), and a
-    thread made the fuzzer's drained RSS 165 MB against 129 MB inline. Spawned, not forked:
-    the controller runs gRPC threads."""
-    return ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"),
-                               max_tasks_per_child=1)
+def large_file_reader() -> Executor:
+    """The lane for large files: a fresh process per read, paid only by files over
+    SLOW_FILE_BYTES. A reader thread made the fuzzer's drained RSS 165 MB against 129 MB
+    inline (first_read.spawned_reader says why)."""
+    return spawned_reader(fresh_per_read=True)
+
+
 Key = tuple[str, str, str]  # kind, namespace, name
 Stamp = tuple[int, int, int]  # mtime_ns, size, inode
 
@@ -143,7 +141,7 @@ class FolderSource:
     errors: dict[str, str] = field(default_factory=dict)  # file → reason, for /debug
     _current: dict[Key, ObjectEvent] = field(default_factory=dict)
     _holders: dict[Key, set[Path]] = field(default_factory=dict)  # the files defining a key
-    lane: Callable[[], Executor] = spawned_reader
+    lane: Callable[[], Executor] = large_file_reader
     """Makes the executor large files are read on (tests pass a thread pool)."""
     reading: dict[Path, tuple[Stamp, Future[Read]]] = field(default_factory=dict)
     """Files handed to the lane and not settled yet (/debug/sources lists them)."""
