@@ -13,7 +13,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from envoy.config.cluster.v3 import cluster_pb2
 from envoy.config.core.v3 import health_check_pb2
 from envoy.config.listener.v3 import listener_pb2
 from google.protobuf import duration_pb2, wrappers_pb2
-from xds_testkit import cluster, endpoints, listener, route_config, ser, serve_http
+from xds_testkit import cluster, endpoints, eventually, listener, route_config, ser, serve_http
 
 from controller.xds.registry import NodeRegistry
 from controller.xdscache.snapshot import CLUSTER, ENDPOINT, LISTENER, ROUTE, SnapshotCache
@@ -118,18 +118,6 @@ async def envoy(request, xds_port: int, tmp_path: Path) -> AsyncIterator[Envoy]:
         process.terminate()
         await process.wait()
         log.close()
-
-
-async def eventually(check: Callable[[], object], timeout: float = 5) -> object:
-    """Poll ``check`` in a thread (the event loop must keep serving xDS)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await asyncio.to_thread(check)
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {check}")
-        await asyncio.sleep(0.1)
 
 
 def first_snapshot(envoy: Envoy, backend_port: int) -> dict[str, dict[str, bytes]]:

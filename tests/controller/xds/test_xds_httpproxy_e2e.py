@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
-from test_xds_envoy_e2e import NODE, Envoy, envoy, eventually, free_port  # noqa: F401 (fixture)
-from xds_testkit import serve_http
+from test_xds_envoy_e2e import NODE, Envoy, envoy, free_port  # noqa: F401 (fixture)
+from xds_testkit import eventually, serve_http
 
 from controller.config import ListenerSettings
 from controller.dag import model as m

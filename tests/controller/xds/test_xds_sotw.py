@@ -12,6 +12,7 @@ from xds_testkit import (
     AdsClient,
     cluster,
     endpoints,
+    eventually,
     listener,
     names_of,
     route_config,
@@ -182,7 +183,8 @@ async def test_registry_tracks_nodes_and_streams(ready, channel, registry: NodeR
     one.close()
     await two.request(LISTENER)
     await two.recv()  # the other stream is unaffected
-    assert registry.connected_nodes == 1
+    # The server sees the client's cancel on its own schedule (CI saw 2 here once).
+    await eventually(lambda: registry.connected_nodes == 1)
 
 
 async def test_an_unknown_type_ends_only_that_stream(ready, channel) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -27,6 +28,18 @@ from google.rpc import status_pb2
 from controller.xdscache.snapshot import CLUSTER, ENDPOINT, LISTENER, ROUTE, SECRET
 
 TIMEOUT = 5.0
+
+
+async def eventually(check: Callable[[], object], timeout: float = 5) -> object:
+    """Poll ``check`` in a thread (the event loop must keep serving xDS)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await asyncio.to_thread(check)
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {check}")
+        await asyncio.sleep(0.1)
 
 
 def serve_http(respond: Callable[[str, dict[str, str]], bytes]) -> Iterator[int]:
