@@ -20,6 +20,7 @@ from typing import Any
 from controller import faults
 from controller.dag.model import DAG
 from controller.k8s.objects import CLUSTER_SCOPED, event_kind
+from controller.records import record
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ DELETE = "delete"
 REJECT = "reject"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ObjectEvent:
     """What a source saw of one object, after the validation boundary (sources/intake.py):
 

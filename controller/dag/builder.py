@@ -47,6 +47,7 @@ from controller.dag.proxyreads import ProxyResult
 from controller.dag.proxystatus import ProxyConditions
 from controller.dag.store import ObjectStore
 from controller.k8s.objects import Key
+from controller.records import record
 
 
 @dataclass(slots=True)
@@ -63,7 +64,7 @@ class _Secure:
     jwt_providers: tuple[JWTProvider, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Policies:
     """An HTTPProxy root's vhost-level policies (both ports)."""
 
@@ -244,16 +245,16 @@ def _add_httpproxies(store: ObjectStore, settings: BuilderSettings,
     """Step (d): duplicates, then every root; statuses merged over the roots."""
     records: dict[Key, list[ProxyConditions]] = {}
     duplicates = httpproxy.duplicate_fqdns(store.httpproxies.values())
-    for key, record in duplicates.items():
-        records[key] = [record]
+    for key, found in duplicates.items():
+        records[key] = [found]
     for key in sorted(store.httpproxies):
         root = store.httpproxies[key]
         if not root.is_root or key in duplicates:
             continue
         result = httpproxy.process_root(root, store, settings)
         vhosts.add_proxy(result)
-        for k, record in result.conditions.items():
-            records.setdefault(k, []).append(record)
+        for k, found in result.conditions.items():
+            records.setdefault(k, []).append(found)
     return httpproxy.statuses(records, store.httpproxies)
 
 

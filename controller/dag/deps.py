@@ -28,6 +28,7 @@ from controller.k8s.objects import (
     Key,
 )
 from controller.k8s.views import IngressRouteView
+from controller.records import record
 
 
 @dataclass(slots=True)
@@ -49,7 +50,7 @@ class Deps:
                           tuple(self.delegation_namespaces), tuple(self.extensions))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FrozenDeps:
     """What one root's processing read, as kept until it is processed again."""
 

@@ -52,6 +52,7 @@ from controller.dag.model_upstream import (
     UpstreamValidation,
 )
 from controller.dag.provenance import Provenance
+from controller.records import record
 
 __all__ = [
     "CIDR", "HEADER_OPS", "INVALID", "ORPHANED", "QUERY_OPS", "VALID", "CORSPolicy",
@@ -64,7 +65,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Route:
     """A route on one virtual host. `match` is a path prefix, or a regex when `regex` is set."""
 
@@ -131,7 +132,7 @@ class TCPProxy:
     """Who produced it (the tcpproxy include/delegation path); not part of its identity."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class VirtualHost:
     """A port-80 virtual host. `host` is the fqdn (lower-cased) or `*`."""
 

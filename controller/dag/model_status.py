@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from controller.records import record
+
 VALID = "valid"
 INVALID = "invalid"
 ORPHANED = "orphaned"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Status:
     """The status of one IngressRoute after a build."""
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from controller.dag.model_auth import CookieRewrite
+from controller.records import record
 
 
 class Protocol(str, Enum):  # noqa: UP042 (StrEnum would change str())
@@ -29,7 +30,7 @@ class Secret:
     key: bytes
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ServicePort:
     """One port of a Kubernetes Service, with the Service-level annotations that shape a cluster."""
 
@@ -74,7 +75,7 @@ class UpstreamValidation:
     subject_name: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Cluster:
     """One upstream use of a service port. Weight is not part of the Envoy cluster's identity."""
 

@@ -3,10 +3,10 @@ model_auth.py can both use it)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from controller.records import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Provenance:
     """Where a route (or cluster, secret) came from: the object kind and the include or
     delegation path from the root to the object that declared it, root first."""

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from controller.dag.model import Protocol, ServicePort
 from controller.k8s import annotations as ann
 from controller.k8s.objects import valid_hostname
 from controller.k8s.views import ServiceView
+from controller.records import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class StoredService:
     """A Service's ports, ready to drop into clusters: HTTP flavour (upstream protocol and
     ExternalName honoured), and TCP flavour (neither honoured, §1.6), in spec order; the

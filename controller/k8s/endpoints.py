@@ -18,6 +18,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from controller.records import record
+
 ServiceKey = tuple[str, str]  # namespace, service name
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 _IP_ADDRESS_TYPES = ("IPv4", "IPv6")
@@ -27,7 +29,7 @@ Group = tuple[str, int, tuple[Any, ...]]
 """(EDS cluster name, port number, the ready addresses served on it)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EndpointSet:
     """What one Endpoints or EndpointSlice object contributes to its Service's assignments:
     `groups` in the object's order, or `error` ("KeyError: 'ip'") when its shape cannot be

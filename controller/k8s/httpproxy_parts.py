@@ -9,6 +9,7 @@ from typing import Any
 
 from controller.k8s.httpproxy_auth import CookieRewriteView, cookie_rewrites
 from controller.k8s.objects import as_bool, as_dict, as_int, as_list, as_str
+from controller.records import record
 
 # -- conditions -----------------------------------------------------------------------------
 
@@ -41,7 +42,7 @@ class QueryConditionView:
     ignore_case: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MatchConditionView:
     """One entry of `conditions`: a path (prefix/exact/regex), a header or a query match."""
 
@@ -74,7 +75,7 @@ class UpstreamValidationView:
     subject_name: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class HPServiceView:
     name: str
     port: int
@@ -170,7 +171,7 @@ class CORSPolicyView:
     allow_private_network: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IPPolicies:
     """ipAllowPolicy / ipDenyPolicy of a virtual host or a route (empty = not set)."""
 

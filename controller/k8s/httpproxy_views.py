@@ -38,11 +38,12 @@ from controller.k8s.httpproxy_parts import (
     TimeoutPolicyView,
 )
 from controller.k8s.objects import Key, as_bool, as_dict, as_list, as_str, key_of
+from controller.records import record
 
 # -- routes, includes, tcpproxy, virtual host ---------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class HPRouteView:
     conditions: tuple[MatchConditionView, ...] = ()
     services: tuple[HPServiceView, ...] = ()
@@ -66,7 +67,7 @@ class HPRouteView:
     auth_policy: AuthPolicyView | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IncludeView:
     key: Key  # namespace defaulted to the includer's
     conditions: tuple[MatchConditionView, ...] = ()
@@ -89,7 +90,7 @@ class HPTLSView:
     client_validation: ClientValidationView | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class HPVirtualHostView:
     fqdn: str
     tls: HPTLSView | None = None
@@ -101,7 +102,7 @@ class HPVirtualHostView:
     authorization: AuthorizationView | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class HTTPProxyView:
     namespace: str
     name: str

@@ -20,6 +20,7 @@ from controller.k8s.objects import (
     as_str,
     key_of,
 )
+from controller.records import record
 
 # -- IngressRoute ---------------------------------------------------------------------------
 
@@ -293,13 +294,13 @@ def ingress_class_name(obj: object) -> str:
 # -- Service --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ServicePortView:
     name: str
     port: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ServiceView:
     namespace: str
     name: str

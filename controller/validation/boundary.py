@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from controller.records import record
 from controller.validation.kinds import Rule, rule_for
 from controller.validation.metadata import identity
 from controller.validation.prune import Pruning
@@ -21,7 +22,7 @@ from controller.validation.prune import Pruning
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Admitted:
     obj: dict[str, Any]  # the object to store: a pruned copy when anything was pruned
     warnings: tuple[str, ...]  # sorted, e.g. "spec.routes[0].colour: unknown field, pruned"

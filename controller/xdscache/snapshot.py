@@ -31,6 +31,7 @@ from controller.envoy.type_urls import ENDPOINT_TYPE as ENDPOINT
 from controller.envoy.type_urls import LISTENER_TYPE as LISTENER
 from controller.envoy.type_urls import ROUTE_TYPE as ROUTE
 from controller.envoy.type_urls import SECRET_TYPE as SECRET
+from controller.records import record
 
 # Make-before-break (xDS protocol, "eventual consistency considerations"): clusters
 # first, then their endpoints, then the secrets listeners will reference, then the
@@ -52,7 +53,7 @@ def _entry_digest(name: str, version: str) -> int:
     return int.from_bytes(h.digest(), "big")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Resource:
     name: str
     body: bytes

@@ -33,6 +33,7 @@ from controller.envoy.constraints import rejection
 from controller.envoy.jwt import jwks_cluster
 from controller.envoy.names import secret_name
 from controller.envoy.secret import tls_secret
+from controller.records import record
 from controller.xdscache import listeners as lds
 from controller.xdscache import routes as rds
 from controller.xdscache.clusters import ClusterKey, cluster_key, cluster_of
@@ -89,7 +90,7 @@ def _named(message: Message, name: str) -> Named:
 Checked = tuple[Named, str | None]  # a resource and why Envoy would reject it (None: fine)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class VhostParts:
     """Everything one vhost contributes, serialized: its RDS VirtualHost, its HTTPS filter
     chain, the clusters it references (in visit order) and its SDS secret. A vhost Envoy
