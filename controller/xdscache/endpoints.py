@@ -19,13 +19,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from controller.envoy import pb
-from controller.envoy.constraints import rejection
 from controller.envoy.endpoint import ip_port_assignment
 from controller.k8s.endpoints import (
     EndpointSet,
     read_endpoints,
     read_endpointslice,
 )
+from controller.xdscache.verdicts import assignment_rejection
 
 Targets = dict[str, set[tuple[Any, int]]]
 
@@ -71,12 +71,13 @@ def _assignments(targets: Targets) -> Assignments:
     out = Assignments()
     for name in sorted(targets):
         what = f"ClusterLoadAssignment {name!r}"
+        pairs = sorted(targets[name])
         try:
-            assignment = ip_port_assignment(name, sorted(targets[name]))
+            assignment = ip_port_assignment(name, pairs)
         except (TypeError, ValueError) as error:  # an ip that is not a string, a port < 0
             out.rejected[name] = f"Envoy would reject {what}: cannot be encoded: {error}"
             continue
-        reason = rejection(what, assignment)
+        reason = assignment_rejection(what, name, pairs, assignment)
         if reason is None:
             out[name] = assignment
         else:

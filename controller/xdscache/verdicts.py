@@ -19,13 +19,16 @@ from typing import Any
 
 from controller.dag import model
 from controller.envoy import pb
-from controller.envoy.constraints import describe, field_check, violations
+from controller.envoy.constraints import describe, field_check, is_ip, violations
 from controller.xdscache.clusters import ClusterKey
 
 MAX_SHAPES = 4096
 _VHOST_NAME = field_check(pb.VirtualHost, "name")
 _DOMAIN = field_check(pb.VirtualHost, "domains")
 _CLUSTER_NAME = field_check(pb.Cluster, "name")
+_ASSIGNMENT_NAME = field_check(pb.ClusterLoadAssignment, "cluster_name")
+_ADDRESS = field_check(pb.SocketAddress, "address")
+_PORT = field_check(pb.SocketAddress, "port_value")
 # Paths whose violations only identity can cause: left out of a shape's verdict.
 _VHOST_IDENTITY = ("name:", "domains")
 _CLUSTER_IDENTITY = ("name:", "alt_stat_name:", "eds_cluster_config.service_name:")
@@ -95,3 +98,33 @@ def route_shape(route: model.Route) -> Hashable:
 
 def _upstream_shapes(clusters: Sequence[model.Cluster]) -> Hashable:
     return tuple(tuple(getattr(c, f) for f in _UPSTREAM_FIELDS) for c in clusters)
+
+
+_CLEAN_ASSIGNMENTS: set[int] = set()
+"""Endpoint counts for which an `ip_port_assignment` with clean identity passed the walk."""
+
+
+def assignment_rejection(what: str, name: str, targets: Sequence[tuple[str, int]],
+                         built: pb.ClusterLoadAssignment) -> str | None:
+    """`rejection(what, built)` for `built = ip_port_assignment(name, targets)`.
+
+    Such assignments differ only in identity: the name, and each endpoint's address and
+    port (the rest is one locality of `len(targets)` endpoints, all else default). So
+    when each of those passes its own checks (the PGV rules of its field, and Envoy's
+    "an IP address" for an EDS socket address) and an assignment of the same count
+    already passed the full walk, the walk is skipped. Anything else is walked (perf:
+    the walk was ~9 µs an assignment, 10k of them at a cold start)."""
+    clean = _clean_identity(name, targets)
+    if clean and len(targets) in _CLEAN_ASSIGNMENTS:
+        return None
+    found = violations(built)
+    if clean and not found:
+        _CLEAN_ASSIGNMENTS.add(len(targets))
+    return describe(what, found)
+
+
+def _clean_identity(name: str, targets: Sequence[tuple[str, int]]) -> bool:
+    if _own("cluster_name", _ASSIGNMENT_NAME, name):
+        return False
+    return all(is_ip(ip) and not _own("address", _ADDRESS, ip)
+               and (_PORT is None or _PORT(port) is None) for ip, port in targets)
