@@ -171,7 +171,10 @@ class IncrementalBuilder:
         return cast(Mapping[str, SecureVirtualHost], self._https.values)
 
     def touch(self, kind: str, namespace: str, name: str) -> None:
-        self._touched.add((kind, (namespace, name)))
+        """Note an object to re-read; before the first build nothing is noted, since that
+        build reads everything (perf: 35k set entries at a 10k HTTPProxy cold start)."""
+        if not self._first:
+            self._touched.add((kind, (namespace, name)))
 
     # -- the build -------------------------------------------------------------------------
 
