@@ -49,11 +49,18 @@ def api_config_source(cluster: str) -> pb.ApiConfigSource:
 
 def socket_address(address: str, port: int) -> pb.Address:
     """A TCP address; `::` also accepts IPv4 (ipv4_compat), as upstream does."""
-    return pb.Address(
-        socket_address=pb.SocketAddress(
-            address=address, port_value=port, ipv4_compat=address == "::"
-        )
-    )
+    return set_socket_address(pb.Address(), address, port)
+
+
+def set_socket_address(out: pb.Address, address: str, port: int) -> pb.Address:
+    """`socket_address()` written into `out` (a field of a message being built: perf, no
+    copy of a finished sub-message into its parent); returns `out`."""
+    socket = out.socket_address
+    socket.address = address
+    socket.port_value = port
+    if address == "::":
+        socket.ipv4_compat = True
+    return out
 
 
 def is_ip_literal(address: str) -> bool:

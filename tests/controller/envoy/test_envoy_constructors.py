@@ -395,3 +395,21 @@ def test_cluster_load_assignment() -> None:
       {endpoint.format("10.0.0.1")} {endpoint.format("10.0.0.2")} }}"""
     assert got == parse(want, pb.ClusterLoadAssignment())
     assert ee.cluster_load_assignment("x") == pb.ClusterLoadAssignment(cluster_name="x")
+
+
+@pytest.mark.parametrize("targets", [[], [("::", 80)], [("10.0.0.1", 1), ("fd00::1", 65535)]],
+                         ids=["none", "ipv4-compat", "two"])
+def test_assignments_built_in_place_are_the_nested_constructors(
+        targets: list[tuple[str, int]]) -> None:
+    """ip_port_assignment fills its fields in place (perf); its bytes are those of the
+    assignment built from nested constructors."""
+    nested = pb.ClusterLoadAssignment(cluster_name="ns/s/http")
+    if targets:
+        nested.endpoints.append(pb.LocalityLbEndpoints(lb_endpoints=[
+            pb.LbEndpoint(endpoint=pb.Endpoint(address=pb.Address(socket_address=pb.SocketAddress(
+                address=ip, port_value=port, ipv4_compat=ip == "::"))))
+            for ip, port in targets]))
+    got = ee.ip_port_assignment("ns/s/http", targets)
+    assert got.SerializeToString(deterministic=True) == nested.SerializeToString(
+        deterministic=True)
+    assert ee.cluster_load_assignment("ns/s/http", [socket_address(*t) for t in targets]) == got
