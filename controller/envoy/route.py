@@ -10,7 +10,7 @@ from controller.envoy.cookies import LUA, cookie_rewrite_per_route
 from controller.envoy.core import duration
 from controller.envoy.jwt import JWT_AUTHN, jwt_per_route
 from controller.envoy.names import cluster_name, vhost_name
-from controller.envoy.route_match import route_match
+from controller.envoy.route_match import set_route_match
 
 SESSION_COOKIE = "X-Contour-Session-Affinity"
 REQUEST_START = pb.HeaderValueOption(
@@ -54,7 +54,10 @@ def virtual_host(
 
 def redirect_route(route: model.Route) -> pb.Route:
     """HTTP → HTTPS 301 (Envoy's default redirect code); no request headers added."""
-    return pb.Route(match=route_match(route), redirect=pb.RedirectAction(https_redirect=True))
+    out = pb.Route()
+    set_route_match(out.match, route)
+    out.redirect.https_redirect = True
+    return out
 
 
 def route(route: model.Route, vhost: str = "", *, secure: bool = False) -> pb.Route:
@@ -63,14 +66,15 @@ def route(route: model.Route, vhost: str = "", *, secure: bool = False) -> pb.Ro
     limit under the vhost's host name `vhost`). x-request-start is added by the table.
     On port 443 (`secure`) a direct response or forwarding route carries its ext_authz
     override, as upstream's buildRoute (port 80 has no ext_authz filter)."""
-    out = pb.Route(match=route_match(route))
+    out = pb.Route()  # perf: match and action written in place, not copied in
+    set_route_match(out.match, route)
     if route.direct_response is not None:
         out.direct_response.CopyFrom(direct_response(route.direct_response))
     elif route.redirect is not None:
         out.redirect.CopyFrom(redirect_action(route.redirect))
         return out
     else:
-        out.route.CopyFrom(route_action(route))
+        set_route_action(out.route, route)
         _set_headers(out, route.request_headers, route.response_headers)
         for name, config in filters.per_filter_config(
             vhost, ip=route.ip_filter, rate_limit=route.rate_limit
@@ -130,7 +134,13 @@ def _set_headers(out: pb.Route | pb.WeightedCluster.ClusterWeight,
 
 
 def route_action(route: model.Route) -> pb.RouteAction:
-    action = pb.RouteAction()
+    return set_route_action(pb.RouteAction(), route)
+
+
+def set_route_action(action: pb.RouteAction, route: model.Route) -> pb.RouteAction:
+    """`route_action()` written into `action`, an empty RouteAction (a Route's, in
+    place); returns it. Empty repeated fields are not extended (perf: ~0.3 µs each)."""
+    action.SetInParent()
     if len(route.clusters) == 1 and not _needs_entry(route, route.clusters[0]):
         action.cluster = cluster_name(route.clusters[0])
     else:
@@ -145,13 +155,16 @@ def route_action(route: model.Route) -> pb.RouteAction:
     _set_rewrites(action, route)
     if route.websocket:
         action.upgrade_configs.add(upgrade_type="websocket")
-    action.hash_policy.extend(hash_policy(h) for h in route.hash_policies)
+    if route.hash_policies:
+        action.hash_policy.extend(hash_policy(h) for h in route.hash_policies)
     if any(c.strategy == "Cookie" for c in route.clusters):
         action.hash_policy.add().cookie.CopyFrom(session_cookie())
-    action.request_mirror_policies.extend(mirror_policies(route.mirrors))
+    if route.mirrors:
+        action.request_mirror_policies.extend(mirror_policies(route.mirrors))
     if route.internal_redirect:
         action.internal_redirect_policy.SetInParent()
-    action.rate_limits.extend(extfilters.rate_limits(route.global_rate_limits))
+    if route.global_rate_limits:
+        action.rate_limits.extend(extfilters.rate_limits(route.global_rate_limits))
     return action
 
 

@@ -14,16 +14,24 @@ def route_match(route: model.Route) -> pb.RouteMatch:
     """The path specifier (`path` for exact, RE2 `safe_regex`, `path_separated_prefix`
     for a segment prefix, or `prefix`), then the
     header and query parameter matchers in the route's (sorted) order."""
+    return set_route_match(pb.RouteMatch(), route)
+
+
+def set_route_match(match: pb.RouteMatch, route: model.Route) -> pb.RouteMatch:
+    """`route_match()` written into `match`, an empty RouteMatch (a Route's, in place:
+    perf, no copy of a finished match into its route); returns it."""
     if route.exact:
-        match = pb.RouteMatch(path=route.match)
+        match.path = route.match
     elif route.regex:
-        match = pb.RouteMatch(safe_regex=pb.RegexMatcher(regex=route.match))
+        match.safe_regex.regex = route.match
     elif route.segment_prefix and route.match != "/":
-        match = pb.RouteMatch(path_separated_prefix=route.match.rstrip("/"))
+        match.path_separated_prefix = route.match.rstrip("/")
     else:
-        match = pb.RouteMatch(prefix=route.match)
-    match.headers.extend(header_matcher(h) for h in route.headers)
-    match.query_parameters.extend(query_matcher(q) for q in route.query_params)
+        match.prefix = route.match
+    if route.headers:
+        match.headers.extend(header_matcher(h) for h in route.headers)
+    if route.query_params:
+        match.query_parameters.extend(query_matcher(q) for q in route.query_params)
     return match
 
 
