@@ -379,6 +379,8 @@ def expand_prefix_rewrites(routes: list[Route]) -> list[Route]:
     """v1.33 expandPrefixMatches: a rewritten prefix route that is alone at its prefix
     (trailing '/' ignored) is split into `/p` and `/p/`, so that `/pfoo` is not rewritten
     and both `/p` and `/p/x` keep exactly one '/' after the replacement."""
+    if not any(r.replace_prefix for r in routes):
+        return routes  # nothing to split (perf: the common case, once per visited proxy)
     groups: dict[str, list[int]] = {}
     for i, r in enumerate(routes):
         if not r.exact and not r.regex:
