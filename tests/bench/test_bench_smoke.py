@@ -57,3 +57,13 @@ def test_user_change_benches_run() -> None:
         json.dumps(result)
         assert (result["bench"], result["files"]) == (mode, files)
         assert result["c_change_to_envoy_ms"]["n"] == 3
+
+
+def test_cold_phases_add_up() -> None:
+    from bench import cold_phases
+
+    out = cold_phases.run(20, "httpproxy")
+    stages = ("admit", "build", "endpoints", "store", "translate", "other")
+    assert set(out) == {*stages, "total", "wall"}
+    assert all(out[s] >= 0 for s in stages if s != "other")
+    assert abs(sum(out[s] for s in stages) - out["total"]) < 0.01
