@@ -67,3 +67,9 @@ def test_cold_phases_add_up() -> None:
     assert set(out) == {*stages, "total", "wall"}
     assert all(out[s] >= 0 for s in stages if s != "other")
     assert abs(sum(out[s] for s in stages) - out["total"]) < 0.01
+
+
+def test_cold_floor_runs() -> None:
+    from bench import cold_phases
+
+    assert set(cold_phases.floor(10, "httpproxy")) == {"schema", "cel", "views", "protos"}
