@@ -25,10 +25,10 @@ def test_assignment_verdict_is_the_full_checkers(clean_first: bool) -> None:
     verdicts._CLEAN_ASSIGNMENTS.clear()
     if clean_first:  # every count seen clean: the fast path answers where it can
         for n in (0, 1, 2):
-            good = [("10.1.0.%d" % i, 80) for i in range(n)]
+            good = [(f"10.1.0.{i}", 80) for i in range(n)]
             assert assignment_rejection("x", "ns/s", good, ip_port_assignment("ns/s", good)) \
                 is None
-        assert verdicts._CLEAN_ASSIGNMENTS == {0, 1, 2}
+        assert sorted(verdicts._CLEAN_ASSIGNMENTS) == [0, 1, 2]
     for name, targets in CASES:
         built = ip_port_assignment(name, targets)
         what = f"ClusterLoadAssignment {name!r}"
