@@ -34,6 +34,7 @@ from controller.k8s.documents import (
 )
 from controller.sources.files import Stamp, file_stamp, walk
 from controller.sources.first_read import read_all, spawned_reader
+from controller.sources.gc_pause import pause_gc
 from controller.sources.intake import admit_event
 
 log = logging.getLogger(__name__)
@@ -151,8 +152,11 @@ class FolderSource:
     async def run(self, emit: Callable[[Event], None]) -> None:
         if not self.root.is_dir():
             raise FileNotFoundError(f"--source-dir {self.root}: not a directory")
-        started = time.perf_counter()
-        first = self.scan(inline=True)
+        started, resume_gc = time.perf_counter(), pause_gc()
+        try:
+            first = self.scan(inline=True)
+        finally:
+            resume_gc(freeze=True)
         log.info("first scan of %s: %d files, %d objects in %.2f s", self.root,
                  len(self.files), len(first), time.perf_counter() - started)
         for event in first:
