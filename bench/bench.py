@@ -152,6 +152,8 @@ def envoy_binary() -> str:
 
 CLUSTER_STATS = ["essential"]
 """The bench Envoys' `contour bootstrap --cluster-stats` (set by --cluster-stats)."""
+ENVOY_XDS = ["delta"]
+"""The bench Envoys' `contour bootstrap --xds-protocol` (set by --envoy-xds)."""
 
 
 class Envoy:
@@ -165,7 +167,8 @@ class Envoy:
         self.admin_port, self.http_port = free_port(), free_port()
         self.config = work / "envoy.json"
         self.config.write_text(bootstrap_json(
-            admin_port=self.admin_port, xds_port=xds_port, cluster_stats=CLUSTER_STATS[0]))
+            admin_port=self.admin_port, xds_port=xds_port, cluster_stats=CLUSTER_STATS[0],
+            xds_protocol=ENVOY_XDS[0]))
         self.log = open(work / "envoy.log", "w")  # noqa: SIM115
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -481,6 +484,7 @@ def measure_serving(proc: subprocess.Popen[bytes], ports: dict[str, int], n: int
         first = poller.wait(generate.host(n - 1), served, timeout=600, interval=0.02)
         out["d_envoy_first_request_s"] = round(first - t, 3)
         out["envoy_memory"], out["cluster_stats"] = envoy.memory(), CLUSTER_STATS[0]
+        out["envoy_xds"] = ENVOY_XDS[0]
         poller.wait(generate.host(0), served, timeout=60)
         lat = []
         for k in range(changes):
@@ -759,6 +763,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="inproc, folder: the routing objects of the workload")
     parser.add_argument("--cluster-stats", choices=("essential", "all", "none"),
                         default="essential", help="the bench Envoys' per-cluster stats")
+    parser.add_argument("--envoy-xds", choices=("delta", "sotw"), default="delta",
+                        help="the bench Envoys' xDS protocol (contour bootstrap's default)")
     parser.add_argument("--peer-kinds", default="ingress,httpproxy",
                         help="peer: the workloads, in order (ingress, httpproxy)")
     parser.add_argument("--clients", type=int, default=1000, help="fanout: xDS clients")
@@ -767,7 +773,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--envoys", type=int, default=10, help="fanout: real Envoys too")
     parser.add_argument("--json", help="append the result line to this file")
     args = parser.parse_args(argv)
-    CLUSTER_STATS[0] = args.cluster_stats
+    CLUSTER_STATS[0], ENVOY_XDS[0] = args.cluster_stats, args.envoy_xds
     if args.mode == "machine":
         result = machine()
     elif args.mode == "inproc":

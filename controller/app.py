@@ -11,6 +11,7 @@ import signal
 import threading
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
@@ -80,25 +81,27 @@ def tune_gc() -> None:
     gc.set_threshold(GC_GEN0_THRESHOLD, gen1, gen2)
 
 
-async def serve(settings: Settings) -> None:
-    """Run `contour serve` until SIGINT/SIGTERM."""
+async def serve(settings: Settings, *, first_reader: Executor | None = None) -> None:
+    """Run `contour serve` until SIGINT/SIGTERM. `first_reader`: a reader process already
+    started for the folder source's first scan (sources/first_read.py)."""
     memory.trace_from_env()
     tune_gc()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await run(Controller(settings), stop)
+    await run(Controller(settings), stop, first_reader=first_reader)
 
 
-async def run(controller: Controller, stop: asyncio.Event) -> None:
+async def run(controller: Controller, stop: asyncio.Event, *,
+              first_reader: Executor | None = None) -> None:
     """Start every part, run until `stop` is set (or a part fails), then stop them all."""
     from controller.webapp import start_web_servers
     from controller.xds.server import XdsServer
 
     settings = controller.settings
     pipeline = controller.pipeline(expected_sources=1)
-    source, background = make_source(controller)
+    source, background = make_source(controller, first_reader)
     server = XdsServer(controller.cache, controller.registry)
     port = await server.start(settings.xds_address, settings.xds_port,
                               credentials=server_credentials(settings))
@@ -133,13 +136,14 @@ async def beat(heartbeat: Heartbeat) -> None:
         await asyncio.sleep(1.0)
 
 
-def make_source(controller: Controller) -> tuple[Any, list[Callable[[threading.Event], None]]]:
+def make_source(controller: Controller, first_reader: Executor | None = None,
+                ) -> tuple[Any, list[Callable[[threading.Event], None]]]:
     """The folder source, or the cluster source with its status writer and leader election."""
     settings = controller.settings
     if settings.source_dir:
         from controller.sources.folder import FolderSource
 
-        folder = FolderSource(Path(settings.source_dir))
+        folder = FolderSource(Path(settings.source_dir), first_reader=first_reader)
         controller.view.source_errors = folder.errors
         controller.view.source_reading = folder.reading
         return folder, []

@@ -168,6 +168,11 @@ def serve(
     _setup_logging(debug)
     if source_dir and not Path(source_dir).is_dir():
         raise UsageError(f"--source-dir {source_dir}: not a directory")
+    first_reader = None
+    if source_dir:  # first, so the reader's start overlaps the imports below
+        from controller.sources.first_read import prestarted_reader
+
+        first_reader = prestarted_reader(Path(source_dir), "controller.sources.folder")
     cfg = load_config_file(config_path)
     tls_cfg = cfg.get("tls") if isinstance(cfg.get("tls"), dict) else {}
     settings = Settings(
@@ -202,7 +207,7 @@ def serve(
     )
     from controller.app import serve as run_serve
 
-    asyncio.run(run_serve(settings))
+    asyncio.run(run_serve(settings, first_reader=first_reader))
 
 
 def bootstrap(

@@ -18,7 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from controller.sources.folder import SUFFIXES, parse_documents
+from controller.sources.files import SUFFIXES
+from controller.sources.folder import parse_documents
 
 
 def default_examples() -> Path:

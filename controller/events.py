@@ -218,7 +218,10 @@ class Pipeline:
             return  # never publish a partial view: Envoy would drop what is not listed yet
         applied, cold = time.perf_counter(), not self.ready.is_set()
         self._publish(routing_changed, endpoints_changed)
-        if not cold:  # the cold build is slow by nature, and /debug says what it cost
+        if cold:  # slow by nature: said once, for whoever waits for the controller
+            log.info("ready: %d events applied in %.2f s, the first configuration built in "
+                     "%.2f s", events, applied - started, time.perf_counter() - applied)
+        else:
             _log_if_slow(events, applied - started, time.perf_counter() - applied, slowest)
         self._removed += removed
         if self._removed >= TRIM_AFTER_REMOVALS and self._release_memory is not None:

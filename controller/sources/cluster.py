@@ -11,7 +11,6 @@ configuration (no event means no rebuild).
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
 import logging
 import random
@@ -24,6 +23,7 @@ from typing import Any
 from controller.events import Event, ObjectEvent, Synced
 from controller.k8s.client import ApiError, KubeClient
 from controller.k8s.objects import event_kind
+from controller.sources.gc_pause import pause_gc
 from controller.sources.intake import admit_event
 
 log = logging.getLogger(__name__)
@@ -355,7 +355,7 @@ class ClusterSource:
                     for k in self.kinds for p in k.paths()]
         pending = len(watchers)
         lock = threading.Lock()
-        resume_gc = _pause_gc()
+        resume_gc = pause_gc()
         loop.call_later(INITIAL_GC_PAUSE_MAX, resume_gc)
 
         def synced() -> None:
@@ -376,29 +376,3 @@ class ClusterSource:
         finally:
             resume_gc()
             self.stop.set()
-
-
-def _pause_gc() -> Callable[..., None]:
-    """perf (bench/): turn the cyclic GC off for the initial lists; returns the (idempotent)
-    resume. Decoding 10k-object pages on the watch threads allocates only live, acyclic data,
-    yet at 10k objects per kind it set off ~20 collections (~0.3 s with the GIL held, on the
-    cold start's critical path). The pipeline pauses it per batch (events.py).
-
-    `resume(freeze=True)` (after the initial lists) gc.freeze()s first: what was listed
-    lives as long as the process, as the first full build assumes (app.py freezes then too);
-    without it, the first allocation after enabling runs one gen-0 pass over all of it
-    (measured: 160 ms at 10k objects per kind)."""
-    if not gc.isenabled():
-        return lambda freeze=False: None
-    gc.disable()
-    done = False
-
-    def resume(freeze: bool = False) -> None:
-        nonlocal done
-        if not done:
-            done = True
-            if freeze:
-                gc.freeze()
-            gc.enable()
-
-    return resume

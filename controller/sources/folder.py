@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import BrokenExecutor, Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,12 +32,13 @@ from controller.k8s.documents import (
     raw_documents,
     yaml_document_texts,
 )
+from controller.sources.files import Stamp, file_stamp, walk
 from controller.sources.first_read import read_all, spawned_reader
+from controller.sources.gc_pause import pause_gc
 from controller.sources.intake import admit_event
 
 log = logging.getLogger(__name__)
 
-SUFFIXES = (".yaml", ".yml", ".json")
 # A source file larger than this is refused (reported, its last good objects kept): a
 # runaway generator must not take the controller's memory with it.
 MAX_FILE_BYTES = 256 * 1024 * 1024
@@ -57,7 +57,6 @@ def large_file_reader() -> Executor:
 
 
 Key = tuple[str, str, str]  # kind, namespace, name
-Stamp = tuple[int, int, int]  # mtime_ns, size, inode
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,11 +145,21 @@ class FolderSource:
     reading: dict[Path, tuple[Stamp, Future[Read]]] = field(default_factory=dict)
     """Files handed to the lane and not settled yet (/debug/sources lists them)."""
     _lane: Executor | None = None
+    first_reader: Executor | None = None
+    """A reader already started for the first scan (first_read.prestarted_reader); it is
+    shut down once that scan is read."""
 
     async def run(self, emit: Callable[[Event], None]) -> None:
         if not self.root.is_dir():
             raise FileNotFoundError(f"--source-dir {self.root}: not a directory")
-        for event in self.scan(inline=True):
+        started, resume_gc = time.perf_counter(), pause_gc()
+        try:
+            first = self.scan(inline=True)
+        finally:
+            resume_gc(freeze=True)
+        log.info("first scan of %s: %d files, %d objects in %.2f s", self.root,
+                 len(self.files), len(first), time.perf_counter() - started)
+        for event in first:
             emit(event)
         emit(Synced("folder"))
         try:
@@ -167,7 +176,7 @@ class FolderSource:
         a large changed file is handed to the lane, and its events come with the first scan
         after its read has finished."""
         started = time.perf_counter()
-        seen = {p: _stamp(p) for p in _walk(self.root)}
+        seen = {p: file_stamp(p) for p in walk(self.root)}
         self.walk_seconds = time.perf_counter() - started
         touched = self._landed(seen)
         for path in [p for p in self.files if p not in seen]:
@@ -176,7 +185,7 @@ class FolderSource:
         changed = [(path, stamp) for path, stamp in sorted(seen.items()) if stamp is not None
                    and (path not in self.files or self.files[path].stamp != stamp)]
         if inline and not self.files:  # the first scan: read by two (first_read.py)
-            reads = read_all(changed, _read_new)
+            reads = self._first_reads(changed)
             for path, stamp in changed:
                 touched |= self._settle(path, stamp, reads[path])
             return self._diff(touched)
@@ -188,6 +197,15 @@ class FolderSource:
             else:
                 self._hand_off(path, stamp)
         return self._diff(touched)
+
+    def _first_reads(self, changed: list[tuple[Path, Stamp]]) -> dict[Path, Read]:
+        """The first scan's files read by two, on the prestarted reader if there is one."""
+        pool, self.first_reader = self.first_reader, None
+        try:
+            return read_all(changed, _read_new, helper=None if pool is None else lambda: pool)
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
 
     def _hand_off(self, path: Path, stamp: Stamp) -> None:
         """Read `path` in the lane unless that read is already under way."""
@@ -296,19 +314,3 @@ def _same(old: ObjectEvent | None, new: ObjectEvent) -> bool:
             new.op, new.obj, new.reasons, new.warnings):
         return False
     return new.op != REJECT or old.source == new.source
-
-
-def _walk(root: Path) -> Iterator[Path]:
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in filenames:
-            if name.endswith(SUFFIXES) and not name.startswith("."):
-                yield Path(dirpath) / name
-
-
-def _stamp(path: Path) -> Stamp | None:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return (st.st_mtime_ns, st.st_size, st.st_ino)

@@ -1,5 +1,6 @@
 """The first scan read by two (controller/sources/first_read.py): every file read exactly
-once, by the thread or the helper process, and nothing lost when the helper fails."""
+once, by the thread or the helper process, nothing lost when the helper fails, and a reader
+started before the imports is the one the folder source's first scan uses."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from controller.sources import first_read
-from controller.sources.first_read import read_all
+from controller.sources.first_read import prestarted_reader, read_all
+from controller.sources.folder import FolderSource
 
 
 def size_of(path: Path, stamp: tuple[int, int, int]) -> tuple[str, int]:
@@ -65,3 +67,44 @@ def test_a_small_first_scan_is_read_by_the_thread_alone() -> None:
         raise AssertionError("no helper for a small scan")
 
     assert len(read_all(todo(5), size_of, helper=no_helper)) == 5
+
+
+def loaded(module: str) -> bool:
+    import sys
+
+    return module in sys.modules
+
+
+def test_a_prestarted_reader_comes_with_its_module_imported(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("x" * 999)
+    (tmp_path / ".hidden.yaml").write_text("x" * 5000)  # not read, so not counted
+    assert prestarted_reader(tmp_path, "controller.sources.cluster") is None
+    (tmp_path / "b.json").write_text("x")  # 1,000 bytes: worth a reader
+    for module, expected in (("controller.sources.cluster", True), ("", False)):
+        pool = prestarted_reader(tmp_path, module or "json")
+        assert pool is not None
+        try:  # the control: a reader not asked for the module has not imported it
+            assert pool.submit(loaded, "controller.sources.cluster").result(60) is expected
+        finally:
+            pool.shutdown()
+
+
+class Counting(ThreadPoolExecutor):
+    submitted = 0
+
+    def submit(self, *args: object, **kwargs: object):  # type: ignore[override]
+        self.submitted += 1
+        return super().submit(*args, **kwargs)  # type: ignore[arg-type]
+
+
+def test_the_first_scan_reads_on_the_prestarted_reader_then_shuts_it(tmp_path: Path) -> None:
+    for i in range(20):
+        (tmp_path / f"s{i:02}.yaml").write_text(
+            f"apiVersion: v1\nkind: Service\nmetadata: {{name: s{i}, namespace: d}}\n"
+            "spec: {ports: [{port: 80}]}\n")
+    pool = Counting(1)
+    source = FolderSource(tmp_path, first_reader=pool)
+    assert sorted(e.name for e in source.scan(inline=True)) == sorted(f"s{i}" for i in range(20))
+    assert pool.submitted >= 1 and source.first_reader is None
+    with pytest.raises(RuntimeError):  # shut down: a later scan cannot use it
+        pool.submit(print)

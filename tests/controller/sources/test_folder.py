@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import os
 from pathlib import Path
 
-from controller.events import DELETE, REJECT, UPSERT
+import pytest
+
+from controller.events import DELETE, REJECT, UPSERT, Synced
 from controller.sources.folder import FolderSource
 
 SVC = """apiVersion: v1
@@ -125,3 +129,21 @@ def test_an_oversized_file_is_refused_and_reported(tmp_path: Path, monkeypatch):
     write(tmp_path / "big.yaml", SVC % "b" + "#" * 200 + "\n")
     assert ops(src.scan()) == [(UPSERT, "Service", "default", "a")]
     assert "more than the 100" in src.errors[str(tmp_path / "big.yaml")]
+
+
+async def test_the_first_scan_reads_without_the_cyclic_gc(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch):
+    """What the first scan reads is live data: collecting during it only costs (gc_pause.py);
+    the collector is back on before the events are emitted, and later scans run with it."""
+    write(tmp_path / "a.yaml", SVC % "a")
+    src, enabled, events = FolderSource(tmp_path), [], []
+    scan = src.scan
+    monkeypatch.setattr(src, "scan", lambda **kw: enabled.append(gc.isenabled()) or scan(**kw))
+    task = asyncio.create_task(src.run(lambda e: events.append((e, gc.isenabled()))))
+    while len(enabled) < 2:
+        await asyncio.sleep(0.01)
+    task.cancel()
+    assert enabled[:2] == [False, True]
+    assert [(type(e).__name__, on) for e, on in events] == [("ObjectEvent", True),
+                                                           ("Synced", True)]
+    assert isinstance(events[-1][0], Synced)
