@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import marshal
+import sys
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,9 +40,11 @@ MAX_FILE_BYTES = 256 * 1024 * 1024
 
 Key = tuple[str, str, str]  # kind, namespace, name
 Stamp = tuple[int, int, int]  # mtime_ns, size, inode
-MARSHAL_VERSION = 2
-"""Without back-references (version 3 and up flag every object whose refcount is above one,
-so equal objects could marshal differently depending on what else holds their strings)."""
+MARSHAL_VERSION = 4
+"""Version 3 and up keep interned strings interned (the keys fastyaml interns are shared by
+every unpacked object, not copied into each) and refer back to a string repeated within
+an object. Their back-references depend on refcounts, so equal objects can marshal to
+other bytes: same() then compares the objects (a cost, never a wrong answer)."""
 
 
 class Kept(NamedTuple):
@@ -156,8 +159,8 @@ def file_events(path: Path, text: str, previous: Contents | None = None) -> File
         raw = raw_documents(text, json_file=path.suffix == ".json")
         if texts is None or len(raw) != len(texts):
             fresh = _fresh(source, [d for r in raw for d in flatten(r)], 0)
-            return _read(Contents(tuple(e.key for _, e in fresh), tuple(k for k, _ in fresh)),
-                         fresh)
+            return _read(Contents(tuple(_key(e) for _, e in fresh),
+                                  tuple(k for k, _ in fresh)), fresh)
         parsed: list[list[Any] | None] = [list(flatten(r)) for r in raw]  # one parser
         return _by_pieces(source, texts, parsed, None)
     return _by_pieces(source, texts, [None] * len(texts), previous)
@@ -183,13 +186,19 @@ def _by_pieces(source: str, texts: list[str], parsed: list[list[Any] | None],
             admitted = _fresh(source, docs if docs is not None else parse_documents(
                 piece_text, json_file=False), start)
             fresh += admitted
-            keys += (e.key for _, e in admitted)
+            keys += (_key(e) for _, e in admitted)
             kepts += (k for k, _ in admitted)
         digests += digest
         starts.append(start)
         if len(keys) > MAX_DOCUMENTS:
             raise ParseError(f"more than the {MAX_DOCUMENTS} documents a file may hold")
     return _read(Contents(tuple(keys), tuple(kepts), bytes(digests), starts), fresh)
+
+
+def _key(event: ObjectEvent) -> Key:
+    """An event's key, its kind and namespace interned (memory: a few distinct values, kept
+    with each of 150k objects at 50k, and copied by each unpickled read)."""
+    return (sys.intern(event.kind), sys.intern(event.namespace), event.name)
 
 
 def _named_by_index(source: str, keys: tuple[Key, ...]) -> bool:
