@@ -8,7 +8,9 @@ objects stay in force until the read lands. A file that fails to
 parse is reported with its reason and its last good objects stay in force; nothing else is
 affected. Each document goes through
 the validation boundary (intake.py) as soon as it is parsed: an invalid one becomes a
-`reject` event for its key, and the file's other documents are unaffected.
+`reject` event for its key, and the file's other documents are unaffected. What the source
+keeps of each file for its diff is compact (folder_read.py: objects marshalled, document
+texts as digests).
 """
 
 from __future__ import annotations

@@ -44,7 +44,10 @@ MARSHAL_VERSION = 4
 """Version 3 and up keep interned strings interned (the keys fastyaml interns are shared by
 every unpacked object, not copied into each) and refer back to a string repeated within
 an object. Their back-references depend on refcounts, so equal objects can marshal to
-other bytes: same() then compares the objects (a cost, never a wrong answer)."""
+other bytes: same() then compares the objects (a cost, never a wrong answer). Measured: a
+JSON file read twice marshals to the same bytes; a YAML file 71 % (fastyaml's resolver memo
+holds the first read's scalars), which only documents parsed again pay (pieces skip the
+rest): ~10 µs each."""
 
 
 class Kept(NamedTuple):
