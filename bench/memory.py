@@ -3,12 +3,19 @@
     python -m bench.memory --n 50000 [--kind ingressroute|httpproxy|ingress]
                            [--endpoints endpoints|slices] [--top 25]
                            [--frames 8] [--no-trace] [--json FILE]
+                           [--source inproc|folder] [--format yaml|json]
 
 Builds bench/generate.py's N-object workload (N Services, N Endpoints, N routing objects of
 `--kind`), feeds it through the production pipeline in this process (validation boundary →
 store → incremental builder → incremental translator → snapshot cache: `Controller.pipeline
 ().process`, as `contour serve` does after its first list), drops the raw objects, collects
 and trims the heap (controller/memory.py) and reports:
+
+With `--source folder` the workload is written to a temporary folder first (`--format yaml`:
+multi-document files of `PER_FILE` objects, the shape of `kubectl get -o yaml` and Helm
+output; `json`: one `List` per file) and read by `contour serve --source-dir`'s
+`FolderSource` (its first scan, by two readers), whose retained state is measured with the
+rest:
 
 - `rss_mb`: VmRSS after the load, minus tracemalloc's own bookkeeping when it traces;
   `--no-trace` gives the RSS without tracemalloc in the process at all (the figure to
@@ -29,9 +36,11 @@ import functools
 import gc
 import json
 import sys
+import tempfile
 import time
 import tracemalloc
 from collections.abc import Iterable
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -146,6 +155,53 @@ def load(n: int, kind: str, endpoints: str = "endpoints") -> tuple[Any, Any, flo
     return controller, pipeline, seconds
 
 
+PER_FILE = 500
+"""Objects per file of `--source folder` (bench/changes.py's multi-document YAML files)."""
+
+
+def write_folder(folder: Path, n: int, kind: str, endpoints: str, fmt: str) -> None:
+    """The workload as files of PER_FILE objects: multi-document YAML or JSON `List`s."""
+    import yaml
+
+    objs = workload(n, kind, endpoints)
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    for start in range(0, len(objs), PER_FILE):
+        chunk, stem = objs[start:start + PER_FILE], f"objects-{start // PER_FILE:04}"
+        if fmt == "json":
+            text = json.dumps({"apiVersion": "v1", "kind": "List", "items": chunk})
+        else:
+            text = yaml.dump_all(chunk, Dumper=dumper, sort_keys=False, explicit_start=True)
+        (folder / f"{stem}.{fmt}").write_text(text)
+
+
+def load_folder(n: int, kind: str, endpoints: str, fmt: str, folder: Path
+                ) -> tuple[Any, Any, float]:
+    """(controller, source, seconds): the workload written to `folder`, then read by a
+    FolderSource's first scan and fed through the pipeline as `contour serve --source-dir`
+    does (the source is returned: what it retains is part of the measure)."""
+    from controller.app import Controller, tune_gc
+    from controller.config import Settings
+    from controller.events import Synced
+    from controller.sources.folder import FolderSource
+
+    # written by a process of its own: the generator's garbage is no part of the measure
+    writer = get_context("spawn").Process(target=write_folder,
+                                          args=(folder, n, kind, endpoints, fmt))
+    writer.start()
+    writer.join()
+    if writer.exitcode != 0:
+        raise RuntimeError(f"writing the folder failed ({writer.exitcode})")
+    tune_gc()
+    controller = Controller(Settings(insecure=True))
+    pipeline = controller.pipeline()
+    source = FolderSource(folder)
+    t0 = time.perf_counter()
+    events: list[Any] = source.scan(inline=True)
+    events.append(Synced("folder"))
+    pipeline.process(events)
+    return controller, source, time.perf_counter() - t0
+
+
 def settle() -> None:
     """What the controller does after mass removals: a full collection and a heap trim."""
     from controller import memory
@@ -155,25 +211,37 @@ def settle() -> None:
 
 
 def measure(n: int, kind: str, *, endpoints: str = "endpoints", top: int = 25,
-            frames: int = 8, trace: bool = True) -> dict[str, Any]:
+            frames: int = 8, trace: bool = True, source: str = "inproc",
+            fmt: str = "yaml") -> dict[str, Any]:
     """Load, settle, and measure; returns the report (JSON-ready)."""
     import controller.app  # noqa: F401 - the baseline includes the imported code
 
-    if trace:
-        tracemalloc.start(frames)
-    base = rss_mb()
-    controller, _, seconds = load(n, kind, endpoints)
-    settle()
+    with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp:
+        if trace:
+            tracemalloc.start(frames)
+        base = rss_mb()
+        if source == "folder":
+            controller, kept, seconds = load_folder(n, kind, endpoints, fmt, Path(tmp))
+        else:
+            controller, kept, seconds = load(n, kind, endpoints)
+        settle()
+        return _report(controller, locals(), trace, top)
+
+
+def _report(controller: Any, at: dict[str, Any], trace: bool, top: int) -> dict[str, Any]:
+    """measure()'s JSON-ready report, `at` its locals (the run's parameters and figures)."""
     rss = rss_mb()
     overhead = tracemalloc.get_tracemalloc_memory() / MB if trace else 0.0
     counts = controller.routing.store.counts()
     out: dict[str, Any] = {
-        "bench": "memory", "n": n, "kind": kind, "endpoints": endpoints, "traced": trace,
-        "objects": counts,
-        "rss_before_mb": round(base, 1), "rss_mb": round(rss - overhead, 1),
+        "bench": "memory", "n": at["n"], "kind": at["kind"], "endpoints": at["endpoints"],
+        "source": at["source"], "traced": trace, "objects": counts,
+        "rss_before_mb": round(at["base"], 1), "rss_mb": round(rss - overhead, 1),
         "tracemalloc_overhead_mb": round(overhead, 1), "peak_mb": round(rss_mb("VmHWM"), 1),
-        "load_s": round(seconds, 2),
+        "load_s": round(at["seconds"], 2),
     }
+    if at["source"] == "folder":
+        out["format"] = at["fmt"]
     if trace:
         out.update(_traced(tracemalloc.take_snapshot(), top))
         tracemalloc.stop()
@@ -216,9 +284,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-trace", action="store_true",
                         help="RSS only, without tracemalloc in the process")
     parser.add_argument("--json", help="append the JSON line to this file")
+    parser.add_argument("--source", choices=("inproc", "folder"), default="inproc",
+                        help="folder: written to files and read by the folder source")
+    parser.add_argument("--format", choices=("yaml", "json"), default="yaml",
+                        help="the folder's files (with --source folder)")
     args = parser.parse_args(argv)
     out = measure(args.n, args.kind, endpoints=args.endpoints, top=args.top, frames=args.frames,
-                  trace=not args.no_trace)
+                  trace=not args.no_trace, source=args.source, fmt=args.format)
     line = json.dumps(out)
     print(line, flush=True)
     if args.json:

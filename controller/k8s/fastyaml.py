@@ -10,6 +10,7 @@ the safe loader's (tests/controller/k8s/test_fastyaml.py compares them).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Hashable
 from typing import Any
 
@@ -79,7 +80,16 @@ class _Walk:
                 continue
             for key_node, value_node in node.value:
                 key = self.value(key_node)
-                if not isinstance(key, Hashable):
+                if type(key) is str:
+                    # memory: a manifest repeats a few dozen keys in every object and
+                    # libyaml makes a string for each (json.loads shares its keys within a
+                    # document). 50k IngressRoutes, Services and Endpoints read from YAML
+                    # (bench/memory.py --source folder): those strings, alive until the
+                    # pipeline consumed their objects, left ~100 MB of free 64-byte blocks
+                    # in CPython's pools. marshal keeps the mark, so the folder source's
+                    # unpacked objects share them too
+                    key = sys.intern(key)
+                elif not isinstance(key, Hashable):
                     raise ConstructorError("while constructing a mapping", node.start_mark,
                                            "found unhashable key", key_node.start_mark)
                 target[key] = self.value(value_node)

@@ -7,7 +7,7 @@ reads, already defaulted (a delegate's namespace, a port that is not an integer)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from controller.k8s.objects import (
@@ -92,9 +92,12 @@ class IngressRouteView:
     routes: tuple[IRRouteView, ...] | None = None  # None: no `routes` key (matters, §1.2)
     tcpproxy: TCPProxyView | None = None
 
-    @property
-    def key(self) -> Key:
-        return (self.namespace, self.name)
+    key: Key = field(init=False, repr=False, compare=False)
+    """(namespace, name), made once: the builders key their indexes and statuses by it
+    (memory: as a property it made a tuple per use, each kept by the index it keyed)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", (self.namespace, self.name))
 
 
 def _health_check(raw: object) -> HealthCheckView | None:
@@ -233,9 +236,12 @@ class IngressView:
     rules: tuple[IngressRuleView, ...]  # the default backend is the last rule, host ""
     tls: tuple[IngressTLSView, ...]
 
-    @property
-    def key(self) -> Key:
-        return (self.namespace, self.name)
+    key: Key = field(init=False, repr=False, compare=False)
+    """(namespace, name), made once: the builders key their indexes and statuses by it
+    (memory: as a property it made a tuple per use, each kept by the index it keyed)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", (self.namespace, self.name))
 
 
 def _backend(raw: object) -> BackendView | None:

@@ -8,7 +8,9 @@ objects stay in force until the read lands. A file that fails to
 parse is reported with its reason and its last good objects stay in force; nothing else is
 affected. Each document goes through
 the validation boundary (intake.py) as soon as it is parsed: an invalid one becomes a
-`reject` event for its key, and the file's other documents are unaffected.
+`reject` event for its key, and the file's other documents are unaffected. What the source
+keeps of each file for its diff is compact (folder_read.py: objects marshalled, document
+texts as digests).
 """
 
 from __future__ import annotations
@@ -20,28 +22,28 @@ from collections.abc import Callable
 from concurrent.futures import BrokenExecutor, Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from controller import faults
-from controller.events import REJECT, Event, ObjectEvent, Synced
-from controller.k8s.documents import (
-    MAX_DOCUMENTS,
-    ParseError,
-    flatten,
-    parse_documents,
-    raw_documents,
-    yaml_document_texts,
-)
-from controller.sources.files import Stamp, file_stamp, walk
+from controller.dag.multimap import MultiMap
+from controller.events import Event, ObjectEvent, Synced
+from controller.k8s.documents import parse_documents  # noqa: F401 - for controller.demo
+from controller.sources.files import file_stamp, walk
 from controller.sources.first_read import read_all, spawned_reader
+from controller.sources.folder_read import (
+    Contents,
+    FileRead,
+    Kept,
+    Key,
+    Read,
+    Stamp,
+    read_file,
+    read_new,
+    same,
+    unpacked,
+)
 from controller.sources.gc_pause import pause_gc
-from controller.sources.intake import admit_event
 
 log = logging.getLogger(__name__)
 
-# A source file larger than this is refused (reported, its last good objects kept): a
-# runaway generator must not take the controller's memory with it.
-MAX_FILE_BYTES = 256 * 1024 * 1024
 SLOW_FILE_BYTES = 512 * 1024
 """After the first scan, a changed file above this is read off the event loop. Measured
 (fuzzer seed 20261202, batch 12): a 1.3 MB HTTPProxy of 5,000 routes parses in 1.5 s; read
@@ -56,71 +58,13 @@ def large_file_reader() -> Executor:
     return spawned_reader(fresh_per_read=True)
 
 
-Key = tuple[str, str, str]  # kind, namespace, name
-
-
-@dataclass(frozen=True, slots=True)
-class Piece:
-    """One YAML document of a file, as last read: where its events start in the file's
-    document order (an object without a name is named by that index), and its events."""
-
-    index: int
-    events: tuple[ObjectEvent, ...]
-    named_by_index: bool
-
-
-Pieces = dict[str, Piece]
-"""A file's document texts → what each was read as."""
-Read = tuple[dict[Key, ObjectEvent], Pieces] | str
-"""A file's read: its events and pieces, or the one-line reason it cannot be read."""
-
-
-def file_events(path: Path, text: str,
-                previous: Pieces | None = None) -> tuple[dict[Key, ObjectEvent], Pieces]:
-    """The events a file's documents stand for, through the validation boundary, keyed by
-    object, and the file's pieces. A YAML document whose text is among `previous` (the
-    file's last read) is not parsed or validated again (perf: one object edited in a
-    500-object file re-read all 500: p50 232 ms per change at 1.2k objects). Raises
-    ParseError when the file cannot be read as manifests at all."""
-    texts = None if path.suffix == ".json" else yaml_document_texts(text)
-    if texts is None or not previous:
-        raw = raw_documents(text, json_file=path.suffix == ".json")
-        if texts is None or len(raw) != len(texts):
-            return _keyed(_admitted(path, [d for r in raw for d in flatten(r)], 0)), {}
-        parsed: list[list[Any] | None] = [list(flatten(r)) for r in raw]  # one parser
-    else:
-        parsed = [None] * len(texts)
-    pieces: Pieces = {}
-    events: list[ObjectEvent] = []
-    for piece_text, docs in zip(texts, parsed, strict=True):
-        found = (previous or {}).get(piece_text)
-        if found is None or (found.named_by_index and found.index != len(events)):
-            if docs is None:
-                docs = parse_documents(piece_text, json_file=False)
-            admitted = _admitted(path, docs, len(events))
-            found = Piece(len(events), tuple(admitted), any(
-                e.name.startswith(f"{path}#") for e in admitted))
-        pieces[piece_text] = found
-        events.extend(found.events)
-        if len(events) > MAX_DOCUMENTS:
-            raise ParseError(f"more than the {MAX_DOCUMENTS} documents a file may hold")
-    return _keyed(events), pieces
-
-
-def _admitted(path: Path, docs: list[object], start: int) -> list[ObjectEvent]:
-    return [admit_event(doc, source=str(path), fallback_name=f"{path}#{start + i}")
-            for i, doc in enumerate(docs)]
-
-
-def _keyed(events: list[ObjectEvent]) -> dict[Key, ObjectEvent]:
-    return {event.key: event for event in events}  # a later document wins a duplicate
-
-
 @dataclass
 class FileState:
+    """What the source keeps of a file: its stamp when last read, and what it read (compact:
+    folder_read.Contents)."""
+
     stamp: Stamp
-    objects: dict[Key, ObjectEvent] = field(default_factory=dict)
-    pieces: Pieces = field(default_factory=dict)
+    contents: Contents = field(default_factory=Contents)
 
 
 @dataclass
@@ -138,8 +82,10 @@ class FolderSource:
     """What the last scan's stat walk cost."""
     files: dict[Path, FileState] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)  # file → reason, for /debug
-    _current: dict[Key, ObjectEvent] = field(default_factory=dict)
-    _holders: dict[Key, set[Path]] = field(default_factory=dict)  # the files defining a key
+    _current: dict[Key, Kept] = field(default_factory=dict)  # what was emitted last
+    _holders: MultiMap[Key, Path] = field(default_factory=MultiMap)  # the files defining a key
+    _live: dict[Path, FileRead] = field(default_factory=dict)
+    """This scan's reads, whose parsed events are emitted as they are (not unpacked)."""
     lane: Callable[[], Executor] = large_file_reader
     """Makes the executor large files are read on (tests pass a thread pool)."""
     reading: dict[Path, tuple[Stamp, Future[Read]]] = field(default_factory=dict)
@@ -192,7 +138,7 @@ class FolderSource:
         for path, stamp in changed:
             if inline or stamp[1] <= SLOW_FILE_BYTES:
                 old = self.files.get(path)
-                read = read_file(path, stamp, old.pieces if old is not None else None)
+                read = read_file(path, stamp, old.contents if old is not None else None)
                 touched |= self._settle(path, stamp, read)
             else:
                 self._hand_off(path, stamp)
@@ -202,7 +148,7 @@ class FolderSource:
         """The first scan's files read by two, on the prestarted reader if there is one."""
         pool, self.first_reader = self.first_reader, None
         try:
-            return read_all(changed, _read_new, helper=None if pool is None else lambda: pool)
+            return read_all(changed, read_new, helper=None if pool is None else lambda: pool)
         finally:
             if pool is not None:
                 pool.shutdown(wait=False, cancel_futures=True)
@@ -239,13 +185,13 @@ class FolderSource:
         error)."""
         if isinstance(read, str):
             return self._failed(path, stamp, read)
-        objects, pieces = read
         self.errors.pop(str(path), None)
         touched = self._forget(path)
-        state = self.files[path] = FileState(stamp, objects, pieces)
-        for key in state.objects:
-            self._holders.setdefault(key, set()).add(path)
-        return touched | state.objects.keys()
+        self.files[path] = FileState(stamp, read.contents)
+        self._live[path] = read
+        for key in read.objects:
+            self._holders.add(key, path)
+        return touched | read.objects.keys()
 
     def _failed(self, path: Path, stamp: Stamp, reason: str) -> set[Key]:
         """Report a file that cannot be read; its last good objects stay in force."""
@@ -260,14 +206,13 @@ class FolderSource:
 
     def _forget(self, path: Path) -> set[Key]:
         state = self.files.pop(path, None)
+        self._live.pop(path, None)
         if state is None:
             return set()
-        for key in state.objects:
-            holders = self._holders[key]
-            holders.discard(path)
-            if not holders:
-                del self._holders[key]
-        return set(state.objects)
+        keys = set(state.contents.keys)
+        for key in keys:
+            self._holders.discard(key, path)
+        return keys
 
     def _diff(self, keys: set[Key]) -> list[ObjectEvent]:
         """Events for the touched keys only (perf: comparing all 30k objects of the 10k
@@ -281,36 +226,12 @@ class FolderSource:
                 if gone is not None:
                     deletes.append(ObjectEvent.delete(*key, source=gone.source))
                 continue
-            event = self.files[max(holders)].objects[key]
-            if not _same(self._current.get(key), event):
-                self._current[key] = event
-                upserts.append(event)
+            winner = max(holders)
+            read = self._live.get(winner)  # read by this scan, or kept from an earlier one
+            wins = (read.objects[key] if read is not None
+                    else self.files[winner].contents.winner(key))
+            if not same(self._current.get(key), wins):
+                self._current[key] = wins
+                upserts.append(read.event(key) if read is not None else unpacked(key, wins))
+        self._live.clear()
         return deletes + upserts
-
-
-def read_file(path: Path, stamp: Stamp, previous: Pieces | None) -> Read:
-    """One file's events and pieces, or why it cannot be read. Pure: it runs in the lane's
-    process too (there without `previous`: the pieces would cross the process boundary)."""
-    try:
-        if stamp[1] > MAX_FILE_BYTES:
-            raise ParseError(f"{stamp[1]} bytes is more than the {MAX_FILE_BYTES} a "
-                             "source file may hold")
-        return file_events(path, path.read_text(encoding="utf-8"), previous)
-    except (OSError, UnicodeDecodeError, ParseError) as err:
-        return str(err)
-    except Exception as err:  # noqa: BLE001 - the parse stage's error boundary
-        return faults.quarantine_reason("parse", str(path), err)
-
-
-def _read_new(path: Path, stamp: Stamp) -> Read:
-    """read_file of a file never read before (picklable, for first_read's helper)."""
-    return read_file(path, stamp, None)
-
-
-def _same(old: ObjectEvent | None, new: ObjectEvent) -> bool:
-    """Equal but for the file a valid object came from: a renamed file is not a change. A
-    report names its file, so for a rejected object the file counts."""
-    if old is None or (old.op, old.obj, old.reasons, old.warnings) != (
-            new.op, new.obj, new.reasons, new.warnings):
-        return False
-    return new.op != REJECT or old.source == new.source

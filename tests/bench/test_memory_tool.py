@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from bench import memory
 
 ROOT = Path(memory.__file__).resolve().parents[1]
@@ -49,3 +51,11 @@ def test_a_small_traced_run_reports_the_loaded_objects(tmp_path: Path) -> None:
 def test_ingress_workload() -> None:
     out = memory.measure(20, "ingress", endpoints="slices", trace=False)
     assert out["objects"]["Ingress"] == 20 and "traced_mb" not in out
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "json"])
+def test_folder_source_workload(fmt: str) -> None:
+    """--source folder: the objects written to files and read by the folder source."""
+    out = memory.measure(20, "httpproxy", trace=False, source="folder", fmt=fmt)
+    assert out["objects"]["HTTPProxy"] == 30 and out["objects"]["Service"] == 20
+    assert (out["source"], out["format"]) == ("folder", fmt)

@@ -121,9 +121,9 @@ def test_duplicated_key_later_file_wins_and_earlier_returns(tmp_path: Path):
 
 
 def test_an_oversized_file_is_refused_and_reported(tmp_path: Path, monkeypatch):
-    import controller.sources.folder as folder
+    import controller.sources.folder_read as folder_read
 
-    monkeypatch.setattr(folder, "MAX_FILE_BYTES", 100)
+    monkeypatch.setattr(folder_read, "MAX_FILE_BYTES", 100)
     src = FolderSource(tmp_path)
     write(tmp_path / "a.yaml", SVC % "a")
     write(tmp_path / "big.yaml", SVC % "b" + "#" * 200 + "\n")

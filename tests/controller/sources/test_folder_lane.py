@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from controller.events import DELETE, UPSERT
-from controller.sources import folder
+from controller.sources import folder, folder_read
 from controller.sources.folder import FolderSource
 
 SVC = "apiVersion: v1\nkind: Service\nmetadata: {name: %s, namespace: default}\n" \
@@ -43,7 +43,7 @@ def gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
     """Large = over 300 bytes; big.yaml's reads on the worker thread wait until the returned
     event is set."""
     opened = threading.Event()
-    real = folder.file_events
+    real = folder_read.file_events
 
     def gated(path: Path, text: str, previous: Any = None) -> Any:
         if path.name == BIG and threading.current_thread() is not threading.main_thread():
@@ -51,7 +51,7 @@ def gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
         return real(path, text, previous)
 
     monkeypatch.setattr(folder, "SLOW_FILE_BYTES", 300)
-    monkeypatch.setattr(folder, "file_events", gated)
+    monkeypatch.setattr(folder_read, "file_events", gated)
     yield opened
     opened.set()
 

@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from controller.k8s.documents import parse_documents, yaml_document_texts
-from controller.sources import folder
-from controller.sources.folder import file_events
+from controller.sources import folder_read
+from controller.sources.folder_read import file_events, unpacked
 from controller.sources.intake import admit_event
 
 PATH = Path("/src/objects.yaml")
@@ -58,8 +58,10 @@ def test_pieces_equal_a_whole_parse_across_edits(seed: int) -> None:
     previous = None
     for _ in range(8):
         text = stream(rng, docs)
-        events, previous = file_events(PATH, text, previous)
-        assert events == whole(text)
+        read = file_events(PATH, text, previous)
+        previous = read.contents
+        assert {key: read.event(key) for key in read.objects} == whole(text)
+        assert {key: unpacked(key, k) for key, k in read.objects.items()} == whole(text)
         edit = rng.randrange(3)
         if edit == 0:
             docs[rng.randrange(len(docs))] = service(rng, rng.randrange(20))
@@ -74,15 +76,16 @@ def test_one_edited_document_is_the_only_one_parsed(monkeypatch: pytest.MonkeyPa
              "metadata": {"name": f"s{i}", "namespace": "default"},
              "spec": {"ports": [{"port": 80}]}} for i in range(50)]
     text = yaml.safe_dump_all(docs)
-    _, pieces = file_events(PATH, text)
+    pieces = file_events(PATH, text).contents
     docs[7]["spec"]["ports"][0]["port"] = 81
     calls: list[str] = []
-    real = folder.parse_documents
-    monkeypatch.setattr(folder, "parse_documents",
+    real = folder_read.parse_documents
+    monkeypatch.setattr(folder_read, "parse_documents",
                         lambda t, *, json_file: calls.append(t) or real(t, json_file=json_file))
-    events, _ = file_events(PATH, yaml.safe_dump_all(docs), pieces)
+    read = file_events(PATH, yaml.safe_dump_all(docs), pieces)
     assert len(calls) == 1 and "s7" in calls[0]
-    assert events[("Service", "default", "s7")].obj["spec"]["ports"][0]["port"] == 81
+    assert list(read.live) == [("Service", "default", "s7")]
+    assert read.event(("Service", "default", "s7")).obj["spec"]["ports"][0]["port"] == 81
 
 
 @pytest.mark.parametrize(("text", "pieces"), [
