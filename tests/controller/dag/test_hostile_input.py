@@ -404,8 +404,9 @@ def test_exponential_diamond_lattice_is_bounded() -> None:
     )
 
 
-def test_many_roots_build_fast() -> None:
-    """10k roots with a delegated child each; a generous bound for a shared CI machine."""
+def test_many_roots_build() -> None:
+    """10k roots with a delegated child each: every host and every status is there (their
+    speed is the bench's to measure, bench/, not a timed test's)."""
     objs = []
     for i in range(10_000):
         ns = f"ns{i % 50}"
@@ -419,9 +420,6 @@ def test_many_roots_build_fast() -> None:
             ),
             ir(f"c{i}", ns, routes=[route("/c", svc(f"s{i}", 80))]),
         ]
-    store = store_of(*objs)
-    start = time.perf_counter()
-    dag = build(store, BuilderSettings())
-    elapsed = time.perf_counter() - start
+    dag = build(store_of(*objs), BuilderSettings())
     assert len(dag.http) == 10_000 and len(dag.statuses) == 20_000
-    assert elapsed < 3.0, elapsed
+    assert {s.current for s in dag.statuses} == {"valid"}
