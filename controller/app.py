@@ -19,7 +19,9 @@ from controller import memory
 from controller.config import ConfigError, Settings
 from controller.dag.model import DAG
 from controller.endpoint_publisher import EndpointPublisher
+from controller.envoy import constraints
 from controller.events import BuildStats, Pipeline
+from controller.k8s import fastyaml
 from controller.nacks import NackResolver
 from controller.rejections import Rejections
 from controller.routing import RoutingPublisher
@@ -56,6 +58,14 @@ class Controller:
         self.endpoints.set_extensions(dag.extensions)
         return dag
 
+    def _release_memory(self) -> None:
+        """After a mass removal (events.py): forget the memos kept by content, whose entries
+        outlive the objects they came from, then hand the freed memory back (memory.py)."""
+        self.routing.forget_memos()
+        constraints.forget()
+        fastyaml.forget()
+        memory.trim()
+
     def pipeline(self, *, expected_sources: int = 1) -> Pipeline:
         pipeline = Pipeline(
             apply_object=self.routing.apply,
@@ -65,7 +75,7 @@ class Controller:
             publish_endpoints=self.endpoints.publish,
             on_ready=self.cache.mark_ready,
             expected_sources=expected_sources,
-            release_memory=memory.trim,
+            release_memory=self._release_memory,
         )
         self.view.build_stats = pipeline.stats
         return pipeline

@@ -96,6 +96,10 @@ class RoutingPublisher:
         bisection, quarantine) and publish what changed."""
         self._publish(self.dag, set(hosts))
 
+    def forget_memos(self) -> None:
+        """Drop what the translator keeps by content (after a mass removal: app.py)."""
+        self.translator.forget()
+
     def _publish(self, dag: DAG, hosts: Collection[str] | None) -> None:
         """Translate `hosts` of `dag` (None: all), publish make-before-break, and record the
         statuses and what serving them takes."""

@@ -75,6 +75,10 @@ class Planner:
         self._payloads: dict[str, tuple[type[Message], str] | None] = {}
         self._any_verdicts: dict[tuple[str, bytes], tuple[str, ...]] = {}
 
+    def forget(self) -> None:
+        """Drop the verdicts kept by payload bytes (they may be of removed objects)."""
+        self._any_verdicts.clear()
+
     def walker(self, desc: Descriptor) -> Run:
         """The check of messages of type `desc`."""
         if desc.full_name == ANY:

@@ -9,7 +9,7 @@ and remembered n times over the same bytes. Here:
 - `delta(old, new)`: from holding exactly `old` (a view, or nothing) to `new`: what changed,
   what went, the encoded response without its nonce, and whether a sent cluster is
   health-checked;
-- `health_checked(bodies)`: whether any serialized cluster has active health checks.
+- `health_checked(clusters)`: whether any serialized cluster has active health checks.
 
 Entries keep the objects they were computed from, so an `id()` in a key is not reused while
 the entry lives; the caches are small and evict the oldest first.
@@ -17,7 +17,6 @@ the entry lives; the caches are small and evict the oldest first.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -79,7 +78,7 @@ def delta(old: View | None, new: View) -> Delta:
     body = wire.delta_body(version=snapshot.version, type_url=snapshot.type_url,
                            resources=changed, removed=removed)
     made = Delta(changed, removed, body, snapshot.type_url == CLUSTER
-                 and health_checked(r.body for r in changed))
+                 and health_checked(changed))
     _keep(_deltas, key, (old, new, made), DELTAS_KEPT)
     while len(_deltas) > 1 and sum(len(d[2].body) for d in _deltas.values()) > DELTA_BYTES_KEPT:
         del _deltas[next(iter(_deltas))]
@@ -92,16 +91,20 @@ def _keep(cache: dict, key: object, value: object, most: int) -> None:  # type: 
     cache[key] = value
 
 
-def health_checked(cluster_bodies: Iterable[bytes]) -> bool:
+def health_checked(clusters: Iterable[Resource]) -> bool:
     """True when any of the serialized clusters has active health checks."""
-    return any(_health_checked(body) for body in cluster_bodies)
+    return any(_health_checked(r) for r in clusters)
 
 
-@functools.lru_cache(maxsize=1 << 15)
-def _health_checked(body: bytes) -> bool:
+def _health_checked(cluster: Resource) -> bool:
     # perf: every stream asks this of the clusters it is sent, and all are sent the same
-    # bytes objects (their hash is computed once): parse each body once, not per stream.
-    try:
-        return bool(cluster_pb2.Cluster.FromString(body).health_checks)
-    except DecodeError:
-        return False
+    # Resource objects: parse each body once, not per stream (kept on the resource, so it
+    # goes with it: an LRU cache keyed by body kept the bodies of deleted clusters).
+    found = cluster.health_checked
+    if found is None:
+        try:
+            found = bool(cluster_pb2.Cluster.FromString(cluster.body).health_checks)
+        except DecodeError:
+            found = False
+        cluster.remember("health_checked", found)
+    return found

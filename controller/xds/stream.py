@@ -251,7 +251,7 @@ class XdsStream(ABC):
         state.wait_deadline = None
         checked = out.health_checked if out.all_moved else None
         if checked is None:
-            checked = health_checked(r.body for r in moved)
+            checked = health_checked(moved)
         if checked:
             loop = asyncio.get_running_loop()
             state.wait_deadline = loop.time() + HEALTH_CHECK_WARM_WAIT

@@ -284,6 +284,10 @@ class IncrementalTranslator:
         out.replace(pb.CLUSTER_TYPE, self._extensions, wanted)
         self._extensions = wanted
 
+    def forget(self) -> None:
+        """Drop the translator's content-keyed verdicts (after a mass removal)."""
+        self._translator.forget()
+
     def resources(self) -> Resources:
         """Everything currently translated (for tests and debugging)."""
         tables = {t.name: t.body() for t in self._tables}

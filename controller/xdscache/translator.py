@@ -249,6 +249,10 @@ class Translator:
         for memo in self._memos:
             memo.rotate()
 
+    def forget(self) -> None:
+        """Drop the verdicts kept by shape (see Verdicts.forget)."""
+        self._verdicts.forget()
+
     def misses(self) -> int:
         """How many values were translated (not reused) since this translator was made."""
         return sum(m.misses for m in self._memos)

@@ -52,6 +52,12 @@ class Verdicts:
         self._clusters: dict[Hashable, tuple[str, ...]] = {}
         self._vhosts: dict[Hashable, tuple[str, ...]] = {}
 
+    def forget(self) -> None:
+        """Drop every kept verdict: shapes are keyed by content, so they outlive the objects
+        that had them (after a mass removal: controller/app.py)."""
+        self._clusters.clear()
+        self._vhosts.clear()
+
     def cluster(self, key: ClusterKey, built: pb.Cluster) -> str | None:
         found = self._shape_verdict(self._clusters, cluster_shape(key), built,
                                     _CLUSTER_IDENTITY)
