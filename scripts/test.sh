@@ -7,6 +7,10 @@ PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
+# an editable install compiles nothing, and with PYTHONDONTWRITEBYTECODE (set on these
+# machines) every spawned controller would compile every module again: ~0.2-0.4 s of CPU
+# per process start, measured (BENCHMARKS.md "contour serve start from YAML")
+.venv/bin/python -m compileall -q controller kubectl_contour bench >/dev/null
 if [ -x scripts/envtest.sh ] || [ -f scripts/envtest.sh ]; then
   bash scripts/envtest.sh   # kube-apiserver + etcd from pinned Go modules, cached after the first build
 fi
