@@ -155,9 +155,10 @@ def none_running_check(current: Rollout | None, root: Key) -> Check:
 
 
 def stats_check(readings: dict[str, dict[str, Any]], names: list[str]) -> Check:
-    """Each Envoy reports the counters of FROM's clusters (they serve traffic now): the gate
-    can read Envoy's numbers (a bootstrap keeping no `cluster.*` stats cannot; the default,
-    `contour bootstrap --cluster-stats essential`, keeps those the gate reads)."""
+    """Each Envoy reports stats of FROM's clusters: the gate can read Envoy's numbers (a
+    bootstrap keeping no `cluster.*` stats cannot; the default, `contour bootstrap
+    --cluster-stats essential`, keeps those the gate reads, the traffic counters from a
+    cluster's first request on)."""
     name = "every Envoy reports the gate's numbers"
     if not readings:
         return Check(name, False, "no Envoy to read")

@@ -19,6 +19,9 @@ PASS, HOLD, FAIL, WAIT = "pass", "hold", "fail", "wait"
 COUNTERS = {"upstream_rq_total": "total", "upstream_rq_5xx": "errors",
             "upstream_rq_completed": "completed"}
 HISTOGRAM = "upstream_rq_time"
+PRESENCE = "membership_total"
+"""Created with the cluster, even where Envoy defers the traffic counters to the first request
+(the default bootstrap): a cluster that reports only this has served nothing yet."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,14 +42,15 @@ class ClusterStats:
 def stats_path(names: Iterable[str]) -> str:
     """The admin path that answers exactly the counters and histograms the gate reads."""
     alternatives = "|".join(sorted(n.replace(".", r"\.") for n in names))
-    wanted = "|".join(sorted([*COUNTERS, HISTOGRAM]))
+    wanted = "|".join(sorted([*COUNTERS, HISTOGRAM, PRESENCE]))
     regex = f"^cluster\\.({alternatives})\\.({wanted})$"
     return "/stats?" + urllib.parse.urlencode(
         {"format": "json", "histogram_buckets": "disjoint", "filter": regex})
 
 
 def parse_stats(doc: dict[str, object]) -> dict[str, ClusterStats]:
-    """`/stats?format=json&histogram_buckets=disjoint` → stat name → ClusterStats."""
+    """`/stats?format=json&histogram_buckets=disjoint` → stat name → ClusterStats, for every
+    cluster the reading mentions (absent counters are 0)."""
     values: dict[str, dict[str, int]] = {}
     buckets: dict[str, tuple[tuple[float, int], ...]] = {}
     for item in doc.get("stats") or []:  # type: ignore[attr-defined]
@@ -60,6 +64,8 @@ def parse_stats(doc: dict[str, object]) -> dict[str, ClusterStats]:
         name, _, metric = str(item.get("name", "")).removeprefix("cluster.").rpartition(".")
         if metric in COUNTERS:
             values.setdefault(name, {})[COUNTERS[metric]] = int(item.get("value") or 0)
+        elif metric == PRESENCE:
+            values.setdefault(name, {})
     return {n: ClusterStats(**values.get(n, {}), buckets=buckets.get(n, ()))
             for n in sorted({*values, *buckets})}
 

@@ -1,9 +1,11 @@
 """The default bootstrap's stats through a real Envoy: every non-cluster stat and the
-essential per-cluster ones are kept, the other per-cluster stats are not created;
-`--cluster-stats all` restores Envoy's full set."""
+essential per-cluster ones are kept, the other per-cluster stats are not created, and a
+cluster's traffic stats appear with its first request (deferred creation);
+`--cluster-stats all` restores Envoy's full set, created with the cluster."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import shutil
 import subprocess
@@ -33,7 +35,8 @@ def controller(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Controller]
         ctl.stop()
 
 
-def stat_names(ctl: Controller, workdir: Path, *flags: str) -> set[str]:
+def stat_names(ctl: Controller, workdir: Path, *flags: str) -> tuple[set[str], set[str]]:
+    """The stat names Envoy has once the echo cluster exists, and after one request to it."""
     boot = workdir / "bootstrap.json"
     (admin,) = allocate_ports(1)
     subprocess.run([sys.executable, "-m", "controller", "bootstrap", str(boot), "--xds-port",
@@ -41,29 +44,52 @@ def stat_names(ctl: Controller, workdir: Path, *flags: str) -> set[str]:
                    cwd=REPO_ROOT)
     envoy = Envoy(workdir, boot, workdir.name, admin)
     try:
-        def names() -> set[str]:
+        def names(wanted: str) -> set[str]:
             try:
                 _, body = http_get(admin, "/stats?format=json")
             except OSError:
                 return set()
-            # (response classes and the request-time histogram appear with traffic only)
             found = {s["name"] for s in json.loads(body)["stats"] if "name" in s}
-            return found if f"{ECHO}.upstream_rq_total" in found else set()
-        return set(until("Envoy has the echo cluster's stats", names))
+            return found if wanted in found else set()
+
+        before = until("Envoy has the echo cluster", lambda: names(f"{ECHO}.membership_total"))
+        until("Envoy routes echo.com", lambda: request_echo(ctl) is not None)
+        after = until("Envoy has the echo cluster's traffic stats",
+                      lambda: names(f"{ECHO}.upstream_rq_total"))
+        return set(before), set(after)
     finally:
         envoy.stop()
 
 
+def request_echo(ctl: Controller) -> int | None:
+    """One request for echo.com through Envoy (its status: the backend may be down, which
+    counts as traffic for the cluster too), or None while nothing listens or routes it."""
+    conn = http.client.HTTPConnection("127.0.0.1", ctl.ports.http, timeout=2)
+    try:
+        conn.request("GET", "/", headers={"Host": "echo.com"})
+        status = conn.getresponse().status
+    except OSError:
+        return None
+    finally:
+        conn.close()
+    return None if status == 404 else status
+
+
 def test_default_keeps_the_essential_cluster_stats(controller: Controller,
                                                    tmp_path: Path) -> None:
-    names = stat_names(controller, tmp_path)
+    before, after = stat_names(controller, tmp_path)
     for kept in ("server.live", "cluster_manager.cds.update_success",
-                 f"{ECHO}.upstream_cx_total", f"{ECHO}.membership_healthy"):
-        assert kept in names, kept
-    assert f"{ECHO}.upstream_cx_rx_bytes_total" not in names
-    assert f"{ECHO}.lb_healthy_panic" not in names
+                 f"{ECHO}.membership_healthy", f"{ECHO}.membership_total"):
+        assert kept in before, kept
+    assert f"{ECHO}.upstream_rq_total" not in before  # deferred until the first request
+    for kept in (f"{ECHO}.upstream_cx_total", f"{ECHO}.upstream_rq_total",
+                 f"{ECHO}.upstream_rq_completed"):
+        assert kept in after, kept
+    assert f"{ECHO}.upstream_cx_rx_bytes_total" not in after
+    assert f"{ECHO}.lb_healthy_panic" not in after
 
 
 def test_all_restores_envoys_full_stats(controller: Controller, tmp_path: Path) -> None:
-    names = stat_names(controller, tmp_path, "--cluster-stats", "all")
-    assert {f"{ECHO}.upstream_cx_rx_bytes_total", f"{ECHO}.lb_healthy_panic"} <= names
+    before, _ = stat_names(controller, tmp_path, "--cluster-stats", "all")
+    assert {f"{ECHO}.upstream_rq_total", f"{ECHO}.upstream_cx_rx_bytes_total",
+            f"{ECHO}.lb_healthy_panic"} <= before

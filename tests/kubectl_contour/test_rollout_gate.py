@@ -60,8 +60,15 @@ def test_stats_path_asks_for_exactly_the_gate_numbers() -> None:
     query = urllib.parse.parse_qs(path.split("?", 1)[1])
     assert query["format"] == ["json"] and query["histogram_buckets"] == ["disjoint"]
     assert query["filter"] == [r"^cluster\.(default_blue_80|default_green_80)\."
-                               r"(upstream_rq_5xx|upstream_rq_completed|upstream_rq_time|"
-                               r"upstream_rq_total)$"]
+                               r"(membership_total|upstream_rq_5xx|upstream_rq_completed|"
+                               r"upstream_rq_time|upstream_rq_total)$"]
+
+
+def test_a_cluster_that_served_nothing_yet_reads_as_zeros() -> None:
+    """The default bootstrap defers a cluster's traffic counters to its first request: a
+    cluster with only its membership stats is there, with nothing counted."""
+    found = parse_stats(envoy_stats({"default_green_80.membership_total": 1}, {}))
+    assert found == {"default_green_80": ClusterStats()}
 
 
 def test_delta_and_combine() -> None:

@@ -152,6 +152,15 @@ def test_essential_cluster_stats(name: str, kept: bool) -> None:
     assert bool(ESSENTIAL_REGEX.fullmatch(name)) is kept
 
 
+@pytest.mark.parametrize(("cluster_stats", "deferred"), [
+    ("essential", True), ("all", False), ("none", False)])
+def test_only_essential_defers_cluster_traffic_stats(cluster_stats: str, deferred: bool) -> None:
+    """The default creates a cluster's traffic stats on first use; `all` is Envoy's default
+    bootstrap, eager; `none` keeps no cluster stats to defer."""
+    options = bootstrap(cluster_stats=cluster_stats).deferred_stat_options
+    assert options.enable_deferred_creation_stats is deferred
+
+
 def test_unknown_cluster_stats_is_an_error() -> None:
     with pytest.raises(ValueError, match="cluster stats must be one of essential, all, none"):
         bootstrap(cluster_stats="some")
