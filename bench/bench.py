@@ -17,7 +17,9 @@ inproc: the Controller and its Pipeline driven directly in this process, with th
 folder: `contour serve --source-dir` and a real Envoy as separate processes.
   (a) process start → /healthz ready; (c) file written → first request through Envoy that
   shows the change; (d) Envoy start → first request served (for the last host);
-  (e) controller VmRSS and VmHWM.
+  (e) controller VmRSS and VmHWM; (g) process start → the last host served through Envoy
+  (with --envoy-at-start, Envoy starts with the controller, as in a pod; otherwise once the
+  controller is ready, so (g) = (a) + (d)).
 cluster: the same as folder against a real kube-apiserver + etcd
   (tests/cluster/controlplane.py) holding N IngressRoutes, Services and EndpointSlices
   (loaded before the measurement; the backend listens on a network namespace of the run's
@@ -154,6 +156,9 @@ CLUSTER_STATS = ["essential"]
 """The bench Envoys' `contour bootstrap --cluster-stats` (set by --cluster-stats)."""
 ENVOY_XDS = ["delta"]
 """The bench Envoys' `contour bootstrap --xds-protocol` (set by --envoy-xds)."""
+ENVOY_AT_START = [False]
+"""folder, yaml-change, switch: Envoy started with `contour serve` (as in a pod) instead of
+once the controller is ready (set by --envoy-at-start)."""
 
 
 class Envoy:
@@ -460,7 +465,8 @@ def measure_serving(proc: subprocess.Popen[bytes], ports: dict[str, int], n: int
                     changes: int, out: dict[str, Any],
                     backend: Callable[[], ThreadingHTTPServer],
                     on_ready: Callable[[], None] | None = None) -> None:
-    """(a) ready, (d) Envoy first request, (c) changes through Envoy, (e) memory.
+    """(a) ready, (d) Envoy first request, (g) process start -> the last host served through
+    Envoy, (c) changes through Envoy, (e) memory.
 
     `backend` starts the backend every Service's endpoints point at."""
     def healthy() -> bool:
@@ -468,39 +474,55 @@ def measure_serving(proc: subprocess.Popen[bytes], ports: dict[str, int], n: int
             raise RuntimeError(f"contour serve exited ({proc.returncode}); see {work}")
         return http_ok(f"http://127.0.0.1:{ports['metrics']}/healthz")
 
-    ready = wait_until(healthy, timeout=600)
-    out["a_start_to_ready_s"] = round(ready - started, 3)
-    out["a_cpu_s"] = cpu_seconds(proc.pid)
-    out["memory_after_ready"] = proc_memory(proc.pid)
-    if on_ready is not None:
-        on_ready()
-    server = backend()
+    at_start = ENVOY_AT_START[0]
     envoy = Envoy(ports["xds"], work)
     envoy.http_port = ports["http"]
+    server = backend() if at_start else None
     try:
         t = time.perf_counter()
-        envoy.start()
+        if at_start:
+            envoy.start()
+        ready = wait_until(healthy, timeout=600)
+        out["a_start_to_ready_s"] = round(ready - started, 3)
+        out["a_cpu_s"] = cpu_seconds(proc.pid)
+        out["memory_after_ready"] = proc_memory(proc.pid)
+        if on_ready is not None:
+            on_ready()
+        server = server or backend()
+        if not at_start:
+            t = time.perf_counter()
+            envoy.start()
         poller = Poller(ports["http"])
         first = poller.wait(generate.host(n - 1), served, timeout=600, interval=0.02)
         out["d_envoy_first_request_s"] = round(first - t, 3)
+        out["g_start_to_last_host_s"] = round(first - started, 3)
+        out["envoy_at_start"] = at_start
         out["envoy_memory"], out["cluster_stats"] = envoy.memory(), CLUSTER_STATS[0]
         out["envoy_xds"] = ENVOY_XDS[0]
         poller.wait(generate.host(0), served, timeout=60)
-        lat = []
-        for k in range(changes):
-            i = k % max(1, min(n, 20))
-            prefix = f"/r{k}x/"
-            t = time.perf_counter()
-            expected = change(i, prefix) or prefix
-            lat.append(poller.wait(generate.host(i), rewritten(expected), timeout=60) - t)
-            time.sleep(random.uniform(0.2, 0.5))
-        out["c_change_to_envoy_ms"] = summary(lat)
+        out["c_change_to_envoy_ms"] = summary(timed_changes(poller, change, changes, n))
         out["e_controller_memory"] = proc_memory(proc.pid)
         if envoy.proc is not None:
             out["envoy_memory"] = proc_memory(envoy.proc.pid)
     finally:
         envoy.stop()
-        server.shutdown()
+        if server is not None:
+            server.shutdown()
+
+
+def timed_changes(poller: Poller, change: Callable[[int, str], str | None], changes: int,
+                  n: int) -> list[float]:
+    """Seconds from each change (a new prefix rewrite on one of the first 20 hosts, round
+    robin, 0.2-0.5 s apart) to the first request through Envoy that shows it."""
+    lat = []
+    for k in range(changes):
+        i = k % max(1, min(n, 20))
+        prefix = f"/r{k}x/"
+        t = time.perf_counter()
+        expected = change(i, prefix) or prefix
+        lat.append(poller.wait(generate.host(i), rewritten(expected), timeout=60) - t)
+        time.sleep(random.uniform(0.2, 0.5))
+    return lat
 
 
 def run_user_change(mode: str, n: int, changes: int) -> dict[str, Any]:
@@ -765,6 +787,8 @@ def main(argv: list[str] | None = None) -> None:
                         default="essential", help="the bench Envoys' per-cluster stats")
     parser.add_argument("--envoy-xds", choices=("delta", "sotw"), default="delta",
                         help="the bench Envoys' xDS protocol (contour bootstrap's default)")
+    parser.add_argument("--envoy-at-start", action="store_true",
+                        help="folder, yaml-change, switch: start Envoy with contour serve")
     parser.add_argument("--peer-kinds", default="ingress,httpproxy",
                         help="peer: the workloads, in order (ingress, httpproxy)")
     parser.add_argument("--clients", type=int, default=1000, help="fanout: xDS clients")
@@ -774,6 +798,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", help="append the result line to this file")
     args = parser.parse_args(argv)
     CLUSTER_STATS[0], ENVOY_XDS[0] = args.cluster_stats, args.envoy_xds
+    ENVOY_AT_START[0] = args.envoy_at_start
     if args.mode == "machine":
         result = machine()
     elif args.mode == "inproc":

@@ -6,6 +6,8 @@ import asyncio
 import json
 from pathlib import Path
 
+import pytest
+
 from bench import bench, generate
 from controller.sources.folder import FolderSource
 
@@ -57,6 +59,16 @@ def test_user_change_benches_run() -> None:
         json.dumps(result)
         assert (result["bench"], result["files"]) == (mode, files)
         assert result["c_change_to_envoy_ms"]["n"] == 3
+
+
+def test_envoy_can_start_with_the_controller(monkeypatch: pytest.MonkeyPatch) -> None:
+    """--envoy-at-start: Envoy is up before the controller is ready, and start -> last host
+    is timed from the controller's spawn."""
+    monkeypatch.setattr(bench, "ENVOY_AT_START", [True])
+    result = bench.run_folder(20, 1)
+    assert result["envoy_at_start"] is True
+    assert result["g_start_to_last_host_s"] >= result["d_envoy_first_request_s"] > 0
+    assert result["c_change_to_envoy_ms"]["n"] == 1
 
 
 def test_cold_phases_add_up() -> None:
