@@ -726,9 +726,8 @@ def run_cluster(n: int, changes: int, *, statuses: bool = True) -> dict[str, Any
     try:
         cp.start()
         cp.kubectl("apply", "-f", str(ROOT / "manifests" / "01-crds.yaml"))
-        cp.kubectl("wait", "--for=condition=Established", "--timeout=60s",
-                   "crd/ingressroutes.contour.heptio.com",
-                   "crd/tlscertificatedelegations.contour.heptio.com")
+        cp.wait_established("crd/ingressroutes.contour.heptio.com",
+                            "crd/tlscertificatedelegations.contour.heptio.com")
         api = AdminApi(cp.server, cp.admin_token, cp.ca_file)
         port = int(backend.server_address[1])
         out["setup_s"] = load_cluster(api, n, network.backend_ip, port, statuses=statuses)

@@ -104,7 +104,7 @@ def install_crds(cp: Any, upstream_crds: Path, work: Path) -> None:
     # create, not apply: the last-applied annotation of upstream's large CRDs exceeds 256 kB
     for path in (upstream_crds, ours_file):
         cp.kubectl("create", "-f", str(path))
-    cp.kubectl("wait", "--for=condition=Established", "--timeout=120s", "crd", "--all")
+    cp.wait_established("crd", "--all", timeout=120)
 
 
 def load_backends(api: AdminApi, n: int, ip: str, port: int) -> dict[str, float]:

@@ -113,7 +113,15 @@ apply_crds() {  # the Gateway API CRDs: manifests/ once it holds them, else the 
     f="${f##*/}"; f="${f%.yaml}"
     [[ "${f}" == *_vap_* ]] || names+=("crd/${f#*_}.${f%%_*}")
   done
-  kc wait --for=condition=Established --timeout=60s "${names[@]}" >/dev/null
+  # kubectl fails at once on a CRD whose status has no conditions yet (a moment after the
+  # create on a loaded server): that one error is waited out (as ControlPlane.wait_established)
+  local err tries=0
+  until err="$(kc wait --for=condition=Established --timeout=60s "${names[@]}" 2>&1 >/dev/null)"; do
+    if [[ "${err}" != *".status.conditions accessor error"* ]] || (( ++tries > 100 )); then
+      echo "${err}" >&2; return 1
+    fi
+    sleep 0.2
+  done
 }
 
 apply_gatewayclass() {

@@ -72,8 +72,7 @@ def install_contour_identity(cp: Any) -> Identity:
     files = identity_manifests()
     for f in files:
         cp.kubectl("apply", "-f", str(f))
-    cp.kubectl("wait", "--for=condition=Established", "--timeout=60s",
-               *[f"crd/{c}" for c in crd_names(files)])
+    cp.wait_established(*[f"crd/{c}" for c in crd_names(files)])
     token = cp.kubectl("create", "token", "contour", "-n", NAMESPACE,
                        "--duration=4h").stdout.strip()
     return Identity(token, cp.token_kubeconfig(token, name="contour-sa"))

@@ -304,6 +304,24 @@ class ControlPlane:
             )
         return proc
 
+    def wait_established(self, *crds: str, timeout: float = 60.0) -> None:
+        """`kubectl wait --for=condition=Established` on `crds` ("crd/NAME" or "crd --all").
+
+        kubectl fails at once, instead of waiting, on a CRD whose status has no conditions
+        yet (".status.conditions accessor error: <nil> is of the type <nil>"), which a loaded
+        API server shows for a moment after the create; that one error is waited out."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = max(1, int(deadline - time.monotonic()))
+            proc = self.kubectl("wait", "--for=condition=Established", f"--timeout={left}s",
+                                *crds, check=False, timeout=left + 30)
+            if proc.returncode == 0:
+                return
+            if ".status.conditions accessor error" not in proc.stderr or (
+                    time.monotonic() > deadline):
+                raise AssertionError(f"CRDs {' '.join(crds)} not Established:\n{proc.stderr}")
+            time.sleep(0.2)
+
     # -- internals
     def _write_pki(self) -> None:
         pki = self.workdir / "pki"

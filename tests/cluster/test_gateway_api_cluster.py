@@ -37,10 +37,9 @@ V1 = "gateway.networking.k8s.io/v1"
 def gateway_crds(control_plane: Any) -> Any:
     proc = control_plane.kubectl("apply", "-f", str(GATEWAY_CRDS))
     assert "httproutes.gateway.networking.k8s.io" in proc.stdout
-    control_plane.kubectl("wait", "--for=condition=Established", "--timeout=60s",
-                          *[f"crd/{p}.gateway.networking.k8s.io" for p in (
-                              "gatewayclasses", "gateways", "httproutes", "grpcroutes",
-                              "referencegrants", "tlsroutes")])
+    control_plane.wait_established(*[f"crd/{p}.gateway.networking.k8s.io" for p in (
+        "gatewayclasses", "gateways", "httproutes", "grpcroutes", "referencegrants",
+        "tlsroutes")])
     control_plane.kubectl("create", "namespace", NS, check=False)
     control_plane.kubectl("create", "namespace", "gw-cel", check=False)
     return control_plane

@@ -40,8 +40,7 @@ NS = "hp-api"
 def cp(control_plane: Any) -> Any:
     for f in ("00-common.yaml", "01-crds.yaml", "02-rbac.yaml"):
         control_plane.kubectl("apply", "-f", str(MANIFESTS / f))
-    control_plane.kubectl("wait", "--for=condition=Established", "--timeout=60s",
-                          *[f"crd/{c}" for c in CRDS])
+    control_plane.wait_established(*[f"crd/{c}" for c in CRDS])
     control_plane.kubectl("create", "namespace", NS, check=False)
     return control_plane
 

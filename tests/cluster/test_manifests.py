@@ -31,9 +31,7 @@ def cp(control_plane):
     """Namespace, ServiceAccount and CRDs installed (for real), CRDs Established."""
     control_plane.kubectl("apply", "-f", str(MANIFESTS / "00-common.yaml"))
     control_plane.kubectl("apply", "-f", str(MANIFESTS / "01-crds.yaml"))
-    control_plane.kubectl(
-        "wait", "--for=condition=Established", "--timeout=60s", *[f"crd/{c}" for c in CRDS]
-    )
+    control_plane.wait_established(*[f"crd/{c}" for c in CRDS])
     control_plane.kubectl("create", "namespace", "apps", check=False)
     return control_plane
 

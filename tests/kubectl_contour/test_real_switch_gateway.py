@@ -50,10 +50,9 @@ def objects(world: World) -> list[dict[str, Any]]:
 @pytest.fixture(scope="module")
 def gw_world(world: World) -> Iterator[World]:
     world.kubectl("apply", "--server-side", "-f", str(GATEWAY_CRDS))
-    world.kubectl("wait", "--for=condition=Established", "--timeout=60s",
-                  "crd/httproutes.gateway.networking.k8s.io",
-                  "crd/gateways.gateway.networking.k8s.io",
-                  "crd/gatewayclasses.gateway.networking.k8s.io")
+    world.cp.wait_established("crd/httproutes.gateway.networking.k8s.io",
+                              "crd/gateways.gateway.networking.k8s.io",
+                              "crd/gatewayclasses.gateway.networking.k8s.io")
     objs = objects(world)
     world.apply(objs)
     try:
