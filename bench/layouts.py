@@ -1,0 +1,134 @@
+"""`bench.bench layouts`: route layouts through a real Envoy (issue 12 item 4).
+
+    python -m bench.bench layouts --n 50000 --layout single|scoped|scoped-inline --changes 20
+
+The translator's real output for bench/generate.py's N IngressRoutes (Controller + Pipeline
+in this process, as `inproc`) is re-expressed in the layout (bench/route_layouts.py) and
+served by the project's own xDS server (controller/xds, delta ADS) from a SnapshotCache of
+its own to a real Envoy. Measured:
+
+- cold: Envoy start → the last host served (and every 500th host checked served), Envoy's
+  CPU seconds until then and its RSS;
+- change: one host's prefix rewrite published (the layout's resources built and put in the
+  cache) → the first request through Envoy showing it, p50/p99 over `changes`, and the
+  bytes of the resources one change sends;
+- probes (correctness of the layout): the status through Envoy for `Host: h:8080`, an upper
+  case `Host`, and an unknown host.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import generate
+from bench.bench import (
+    Envoy,
+    Poller,
+    cpu_seconds,
+    free_port,
+    proc_memory,
+    rewritten,
+    served,
+    start_backend,
+    summary,
+)
+from bench.route_layouts import Resources, layout
+
+
+def translated(n: int, backend_port: int, http_port: int) -> Resources:
+    """The controller's snapshot bodies for N IngressRoutes, `{type_url: {name: bytes}}`."""
+    from controller.app import Controller, tune_gc
+    from controller.config import ListenerSettings, Settings
+    from controller.events import Synced
+    from controller.sources.intake import admit_event
+
+    tune_gc()
+    listeners = ListenerSettings(http_port=http_port, https_port=free_port(),
+                                 http_access_log="/dev/null", https_access_log="/dev/null",
+                                 stats_port=free_port())
+    controller = Controller(Settings(listeners=listeners, insecure=True))
+    objs = generate.objects(n, backend_port=backend_port)
+    controller.pipeline().process([admit_event(o, source="bench", fallback_name=str(i))
+                                   for i, o in enumerate(objs)] + [Synced("bench")])
+    snapshot = controller.cache.snapshot
+    return {t: {name: r.body for name, r in snapshot.get(t).resources.items()}
+            for t in snapshot.types}
+
+
+async def run_layouts(n: int, changes: int, name: str) -> dict[str, Any]:
+    """Cold start, changes and probes through one Envoy for layout `name`."""
+    from controller.xds.registry import NodeRegistry
+    from controller.xds.server import XdsServer
+    from controller.xdscache.snapshot import SnapshotCache
+
+    backend_port, http_port = free_port(), free_port()
+    chosen = layout(name, translated(n, backend_port, http_port))
+    gc.collect()
+    cache = SnapshotCache()
+    cold = chosen.cold()
+    cache.publish(cold)
+    cache.mark_ready()
+    server = XdsServer(cache, NodeRegistry())
+    port = await server.start("127.0.0.1", 0)
+    out: dict[str, Any] = {"bench": "layouts", "layout": name, "n": n,
+                           "cold_bytes": {t.rsplit(".", 1)[1]: sum(map(len, r.values()))
+                                          for t, r in cold.items()}}
+    del cold
+    backend = start_backend(backend_port)
+    envoy = Envoy(port, Path(tempfile.mkdtemp(prefix="contour-layouts-")))
+    envoy.http_port = http_port
+    try:
+        poller = Poller(http_port)
+        await measure_cold(envoy, poller, n, out)
+        out["probes"] = await asyncio.to_thread(probes, poller)
+        out.update(await measure_changes(chosen, cache, poller, n, changes))
+        out["envoy_memory"] = envoy.memory()
+    finally:
+        envoy.stop()
+        backend.shutdown()
+        await server.stop(0)
+    return out
+
+
+async def measure_cold(envoy: Envoy, poller: Poller, n: int, out: dict[str, Any]) -> None:
+    """Envoy start → last host served; then every 500th host must be served too."""
+    t = time.perf_counter()
+    envoy.start()
+    first = await asyncio.to_thread(poller.wait, generate.host(n - 1), served,
+                                    timeout=600, interval=0.02)
+    out["cold_envoy_start_to_last_host_s"] = round(first - t, 3)
+    assert envoy.proc is not None
+    out["cold_envoy_cpu_s"] = cpu_seconds(envoy.proc.pid)
+    for i in range(0, n, 500):
+        await asyncio.to_thread(poller.wait, generate.host(i), served, timeout=60)
+    out["envoy_memory_after_cold"] = envoy.memory()
+
+
+def probes(poller: Poller) -> dict[str, int]:
+    """Statuses through Envoy for host 0 with a port, in upper case, and an unknown host."""
+    host = generate.host(0)
+    return {"port": poller.get(f"{host}:8080")[0], "upper": poller.get(host.upper())[0],
+            "unknown": poller.get("nobody.example.org")[0]}
+
+
+async def measure_changes(chosen: Any, cache: Any, poller: Poller, n: int,
+                          changes: int) -> dict[str, Any]:
+    """`changes` prefix rewrites, round robin over 20 hosts: published → visible."""
+    import random
+
+    lat, sent = [], []
+    for k in range(changes):
+        host, prefix = generate.host(k % min(n, 20)), f"/r{k}x/"
+        t = time.perf_counter()
+        update = chosen.change(host, prefix)
+        cache.publish(update, partial=True)
+        seen = await asyncio.to_thread(poller.wait, host, rewritten(prefix), timeout=60)
+        lat.append(seen - t)
+        sent.append(sum(len(b) for r in update.values() for b in r.values()))
+        await asyncio.sleep(random.uniform(0.1, 0.3))
+    return {"change_to_envoy_ms": summary(lat), "change_bytes": max(sent)}
