@@ -772,7 +772,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--client-procs", type=int, default=2,
                         help="fanout: processes the clients are spread over")
     parser.add_argument("--envoys", type=int, default=10, help="fanout: real Envoys too")
-    parser.add_argument("--layout", choices=("single", "scoped", "scoped-inline"),
+    parser.add_argument("--layout", choices=("single", "scoped", "scoped-inline", "vhds"),
                         default="single", help="layouts: the HTTP listener's route layout")
     parser.add_argument("--json", help="append the result line to this file")
     args = parser.parse_args(argv)

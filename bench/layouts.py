@@ -10,10 +10,15 @@ its own to a real Envoy. Measured:
 - cold: Envoy start → the last host served (and every 500th host checked served), Envoy's
   CPU seconds until then and its RSS;
 - change: one host's prefix rewrite published (the layout's resources built and put in the
-  cache) → the first request through Envoy showing it, p50/p99 over `changes`, and the
+  cache) → the first request through Envoy showing it, p50/p99 over `changes`; of it, the
+  controller's part (published → the last response of the change handed to gRPC), and the
   bytes of the resources one change sends;
 - probes (correctness of the layout): the status through Envoy for `Host: h:8080`, an upper
-  case `Host`, and an unknown host.
+  case `Host`, and an unknown host;
+- fallback (scoped layouts): the switch back to one table when a `*` vhost appears
+  (listener `rds` again, the scopes removed) → an unknown host served on a new connection,
+  and what a keep-alive connection opened before the switch answers then and 2 s later
+  (Envoy drains the old filter chain's connections instead of moving them).
 """
 
 from __future__ import annotations
@@ -60,9 +65,25 @@ def translated(n: int, backend_port: int, http_port: int) -> Resources:
             for t in snapshot.types}
 
 
+class StampedRegistry:
+    """A NodeRegistry that notes when each response was handed to gRPC."""
+
+    @staticmethod
+    def make() -> Any:
+        from controller.xds.registry import NodeRegistry
+
+        class Stamped(NodeRegistry):
+            last_sent = 0.0
+
+            def record_sent(self, node_id: str, type_url: str, version: str) -> None:
+                self.last_sent = time.perf_counter()
+                super().record_sent(node_id, type_url, version)
+
+        return Stamped()
+
+
 async def run_layouts(n: int, changes: int, name: str) -> dict[str, Any]:
     """Cold start, changes and probes through one Envoy for layout `name`."""
-    from controller.xds.registry import NodeRegistry
     from controller.xds.server import XdsServer
     from controller.xdscache.snapshot import SnapshotCache
 
@@ -73,7 +94,8 @@ async def run_layouts(n: int, changes: int, name: str) -> dict[str, Any]:
     cold = chosen.cold()
     cache.publish(cold)
     cache.mark_ready()
-    server = XdsServer(cache, NodeRegistry())
+    registry = StampedRegistry.make()
+    server = XdsServer(cache, registry)
     port = await server.start("127.0.0.1", 0)
     out: dict[str, Any] = {"bench": "layouts", "layout": name, "n": n,
                            "cold_bytes": {t.rsplit(".", 1)[1]: sum(map(len, r.values()))
@@ -86,8 +108,10 @@ async def run_layouts(n: int, changes: int, name: str) -> dict[str, Any]:
         poller = Poller(http_port)
         await measure_cold(envoy, poller, n, out)
         out["probes"] = await asyncio.to_thread(probes, poller)
-        out.update(await measure_changes(chosen, cache, poller, n, changes))
+        out.update(await measure_changes(chosen, cache, registry, poller, n, changes))
         out["envoy_memory"] = envoy.memory()
+        if hasattr(chosen, "fallback"):
+            out["fallback"] = await measure_fallback(chosen, cache, http_port)
     finally:
         envoy.stop()
         backend.shutdown()
@@ -116,12 +140,13 @@ def probes(poller: Poller) -> dict[str, int]:
             "unknown": poller.get("nobody.example.org")[0]}
 
 
-async def measure_changes(chosen: Any, cache: Any, poller: Poller, n: int,
+async def measure_changes(chosen: Any, cache: Any, registry: Any, poller: Poller, n: int,
                           changes: int) -> dict[str, Any]:
-    """`changes` prefix rewrites, round robin over 20 hosts: published → visible."""
+    """`changes` prefix rewrites, round robin over 20 hosts: published → visible, and
+    published → last response handed to gRPC (the controller's part)."""
     import random
 
-    lat, sent = [], []
+    lat, own, sent = [], [], []
     for k in range(changes):
         host, prefix = generate.host(k % min(n, 20)), f"/r{k}x/"
         t = time.perf_counter()
@@ -129,6 +154,36 @@ async def measure_changes(chosen: Any, cache: Any, poller: Poller, n: int,
         cache.publish(update, partial=True)
         seen = await asyncio.to_thread(poller.wait, host, rewritten(prefix), timeout=60)
         lat.append(seen - t)
+        own.append(registry.last_sent - t)
         sent.append(sum(len(b) for r in update.values() for b in r.values()))
         await asyncio.sleep(random.uniform(0.1, 0.3))
-    return {"change_to_envoy_ms": summary(lat), "change_bytes": max(sent)}
+    return {"change_to_envoy_ms": summary(lat), "controller_part_ms": summary(own),
+            "change_bytes": max(sent)}
+
+
+async def measure_fallback(chosen: Any, cache: Any, http_port: int) -> dict[str, Any]:
+    """Scoped → one table with a `*` vhost: published → `nobody.example.org` served on a
+    new connection; the statuses a connection opened before the switch gets."""
+    old = Poller(http_port)
+    before = old.get("nobody.example.org")[0]
+    changed, removed = chosen.fallback(generate.host(0))
+    t = time.perf_counter()
+    cache.publish(changed, partial=True, removed=removed)
+    fresh = await asyncio.to_thread(_new_connection_serves, http_port, "nobody.example.org")
+    out = {"switch_to_new_connection_served_ms": round((fresh - t) * 1000, 1),
+           "old_connection_before": before, "old_connection_at_switch":
+           old.get("nobody.example.org")[0]}
+    await asyncio.sleep(2)
+    out["old_connection_2s_later"] = old.get("nobody.example.org")[0]
+    out["old_connection_known_host"] = old.get(generate.host(1))[0]
+    return out
+
+
+def _new_connection_serves(port: int, host: str, timeout: float = 120) -> float:
+    """perf_counter time at which a request on a new connection for `host` got a 200."""
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        if Poller(port).get(host)[0] == 200:
+            return time.perf_counter()
+        time.sleep(0.005)
+    raise TimeoutError(f"{host} not served after the switch")

@@ -10,7 +10,9 @@ prefix-rewrite change publishes in that shape:
   ScopedRouteConfiguration per host naming a RouteConfiguration of its own, fetched by RDS
   (a change resends one small table);
 - `scoped-inline`: the same scopes, each carrying its table inline (no RDS subscription per
-  host; a change resends one scope).
+  host; a change resends one scope);
+- `vhds`: the one table with no vhosts and `vhds` over ADS; every vhost a VirtualHost
+  resource `ingress_http/<host>` (a change resends one vhost).
 
 The `ingress_https` listener and table are left as they are in every layout.
 """
@@ -27,13 +29,13 @@ from envoy.extensions.filters.network.http_connection_manager.v3 import (
 
 from controller.envoy import pb
 from controller.envoy.core import config_source
-from controller.envoy.type_urls import SCOPED_ROUTE_TYPE
+from controller.envoy.type_urls import SCOPED_ROUTE_TYPE, VIRTUAL_HOST_TYPE
 from controller.xdscache.routes import HTTP_ROUTES
 
 Resources = dict[str, dict[str, bytes]]
 HCM_TYPE = pb.TYPE_PREFIX + "envoy.extensions.filters.network.http_connection_manager.v3." \
     "HttpConnectionManager"
-LAYOUTS = ("single", "scoped", "scoped-inline")
+LAYOUTS = ("single", "scoped", "scoped-inline", "vhds")
 
 
 class Single:
@@ -67,6 +69,7 @@ class Scoped:
         self.vhosts = {vh.name: vh for vh in table.virtual_hosts}
         del table.virtual_hosts[:]
         self.template, self.inline = table, inline
+        self.original = resources
         self.resources = {t: dict(r) for t, r in resources.items()}
         self.resources[pb.LISTENER_TYPE][HTTP_ROUTES] = scoped_listener(
             resources[pb.LISTENER_TYPE][HTTP_ROUTES])
@@ -84,6 +87,21 @@ class Scoped:
         self._put(out, host, rewritten(self.vhosts[host], prefix))
         return {t: r for t, r in out.items() if r}
 
+    def fallback(self, catch_all: str) -> tuple[Resources, dict[str, list[str]]]:
+        """Back to one table, now with a `*` vhost sending every other host to `catch_all`'s
+        routes (what a host-less Ingress rule does): (upserts, removals)."""
+        star = route_components_pb2.VirtualHost()
+        star.CopyFrom(self.vhosts[catch_all])
+        star.name, star.domains[:] = "*", ["*"]
+        table = route_pb2.RouteConfiguration()
+        table.CopyFrom(self.template)
+        table.virtual_hosts.extend([*(self.vhosts[h] for h in sorted(self.vhosts)), star])
+        listener = self.original[pb.LISTENER_TYPE][HTTP_ROUTES]
+        return ({pb.LISTENER_TYPE: {HTTP_ROUTES: listener},
+                 pb.ROUTE_TYPE: {HTTP_ROUTES: table.SerializeToString()}},
+                {t: sorted(n for n in self.resources[t] if n.startswith(HTTP_ROUTES + "/"))
+                 for t in (SCOPED_ROUTE_TYPE, pb.ROUTE_TYPE)})
+
     def _put(self, out: Resources, host: str, vh: route_components_pb2.VirtualHost) -> None:
         name = f"{HTTP_ROUTES}/{host}"
         table = route_pb2.RouteConfiguration()
@@ -100,10 +118,34 @@ class Scoped:
         out.setdefault(SCOPED_ROUTE_TYPE, {})[name] = scope.SerializeToString()
 
 
-def layout(name: str, resources: Mapping[str, Mapping[str, bytes]]) -> Single | Scoped:
+class Vhds:
+    """The table's vhosts served by VHDS (Envoy subscribes to them by wildcard)."""
+
+    def __init__(self, resources: Mapping[str, Mapping[str, bytes]]) -> None:
+        table = route_pb2.RouteConfiguration.FromString(resources[pb.ROUTE_TYPE][HTTP_ROUTES])
+        self.vhosts = {vh.name: vh for vh in table.virtual_hosts}
+        del table.virtual_hosts[:]
+        table.vhds.config_source.CopyFrom(config_source())
+        self.resources = {t: dict(r) for t, r in resources.items()}
+        self.resources[pb.ROUTE_TYPE][HTTP_ROUTES] = table.SerializeToString()
+        self.resources[VIRTUAL_HOST_TYPE] = {
+            f"{HTTP_ROUTES}/{h}": vh.SerializeToString() for h, vh in self.vhosts.items()}
+
+    def cold(self) -> Resources:
+        return self.resources
+
+    def change(self, host: str, prefix: str) -> Resources:
+        """The one VirtualHost resource carrying `host`'s change."""
+        body = rewritten(self.vhosts[host], prefix).SerializeToString()
+        return {VIRTUAL_HOST_TYPE: {f"{HTTP_ROUTES}/{host}": body}}
+
+
+def layout(name: str, resources: Mapping[str, Mapping[str, bytes]]) -> Single | Scoped | Vhds:
     """The layout called `name` (one of LAYOUTS) over the translator's `resources`."""
     if name == "single":
         return Single(resources)
+    if name == "vhds":
+        return Vhds(resources)
     return Scoped(resources, inline=name == "scoped-inline")
 
 

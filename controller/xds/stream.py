@@ -36,6 +36,7 @@ from controller.xdscache.snapshot import (
     ROUTE,
     SCOPED_ROUTE,
     TYPE_URLS,
+    VIRTUAL_HOST,
     Resource,
     SnapshotCache,
     TypeSnapshot,
@@ -49,7 +50,7 @@ log = logging.getLogger(__name__)
 # and secrets must not wait for the CDS ACK: warming needs them, it would deadlock
 # until Envoy's initial fetch timeout (15 s).
 WAITS_FOR: dict[str, tuple[str, ...]] = {
-    LISTENER: (CLUSTER,), SCOPED_ROUTE: (CLUSTER,), ROUTE: (CLUSTER,)}
+    LISTENER: (CLUSTER,), SCOPED_ROUTE: (CLUSTER,), ROUTE: (CLUSTER,), VIRTUAL_HOST: (CLUSTER,)}
 
 HEALTH_CHECK_WARM_WAIT = 1.0
 """Seconds listeners and routes wait at most for the ACK of a cluster response that added

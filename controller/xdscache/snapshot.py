@@ -32,14 +32,16 @@ from controller.envoy.type_urls import LISTENER_TYPE as LISTENER
 from controller.envoy.type_urls import ROUTE_TYPE as ROUTE
 from controller.envoy.type_urls import SCOPED_ROUTE_TYPE as SCOPED_ROUTE
 from controller.envoy.type_urls import SECRET_TYPE as SECRET
+from controller.envoy.type_urls import VIRTUAL_HOST_TYPE as VIRTUAL_HOST
 from controller.records import record
 
 # Make-before-break (xDS protocol, "eventual consistency considerations"): clusters
 # first, then their endpoints, then the secrets listeners will reference, then the
-# listeners, then the route scopes (scoped RDS) and the route tables the listeners'
-# RDS subscriptions ask for. A listener or route never arrives before the
-# cluster/secret it names.
-PUSH_ORDER: tuple[str, ...] = (CLUSTER, ENDPOINT, SECRET, LISTENER, SCOPED_ROUTE, ROUTE)
+# listeners, then the route scopes (scoped RDS), the route tables the listeners'
+# RDS subscriptions ask for and their virtual hosts (VHDS). A listener or route never
+# arrives before the cluster/secret it names.
+PUSH_ORDER: tuple[str, ...] = (CLUSTER, ENDPOINT, SECRET, LISTENER, SCOPED_ROUTE, ROUTE,
+                               VIRTUAL_HOST)
 TYPE_URLS = frozenset(PUSH_ORDER)
 
 _EMPTY_DIGEST = 0
