@@ -36,7 +36,6 @@ from bench.bench import (
     Poller,
     cpu_seconds,
     free_port,
-    proc_memory,
     rewritten,
     served,
     start_backend,

@@ -22,7 +22,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from envoy.config.listener.v3 import listener_pb2
-from envoy.config.route.v3 import route_components_pb2, route_pb2, scoped_route_pb2
+from envoy.config.route.v3 import route_pb2, scoped_route_pb2
+from envoy.config.route.v3.route_components_pb2 import VirtualHost
 from envoy.extensions.filters.network.http_connection_manager.v3 import (
     http_connection_manager_pb2 as hcm_pb2,
 )
@@ -83,14 +84,16 @@ class Scoped:
 
     def change(self, host: str, prefix: str) -> Resources:
         """The one resource (table or inline scope) that carries `host`'s change."""
-        out: Resources = {SCOPED_ROUTE_TYPE: {}, pb.ROUTE_TYPE: {}}
+        out: Resources = {}
         self._put(out, host, rewritten(self.vhosts[host], prefix))
-        return {t: r for t, r in out.items() if r}
+        if not self.inline:
+            del out[SCOPED_ROUTE_TYPE]  # the scope itself did not move
+        return out
 
     def fallback(self, catch_all: str) -> tuple[Resources, dict[str, list[str]]]:
         """Back to one table, now with a `*` vhost sending every other host to `catch_all`'s
         routes (what a host-less Ingress rule does): (upserts, removals)."""
-        star = route_components_pb2.VirtualHost()
+        star = VirtualHost()
         star.CopyFrom(self.vhosts[catch_all])
         star.name, star.domains[:] = "*", ["*"]
         table = route_pb2.RouteConfiguration()
@@ -102,7 +105,7 @@ class Scoped:
                 {t: sorted(n for n in self.resources[t] if n.startswith(HTTP_ROUTES + "/"))
                  for t in (SCOPED_ROUTE_TYPE, pb.ROUTE_TYPE)})
 
-    def _put(self, out: Resources, host: str, vh: route_components_pb2.VirtualHost) -> None:
+    def _put(self, out: Resources, host: str, vh: VirtualHost) -> None:
         name = f"{HTTP_ROUTES}/{host}"
         table = route_pb2.RouteConfiguration()
         table.CopyFrom(self.template)
@@ -169,14 +172,14 @@ def scoped_listener(body: bytes) -> bytes:
     return listener.SerializeToString()
 
 
-def rewritten(vh: route_components_pb2.VirtualHost, prefix: str) -> route_components_pb2.VirtualHost:
+def rewritten(vh: VirtualHost, prefix: str) -> VirtualHost:
     """A copy of `vh` whose first route rewrites its prefix to `prefix`."""
-    out = route_components_pb2.VirtualHost()
+    out = VirtualHost()
     out.CopyFrom(vh)
     out.routes[0].route.prefix_rewrite = prefix
     return out
 
 
-def _block(vh: route_components_pb2.VirtualHost) -> bytes:
+def _block(vh: VirtualHost) -> bytes:
     """`vh` as a RouteConfiguration `virtual_hosts` field (tag, length, body)."""
     return route_pb2.RouteConfiguration(virtual_hosts=[vh]).SerializeToString()
