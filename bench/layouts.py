@@ -1,6 +1,6 @@
 """`bench.bench layouts`: route layouts through a real Envoy (issue 12 item 4).
 
-    python -m bench.bench layouts --n 50000 --layout single|scoped|scoped-inline --changes 20
+    python -m bench.bench layouts --n 50000 --layout single|scoped|scoped-inline|vhds --changes 20
 
 The translator's real output for bench/generate.py's N IngressRoutes (Controller + Pipeline
 in this process, as `inproc`) is re-expressed in the layout (bench/route_layouts.py) and

@@ -84,12 +84,12 @@ def _derived(snapshot: TypeSnapshot, sub: Subscription) -> View | None:
     the patches moved much. perf: at 50k resources a fresh view sorts and maps every
     resource (~20-80 ms per change of a wildcard type, BENCHMARKS.md "Route layouts")."""
     moved: set[str] = set()
-    step: TypeSnapshot | None = snapshot
+    step = snapshot
     for _ in range(DERIVE_FROM):
-        base = step.base() if step is not None and step.base is not None else None
+        base = step.base() if step.base is not None else None
         if base is None:
             return None
-        moved |= step.moved  # type: ignore[union-attr]
+        moved |= step.moved
         prev = _views.get((id(base), id(sub.names), sub.wildcard))
         if prev is not None and prev.snapshot is base and prev.names is sub.names:
             if len(moved) * 8 > len(snapshot.resources) + 8:
@@ -101,17 +101,15 @@ def _derived(snapshot: TypeSnapshot, sub: Subscription) -> View | None:
 
 def _patched_view(prev: View, snapshot: TypeSnapshot, sub: Subscription,
                   moved: list[str]) -> View:
-    """`prev` with the `moved` names (sorted) re-resolved against `snapshot`."""
+    """`prev` with the `moved` names (sorted) re-resolved against `snapshot`; the new
+    view records (changed, removed) from `prev`, both in name order."""
     resources, versions = list(prev.resources), dict(prev.versions)
     changed: list[Resource] = []
     removed: list[str] = []
     for name in moved:
-        wanted = name in sub.names
-        if not (sub.wildcard or wanted):
+        if not (sub.wildcard or name in sub.names):
             continue
-        found = snapshot.resources.get(name)
-        if found is None and wanted:
-            found = placeholder(snapshot.type_url, name)
+        found = _resolved(snapshot, sub, name)
         i = bisect.bisect_left(resources, name, key=_name)
         here = i < len(resources) and resources[i].name == name
         if found is None:
@@ -119,14 +117,20 @@ def _patched_view(prev: View, snapshot: TypeSnapshot, sub: Subscription,
                 del resources[i], versions[name]
                 removed.append(name)
         elif not here or resources[i].version != found.version:
-            if here:
-                resources[i] = found
-            else:
-                resources.insert(i, found)
+            resources[i:i + here] = [found]  # replaced, or inserted in name order
             versions[name] = found.version
             changed.append(found)
     return View(snapshot, sub.names, sub.wildcard, resources, versions,
                 weakref.ref(prev), (changed, removed))
+
+
+def _resolved(snapshot: TypeSnapshot, sub: Subscription, name: str) -> Resource | None:
+    """What `sub` gets for `name` of `snapshot`: the resource, the placeholder of a named
+    resource that does not exist (`subscription.placeholder`), or nothing."""
+    found = snapshot.resources.get(name)
+    if found is None and name in sub.names:
+        return placeholder(snapshot.type_url, name)
+    return found
 
 
 def _name(r: Resource) -> str:

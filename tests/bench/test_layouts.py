@@ -82,3 +82,10 @@ def test_layouts_bench_runs_through_envoy(name: str) -> None:
     assert result["probes"] == {"port": 200, "upper": 404 if scoped else 200, "unknown": 404}
     if scoped:
         assert result["fallback"]["old_connection_before"] == 404
+
+
+def test_views_bench_runs() -> None:
+    from bench.views import measure
+
+    result = measure(50, pb.ENDPOINT_TYPE, wildcard=False, changes=3)
+    assert result["n"] == 50 and set(result) >= {"publish", "view", "delta"}
