@@ -81,7 +81,9 @@ def test_layouts_bench_runs_through_envoy(name: str) -> None:
     scoped = name.startswith("scoped")
     assert result["probes"] == {"port": 200, "upper": 404 if scoped else 200, "unknown": 404}
     if scoped:
-        assert result["fallback"]["old_connection_before"] == 404
+        fallback = result["fallback"]
+        assert fallback["old_connection_before"] == 404
+        assert fallback["old_connection_scopes_kept"]["known"] == 200
 
 
 def test_views_bench_runs() -> None:
