@@ -44,7 +44,7 @@ class View:
     versions: dict[str, str] = field(default_factory=dict)  # never mutated
     base: weakref.ref[View] | None = None
     """Set when derived from an earlier view (`_derived`): that view, weakly."""
-    moved: tuple[list[Resource], list[str]] = ([], [])
+    moved: tuple[list[Resource], list[str]] = field(default_factory=lambda: ([], []))
     """With `base`: (changed, removed) from it to this one, both in name order."""
 
 
