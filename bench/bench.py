@@ -774,6 +774,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--envoys", type=int, default=10, help="fanout: real Envoys too")
     parser.add_argument("--layout", choices=("single", "scoped", "scoped-inline", "vhds"),
                         default="single", help="layouts: the HTTP listener's route layout")
+    parser.add_argument("--lowercase-authority", action="store_true",
+                        help="layouts: scoped layouts lowercase :authority in a first filter")
     parser.add_argument("--json", help="append the result line to this file")
     args = parser.parse_args(argv)
     CLUSTER_STATS[0], ENVOY_XDS[0] = args.cluster_stats, args.envoy_xds
@@ -794,7 +796,8 @@ def main(argv: list[str] | None = None) -> None:
     elif args.mode == "layouts":
         from bench.layouts import run_layouts
 
-        result = asyncio.run(run_layouts(args.n, args.changes, args.layout))
+        result = asyncio.run(run_layouts(args.n, args.changes, args.layout,
+                                         lowercase=args.lowercase_authority))
     elif args.mode == "folder":
         result = run_folder(args.n, args.changes, kind=args.kind)
     elif args.mode in ("yaml-change", "switch"):

@@ -82,13 +82,15 @@ class StampedRegistry:
         return Stamped()
 
 
-async def run_layouts(n: int, changes: int, name: str) -> dict[str, Any]:
-    """Cold start, changes and probes through one Envoy for layout `name`."""
+async def run_layouts(n: int, changes: int, name: str, *,
+                      lowercase: bool = False) -> dict[str, Any]:
+    """Cold start, changes and probes through one Envoy for layout `name` (`lowercase`:
+    scoped layouts lowercase `:authority` first, bench/route_layouts.py)."""
     from controller.xds.server import XdsServer
     from controller.xdscache.snapshot import SnapshotCache
 
     backend_port, http_port = free_port(), free_port()
-    chosen = layout(name, translated(n, backend_port, http_port))
+    chosen = layout(name, translated(n, backend_port, http_port), lowercase=lowercase)
     gc.collect()
     cache = SnapshotCache()
     cold = chosen.cold()
@@ -97,7 +99,7 @@ async def run_layouts(n: int, changes: int, name: str) -> dict[str, Any]:
     registry = StampedRegistry.make()
     server = XdsServer(cache, registry)
     port = await server.start("127.0.0.1", 0)
-    out: dict[str, Any] = {"bench": "layouts", "layout": name, "n": n,
+    out: dict[str, Any] = {"bench": "layouts", "layout": name, "n": n, "lowercase": lowercase,
                            "cold_bytes": {t.rsplit(".", 1)[1]: sum(map(len, r.values()))
                                           for t, r in cold.items()}}
     del cold
@@ -108,6 +110,7 @@ async def run_layouts(n: int, changes: int, name: str) -> dict[str, Any]:
         poller = Poller(http_port)
         await measure_cold(envoy, poller, n, out)
         out["probes"] = await asyncio.to_thread(probes, poller)
+        out["envoy_cpu_us_per_request"] = await asyncio.to_thread(request_cost, envoy, poller)
         out.update(await measure_changes(chosen, cache, registry, poller, n, changes))
         out["envoy_memory"] = envoy.memory()
         if hasattr(chosen, "fallback"):
@@ -138,6 +141,15 @@ def probes(poller: Poller) -> dict[str, int]:
     host = generate.host(0)
     return {"port": poller.get(f"{host}:8080")[0], "upper": poller.get(host.upper())[0],
             "unknown": poller.get("nobody.example.org")[0]}
+
+
+def request_cost(envoy: Envoy, poller: Poller, requests: int = 5000) -> float:
+    """Envoy's CPU µs per proxied request, over `requests` keep-alive GETs for host 0."""
+    assert envoy.proc is not None
+    before = cpu_seconds(envoy.proc.pid)
+    for _ in range(requests):
+        poller.get(generate.host(0))
+    return round((cpu_seconds(envoy.proc.pid) - before) / requests * 1e6, 1)
 
 
 async def measure_changes(chosen: Any, cache: Any, registry: Any, poller: Poller, n: int,

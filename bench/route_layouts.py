@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from envoy.config.listener.v3 import listener_pb2
 from envoy.config.route.v3 import route_pb2, scoped_route_pb2
 from envoy.config.route.v3.route_components_pb2 import VirtualHost
+from envoy.extensions.filters.http.lua.v3 import lua_pb2
 from envoy.extensions.filters.network.http_connection_manager.v3 import (
     http_connection_manager_pb2 as hcm_pb2,
 )
@@ -65,7 +66,8 @@ class Scoped:
     """One scope per host, keyed on the authority without its port; `inline` puts each
     host's table in its scope instead of naming it for RDS."""
 
-    def __init__(self, resources: Mapping[str, Mapping[str, bytes]], *, inline: bool) -> None:
+    def __init__(self, resources: Mapping[str, Mapping[str, bytes]], *, inline: bool,
+                 lowercase: bool = False) -> None:
         table = route_pb2.RouteConfiguration.FromString(resources[pb.ROUTE_TYPE][HTTP_ROUTES])
         self.vhosts = {vh.name: vh for vh in table.virtual_hosts}
         del table.virtual_hosts[:]
@@ -73,7 +75,7 @@ class Scoped:
         self.original = resources
         self.resources = {t: dict(r) for t, r in resources.items()}
         self.resources[pb.LISTENER_TYPE][HTTP_ROUTES] = scoped_listener(
-            resources[pb.LISTENER_TYPE][HTTP_ROUTES])
+            resources[pb.LISTENER_TYPE][HTTP_ROUTES], lowercase=lowercase)
         del self.resources[pb.ROUTE_TYPE][HTTP_ROUTES]
         self.resources[SCOPED_ROUTE_TYPE] = {}
         for host, vh in self.vhosts.items():
@@ -143,18 +145,35 @@ class Vhds:
         return {VIRTUAL_HOST_TYPE: {f"{HTTP_ROUTES}/{host}": body}}
 
 
-def layout(name: str, resources: Mapping[str, Mapping[str, bytes]]) -> Single | Scoped | Vhds:
-    """The layout called `name` (one of LAYOUTS) over the translator's `resources`."""
+def layout(name: str, resources: Mapping[str, Mapping[str, bytes]], *,
+           lowercase: bool = False) -> Single | Scoped | Vhds:
+    """The layout called `name` (one of LAYOUTS) over the translator's `resources`;
+    `lowercase`: scoped layouts lowercase `:authority` first (`LOWERCASE_AUTHORITY`)."""
     if name == "single":
         return Single(resources)
     if name == "vhds":
         return Vhds(resources)
-    return Scoped(resources, inline=name == "scoped-inline")
+    return Scoped(resources, inline=name == "scoped-inline", lowercase=lowercase)
 
 
-def scoped_listener(body: bytes) -> bytes:
+LOWERCASE_AUTHORITY = """
+function envoy_on_request(handle)
+  local authority = handle:headers():get(":authority")
+  if authority ~= nil then
+    local lower = string.lower(authority)
+    if lower ~= authority then handle:headers():replace(":authority", lower) end
+  end
+end
+"""
+"""A first HTTP filter's script: the scope key is the raw header (scope lookup is
+case-sensitive, vhost matching is not); Envoy recomputes the scope after a filter changed
+the headers (measured, BENCHMARKS.md "Route layouts")."""
+
+
+def scoped_listener(body: bytes, *, lowercase: bool = False) -> bytes:
     """The HTTP listener with its HCM's `rds` replaced by `scoped_routes` over ADS, the
-    scope key being `:authority` up to its first `:`."""
+    scope key being `:authority` up to its first `:`; `lowercase` puts a Lua filter
+    running LOWERCASE_AUTHORITY first."""
     listener = listener_pb2.Listener.FromString(body)
     for chain in listener.filter_chains:
         for f in chain.filters:
@@ -168,8 +187,19 @@ def scoped_listener(body: bytes) -> bytes:
             extractor.name, extractor.element_separator, extractor.index = ":authority", ":", 0
             scoped.rds_config_source.CopyFrom(config_source())
             scoped.scoped_rds.scoped_rds_config_source.CopyFrom(config_source())
+            if lowercase:
+                hcm.http_filters.insert(0, _lua_filter("lowercase-authority",
+                                                       LOWERCASE_AUTHORITY))
             f.typed_config.value = hcm.SerializeToString()
     return listener.SerializeToString()
+
+
+def _lua_filter(name: str, script: str) -> hcm_pb2.HttpFilter:
+    lua = lua_pb2.Lua()
+    lua.default_source_code.inline_string = script
+    out = hcm_pb2.HttpFilter(name=name)
+    out.typed_config.Pack(lua)
+    return out
 
 
 def rewritten(vh: VirtualHost, prefix: str) -> VirtualHost:

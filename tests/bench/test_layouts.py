@@ -91,3 +91,8 @@ def test_views_bench_runs() -> None:
 
     result = measure(50, pb.ENDPOINT_TYPE, wildcard=False, changes=3)
     assert result["n"] == 50 and set(result) >= {"publish", "view", "delta"}
+
+
+def test_lowercasing_first_lets_any_host_case_find_its_scope() -> None:
+    result = asyncio.run(run_layouts(30, 1, "scoped-inline", lowercase=True))
+    assert result["probes"] == {"port": 200, "upper": 200, "unknown": 404}
