@@ -6,6 +6,7 @@
     python -m bench.bench cluster --n 10000 [--changes 20] [--fresh-status]  # envtest, root
     python -m bench.bench peer --n 1000 [--changes 20]     # + upstream Contour (bench/peer.py)
     python -m bench.bench fanout --n 10000 --clients 1000  # xDS fan-out (bench/fanout.py)
+    python -m bench.bench layouts --n 50000 --layout scoped  # route layouts (bench/layouts.py)
 
 inproc: the Controller and its Pipeline driven directly in this process, with the real xDS
   server and a real gRPC ADS client subscribed like Envoy (CDS/EDS/LDS wildcard, RDS by
@@ -772,7 +773,7 @@ def run_cluster(n: int, changes: int, *, statuses: bool = True) -> dict[str, Any
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("mode", choices=("inproc", "folder", "cluster", "peer", "fanout",
-                                         "machine", "yaml-change", "switch"))
+                                         "machine", "yaml-change", "switch", "layouts"))
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--changes", type=int, default=20)
     parser.add_argument("--protocol", choices=("delta", "sotw"), default="delta")
@@ -794,6 +795,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--client-procs", type=int, default=2,
                         help="fanout: processes the clients are spread over")
     parser.add_argument("--envoys", type=int, default=10, help="fanout: real Envoys too")
+    parser.add_argument("--layout", choices=("single", "scoped", "scoped-inline", "vhds"),
+                        default="single", help="layouts: the HTTP listener's route layout")
+    parser.add_argument("--lowercase-authority", action="store_true",
+                        help="layouts: scoped layouts lowercase :authority in a first filter")
     parser.add_argument("--json", help="append the result line to this file")
     args = parser.parse_args(argv)
     CLUSTER_STATS[0], ENVOY_XDS[0] = args.cluster_stats, args.envoy_xds
@@ -812,6 +817,11 @@ def main(argv: list[str] | None = None) -> None:
 
         result = run_fanout(args.n, args.changes, clients=args.clients,
                             procs=args.client_procs, envoys=args.envoys)
+    elif args.mode == "layouts":
+        from bench.layouts import run_layouts
+
+        result = asyncio.run(run_layouts(args.n, args.changes, args.layout,
+                                         lowercase=args.lowercase_authority))
     elif args.mode == "folder":
         result = run_folder(args.n, args.changes, kind=args.kind)
     elif args.mode in ("yaml-change", "switch"):

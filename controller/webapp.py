@@ -14,7 +14,7 @@ from controller import memory
 from controller.dag.dot import dag_dot
 from controller.envoy.type_urls import ROUTE_TYPE, SECRET_TYPE
 from controller.web import HttpServer, Response, as_json, text
-from controller.xdscache.snapshot import TYPE_URLS
+from controller.xdscache.snapshot import LAYOUT_TYPES, TYPE_URLS
 
 if TYPE_CHECKING:
     from controller.state_view import StateView
@@ -174,9 +174,11 @@ def xds_status(controller: StateView) -> dict[str, Any]:
                       "protocol": n.protocol, "firstSeen": n.first_seen,
                       "lastSeen": n.last_seen, "types": types})
     snapshot = controller.cache.snapshot
+    served = sorted(t for t in TYPE_URLS
+                    if t not in LAYOUT_TYPES or snapshot.get(t).resources)
     return {"nodes": nodes,
-            "versions": {t: snapshot.get(t).version for t in sorted(TYPE_URLS)},
-            "serials": {t: snapshot.get(t).serial for t in sorted(TYPE_URLS)}}
+            "versions": {t: snapshot.get(t).version for t in served},
+            "serials": {t: snapshot.get(t).serial for t in served}}
 
 
 PER_RESOURCE_TYPES = (ROUTE_TYPE, SECRET_TYPE)

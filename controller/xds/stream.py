@@ -34,7 +34,9 @@ from controller.xdscache.snapshot import (
     LISTENER,
     PUSH_ORDER,
     ROUTE,
+    SCOPED_ROUTE,
     TYPE_URLS,
+    VIRTUAL_HOST,
     Resource,
     SnapshotCache,
     TypeSnapshot,
@@ -47,7 +49,8 @@ log = logging.getLogger(__name__)
 # endpoints arrived), so this is make-before-break, not just wire order. Endpoints
 # and secrets must not wait for the CDS ACK: warming needs them, it would deadlock
 # until Envoy's initial fetch timeout (15 s).
-WAITS_FOR: dict[str, tuple[str, ...]] = {LISTENER: (CLUSTER,), ROUTE: (CLUSTER,)}
+WAITS_FOR: dict[str, tuple[str, ...]] = {
+    LISTENER: (CLUSTER,), SCOPED_ROUTE: (CLUSTER,), ROUTE: (CLUSTER,), VIRTUAL_HOST: (CLUSTER,)}
 
 HEALTH_CHECK_WARM_WAIT = 1.0
 """Seconds listeners and routes wait at most for the ACK of a cluster response that added

@@ -6,7 +6,17 @@ from types import SimpleNamespace
 
 from controller.dag import status as st
 from controller.dag.model import Status
-from controller.webapp import ControllerCollector
+from controller.webapp import ControllerCollector, xds_status
+from controller.xds.registry import NodeRegistry
+from controller.xdscache.snapshot import (
+    CLUSTER,
+    ENDPOINT,
+    LISTENER,
+    ROUTE,
+    SCOPED_ROUTE,
+    SECRET,
+    SnapshotCache,
+)
 
 
 def test_status_gauges_per_kind() -> None:
@@ -21,3 +31,12 @@ def test_status_gauges_per_kind() -> None:
         ("ingressroute", "valid"): 1, ("httpproxy", "invalid"): 1,
         ("httpproxy", "orphaned"): 1, ("httpproxy", "valid"): 0,
     }
+
+
+def test_debug_xds_lists_layout_types_only_when_they_hold_resources() -> None:
+    cache = SnapshotCache()
+    view = SimpleNamespace(registry=NodeRegistry(), cache=cache)
+    classic = sorted((CLUSTER, ENDPOINT, SECRET, LISTENER, ROUTE))
+    assert sorted(xds_status(view)["versions"]) == classic  # type: ignore[arg-type]
+    cache.publish({SCOPED_ROUTE: {"ingress_http/a.io": b"\x0a\x01a"}})
+    assert sorted(xds_status(view)["versions"]) == sorted([*classic, SCOPED_ROUTE])  # type: ignore[arg-type]

@@ -6,7 +6,13 @@ import pytest
 from envoy.config.endpoint.v3 import endpoint_pb2
 from xds_testkit import AdsClient, cluster, endpoints, names_of, ser, small_snapshot
 
-from controller.xdscache.snapshot import CLUSTER, ENDPOINT, SnapshotCache
+from controller.xdscache.snapshot import (
+    CLUSTER,
+    ENDPOINT,
+    SCOPED_ROUTE,
+    VIRTUAL_HOST,
+    SnapshotCache,
+)
 
 A, B, C = "default/a/80", "default/b/80", "default/c/80"
 
@@ -92,3 +98,19 @@ async def test_nack_is_recorded_and_nothing_is_resent(ready, channel, registry) 
     assert node is not None
     [nack] = node.nacks
     assert (nack.version, nack.message) == (bad.system_version_info, "invalid cluster")
+
+
+@pytest.mark.parametrize("type_url", [SCOPED_ROUTE, VIRTUAL_HOST])
+async def test_route_scopes_and_virtual_hosts_are_served_like_any_type(
+        ready, channel, type_url: str) -> None:
+    """Scoped RDS and VHDS (bench/layouts.py): Envoy asks both by wildcard; a change sends
+    only the resource that moved."""
+    ready.publish({type_url: {"ingress_http/a.io": b"\x0a\x01a",
+                              "ingress_http/b.io": b"\x0a\x01b"}})
+    ads = AdsClient(channel, delta=True)
+    await ads.delta_request(type_url)
+    first = await ads.recv()
+    assert names_of(first) == ["ingress_http/a.io", "ingress_http/b.io"]
+    await ads.ack(first)
+    ready.update(type_url, {"ingress_http/b.io": b"\x0a\x02bb"})
+    assert names_of(await ads.recv()) == ["ingress_http/b.io"]

@@ -12,14 +12,16 @@ from controller.xdscache.snapshot import (
     LISTENER,
     PUSH_ORDER,
     ROUTE,
+    SCOPED_ROUTE,
     SECRET,
+    VIRTUAL_HOST,
     SnapshotCache,
     resource_version,
 )
 
 
 def test_push_order_is_make_before_break() -> None:
-    assert PUSH_ORDER == (CLUSTER, ENDPOINT, SECRET, LISTENER, ROUTE)
+    assert PUSH_ORDER == (CLUSTER, ENDPOINT, SECRET, LISTENER, SCOPED_ROUTE, ROUTE, VIRTUAL_HOST)
 
 
 def test_version_changes_only_with_content() -> None:
