@@ -9,7 +9,8 @@
   `/green-i/`, which the backend echoes.
 
 Both return the objects to write and a `change(i, prefix)` that rewrites what it must and
-returns the path prefix the backend will echo once the change is live.
+returns the path prefix the backend will echo once the change is live. `switch_cluster` is
+the `switch` workload as API objects (`bench.bench cluster --workload switch`).
 """
 
 from __future__ import annotations
@@ -95,9 +96,8 @@ def switch_folder(folder: Path, n: int, *, backend_port: int, switches: int = 20
     core = [generate.service(i) for i in range(n)]
     core += [generate.endpoints(i, backend_port=backend_port) for i in range(n)]
     for i in range(min(n, switches)):
-        svc, eps = generate.service(i), generate.endpoints(i, backend_port=backend_port)
-        svc["metadata"]["name"] = eps["metadata"]["name"] = f"green-svc-{i}"
-        core += [svc, eps]
+        core += [green_names(i, generate.service(i)),
+                 green_names(i, generate.endpoints(i, backend_port=backend_port))]
     switches = min(n, switches)
     _dump(folder / "core.yaml", core)
     _dump(folder / "routing.yaml", [root(i, "blue") for i in range(switches, n)]
@@ -110,3 +110,26 @@ def switch_folder(folder: Path, n: int, *, backend_port: int, switches: int = 20
         _dump(folder / "switching.yaml", [root(j, d) for j, d in sorted(delegates.items())])
         return f"/green-{i}/"
     return change
+
+
+def green_names(i: int, obj: generate.Obj) -> generate.Obj:
+    """A Service, Endpoints or EndpointSlice of svc-i renamed to green-svc-i."""
+    obj["metadata"]["name"] = obj["metadata"]["name"].replace(f"svc-{i}", f"green-svc-{i}")
+    labels = obj["metadata"].get("labels") or {}
+    if "kubernetes.io/service-name" in labels:
+        labels["kubernetes.io/service-name"] = f"green-svc-{i}"
+    return obj
+
+
+def switch_cluster(n: int, switches: int = 20) -> list[generate.Obj]:
+    """The `switch` workload's routing objects for the API server: roots delegating to
+    blue-i, every blue-i, and green-i for the first `switches` roots (whose Services and
+    slices are svc-i's under `green_names`). A switch writes `switched_root(i)` over root i."""
+    switches = min(n, switches)
+    return ([root(i, "blue") for i in range(n)] + [blue(i) for i in range(n)]
+            + [green(i) for i in range(switches)])
+
+
+def switched_root(i: int) -> generate.Obj:
+    """Root i delegating to green-i."""
+    return root(i, "green")
