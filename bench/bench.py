@@ -691,25 +691,30 @@ def scrape(port: int) -> dict[str, float]:
     return out
 
 
-def run_cluster(n: int, changes: int, *, statuses: bool = True) -> dict[str, Any]:
+def run_cluster(n: int, changes: int, *, statuses: bool = True,
+                identity: str = "admin") -> dict[str, Any]:
     """`contour serve --kubeconfig` against a real kube-apiserver + etcd
-    (tests/cluster/controlplane.py) holding N IngressRoutes, Services and EndpointSlices;
-    the same measurements as `folder`, with a change = a PATCH of the IngressRoute."""
+    (tests/cluster/controlplane.py, API Priority and Fairness at its defaults) holding N
+    IngressRoutes, Services and EndpointSlices; the same measurements as `folder`, with a
+    change = a PATCH of the IngressRoute. `identity`: the controller's credentials, the
+    admin (system:masters: APF's `exempt`) or the manifests' ServiceAccount (`contour`)."""
+    from bench import status_writes
+
     controlplane, netns = cluster_helpers()
     work = Path(tempfile.mkdtemp(prefix="contour-bench-"))
-    out: dict[str, Any] = {"bench": "cluster", "n": n, "statuses_preset": statuses}
+    out: dict[str, Any] = {"bench": "cluster", "n": n, "statuses_preset": statuses,
+                           "identity": identity}
     network = netns.backend_network()
     backend = start_netns_backend(network)
-    cp = controlplane.ControlPlane()
+    cp = controlplane.ControlPlane(flow_control=True)
     try:
         cp.start()
-        cp.kubectl("apply", "-f", str(ROOT / "manifests" / "01-crds.yaml"))
-        cp.kubectl("wait", "--for=condition=Established", "--timeout=60s",
-                   "crd/ingressroutes.contour.heptio.com",
-                   "crd/tlscertificatedelegations.contour.heptio.com")
+        kubeconfig, token = controller_identity(cp, identity)
         api = AdminApi(cp.server, cp.admin_token, cp.ca_file)
+        out["flow_control"] = status_writes.flow_schema(cp.server, token, cp.ca_file, api)
         port = int(backend.server_address[1])
         out["setup_s"] = load_cluster(api, n, network.backend_ip, port, statuses=statuses)
+        counts_before = status_writes.api_counts(api)
 
         def change(i: int, prefix: str) -> None:
             spec = generate.ingressroute(i, prefix_rewrite=prefix)["spec"]
@@ -720,6 +725,7 @@ def run_cluster(n: int, changes: int, *, statuses: bool = True) -> dict[str, Any
             """What the first published snapshot was built from (read right after
             /healthz turned 200): every object listed, every IngressRoute valid (plus
             the `default/kubernetes` Service)."""
+            ready = time.perf_counter()
             m = scrape(ports["metrics"])
             got = {"ingressroutes": m.get("contour_objects{kind=IngressRoute}"),
                    "services": (m.get("contour_objects{kind=Service}") or 0) - 1,
@@ -728,14 +734,14 @@ def run_cluster(n: int, changes: int, *, statuses: bool = True) -> dict[str, Any
             if any(v != n for v in got.values()):
                 raise RuntimeError(f"first snapshot incomplete: {got} (n={n})")
             if not statuses:  # a first install: N statuses to write (in the background)
-                writes = lambda: scrape(ports["metrics"]).get(  # noqa: E731
-                    "contour_status_writes_total", 0) >= n
-                done = wait_until(writes, timeout=1200, interval=0.1)
-                out["status_writes_done_s"] = round(done - started, 2)
+                pids = {"controller": proc.pid, "kube-apiserver": cp.apiserver_proc.pid,
+                        "etcd": cp.etcd_proc.pid}
+                out["status"] = status_writes.Run(n, started, ready, ports, pids, change,
+                                                  api, counts_before).measure()
 
         gc.collect()
         started = time.perf_counter()
-        with contour_serve(["--kubeconfig", str(cp.kubeconfig)], work) as (proc, ports):
+        with contour_serve(["--kubeconfig", str(kubeconfig)], work) as (proc, ports):
             measure_serving(proc, ports, n, started, work, change, changes, out,
                             lambda: backend, on_ready=check_complete)
             m = scrape(ports["metrics"])
@@ -746,6 +752,21 @@ def run_cluster(n: int, changes: int, *, statuses: bool = True) -> dict[str, Any
         backend.shutdown()
         cp.stop()
     return out
+
+
+def controller_identity(cp: Any, identity: str) -> tuple[Path, str]:
+    """The CRDs, and the controller's kubeconfig and token: the admin's, or (`contour`) a
+    token of the manifests' ServiceAccount with their RBAC (tests/cluster/clusterkit.py)."""
+    if identity == "contour":
+        from clusterkit import install_contour_identity  # type: ignore[import-not-found]
+
+        made = install_contour_identity(cp)
+        return made.kubeconfig, made.token
+    cp.kubectl("apply", "-f", str(ROOT / "manifests" / "01-crds.yaml"))
+    cp.kubectl("wait", "--for=condition=Established", "--timeout=60s",
+               "crd/ingressroutes.contour.heptio.com",
+               "crd/tlscertificatedelegations.contour.heptio.com")
+    return cp.kubeconfig, cp.admin_token
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -759,6 +780,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fresh-status", action="store_true",
                         help="cluster: IngressRoutes without a status (the controller "
                              "writes N statuses after its first build)")
+    parser.add_argument("--identity", choices=("admin", "contour"), default="admin",
+                        help="cluster: the controller's credentials (admin: APF exempt; "
+                             "contour: the manifests' ServiceAccount and RBAC)")
     parser.add_argument("--kind", choices=("ingressroute", "httpproxy"), default="ingressroute",
                         help="inproc, folder: the routing objects of the workload")
     parser.add_argument("--cluster-stats", choices=("essential", "all", "none"),
@@ -793,7 +817,8 @@ def main(argv: list[str] | None = None) -> None:
     elif args.mode in ("yaml-change", "switch"):
         result = run_user_change(args.mode, args.n, args.changes)
     else:
-        result = run_cluster(args.n, args.changes, statuses=not args.fresh_status)
+        result = run_cluster(args.n, args.changes, statuses=not args.fresh_status,
+                             identity=args.identity)
     report(result, args.json)
 
 

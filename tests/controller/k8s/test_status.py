@@ -9,7 +9,10 @@ import pytest
 
 from controller.dag import status as st
 from controller.dag.model import Condition, Status, SubCondition
+from controller.k8s.client import ApiError
+from controller.k8s.inflight import Window
 from controller.k8s.status import (
+    RETRY_SECONDS,
     SKIPPED,
     Observed,
     StatusWriter,
@@ -42,12 +45,18 @@ def writer(seen: dict[tuple[str, str, str], Observed], leader: bool = True,
     return w, client
 
 
+def write_one(w: StatusWriter, status: Any) -> str:
+    """What writing one status does, on this thread: WRITTEN, SKIPPED, FAILED or BUSY."""
+    patch = w._prepare(status)
+    return SKIPPED if patch is None else w._send(patch)[0]
+
+
 def run_once(w: StatusWriter, statuses: tuple[Status, ...]) -> list[str]:
     """One round of `run` on this thread: what each write did."""
     w.submit(statuses)
     with w._wake:
         batch = w._take()
-    return [w._write(s) for s in batch.values()]
+    return [write_one(w, s) for s in batch.values()]
 
 
 def test_an_httpproxy_status_is_patched_with_conditions_and_generation() -> None:
@@ -115,7 +124,7 @@ def test_a_batch_writes_the_latest_submission() -> None:
         batch = w._take()
     newer = replace(PROXY, description="newer")
     w.submit((newer,))
-    assert [w._write(s) for s in batch.values()] == ["written"]
+    assert [write_one(w, s) for s in batch.values()] == ["written"]
     ((_, body),) = client.patches
     assert body["status"]["description"] == "newer"
 
@@ -129,7 +138,7 @@ def test_a_batch_skips_what_the_latest_submission_left_out() -> None:
     with w._wake:
         batch = w._take()
     w.submit(())
-    assert [w._write(s) for s in batch.values()] == [SKIPPED]
+    assert [write_one(w, s) for s in batch.values()] == [SKIPPED]
     assert client.patches == []
 
 
@@ -159,7 +168,7 @@ def run_gateway_once(w: StatusWriter, records: tuple[Any, ...]) -> list[str]:
     w.submit((), records)
     with w._wake:
         batch = w._take()
-    return [w._write(s) for s in batch.values()]
+    return [write_one(w, s) for s in batch.values()]
 
 
 def test_a_gateway_status_is_patched_with_listeners_generation_and_times() -> None:
@@ -248,3 +257,70 @@ def test_a_gateway_status_carries_the_addresses_when_known() -> None:
     run_gateway_once(w, (gw,))
     ((_, body),) = client.patches
     assert "addresses" not in body["status"]
+
+
+class ScriptedClient(FakeClient):
+    """Answers the PATCH of a path with the errors scripted for it, in turn, then 2xx."""
+
+    def __init__(self, script: dict[str, list[Exception]]) -> None:
+        super().__init__()
+        self.script = script
+        self.tries: list[str] = []
+
+    def request(self, method: str, path: str, **kwargs: Any) -> bytes:
+        self.tries.append(path)
+        errors = self.script.get(path.split("/")[-2], [])
+        if errors:
+            raise errors.pop(0)
+        return super().request(method, path, **kwargs)
+
+
+def _ir(name: str) -> Status:
+    return Status("apps", name, "valid", "valid IngressRoute")
+
+
+def _batch_writer(script: dict[str, list[Exception]], names: list[str],
+                  ) -> tuple[StatusWriter, ScriptedClient, list[Status]]:
+    seen = {("IngressRoute", "apps", n): Observed("", "", "1") for n in names}
+    client = ScriptedClient(script)
+    w = StatusWriter(client, lambda *key: seen.get(key), lambda: True)  # type: ignore[arg-type]
+    w.window = Window(limit=1, high=1)  # one at a time: the answers come in batch order
+    statuses = [_ir(n) for n in names]
+    w.submit(tuple(statuses))
+    return w, client, statuses
+
+
+@pytest.mark.parametrize(("script", "written", "retried", "pause", "sent"), [
+    # a 429 pauses for its Retry-After; the batch sends nothing more and retries the rest
+    ({"b": [ApiError(429, b"{}", "PATCH", "7")]}, ["a"], ["b", "c"], 7.0, ["a", "b"]),
+    # a 5xx (or no server) is retried after RETRY_SECONDS; the others are still written
+    ({"b": [ApiError(503, b"{}", "PATCH")]}, ["a", "c"], ["b"], RETRY_SECONDS,
+     ["a", "b", "c"]),
+    ({"a": [ConnectionError("refused")]}, ["b", "c"], ["a"], RETRY_SECONDS, ["a", "b", "c"]),
+    # refused for good (422) or gone (404): not retried
+    ({"b": [ApiError(422, b"{}", "PATCH")], "c": [ApiError(404, b"{}", "PATCH")]}, ["a"], [],
+     0.0, ["a", "b", "c"]),
+])
+def test_a_batch_retries_what_the_api_server_pushed_back(
+        script: dict[str, list[Exception]], written: list[str], retried: list[str],
+        pause: float, sent: list[str]) -> None:
+    w, client, statuses = _batch_writer(script, ["a", "b", "c"])
+    retry, waited = w.write_batch(statuses)
+    assert sorted(name for _, _, name in retry) == retried
+    assert waited == pause
+    assert [p.split("/")[-2] for p in client.tries] == sent
+    assert sorted(p.split("/")[-2] for p, _ in client.patches) == written
+    assert w.writes == len(written)
+
+
+def test_the_retry_round_writes_each_object_once() -> None:
+    """After a 429 and a 5xx, the next round writes what is left: 1 write per object."""
+    w, client, statuses = _batch_writer(
+        {"b": [ApiError(429, b"{}", "PATCH", "0")], "d": [ApiError(500, b"{}", "PATCH")]},
+        ["a", "b", "c", "d"])
+    w.window = Window(limit=4)
+    retry, _ = w.write_batch(statuses)
+    w.write_batch([retry[k] for k in sorted(retry)])
+    assert sorted(p.split("/")[-2] for p, _ in client.patches) == ["a", "b", "c", "d"]
+    assert w.writes == 4
+    assert w.window.limit < 4  # overloaded twice: the window shrank
