@@ -247,6 +247,12 @@ class StatusWriter:
                 pause, busy = max(pause, wait_s), busy or outcome == BUSY
         return pause, busy
 
+    def _write(self, status: StatusRecord) -> str:
+        """One status written on the calling thread, outside any batch (tests): WRITTEN,
+        SKIPPED, FAILED or BUSY."""
+        patch = self._prepare(status)
+        return SKIPPED if patch is None else self._send(patch)[0]
+
     def _prepare(self, status: StatusRecord) -> Patch | None:
         """The PATCH one status needs, or None (nothing to write, or not leading).
 

@@ -45,18 +45,12 @@ def writer(seen: dict[tuple[str, str, str], Observed], leader: bool = True,
     return w, client
 
 
-def write_one(w: StatusWriter, status: Any) -> str:
-    """What writing one status does, on this thread: WRITTEN, SKIPPED, FAILED or BUSY."""
-    patch = w._prepare(status)
-    return SKIPPED if patch is None else w._send(patch)[0]
-
-
 def run_once(w: StatusWriter, statuses: tuple[Status, ...]) -> list[str]:
     """One round of `run` on this thread: what each write did."""
     w.submit(statuses)
     with w._wake:
         batch = w._take()
-    return [write_one(w, s) for s in batch.values()]
+    return [w._write(s) for s in batch.values()]
 
 
 def test_an_httpproxy_status_is_patched_with_conditions_and_generation() -> None:
@@ -124,7 +118,7 @@ def test_a_batch_writes_the_latest_submission() -> None:
         batch = w._take()
     newer = replace(PROXY, description="newer")
     w.submit((newer,))
-    assert [write_one(w, s) for s in batch.values()] == ["written"]
+    assert [w._write(s) for s in batch.values()] == ["written"]
     ((_, body),) = client.patches
     assert body["status"]["description"] == "newer"
 
@@ -138,7 +132,7 @@ def test_a_batch_skips_what_the_latest_submission_left_out() -> None:
     with w._wake:
         batch = w._take()
     w.submit(())
-    assert [write_one(w, s) for s in batch.values()] == [SKIPPED]
+    assert [w._write(s) for s in batch.values()] == [SKIPPED]
     assert client.patches == []
 
 
@@ -168,7 +162,7 @@ def run_gateway_once(w: StatusWriter, records: tuple[Any, ...]) -> list[str]:
     w.submit((), records)
     with w._wake:
         batch = w._take()
-    return [write_one(w, s) for s in batch.values()]
+    return [w._write(s) for s in batch.values()]
 
 
 def test_a_gateway_status_is_patched_with_listeners_generation_and_times() -> None:
