@@ -78,6 +78,8 @@ class XdsProbe:
     xds_port: int
     loop: asyncio.AbstractEventLoop = field(default_factory=asyncio.new_event_loop)
     client: AdsClient | None = None
+    patch_s: list[float] = field(default_factory=list)
+    """How long each probe's PATCH took to be answered (the API server's part of `lag`)."""
 
     def start(self) -> None:
         threading.Thread(target=self.loop.run_forever, daemon=True, name="probe").start()
@@ -91,6 +93,7 @@ class XdsProbe:
         client, want = self.client, marker.encode()
         t = time.perf_counter()
         patch()
+        self.patch_s.append(time.perf_counter() - t)
         done = client.wait(lambda: want in client.routes.get(HTTP_ROUTES, b""), timeout)
         asyncio.run_coroutine_threadsafe(done, self.loop).result()
         return time.perf_counter() - t
@@ -169,6 +172,7 @@ class Run:
     counts_before: dict[str, int]
     """The API server's counts before the controller started (api_counts)."""
     probe_lags: list[float] = field(default_factory=list)
+    patch_during: dict[str, float] = field(default_factory=dict)
 
     def measure(self) -> dict[str, Any]:
         clock = WriteClock(self.ports["metrics"], self.n, self.started)
@@ -189,6 +193,7 @@ class Run:
         stop.set()
         prober.join()
         during = list(self.probe_lags)
+        self.patch_during = summary(probe.patch_s)
         idle = [probe.lag(lambda k=k: self.patch(k, f"/idle{k}x/"), f"/idle{k}x/")
                 for k in range(IDLE_PROBES)]
         probe.stop()
@@ -218,4 +223,5 @@ class Run:
             "apiserver": {k: after[k] - before[k] for k in after},
             "watch_probe_during_ms": summary(during),
             "watch_probe_idle_ms": summary(idle),
+            "watch_probe_patch_during_ms": self.patch_during,
         }

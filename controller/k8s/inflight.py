@@ -2,46 +2,66 @@
 server pushes back: pure logic, no I/O (controller/k8s/status.py drives it).
 
 perf (BENCHMARKS.md "Status writes at 10k"): a PATCH of a status costs the API server
-~2 ms of CPU, and with one or four in flight the writer mostly waits on round trips;
-more in flight keeps the API server busy, up to where its CPU is the limit. Past that a
-larger window only queues requests in the API server, which delays everyone's requests
-(the controller's own spec changes too), so the window grows additively and halves on
-every sign of overload (429, 5xx, an unreachable server): TCP's AIMD.
+~2.5 ms of CPU, and with four in flight the writer mostly waited on round trips; more in
+flight keeps the API server busy, up to where its CPU (or the machine's) is the limit.
+Past that a larger window only queues requests in the API server, and every other request
+waits behind them: 32 in flight on a loaded machine took a spec change 440-560 ms to reach
+xDS, against 90-120 ms with 4 (p50, 3 runs each). So the window follows the writes'
+latency, as TCP Vegas does: each round of `limit` writes, one more in flight while their
+mean latency stays within TOLERANCE x the least latency seen (no queue yet), one fewer
+beyond it; halved on every sign of overload (429, 5xx, an unreachable server).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
-START, LOW, HIGH = 16, 1, 32
-"""The window at start, its floor and its ceiling (POOL_SIZE in client.py leaves room for
-HIGH writers beside the watches)."""
+START, LOW, HIGH = 8, 4, 32
+"""The window at start, its floor (the fixed window before: never slower than that) and
+its ceiling (POOL_SIZE in client.py leaves room for HIGH writers beside the watches)."""
+TOLERANCE = 2.0
+"""A round whose mean latency is above TOLERANCE x the base latency is queueing."""
+DRIFT = 1.05
+"""The base latency may rise by 5 % a round (a slower server, a busier machine): a lucky
+fast write early on does not pin the window at its floor for good."""
 RETRY_AFTER_DEFAULT, RETRY_AFTER_MAX = 1.0, 30.0
 """Seconds to pause after a 429 without a usable Retry-After, and the longest pause."""
 
 
 @dataclass
 class Window:
-    """An additive-increase, multiplicative-decrease in-flight limit.
-
-    `ok()` after each accepted write: the limit grows by one once `limit` writes in a row
-    were accepted (about one round trip of the window). `overloaded()` after a 429, a 5xx
-    or a connection error: the limit halves (never below `low`)."""
+    """The in-flight limit: `ok(seconds)` after each accepted write with its latency,
+    `overloaded()` after a 429, a 5xx or a connection error."""
 
     limit: int = START
     low: int = LOW
     high: int = HIGH
-    _streak: int = 0
+    _base: float = math.inf
+    _count: int = 0
+    _total: float = 0.0
+    _least: float = math.inf
 
-    def ok(self) -> None:
-        self._streak += 1
-        if self._streak >= self.limit:
-            self._streak = 0
-            self.limit = min(self.high, self.limit + 1)
+    def ok(self, seconds: float) -> None:
+        """One accepted write; after `limit` of them the round decides (one more or one
+        fewer in flight)."""
+        self._count += 1
+        self._total += seconds
+        self._least = min(self._least, seconds)
+        if self._count < self.limit:
+            return
+        self._base = min(self._base * DRIFT, self._least)
+        queueing = self._total / self._count > TOLERANCE * self._base
+        self.limit = max(self.low, self.limit - 1) if queueing \
+            else min(self.high, self.limit + 1)
+        self._new_round()
 
     def overloaded(self) -> None:
-        self._streak = 0
         self.limit = max(self.low, self.limit // 2)
+        self._new_round()
+
+    def _new_round(self) -> None:
+        self._count, self._total, self._least = 0, 0.0, math.inf
 
 
 def pause_for(retry_after: str | None) -> float:

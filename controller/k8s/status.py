@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -237,14 +238,14 @@ class StatusWriter:
         finished, _ = wait(running, return_when=FIRST_COMPLETED)
         for fut in finished:
             status = running.pop(fut)
-            outcome, wait_s = fut.result()
+            outcome, seconds = fut.result()  # the latency, or the pause it asks for
             if outcome == WRITTEN:
                 self.writes += 1
-                self.window.ok()
+                self.window.ok(seconds)
             elif outcome in (FAILED, BUSY):
                 self.window.overloaded()
                 retry[(status.kind, status.namespace, status.name)] = status
-                pause, busy = max(pause, wait_s), busy or outcome == BUSY
+                pause, busy = max(pause, seconds), busy or outcome == BUSY
         return pause, busy
 
     def _write(self, status: StatusRecord) -> str:
@@ -291,10 +292,11 @@ class StatusWriter:
         return Patch(key, want, fingerprint, seen.resource_version)
 
     def _send(self, patch: Patch) -> tuple[str, float]:
-        """PATCH one status (on a pool thread). Out: WRITTEN, SKIPPED (gone, or refused
-        for good: logged), FAILED (5xx, unreachable) or BUSY (429), and the seconds to
-        wait before a retry."""
+        """PATCH one status (on a pool thread). Out: WRITTEN and the seconds it took,
+        or SKIPPED (gone, or refused for good: logged), FAILED (5xx, unreachable) or BUSY
+        (429) and the seconds to wait before a retry."""
         key = patch.key
+        started = time.perf_counter()
         try:
             self.client.request("PATCH", status_path(*key), body={"status": patch.status},
                                 content_type="application/merge-patch+json", timeout=10.0)
@@ -308,4 +310,4 @@ class StatusWriter:
             log.warning("status of %s %s/%s: %s", *key, err)
             return FAILED, RETRY_SECONDS
         self._sent[key] = (patch.fingerprint, patch.resource_version)
-        return WRITTEN, 0.0
+        return WRITTEN, time.perf_counter() - started

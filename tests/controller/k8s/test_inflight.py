@@ -1,4 +1,5 @@
-"""The status writer's in-flight window (AIMD) and its 429 pause, as tables."""
+"""The status writer's in-flight window (latency-following, halved on overload) and its
+429 pause, as tables."""
 
 from __future__ import annotations
 
@@ -6,23 +7,43 @@ import pytest
 
 from controller.k8s.inflight import RETRY_AFTER_DEFAULT, RETRY_AFTER_MAX, Window, pause_for
 
+FAST, SLOW = 0.005, 0.05
+"""Write latencies (s): a round of SLOW after FAST ones is queueing (over 2 x the base)."""
+
 
 @pytest.mark.parametrize(("start", "events", "limit"), [
     (4, [], 4),
-    (4, ["ok"] * 3, 4),              # grows only after `limit` accepted writes in a row
-    (4, ["ok"] * 4, 5),
-    (4, ["ok"] * 9, 6),              # 4 then 5 more: +1 per window's worth
-    (32, ["ok"] * 100, 32),          # never above the ceiling
-    (16, ["busy"], 8),               # halves on overload
-    (16, ["busy"] * 10, 1),          # never below the floor
-    (4, ["ok"] * 3 + ["busy"] + ["ok"] * 3, 3),  # 2 after the overload, then +1
+    (4, [FAST] * 3, 4),                   # a round is `limit` writes: no decision yet
+    (4, [FAST] * 4, 5),                   # no queueing: one more in flight
+    (4, [FAST] * 9, 6),                   # 4, then 5 more
+    (4, [FAST] * 4 + [SLOW] * 5, 4),      # latency 10 x the base: one fewer
+    (4, [FAST] * 4 + [FAST * 1.9] * 5, 6),  # within 2 x the base: still growing
+    (32, [FAST] * 100, 32),               # never above the ceiling
+    (4, [SLOW] * 4 + [SLOW] * 5, 6),      # uniformly slow is no queue: the base is SLOW
+    (16, ["busy"], 8),                    # halves on overload
+    (16, ["busy"] * 10, 1),               # never below the floor
+    (4, [FAST] * 3 + ["busy"] + [FAST] * 2, 3),  # an overload starts a new round
 ])
-def test_the_window_grows_additively_and_halves_on_overload(
-        start: int, events: list[str], limit: int) -> None:
-    window = Window(limit=start)
+def test_the_window_grows_until_writes_queue_and_halves_on_overload(
+        start: int, events: list[float | str], limit: int) -> None:
+    window = Window(limit=start, low=1)
     for event in events:
-        window.ok() if event == "ok" else window.overloaded()
+        window.overloaded() if event == "busy" else window.ok(float(event))
     assert window.limit == limit
+
+
+def test_a_slower_server_becomes_the_new_base() -> None:
+    """After a fast start, writes that stay 3 x slower shrink the window at first, then
+    (the base drifting up 5 % a round) count as unqueued again and it grows."""
+    window = Window(limit=8, low=4)
+    for _ in range(8):
+        window.ok(FAST)
+    limits = []
+    for _ in range(60):
+        for _ in range(window.limit):
+            window.ok(3 * FAST)
+        limits.append(window.limit)
+    assert limits[0] == 8 and min(limits) == 4 and limits[-1] > 4
 
 
 @pytest.mark.parametrize(("header", "seconds"), [

@@ -278,7 +278,7 @@ def _batch_writer(script: dict[str, list[Exception]], names: list[str],
     seen = {("IngressRoute", "apps", n): Observed("", "", "1") for n in names}
     client = ScriptedClient(script)
     w = StatusWriter(client, lambda *key: seen.get(key), lambda: True)  # type: ignore[arg-type]
-    w.window = Window(limit=1, high=1)  # one at a time: the answers come in batch order
+    w.window = Window(limit=1, low=1, high=1)  # one at a time: answers in batch order
     statuses = [_ir(n) for n in names]
     w.submit(tuple(statuses))
     return w, client, statuses
@@ -312,7 +312,7 @@ def test_the_retry_round_writes_each_object_once() -> None:
     w, client, statuses = _batch_writer(
         {"b": [ApiError(429, b"{}", "PATCH", "0")], "d": [ApiError(500, b"{}", "PATCH")]},
         ["a", "b", "c", "d"])
-    w.window = Window(limit=4)
+    w.window = Window(limit=4, low=1)
     retry, _ = w.write_batch(statuses)
     w.write_batch([retry[k] for k in sorted(retry)])
     assert sorted(p.split("/")[-2] for p, _ in client.patches) == ["a", "b", "c", "d"]
