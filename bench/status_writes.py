@@ -57,10 +57,15 @@ class WriteClock:
     first: float | None = None
     done: float | None = None
     max_seen: int = 0
+    windows: list[int] = field(default_factory=list)
+    """The writer's in-flight window at each look (contour_status_write_window)."""
 
     def poll(self) -> bool:
         """One look at the counter; True once all n are written."""
-        writes = int(scrape(self.metrics_port).get("contour_status_writes_total", 0))
+        m = scrape(self.metrics_port)
+        writes = int(m.get("contour_status_writes_total", 0))
+        if "contour_status_write_window" in m:
+            self.windows.append(int(m["contour_status_write_window"]))
         now = time.perf_counter()
         self.max_seen = max(self.max_seen, writes)
         if writes and self.first is None:
@@ -219,6 +224,8 @@ class Run:
             "done_from_ready_s": round(clock.done - self.ready, 2),
             "first_from_ready_s": round(clock.first - self.ready, 2),
             "writes_per_s": round(self.n / max(window, 1e-9)),
+            "window": ({"min": min(clock.windows), "median": sorted(clock.windows)[
+                len(clock.windows) // 2], "max": max(clock.windows)} if clock.windows else {}),
             "cpu_s_ready_to_done": {k: round(cpu1[k] - cpu0[k], 2) for k in cpu0},
             "apiserver": {k: after[k] - before[k] for k in after},
             "watch_probe_during_ms": summary(during),

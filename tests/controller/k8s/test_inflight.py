@@ -26,7 +26,7 @@ FAST, SLOW = 0.005, 0.05
 ])
 def test_the_window_grows_until_writes_queue_and_halves_on_overload(
         start: int, events: list[float | str], limit: int) -> None:
-    window = Window(limit=start, low=1)
+    window = Window(limit=start, low=1, high=32)
     for event in events:
         window.overloaded() if event == "busy" else window.ok(float(event))
     assert window.limit == limit
@@ -35,7 +35,7 @@ def test_the_window_grows_until_writes_queue_and_halves_on_overload(
 def test_a_slower_server_becomes_the_new_base() -> None:
     """After a fast start, writes that stay 3 x slower shrink the window at first, then
     (the base drifting up 5 % a round) count as unqueued again and it grows."""
-    window = Window(limit=8, low=4)
+    window = Window(limit=8, low=4, high=32)
     for _ in range(8):
         window.ok(FAST)
     limits = []
