@@ -4,6 +4,7 @@
                                 [--kind ingressroute|httpproxy]
     python -m bench.bench folder --n 10000 [--changes 20] [--kind ingressroute|httpproxy]
     python -m bench.bench cluster --n 10000 [--changes 20] [--fresh-status]  # envtest, root
+                                [--identity admin|contour] [--kind ingressroute|httpproxy]
     python -m bench.bench peer --n 1000 [--changes 20]     # + upstream Contour (bench/peer.py)
     python -m bench.bench fanout --n 10000 --clients 1000  # xDS fan-out (bench/fanout.py)
 
@@ -24,7 +25,9 @@ cluster: the same as folder against a real kube-apiserver + etcd
   own, tests/e2e/harness/netns.py). (a) process start → /healthz 200, i.e. the first
   snapshot, which the pipeline publishes only after every kind's list (checked: built from
   N IngressRoutes and N Services, N valid); (c) PATCH of the IngressRoute sent → first
-  request through Envoy that shows the change.
+  request through Envoy that shows the change. API Priority and Fairness is on at its
+  defaults; `--identity contour` runs the controller as the manifests' ServiceAccount.
+  --fresh-status: a first install; the status writes are measured (bench/status_writes.py).
 
 Every measurement prints one JSON line; `--json FILE` appends them there too.
 """
