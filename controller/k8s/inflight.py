@@ -2,8 +2,8 @@
 server pushes back: pure logic, no I/O (controller/k8s/status.py drives it).
 
 perf (BENCHMARKS.md "Status writes at 10k"): a PATCH of a status costs the API server
-~2.5 ms of CPU, and with four in flight the writer mostly waited on round trips; more in
-flight keeps the API server busy, up to where its CPU (or the machine's) is the limit.
+~2.5 ms of CPU. While the API server has CPU to spare, more in flight keeps it busy
+instead of waiting on round trips, up to where its CPU (or the machine's) is the limit.
 Past that a larger window only queues requests in the API server, and every other request
 waits behind them: 32 in flight on a loaded machine took a spec change 440-560 ms to reach
 xDS, against 90-120 ms with 4 (p50, 3 runs each). So the window follows the writes'

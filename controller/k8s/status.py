@@ -163,7 +163,7 @@ class StatusWriter:
     _wake: threading.Condition = field(default_factory=threading.Condition)
     _leading: bool = False
     window: inflight.Window = field(default_factory=inflight.Window)
-    """How many PATCHes are in flight at most (AIMD, inflight.py)."""
+    """How many PATCHes are in flight at most (follows their latency: inflight.py)."""
     _pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(
         inflight.HIGH, thread_name_prefix="status"))
     """perf: a fresh install has one status per IngressRoute to write; one PATCH at a time
