@@ -4,6 +4,7 @@
                                 [--kind ingressroute|httpproxy]
     python -m bench.bench folder --n 10000 [--changes 20] [--kind ingressroute|httpproxy]
     python -m bench.bench cluster --n 10000 [--changes 20] [--fresh-status]  # envtest, root
+                                [--identity admin|contour] [--kind ingressroute|httpproxy]
     python -m bench.bench peer --n 1000 [--changes 20]     # + upstream Contour (bench/peer.py)
     python -m bench.bench fanout --n 10000 --clients 1000  # xDS fan-out (bench/fanout.py)
     python -m bench.bench layouts --n 50000 --layout scoped  # route layouts (bench/layouts.py)
@@ -27,7 +28,9 @@ cluster: the same as folder against a real kube-apiserver + etcd
   own, tests/e2e/harness/netns.py). (a) process start → /healthz 200, i.e. the first
   snapshot, which the pipeline publishes only after every kind's list (checked: built from
   N IngressRoutes and N Services, N valid); (c) PATCH of the IngressRoute sent → first
-  request through Envoy that shows the change.
+  request through Envoy that shows the change. API Priority and Fairness is on at its
+  defaults; `--identity contour` runs the controller as the manifests' ServiceAccount.
+  --fresh-status: a first install; the status writes are measured (bench/status_writes.py).
 
 Every measurement prints one JSON line; `--json FILE` appends them there too.
 """
@@ -568,6 +571,11 @@ def run_folder(n: int, changes: int, *, kind: str = "ingressroute") -> dict[str,
 
 ROOT = Path(__file__).resolve().parents[1]
 IR_API = f"/apis/contour.heptio.com/v1beta1/namespaces/{generate.NAMESPACE}/ingressroutes"
+ROUTING_API = {
+    "ingressroute": IR_API,
+    "httpproxy": f"/apis/projectcontour.io/v1/namespaces/{generate.NAMESPACE}/httpproxies",
+}
+"""Where `bench cluster` creates each kind's routing objects (generate.routing)."""
 VALID_STATUS = {"status": {"currentStatus": "valid", "description": "valid IngressRoute"}}
 
 
@@ -648,7 +656,8 @@ def headless(svc: Obj) -> Obj:
     return svc
 
 
-def load_cluster(api: AdminApi, n: int, ip: str, port: int, *, statuses: bool) -> dict[str, float]:
+def load_cluster(api: AdminApi, n: int, ip: str, port: int, *, statuses: bool,
+                 kind: str = "ingressroute") -> dict[str, float]:
     """N Services, N EndpointSlices, N IngressRoutes in namespace `bench` (setup, not
     measured). With `statuses`, each IngressRoute already carries the status the controller
     would write, as after an earlier run: the controller then has nothing to write."""
@@ -664,10 +673,11 @@ def load_cluster(api: AdminApi, n: int, ip: str, port: int, *, statuses: bool) -
             ("POST", f"/apis/discovery.k8s.io/v1/namespaces/{ns}/endpointslices",
              generate.endpointslice(i, ip=ip, backend_port=port), json_ct)
             for i in range(n)]),
-        "ingressroutes": api.bulk("IngressRoutes", [
-            ("POST", IR_API, generate.ingressroute(i), json_ct) for i in range(n)]),
+        "routing": api.bulk(f"{kind} objects", [
+            ("POST", ROUTING_API[kind], obj, json_ct) for i in range(n)
+            for obj in generate.routing(i, kind)]),
     }
-    if statuses:
+    if statuses:  # IngressRoutes only (run_cluster refuses httpproxy without --fresh-status)
         took["statuses"] = api.bulk("IngressRoute statuses", [
             ("PATCH", f"{IR_API}/ir-{i}/status", VALID_STATUS, "application/merge-patch+json")
             for i in range(n)])
@@ -714,50 +724,64 @@ def scrape(port: int) -> dict[str, float]:
     return out
 
 
-def run_cluster(n: int, changes: int, *, statuses: bool = True) -> dict[str, Any]:
+def run_cluster(n: int, changes: int, *, statuses: bool = True,
+                identity: str = "admin", kind: str = "ingressroute") -> dict[str, Any]:
     """`contour serve --kubeconfig` against a real kube-apiserver + etcd
-    (tests/cluster/controlplane.py) holding N IngressRoutes, Services and EndpointSlices;
-    the same measurements as `folder`, with a change = a PATCH of the IngressRoute."""
+    (tests/cluster/controlplane.py, API Priority and Fairness at its defaults) holding N
+    IngressRoutes, Services and EndpointSlices; the same measurements as `folder`, with a
+    change = a PATCH of the IngressRoute. `identity`: the controller's credentials, the
+    admin (system:masters: APF's `exempt`) or the manifests' ServiceAccount (`contour`).
+    `kind` httpproxy: generate.httpproxies' roots and children instead (a first install
+    only: `statuses` must be False)."""
+    from bench import status_writes
+
+    if kind != "ingressroute" and statuses:
+        raise SystemExit("bench cluster --kind httpproxy needs --fresh-status")
+    api_kind = "IngressRoute" if kind == "ingressroute" else "HTTPProxy"
+    objects = sum(len(generate.routing(i, kind)) for i in range(n))
     controlplane, netns = cluster_helpers()
     work = Path(tempfile.mkdtemp(prefix="contour-bench-"))
-    out: dict[str, Any] = {"bench": "cluster", "n": n, "statuses_preset": statuses}
+    out: dict[str, Any] = {"bench": "cluster", "n": n, "kind": kind, "objects": objects,
+                           "statuses_preset": statuses, "identity": identity}
     network = netns.backend_network()
     backend = start_netns_backend(network)
-    cp = controlplane.ControlPlane()
+    cp = controlplane.ControlPlane(flow_control=True)
     try:
         cp.start()
-        cp.kubectl("apply", "-f", str(ROOT / "manifests" / "01-crds.yaml"))
-        cp.wait_established("crd/ingressroutes.contour.heptio.com",
-                            "crd/tlscertificatedelegations.contour.heptio.com")
+        kubeconfig, token = controller_identity(cp, identity)
         api = AdminApi(cp.server, cp.admin_token, cp.ca_file)
+        out["flow_control"] = status_writes.flow_schema(cp.server, token, cp.ca_file, api)
         port = int(backend.server_address[1])
-        out["setup_s"] = load_cluster(api, n, network.backend_ip, port, statuses=statuses)
+        out["setup_s"] = load_cluster(api, n, network.backend_ip, port, statuses=statuses,
+                                      kind=kind)
+        counts_before = status_writes.api_counts(api)
 
         def change(i: int, prefix: str) -> None:
-            spec = generate.ingressroute(i, prefix_rewrite=prefix)["spec"]
-            api.must("PATCH", f"{IR_API}/ir-{i}", {"spec": spec},
-                     "application/merge-patch+json")
+            carrier = generate.routing(i, kind, prefix_rewrite=prefix)[-1]  # has the route
+            api.must("PATCH", f"{ROUTING_API[kind]}/{carrier['metadata']['name']}",
+                     {"spec": carrier["spec"]}, "application/merge-patch+json")
 
         def check_complete() -> None:
             """What the first published snapshot was built from (read right after
             /healthz turned 200): every object listed, every IngressRoute valid (plus
             the `default/kubernetes` Service)."""
+            ready = time.perf_counter()
             m = scrape(ports["metrics"])
-            got = {"ingressroutes": m.get("contour_objects{kind=IngressRoute}"),
+            got = {"routing": m.get(f"contour_objects{{kind={api_kind}}}"),
                    "services": (m.get("contour_objects{kind=Service}") or 0) - 1,
-                   "valid": m.get("contour_ingressroute_status{status=valid}")}
+                   "valid": m.get(f"contour_{kind}_status{{status=valid}}")}
             out["a_snapshot_built_from"] = got
-            if any(v != n for v in got.values()):
+            if got != {"routing": objects, "services": n, "valid": objects}:
                 raise RuntimeError(f"first snapshot incomplete: {got} (n={n})")
             if not statuses:  # a first install: N statuses to write (in the background)
-                writes = lambda: scrape(ports["metrics"]).get(  # noqa: E731
-                    "contour_status_writes_total", 0) >= n
-                done = wait_until(writes, timeout=1200, interval=0.1)
-                out["status_writes_done_s"] = round(done - started, 2)
+                pids = {"controller": proc.pid, "kube-apiserver": cp.apiserver_proc.pid,
+                        "etcd": cp.etcd_proc.pid}
+                out["status"] = status_writes.Run(objects, started, ready, ports, pids,
+                                                  change, api, counts_before).measure()
 
         gc.collect()
         started = time.perf_counter()
-        with contour_serve(["--kubeconfig", str(cp.kubeconfig)], work) as (proc, ports):
+        with contour_serve(["--kubeconfig", str(kubeconfig)], work) as (proc, ports):
             measure_serving(proc, ports, n, started, work, change, changes, out,
                             lambda: backend, on_ready=check_complete)
             m = scrape(ports["metrics"])
@@ -768,6 +792,21 @@ def run_cluster(n: int, changes: int, *, statuses: bool = True) -> dict[str, Any
         backend.shutdown()
         cp.stop()
     return out
+
+
+def controller_identity(cp: Any, identity: str) -> tuple[Path, str]:
+    """The CRDs, and the controller's kubeconfig and token: the admin's, or (`contour`) a
+    token of the manifests' ServiceAccount with their RBAC (tests/cluster/clusterkit.py)."""
+    if identity == "contour":
+        from clusterkit import install_contour_identity  # type: ignore[import-not-found]
+
+        made = install_contour_identity(cp)
+        return made.kubeconfig, made.token
+    cp.kubectl("apply", "-f", str(ROOT / "manifests" / "01-crds.yaml"))
+    cp.wait_established("crd/ingressroutes.contour.heptio.com",
+                        "crd/httpproxies.projectcontour.io",
+                        "crd/tlscertificatedelegations.contour.heptio.com")
+    return cp.kubeconfig, cp.admin_token
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -781,8 +820,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fresh-status", action="store_true",
                         help="cluster: IngressRoutes without a status (the controller "
                              "writes N statuses after its first build)")
+    parser.add_argument("--identity", choices=("admin", "contour"), default="admin",
+                        help="cluster: the controller's credentials (admin: APF exempt; "
+                             "contour: the manifests' ServiceAccount and RBAC)")
     parser.add_argument("--kind", choices=("ingressroute", "httpproxy"), default="ingressroute",
-                        help="inproc, folder: the routing objects of the workload")
+                        help="inproc, folder, cluster (with --fresh-status): the routing "
+                             "objects of the workload")
     parser.add_argument("--cluster-stats", choices=("essential", "all", "none"),
                         default="essential", help="the bench Envoys' per-cluster stats")
     parser.add_argument("--envoy-xds", choices=("delta", "sotw"), default="delta",
@@ -827,7 +870,8 @@ def main(argv: list[str] | None = None) -> None:
     elif args.mode in ("yaml-change", "switch"):
         result = run_user_change(args.mode, args.n, args.changes)
     else:
-        result = run_cluster(args.n, args.changes, statuses=not args.fresh_status)
+        result = run_cluster(args.n, args.changes, statuses=not args.fresh_status,
+                             identity=args.identity, kind=args.kind)
     report(result, args.json)
 
 

@@ -106,6 +106,9 @@ class ControllerCollector(Collector):
         writer = self.c.status_writes
         yield _counter("contour_status_writes", "IngressRoute and HTTPProxy status patches sent.",
                        writer.writes if writer is not None else 0)
+        if writer is not None:
+            yield _gauge("contour_status_write_window", "Status PATCHes allowed in flight now.",
+                         writer.window.limit)
 
 
 def _gauge(name: str, doc: str, value: float) -> Metric:

@@ -13,13 +13,17 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from kubernetes import client as k8s
 
-POOL_SIZE = 32
+POOL_SIZE = 64
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, body: bytes, what: str) -> None:
+    def __init__(self, status: int, body: bytes, what: str,
+                 retry_after: str | None = None) -> None:
         self.status = status
         self.body = body
+        self.retry_after = retry_after
+        """The response's Retry-After header (API Priority and Fairness sends one with a
+        429), as sent."""
         try:
             self.reason = str(json.loads(body).get("message", ""))
         except ValueError:
@@ -41,7 +45,8 @@ def load_api_client(*, kubeconfig: str = "", incluster: bool = False,
     else:
         k8s_config.load_kube_config(config_file=kubeconfig or None, context=context or None,
                                     client_configuration=cfg)
-    # one long-lived connection per watch (8+ paths) plus status writes and the lease:
+    # one long-lived connection per watch (8+ paths), up to inflight.HIGH status writes
+    # and the lease:
     # the default pool (5 x CPUs) would open and discard extra connections on every call
     cfg.connection_pool_maxsize = max(cfg.connection_pool_maxsize or 0, POOL_SIZE)
     return k8s.ApiClient(configuration=cfg)
@@ -81,7 +86,8 @@ class KubeClient:
         finally:
             resp.release_conn()
         if not 200 <= resp.status < 300:
-            raise ApiError(resp.status, body, f"{method} {path}")
+            raise ApiError(resp.status, body, f"{method} {path}",
+                           resp.headers.get("Retry-After"))
         return bytes(body)
 
     def get_json(self, path: str, **kwargs: Any) -> dict[str, Any]:

@@ -189,7 +189,11 @@ class ControlPlane:
 
     SERVICE_CIDR = "10.0.0.0/24"
 
-    def __init__(self, bin_dir: Path | str | None = None, workdir: Path | str | None = None):
+    def __init__(self, bin_dir: Path | str | None = None, workdir: Path | str | None = None,
+                 *, flow_control: bool = False):
+        self.flow_control = flow_control
+        """API Priority and Fairness at its defaults (the bench's status writes); off for
+        the tests, as it has been since the start."""
         self.bin_dir = Path(bin_dir) if bin_dir else None
         self._own_workdir = workdir is None
         self.workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="contour-cp-"))
@@ -444,7 +448,7 @@ class ControlPlane:
             # No controller-manager runs: the ServiceAccount admission plugin would wait
             # for the token controller / default SA that never come.
             "--disable-admission-plugins=ServiceAccount",
-            "--enable-priority-and-fairness=false",
+            *([] if self.flow_control else ["--enable-priority-and-fairness=false"]),
             "--allow-privileged=true",
             "--endpoint-reconciler-type=none",
             "--profiling=false",

@@ -9,7 +9,10 @@ import pytest
 
 from controller.dag import status as st
 from controller.dag.model import Condition, Status, SubCondition
+from controller.k8s.client import ApiError
+from controller.k8s.inflight import Window
 from controller.k8s.status import (
+    RETRY_SECONDS,
     SKIPPED,
     Observed,
     StatusWriter,
@@ -248,3 +251,70 @@ def test_a_gateway_status_carries_the_addresses_when_known() -> None:
     run_gateway_once(w, (gw,))
     ((_, body),) = client.patches
     assert "addresses" not in body["status"]
+
+
+class ScriptedClient(FakeClient):
+    """Answers the PATCH of a path with the errors scripted for it, in turn, then 2xx."""
+
+    def __init__(self, script: dict[str, list[Exception]]) -> None:
+        super().__init__()
+        self.script = script
+        self.tries: list[str] = []
+
+    def request(self, method: str, path: str, **kwargs: Any) -> bytes:
+        self.tries.append(path)
+        errors = self.script.get(path.split("/")[-2], [])
+        if errors:
+            raise errors.pop(0)
+        return super().request(method, path, **kwargs)
+
+
+def _ir(name: str) -> Status:
+    return Status("apps", name, "valid", "valid IngressRoute")
+
+
+def _batch_writer(script: dict[str, list[Exception]], names: list[str],
+                  ) -> tuple[StatusWriter, ScriptedClient, list[Status]]:
+    seen = {("IngressRoute", "apps", n): Observed("", "", "1") for n in names}
+    client = ScriptedClient(script)
+    w = StatusWriter(client, lambda *key: seen.get(key), lambda: True)  # type: ignore[arg-type]
+    w.window = Window(limit=1, low=1, high=1)  # one at a time: answers in batch order
+    statuses = [_ir(n) for n in names]
+    w.submit(tuple(statuses))
+    return w, client, statuses
+
+
+@pytest.mark.parametrize(("script", "written", "retried", "pause", "sent"), [
+    # a 429 pauses for its Retry-After; the batch sends nothing more and retries the rest
+    ({"b": [ApiError(429, b"{}", "PATCH", "7")]}, ["a"], ["b", "c"], 7.0, ["a", "b"]),
+    # a 5xx (or no server) is retried after RETRY_SECONDS; the others are still written
+    ({"b": [ApiError(503, b"{}", "PATCH")]}, ["a", "c"], ["b"], RETRY_SECONDS,
+     ["a", "b", "c"]),
+    ({"a": [ConnectionError("refused")]}, ["b", "c"], ["a"], RETRY_SECONDS, ["a", "b", "c"]),
+    # refused for good (422) or gone (404): not retried
+    ({"b": [ApiError(422, b"{}", "PATCH")], "c": [ApiError(404, b"{}", "PATCH")]}, ["a"], [],
+     0.0, ["a", "b", "c"]),
+])
+def test_a_batch_retries_what_the_api_server_pushed_back(
+        script: dict[str, list[Exception]], written: list[str], retried: list[str],
+        pause: float, sent: list[str]) -> None:
+    w, client, statuses = _batch_writer(script, ["a", "b", "c"])
+    retry, waited = w.write_batch(statuses)
+    assert sorted(name for _, _, name in retry) == retried
+    assert waited == pause
+    assert [p.split("/")[-2] for p in client.tries] == sent
+    assert sorted(p.split("/")[-2] for p, _ in client.patches) == written
+    assert w.writes == len(written)
+
+
+def test_the_retry_round_writes_each_object_once() -> None:
+    """After a 429 and a 5xx, the next round writes what is left: 1 write per object."""
+    w, client, statuses = _batch_writer(
+        {"b": [ApiError(429, b"{}", "PATCH", "0")], "d": [ApiError(500, b"{}", "PATCH")]},
+        ["a", "b", "c", "d"])
+    w.window = Window(limit=4, low=1)
+    retry, _ = w.write_batch(statuses)
+    w.write_batch([retry[k] for k in sorted(retry)])
+    assert sorted(p.split("/")[-2] for p, _ in client.patches) == ["a", "b", "c", "d"]
+    assert w.writes == 4
+    assert w.window.limit < 4  # overloaded twice: the window shrank
