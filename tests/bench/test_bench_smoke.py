@@ -46,7 +46,7 @@ def test_cluster_bench_runs() -> None:
     backend on the run's network namespace, a real Envoy; no timing assertions."""
     result = bench.run_cluster(20, 2)
     json.dumps(result)
-    assert result["a_snapshot_built_from"] == {"ingressroutes": 20, "services": 20, "valid": 20}
+    assert result["a_snapshot_built_from"] == {"routing": 20, "services": 20, "valid": 20}
     assert result["c_change_to_envoy_ms"]["n"] == 2
     assert result["status_writes"] == 0  # statuses preset: nothing to write
 
