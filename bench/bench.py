@@ -59,6 +59,12 @@ from pathlib import Path
 from typing import Any
 
 from bench import generate
+from bench.cluster_workloads import (
+    ROUTING_API,
+    ClusterWorkload,
+    prefix_workload,
+    switch_workload,
+)
 
 Obj = dict[str, Any]
 
@@ -570,13 +576,6 @@ def run_folder(n: int, changes: int, *, kind: str = "ingressroute") -> dict[str,
 # -- cluster: a real kube-apiserver ---------------------------------------------------------
 
 ROOT = Path(__file__).resolve().parents[1]
-IR_API = f"/apis/contour.heptio.com/v1beta1/namespaces/{generate.NAMESPACE}/ingressroutes"
-ROUTING_API = {
-    "ingressroute": IR_API,
-    "httpproxy": f"/apis/projectcontour.io/v1/namespaces/{generate.NAMESPACE}/httpproxies",
-}
-"""Where `bench cluster` creates each kind's routing objects (generate.routing)."""
-VALID_STATUS = {"status": {"currentStatus": "valid", "description": "valid IngressRoute"}}
 
 
 def cluster_helpers() -> tuple[Any, Any]:
@@ -649,39 +648,32 @@ class AdminApi:
         return took
 
 
-def headless(svc: Obj) -> Obj:
-    """`clusterIP: None`: the controller never reads the cluster IP, and allocating 10k of
-    them is most of the setup (75 Services/s against 1 400 EndpointSlices/s, measured)."""
-    svc["spec"]["clusterIP"] = "None"
-    return svc
-
-
-def load_cluster(api: AdminApi, n: int, ip: str, port: int, *, statuses: bool,
-                 kind: str = "ingressroute") -> dict[str, float]:
-    """N Services, N EndpointSlices, N IngressRoutes in namespace `bench` (setup, not
-    measured). With `statuses`, each IngressRoute already carries the status the controller
-    would write, as after an earlier run: the controller then has nothing to write."""
-    ns = generate.NAMESPACE
-    json_ct = "application/json"
+def load_backends(api: AdminApi, services: list[Obj], slices: list[Obj]) -> dict[str, float]:
+    """Namespace `bench`, its Services and EndpointSlices (setup, not measured)."""
+    ns, json_ct = generate.NAMESPACE, "application/json"
     api.must("POST", "/api/v1/namespaces",
              {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
-    took = {
-        "services": api.bulk("Services", [
-            ("POST", f"/api/v1/namespaces/{ns}/services", headless(generate.service(i)),
-             json_ct) for i in range(n)]),
-        "endpointslices": api.bulk("EndpointSlices", [
-            ("POST", f"/apis/discovery.k8s.io/v1/namespaces/{ns}/endpointslices",
-             generate.endpointslice(i, ip=ip, backend_port=port), json_ct)
-            for i in range(n)]),
-        "routing": api.bulk(f"{kind} objects", [
-            ("POST", ROUTING_API[kind], obj, json_ct) for i in range(n)
-            for obj in generate.routing(i, kind)]),
+    return {
+        "services": round(api.bulk("Services", [
+            ("POST", f"/api/v1/namespaces/{ns}/services", s, json_ct) for s in services]), 1),
+        "endpointslices": round(api.bulk("EndpointSlices", [
+            ("POST", f"/apis/discovery.k8s.io/v1/namespaces/{ns}/endpointslices", s, json_ct)
+            for s in slices]), 1),
     }
-    if statuses:  # IngressRoutes only (run_cluster refuses httpproxy without --fresh-status)
-        took["statuses"] = api.bulk("IngressRoute statuses", [
-            ("PATCH", f"{IR_API}/ir-{i}/status", VALID_STATUS, "application/merge-patch+json")
-            for i in range(n)])
-    return {k: round(v, 1) for k, v in took.items()}
+
+
+def load_cluster(api: AdminApi, workload: ClusterWorkload) -> dict[str, float]:
+    """The workload's backends, routing objects and preset statuses (setup, not measured):
+    with statuses preset the cluster is as a restarted controller finds it."""
+    took = load_backends(api, workload.services, workload.slices)
+    where = ROUTING_API[workload.kind]
+    took["routing"] = round(api.bulk(f"{workload.kind} objects", [
+        ("POST", where, obj, "application/json") for obj in workload.routing]), 1)
+    if workload.statuses:
+        took["statuses"] = round(api.bulk("statuses", [
+            ("PATCH", f"{where}/{name}/status", body, "application/merge-patch+json")
+            for name, body in workload.statuses]), 1)
+    return took
 
 
 def start_netns_backend(network: Any) -> ThreadingHTTPServer:
@@ -724,74 +716,88 @@ def scrape(port: int) -> dict[str, float]:
     return out
 
 
-def run_cluster(n: int, changes: int, *, statuses: bool = True,
-                identity: str = "admin", kind: str = "ingressroute") -> dict[str, Any]:
+def run_cluster(n: int, changes: int, *, statuses: bool = True, identity: str = "admin",
+                kind: str = "ingressroute", workload: str = "prefix") -> dict[str, Any]:
     """`contour serve --kubeconfig` against a real kube-apiserver + etcd
-    (tests/cluster/controlplane.py, API Priority and Fairness at its defaults) holding N
-    IngressRoutes, Services and EndpointSlices; the same measurements as `folder`, with a
-    change = a PATCH of the IngressRoute. `identity`: the controller's credentials, the
-    admin (system:masters: APF's `exempt`) or the manifests' ServiceAccount (`contour`).
-    `kind` httpproxy: generate.httpproxies' roots and children instead (a first install
-    only: `statuses` must be False)."""
-    from bench import status_writes
-
+    (tests/cluster/controlplane.py, API Priority and Fairness at its defaults) holding the
+    workload (bench/cluster_workloads.py): by default N IngressRoutes, Services and
+    EndpointSlices, a change = a PATCH of one IngressRoute's prefix; `switch`: blue/green,
+    a change = a root re-pointed at a green whose cluster is new. The same measurements as
+    `folder`. `identity`: the controller's credentials, the admin (system:masters: APF's
+    `exempt`) or the manifests' ServiceAccount (`contour`). `kind` httpproxy:
+    generate.httpproxies' roots and children instead (a first install only: `statuses`
+    must be False)."""
     if kind != "ingressroute" and statuses:
         raise SystemExit("bench cluster --kind httpproxy needs --fresh-status")
-    api_kind = "IngressRoute" if kind == "ingressroute" else "HTTPProxy"
-    objects = sum(len(generate.routing(i, kind)) for i in range(n))
+    if workload == "switch" and (kind != "ingressroute" or not statuses):
+        raise SystemExit("bench cluster --workload switch: IngressRoutes, statuses preset")
     controlplane, netns = cluster_helpers()
     work = Path(tempfile.mkdtemp(prefix="contour-bench-"))
-    out: dict[str, Any] = {"bench": "cluster", "n": n, "kind": kind, "objects": objects,
+    out: dict[str, Any] = {"bench": "cluster", "n": n, "kind": kind, "workload": workload,
                            "statuses_preset": statuses, "identity": identity}
     network = netns.backend_network()
     backend = start_netns_backend(network)
     cp = controlplane.ControlPlane(flow_control=True)
     try:
         cp.start()
-        kubeconfig, token = controller_identity(cp, identity)
-        api = AdminApi(cp.server, cp.admin_token, cp.ca_file)
-        out["flow_control"] = status_writes.flow_schema(cp.server, token, cp.ca_file, api)
         port = int(backend.server_address[1])
-        out["setup_s"] = load_cluster(api, n, network.backend_ip, port, statuses=statuses,
-                                      kind=kind)
-        counts_before = status_writes.api_counts(api)
-
-        def change(i: int, prefix: str) -> None:
-            carrier = generate.routing(i, kind, prefix_rewrite=prefix)[-1]  # has the route
-            api.must("PATCH", f"{ROUTING_API[kind]}/{carrier['metadata']['name']}",
-                     {"spec": carrier["spec"]}, "application/merge-patch+json")
-
-        def check_complete() -> None:
-            """What the first published snapshot was built from (read right after
-            /healthz turned 200): every object listed, every IngressRoute valid (plus
-            the `default/kubernetes` Service)."""
-            ready = time.perf_counter()
-            m = scrape(ports["metrics"])
-            got = {"routing": m.get(f"contour_objects{{kind={api_kind}}}"),
-                   "services": (m.get("contour_objects{kind=Service}") or 0) - 1,
-                   "valid": m.get(f"contour_{kind}_status{{status=valid}}")}
-            out["a_snapshot_built_from"] = got
-            if got != {"routing": objects, "services": n, "valid": objects}:
-                raise RuntimeError(f"first snapshot incomplete: {got} (n={n})")
-            if not statuses:  # a first install: N statuses to write (in the background)
-                pids = {"controller": proc.pid, "kube-apiserver": cp.apiserver_proc.pid,
-                        "etcd": cp.etcd_proc.pid}
-                out["status"] = status_writes.Run(objects, started, ready, ports, pids,
-                                                  change, api, counts_before).measure()
-
-        gc.collect()
-        started = time.perf_counter()
-        with contour_serve(["--kubeconfig", str(kubeconfig)], work) as (proc, ports):
-            measure_serving(proc, ports, n, started, work, change, changes, out,
-                            lambda: backend, on_ready=check_complete)
-            m = scrape(ports["metrics"])
-            out["status_writes"] = int(m.get("contour_status_writes_total", 0))
-            out["watch_restarts"] = int(sum(v for k, v in m.items()
-                                            if k.startswith("contour_watch_restarts_total")))
+        made = (switch_workload(n, network.backend_ip, port) if workload == "switch" else
+                prefix_workload(n, kind, network.backend_ip, port, statuses=statuses))
+        serve_cluster(cp, made, n, changes, identity, backend, work, out)
     finally:
         backend.shutdown()
         cp.stop()
     return out
+
+
+def serve_cluster(cp: Any, workload: ClusterWorkload, n: int, changes: int, identity: str,
+                  backend: ThreadingHTTPServer, work: Path, out: dict[str, Any]) -> None:
+    """Load the workload (N hosts), then `contour serve` on it with `measure_serving`'s
+    figures; on a first install (no statuses preset) also bench/status_writes.py's."""
+    from bench import status_writes
+
+    kubeconfig, token = controller_identity(cp, identity)
+    api = AdminApi(cp.server, cp.admin_token, cp.ca_file)
+    out["flow_control"] = status_writes.flow_schema(cp.server, token, cp.ca_file, api)
+    out["objects"] = objects = len(workload.routing)
+    out["setup_s"] = load_cluster(api, workload)
+    counts_before = status_writes.api_counts(api)
+    api_kind = "IngressRoute" if workload.kind == "ingressroute" else "HTTPProxy"
+    expected = {"routing": objects, "services": len(workload.services), "valid": workload.valid}
+
+    def patch(path: str, body: Obj) -> None:
+        api.must("PATCH", path, body, "application/merge-patch+json")
+
+    def change(i: int, prefix: str) -> str | None:
+        return workload.change(patch, i, prefix)
+
+    def check_complete() -> None:
+        """What the first published snapshot was built from (read right after /healthz
+        turned 200): every object listed, the expected ones valid (plus the
+        `default/kubernetes` Service)."""
+        ready = time.perf_counter()
+        m = scrape(ports["metrics"])
+        got = {"routing": m.get(f"contour_objects{{kind={api_kind}}}"),
+               "services": (m.get("contour_objects{kind=Service}") or 0) - 1,
+               "valid": m.get(f"contour_{workload.kind}_status{{status=valid}}")}
+        out["a_snapshot_built_from"] = got
+        if got != expected:
+            raise RuntimeError(f"first snapshot incomplete: {got}, not {expected}")
+        if not workload.statuses:  # a first install: statuses to write (in the background)
+            pids = {"controller": proc.pid, "kube-apiserver": cp.apiserver_proc.pid,
+                    "etcd": cp.etcd_proc.pid}
+            out["status"] = status_writes.Run(objects, started, ready, ports, pids,
+                                              change, api, counts_before).measure()
+
+    gc.collect()
+    started = time.perf_counter()
+    with contour_serve(["--kubeconfig", str(kubeconfig)], work) as (proc, ports):
+        measure_serving(proc, ports, n, started, work, change, changes, out,
+                        lambda: backend, on_ready=check_complete)
+        m = scrape(ports["metrics"])
+        out["status_writes"] = int(m.get("contour_status_writes_total", 0))
+        out["watch_restarts"] = int(sum(v for k, v in m.items()
+                                        if k.startswith("contour_watch_restarts_total")))
 
 
 def controller_identity(cp: Any, identity: str) -> tuple[Path, str]:
@@ -820,6 +826,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fresh-status", action="store_true",
                         help="cluster: IngressRoutes without a status (the controller "
                              "writes N statuses after its first build)")
+    parser.add_argument("--workload", choices=("prefix", "switch"), default="prefix",
+                        help="cluster: a prefix rewrite per change, or a blue/green switch "
+                             "bringing a new cluster (bench/cluster_workloads.py)")
     parser.add_argument("--identity", choices=("admin", "contour"), default="admin",
                         help="cluster: the controller's credentials (admin: APF exempt; "
                              "contour: the manifests' ServiceAccount and RBAC)")
@@ -871,7 +880,7 @@ def main(argv: list[str] | None = None) -> None:
         result = run_user_change(args.mode, args.n, args.changes)
     else:
         result = run_cluster(args.n, args.changes, statuses=not args.fresh_status,
-                             identity=args.identity, kind=args.kind)
+                             identity=args.identity, kind=args.kind, workload=args.workload)
     report(result, args.json)
 
 

@@ -46,7 +46,7 @@ from bench.bench import (
     cluster_helpers,
     contour_serve,
     cpu_seconds,
-    headless,
+    load_backends,
     proc_memory,
     served,
     start_netns_backend,
@@ -54,6 +54,7 @@ from bench.bench import (
     wait_until,
 )
 from bench.bench import serve_args as bench_serve_args
+from bench.cluster_workloads import backends
 from bench.upstream import UpstreamEnvoy, serve_args, upstream_build, upstream_serve
 from bench.workloads import IngressWorkload, ProxyWorkload, Workload
 
@@ -105,21 +106,6 @@ def install_crds(cp: Any, upstream_crds: Path, work: Path) -> None:
     for path in (upstream_crds, ours_file):
         cp.kubectl("create", "-f", str(path))
     cp.wait_established("crd", "--all", timeout=120)
-
-
-def load_backends(api: AdminApi, n: int, ip: str, port: int) -> dict[str, float]:
-    """Namespace `bench`, N headless Services and N EndpointSlices (setup, not measured)."""
-    api.must("POST", "/api/v1/namespaces",
-             {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
-    ct = "application/json"
-    return {
-        "services": round(api.bulk("Services", [
-            ("POST", f"/api/v1/namespaces/{NS}/services", headless(generate.service(i)), ct)
-            for i in range(n)]), 1),
-        "endpointslices": round(api.bulk("EndpointSlices", [
-            ("POST", f"/apis/discovery.k8s.io/v1/namespaces/{NS}/endpointslices",
-             generate.endpointslice(i, ip=ip, backend_port=port), ct) for i in range(n)]), 1),
-    }
 
 
 def status_writes(api: AdminApi) -> int:
@@ -307,7 +293,7 @@ def run_peer(n: int, changes: int, kinds: tuple[str, ...] = ("ingress", "httppro
         install_crds(cp, crds, work)
         api = AdminApi(cp.server, cp.admin_token, cp.ca_file)
         port = int(backend.server_address[1])
-        out["setup_s"] = load_backends(api, n, network.backend_ip, port)
+        out["setup_s"] = load_backends(api, *backends(range(n), network.backend_ip, port))
         runners = contenders(cp.kubeconfig, binary)
         out["flags"] = {**{c.name: c.flags for c in runners}, "envoy": [
             "--disable-hot-restart", "--log-level", "warn", *ENVOY_EXTRA],

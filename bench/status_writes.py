@@ -172,7 +172,7 @@ class Run:
     ready: float
     ports: dict[str, int]
     pids: dict[str, int]
-    patch: Callable[[int, str], None]
+    patch: Callable[[int, str], object]
     api: Any
     counts_before: dict[str, int]
     """The API server's counts before the controller started (api_counts)."""

@@ -98,15 +98,7 @@ class FolderSource:
     async def run(self, emit: Callable[[Event], None]) -> None:
         if not self.root.is_dir():
             raise FileNotFoundError(f"--source-dir {self.root}: not a directory")
-        started, resume_gc = time.perf_counter(), pause_gc()
-        try:
-            first = self.scan(inline=True)
-        finally:
-            resume_gc(freeze=True)
-        log.info("first scan of %s: %d files, %d objects in %.2f s", self.root,
-                 len(self.files), len(first), time.perf_counter() - started)
-        for event in first:
-            emit(event)
+        self._emit_first_scan(emit)
         emit(Synced("folder"))
         try:
             while True:
@@ -116,6 +108,20 @@ class FolderSource:
         finally:
             if self._lane is not None:
                 self._lane.shutdown(wait=False, cancel_futures=True)
+
+    def _emit_first_scan(self, emit: Callable[[Event], None]) -> None:
+        """Read every file (GC paused) and emit its events. perf: the events' list dies
+        with this frame; kept in run()'s frame, it held every object as read (the raw
+        dicts) for the process's life: 270 MB at 50k objects per kind (tracemalloc)."""
+        started, resume_gc = time.perf_counter(), pause_gc()
+        try:
+            first = self.scan(inline=True)
+        finally:
+            resume_gc(freeze=True)
+        log.info("first scan of %s: %d files, %d objects in %.2f s", self.root,
+                 len(self.files), len(first), time.perf_counter() - started)
+        for event in first:
+            emit(event)
 
     def scan(self, *, inline: bool = False) -> list[ObjectEvent]:
         """Re-read changed files and return the object-level difference. Unless `inline`,

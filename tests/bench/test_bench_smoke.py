@@ -51,6 +51,14 @@ def test_cluster_bench_runs() -> None:
     assert result["status_writes"] == 0  # statuses preset: nothing to write
 
 
+def test_cluster_switch_bench_runs() -> None:
+    """`bench.bench cluster --workload switch`: blue/green through the API server, each
+    change a root re-pointed at a green whose cluster is new to Envoy."""
+    result = bench.run_cluster(20, 2, workload="switch")
+    assert result["a_snapshot_built_from"] == {"routing": 60, "services": 40, "valid": 40}
+    assert result["c_change_to_envoy_ms"]["n"] == 2  # each: green's prefix through Envoy
+
+
 def test_user_change_benches_run() -> None:
     """`yaml-change` (an edit inside a 500-object YAML file) and `switch` (blue → green,
     green's cluster new to Envoy), through `contour serve` and a real Envoy."""
