@@ -59,13 +59,15 @@ def per_call(messages: list[Any], check: Callable[[Any], object]) -> float:
 
 @contextmanager
 def checks_off() -> Iterator[None]:
-    """The translators with `rejection` replaced by "always fine" (for the comparison)."""
-    saved = translator_module.rejection, eds.rejection
-    translator_module.rejection = eds.rejection = lambda what, message: None
+    """The translators with their Envoy checks (`rejection`, EDS's `assignment_rejection`)
+    replaced by "always fine" (for the comparison)."""
+    saved = translator_module.rejection, eds.assignment_rejection
+    translator_module.rejection = lambda what, message: None
+    eds.assignment_rejection = lambda *args, **kwargs: None
     try:
         yield
     finally:
-        translator_module.rejection, eds.rejection = saved
+        translator_module.rejection, eds.assignment_rejection = saved
 
 
 def cold(run: Callable[[], object]) -> float:

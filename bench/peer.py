@@ -39,21 +39,18 @@ from bench.bench import (
     CLUSTER_STATS,
     ENVOY_EXTRA,
     ROOT,
-    AdminApi,
     Envoy,
     Obj,
     Poller,
-    cluster_helpers,
     contour_serve,
     cpu_seconds,
-    load_backends,
     proc_memory,
     served,
-    start_netns_backend,
     summary,
     wait_until,
 )
 from bench.bench import serve_args as bench_serve_args
+from bench.cluster_run import AdminApi, cluster_helpers, load_backends, start_netns_backend
 from bench.cluster_workloads import backends
 from bench.upstream import UpstreamEnvoy, serve_args, upstream_build, upstream_serve
 from bench.workloads import IngressWorkload, ProxyWorkload, Workload

@@ -19,6 +19,7 @@ While the controller writes N statuses after its first snapshot, the bench
 from __future__ import annotations
 
 import asyncio
+import functools
 import http.client
 import json
 import os
@@ -33,7 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.bench import AdsClient, cpu_seconds, scrape, summary
+from bench.bench import AdsClient, cpu_seconds, summary
+from bench.cluster_run import scrape
 
 POLL = 0.05
 PROBE_EVERY = 3.0
@@ -91,7 +93,7 @@ class XdsProbe:
         self.client = AdsClient(self.xds_port, "delta")
         asyncio.run_coroutine_threadsafe(self.client.start(), self.loop).result()
 
-    def lag(self, patch: Callable[[], None], marker: str, timeout: float = 120) -> float:
+    def lag(self, patch: Callable[[], object], marker: str, timeout: float = 120) -> float:
         from controller.xdscache.routes import HTTP_ROUTES
 
         assert self.client is not None
@@ -199,7 +201,7 @@ class Run:
         prober.join()
         during = list(self.probe_lags)
         self.patch_during = summary(probe.patch_s)
-        idle = [probe.lag(lambda k=k: self.patch(k, f"/idle{k}x/"), f"/idle{k}x/")
+        idle = [probe.lag(functools.partial(self.patch, k, f"/idle{k}x/"), f"/idle{k}x/")
                 for k in range(IDLE_PROBES)]
         probe.stop()
         return self._figures(clock, cpu0, cpu1, self.counts_before, during, idle)
@@ -208,7 +210,7 @@ class Run:
         k = 0
         while not stop.wait(PROBE_EVERY):
             marker = f"/during{k}x/"
-            self.probe_lags.append(probe.lag(lambda k=k, m=marker: self.patch(k % 20, m),
+            self.probe_lags.append(probe.lag(functools.partial(self.patch, k % 20, marker),
                                              marker))
             k += 1
 

@@ -19,7 +19,8 @@ from collections.abc import Callable
 from typing import Any
 
 from bench import generate
-from bench.bench import AdminApi, Obj, rewritten, served
+from bench.bench import Obj, rewritten, served
+from bench.cluster_run import AdminApi
 
 NS = generate.NAMESPACE
 MUTABLE = 20

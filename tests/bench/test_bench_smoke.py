@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import bench, generate
+from bench import bench, cluster_run, generate
 from controller.sources.folder import FolderSource
 
 
@@ -44,7 +44,7 @@ def test_inproc_bench_runs() -> None:
 def test_cluster_bench_runs() -> None:
     """`bench.bench cluster --n 20 --changes 2`: its own control plane (~10-20 s), the
     backend on the run's network namespace, a real Envoy; no timing assertions."""
-    result = bench.run_cluster(20, 2)
+    result = cluster_run.run_cluster(20, 2)
     json.dumps(result)
     assert result["a_snapshot_built_from"] == {"routing": 20, "services": 20, "valid": 20}
     assert result["c_change_to_envoy_ms"]["n"] == 2
@@ -54,7 +54,7 @@ def test_cluster_bench_runs() -> None:
 def test_cluster_switch_bench_runs() -> None:
     """`bench.bench cluster --workload switch`: blue/green through the API server, each
     change a root re-pointed at a green whose cluster is new to Envoy."""
-    result = bench.run_cluster(20, 2, workload="switch")
+    result = cluster_run.run_cluster(20, 2, workload="switch")
     assert result["a_snapshot_built_from"] == {"routing": 60, "services": 40, "valid": 40}
     assert result["c_change_to_envoy_ms"]["n"] == 2  # each: green's prefix through Envoy
 
