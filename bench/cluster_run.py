@@ -13,6 +13,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -153,6 +154,18 @@ def start_netns_backend(network: Any) -> ThreadingHTTPServer:
     if isinstance(got, BaseException):
         raise got
     return got
+
+
+def apiserver_requests(api: AdminApi) -> Iterator[tuple[dict[str, str], float]]:
+    """The API server's `apiserver_request_total` samples from its /metrics: (labels,
+    requests answered so far)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    _, body = api.request("GET", "/metrics")
+    for fam in text_string_to_metric_families(body.decode()):
+        for sample in fam.samples:
+            if sample.name == "apiserver_request_total":
+                yield sample.labels, sample.value
 
 
 def scrape(port: int) -> dict[str, float]:

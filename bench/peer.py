@@ -50,7 +50,13 @@ from bench.bench import (
     wait_until,
 )
 from bench.bench import serve_args as bench_serve_args
-from bench.cluster_run import AdminApi, cluster_helpers, load_backends, start_netns_backend
+from bench.cluster_run import (
+    AdminApi,
+    apiserver_requests,
+    cluster_helpers,
+    load_backends,
+    start_netns_backend,
+)
 from bench.cluster_workloads import backends
 from bench.upstream import UpstreamEnvoy, serve_args, upstream_build, upstream_serve
 from bench.workloads import IngressWorkload, ProxyWorkload, Workload
@@ -107,18 +113,10 @@ def install_crds(cp: Any, upstream_crds: Path, work: Path) -> None:
 
 def status_writes(api: AdminApi) -> int:
     """Status-subresource writes of HTTPProxies and Ingresses the API server has served."""
-    from prometheus_client.parser import text_string_to_metric_families
-
-    _, body = api.request("GET", "/metrics")
-    total = 0.0
-    for fam in text_string_to_metric_families(body.decode()):
-        for s in fam.samples:
-            lb = s.labels
-            if (s.name == "apiserver_request_total" and lb.get("subresource") == "status"
-                    and lb.get("resource") in ("httpproxies", "ingresses")
-                    and lb.get("verb") in ("PATCH", "PUT", "APPLY")):
-                total += s.value
-    return int(total)
+    return int(sum(value for lb, value in apiserver_requests(api)
+                   if lb.get("subresource") == "status"
+                   and lb.get("resource") in ("httpproxies", "ingresses")
+                   and lb.get("verb") in ("PATCH", "PUT", "APPLY")))
 
 
 # -- one controller, measured -------------------------------------------------------------

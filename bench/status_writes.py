@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.bench import AdsClient, cpu_seconds, summary
-from bench.cluster_run import scrape
+from bench.cluster_run import apiserver_requests, scrape
 
 POLL = 0.05
 PROBE_EVERY = 3.0
@@ -113,20 +113,13 @@ class XdsProbe:
 
 def api_counts(api: Any) -> dict[str, int]:
     """From the API server's /metrics: status-subresource PATCHes answered 2xx, and 429s."""
-    from prometheus_client.parser import text_string_to_metric_families
-
-    _, body = api.request("GET", "/metrics")
     out = {"status_patches_2xx": 0, "answered_429": 0}
-    for fam in text_string_to_metric_families(body.decode()):
-        for s in fam.samples:
-            if s.name != "apiserver_request_total":
-                continue
-            lb = s.labels
-            if lb.get("code") == "429":
-                out["answered_429"] += int(s.value)
-            elif (lb.get("verb") == "PATCH" and lb.get("subresource") == "status"
-                  and lb.get("code", "").startswith("2")):
-                out["status_patches_2xx"] += int(s.value)
+    for lb, value in apiserver_requests(api):
+        if lb.get("code") == "429":
+            out["answered_429"] += int(value)
+        elif (lb.get("verb") == "PATCH" and lb.get("subresource") == "status"
+              and lb.get("code", "").startswith("2")):
+            out["status_patches_2xx"] += int(value)
     return out
 
 

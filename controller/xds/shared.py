@@ -61,17 +61,24 @@ _deltas: dict[tuple[int, int], tuple[View | None, View, Delta]] = {}
 
 
 def view(snapshot: TypeSnapshot, sub: Subscription) -> View:
-    key = (id(snapshot), id(sub.names), sub.wildcard)
-    found = _views.get(key)
-    if found is not None and found.snapshot is snapshot and found.names is sub.names:
+    found = _cached(snapshot, sub)
+    if found is not None:
         return found
     made = _derived(snapshot, sub)
     if made is None:
         resources = sub.resolve_sorted(snapshot)
         made = View(snapshot, sub.names, sub.wildcard, resources,
                     {r.name: r.version for r in resources})
-    _keep(_views, key, made, VIEWS_KEPT)
+    _keep(_views, (id(snapshot), id(sub.names), sub.wildcard), made, VIEWS_KEPT)
     return made
+
+
+def _cached(snapshot: TypeSnapshot, sub: Subscription) -> View | None:
+    """`sub`'s view of `snapshot` if the cache holds it (the objects, not only their ids)."""
+    found = _views.get((id(snapshot), id(sub.names), sub.wildcard))
+    if found is not None and found.snapshot is snapshot and found.names is sub.names:
+        return found
+    return None
 
 
 DERIVE_FROM = 8
@@ -90,8 +97,8 @@ def _derived(snapshot: TypeSnapshot, sub: Subscription) -> View | None:
         if base is None:
             return None
         moved |= step.moved
-        prev = _views.get((id(base), id(sub.names), sub.wildcard))
-        if prev is not None and prev.snapshot is base and prev.names is sub.names:
+        prev = _cached(base, sub)
+        if prev is not None:
             if len(moved) * 8 > len(snapshot.resources) + 8:
                 return None  # a fresh view costs about as much
             return _patched_view(prev, snapshot, sub, sorted(moved))
