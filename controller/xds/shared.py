@@ -11,8 +11,14 @@ and remembered n times over the same bytes. Here:
   health-checked;
 - `health_checked(clusters)`: whether any serialized cluster has active health checks.
 
-Entries keep the objects they were computed from, so an `id()` in a key is not reused while
-the entry lives; the caches are small and evict the oldest first.
+What is kept, and for how long (issue 12, 50k growth over changes): a view is found while
+anything holds it (a stream holding it as what its client has, `held.Held`, or a delta
+from it), through a weak index; only the views and deltas of each type's newest snapshot
+are held here as well, for the streams still to ask in the same step. Views of older
+snapshots went with the last stream that held them: before, 16 views and 16 deltas were
+kept whatever they were of, and each view pinned its snapshot — at 50k, up to 16 route
+tables of 5 MB each (BENCHMARKS.md "the 50k growth's holder"). An entry keeps or checks
+the objects its key's `id()`s came from, so a reused id never matches.
 """
 
 from __future__ import annotations
@@ -56,8 +62,13 @@ class Delta:
     health_checked: bool
 
 
-_views: dict[tuple[int, int, bool], View] = {}
-_deltas: dict[tuple[int, int], tuple[View | None, View, Delta]] = {}
+ViewKey = tuple[int, int, bool]
+DeltaEntry = tuple["weakref.ref[View] | None", View, Delta]
+_views: weakref.WeakValueDictionary[ViewKey, View] = weakref.WeakValueDictionary()
+_pinned: dict[str, dict[ViewKey, View]] = {}
+"""Per type URL: the views of its newest snapshot, held for the streams still to ask."""
+_deltas: dict[str, dict[tuple[int, int], DeltaEntry]] = {}
+"""Per type URL: the deltas to a view of its newest snapshot (`old` held weakly)."""
 
 
 def view(snapshot: TypeSnapshot, sub: Subscription) -> View:
@@ -69,8 +80,25 @@ def view(snapshot: TypeSnapshot, sub: Subscription) -> View:
         resources = sub.resolve_sorted(snapshot)
         made = View(snapshot, sub.names, sub.wildcard, resources,
                     {r.name: r.version for r in resources})
-    _keep(_views, (id(snapshot), id(sub.names), sub.wildcard), made, VIEWS_KEPT)
+    key = (id(snapshot), id(sub.names), sub.wildcard)
+    _views[key] = made
+    _keep(_newest(_pinned, snapshot), key, made, VIEWS_KEPT)
+    _newest(_deltas, snapshot)  # the deltas to older views of the type go too
     return made
+
+
+def _newest(kept: dict[str, dict], snapshot: TypeSnapshot) -> dict:  # type: ignore[type-arg]
+    """`kept`'s entries for `snapshot`'s type, emptied first when they are of another
+    snapshot of it (an older one: streams ask for the newest)."""
+    entries = kept.setdefault(snapshot.type_url, {})
+    first = next(iter(entries.values()), None)
+    if first is not None and _snapshot_of(first) is not snapshot:
+        entries.clear()
+    return entries
+
+
+def _snapshot_of(entry: View | DeltaEntry) -> TypeSnapshot:
+    return entry.snapshot if isinstance(entry, View) else entry[1].snapshot
 
 
 def _cached(snapshot: TypeSnapshot, sub: Subscription) -> View | None:
@@ -146,8 +174,8 @@ def _name(r: Resource) -> str:
 
 def delta(old: View | None, new: View) -> Delta:
     key = (id(old), id(new))
-    found = _deltas.get(key)
-    if found is not None and found[0] is old and found[1] is new:
+    found = _deltas.get(new.snapshot.type_url, {}).get(key)
+    if found is not None and _deref(found[0]) is old and found[1] is new:
         return found[2]
     if old is not None and new.base is not None and new.base() is old:
         changed, removed = new.moved  # perf: known from `_derived`, no scan of `old`
@@ -160,10 +188,15 @@ def delta(old: View | None, new: View) -> Delta:
                            resources=changed, removed=removed)
     made = Delta(changed, removed, body, snapshot.type_url == CLUSTER
                  and health_checked(changed))
-    _keep(_deltas, key, (old, new, made), DELTAS_KEPT)
-    while len(_deltas) > 1 and sum(len(d[2].body) for d in _deltas.values()) > DELTA_BYTES_KEPT:
-        del _deltas[next(iter(_deltas))]
+    kept = _newest(_deltas, snapshot)
+    _keep(kept, key, (weakref.ref(old) if old is not None else None, new, made), DELTAS_KEPT)
+    while len(kept) > 1 and sum(len(d[2].body) for d in kept.values()) > DELTA_BYTES_KEPT:
+        del kept[next(iter(kept))]
     return made
+
+
+def _deref(ref: weakref.ref[View] | None) -> View | None:
+    return ref() if ref is not None else None
 
 
 def _keep(cache: dict, key: object, value: object, most: int) -> None:  # type: ignore[type-arg]

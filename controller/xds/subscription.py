@@ -79,9 +79,9 @@ class Subscription:
         a few names are asked of many resources."""
         table = snapshot.resources
         if self.wildcard:
-            picked = sorted_snapshot(snapshot)
+            picked = snapshot.sorted_resources()
         elif len(self.names) * 4 >= len(table):
-            picked = [r for r in sorted_snapshot(snapshot) if r.name in self.names]
+            picked = [r for r in snapshot.sorted_resources() if r.name in self.names]
         else:
             picked = [table[n] for n in sorted(self.names) if n in table]
         stand_ins = [p for n in self.names if n not in table
@@ -112,24 +112,6 @@ def canonical(names: frozenset[str]) -> frozenset[str]:
 
     _CANONICAL[key] = weakref.ref(names, forget)
     return names
-
-
-_SORTED: dict[int, tuple[TypeSnapshot, list[Resource]]] = {}
-_SORTED_KEEP = 16
-
-
-def sorted_snapshot(snapshot: TypeSnapshot) -> list[Resource]:
-    """Every resource of `snapshot`, sorted by name; computed once per TypeSnapshot (the
-    last few are kept; each entry holds its snapshot, so its id is not reused meanwhile).
-    Callers must not modify the list."""
-    found = _SORTED.get(id(snapshot))
-    if found is not None and found[0] is snapshot:
-        return found[1]
-    if len(_SORTED) >= _SORTED_KEEP:
-        del _SORTED[next(iter(_SORTED))]
-    ordered = sorted_resources(dict(snapshot.resources))
-    _SORTED[id(snapshot)] = (snapshot, ordered)
-    return ordered
 
 
 def placeholder(type_url: str, name: str) -> Resource | None:

@@ -5,7 +5,9 @@ lagging node) against a scan of every node, asked after every step."""
 
 from __future__ import annotations
 
+import gc
 import random
+import weakref
 
 import pytest
 from envoy.service.discovery.v3 import discovery_pb2
@@ -174,3 +176,35 @@ def test_a_view_is_derived_when_few_names_moved() -> None:
     assert ([r.name for r in new.moved[0]], new.moved[1]) == (["n5"], ["n7"])
     many = second.patched({f"n{i}": b"x" for i in range(50)}, [])
     assert shared.view(many, sub).base is None  # moved much: a fresh view
+
+
+def _released(ref: weakref.ref[object]) -> bool:
+    gc.collect()
+    return ref() is None
+
+
+def test_only_the_newest_snapshots_views_and_deltas_are_kept_by_the_cache() -> None:
+    """A view (and the snapshot it pins) of an older snapshot lives only as long as a
+    stream holds it; the newest snapshot's views and deltas are kept for the streams still
+    to ask (issue 12: 16 kept views pinned 16 route tables at 50k)."""
+    sub = Subscription()
+    sub.change([], [])
+    first = snapshot(ROUTE, ["a", "b"])
+    held = shared.view(first, sub)  # what a stream's client holds
+    unheld = shared.view(snapshot(LISTENER, ["l"]), sub)
+    second = first.patched({"a": b"new"}, [])
+    newest = shared.view(second, sub)
+    diff = shared.delta(held, newest)
+    assert shared.view(first, sub) is held  # found while held
+    assert shared.view(second, sub) is newest and shared.delta(held, newest) is diff
+    first_ref, held_ref = weakref.ref(first), weakref.ref(held)
+    del first, held
+    assert _released(held_ref) and _released(first_ref)  # the delta did not pin `old`
+    listener_ref = weakref.ref(unheld)
+    del unheld
+    assert not _released(listener_ref)  # its type's newest: kept
+    newest_ref = weakref.ref(newest)
+    del newest, diff
+    assert not _released(newest_ref)
+    shared.view(second.patched({"b": b"new"}, []), sub)
+    assert _released(newest_ref)  # superseded and held by no stream
