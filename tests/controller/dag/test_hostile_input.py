@@ -3,7 +3,6 @@ clearly what is wrong (spec §0.5)."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -396,9 +395,7 @@ def test_exponential_diamond_lattice_is_bounded() -> None:
         nxt = [route("/", delegate=f"l{i + 1}a"), route("/", delegate=f"l{i + 1}b")]
         for side in "ab":
             objs.append(ir(f"l{i}{side}", routes=nxt if i < levels - 1 else [route("/", KUARD)]))
-    start = time.perf_counter()
-    dag = build_full(*objs)
-    assert time.perf_counter() - start < 10
+    dag = build_full(*objs)  # an unbounded walk would not return: the status proves the cut
     assert statuses(dag)["default/root"] == bad(
         f"delegation graph visits more than {MAX_VISITS} IngressRoutes from this root"
     )
