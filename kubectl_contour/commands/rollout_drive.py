@@ -154,7 +154,8 @@ def ensure_unchanged(ctx: Context, state: Rollout) -> None:
 
 def confirm(ctx: Context, state: Rollout, weight: int, *, what: str) -> None:
     """Wait until every Envoy serves `weight` (Timeout, exit 5, leaves the state)."""
-    from kubectl_contour.admin import get_json
+    from kubectl_contour.admin import get_dumps, get_json
+    from kubectl_contour.queries.envoy import ROUTE_DUMPS
     from kubectl_contour.queries.rollout_checks import fqdns_of
     from kubectl_contour.queries.rollout_envoy import missing, served_shares
 
@@ -163,7 +164,7 @@ def confirm(ctx: Context, state: Rollout, weight: int, *, what: str) -> None:
     pending, last = {f.name: f for f in ctx.fetchers}, ""
     while pending:
         for name, fetcher in sorted(pending.items()):
-            routes = get_json(fetcher, "/config_dump?resource=dynamic_route_configs")
+            routes = get_dumps(fetcher, ROUTE_DUMPS)
             clusters = get_json(fetcher, "/config_dump?resource=dynamic_active_clusters")
             gaps = missing(expected, served_shares(routes, clusters, fqdns_of(ctx.plan)))
             if not gaps:

@@ -225,8 +225,9 @@ def wait_for_envoy(session: Any, after: Any, plan: SwitchPlan, *, timeout: float
 
 def envoy_missing(fetcher: Any, after: Any, plan: SwitchPlan) -> list[str]:
     """What Envoy does not route as expected yet (empty: it serves TO everywhere)."""
-    from kubectl_contour.admin import get_json
+    from kubectl_contour.admin import get_dumps, get_json
     from kubectl_contour.queries.envoy import (
+        ROUTE_DUMPS,
         cluster_services,
         envoy_path,
         route_clusters,
@@ -234,7 +235,7 @@ def envoy_missing(fetcher: Any, after: Any, plan: SwitchPlan) -> list[str]:
     )
     from kubectl_contour.queries.switch import expected_backends
 
-    dump = get_json(fetcher, "/config_dump?resource=dynamic_route_configs")
+    dump = get_dumps(fetcher, ROUTE_DUMPS)
     clusters = cluster_services(get_json(fetcher, "/config_dump?resource=dynamic_active_clusters"))
     expected = expected_backends(after, plan)
     missing = []
