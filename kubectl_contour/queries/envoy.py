@@ -124,14 +124,19 @@ def route_tables(dump: dict[str, Any]) -> tuple[RouteTable, ...]:
     out = [RouteTable(str(table.get("name", "")), str(item.get("version_info") or ""), table)
            for item in section(dump, "routes").get("dynamic_route_configs") or []
            for table in [item.get("route_config") or {}]]
-    for group in section(dump, "scopedroutes").get("dynamic_scoped_route_configs") or []:
-        for scope in group.get("scoped_route_configs") or []:
-            table = scope.get("route_configuration")
-            if isinstance(table, dict):
-                out.append(RouteTable(str(table.get("name") or scope.get("name", "")),
-                                      str(group.get("version_info") or ""), table,
-                                      str(scope.get("name", ""))))
+    for name, version, scope in held_scopes(dump):
+        table = scope.get("route_configuration")
+        if isinstance(table, dict):
+            out.append(RouteTable(str(table.get("name") or name), version, table, name))
     return tuple(sorted(out, key=lambda r: (r.name, r.scope)))
+
+
+def held_scopes(dump: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """(name, version, ScopedRouteConfiguration) of every scope in `dump`, in dump order;
+    the version is the scope set's (`RouteTable.version`)."""
+    return [(str(scope.get("name", "")), str(group.get("version_info") or ""), scope)
+            for group in section(dump, "scopedroutes").get("dynamic_scoped_route_configs") or []
+            for scope in group.get("scoped_route_configs") or []]
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,7 +283,7 @@ def held_resources(dump: dict[str, Any], kind: str) -> dict[str, str]:
     if kind == "routes":
         pairs = ((r.name, r.version) for r in route_tables(dump) if not r.scope)
     elif kind == "scopedroutes":
-        pairs = ((r.scope, r.version) for r in route_tables(dump) if r.scope)
+        pairs = ((name, version) for name, version, _ in held_scopes(dump))
     else:
         items = section(dump, kind).get("dynamic_active_secrets") or []
         pairs = ((i.get("name"), i.get("version_info")) for i in items)
