@@ -4,9 +4,11 @@
 The translator's real output for N IngressRoutes, re-expressed in the layout
 (bench/route_layouts.py), is served to a real Envoy (bench/layouts.py `serving`); once the
 last host is served, `reads` times the plugin's read of Envoy's route tables, median of
-`--reads`: the two admin queries (`queries.envoy.ROUTE_DUMPS`, fetched and parsed as one dump
-by `admin.get_dumps`), `route_tables` over it, and `vhost_routes` for one host; and the
-bytes of each answer.
+`--reads`: Envoy's answers to the two admin queries (`queries.envoy.ROUTE_DUMPS`) alone, the
+same fetched and parsed as one dump (`admin.get_dumps`), `route_tables` over it, and
+`vhost_routes` for one host; and the bytes of each answer. `narrowed`: the same read with
+the scopes narrowed to that host (`route_dumps([host])`, what `switch --wait` and `rollout`
+ask).
 """
 
 from __future__ import annotations
@@ -25,12 +27,17 @@ from bench.route_layouts import layout
 
 
 def reads(admin_url: str, n: int, count: int) -> dict[str, Any]:
-    """Median ms of the fetch + parse, route_tables and one vhost lookup; bytes answered."""
+    """Median ms of Envoy's answers alone (the raw GETs), the fetch + parse
+    (`get_dumps`), route_tables and one vhost lookup; bytes answered."""
     from kubectl_contour.admin import UrlFetcher, get_dumps
     from kubectl_contour.queries.envoy import ROUTE_DUMPS, route_tables, vhost_routes
 
     fetcher = UrlFetcher(admin_url, timeout=120)
-    fetch, tables, lookup = [], [], []
+    answer, fetch, tables, lookup = [], [], [], []
+    for _ in range(count):
+        t0 = time.perf_counter()
+        sizes = {p: len(fetcher.get(p)) for p in ROUTE_DUMPS}
+        answer.append(time.perf_counter() - t0)
     for _ in range(count):
         t0 = time.perf_counter()
         dump = get_dumps(fetcher, ROUTE_DUMPS)
@@ -42,9 +49,23 @@ def reads(admin_url: str, n: int, count: int) -> dict[str, Any]:
         fetch.append(t1 - t0)
         tables.append(t2 - t1)
         lookup.append(t3 - t2)
-    return {"tables": len(found), "bytes": {p: len(fetcher.get(p)) for p in ROUTE_DUMPS},
+    return {"tables": len(found), "bytes": sizes, "envoy_answer_ms": median_ms(answer),
             "fetch_parse_ms": median_ms(fetch), "route_tables_ms": median_ms(tables),
-            "vhost_routes_ms": median_ms(lookup)}
+            "vhost_routes_ms": median_ms(lookup), "narrowed": narrowed(fetcher, n, count)}
+
+
+def narrowed(fetcher: Any, n: int, count: int) -> dict[str, Any]:
+    """What a poll for one host asks (`route_dumps([host])`): median ms of the fetch, parse
+    and lookup together, and the bytes answered."""
+    from kubectl_contour.admin import get_dumps
+    from kubectl_contour.queries.envoy import route_dumps, vhost_routes
+
+    paths, host, took = route_dumps([generate.host(n // 2)]), generate.host(n // 2), []
+    for _ in range(count):
+        t0 = time.perf_counter()
+        assert vhost_routes(get_dumps(fetcher, paths), host)
+        took.append(time.perf_counter() - t0)
+    return {"bytes": sum(len(fetcher.get(p)) for p in paths), "read_ms": median_ms(took)}
 
 
 def median_ms(samples: list[float]) -> float:

@@ -136,6 +136,7 @@ def admin_url() -> Iterator[str]:
             for item in CONFIG_DUMP["configs"][3]["dynamic_route_configs"]]},
         # ... and `{}` for a field it holds nothing of (no scoped RDS here)
         "/config_dump?resource=dynamic_scoped_route_configs": {},
+        envoy.route_dumps(["blue-green.example.com"])[1]: {},
         "/config_dump?resource=dynamic_active_clusters": {"configs": [
             {"@type": T + "ClustersConfigDump.DynamicCluster", **item}
             for item in CONFIG_DUMP["configs"][1]["dynamic_active_clusters"]]},

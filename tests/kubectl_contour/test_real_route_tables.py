@@ -30,7 +30,7 @@ from controller.webapp import xds_resources, xds_status
 from kubectl_contour.admin import UrlFetcher, get_dumps, get_json
 from kubectl_contour.cli import app
 from kubectl_contour.queries.diff import EnvoyView, diff_rows
-from kubectl_contour.queries.envoy import ROUTE_DUMPS, route_tables, vhost_routes
+from kubectl_contour.queries.envoy import ROUTE_DUMPS, route_dumps, route_tables, vhost_routes
 
 N = 3
 HOSTS = [generate.host(i) for i in range(N)]
@@ -42,7 +42,8 @@ async def read_envoy(name: str) -> dict[str, Any]:
     """Serve layout `name` to a real Envoy, change CHANGED's prefix rewrite, wait until
     Envoy routes with it and the controller saw every type in sync; then what the plugin
     reads: ROUTE_DUMPS as one dump, the full /config_dump, the controller's /debug/xds with
-    its resources, its served versions, and `envoy-dump -t routes`."""
+    its resources, its served versions, `envoy-dump -t routes`, and ROUTE_DUMPS narrowed to
+    CHANGED (`route_dumps`, what `switch --wait` and `rollout` poll)."""
     backend_port, http_port = free_port(), free_port()
     chosen = layout(name, translated(N, backend_port, http_port))
     async with serving(chosen.cold(), backend_port, http_port) as (cache, registry, envoy):
@@ -56,7 +57,9 @@ async def read_envoy(name: str) -> dict[str, Any]:
         rows = await in_sync(view, UrlFetcher(url))
         cli = await asyncio.to_thread(CliRunner().invoke, app,
                                       ["envoy-dump", "--admin-url", url, "-t", "routes"])
+        narrowed = route_dumps([CHANGED.upper()])
         return {"routes": await asyncio.to_thread(get_dumps, UrlFetcher(url), ROUTE_DUMPS),
+                "narrowed": await asyncio.to_thread(get_dumps, UrlFetcher(url), narrowed),
                 "diff": rows, "cli": cli, "versions": {
                     t: {n: r.version for n, r in cache.snapshot.get(t).resources.items()}
                     for t in (ROUTE_TYPE, SCOPED_ROUTE_TYPE)},
@@ -106,6 +109,12 @@ def test_the_reader_finds_every_hosts_vhost_and_version(name: str) -> None:
             assert table.version == got["versions"][ROUTE_TYPE][table.name]
     [route] = vhost_routes(got["routes"], CHANGED)
     assert route["route"]["prefix_rewrite"] == "/p/"
+    [route] = vhost_routes(got["narrowed"], CHANGED)
+    assert route["route"]["prefix_rewrite"] == "/p/"
+    narrowed = [t.name for t in route_tables(got["narrowed"])]
+    # the scopes are narrowed to CHANGED's (whatever its case); RDS tables stay whole
+    assert narrowed == ([f"ingress_http/{CHANGED}"] if name == "scoped-inline" else
+                        sorted(expected))
     assert got["cli"].exit_code == 0, got["cli"].stderr
     for table_name in expected:
         assert table_name in got["cli"].stdout

@@ -165,3 +165,14 @@ def test_proxy_status_shows_srds_only_while_in_use() -> None:
     assert in_use([debug_of({ROUTES: "r"}, {}), debug_of({SCOPED: "s"}, {})],
                   layout) == layout
     assert in_use([debug_of({}, {SCOPED: "s"})], layout) == layout
+
+
+def test_route_dumps_narrows_the_scopes_to_the_hosts_asked() -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    assert envoy.route_dumps() == envoy.ROUTE_DUMPS
+    rds, scoped = envoy.route_dumps(["B.io", "a.io", "b.io"])
+    assert rds == envoy.ROUTE_DUMPS[0]
+    query = parse_qs(urlsplit(scoped).query)
+    assert query == {"resource": ["dynamic_scoped_route_configs"],
+                     "name_regex": [r"(?i).*/(?:a\.io|b\.io)"]}
