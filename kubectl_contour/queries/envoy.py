@@ -44,7 +44,8 @@ def route_dumps(fqdns: Iterable[str] = ()) -> tuple[str, ...]:
     1.40 matches `name_regex` against each scope's whole name (checked on a real one), and
     a scope is named `<listener's set>/<host>`: a poll for a few hosts then costs ~1 kB of
     scopes instead of all of them (9.4 MB and ~0.6 s of Envoy's main thread at 10k hosts,
-    BENCHMARKS.md "The plugin's reads of scoped route tables"). RDS tables stay whole."""
+    BENCHMARKS.md "The plugin's reads of scoped route tables"). RDS tables stay whole. A
+    scope named otherwise would not be read: the poll waiting for it times out, loudly."""
     hosts = sorted({f.lower() for f in fqdns})
     if not hosts:
         return ROUTE_DUMPS
@@ -126,7 +127,7 @@ class RouteTable:
     version: str
     """An RDS table's own version under delta ADS (the response's under state-of-the-world);
     for an inline table its scope set's, i.e. the last SRDS response's: Envoy 1.40 shows no
-    version per scope (checked on a real one, tests/kubectl_contour/test_route_tables.py)."""
+    version per scope (checked on a real one, test_real_route_tables.py)."""
     table: dict[str, Any]
     """The RouteConfiguration as Envoy dumps it."""
     scope: str = ""
@@ -191,8 +192,8 @@ def listener_row(listener: dict[str, Any], version: str) -> tuple[str, ...]:
 
 def route_rows(dump: dict[str, Any]) -> Rows:
     """Route tables (RDS and inline scoped, `route_tables`) and virtual hosts sorted by name
-    (Envoy's dump order is not stable);
-    routes in Envoy's order within a virtual host (the first match wins)."""
+    (Envoy's dump order is not stable); routes in Envoy's order within a virtual host (the
+    first match wins)."""
     rows = []
     for held in route_tables(dump):
         for vhost in sorted(held.table.get("virtual_hosts") or [],
