@@ -31,6 +31,7 @@ from kubectl_contour.admin import UrlFetcher, get_dumps, get_json
 from kubectl_contour.cli import app
 from kubectl_contour.queries.diff import EnvoyView, diff_rows
 from kubectl_contour.queries.envoy import ROUTE_DUMPS, route_dumps, route_tables, vhost_routes
+from kubectl_contour.queries.rollout_envoy import served_shares
 
 N = 3
 HOSTS = [generate.host(i) for i in range(N)]
@@ -60,6 +61,8 @@ async def read_envoy(name: str) -> dict[str, Any]:
         narrowed = route_dumps([CHANGED.upper()])
         return {"routes": await asyncio.to_thread(get_dumps, UrlFetcher(url), ROUTE_DUMPS),
                 "narrowed": await asyncio.to_thread(get_dumps, UrlFetcher(url), narrowed),
+                "clusters": await asyncio.to_thread(
+                    get_json, UrlFetcher(url), "/config_dump?resource=dynamic_active_clusters"),
                 "diff": rows, "cli": cli, "versions": {
                     t: {n: r.version for n, r in cache.snapshot.get(t).resources.items()}
                     for t in (ROUTE_TYPE, SCOPED_ROUTE_TYPE)},
@@ -111,6 +114,9 @@ def test_the_reader_finds_every_hosts_vhost_and_version(name: str) -> None:
     assert route["route"]["prefix_rewrite"] == "/p/"
     [route] = vhost_routes(got["narrowed"], CHANGED)
     assert route["route"]["prefix_rewrite"] == "/p/"
+    # what `rollout` compares with the step's DAG: the shares per path of the host's routes
+    assert served_shares(got["narrowed"], got["clusters"], [CHANGED]) == {
+        ("prefix", "/"): [(("bench_svc-1_80", 1.0),)]}
     narrowed = [t.name for t in route_tables(got["narrowed"])]
     # the scopes are narrowed to CHANGED's (whatever its case); RDS tables stay whole
     assert narrowed == ([f"ingress_http/{CHANGED}"] if name == "scoped-inline" else
