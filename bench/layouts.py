@@ -25,9 +25,11 @@ its own to a real Envoy. Measured:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -86,27 +88,15 @@ async def run_layouts(n: int, changes: int, name: str, *,
                       lowercase: bool = False) -> dict[str, Any]:
     """Cold start, changes and probes through one Envoy for layout `name` (`lowercase`:
     scoped layouts lowercase `:authority` first, bench/route_layouts.py)."""
-    from controller.xds.server import XdsServer
-    from controller.xdscache.snapshot import SnapshotCache
-
     backend_port, http_port = free_port(), free_port()
     chosen = layout(name, translated(n, backend_port, http_port), lowercase=lowercase)
     gc.collect()
-    cache = SnapshotCache()
     cold = chosen.cold()
-    cache.publish(cold)
-    cache.mark_ready()
-    registry = StampedRegistry.make()
-    server = XdsServer(cache, registry)
-    port = await server.start("127.0.0.1", 0)
     out: dict[str, Any] = {"bench": "layouts", "layout": name, "n": n, "lowercase": lowercase,
                            "cold_bytes": {t.rsplit(".", 1)[1]: sum(map(len, r.values()))
                                           for t, r in cold.items()}}
-    del cold
-    backend = start_backend(backend_port)
-    envoy = Envoy(port, Path(tempfile.mkdtemp(prefix="contour-layouts-")))
-    envoy.http_port = http_port
-    try:
+    async with serving(cold, backend_port, http_port) as (cache, registry, envoy):
+        del cold
         poller = Poller(http_port)
         await measure_cold(envoy, poller, n, out)
         out["probes"] = await asyncio.to_thread(probes, poller)
@@ -115,11 +105,35 @@ async def run_layouts(n: int, changes: int, name: str, *,
         out["envoy_memory"] = envoy.memory()
         if hasattr(chosen, "fallback"):
             out["fallback"] = await measure_fallback(chosen, cache, http_port)
+    return out
+
+
+@contextlib.asynccontextmanager
+async def serving(resources: Resources, backend_port: int,
+                  http_port: int) -> AsyncIterator[tuple[Any, Any, Envoy]]:
+    """`resources` published in a SnapshotCache of its own, served by the project's xDS
+    server (delta ADS; the registry stamps each response handed to gRPC), a backend on
+    `backend_port`, and an Envoy bootstrapped to that server with its HTTP listener on
+    `http_port`, not started yet (the caller times its start): (cache, registry, envoy).
+    All three are stopped at exit."""
+    from controller.xds.server import XdsServer
+    from controller.xdscache.snapshot import SnapshotCache
+
+    cache = SnapshotCache()
+    cache.publish(resources)
+    cache.mark_ready()
+    registry = StampedRegistry.make()
+    server = XdsServer(cache, registry)
+    port = await server.start("127.0.0.1", 0)
+    backend = start_backend(backend_port)
+    envoy = Envoy(port, Path(tempfile.mkdtemp(prefix="contour-layouts-")))
+    envoy.http_port = http_port
+    try:
+        yield cache, registry, envoy
     finally:
         envoy.stop()
         backend.shutdown()
         await server.stop(0)
-    return out
 
 
 async def measure_cold(envoy: Envoy, poller: Poller, n: int, out: dict[str, Any]) -> None:

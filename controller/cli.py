@@ -2,7 +2,7 @@
 runs it. The `contour` console script is `main`.
 
 All registration happens here, explicitly, when this module is imported: `app` is complete
-(serve, bootstrap, cli lds|rds|cds|eds|sds, demo) for whoever imports it, and the command
+(serve, bootstrap, cli lds|rds|srds|cds|eds|sds, demo) for whoever imports it, and the command
 module never imports this one back (tests/test_layering.py forbids the cycle).
 """
 

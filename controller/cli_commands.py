@@ -1,4 +1,4 @@
-"""The bodies of `contour`'s commands: serve, bootstrap, `cli lds|rds|cds|eds|sds [NAME...]`
+"""The bodies of `contour`'s commands: serve, bootstrap, `cli lds|rds|srds|cds|eds|sds [NAME...]`
 and demo, with the flag rules they share (spec §4: refusals are a UsageError, exit 2).
 
 Plain functions: `controller.cli` builds the typer app and registers them, so this module
@@ -253,8 +253,10 @@ def bootstrap(
     Path(path).write_text(text)
 
 
-TYPES = {"lds": t.LISTENER_TYPE, "rds": t.ROUTE_TYPE, "cds": t.CLUSTER_TYPE,
-         "eds": t.ENDPOINT_TYPE, "sds": t.SECRET_TYPE}
+TYPES = {"lds": t.LISTENER_TYPE, "rds": t.ROUTE_TYPE, "srds": t.SCOPED_ROUTE_TYPE,
+         "cds": t.CLUSTER_TYPE, "eds": t.ENDPOINT_TYPE, "sds": t.SECRET_TYPE}
+"""`contour cli`'s sub-commands; `srds` prints the scopes of `--route-layout scoped` (the
+HTTP listener's route tables, inline; nothing while the layout falls back to one table)."""
 
 
 def cli_options(

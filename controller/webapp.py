@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import collections
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, generate_latest
@@ -12,7 +12,7 @@ from prometheus_client.registry import Collector
 
 from controller import memory
 from controller.dag.dot import dag_dot
-from controller.envoy.type_urls import ROUTE_TYPE, SECRET_TYPE
+from controller.envoy.type_urls import ROUTE_TYPE, SCOPED_ROUTE_TYPE, SECRET_TYPE
 from controller.web import HttpServer, Response, as_json, text
 from controller.xdscache.snapshot import LAYOUT_TYPES, TYPE_URLS
 
@@ -177,26 +177,32 @@ def xds_status(controller: StateView) -> dict[str, Any]:
                       "protocol": n.protocol, "firstSeen": n.first_seen,
                       "lastSeen": n.last_seen, "types": types})
     snapshot = controller.cache.snapshot
-    served = sorted(t for t in TYPE_URLS
-                    if t not in LAYOUT_TYPES or snapshot.get(t).resources)
+    served = served_types(snapshot, TYPE_URLS)
     return {"nodes": nodes,
             "versions": {t: snapshot.get(t).version for t in served},
             "serials": {t: snapshot.get(t).serial for t in served}}
 
 
-PER_RESOURCE_TYPES = (ROUTE_TYPE, SECRET_TYPE)
-"""The types whose config_dump entries carry one version per resource under delta ADS (a
-route table's or secret's own version; listeners and clusters show the response's)."""
+def served_types(snapshot: Any, types: Iterable[str]) -> list[str]:
+    """`types` sorted, less the layout types (scoped routes, VHDS) holding nothing: an Envoy
+    that never asks for them must not look behind on a type that is not in use."""
+    return sorted(t for t in types if t not in LAYOUT_TYPES or snapshot.get(t).resources)
+
+
+PER_RESOURCE_TYPES = (ROUTE_TYPE, SCOPED_ROUTE_TYPE, SECRET_TYPE)
+"""The types whose resources `kubectl contour diff` checks one by one: route tables and
+secrets carry their own version in a delta Envoy's config_dump (listeners and clusters show
+the response's); scopes show their set's, so diff compares the names held."""
 
 
 def xds_resources(controller: StateView) -> dict[str, dict[str, str]]:
-    """Per PER_RESOURCE_TYPES type: resource name → the version the controller serves now,
-    what `kubectl contour diff` compares a delta Envoy's config_dump with. Endpoints are
-    left out: Envoy's config_dump omits them unless asked, and they are 10k entries at
-    10k Services."""
+    """Per PER_RESOURCE_TYPES type served (`served_types`): resource name → the version the
+    controller serves now, what `kubectl contour diff` compares Envoy's config_dump with.
+    Endpoints are left out: Envoy's config_dump omits them unless asked, and they are 10k
+    entries at 10k Services."""
     snapshot = controller.cache.snapshot
     return {t: {name: r.version for name, r in sorted(snapshot.get(t).resources.items())}
-            for t in PER_RESOURCE_TYPES}
+            for t in served_types(snapshot, PER_RESOURCE_TYPES)}
 
 
 def start_web_servers(controller: StateView) -> list[HttpServer]:

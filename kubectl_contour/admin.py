@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -90,6 +91,12 @@ def get_json(fetcher: Fetcher, path: str) -> Any:
         return json.loads(body)
     except ValueError as exc:
         raise Unreachable(f"{fetcher.name}{path}: not JSON: {body[:80]!r}") from exc
+
+
+def get_dumps(fetcher: Fetcher, paths: Sequence[str]) -> dict[str, Any]:
+    """Several `/config_dump?resource=...` answers as one dump (their `configs[]` in order),
+    e.g. `queries.envoy.ROUTE_DUMPS`: RDS tables and scoped RDS scopes."""
+    return {"configs": [c for path in paths for c in get_json(fetcher, path).get("configs") or []]}
 
 
 @dataclass(frozen=True, slots=True)

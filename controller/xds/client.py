@@ -1,4 +1,4 @@
-"""An ADS client for ``contour cli lds|rds|cds|eds|sds [NAME...]`` (spec §4.3).
+"""An ADS client for ``contour cli lds|rds|srds|cds|eds|sds [NAME...]`` (spec §4.3).
 
 ``watch`` opens one SotW ADS stream for one type and ACKs every response, so the
 server keeps pushing new versions: the command behaves like a watch.
@@ -18,22 +18,24 @@ from envoy.config.cluster.v3 import cluster_pb2
 from envoy.config.core.v3 import base_pb2
 from envoy.config.endpoint.v3 import endpoint_pb2
 from envoy.config.listener.v3 import listener_pb2
-from envoy.config.route.v3 import route_pb2
+from envoy.config.route.v3 import route_pb2, scoped_route_pb2
 from envoy.extensions.transport_sockets.tls.v3 import secret_pb2
 from envoy.service.discovery.v3 import ads_pb2_grpc, discovery_pb2
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
-from controller.xdscache.snapshot import CLUSTER, ENDPOINT, LISTENER, ROUTE, SECRET
+from controller.xdscache.snapshot import CLUSTER, ENDPOINT, LISTENER, ROUTE, SCOPED_ROUTE, SECRET
 
 MESSAGE_CLASSES: dict[str, type[Message]] = {
     LISTENER: listener_pb2.Listener,
     ROUTE: route_pb2.RouteConfiguration,
+    SCOPED_ROUTE: scoped_route_pb2.ScopedRouteConfiguration,
     CLUSTER: cluster_pb2.Cluster,
     ENDPOINT: endpoint_pb2.ClusterLoadAssignment,
     SECRET: secret_pb2.Secret,
 }
-SHORT_NAMES = {"lds": LISTENER, "rds": ROUTE, "cds": CLUSTER, "eds": ENDPOINT, "sds": SECRET}
+SHORT_NAMES = {"lds": LISTENER, "rds": ROUTE, "srds": SCOPED_ROUTE, "cds": CLUSTER,
+               "eds": ENDPOINT, "sds": SECRET}
 
 # Typed configs nested in Any inside listeners and clusters: their descriptors must be
 # loaded for MessageToDict to expand them.
@@ -79,7 +81,7 @@ async def watch(
     server_name: str = "contour",
     node_id: str = "contour-cli",
 ) -> AsyncGenerator[discovery_pb2.DiscoveryResponse, None]:
-    """Yield every response for ``type_url`` (a full URL or lds/rds/cds/eds/sds)."""
+    """Yield every response for ``type_url`` (a full URL or a SHORT_NAMES key)."""
     type_url = SHORT_NAMES.get(type_url, type_url)
     request = discovery_pb2.DiscoveryRequest(
         node=base_pb2.Node(id=node_id, cluster="contour-cli"),

@@ -23,13 +23,15 @@ if TYPE_CHECKING:
     from kubectl_contour.queries.programmed import ProxyRow
 
 HELP = """Every Envoy connected to a controller (each contour pod's /debug/xds, or --contour-url's
-alone): node, pod, the version it
-acked per xDS type, and its state: synced (it holds everything the controller serves),
+alone): node, pod, the version it acked per xDS type (SRDS too while scoped route tables
+are in use), and its state: synced (it holds everything the controller serves),
 stale (a newer version is not acknowledged yet), nacked (it rejected the last response; the
 last error is shown) or disconnected. `diff` compares versions with each Envoy's own
 config_dump. Exits 1 when any connected Envoy is not synced."""
 SHORT = {"clusters": "CDS", "endpoints": "EDS", "secrets": "SDS", "listeners": "LDS",
          "routes": "RDS"}
+LAYOUT_SHORT = {"scopedroutes": "SRDS"}
+"""Shown only while a controller serves them or an Envoy asked for them (`in_use`)."""
 
 
 def register(app: typer.Typer) -> None:
@@ -45,17 +47,18 @@ def register(app: typer.Typer) -> None:
         from kubectl_contour.admin import get_json
         from kubectl_contour.commands.envoy_flags import contour_fetchers
         from kubectl_contour.queries.envoy import TYPE_URLS
-        from kubectl_contour.queries.programmed import merged_proxy_rows, proxy_rows
+        from kubectl_contour.queries.programmed import in_use, merged_proxy_rows, proxy_rows
 
         session = session_of(ctx)
         session.output = output
-        types = {t: TYPE_URLS[t] for t in SHORT}
         pods = envoy_pods(session, envoy_namespace, selector)
         # every controller (manifests/: one per pod, each with its own Envoy)
-        rows = merged_proxy_rows([
-            proxy_rows(get_json(f, "/debug/xds"), pods, types) for f in contour_fetchers(
-                session, contour_url=contour_url, namespace=envoy_namespace,
-                selector=contour_selector)])
+        debugs = [get_json(f, "/debug/xds") for f in contour_fetchers(
+            session, contour_url=contour_url, namespace=envoy_namespace,
+            selector=contour_selector)]
+        types = {t: TYPE_URLS[t] for t in SHORT} | in_use(
+            debugs, {t: TYPE_URLS[t] for t in LAYOUT_SHORT})
+        rows = merged_proxy_rows([proxy_rows(d, pods, types) for d in debugs])
         emit(session, rows, lambda rich: view(rows, rich=rich))
         if any(r.state not in ("synced", "disconnected") for r in rows):
             from kubectl_contour.errors import CheckFailed
@@ -79,8 +82,10 @@ def view(rows: list[ProxyRow], *, rich: bool) -> Any:
 
     if not rows:
         return "No Envoy is connected to the controller."
-    headers = ["node", "pod", "cluster", *SHORT.values(), "state", "last error"]
+    shown = list(rows[0].versions)
+    titles = SHORT | LAYOUT_SHORT
+    headers = ["node", "pod", "cluster", *(titles[t] for t in shown), "state", "last error"]
     return table(headers, [
-        [r.node, r.pod or "-", r.cluster or "-", *(r.versions[t] or "-" for t in SHORT),
+        [r.node, r.pod or "-", r.cluster or "-", *(r.versions[t] or "-" for t in shown),
          [(r.state, status_style(r.state) or "bold red")], r.error or "-"] for r in rows],
         rich=rich)

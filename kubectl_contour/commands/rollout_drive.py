@@ -154,18 +154,19 @@ def ensure_unchanged(ctx: Context, state: Rollout) -> None:
 
 def confirm(ctx: Context, state: Rollout, weight: int, *, what: str) -> None:
     """Wait until every Envoy serves `weight` (Timeout, exit 5, leaves the state)."""
-    from kubectl_contour.admin import get_json
+    from kubectl_contour.admin import get_dumps, get_json
+    from kubectl_contour.queries.envoy import route_dumps
     from kubectl_contour.queries.rollout_checks import fqdns_of
     from kubectl_contour.queries.rollout_envoy import missing, served_shares
 
-    expected = expected_at(ctx, state, weight)
+    expected, hosts = expected_at(ctx, state, weight), fqdns_of(ctx.plan)
     deadline = time.monotonic() + ctx.timeout
     pending, last = {f.name: f for f in ctx.fetchers}, ""
     while pending:
         for name, fetcher in sorted(pending.items()):
-            routes = get_json(fetcher, "/config_dump?resource=dynamic_route_configs")
+            routes = get_dumps(fetcher, route_dumps(hosts))
             clusters = get_json(fetcher, "/config_dump?resource=dynamic_active_clusters")
-            gaps = missing(expected, served_shares(routes, clusters, fqdns_of(ctx.plan)))
+            gaps = missing(expected, served_shares(routes, clusters, hosts))
             if not gaps:
                 del pending[name]
             last = f"{name}: {'; '.join(gaps)}" if gaps else last

@@ -225,20 +225,22 @@ def wait_for_envoy(session: Any, after: Any, plan: SwitchPlan, *, timeout: float
 
 def envoy_missing(fetcher: Any, after: Any, plan: SwitchPlan) -> list[str]:
     """What Envoy does not route as expected yet (empty: it serves TO everywhere)."""
-    from kubectl_contour.admin import get_json
+    from kubectl_contour.admin import get_dumps, get_json
     from kubectl_contour.queries.envoy import (
         cluster_services,
         envoy_path,
         route_clusters,
+        route_dumps,
         vhost_routes,
     )
     from kubectl_contour.queries.switch import expected_backends
 
-    dump = get_json(fetcher, "/config_dump?resource=dynamic_route_configs")
+    fqdns = sorted({c.fqdn.lower() for c in plan.changes})
+    dump = get_dumps(fetcher, route_dumps(fqdns))
     clusters = cluster_services(get_json(fetcher, "/config_dump?resource=dynamic_active_clusters"))
     expected = expected_backends(after, plan)
     missing = []
-    for fqdn in sorted({c.fqdn.lower() for c in plan.changes}):
+    for fqdn in fqdns:
         routes = vhost_routes(dump, fqdn)
         for (matcher, match), want in sorted(expected.items()):
             got = [{clusters.get(n, n) for n, _ in route_clusters(r)} for r in routes

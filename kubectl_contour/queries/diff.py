@@ -5,7 +5,9 @@ recorded as acked), missing (the Envoy is not connected to the controller).
 
 An Envoy on delta ADS shows each route table's and secret's own version, not the response's:
 those types are compared resource by resource with the controller's `/debug/xds/resources`
-(`debug["resources"]`), the others by the response version as under state-of-the-world."""
+(`debug["resources"]`), the others by the response version as under state-of-the-world.
+Scoped route tables (`--route-layout scoped`) show only their set's version (the last SRDS
+response's, under delta too): compared by that version, then by the scope names held."""
 
 from __future__ import annotations
 
@@ -13,7 +15,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from kubectl_contour.queries.envoy import TYPE_URLS, TYPES, held_resources, type_versions
+from kubectl_contour.queries.envoy import (
+    LAYOUT_KINDS,
+    TYPE_URLS,
+    TYPES,
+    held_resources,
+    type_versions,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +48,19 @@ class EnvoyView:
 
 PER_RESOURCE = ("routes", "secrets")
 """Types whose config_dump versions are per resource under delta ADS."""
+BY_NAME = ("scopedroutes",)
+"""Types compared by the names held once their version is right (no per-resource one)."""
+
+
+def kinds_of(debug: dict[str, Any], types: dict[str, Any] | None,
+             dump: dict[str, Any]) -> list[str]:
+    """TYPES, with each layout kind (scoped routes) after `routes` when the controller
+    serves it, the node subscribed to it or Envoy holds it: an Envoy that never asked for
+    scopes while none are served has nothing to compare (and no row)."""
+    shown = [k for k in LAYOUT_KINDS if TYPE_URLS[k] in (debug.get("versions") or {})
+             or TYPE_URLS[k] in (types or {}) or type_versions(dump, k)]
+    at = TYPES.index("routes") + 1
+    return [*TYPES[:at], *shown, *TYPES[at:]]
 
 
 def node_entry(debug: dict[str, Any], node: str) -> dict[str, Any] | None:
@@ -82,7 +103,7 @@ def envoy_rows(envoy: EnvoyView, debug: dict[str, Any]) -> list[DiffRow]:
     types = None if entry is None else dict(entry.get("types") or {})
     delta = entry is not None and entry.get("protocol") == "delta"
     rows = []
-    for kind in TYPES:
+    for kind in kinds_of(debug, types, envoy.dump):
         url = TYPE_URLS[kind]
         held = type_versions(envoy.dump, kind)
         serving = str(versions.get(url) or "")
@@ -99,9 +120,24 @@ def envoy_rows(envoy: EnvoyView, debug: dict[str, Any]) -> list[DiffRow]:
             rows.append(DiffRow(envoy.node, kind, serving, "", "", "", "ok",
                                 "not subscribed: nothing of this type is in use"))
         else:
-            rows.append(diff_row(envoy.node, kind, serving, types.get(url) or {}, held,
-                                 serial=serial))
+            row = diff_row(envoy.node, kind, serving, types.get(url) or {}, held,
+                           serial=serial)
+            names = (debug.get("resources") or {}).get(url)
+            if kind in BY_NAME and row.state == "ok" and names is not None:
+                row = names_row(row, set(held_resources(envoy.dump, kind)), set(names))
+            rows.append(row)
     return rows
+
+
+def names_row(row: DiffRow, held: set[str], served: set[str]) -> DiffRow:
+    """An in-sync row of scopes unless Envoy holds other names than the controller serves."""
+    extra, lacking = sorted(held - served), sorted(served - held)
+    if not extra and not lacking:
+        return row
+    what = (f"Envoy holds {extra[0]}, which the controller does not serve" if extra else
+            f"Envoy lacks {lacking[0]}, which the controller serves")
+    more = len(extra) + len(lacking) - 1
+    return replace(row, state="drift", detail=what + (f" (+{more} more)" if more else ""))
 
 
 def delta_row(node: str, kind: str, serving: str, state: dict[str, Any],

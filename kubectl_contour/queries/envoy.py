@@ -1,12 +1,16 @@
 """Envoy admin output (`/config_dump`, `/clusters?format=json`) → redacted documents and rows.
 
+Route tables are read in one place, `route_tables`: RDS tables and the tables inline in
+scoped RDS scopes (the port-80 listener's under `--route-layout scoped`) alike.
+
 Private keys never leave this module unredacted: `redact()` runs on every dump before it is
 shown or returned, whatever the output format.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,12 +21,40 @@ TYPES = ("listeners", "routes", "clusters", "endpoints", "secrets")
 DUMP_TYPES = {
     "listeners": "ListenersConfigDump",
     "routes": "RoutesConfigDump",
+    "scopedroutes": "ScopedRoutesConfigDump",
     "clusters": "ClustersConfigDump",
     "endpoints": "EndpointsConfigDump",
     "secrets": "SecretsConfigDump",
 }
 TYPE_URLS = {"listeners": t.LISTENER_TYPE, "routes": t.ROUTE_TYPE, "clusters": t.CLUSTER_TYPE,
-             "endpoints": t.ENDPOINT_TYPE, "secrets": t.SECRET_TYPE}
+             "endpoints": t.ENDPOINT_TYPE, "secrets": t.SECRET_TYPE,
+             "scopedroutes": t.SCOPED_ROUTE_TYPE}
+LAYOUT_KINDS = ("scopedroutes",)
+"""Kinds an Envoy holds only in some route layouts (not in TYPES: shown where present)."""
+ROUTE_DUMPS = ("/config_dump?resource=dynamic_route_configs",
+               "/config_dump?resource=dynamic_scoped_route_configs")
+"""The two queries `route_tables` reads (as one dump: `kubectl_contour.admin.get_dumps`).
+Two, because Envoy 1.40 takes one field per `?resource=` and answers 400 to a `?mask=`
+naming both (a mask must apply to every config); an Envoy that never subscribed to scopes
+answers the second with `{}`."""
+
+
+def route_dumps(fqdns: Iterable[str] = ()) -> tuple[str, ...]:
+    """ROUTE_DUMPS, the scopes narrowed to those of `fqdns` when given (none: all). Envoy
+    1.40 matches `name_regex` against each scope's whole name (checked on a real one), and
+    a scope is named `<listener's set>/<host>`: a poll for a few hosts then costs ~1 kB of
+    scopes instead of all of them (9.4 MB and ~0.6 s of Envoy's main thread at 10k hosts,
+    BENCHMARKS.md "The plugin's reads of scoped route tables"). RDS tables stay whole. A
+    scope named otherwise would not be read: the poll waiting for it times out, loudly."""
+    hosts = sorted({f.lower() for f in fqdns})
+    if not hosts:
+        return ROUTE_DUMPS
+    from urllib.parse import quote
+
+    pattern = "(?i).*/(?:" + "|".join(re.escape(h) for h in hosts) + ")"
+    return ROUTE_DUMPS[0], f"{ROUTE_DUMPS[1]}&name_regex={quote(pattern, safe='')}"
+
+
 SECRET_KEYS = ("private_key", "tls.key")
 
 
@@ -79,11 +111,51 @@ RESOURCE_FIELDS = {
     "ClustersConfigDump.StaticCluster": "static_clusters",
     "RoutesConfigDump.DynamicRouteConfig": "dynamic_route_configs",
     "RoutesConfigDump.StaticRouteConfig": "static_route_configs",
+    "ScopedRoutesConfigDump.DynamicScopedRouteConfigs": "dynamic_scoped_route_configs",
     "SecretsConfigDump.DynamicSecret": "dynamic_active_secrets",
     "EndpointsConfigDump.DynamicEndpointConfig": "dynamic_endpoint_configs",
     "EndpointsConfigDump.StaticEndpointConfig": "static_endpoint_configs",
 }
 """`?resource=` entry type → the field of the full dump it comes from."""
+
+
+@dataclass(frozen=True, slots=True)
+class RouteTable:
+    """One route table Envoy holds."""
+
+    name: str
+    version: str
+    """An RDS table's own version under delta ADS (the response's under state-of-the-world);
+    for an inline table its scope set's, i.e. the last SRDS response's: Envoy 1.40 shows no
+    version per scope (checked on a real one, test_real_route_tables.py)."""
+    table: dict[str, Any]
+    """The RouteConfiguration as Envoy dumps it."""
+    scope: str = ""
+    """The ScopedRouteConfiguration carrying it inline; "" for an RDS table."""
+
+
+def route_tables(dump: dict[str, Any]) -> tuple[RouteTable, ...]:
+    """Every route table in `dump` (a full dump, or ROUTE_DUMPS' answers as one), sorted by name
+    then scope: each RDS table (`RoutesConfigDump.dynamic_route_configs`) and each table
+    inline in a scope (`ScopedRoutesConfigDump.dynamic_scoped_route_configs[]
+    .scoped_route_configs[].route_configuration`). A scope that names its table for RDS
+    instead (`route_configuration_name`) has it among the RDS tables."""
+    out = [RouteTable(str(table.get("name", "")), str(item.get("version_info") or ""), table)
+           for item in section(dump, "routes").get("dynamic_route_configs") or []
+           for table in [item.get("route_config") or {}]]
+    for name, version, scope in held_scopes(dump):
+        table = scope.get("route_configuration")
+        if isinstance(table, dict):
+            out.append(RouteTable(str(table.get("name") or name), version, table, name))
+    return tuple(sorted(out, key=lambda r: (r.name, r.scope)))
+
+
+def held_scopes(dump: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """(name, version, ScopedRouteConfiguration) of every scope in `dump`, in dump order;
+    the version is the scope set's (`RouteTable.version`)."""
+    return [(str(scope.get("name", "")), str(group.get("version_info") or ""), scope)
+            for group in section(dump, "scopedroutes").get("dynamic_scoped_route_configs") or []
+            for scope in group.get("scoped_route_configs") or []]
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,18 +191,16 @@ def listener_row(listener: dict[str, Any], version: str) -> tuple[str, ...]:
 
 
 def route_rows(dump: dict[str, Any]) -> Rows:
-    """Route configs and virtual hosts sorted by name (Envoy's dump order is not stable);
-    routes in Envoy's order within a virtual host (the first match wins)."""
+    """Route tables (RDS and inline scoped, `route_tables`) and virtual hosts sorted by name
+    (Envoy's dump order is not stable); routes in Envoy's order within a virtual host (the
+    first match wins)."""
     rows = []
-    items = section(dump, "routes").get("dynamic_route_configs") or []
-    for item in sorted(items, key=lambda i: str((i.get("route_config") or {}).get("name", ""))):
-        config = item.get("route_config") or {}
-        for vhost in sorted(config.get("virtual_hosts") or [],
+    for held in route_tables(dump):
+        for vhost in sorted(held.table.get("virtual_hosts") or [],
                             key=lambda v: str(v.get("name", ""))):
             for route in vhost.get("routes") or []:
-                rows.append((str(config.get("name", "")), ",".join(vhost.get("domains") or []),
-                             route_match(route), route_action(route),
-                             str(item.get("version_info", ""))))
+                rows.append((held.name, ",".join(vhost.get("domains") or []),
+                             route_match(route), route_action(route), held.version))
     return Rows(("route config", "domains", "match", "action", "version"), tuple(rows))
 
 
@@ -215,20 +285,24 @@ def type_versions(dump: dict[str, Any], kind: str) -> tuple[str, ...]:
         items = sec.get("dynamic_listeners" if kind == "listeners" else "dynamic_active_clusters")
         if not items and found == {""}:
             return ()
+    elif kind == "routes":
+        found = {r.version for r in route_tables(dump) if not r.scope}
     else:
-        field = {"routes": "dynamic_route_configs", "secrets": "dynamic_active_secrets",
-                 "endpoints": "dynamic_endpoint_configs"}[kind]
+        field = {"secrets": "dynamic_active_secrets", "endpoints": "dynamic_endpoint_configs",
+                 "scopedroutes": "dynamic_scoped_route_configs"}[kind]
         found = {str(i.get("version_info") or "") for i in sec.get(field) or []}
     return tuple(sorted(v for v in found if v))
 
 
 def held_resources(dump: dict[str, Any], kind: str) -> dict[str, str]:
-    """Route tables or secrets Envoy holds: name → the version it shows for each (under
-    delta ADS a resource's own version, under state-of-the-world the response's)."""
+    """RDS tables, scopes or secrets Envoy holds: name → the version it shows for each
+    (under delta ADS an RDS table's or secret's own version, under state-of-the-world the
+    response's; a scope shows its set's, `RouteTable.version`)."""
+    pairs: Iterable[tuple[Any, Any]]
     if kind == "routes":
-        items = section(dump, kind).get("dynamic_route_configs") or []
-        pairs = (((i.get("route_config") or {}).get("name"), i.get("version_info"))
-                 for i in items)
+        pairs = ((r.name, r.version) for r in route_tables(dump) if not r.scope)
+    elif kind == "scopedroutes":
+        pairs = ((name, version) for name, version, _ in held_scopes(dump))
     else:
         items = section(dump, kind).get("dynamic_active_secrets") or []
         pairs = ((i.get("name"), i.get("version_info")) for i in items)
@@ -236,10 +310,11 @@ def held_resources(dump: dict[str, Any], kind: str) -> dict[str, str]:
 
 
 def vhost_routes(dump: dict[str, Any], fqdn: str) -> list[dict[str, Any]]:
-    """Every Envoy route of the virtual hosts that serve `fqdn`, across route configs."""
+    """Every Envoy route of the virtual hosts that serve `fqdn`, across route tables (RDS
+    and inline scoped, `route_tables`)."""
     out: list[dict[str, Any]] = []
-    for item in section(dump, "routes").get("dynamic_route_configs") or []:
-        for vhost in (item.get("route_config") or {}).get("virtual_hosts") or []:
+    for held in route_tables(dump):
+        for vhost in held.table.get("virtual_hosts") or []:
             if fqdn in [d.lower() for d in vhost.get("domains") or []]:
                 out.extend(vhost.get("routes") or [])
     return out

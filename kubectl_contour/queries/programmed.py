@@ -121,6 +121,17 @@ def proxy_rows(debug: dict[str, Any], pods: set[str], types: dict[str, str]) -> 
     return rows
 
 
+def in_use(debugs: list[dict[str, Any]], types: dict[str, str]) -> dict[str, str]:
+    """The `types` (short name → type URL) some controller serves (its /debug/xds lists a
+    layout type only while it holds resources) or some node asked for."""
+    def used(url: str) -> bool:
+        return any(url in (d.get("serials") or {}) or
+                   any(url in (n.get("types") or {}) for n in d.get("nodes") or [])
+                   for d in debugs)
+
+    return {short: url for short, url in types.items() if used(url)}
+
+
 def merged_proxy_rows(per_controller: list[list[ProxyRow]]) -> list[ProxyRow]:
     """Several controllers' rows as one list sorted by node: an Envoy that one controller
     lists as disconnected (it moved) and another as connected appears once, connected."""

@@ -81,6 +81,12 @@ def test_cli_rejects_unknown_output():
         runner.invoke(app, ["cli", "-o", "xml", "lds"], catch_exceptions=False)
 
 
+def test_cli_has_a_subcommand_per_type_srds_included():
+    result = runner.invoke(app, ["cli", "--help"])
+    for short in ("lds", "rds", "srds", "cds", "eds", "sds"):
+        assert f" {short} " in result.stdout
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

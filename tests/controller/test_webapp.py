@@ -40,3 +40,17 @@ def test_debug_xds_lists_layout_types_only_when_they_hold_resources() -> None:
     assert sorted(xds_status(view)["versions"]) == classic  # type: ignore[arg-type]
     cache.publish({SCOPED_ROUTE: {"ingress_http/a.io": b"\x0a\x01a"}})
     assert sorted(xds_status(view)["versions"]) == sorted([*classic, SCOPED_ROUTE])  # type: ignore[arg-type]
+
+
+def test_debug_xds_resources_lists_scopes_only_while_served() -> None:
+    """`kubectl contour diff` checks the scope names Envoy holds against these."""
+    from controller.webapp import xds_resources
+
+    cache = SnapshotCache()
+    view = SimpleNamespace(registry=NodeRegistry(), cache=cache)
+    assert sorted(xds_resources(view)) == sorted([ROUTE, SECRET])  # type: ignore[arg-type]
+    cache.publish({SCOPED_ROUTE: {"ingress_http/a.io": b"\x0a\x01a"}})
+    scopes = xds_resources(view)[SCOPED_ROUTE]  # type: ignore[arg-type]
+    assert list(scopes) == ["ingress_http/a.io"]
+    assert scopes["ingress_http/a.io"] == cache.snapshot.get(SCOPED_ROUTE).resources[
+        "ingress_http/a.io"].version

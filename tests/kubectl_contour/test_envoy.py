@@ -134,6 +134,9 @@ def admin_url() -> Iterator[str]:
         "/config_dump?resource=dynamic_route_configs": {"configs": [
             {"@type": T + "RoutesConfigDump.DynamicRouteConfig", **item}
             for item in CONFIG_DUMP["configs"][3]["dynamic_route_configs"]]},
+        # ... and `{}` for a field it holds nothing of (no scoped RDS here)
+        "/config_dump?resource=dynamic_scoped_route_configs": {},
+        envoy.route_dumps(["blue-green.example.com"])[1]: {},
         "/config_dump?resource=dynamic_active_clusters": {"configs": [
             {"@type": T + "ClustersConfigDump.DynamicCluster", **item}
             for item in CONFIG_DUMP["configs"][1]["dynamic_active_clusters"]]},
@@ -290,3 +293,16 @@ def test_the_envoy_column_shows_two_versions_then_a_count() -> None:
     assert held_column({}) == ""
     assert held_column({"a": "v1", "b": "v1"}) == "v1"
     assert held_column({"a": "v3", "b": "v1", "c": "v2", "d": "v4"}) == "v1,v2,+2"
+
+
+def test_proxy_status_shows_srds_only_while_scopes_are_in_use(admin_url: str) -> None:
+    def headers() -> list[str]:
+        result = CliRunner().invoke(app, ["proxy-status", "--contour-url", admin_url])
+        return result.stdout.splitlines()[0].split()
+
+    assert "SRDS" not in headers()
+    scoped = envoy.TYPE_URLS["scopedroutes"]
+    node = DEBUG["nodes"][0]
+    Admin.routes["/debug/xds"] = {**DEBUG, "nodes": [{**node, "types": {
+        **node["types"], scoped: {"sent": "s1", "acked": "s1", "nack": None}}}]}
+    assert headers()[headers().index("RDS") + 1] == "SRDS"

@@ -11,7 +11,7 @@ from xds_testkit import cluster, listener, ser, small_snapshot
 
 from controller.xds import wire
 from controller.xds.client import decode, render, watch
-from controller.xdscache.snapshot import CLUSTER, LISTENER, Resource
+from controller.xdscache.snapshot import CLUSTER, LISTENER, SCOPED_ROUTE, Resource
 
 
 def test_wire_responses_parse_back_as_the_generated_messages() -> None:
@@ -50,3 +50,19 @@ def test_render_expands_nested_typed_configs() -> None:
     assert as_yaml == as_json
     manager = as_json[0]["filter_chains"][0]["filters"][0]["typed_config"]
     assert manager["rds"]["route_config_name"] == "ingress_http"  # proto field names kept
+
+
+async def test_srds_prints_the_scopes_served(cache, xds_port) -> None:
+    """`contour cli srds`: the scoped RDS layout's scopes, decoded with their inline table."""
+    from envoy.config.route.v3 import scoped_route_pb2
+
+    scope = scoped_route_pb2.ScopedRouteConfiguration(name="ingress_http/a.io")
+    scope.key.fragments.add().string_key = "a.io"
+    scope.route_configuration.name = "ingress_http/a.io"
+    cache.publish({**small_snapshot(), SCOPED_ROUTE: {scope.name: scope.SerializeToString()}})
+    cache.mark_ready()
+    stream = watch(f"127.0.0.1:{xds_port}", "srds")
+    [got] = decode(await asyncio.wait_for(anext(stream), 5))
+    await stream.aclose()
+    assert got == scope
+    assert json.loads(render([got], "json"))[0]["route_configuration"]["name"] == scope.name
