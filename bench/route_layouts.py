@@ -31,6 +31,7 @@ from envoy.extensions.filters.network.http_connection_manager.v3 import (
 
 from controller.envoy import pb
 from controller.envoy.core import config_source
+from controller.envoy.listener import LOWERCASE_AUTHORITY
 from controller.envoy.type_urls import SCOPED_ROUTE_TYPE, VIRTUAL_HOST_TYPE
 from controller.xdscache.routes import HTTP_ROUTES
 
@@ -154,20 +155,6 @@ def layout(name: str, resources: Mapping[str, Mapping[str, bytes]], *,
     if name == "vhds":
         return Vhds(resources)
     return Scoped(resources, inline=name == "scoped-inline", lowercase=lowercase)
-
-
-LOWERCASE_AUTHORITY = """
-function envoy_on_request(handle)
-  local authority = handle:headers():get(":authority")
-  if authority ~= nil then
-    local lower = string.lower(authority)
-    if lower ~= authority then handle:headers():replace(":authority", lower) end
-  end
-end
-"""
-"""A first HTTP filter's script: the scope key is the raw header (scope lookup is
-case-sensitive, vhost matching is not); Envoy recomputes the scope after a filter changed
-the headers (measured, BENCHMARKS.md "Route layouts")."""
 
 
 def scoped_listener(body: bytes, *, lowercase: bool = False) -> bytes:

@@ -24,6 +24,7 @@ from controller.config import (
     ListenerSettings,
     Settings,
     TLSFiles,
+    parse_route_layout,
     parse_tls_version,
 )
 from controller.config_ratelimit import rate_limit_settings
@@ -162,6 +163,9 @@ def serve(
     gateway_listener_ports: Annotated[str, Opt(
         metavar="FROM-TO", help="Isolate Gateways: Envoy listeners of each Gateway's own on "
                                 "ports of this range, and a Service per Gateway.")] = "",
+    route_layout: Annotated[str, Opt(
+        help="Port 80's routing: single (one route table) or scoped (one scope per host; "
+             "config file key route-layout).")] = "",
     debug: Annotated[bool, Opt(help="Debug logging.")] = False,
 ) -> None:
     """Serve xDS to Envoy from a folder of objects (--source-dir) or a cluster."""
@@ -195,6 +199,8 @@ def serve(
             use_proxy_protocol=use_proxy_protocol, stats_address=stats_address,
             stats_port=stats_port,
             min_tls_version=parse_tls_version((tls_cfg or {}).get("minimum-protocol-version")),
+            route_layout=parse_route_layout(route_layout, "--route-layout") if route_layout
+            else parse_route_layout(cfg.get("route-layout", "single"), "route-layout"),
         ),
         xds_address=xds_address, xds_port=xds_port, insecure=insecure,
         tls=tls_files(insecure, contour_cafile, contour_cert_file, contour_key_file),

@@ -73,6 +73,11 @@ class ListenerSettings:
     """Config file `tls.minimum-protocol-version`: a floor for every TLS vhost."""
     xds_cluster: str = "contour"
     """Name of the bootstrap cluster that points back at this controller."""
+    route_layout: str = "single"
+    """--route-layout / config file `route-layout` (ROUTE_LAYOUTS): `single` routes port 80
+    by the one `ingress_http` table (RDS); `scoped` by one scope per host (scoped RDS keyed
+    on the Host, each scope carrying its one-vhost table), falling back to the one table
+    while a `*` or wildcard host exists (controller/xdscache/scopes.py)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +109,19 @@ class Settings:
     incluster: bool = False
     enable_leader_election: bool = False
     namespace: str = "heptio-contour"
+
+
+ROUTE_LAYOUTS = ("scoped", "single")
+
+
+def parse_route_layout(value: object, source: str) -> str:
+    """`value` when it is one of ROUTE_LAYOUTS (surrounding blanks ignored); ConfigError
+    naming `source` (the flag or config key) otherwise."""
+    text = value.strip() if isinstance(value, str) else value
+    if text not in ROUTE_LAYOUTS:
+        raise ConfigError(f"{source}: {value!r} is not a route layout "
+                          f"(one of: {', '.join(ROUTE_LAYOUTS)})")
+    return str(text)
 
 
 def parse_tls_version(value: object) -> str:

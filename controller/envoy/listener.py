@@ -78,18 +78,21 @@ def http_connection_manager(
     auth_filters: Sequence[pb.HttpFilter] = (),
     forward_client_cert: tuple[str, ...] | None = None,
     rate_limit: Sequence[pb.HttpFilter] = (),
+    scoped: bool = False,
 ) -> pb.Filter:
     """The HCM of ingress_http/ingress_https: routes by RDS (ADS unless `xds_cluster`),
     through the per-vhost/route switchable filters (filters.hcm_filters), then a secure
     vhost's own `auth_filters` (jwt_authn, ext_authz) and the global `rate_limit` filter
     just before the router, as upstream orders them; `forward_client_cert` sets
     X-Forwarded-Client-Cert (SANITIZE_SET). gzip (`envoy.gzip`) is deprecated in v3
-    (compressor replaces it) and is omitted."""
+    (compressor replaces it) and is omitted. `scoped`: routes by the scopes named
+    `route_config_name` (scoped_routes) instead, the Host lowercased first."""
     http_filters = filters.hcm_filters()
     http_filters[-1:-1] = [*auth_filters, *rate_limit]
+    if scoped:
+        http_filters.insert(0, lowercase_authority_filter())
     hcm = pb.HttpConnectionManager(
         stat_prefix=stat_prefix or route_config_name,
-        rds=pb.Rds(route_config_name=route_config_name, config_source=config_source(xds_cluster)),
         http_filters=http_filters,
         http_protocol_options=pb.Http1ProtocolOptions(accept_http_10=True),
         access_log=[file_access_log(access_log)],
@@ -100,10 +103,54 @@ def http_connection_manager(
         ),
         preserve_external_request_id=True,
     )
+    if scoped:
+        hcm.scoped_routes.CopyFrom(scoped_routes(route_config_name, xds_cluster))
+    else:
+        hcm.rds.CopyFrom(pb.Rds(route_config_name=route_config_name,
+                                config_source=config_source(xds_cluster)))
     if forward_client_cert is not None:
         hcm.forward_client_cert_details = pb.HttpConnectionManager.SANITIZE_SET
         hcm.set_current_client_cert_details.CopyFrom(client_cert_details(forward_client_cert))
     return pb.Filter(name=HTTP_CONNECTION_MANAGER, typed_config=any_of(hcm))
+
+
+def scoped_routes(name: str, xds_cluster: str = "") -> pb.ScopedRoutes:
+    """Scoped RDS over ADS (unless `xds_cluster`): the scope set `name`, one scope per Host
+    up to its first `:` (the port dropped), each scope's table inline in it (no RDS per
+    scope: +70% Envoy CPU at cold with 50k, BENCHMARKS.md "Route layouts")."""
+    source = config_source(xds_cluster)
+    extractor = pb.ScopedRoutes.ScopeKeyBuilder.FragmentBuilder.HeaderValueExtractor(
+        name=":authority", element_separator=":", index=0)
+    return pb.ScopedRoutes(
+        name=name,
+        scope_key_builder=pb.ScopedRoutes.ScopeKeyBuilder(fragments=[
+            pb.ScopedRoutes.ScopeKeyBuilder.FragmentBuilder(header_value_extractor=extractor)]),
+        rds_config_source=source,
+        scoped_rds=pb.ScopedRds(scoped_rds_config_source=source),
+    )
+
+
+LOWERCASE_AUTHORITY = """
+function envoy_on_request(handle)
+  local authority = handle:headers():get(":authority")
+  if authority ~= nil then
+    local lower = string.lower(authority)
+    if lower ~= authority then handle:headers():replace(":authority", lower) end
+  end
+end
+"""
+"""The first HTTP filter of a scoped HCM: the scope key is the raw header (scope lookup is
+case-sensitive, vhost matching is not: `Host: APP.EXAMPLE.COM` got 404 without it); Envoy
+recomputes the scope after a filter changed the headers (measured, BENCHMARKS.md "Route
+layouts"). It also forwards the lowercased Host upstream, which the single layout does
+not. Cost: at most ~50 µs Envoy CPU per request, within the noise of a loaded machine."""
+LOWERCASE_AUTHORITY_FILTER = "contour.lowercase_authority"
+
+
+def lowercase_authority_filter() -> pb.HttpFilter:
+    """The Lua filter running LOWERCASE_AUTHORITY."""
+    lua = pb.Lua(default_source_code=pb.DataSource(inline_string=LOWERCASE_AUTHORITY))
+    return http_filter(LOWERCASE_AUTHORITY_FILTER, any_of(lua))
 
 
 def client_cert_details(forward: tuple[str, ...]

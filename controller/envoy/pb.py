@@ -69,6 +69,7 @@ from envoy.config.route.v3.route_components_pb2 import (
 )
 from envoy.config.route.v3.route_components_pb2 import RateLimit as RouteRateLimit
 from envoy.config.route.v3.route_pb2 import RouteConfiguration
+from envoy.config.route.v3.scoped_route_pb2 import ScopedRouteConfiguration
 from envoy.extensions.access_loggers.file.v3.file_pb2 import FileAccessLog
 from envoy.extensions.filters.http.cors.v3.cors_pb2 import Cors, CorsPolicy
 from envoy.extensions.filters.http.ext_authz.v3.ext_authz_pb2 import (
@@ -109,6 +110,8 @@ from envoy.extensions.filters.network.http_connection_manager.v3.http_connection
     HttpConnectionManager,
     HttpFilter,
     Rds,
+    ScopedRds,
+    ScopedRoutes,
 )
 from envoy.extensions.filters.network.tcp_proxy.v3.tcp_proxy_pb2 import TcpProxy
 from envoy.extensions.transport_sockets.tls.v3.common_pb2 import (
@@ -140,6 +143,7 @@ from controller.envoy.type_urls import (  # noqa: E402, F401 - re-exported
     ENDPOINT_TYPE,
     LISTENER_TYPE,
     ROUTE_TYPE,
+    SCOPED_ROUTE_TYPE,
     SECRET_TYPE,
     TYPE_PREFIX,
 )
@@ -158,6 +162,7 @@ __all__ = [
     "RouteRateLimit",
     "RBAC",
     "ROUTE_TYPE",
+    "SCOPED_ROUTE_TYPE",
     "SECRET_TYPE",
     "TYPE_PREFIX",
     "AccessLog",
@@ -229,6 +234,9 @@ __all__ = [
     "RBACPerRoute",
     "RBACRules",
     "Rds",
+    "ScopedRds",
+    "ScopedRoutes",
+    "ScopedRouteConfiguration",
     "RedirectAction",
     "RegexMatchAndSubstitute",
     "RegexMatcher",

@@ -26,6 +26,7 @@ from controller.envoy import pb
 from controller.envoy.core import length_delimited
 from controller.xdscache import listeners as lds
 from controller.xdscache import routes as rds
+from controller.xdscache import scopes
 from controller.xdscache.gateway_listeners import GroupParts
 from controller.xdscache.holds import Holds, Parts
 from controller.xdscache.translator import Resources, Translator, VhostParts
@@ -154,8 +155,8 @@ class _Refs:
 class IncrementalTranslator:
     def __init__(self, settings: ListenerSettings) -> None:
         self._translator = Translator(settings)
+        self._settings = settings
         self._https_base = lds.https_listener(settings)
-        self._http_listener = lds.http_listener(settings).SerializeToString()
         self._stats_listener = lds.stats_listener(settings).SerializeToString()
         self._values: dict[tuple[int, str], object] = {}
         self._built: dict[tuple[int, str], VhostParts] = {}  # what each DAG value encodes to
@@ -163,8 +164,9 @@ class IncrementalTranslator:
         self._rejected: dict[str, str] = {}
         self._tables = (_RouteTable(rds.HTTP_ROUTES), _RouteTable(rds.HTTPS_ROUTES))
         self._fallback_table = _RouteTable(rds.FALLBACK_ROUTES)
-        self._strict_tables: dict[str, bytes] = {}  # strict-SNI vhosts' own route tables
-        self._strict_dirty: set[str] = set()
+        self._strict_tables = scopes.Keyed(pb.ROUTE_TYPE)  # strict-SNI vhosts' own tables
+        self._scopes = scopes.Keyed(pb.SCOPED_ROUTE_TYPE)  # the scoped layout's
+        self._unscopable: set[str] = set()  # port-80 hosts making the listener fall back
         self._fallback_hosts: set[str] = set()  # hosts whose HTTPS part serves the fallback
         self._fallback: tuple[bytes, tuple[str, bytes]] | None = None  # its chain and secret
         self.fallback_rejected: str | None = None
@@ -196,7 +198,6 @@ class IncrementalTranslator:
             https = {svh.host: svh for svh in dag.https}
         if self._translator.use_rate_limit(dag.rate_limit_service):
             self._values.clear()  # every HTTPS chain embeds the filter: re-encode them all
-            self._http_listener = self._translator.http_listener_bytes()
             hosts = None
         if hosts is None:
             hosts = {h for _, h in self._values} | {h for _, h in self._built} | \
@@ -218,7 +219,8 @@ class IncrementalTranslator:
             if table.dirty:
                 table.dirty = False
                 out.put(pb.ROUTE_TYPE, table.name, table.body())
-        self._flush_strict(out)
+        self._strict_tables.flush(out)
+        self._scopes.flush(out)
         self._update_listeners(bool(dag.http), out)
         out.rejected = dict(sorted(self._rejected.items()))
         return out
@@ -291,16 +293,19 @@ class IncrementalTranslator:
     def resources(self) -> Resources:
         """Everything currently translated (for tests and debugging)."""
         tables = {t.name: t.body() for t in self._tables}
-        tables.update(self._strict_tables)
+        tables.update(self._strict_tables.current)
         tables.update(_tables(self._group_parts))
         if self._fallback is not None:
             tables[self._fallback_table.name] = self._fallback_table.body()
-        return {
+        out = {
             pb.LISTENER_TYPE: dict(sorted(self._listeners.items())),
             pb.ROUTE_TYPE: dict(sorted(tables.items())),
             pb.CLUSTER_TYPE: dict(sorted({**self._clusters.current, **self._extensions}.items())),
             pb.SECRET_TYPE: dict(sorted(self._secrets.current.items())),
         }
+        if scopes.enabled(self._settings):
+            out[pb.SCOPED_ROUTE_TYPE] = self._scopes.sorted()
+        return out
 
     def _apply_host(self, host: str, http: object | None, https: object | None,
                     clusters: set[str], secrets: set[str]) -> None:
@@ -359,8 +364,10 @@ class IncrementalTranslator:
             if new.secret is not None:
                 self._secrets.add(slot, (new.secret,), secrets)
         self._tables[slot[0]].set(_shared_vhost(new), _shared_vhost(old))
-        if slot[0] == _HTTPS:
-            self._apply_strict(new, old)
+        if slot[0] == _HTTP:
+            self._apply_scope(slot[1], new, old)
+        else:
+            self._strict_tables.swap(new.table if new else None, old.table if old else None)
             self._apply_fallback(slot[1], new, old)
             chain = new.chain if new else None
             if self._chains.get(slot[1]) != chain:
@@ -370,23 +377,14 @@ class IncrementalTranslator:
                 else:
                     self._chains[slot[1]] = chain
 
-    def _apply_strict(self, new: VhostParts | None, old: VhostParts | None) -> None:
-        """Keep the strict-SNI tables in step with one HTTPS slot."""
-        if old is not None and old.table is not None and (new is None or new.table is None
-                                                          or new.table[0] != old.table[0]):
-            self._strict_tables.pop(old.table[0], None)
-            self._strict_dirty.add(old.table[0])
-        if new is not None and new.table is not None:
-            self._strict_tables[new.table[0]] = new.table[1]
-            self._strict_dirty.add(new.table[0])
-
-    def _flush_strict(self, out: Update) -> None:
-        for name in sorted(self._strict_dirty):
-            if name in self._strict_tables:
-                out.put(pb.ROUTE_TYPE, name, self._strict_tables[name])
-            else:
-                out.drop(pb.ROUTE_TYPE, name)
-        self._strict_dirty.clear()
+    def _apply_scope(self, host: str, new: VhostParts | None, old: VhostParts | None) -> None:
+        """Keep the scopes, and the hosts making the listener fall back, in step with one
+        port-80 slot."""
+        self._scopes.swap(new.scope if new else None, old.scope if old else None)
+        if new is not None and scopes.unscopable(self._settings, new.vhost, new.scope):
+            self._unscopable.add(host)
+        else:
+            self._unscopable.discard(host)
 
     def _apply_fallback(self, host: str, new: VhostParts | None, old: VhostParts | None) -> None:
         """Keep the fallback table and the hosts serving it in step with one HTTPS slot."""
@@ -408,7 +406,8 @@ class IncrementalTranslator:
     def _update_listeners(self, any_http: bool, out: Update) -> None:
         wanted = dict(self._listeners)
         if any_http:
-            wanted[lds.HTTP_LISTENER] = self._http_listener
+            wanted[lds.HTTP_LISTENER] = self._translator.http_listener_bytes(
+                bool(self._unscopable))
         else:
             wanted.pop(lds.HTTP_LISTENER, None)
         if self._chains_dirty:

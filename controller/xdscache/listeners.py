@@ -26,9 +26,13 @@ def rate_limit_filters(service: model.RateLimitService | None) -> list[pb.HttpFi
 
 
 def http_listener(settings: ListenerSettings,
-                  rate_limit: model.RateLimitService | None = None) -> pb.Listener:
+                  rate_limit: model.RateLimitService | None = None, *,
+                  scoped: bool = False) -> pb.Listener:
+    """Port 80, routed by the `ingress_http` table, or by the `ingress_http` scopes when
+    `scoped` (xdscache/scopes.py says when)."""
     hcm = envoy_listener.http_connection_manager(HTTP_LISTENER, settings.http_access_log,
-                                                 rate_limit=rate_limit_filters(rate_limit))
+                                                 rate_limit=rate_limit_filters(rate_limit),
+                                                 scoped=scoped)
     return envoy_listener.listener(
         HTTP_LISTENER,
         settings.http_address,

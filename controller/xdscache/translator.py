@@ -36,6 +36,7 @@ from controller.envoy.secret import tls_secret
 from controller.records import record
 from controller.xdscache import listeners as lds
 from controller.xdscache import routes as rds
+from controller.xdscache import scopes
 from controller.xdscache.clusters import ClusterKey, cluster_key, cluster_of
 from controller.xdscache.gateway_listeners import GroupParts, group_parts
 from controller.xdscache.verdicts import Verdicts
@@ -52,6 +53,7 @@ TYPE_MESSAGES: dict[str, type[Message]] = {
     pb.CLUSTER_TYPE: pb.Cluster,
     pb.SECRET_TYPE: pb.Secret,
     pb.ENDPOINT_TYPE: pb.ClusterLoadAssignment,
+    pb.SCOPED_ROUTE_TYPE: pb.ScopedRouteConfiguration,
 }
 
 
@@ -106,6 +108,8 @@ class VhostParts:
     table: Named | None = None
     """A strict-SNI vhost's own route table (routes.strict_table); its vhost is then not in
     the shared `ingress_https` one."""
+    scope: Named | None = None
+    """A port-80 vhost's scope in the scoped layout (scopes.parts_scope)."""
 
 
 NOTHING = VhostParts()
@@ -158,7 +162,7 @@ class Translator:
         """After translate(): why Envoy would reject the fallback certificate (its chain
         and table were left out; the vhosts keep their own SNI chains)."""
         self._https_base = lds.https_listener(settings)
-        self._http_listener = lds.http_listener(settings).SerializeToString()
+        self._http_listeners = _http_listeners(settings, None)
         self._stats_listener = lds.stats_listener(settings).SerializeToString()
 
     def use_rate_limit(self, service: model.RateLimitService | None) -> bool:
@@ -172,12 +176,13 @@ class Translator:
         self._group = Memo(self._build_group)
         self._memos = (self._http, self._https, self._cluster, self._secret,
                        self._fallback_chain, self._jwks, self._extension, self._group)
-        self._http_listener = lds.http_listener(self.settings, service).SerializeToString()
+        self._http_listeners = _http_listeners(self.settings, service)
         return True
 
-    def http_listener_bytes(self) -> bytes:
-        """`ingress_http`, serialized, with the current rate limit service."""
-        return self._http_listener
+    def http_listener_bytes(self, unscopable: bool) -> bytes:
+        """`ingress_http`, serialized, with the current rate limit service, routed by the
+        scopes or the table (scopes.listener_scoped; `unscopable`: a vhost has no scope)."""
+        return self._http_listeners[scopes.listener_scoped(self.settings, unscopable)]
 
     def extension_clusters(self, extensions: Iterable[model.ExtensionCluster]
                            ) -> dict[str, bytes]:
@@ -216,6 +221,8 @@ class Translator:
             pb.CLUSTER_TYPE: dict(sorted(clusters.items())),
             pb.SECRET_TYPE: dict(sorted(secrets + ([fallback.secret] if fallback else []))),
         }
+        if scopes.enabled(self.settings):
+            out[pb.SCOPED_ROUTE_TYPE] = dict(sorted(p.scope for p in http if p.scope))
         out[pb.LISTENER_TYPE].update(g.listener for g in groups if g.listener is not None)
         out[pb.ROUTE_TYPE].update(g.table for g in groups)
         for type_url in (pb.LISTENER_TYPE, pb.ROUTE_TYPE):
@@ -261,7 +268,8 @@ class Translator:
                    fallback: Fallback | None) -> dict[str, bytes]:
         out: dict[str, bytes] = {}
         if http:
-            out[lds.HTTP_LISTENER] = self._http_listener
+            unscopable = any(scopes.unscopable(self.settings, p.vhost, p.scope) for p in http)
+            out[lds.HTTP_LISTENER] = self.http_listener_bytes(unscopable)
         chains = [p.chain for p in https if p.chain is not None]
         if fallback is not None:
             chains.append(fallback.chain)
@@ -305,8 +313,9 @@ class Translator:
             reason = self._verdicts.vhost(vh, False, vhost)
         if reason is not None:
             return VhostParts(rejected=reason)
-        return VhostParts(vhost=None if vhost is None else _named(vhost, vhost.name),
-                          clusters=clusters)
+        named = None if vhost is None else _named(vhost, vhost.name)
+        return VhostParts(vhost=named, clusters=clusters,
+                          scope=scopes.parts_scope(self.settings, vh.host, named))
 
     def _https_parts(self, svh: model.SecureVirtualHost) -> VhostParts:
         vhost = rds.https_virtual_host(svh)
@@ -380,6 +389,13 @@ class Translator:
         built = tls_secret(secret)
         name = secret_name(secret)
         return _named(built, name), rejection(f"secret {name!r}", built)
+
+
+def _http_listeners(settings: ListenerSettings, service: model.RateLimitService | None
+                    ) -> dict[bool, bytes]:
+    """`ingress_http` serialized, routed by the table (False) and by the scopes (True)."""
+    return {scoped: lds.http_listener(settings, service, scoped=scoped).SerializeToString()
+            for scoped in (False, True)}
 
 
 def _host(pair: tuple[model.SecureVirtualHost, VhostParts]) -> str:

@@ -189,3 +189,31 @@ def test_serving_a_folder_never_imports_the_kubernetes_package():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=120)
     assert out.stdout.strip() == "[]"
+
+
+# -- --route-layout / route-layout ----------------------------------------------------------
+
+
+def test_route_layout_from_the_flag_then_the_config_file(monkeypatch, tmp_path: Path):
+    cfg = tmp_path / "contour.yaml"
+    cfg.write_text("route-layout: scoped\n")
+    assert serve_settings(monkeypatch).listeners.route_layout == "single"
+    assert serve_settings(monkeypatch, "-c", str(cfg)).listeners.route_layout == "scoped"
+    assert serve_settings(monkeypatch, "-c", str(cfg), "--route-layout", "single"
+                          ).listeners.route_layout == "single"
+
+
+@pytest.mark.parametrize(("args", "config", "message"), [
+    (["--route-layout", "vhds"], "", "--route-layout: 'vhds' is not a route layout"),
+    ([], "route-layout: [scoped]\n", "route-layout: ['scoped'] is not a route layout"),
+])
+def test_a_bad_route_layout_is_a_usage_error(monkeypatch, tmp_path: Path, args, config,
+                                             message):
+    import controller.app
+
+    monkeypatch.setattr(controller.app, "serve", lambda settings, first_reader=None: None)
+    cfg = tmp_path / "contour.yaml"
+    cfg.write_text(config or "{}\n")
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        runner.invoke(app, ["serve", "--insecure", "-c", str(cfg), *args],
+                      catch_exceptions=False)

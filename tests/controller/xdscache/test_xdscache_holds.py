@@ -5,14 +5,13 @@ on the DAG the held hosts are taken from."""
 
 from __future__ import annotations
 
-from xdscache_samples import forward, service
+import pytest
+from xdscache_samples import LAYOUTS, forward, service
 
 from controller.config import ListenerSettings
 from controller.dag import model as m
 from controller.xdscache.incremental import IncrementalTranslator
 from controller.xdscache.translator import Translator
-
-SETTINGS = ListenerSettings()
 
 
 def dag(**routes: str) -> m.DAG:
@@ -21,12 +20,14 @@ def dag(**routes: str) -> m.DAG:
                             for h, s in sorted(routes.items())))
 
 
-def full(d: m.DAG) -> object:
-    return Translator(SETTINGS).translate(d)
+def full(d: m.DAG, settings: ListenerSettings) -> object:
+    return Translator(settings).translate(d)
 
 
-def test_quarantine_serves_what_was_accepted_until_the_value_changes() -> None:
-    tr = IncrementalTranslator(SETTINGS)
+@pytest.mark.parametrize("settings", LAYOUTS.values(), ids=list(LAYOUTS))
+def test_quarantine_serves_what_was_accepted_until_the_value_changes(
+        settings: ListenerSettings) -> None:
+    tr = IncrementalTranslator(settings)
     accepted = dag(a="s1", b="s1")
     tr.update(accepted)
     tr.holds.mark_stable()
@@ -36,42 +37,45 @@ def test_quarantine_serves_what_was_accepted_until_the_value_changes() -> None:
     tr.quarantine("a.com", "Envoy said no")
     out = tr.update(rejected, {"a.com"})
     assert out.rejected == {"a.com": "Envoy said no"}
-    assert tr.resources() == full(dag(a="s1", b="s3"))
+    assert tr.resources() == full(dag(a="s1", b="s3"), settings)
     assert tr.holds.changed_hosts() == ["b.com"]  # quarantined hosts are no suspects
     tr.holds.mark_stable()
     tr.update(rejected)  # a rebuild of the same value keeps the quarantine
-    assert tr.resources() == full(dag(a="s1", b="s3"))
+    assert tr.resources() == full(dag(a="s1", b="s3"), settings)
     fixed = dag(a="s4", b="s3")
     out = tr.update(fixed, {"a.com"})
     assert out.rejected == {}
-    assert tr.resources() == full(fixed)
+    assert tr.resources() == full(fixed, settings)
 
 
-def test_a_new_host_quarantined_contributes_nothing() -> None:
-    tr = IncrementalTranslator(SETTINGS)
+@pytest.mark.parametrize("settings", LAYOUTS.values(), ids=list(LAYOUTS))
+def test_a_new_host_quarantined_contributes_nothing(settings: ListenerSettings) -> None:
+    tr = IncrementalTranslator(settings)
     tr.update(dag(a="s1"))
     tr.holds.mark_stable()
     tr.update(dag(a="s1", n="s9"))
     tr.quarantine("n.com", "no")
     tr.update(dag(a="s1", n="s9"), {"n.com"})
-    assert tr.resources() == full(dag(a="s1"))
+    assert tr.resources() == full(dag(a="s1"), settings)
 
 
-def test_probing_holds_without_rejecting() -> None:
-    tr = IncrementalTranslator(SETTINGS)
+@pytest.mark.parametrize("settings", LAYOUTS.values(), ids=list(LAYOUTS))
+def test_probing_holds_without_rejecting(settings: ListenerSettings) -> None:
+    tr = IncrementalTranslator(settings)
     tr.update(dag(a="s1", b="s1"))
     tr.holds.mark_stable()
     tr.update(dag(a="s2", b="s2"))
     tr.holds.probe({"b.com"})
     out = tr.update(dag(a="s2", b="s2"), {"a.com", "b.com"})
     assert out.rejected == {}
-    assert tr.resources() == full(dag(a="s2", b="s1"))
+    assert tr.resources() == full(dag(a="s2", b="s1"), settings)
     tr.holds.probe(set())
     tr.update(dag(a="s2", b="s2"), {"a.com", "b.com"})
-    assert tr.resources() == full(dag(a="s2", b="s2"))
+    assert tr.resources() == full(dag(a="s2", b="s2"), settings)
 
 
-def test_with_no_envoy_connected_nothing_is_kept() -> None:
+@pytest.mark.parametrize("settings", LAYOUTS.values(), ids=list(LAYOUTS))
+def test_with_no_envoy_connected_nothing_is_kept(settings: ListenerSettings) -> None:
     """Suspects are only kept while some Envoy lags: with none connected, every publish is
     stable (the resolver listens to the cache), so no earlier parts are held in memory."""
     from controller.app import Controller

@@ -12,6 +12,7 @@ from xdscache_samples import (
     CERT,
     CORS,
     KEY,
+    LAYOUTS,
     LIMIT,
     SECRET,
     httpproxy_routes,
@@ -26,6 +27,7 @@ from controller.xdscache.translator import Translator
 
 SETTINGS = ListenerSettings()
 HOSTS = tuple(f"h{i}.example.com" for i in range(6))
+UNSCOPABLE = ("*", "*.w.example.com")  # port 80 only: the scoped layout's fallback switch
 SERVICES = tuple(service(f"s{i}") for i in range(3))
 FALLBACKS = (m.Secret("default", "fallback", CERT, KEY),
              m.Secret("default", "fallback", CERT + b"2", KEY))
@@ -68,6 +70,7 @@ def _secure(rng: random.Random, host: str) -> m.SecureVirtualHost:
 
 def _dag(rng: random.Random) -> m.DAG:
     http = [m.VirtualHost(h, _routes(rng), **_policies(rng)) for h in HOSTS if rng.random() < 0.7]
+    http += [m.VirtualHost(h, _routes(rng)) for h in UNSCOPABLE if rng.random() < 0.15]
     https = [_secure(rng, h) for h in HOSTS if rng.random() < 0.5]
     return m.DAG(http=tuple(http), https=tuple(https),
                  fallback_secret=rng.choice((None, *FALLBACKS)),
@@ -84,10 +87,12 @@ def _changed_hosts(before: m.DAG, after: m.DAG) -> set[str]:
         (slot, host))}
 
 
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
 @pytest.mark.parametrize("seed", range(SEEDS))
-def test_incremental_equals_full_translation(seed: int) -> None:
+def test_incremental_equals_full_translation(seed: int, layout: str) -> None:
     rng = random.Random(seed)
-    incremental = IncrementalTranslator(SETTINGS)
+    settings = LAYOUTS[layout]
+    incremental = IncrementalTranslator(settings)
     dag = m.DAG()
     published: dict[str, dict[str, bytes]] = {}
     for step in range(25):
@@ -98,7 +103,7 @@ def test_incremental_equals_full_translation(seed: int) -> None:
         update = incremental.update(new, _changed_hosts(dag, new) if rng.random() < 0.7
                                     else None)
         _publish(published, update)
-        full = Translator(SETTINGS).translate(new)
+        full = Translator(settings).translate(new)
         assert incremental.resources() == full, f"seed {seed} step {step}"
         # what production publishes: the updates, applied one after the other
         assert {t: r for t, r in published.items() if r} == {t: r for t, r in full.items() if r}, \

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from xdscache_samples import SECRET, forward, service
+from xdscache_samples import LAYOUTS, SECRET, forward, service
 
 from controller.config import ListenerSettings
 from controller.dag import model as m
@@ -76,21 +76,23 @@ def test_a_rejected_host_is_left_out_and_reported(case: str) -> None:
     assert out == BASELINE  # nothing of the bad host is sent, the good host is unchanged
 
 
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
 @pytest.mark.parametrize("case", sorted(BAD_HOSTS))
-def test_incremental_translator_rejects_the_same_and_recovers(case: str) -> None:
+def test_incremental_translator_rejects_the_same_and_recovers(case: str, layout: str) -> None:
     http, https, _ = BAD_HOSTS[case]
-    translator = IncrementalTranslator(SETTINGS)
+    settings = LAYOUTS[layout]
+    translator = IncrementalTranslator(settings)
     good = dag_with(None, None)
     translator.update(good)
     bad = dag_with(http, https)
     update = translator.update(bad, {(http or https).host})  # type: ignore[union-attr]
-    full = Translator(SETTINGS)
+    full = Translator(settings)
     assert translator.resources() == full.translate(bad)
     assert update.rejected == full.rejected
     assert not update.changed.get(pb.CLUSTER_TYPE) and not update.changed.get(pb.SECRET_TYPE)
     fixed = translator.update(good, {(http or https).host})  # type: ignore[union-attr]
     assert fixed.rejected == {}
-    assert translator.resources() == Translator(SETTINGS).translate(good)
+    assert translator.resources() == Translator(settings).translate(good)
 
 
 def test_a_shared_bad_cluster_rejects_every_host_using_it() -> None:

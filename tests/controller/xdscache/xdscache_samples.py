@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from controller.config import ROUTE_LAYOUTS, ListenerSettings
 from controller.dag import model as m
 
 CERT = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
@@ -110,3 +111,7 @@ def httpproxy_dag() -> m.DAG:
                                    min_tls_version="1.2", fallback_certificate=True),),
         fallback_secret=m.Secret("default", "fallback", CERT, KEY),
     )
+
+
+LAYOUTS = {layout: ListenerSettings(route_layout=layout) for layout in ROUTE_LAYOUTS}
+"""Listener settings per route layout: the full-vs-incremental tests run in each."""
