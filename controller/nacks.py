@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable
 
 from controller.programmed.state import PROGRAMMED_TYPES
@@ -31,6 +32,15 @@ log = logging.getLogger(__name__)
 ANSWER_TIMEOUT = 5.0
 """Seconds to wait for Envoy's answer to one probe before giving the bisection up (a push
 that is superseded by a new build may never be answered as such)."""
+
+
+def named_hosts(suspects: list[str], message: str) -> list[str]:
+    """The suspects Envoy's message names as a whole host name: a vhost's domain, a strict
+    table `https/<host>`, a scope `ingress_http/<host>` (xdscache/scopes.py). `a.io` is not
+    named by `ba.io` or `a.io.example.com` (the confirmation would clear it, one round
+    later)."""
+    return [h for h in suspects if h in message and re.search(
+        rf"(?<![A-Za-z0-9.*-]){re.escape(h)}(?![A-Za-z0-9-]|\.[A-Za-z0-9])", message)]
 
 
 class NackResolver:
@@ -65,7 +75,7 @@ class NackResolver:
     async def resolve(self, nack: Nack) -> None:
         holds = self._routing.translator.holds
         suspects = holds.changed_hosts()
-        named = [h for h in suspects if h in nack.message]
+        named = named_hosts(suspects, nack.message)
         culprit = await self._bisect(nack, suspects, named or suspects)
         holds.probe(set())
         if culprit is not None:

@@ -9,13 +9,25 @@ endpoints) anyway.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from controller.envoy.type_urls import CLUSTER_TYPE, LISTENER_TYPE, ROUTE_TYPE, SECRET_TYPE
+from controller.envoy.type_urls import (
+    CLUSTER_TYPE,
+    LISTENER_TYPE,
+    ROUTE_TYPE,
+    SCOPED_ROUTE_TYPE,
+    SECRET_TYPE,
+)
 
-PROGRAMMED_TYPES: tuple[str, ...] = (CLUSTER_TYPE, SECRET_TYPE, LISTENER_TYPE, ROUTE_TYPE)
+PROGRAMMED_TYPES: tuple[str, ...] = (CLUSTER_TYPE, SECRET_TYPE, LISTENER_TYPE, ROUTE_TYPE,
+                                     SCOPED_ROUTE_TYPE)
+NAMED_BY_LISTENERS = frozenset({ROUTE_TYPE, SCOPED_ROUTE_TYPE})
+"""Types an Envoy asks for only while a listener of it names some: scoped RDS only while a
+scoped HCM exists, RDS only while an rds one does. The scoped layout publishes both
+(xdscache/scopes.py), so a node that never asked for one is not waited for on it. Envoy
+asks for them while it takes the listener naming them, before it ACKs that listener."""
 Serials = tuple[int, ...]
 """One serial per PROGRAMMED_TYPES entry."""
 NO_SERIALS: Serials = (0,) * len(PROGRAMMED_TYPES)
@@ -40,6 +52,9 @@ class NodeRecord(Protocol):
 
     @property
     def held(self) -> Mapping[str, int]: ...
+
+    @property
+    def asked(self) -> Container[str]: ...
 
     @property
     def rejecting(self) -> Iterable[str]: ...
@@ -90,10 +105,18 @@ def merged(vectors: Iterable[Serials]) -> Serials:
     return tuple(out)
 
 
+def lags(held: Mapping[str, int], asked: Container[str], type_url: str, serial: int) -> bool:
+    """The rule: a node lags on `type_url` when it holds less than `serial` of it, unless
+    it is a type it never asked for that only listeners name (NAMED_BY_LISTENERS)."""
+    return held.get(type_url, 0) < serial and (
+        type_url not in NAMED_BY_LISTENERS or type_url in asked)
+
+
 def why_pending(node: NodeRecord, required: Serials) -> str:
     """'' when the node serves `required`, else `stale` or `NACKed: message`."""
-    held = node.held
-    short = [t for t, s in zip(PROGRAMMED_TYPES, required, strict=True) if held.get(t, 0) < s]
+    held, asked = node.held, node.asked
+    short = [t for t, s in zip(PROGRAMMED_TYPES, required, strict=True)
+             if lags(held, asked, t, s)]
     if not short:
         return ""
     rejecting = set(node.rejecting)

@@ -168,6 +168,7 @@ class XdsStream(ABC):
             state = self._states.get(type_url)
             if state is None:
                 state = self._states[type_url] = TypeState()
+                self._registry.record_asked(self.node_id or "", type_url)
             self._take_response_nonce(type_url, state, request)
             self.on_request(type_url, state, request)
             state.evaluated = None

@@ -45,8 +45,9 @@ PUSH_ORDER: tuple[str, ...] = (CLUSTER, ENDPOINT, SECRET, LISTENER, SCOPED_ROUTE
                                VIRTUAL_HOST)
 TYPE_URLS = frozenset(PUSH_ORDER)
 LAYOUT_TYPES = frozenset({SCOPED_ROUTE, VIRTUAL_HOST})
-"""Served when a route layout puts resources there (bench/layouts.py: scoped RDS, VHDS);
-the translator does not, so reports leave them out while they are empty."""
+"""Served when a route layout puts resources there (scoped RDS: the translator's `scoped`
+layout, xdscache/scopes.py; VHDS: bench/layouts.py only), so reports leave them out while
+they are empty."""
 
 _EMPTY_DIGEST = 0
 

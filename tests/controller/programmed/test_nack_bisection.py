@@ -8,7 +8,7 @@ import asyncio
 
 import pytest
 
-from controller.nacks import NackResolver
+from controller.nacks import NackResolver, named_hosts
 from controller.xds.registry import Nack
 
 NACK = Nack("strict", "type.googleapis.com/envoy.config.listener.v3.Listener", "v1", "1", 3,
@@ -51,3 +51,16 @@ def test_a_rejection_no_host_explains_quarantines_none() -> None:
 def test_two_culprits_yield_one_of_them() -> None:
     envoy = FakeEnvoy({HOSTS[2], HOSTS[12]})
     assert asyncio.run(envoy._bisect(NACK, HOSTS, HOSTS)) in {HOSTS[2], HOSTS[12]}
+
+
+@pytest.mark.parametrize(("message", "named"), [
+    pytest.param("Error adding/updating scoped route(s): ingress_http/h03.example.com: "
+                 "Proto constraint validation failed", [HOSTS[3]], id="scope"),
+    pytest.param("route config https/h04.example.com: invalid regex", [HOSTS[4]],
+                 id="strict-table"),
+    pytest.param("vhost domain h05.example.com.", [HOSTS[5]], id="end-of-sentence"),
+    pytest.param("ingress_http/xh03.example.com and h03.example.com.au", [], id="no-part"),
+    pytest.param("Error adding/updating listener(s) ingress_https", [], id="none"),
+])
+def test_the_hosts_a_message_names(message: str, named: list[str]) -> None:
+    assert named_hosts(HOSTS, message) == named

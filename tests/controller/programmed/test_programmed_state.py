@@ -12,7 +12,7 @@ from controller.dag.model import Condition, Status
 from controller.programmed.conditions import programmed_condition, to_write, with_programmed
 from controller.programmed.state import PROGRAMMED_TYPES, Programmed, merged, on_nodes
 
-CDS, SDS, LDS, RDS = PROGRAMMED_TYPES
+CDS, SDS, LDS, RDS, SRDS = PROGRAMMED_TYPES
 
 
 @dataclass
@@ -28,27 +28,37 @@ class FakeNode:
     connected: bool = True
     rejecting: set[str] = field(default_factory=set)
     nacks: deque[FakeNack] = field(default_factory=deque)
+    asked: set[str] = field(default_factory=lambda: set(PROGRAMMED_TYPES))
 
 
 def node(name: str, cds: int = 0, sds: int = 0, lds: int = 0, rds: int = 0,
-         **kw: object) -> FakeNode:
-    return FakeNode(name, {CDS: cds, SDS: sds, LDS: lds, RDS: rds}, **kw)  # type: ignore[arg-type]
+         srds: int | None = None, **kw: object) -> FakeNode:
+    held = {CDS: cds, SDS: sds, LDS: lds, RDS: rds, SRDS: rds if srds is None else srds}
+    return FakeNode(name, held, **kw)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(("nodes", "required", "served", "pending"), [
-    pytest.param([node("a", 5, 5, 5, 5)], (5, 5, 5, 5), ["a"], [], id="holds-exactly"),
-    pytest.param([node("a", 9, 9, 9, 9)], (5, 5, 5, 5), ["a"], [], id="holds-newer"),
-    pytest.param([node("a", 5, 5, 5, 4)], (5, 5, 5, 5), [], [("a", "stale")], id="one-type-old"),
-    pytest.param([node("b", 5, 5, 5, 5), node("a", 1, 1, 1, 1)], (5, 5, 5, 5), ["b"],
+    pytest.param([node("a", 5, 5, 5, 5)], (5, 5, 5, 5, 5), ["a"], [], id="holds-exactly"),
+    pytest.param([node("a", 9, 9, 9, 9)], (5, 5, 5, 5, 5), ["a"], [], id="holds-newer"),
+    pytest.param([node("a", 5, 5, 5, 4)], (5, 5, 5, 5, 5), [], [("a", "stale")], id="one-type-old"),
+    pytest.param([node("b", 5, 5, 5, 5), node("a", 1, 1, 1, 1)], (5, 5, 5, 5, 5), ["b"],
                  [("a", "stale")], id="k-of-n-sorted"),
-    pytest.param([node("a", 1, 1, 1, 1, connected=False)], (5, 5, 5, 5), [], [],
+    pytest.param([node("a", 1, 1, 1, 1, connected=False)], (5, 5, 5, 5, 5), [], [],
                  id="disconnected-not-counted"),
     pytest.param([node("a", 5, 5, 4, 5, rejecting={LDS},
-                       nacks=deque([FakeNack(LDS, "bad listener")]))], (5, 5, 5, 5), [],
+                       nacks=deque([FakeNack(LDS, "bad listener")]))], (5, 5, 5, 5, 5), [],
                  [("a", "NACKed: bad listener")], id="nacked"),
     pytest.param([node("a", 5, 5, 5, 5, rejecting={LDS},
-                       nacks=deque([FakeNack(LDS, "bad listener")]))], (5, 5, 5, 5), ["a"], [],
+                       nacks=deque([FakeNack(LDS, "bad listener")]))], (5, 5, 5, 5, 5), ["a"], [],
                  id="nack-of-later-content-keeps-what-it-holds"),
+    pytest.param([node("a", 5, 5, 5, 5, srds=0, asked={CDS, SDS, LDS, RDS})], (5, 5, 5, 5, 5),
+                 ["a"], [], id="scopes-never-asked-for-are-not-waited-for"),
+    pytest.param([node("a", 5, 5, 5, 0, srds=5, asked={CDS, SDS, LDS, SRDS})], (5, 5, 5, 5, 5),
+                 ["a"], [], id="tables-never-asked-for-are-not-waited-for"),
+    pytest.param([node("a", 5, 5, 5, 5, srds=4)], (5, 5, 5, 5, 5), [], [("a", "stale")],
+                 id="scopes-asked-for-are-waited-for"),
+    pytest.param([node("a", 5, 5, 0, 5, asked={CDS, SDS, RDS, SRDS})], (5, 5, 5, 5, 5), [],
+                 [("a", "stale")], id="listeners-are-waited-for-always"),
 ])
 def test_on_nodes(nodes: list[FakeNode], required: tuple[int, ...], served: list[str],
                   pending: list[tuple[str, str]]) -> None:
@@ -57,8 +67,8 @@ def test_on_nodes(nodes: list[FakeNode], required: tuple[int, ...], served: list
 
 
 def test_merged_is_elementwise_max() -> None:
-    assert merged([(1, 5, 0, 2), (3, 1, 0, 2)]) == (3, 5, 0, 2)
-    assert merged([]) == (0, 0, 0, 0)
+    assert merged([(1, 5, 0, 2, 1), (3, 1, 0, 2, 0)]) == (3, 5, 0, 2, 1)
+    assert merged([]) == (0, 0, 0, 0, 0)
 
 
 @pytest.mark.parametrize(("state", "status", "reason", "message"), [

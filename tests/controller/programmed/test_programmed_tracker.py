@@ -21,6 +21,7 @@ class FakeNode:
     connected: bool = True
     rejecting: set[str] = field(default_factory=set)
     nacks: deque[object] = field(default_factory=deque)
+    asked: set[str] = field(default_factory=lambda: set(PROGRAMMED_TYPES))
 
 
 def holding(serial: int, name: str = "envoy") -> FakeNode:
