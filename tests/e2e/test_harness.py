@@ -31,7 +31,7 @@ from harness.backends import (
 )
 from harness.certs import HarnessCA, cert_cn, server_context
 from harness.checks import Check, check_lines
-from harness.controller import Ports, config_document, serve_argv
+from harness.controller import ROUTE_LAYOUT_ENV, Ports, config_document, serve_argv
 from harness.envoy import envoy_binary
 from harness.ports import allocate_ports
 from harness.procs import ManagedProcess
@@ -775,7 +775,8 @@ def test_observed_matches(spec, req_headers, holds):
 # ---------------------------------------------------------------- HTTPProxy additions: runner
 
 
-def test_controller_settings_to_flags_and_config():
+def test_controller_settings_to_flags_and_config(monkeypatch):
+    monkeypatch.delenv(ROUTE_LAYOUT_ENV, raising=False)
     ports = Ports(*range(1, 8))
     argv = serve_argv(Path("/src"), ports, {"root_namespaces": ["roots", "b"]}, None)
     assert argv[argv.index("--root-namespaces") + 1] == "roots,b"
@@ -788,6 +789,13 @@ def test_controller_settings_to_flags_and_config():
                             "tls_minimum_protocol_version": "1.2"}) == {"tls": {
         "minimum-protocol-version": "1.2",
         "fallback-certificate": {"name": "fallback-secret", "namespace": "default"}}}
+
+
+def test_the_route_layout_of_the_whole_suite(monkeypatch) -> None:
+    monkeypatch.setenv(ROUTE_LAYOUT_ENV, "scoped")
+    assert config_document({}) == {"route-layout": "scoped"}
+    assert config_document({"config_file": {"route-layout": "single"}}) == {
+        "route-layout": "single"}  # a test's own choice wins
 
 
 def _run_for(tmp_path, harness_ca, statuses=()):

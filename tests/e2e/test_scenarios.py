@@ -7,6 +7,8 @@ Run:  .venv/bin/pytest tests/e2e/test_scenarios.py                          (all
       .venv/bin/pytest tests/e2e/test_scenarios.py -k scenarios-httpproxy   (one folder)
 Env:  CONTOUR_SCENARIOS_DIR  other scenario folder(s), os.pathsep-separated
       CONTOUR_E2E_DEADLINE   convergence deadline in seconds (default 60)
+      CONTOUR_E2E_ROUTE_LAYOUT  scoped: every controller serves port 80 by scopes
+                             (`route-layout`; default: the controller's, single)
 
 A scenario the harness cannot execute FAILS; nothing is ever skipped.
 """

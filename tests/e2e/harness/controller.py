@@ -20,6 +20,9 @@ from .ports import allocate_ports
 from .procs import ManagedProcess
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
+ROUTE_LAYOUT_ENV = "CONTOUR_E2E_ROUTE_LAYOUT"
+"""`scoped` or `single`: every controller the harness starts serves in that route layout
+(config file key `route-layout`), unless a test sets its own."""
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,9 @@ def config_document(settings: dict[str, Any]) -> dict[str, Any] | None:
         tls["fallback-certificate"] = {"name": name, "namespace": ns}
     if tls:
         doc["tls"] = tls
+    layout = os.environ.get(ROUTE_LAYOUT_ENV)
+    if layout:  # the whole suite through another route layout (docs/decisions.md)
+        doc["route-layout"] = layout
     doc.update(settings.get("config_file") or {})  # tests: raw config file keys
     return doc or None
 
