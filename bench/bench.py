@@ -248,10 +248,12 @@ def rewritten(prefix: str) -> Callable[[int, str], bool]:
 
 class AdsClient:
     """Subscribes CDS, EDS, LDS (wildcard) and RDS (the two route tables), ACKs every
-    response and calls `on_route(bytes)` with every RouteConfiguration received."""
+    response and keeps every RouteConfiguration received in `routes`. `scoped`: as an
+    Envoy on the scoped layout's listener: RDS `ingress_https` only and the scopes
+    (wildcard), kept in `routes` too."""
 
-    def __init__(self, port: int, protocol: str) -> None:
-        self.port, self.protocol = port, protocol
+    def __init__(self, port: int, protocol: str, *, scoped: bool = False) -> None:
+        self.port, self.protocol, self.scoped = port, protocol, scoped
         self.routes: dict[str, bytes] = {}
         self.received: set[str] = set()
         self.changed = asyncio.Event()
@@ -269,7 +271,9 @@ class AdsClient:
         from controller.xdscache.routes import HTTP_ROUTES, HTTPS_ROUTES
 
         subs = [(pb.CLUSTER_TYPE, []), (pb.ENDPOINT_TYPE, []), (pb.LISTENER_TYPE, []),
-                (pb.ROUTE_TYPE, [HTTP_ROUTES, HTTPS_ROUTES])]
+                (pb.ROUTE_TYPE, [HTTPS_ROUTES] if self.scoped else [HTTP_ROUTES, HTTPS_ROUTES])]
+        if self.scoped:
+            subs.append((pb.SCOPED_ROUTE_TYPE, []))
         names = dict(subs)
         node = base_pb2.Node(id="bench-client", cluster="bench")
         options = [("grpc.max_receive_message_length", 1 << 30)]
@@ -295,7 +299,7 @@ class AdsClient:
                         version_info=resp.version_info, resource_names=names[resp.type_url]))
                     bodies = [("", r.value) for r in resp.resources]
                 self.received.add(resp.type_url)
-                if resp.type_url == pb.ROUTE_TYPE:
+                if resp.type_url in (pb.ROUTE_TYPE, pb.SCOPED_ROUTE_TYPE):
                     for name, body in bodies:
                         self.routes[name or str(len(self.routes))] = body
                     self.changed.set()
@@ -321,7 +325,8 @@ class AdsClient:
 
 
 async def run_inproc(n: int, changes: int, *, protocol: str = "delta",
-                     with_envoy: bool = False, kind: str = "ingressroute") -> dict[str, Any]:
+                     with_envoy: bool = False, kind: str = "ingressroute",
+                     route_layout: str = "single") -> dict[str, Any]:
     from controller.app import Controller, tune_gc
     from controller.config import ListenerSettings, Settings
     from controller.events import Synced
@@ -333,7 +338,7 @@ async def run_inproc(n: int, changes: int, *, protocol: str = "delta",
     envoy_http = free_port()
     listeners = ListenerSettings(http_port=envoy_http, https_port=free_port(),
                                  http_access_log="/dev/null", https_access_log="/dev/null",
-                                 stats_port=free_port())
+                                 stats_port=free_port(), route_layout=route_layout)
     controller = Controller(Settings(listeners=listeners, insecure=True))
     pipeline = controller.pipeline()
     server = XdsServer(controller.cache, controller.registry)
@@ -347,14 +352,15 @@ async def run_inproc(n: int, changes: int, *, protocol: str = "delta",
     cold = time.perf_counter() - t0
     del objs
     out: dict[str, Any] = {"bench": "inproc", "n": n, "protocol": protocol, "kind": kind,
-                           "a_cold_s": round(cold, 3), "memory_after_cold": proc_memory()}
-    client = AdsClient(port, protocol)
+                           "route_layout": route_layout, "a_cold_s": round(cold, 3),
+                           "memory_after_cold": proc_memory()}
+    client = AdsClient(port, protocol, scoped=route_layout == "scoped")
     await client.start()
     runner = asyncio.create_task(pipeline.run())
     envoy = backend = None
     work = Path(tempfile.mkdtemp(prefix="contour-bench-"))
     try:
-        await client.wait(lambda: len(client.received) == 4, timeout=120)
+        await client.wait(lambda: len(client.received) == 4 + client.scoped, timeout=120)
         if with_envoy:
             backend = start_backend(backend_port)
             envoy = Envoy(port, work)
@@ -608,6 +614,9 @@ def main(argv: list[str] | None = None) -> None:
                         default="single", help="layouts: the HTTP listener's route layout")
     parser.add_argument("--lowercase-authority", action="store_true",
                         help="layouts: scoped layouts lowercase :authority in a first filter")
+    parser.add_argument("--route-layout", choices=("single", "scoped"), default="single",
+                        help="inproc: the controller's route layout (scoped: the client "
+                             "subscribes as a scoped Envoy, RDS ingress_https + SRDS)")
     parser.add_argument("--json", help="append the result line to this file")
     args = parser.parse_args(argv)
     CLUSTER_STATS[0], ENVOY_XDS[0] = args.cluster_stats, args.envoy_xds
@@ -616,7 +625,8 @@ def main(argv: list[str] | None = None) -> None:
         result = machine()
     elif args.mode == "inproc":
         result = asyncio.run(run_inproc(args.n, args.changes, protocol=args.protocol,
-                                        with_envoy=args.envoy, kind=args.kind))
+                                        with_envoy=args.envoy, kind=args.kind,
+                                        route_layout=args.route_layout))
     elif args.mode == "peer":
         from bench.peer import run_peer
 

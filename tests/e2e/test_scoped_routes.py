@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import subprocess
 import sys
 import time
@@ -129,6 +130,10 @@ def test_hosts_are_routed_by_their_scopes(scoped: tuple[Path, Ports, Envoy]) -> 
     assert listener_routing(envoy) == "scoped_routes"
     dump = envoy.admin("/config_dump?resource=dynamic_scoped_route_configs", limit=10**7)
     assert "ingress_http/app.example.com" in dump
+    # the table is published too, but no listener names it: Envoy neither asks nor gets it
+    routes = envoy.admin("/config_dump?resource=dynamic_route_configs", limit=10**7)
+    assert not routes.startswith(("<admin", "HTTP ")), routes
+    assert not re.search(r'"name":\s*"ingress_http"', routes), routes
     for host in ("app.example.com", "APP.EXAMPLE.COM", "App.Example.Com:8080",
                  "app.example.com:80"):
         assert fresh_status(ports.http, host) == 200, host
