@@ -44,6 +44,13 @@ def http_listener(settings: ListenerSettings,
     )
 
 
+def http_listener_variants(settings: ListenerSettings,
+                           rate_limit: model.RateLimitService | None) -> dict[bool, bytes]:
+    """`ingress_http` serialized, routed by the table (False) and by the scopes (True)."""
+    return {scoped: http_listener(settings, rate_limit, scoped=scoped).SerializeToString()
+            for scoped in (False, True)}
+
+
 def https_listener(
     settings: ListenerSettings, filter_chains: Iterable[pb.FilterChain] = ()
 ) -> pb.Listener:

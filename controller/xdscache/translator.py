@@ -162,7 +162,7 @@ class Translator:
         """After translate(): why Envoy would reject the fallback certificate (its chain
         and table were left out; the vhosts keep their own SNI chains)."""
         self._https_base = lds.https_listener(settings)
-        self._http_listeners = _http_listeners(settings, None)
+        self._http_listeners = lds.http_listener_variants(settings, None)
         self._stats_listener = lds.stats_listener(settings).SerializeToString()
 
     def use_rate_limit(self, service: model.RateLimitService | None) -> bool:
@@ -176,7 +176,7 @@ class Translator:
         self._group = Memo(self._build_group)
         self._memos = (self._http, self._https, self._cluster, self._secret,
                        self._fallback_chain, self._jwks, self._extension, self._group)
-        self._http_listeners = _http_listeners(self.settings, service)
+        self._http_listeners = lds.http_listener_variants(self.settings, service)
         return True
 
     def http_listener_bytes(self, unscopable: bool) -> bytes:
@@ -389,13 +389,6 @@ class Translator:
         built = tls_secret(secret)
         name = secret_name(secret)
         return _named(built, name), rejection(f"secret {name!r}", built)
-
-
-def _http_listeners(settings: ListenerSettings, service: model.RateLimitService | None
-                    ) -> dict[bool, bytes]:
-    """`ingress_http` serialized, routed by the table (False) and by the scopes (True)."""
-    return {scoped: lds.http_listener(settings, service, scoped=scoped).SerializeToString()
-            for scoped in (False, True)}
 
 
 def _host(pair: tuple[model.SecureVirtualHost, VhostParts]) -> str:

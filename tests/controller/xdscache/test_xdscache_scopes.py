@@ -45,12 +45,13 @@ def test_one_scope_per_host_with_its_table_inline() -> None:
         assert scope.route_configuration == expected
 
 
-def test_scope_bytes_equal_the_whole_message_serialized() -> None:
-    vhost = pb.VirtualHost(name="a.io", domains=["a.io"])
-    name, body = scopes.scope("a.io", vhost.SerializeToString())
+@pytest.mark.parametrize("host", ["a.io", "A.Io", "x" * 60 + "." + "y" * 70 + ".example.com"])
+def test_scope_bytes_equal_the_whole_message_serialized(host: str) -> None:
+    vhost = pb.VirtualHost(name="v", domains=[host], routes=[pb.Route(name="r" * 200)])
+    name, body = scopes.scope(host, vhost.SerializeToString())
     whole = pb.ScopedRouteConfiguration(
         name=name, route_configuration=envoy_route.route_configuration(name, [vhost]))
-    whole.key.fragments.add().string_key = "a.io"
+    whole.key.fragments.add().string_key = host.lower()
     assert body == whole.SerializeToString(deterministic=True)
 
 
