@@ -41,16 +41,31 @@ spec:
 
 
 def route_hosts(envoy: Envoy) -> set[str]:
-    try:
-        status, body = http_get(envoy.admin_port, "/config_dump?resource=dynamic_route_configs")
-    except OSError:
-        return set()  # not listening yet
-    if status == 404:
-        return set()  # "dynamic_route_configs not found": no route table yet
-    assert status == 200, body
-    configs = json.loads(body).get("configs", [])  # none before the first RDS
-    return {d for c in configs for vh in c["route_config"].get("virtual_hosts", [])
-            for d in vh["domains"]}
+    """The domains of every vhost Envoy holds, by RDS or in scopes (either route layout)."""
+    found: set[str] = set()
+    for resource in ("dynamic_route_configs", "dynamic_scoped_route_configs"):
+        try:
+            status, body = http_get(envoy.admin_port, f"/config_dump?resource={resource}")
+        except OSError:
+            return set()  # not listening yet
+        if status == 404:
+            continue  # "... not found": none of those yet
+        assert status == 200, body
+        found |= set(_domains(json.loads(body)))
+    return found
+
+
+def _domains(node: object) -> Iterator[str]:
+    """Every `virtual_hosts[].domains[]` anywhere in a config dump."""
+    if isinstance(node, dict):
+        for vh in node.get("virtual_hosts", []):
+            yield from vh.get("domains", [])
+        for key, value in node.items():
+            if key != "virtual_hosts":
+                yield from _domains(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _domains(item)
 
 
 @pytest.fixture
