@@ -6,7 +6,10 @@ Each client is one gRPC channel (its own TCP connection) with one delta ADS stre
 asks and ACKs in Envoy's order: CDS (wildcard, the node on the first request); on a
 cluster response, EDS by the names of those clusters, and the CDS ACK once the endpoints
 arrived (Envoy ACKs clusters when they are warm); then LDS (wildcard) and RDS by name, the
-LDS ACK after the routes (listeners warm on their route tables). A reconnecting client sends
+LDS ACK after the routes (listeners warm on their route tables). With `--scoped` (a
+controller on `--route-layout scoped`) it asks as an Envoy on the scoped HTTP listener:
+after LDS, scoped RDS by wildcard and RDS for `ingress_https` only, the LDS ACK once both
+came; the watched marker is then looked for in the scopes. A reconnecting client sends
 every subscription again with `initial_resource_versions` (what it holds), as Envoy does.
 
 What makes 500 of them cheap in one process: responses are read as bytes, and only their
@@ -42,11 +45,29 @@ from envoy.service.discovery.v3 import discovery_pb2
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
 from controller.envoy import pb
+from controller.envoy.type_urls import SCOPED_ROUTE_TYPE
 from controller.xdscache.routes import HTTP_ROUTES, HTTPS_ROUTES
 
 CDS, EDS, LDS, RDS = pb.CLUSTER_TYPE, pb.ENDPOINT_TYPE, pb.LISTENER_TYPE, pb.ROUTE_TYPE
-ORDER = (CDS, EDS, LDS, RDS)
-ROUTE_NAMES = (HTTP_ROUTES, HTTPS_ROUTES)
+SRDS = SCOPED_ROUTE_TYPE
+ORDER = (CDS, EDS, LDS, SRDS, RDS)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What a client asks after LDS, by the controller's route layout."""
+
+    types: tuple[str, ...]  # every type it holds, in ORDER
+    route_names: tuple[str, ...]  # the RDS tables its listeners name
+    watched: str  # the type whose responses carry a route change
+
+    @property
+    def after_listeners(self) -> tuple[str, ...]:
+        return tuple(t for t in self.types if t in (SRDS, RDS))
+
+
+SINGLE = Layout((CDS, EDS, LDS, RDS), (HTTP_ROUTES, HTTPS_ROUTES), RDS)
+SCOPED = Layout((CDS, EDS, LDS, SRDS, RDS), (HTTPS_ROUTES,), SRDS)
 METHOD = "/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources"
 OPTIONS = [("grpc.max_receive_message_length", 1 << 30),
            # a channel of its own per client: no subchannel (TCP connection) shared
@@ -120,8 +141,8 @@ class Stream:
 class Client:
     """One Envoy-like delta ADS client; `served` is set once every type is ACKed."""
 
-    def __init__(self, shared: Shared, port: int, node: str) -> None:
-        self.shared, self.port, self.node = shared, port, node
+    def __init__(self, shared: Shared, port: int, node: str, layout: Layout = SINGLE) -> None:
+        self.shared, self.port, self.node, self.layout = shared, port, node, layout
         self.version = dict.fromkeys(ORDER, "")  # the type version held
         self.served_at = 0.0
         self.watch = b""
@@ -135,12 +156,17 @@ class Client:
             id=self.node, cluster="fanout")).SerializeToString()
         if not self.version[CDS]:
             return [(CDS, node + request(CDS))]
-        held = {t: self.shared.held[(t, self.version[t])] for t in ORDER}
+        held = {t: self.shared.held[(t, self.version[t])] for t in self.layout.types}
         return [(CDS, node + request(CDS, versions=held[CDS])),
                 (EDS, request(EDS, subscribe=self.shared.eds[self.version[CDS]],
                               versions=held[EDS])),
                 (LDS, request(LDS, versions=held[LDS])),
-                (RDS, request(RDS, subscribe=ROUTE_NAMES, versions=held[RDS]))]
+                *((t, request(t, subscribe=self._names(t), versions=held[t]))
+                  for t in self.layout.after_listeners)]
+
+    def _names(self, type_url: str) -> tuple[str, ...]:
+        """RDS by name; scoped RDS by wildcard (no names)."""
+        return self.layout.route_names if type_url == RDS else ()
 
     async def run(self) -> None:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{self.port}", options=OPTIONS) as ch:
@@ -169,12 +195,13 @@ class Client:
             out.append((EDS, request(EDS, subscribe=new)))
             s.pending[CDS], ack = head.nonce, False  # ACKed once the endpoints came (warm)
         elif t == LDS and RDS not in s.asked:
-            out.append((RDS, request(RDS, subscribe=ROUTE_NAMES)))
+            out += [(r, request(r, subscribe=self._names(r))) for r in self.layout.after_listeners]
             s.pending[LDS], ack = head.nonce, False  # ACKed once its routes came
         if ack:
             out.append((t, request(t, nonce=head.nonce)))
-        held_back = {EDS: CDS, RDS: LDS}.get(t)
-        if held_back in s.pending:
+        held_back = CDS if t == EDS else LDS if t in (SRDS, RDS) else None
+        routes_in = all(r in s.answered for r in self.layout.after_listeners)
+        if held_back in s.pending and (held_back == CDS or routes_in):
             out.append((held_back, request(held_back, nonce=s.pending.pop(held_back))))
         if t == EDS and LDS not in s.asked:
             out.append((LDS, request(LDS)))
@@ -184,9 +211,10 @@ class Client:
         """After the response's requests were written: served (every type answered and
         nothing held back), or the watched marker seen in a route table."""
         now = time.monotonic()
-        if not self.served_at and len(s.answered) == len(ORDER) and not s.pending:
+        if not self.served_at and len(s.answered) == len(self.layout.types) and not s.pending:
             self.served_at = now
-        if s.last_type == RDS and self.watch and not self.seen_at and self.watch in payload:
+        if (s.last_type == self.layout.watched and self.watch and not self.seen_at
+                and self.watch in payload):
             self.seen_at = now
 
     def start(self) -> None:
@@ -216,9 +244,9 @@ def emit(event: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
-async def main_async(port: int, count: int, name: str) -> None:
+async def main_async(port: int, count: int, name: str, layout: Layout = SINGLE) -> None:
     shared = Shared()
-    clients = [Client(shared, port, f"{name}-{i}") for i in range(count)]
+    clients = [Client(shared, port, f"{name}-{i}", layout) for i in range(count)]
     reader = asyncio.StreamReader()
     loop = asyncio.get_running_loop()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
@@ -248,8 +276,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--clients", type=int, default=500)
     parser.add_argument("--name", default="fan")
+    parser.add_argument("--scoped", action="store_true",
+                        help="ask as an Envoy on the scoped HTTP listener (--route-layout scoped)")
     args = parser.parse_args(argv)
-    asyncio.run(main_async(args.port, args.clients, args.name))
+    asyncio.run(main_async(args.port, args.clients, args.name,
+                           SCOPED if args.scoped else SINGLE))
 
 
 if __name__ == "__main__":

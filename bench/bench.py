@@ -556,13 +556,14 @@ def run_user_change(mode: str, n: int, changes: int) -> dict[str, Any]:
     return out
 
 
-def run_folder(n: int, changes: int, *, kind: str = "ingressroute") -> dict[str, Any]:
+def run_folder(n: int, changes: int, *, kind: str = "ingressroute",
+               route_layout: str = "single") -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="contour-bench-"))
     folder = work / "objects"
     backend_port = free_port()
     mutable = min(n, 20)
     generate.write_folder(folder, n, backend_port=backend_port, mutable=mutable, kind=kind)
-    out: dict[str, Any] = {"bench": "folder", "n": n, "kind": kind}
+    out: dict[str, Any] = {"bench": "folder", "n": n, "kind": kind, "route_layout": route_layout}
     prefixes = dict.fromkeys(range(mutable), "")
 
     def change(i: int, prefix: str) -> None:
@@ -571,7 +572,8 @@ def run_folder(n: int, changes: int, *, kind: str = "ingressroute") -> dict[str,
                                          for o in generate.routing(j, kind, prefix_rewrite=p)])
 
     started = time.perf_counter()
-    with contour_serve(["--source-dir", str(folder)], work) as (proc, ports):
+    with contour_serve(["--source-dir", str(folder), "--route-layout", route_layout],
+                       work) as (proc, ports):
         measure_serving(proc, ports, n, started, work, change, changes, out,
                         lambda: start_backend(backend_port))
     return out
@@ -619,8 +621,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lowercase-authority", action="store_true",
                         help="layouts: scoped layouts lowercase :authority in a first filter")
     parser.add_argument("--route-layout", choices=("single", "scoped"), default="single",
-                        help="inproc: the controller's route layout (scoped: the client "
-                             "subscribes as a scoped Envoy, RDS ingress_https + SRDS)")
+                        help="inproc, folder, fanout: the controller's route layout (scoped: "
+                             "the clients subscribe as a scoped Envoy, RDS ingress_https + SRDS)")
     parser.add_argument("--json", help="append the result line to this file")
     args = parser.parse_args(argv)
     CLUSTER_STATS[0], ENVOY_XDS[0] = args.cluster_stats, args.envoy_xds
@@ -639,14 +641,15 @@ def main(argv: list[str] | None = None) -> None:
         from bench.fanout import run_fanout
 
         result = run_fanout(args.n, args.changes, clients=args.clients,
-                            procs=args.client_procs, envoys=args.envoys)
+                            procs=args.client_procs, envoys=args.envoys,
+                            route_layout=args.route_layout)
     elif args.mode == "layouts":
         from bench.layouts import run_layouts
 
         result = asyncio.run(run_layouts(args.n, args.changes, args.layout,
                                          lowercase=args.lowercase_authority))
     elif args.mode == "folder":
-        result = run_folder(args.n, args.changes, kind=args.kind)
+        result = run_folder(args.n, args.changes, kind=args.kind, route_layout=args.route_layout)
     elif args.mode in ("yaml-change", "switch"):
         result = run_user_change(args.mode, args.n, args.changes)
     else:

@@ -1,7 +1,7 @@
 """`bench.bench fanout`: one controller, many xDS clients (issue 12 item 3).
 
     python -m bench.bench fanout --n 10000 --clients 1000 [--client-procs 2] [--envoys 10]
-                                 [--changes 20]
+                                 [--changes 20] [--route-layout single|scoped]
 
 `contour serve --source-dir` holds bench/generate.py's N IngressRoutes, Services and
 Endpoints (one loopback backend). `--clients` light delta ADS clients (bench/adsfan.py,
@@ -12,8 +12,8 @@ ACKing in Envoy's order) and `--envoys` real Envoys connect to it. Measured:
 - change: one IngressRoute's prefixRewrite rewritten → each light client has received the
   route table carrying it and ACKed (p50/p99/max over all clients, `changes` times), and
   each real Envoy serves it (a request through a listener of its own: the bench adds one
-  static listener on the `ingress_http` route table to each Envoy's bootstrap, since the
-  served listener's port is one for all);
+  static listener on the `ingress_http` route table, or on its scopes with `--route-layout
+  scoped`, to each Envoy's bootstrap, since the served listener's port is one for all);
 - reconnect storm: every light client drops its connection and reconnects at once, sending
   what it holds (`initial_resource_versions`, as Envoy does) → all served;
 - the controller's RSS and CPU time before the clients, after they connected, after the
@@ -32,6 +32,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from google.protobuf import json_format
+
 from bench import generate
 from bench.bench import (
     ROOT,
@@ -48,6 +50,7 @@ from bench.bench import (
     summary,
     wait_until,
 )
+from controller.envoy import listener
 from controller.xdscache.routes import HTTP_ROUTES
 
 SETTLE = 3.0
@@ -57,12 +60,13 @@ SETTLE = 3.0
 class Fleet:
     """The light clients' processes, driven by one command line each (bench/adsfan.py)."""
 
-    def __init__(self, port: int, clients: int, procs: int) -> None:
+    def __init__(self, port: int, clients: int, procs: int, *, scoped: bool = False) -> None:
         sizes = [clients // procs + (1 if j < clients % procs else 0) for j in range(procs)]
         self.procs = [subprocess.Popen(
             [sys.executable, "-m", "bench.adsfan", "--port", str(port), "--clients",
-             str(size), "--name", f"fan{j}"], cwd=ROOT, text=True, bufsize=1,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE) for j, size in enumerate(sizes) if size]
+             str(size), "--name", f"fan{j}", *(["--scoped"] if scoped else [])],
+            cwd=ROOT, text=True, bufsize=1, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+            for j, size in enumerate(sizes) if size]
 
     def send(self, line: str) -> None:
         for p in self.procs:
@@ -102,21 +106,29 @@ class Fleet:
 
 class ProbedEnvoy(Envoy):
     """A bench Envoy plus a static listener of its own on the `ingress_http` route table
-    (from ADS): its traffic can be told from the other Envoys'."""
+    (from ADS), or on its scopes (`scoped`): its traffic can be told from the other
+    Envoys'."""
 
-    def __init__(self, xds_port: int, work: Path, index: int) -> None:
+    def __init__(self, xds_port: int, work: Path, index: int, *, scoped: bool = False) -> None:
         work.mkdir(parents=True, exist_ok=True)
         super().__init__(xds_port, work)
         self.node = f"envoy-{index}"
         self.probe_port = free_port()
         config = json.loads(self.config.read_text())
         config.setdefault("static_resources", {}).setdefault("listeners", []).append(
-            probe_listener(self.probe_port))
+            probe_listener(self.probe_port, scoped=scoped))
         self.config.write_text(json.dumps(config))
 
 
-def probe_listener(port: int) -> dict[str, Any]:
+def probe_listener(port: int, *, scoped: bool = False) -> dict[str, Any]:
+    """The probe's listener; `scoped`: routed by the controller's scopes, as its scoped
+    HTTP listener is (SRDS is one wildcard set per Envoy), else by `ingress_http`."""
     hcm = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3."
+    routing: dict[str, Any] = (
+        {"scoped_routes": json_format.MessageToDict(listener.scoped_routes(HTTP_ROUTES))}
+        if scoped else
+        {"rds": {"route_config_name": HTTP_ROUTES,
+                 "config_source": {"ads": {}, "resource_api_version": "V3"}}})
     return {
         "name": "bench-probe",
         "address": {"socket_address": {"address": "127.0.0.1", "port_value": port}},
@@ -124,8 +136,7 @@ def probe_listener(port: int) -> dict[str, Any]:
             "name": "envoy.filters.network.http_connection_manager",
             "typed_config": {
                 "@type": hcm + "HttpConnectionManager", "stat_prefix": "bench_probe",
-                "rds": {"route_config_name": HTTP_ROUTES,
-                        "config_source": {"ads": {}, "resource_api_version": "V3"}},
+                **routing,
                 "http_filters": [{"name": "envoy.filters.http.router", "typed_config": {
                     "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3."
                              "Router"}}]}}]}],
@@ -180,8 +191,10 @@ def run_changes(fleet: Fleet, envoys: list[ProbedEnvoy], folder: Path, n: int,
     return {"clients_ms": summary(clients), "envoys_ms": summary(real)}
 
 
-def start_envoys(count: int, xds_port: int, work: Path, n: int) -> list[ProbedEnvoy]:
-    envoys = [ProbedEnvoy(xds_port, work / f"envoy-{j}", j) for j in range(count)]
+def start_envoys(count: int, xds_port: int, work: Path, n: int, *, scoped: bool = False
+                 ) -> list[ProbedEnvoy]:
+    envoys = [ProbedEnvoy(xds_port, work / f"envoy-{j}", j, scoped=scoped)
+              for j in range(count)]
     for e in envoys:
         e.start()
     for e in envoys:
@@ -190,22 +203,25 @@ def start_envoys(count: int, xds_port: int, work: Path, n: int) -> list[ProbedEn
 
 
 def run_fanout(n: int, changes: int, *, clients: int = 1000, procs: int = 2,
-               envoys: int = 10) -> dict[str, Any]:
+               envoys: int = 10, route_layout: str = "single") -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="contour-fanout-"))
     folder = work / "objects"
     backend_port = free_port()
     generate.write_folder(folder, n, backend_port=backend_port)
     backend = start_backend(backend_port)
     out: dict[str, Any] = {"bench": "fanout", "n": n, "clients": clients,
-                           "client_procs": procs, "envoys": envoys, "changes": changes}
+                           "client_procs": procs, "envoys": envoys, "changes": changes,
+                           "route_layout": route_layout}
+    scoped = route_layout == "scoped"
     real: list[ProbedEnvoy] = []
     fleet: Fleet | None = None
     try:
-        with contour_serve(["--source-dir", str(folder)], work) as (proc, ports):
+        with contour_serve(["--source-dir", str(folder), "--route-layout", route_layout],
+                           work) as (proc, ports):
             wait_until(lambda: http_ok(f"http://127.0.0.1:{ports['metrics']}/healthz"), 600)
             out["controller_ready"] = usage(proc.pid)
-            real = start_envoys(envoys, ports["xds"], work, n)
-            fleet = Fleet(ports["xds"], clients, procs)
+            real = start_envoys(envoys, ports["xds"], work, n, scoped=scoped)
+            fleet = Fleet(ports["xds"], clients, procs, scoped=scoped)
             before = out["controller_with_envoys"] = usage(proc.pid)
             t0 = time.monotonic()
             fleet.send("connect")
