@@ -1,14 +1,15 @@
 """Every scenario in ../shared/scenarios (IngressRoute era) and ../shared/scenarios-httpproxy
-(HTTPProxy), black-box: real controller, real Envoy, real backends. The test id names the
-folder: `scenarios/060-....yaml`, `scenarios-httpproxy/200-....yaml`.
+(HTTPProxy), black-box: real controller, real Envoy, real backends, once in each route
+layout of port 80 (`route-layout`, docs/decisions.md: `single`, the default, and `scoped`).
+The test id names the layout and the folder: `single-scenarios/060-....yaml`,
+`scoped-scenarios-httpproxy/200-....yaml`.
 
 Run:  .venv/bin/pytest tests/e2e/test_scenarios.py                          (all)
       .venv/bin/pytest tests/e2e/test_scenarios.py -k 060                   (one)
       .venv/bin/pytest tests/e2e/test_scenarios.py -k scenarios-httpproxy   (one folder)
+      .venv/bin/pytest tests/e2e/test_scenarios.py -k single                (one layout)
 Env:  CONTOUR_SCENARIOS_DIR  other scenario folder(s), os.pathsep-separated
       CONTOUR_E2E_DEADLINE   convergence deadline in seconds (default 60)
-      CONTOUR_E2E_ROUTE_LAYOUT  scoped: every controller serves port 80 by scopes
-                             (`route-layout`; default: the controller's, single)
 
 A scenario the harness cannot execute FAILS; nothing is ever skipped.
 """
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from harness.certs import HarnessCA
+from harness.controller import ROUTE_LAYOUT_ENV
 from harness.runner import ScenarioFailure, ScenarioRun
 from harness.scenario import ScenarioError, load, scenario_files, scenario_id, scenarios_dirs
 
@@ -30,8 +32,11 @@ _PARAMS = [pytest.param(p, id=scenario_id(p)) for p in _FILES] or [
 
 
 @pytest.mark.parametrize("scenario_file", _PARAMS)
-def test_scenario(scenario_file: Path | None, harness_ca: HarnessCA, e2e_workdir: Path,
-                  request: pytest.FixtureRequest) -> None:
+@pytest.mark.parametrize("route_layout", ["single", "scoped"])
+def test_scenario(scenario_file: Path | None, route_layout: str, harness_ca: HarnessCA,
+                  e2e_workdir: Path, request: pytest.FixtureRequest,
+                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ROUTE_LAYOUT_ENV, route_layout)  # read by the harness's controller
     if scenario_file is None:
         pytest.fail(f"no NNN-*.yaml scenario files in {SCENARIOS_DIRS}; "
                     f"set CONTOUR_SCENARIOS_DIR", pytrace=False)
