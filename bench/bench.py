@@ -621,8 +621,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lowercase-authority", action="store_true",
                         help="layouts: scoped layouts lowercase :authority in a first filter")
     parser.add_argument("--route-layout", choices=("single", "scoped"), default="single",
-                        help="inproc, folder, fanout: the controller's route layout (scoped: "
-                             "the clients subscribe as a scoped Envoy, RDS ingress_https + SRDS)")
+                        help="inproc, folder, fanout, cluster: the controller's route layout "
+                             "(scoped: the clients subscribe as a scoped Envoy, RDS "
+                             "ingress_https + SRDS)")
     parser.add_argument("--json", help="append the result line to this file")
     args = parser.parse_args(argv)
     CLUSTER_STATS[0], ENVOY_XDS[0] = args.cluster_stats, args.envoy_xds
@@ -656,7 +657,8 @@ def main(argv: list[str] | None = None) -> None:
         from bench.cluster_run import run_cluster
 
         result = run_cluster(args.n, args.changes, statuses=not args.fresh_status,
-                             identity=args.identity, kind=args.kind, workload=args.workload)
+                             identity=args.identity, kind=args.kind, workload=args.workload,
+                             route_layout=args.route_layout)
     report(result, args.json)
 
 

@@ -185,7 +185,8 @@ def scrape(port: int) -> dict[str, float]:
 
 
 def run_cluster(n: int, changes: int, *, statuses: bool = True, identity: str = "admin",
-                kind: str = "ingressroute", workload: str = "prefix") -> dict[str, Any]:
+                kind: str = "ingressroute", workload: str = "prefix",
+                route_layout: str = "single") -> dict[str, Any]:
     """`contour serve --kubeconfig` against a real kube-apiserver + etcd
     (tests/cluster/controlplane.py, API Priority and Fairness at its defaults) holding the
     workload (bench/cluster_workloads.py): by default N IngressRoutes, Services and
@@ -194,7 +195,7 @@ def run_cluster(n: int, changes: int, *, statuses: bool = True, identity: str = 
     `folder`. `identity`: the controller's credentials, the admin (system:masters: APF's
     `exempt`) or the manifests' ServiceAccount (`contour`). `kind` httpproxy:
     generate.httpproxies' roots and children instead (a first install only: `statuses`
-    must be False)."""
+    must be False). `route_layout`: the controller's `--route-layout`."""
     if kind != "ingressroute" and statuses:
         raise SystemExit("bench cluster --kind httpproxy needs --fresh-status")
     if workload == "switch" and (kind != "ingressroute" or not statuses):
@@ -202,7 +203,8 @@ def run_cluster(n: int, changes: int, *, statuses: bool = True, identity: str = 
     controlplane, netns = cluster_helpers()
     work = Path(tempfile.mkdtemp(prefix="contour-bench-"))
     out: dict[str, Any] = {"bench": "cluster", "n": n, "kind": kind, "workload": workload,
-                           "statuses_preset": statuses, "identity": identity}
+                           "statuses_preset": statuses, "identity": identity,
+                           "route_layout": route_layout}
     network = netns.backend_network()
     backend = start_netns_backend(network)
     cp = controlplane.ControlPlane(flow_control=True)
@@ -211,7 +213,8 @@ def run_cluster(n: int, changes: int, *, statuses: bool = True, identity: str = 
         port = int(backend.server_address[1])
         made = (switch_workload(n, network.backend_ip, port) if workload == "switch" else
                 prefix_workload(n, kind, network.backend_ip, port, statuses=statuses))
-        serve_cluster(cp, made, n, changes, identity, backend, work, out)
+        serve_cluster(cp, made, n, changes, identity, backend, work, out,
+                      route_layout=route_layout)
     finally:
         backend.shutdown()
         cp.stop()
@@ -219,7 +222,8 @@ def run_cluster(n: int, changes: int, *, statuses: bool = True, identity: str = 
 
 
 def serve_cluster(cp: Any, workload: ClusterWorkload, n: int, changes: int, identity: str,
-                  backend: ThreadingHTTPServer, work: Path, out: dict[str, Any]) -> None:
+                  backend: ThreadingHTTPServer, work: Path, out: dict[str, Any], *,
+                  route_layout: str = "single") -> None:
     """Load the workload (N hosts), then `contour serve` on it with `measure_serving`'s
     figures; on a first install (no statuses preset) also bench/status_writes.py's."""
     from bench import status_writes
@@ -259,7 +263,8 @@ def serve_cluster(cp: Any, workload: ClusterWorkload, n: int, changes: int, iden
 
     gc.collect()
     started = time.perf_counter()
-    with contour_serve(["--kubeconfig", str(kubeconfig)], work) as (proc, ports):
+    with contour_serve(["--kubeconfig", str(kubeconfig), "--route-layout", route_layout],
+                       work) as (proc, ports):
         measure_serving(proc, ports, n, started, work, change, changes, out,
                         lambda: backend, on_ready=check_complete)
         m = scrape(ports["metrics"])

@@ -53,8 +53,10 @@ def test_cluster_bench_runs() -> None:
 
 def test_cluster_switch_bench_runs() -> None:
     """`bench.bench cluster --workload switch`: blue/green through the API server, each
-    change a root re-pointed at a green whose cluster is new to Envoy."""
-    result = cluster_run.run_cluster(20, 2, workload="switch")
+    change a root re-pointed at a green whose cluster is new to Envoy; in the scoped route
+    layout (`--route-layout scoped`: the change reaches Envoy as the root host's scope)."""
+    result = cluster_run.run_cluster(20, 2, workload="switch", route_layout="scoped")
+    assert result["route_layout"] == "scoped"
     assert result["a_snapshot_built_from"] == {"routing": 60, "services": 40, "valid": 40}
     assert result["c_change_to_envoy_ms"]["n"] == 2  # each: green's prefix through Envoy
 
