@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from controller.envoy import type_urls as t
 
@@ -49,8 +50,6 @@ def route_dumps(fqdns: Iterable[str] = ()) -> tuple[str, ...]:
     hosts = sorted({f.lower() for f in fqdns})
     if not hosts:
         return ROUTE_DUMPS
-    from urllib.parse import quote
-
     pattern = "(?i).*/(?:" + "|".join(re.escape(h) for h in hosts) + ")"
     return ROUTE_DUMPS[0], f"{ROUTE_DUMPS[1]}&name_regex={quote(pattern, safe='')}"
 
