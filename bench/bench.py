@@ -66,9 +66,18 @@ Obj = dict[str, Any]
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` distinct free ports: every socket is held until all are picked. Ports picked
+    one by one can repeat; the likely cause of a controller's /healthz once answered in
+    HTTP/2 (a gRPC server on its metrics port, tests/bench/test_fanout_smoke.py)."""
+    with contextlib.ExitStack() as held:
+        sockets = [held.enter_context(socket.socket()) for _ in range(count)]
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [int(s.getsockname()[1]) for s in sockets]
 
 
 def proc_memory(pid: int | str = "self") -> dict[str, float]:
@@ -448,7 +457,8 @@ def serve_args(args: list[str], ports: dict[str, int]) -> list[str]:
 def contour_serve(
     args: list[str], work: Path
 ) -> Iterator[tuple[subprocess.Popen[bytes], dict[str, int]]]:
-    ports = {k: free_port() for k in ("xds", "metrics", "debug", "stats", "http", "https")}
+    names = ("xds", "metrics", "debug", "stats", "http", "https")
+    ports = dict(zip(names, free_ports(len(names)), strict=True))
     with spawned([sys.executable, "-m", "controller", *serve_args(args, ports)], work) as proc:
         yield proc, ports
 
